@@ -159,6 +159,10 @@ func splitHashLine(text string) (digest, desc string) {
 // of preference when a file has several.
 var hashColumnNames = []string{"sha256", "sha1", "md5", "hash"}
 
+// descColumnNames lists header cells whose column describes the indicator,
+// best first.
+var descColumnNames = []string{"description", "desc", "comment", "malware", "family", "threat", "name"}
+
 type csvColumns struct {
 	hashes []int
 	desc   int
@@ -191,11 +195,12 @@ func csvHashColumns(head []byte) (csvColumns, bool) {
 				}
 			}
 		}
-		for i, c := range cells {
-			switch strings.ToLower(strings.TrimSpace(c)) {
-			case "description", "desc", "name", "comment", "malware", "family", "threat":
-				if cols.desc < 0 {
+	desc:
+		for _, want := range descColumnNames {
+			for i, c := range cells {
+				if strings.EqualFold(strings.TrimSpace(c), want) {
 					cols.desc = i
+					break desc
 				}
 			}
 		}
@@ -219,10 +224,11 @@ func (s *HashSet) loadCSV(path string, r io.Reader, cols csvColumns) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
+			// csv.ParseError carries the line and column already.
 			return fmt.Errorf("%s: %w", path, err)
 		}
+		line, _ := cr.FieldPos(0)
 		desc := ""
 		if cols.desc >= 0 && cols.desc < len(rec) {
 			desc = strings.TrimSpace(rec[cols.desc])
