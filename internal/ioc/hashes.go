@@ -117,7 +117,19 @@ func (s *HashSet) LoadHashes(path string, r io.Reader) error {
 	if cols, ok := csvHashColumns(head); ok {
 		return s.loadCSV(path, br, cols)
 	}
-	sc := bufio.NewScanner(br)
+	return eachLine(path, br, func(line int, text string) error {
+		digest, desc := splitHashLine(text)
+		if err := s.Add(digest, desc); err != nil {
+			return fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		return nil
+	})
+}
+
+// eachLine calls fn with every line that is neither blank nor a '#'
+// comment, trimmed, with its 1-based number.
+func eachLine(path string, r io.Reader, fn func(line int, text string) error) error {
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	line := 0
 	for sc.Scan() {
@@ -126,9 +138,8 @@ func (s *HashSet) LoadHashes(path string, r io.Reader) error {
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
-		digest, desc := splitHashLine(text)
-		if err := s.Add(digest, desc); err != nil {
-			return fmt.Errorf("%s:%d: %w", path, line, err)
+		if err := fn(line, text); err != nil {
+			return err
 		}
 	}
 	if err := sc.Err(); err != nil {

@@ -1,7 +1,6 @@
 package ioc
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -62,24 +61,17 @@ func (s *NameSet) LoadNameFile(path string, warn func(string)) error {
 // LoadNames is LoadNameFile for content already open; name is used in
 // messages.
 func (s *NameSet) LoadNames(path string, r io.Reader, warn func(string)) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := strings.TrimSpace(strings.TrimPrefix(sc.Text(), "\ufeff"))
-		if text == "" || strings.HasPrefix(text, "#") {
-			continue
-		}
+	err := eachLine(path, r, func(line int, text string) error {
 		p, err := parseNameLine(text)
 		if err != nil {
 			warn(fmt.Sprintf("%s:%d: %v; pattern skipped", path, line, err))
-			continue
+			return nil
 		}
 		s.patterns = append(s.patterns, p)
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s:%d: %w", path, line+1, err)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	s.index()
 	return nil
