@@ -130,7 +130,10 @@ type File struct {
 	ImportDetails                    []ImportedDLL
 	NumberOfDelayedImports           int64 // number_of_delayed_imports
 	NumberOfDelayedImportedFunctions int64 // number_of_delayed_imported_functions
-	DelayedImportDetails             []ImportedDLL
+	// DelayedImportDetails feed pe.imports(pe.IMPORT_DELAYED, ...); libyara
+	// 4.2.3 never fills pe.delay_import_details (it writes them under a
+	// misspelt name), so that identifier stays undefined.
+	DelayedImportDetails []ImportedDLL
 
 	// Exports.
 	NumberOfExports int64    // number_of_exports
@@ -146,14 +149,20 @@ type File struct {
 
 // Parse reads data as libyara's pe module does. ok is false when data is not
 // a PE (then every pe identifier except is_pe is undefined). Parse never
-// panics: a bug triggered by hostile input yields ok == false.
+// panics: should a bug let hostile input index out of range, the file is
+// treated as not a PE.
 func Parse(data []byte) (f *File, ok bool) {
 	defer func() {
 		if recover() != nil {
 			f, ok = nil, false
 		}
 	}()
-	f = &File{data: data}
+	return parse(data)
+}
+
+// parse is Parse without the safety net, so that fuzzing sees panics.
+func parse(data []byte) (*File, bool) {
+	f := &File{data: data}
 	if !f.parseHeaders() {
 		return nil, false
 	}
