@@ -82,7 +82,7 @@ func TestParseBuilt(t *testing.T) {
 					{DLL: "WS2_32.dll", Functions: []string{"#4", "#999"}},
 				},
 				ExportName: "evil.dll", Exports: []string{"Run", "Install"},
-				Overlay:    []byte("tail"),
+				Overlay: []byte("tail"),
 			},
 			want: summary{
 				Is64: true, IsDLL: true, Machine: 0x8664, NumberOfSections: 3, EntryPoint: 0x203,
