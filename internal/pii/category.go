@@ -1,0 +1,233 @@
+package pii
+
+import (
+	"strings"
+)
+
+// Category names are part of the output contract.
+const (
+	Email          = "email"
+	Phone          = "phone"
+	CreditCard     = "credit_card"
+	MyNumber       = "my_number"
+	PersonName     = "person_name"
+	Address        = "address"
+	PostalCode     = "postal_code"
+	DateOfBirth    = "date_of_birth"
+	BankAccount    = "bank_account"
+	Passport       = "passport"
+	DriversLicense = "drivers_license"
+)
+
+// Categories lists every category in output order.
+var Categories = []string{Email, Phone, CreditCard, MyNumber, PersonName, Address,
+	PostalCode, DateOfBirth, BankAccount, Passport, DriversLicense}
+
+// hint is what a column header, JSON key or nearby keyword says about a
+// value: one of the categories, nonPersonal, or "" when it says nothing.
+type hint = string
+
+// nonPersonal marks order numbers, serials, SKUs and the like: digits there
+// are never personal data, however valid they look.
+const nonPersonal = "-"
+
+// keyword is a context word. ASCII keywords match whole words only, so that
+// "tel" does not fire inside "hotel" nor "id" inside "valid".
+type keyword struct {
+	word string
+	cat  hint
+}
+
+// contextWords are matched, lower-cased, in the text just before a number
+// and in keys. Order matters for keys only: the first match wins, so
+// compound headers such as 注文者電話番号 resolve to the personal part.
+var contextWords = []keyword{
+	{"メールアドレス", Email}, {"メール", Email}, {"email", Email}, {"e-mail", Email}, {"mail", Email},
+	{"マイナンバー", MyNumber}, {"個人番号", MyNumber}, {"mynumber", MyNumber}, {"my number", MyNumber},
+	{"my_number", MyNumber}, {"my-number", MyNumber}, {"individual number", MyNumber}, {"individual_number", MyNumber},
+	{"運転免許", DriversLicense}, {"免許証", DriversLicense}, {"免許", DriversLicense},
+	{"driver's license", DriversLicense}, {"drivers license", DriversLicense}, {"driver license", DriversLicense},
+	{"driving licence", DriversLicense}, {"driving license", DriversLicense}, {"drivers_license", DriversLicense},
+	{"driver_license", DriversLicense}, {"license number", DriversLicense}, {"license_number", DriversLicense},
+	{"licence", DriversLicense}, {"license", DriversLicense},
+	{"旅券", Passport}, {"パスポート", Passport}, {"passport", Passport},
+	{"口座番号", BankAccount}, {"口座", BankAccount}, {"普通預金", BankAccount}, {"当座預金", BankAccount},
+	{"普通", BankAccount}, {"当座", BankAccount}, {"account number", BankAccount}, {"account_number", BankAccount},
+	{"account no", BankAccount}, {"bank account", BankAccount}, {"bank_account", BankAccount}, {"acct", BankAccount},
+	{"クレジットカード", CreditCard}, {"カード番号", CreditCard}, {"card number", CreditCard}, {"card_number", CreditCard},
+	{"credit card", CreditCard}, {"credit_card", CreditCard}, {"card no", CreditCard}, {"cc_number", CreditCard},
+	{"card", CreditCard}, {"カード", CreditCard},
+	{"電話番号", Phone}, {"電話", Phone}, {"携帯", Phone}, {"連絡先", Phone}, {"fax", Phone}, {"tel", Phone},
+	{"phone", Phone}, {"mobile", Phone}, {"telephone", Phone},
+	{"郵便番号", PostalCode}, {"〒", PostalCode}, {"郵便", PostalCode}, {"zip", PostalCode}, {"zipcode", PostalCode},
+	{"zip_code", PostalCode}, {"postal", PostalCode}, {"postcode", PostalCode}, {"post code", PostalCode},
+	{"生年月日", DateOfBirth}, {"誕生日", DateOfBirth}, {"生まれ", DateOfBirth}, {"date of birth", DateOfBirth},
+	{"date_of_birth", DateOfBirth}, {"birth_date", DateOfBirth}, {"birthdate", DateOfBirth}, {"birthday", DateOfBirth},
+	{"birth", DateOfBirth}, {"dob", DateOfBirth}, {"born", DateOfBirth},
+	{"住所", Address}, {"所在地", Address}, {"送付先", Address}, {"お届け先", Address}, {"届け先", Address},
+	{"address", Address}, {"addr", Address}, {"street", Address},
+	{"氏名", PersonName}, {"お名前", PersonName}, {"名前", PersonName}, {"顧客名", PersonName}, {"フリガナ", PersonName},
+	{"ふりがな", PersonName}, {"宛名", PersonName}, {"契約者", PersonName}, {"申込者", PersonName}, {"担当者", PersonName},
+	{"姓名", PersonName}, {"full name", PersonName}, {"full_name", PersonName}, {"fullname", PersonName},
+	{"customer_name", PersonName}, {"customer name", PersonName}, {"first_name", PersonName}, {"last_name", PersonName},
+	{"given_name", PersonName}, {"family_name", PersonName}, {"surname", PersonName}, {"contact_name", PersonName},
+	{"name_kana", PersonName}, {"kana", PersonName},
+	{"注文番号", nonPersonal}, {"注文", nonPersonal}, {"受注", nonPersonal}, {"発注", nonPersonal}, {"伝票", nonPersonal},
+	{"商品", nonPersonal}, {"品番", nonPersonal}, {"型番", nonPersonal}, {"製造番号", nonPersonal}, {"製品", nonPersonal},
+	{"シリアル", nonPersonal}, {"管理番号", nonPersonal}, {"受付番号", nonPersonal}, {"請求", nonPersonal},
+	{"問い合わせ番号", nonPersonal}, {"問合せ番号", nonPersonal}, {"お問い合わせ番号", nonPersonal}, {"追跡", nonPersonal},
+	{"会員番号", nonPersonal}, {"予約番号", nonPersonal}, {"ビルド", nonPersonal}, {"バージョン", nonPersonal},
+	{"金額", nonPersonal}, {"価格", nonPersonal}, {"数量", nonPersonal}, {"在庫", nonPersonal},
+	{"order", nonPersonal}, {"sku", nonPersonal}, {"serial", nonPersonal}, {"s/n", nonPersonal}, {"sn", nonPersonal},
+	{"build", nonPersonal}, {"version", nonPersonal}, {"ver", nonPersonal}, {"tracking", nonPersonal},
+	{"invoice", nonPersonal}, {"ticket", nonPersonal}, {"transaction", nonPersonal}, {"txn", nonPersonal},
+	{"trace", nonPersonal}, {"request", nonPersonal}, {"req", nonPersonal}, {"session", nonPersonal},
+	{"pid", nonPersonal}, {"id", nonPersonal}, {"uuid", nonPersonal}, {"jan", nonPersonal}, {"isbn", nonPersonal},
+	{"item", nonPersonal}, {"product", nonPersonal}, {"part", nonPersonal}, {"model", nonPersonal},
+	{"amount", nonPersonal}, {"price", nonPersonal}, {"total", nonPersonal}, {"qty", nonPersonal},
+	{"quantity", nonPersonal}, {"count", nonPersonal}, {"bytes", nonPersonal}, {"size", nonPersonal},
+	{"timestamp", nonPersonal}, {"epoch", nonPersonal}, {"checksum", nonPersonal}, {"hash", nonPersonal},
+	{"port", nonPersonal}, {"seq", nonPersonal}, {"batch", nonPersonal}, {"lot", nonPersonal},
+	{"reference", nonPersonal}, {"ref", nonPersonal}, {"confirmation", nonPersonal}, {"reservation", nonPersonal},
+	{"shipment", nonPersonal}, {"barcode", nonPersonal}, {"ean", nonPersonal}, {"upc", nonPersonal},
+	{"message-id", nonPersonal}, {"in-reply-to", nonPersonal}, {"references", nonPersonal},
+}
+
+// nameKeys are whole keys that mean a person's name; "name" alone is too
+// common (file_name, product_name) to match by containment.
+var nameKeys = map[string]bool{
+	"name": true, "名": true, "姓": true, "氏": true, "first": true, "last": true,
+	"firstname": true, "lastname": true, "givenname": true, "familyname": true,
+	"customername": true, "contactname": true, "username_kana": true, "namekana": true,
+	"furigana": true, "holder": true, "cardholder": true, "cardholdername": true,
+	"recipient": true, "recipientname": true, "customer": true, "sender": true, "sendername": true,
+}
+
+// headerNameKeys are e-mail header names whose display names are people.
+var headerNameKeys = map[string]bool{"from": true, "to": true, "cc": true, "reply-to": true, "sender": true, "bcc": true}
+
+// classifyKey says what a column header or JSON key means. Unknown keys say
+// nothing ("").
+func classifyKey(key string) hint {
+	if key == "" {
+		return ""
+	}
+	k := strings.ToLower(strings.TrimSpace(keyLeaf(key)))
+	if k == "" {
+		return ""
+	}
+	compact := strings.Map(func(r rune) rune {
+		switch r {
+		case '_', '-', ' ', '.', '　', '（', '）', '(', ')':
+			return -1
+		}
+		return r
+	}, k)
+	if nameKeys[compact] {
+		return PersonName
+	}
+	switch compact {
+	case "ipaddress", "macaddress", "remoteaddr", "remoteaddress", "ip", "host", "hostname", "url", "uri", "path", "filename", "productname", "companyname", "itemname", "会社名", "商品名", "店舗名":
+		return nonPersonal
+	case "emailaddress", "mailaddress":
+		return Email
+	}
+	for _, kw := range contextWords {
+		if findWord(k, kw.word, 0) >= 0 {
+			return kw.cat
+		}
+	}
+	return ""
+}
+
+// keyLeaf returns the last component of a JSON path such as
+// "customer.contact[0].email".
+func keyLeaf(key string) string {
+	for {
+		i := strings.LastIndexAny(key, "./[]")
+		if i < 0 {
+			return key
+		}
+		leaf := key[i+1:]
+		if leaf != "" && !allDigits(leaf) {
+			return leaf
+		}
+		key = key[:i]
+	}
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// findWord returns the index of the first occurrence of w in s at or after
+// from, lower-case s assumed; ASCII words must stand alone.
+func findWord(s, w string, from int) int {
+	ascii := w[0] < 0x80
+	for from <= len(s) {
+		i := strings.Index(s[from:], w)
+		if i < 0 {
+			return -1
+		}
+		i += from
+		if !ascii || (!isWordByte(s, i-1) && !isWordByte(s, i+len(w))) {
+			return i
+		}
+		from = i + 1
+	}
+	return -1
+}
+
+// isWordByte reports whether s[i] is an ASCII letter; digits and
+// underscores count as boundaries so that "tel1" and "email_2" still match.
+func isWordByte(s string, i int) bool {
+	if i < 0 || i >= len(s) {
+		return false
+	}
+	c := s[i]
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// nearestContext returns the category of the context keyword that ends
+// closest to the end of window, or "" when there is none.
+func nearestContext(window string) hint {
+	w := lowerASCII(window)
+	best, bestEnd := "", -1
+	for _, kw := range contextWords {
+		// The last occurrence is the nearest.
+		from, last := 0, -1
+		for {
+			i := findWord(w, kw.word, from)
+			if i < 0 {
+				break
+			}
+			last = i
+			from = i + 1
+		}
+		if last >= 0 && last+len(kw.word) > bestEnd {
+			best, bestEnd = kw.cat, last+len(kw.word)
+		}
+	}
+	return best
+}
+
+// lowerASCII lower-cases ASCII letters only, so byte positions are kept.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}

@@ -1,0 +1,108 @@
+package pii
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+type cv struct{ Cat, Value string }
+
+func hitsOf(text, key string) []cv {
+	var out []cv
+	for _, h := range DetectText(text, key, "") {
+		if text[h.Start:h.End] != h.Value {
+			panic("hit range does not match value")
+		}
+		out = append(out, cv{h.Category, h.Value})
+	}
+	return out
+}
+
+func TestDetectText(t *testing.T) {
+	tests := []struct {
+		name, text, key string
+		want            []cv
+	}{
+		{"mobile and email", "お問い合わせ: 090-1234-5678 または taro.yamada@example.co.jp まで", "",
+			[]cv{{Phone, "090-1234-5678"}, {Email, "taro.yamada@example.co.jp"}}},
+		{"phone forms", "TEL 03(1234)5678 / +81 90 1234 5678 / +1 415 555 0100 / (0120)123-456 / 0466-12-3456", "",
+			[]cv{{Phone, "03(1234)5678"}, {Phone, "+81 90 1234 5678"}, {Phone, "+1 415 555 0100"}, {Phone, "(0120)123-456"}, {Phone, "0466-12-3456"}}},
+		{"plus81 zero", "+81(0)3-1234-5678", "", []cv{{Phone, "+81(0)3-1234-5678"}}},
+		{"katakana dash", "090ー1234ー5678", "", []cv{{Phone, "090ー1234ー5678"}}},
+		{"bare landline needs context", "ID 0312345678 と 0312345678", "", nil},
+		{"bare landline in phone column", "0312345678", "電話番号", []cv{{Phone, "0312345678"}}},
+		{"bare mobile", "連絡 09012345678", "", []cv{{Phone, "09012345678"}}},
+		{"card spaced", "カード番号 4111 1111 1111 1111 有効期限 12/28", "", []cv{{CreditCard, "4111 1111 1111 1111"}}},
+		{"card amex", "amex 3782-822463-10005", "", []cv{{CreditCard, "3782-822463-10005"}}},
+		{"card jcb", "3530111333300000", "", []cv{{CreditCard, "3530111333300000"}}},
+		{"card diners", "30569309025904", "", []cv{{CreditCard, "30569309025904"}}},
+		{"card luhn invalid", "4111 1111 1111 1112", "", nil},
+		{"card mixed separators", "4111-1111 1111-1111", "", nil},
+		{"card in order column", "4111111111111111", "order_id", nil},
+		{"card after order word", "order=4111111111111111 status=ok", "", nil},
+		{"my number", "マイナンバー: 1234 5678 9018", "", []cv{{MyNumber, "1234 5678 9018"}}},
+		{"my number bad check digit", "個人番号 123456789012", "", nil},
+		{"my number without context", "123456789018", "", nil},
+		{"my number column", "123456789018", "マイナンバー", []cv{{MyNumber, "123456789018"}}},
+		{"honorific", "山田 太郎 様", "", []cv{{PersonName, "山田 太郎"}}},
+		{"honorific hiragana given", "拝啓 この度は山田さくら様にご連絡", "", []cv{{PersonName, "山田さくら"}}},
+		{"not names", "お客様各位、皆様、仕様書、ご担当者様、お父さん", "", nil},
+		{"address with postal code", "〒100-0001 東京都千代田区千代田1-1 皇居ビル 3F にお住まい", "",
+			[]cv{{PostalCode, "100-0001"}, {Address, "東京都千代田区千代田1-1 皇居ビル 3F"}}},
+		{"prefecture alone", "東京都内の天気", "", nil},
+		{"western", "Dear Mr. John Smith, you live at 1600 Pennsylvania Ave NW, Washington, DC 20500", "",
+			[]cv{{PersonName, "John Smith"}, {Address, "1600 Pennsylvania Ave NW, Washington, DC 20500"}}},
+		{"dear customer", "Dear Valued Customer,", "", nil},
+		{"era dob", "生年月日：昭和60年4月12日", "", []cv{{DateOfBirth, "昭和60年4月12日"}}},
+		{"dob english", "DOB: 04/12/1985", "", []cv{{DateOfBirth, "04/12/1985"}}},
+		{"date without context", "2024-03-12 に出荷", "", nil},
+		{"labels", "氏名: 佐藤 花子\n住所: 大阪府大阪市北区梅田1-2-3", "",
+			[]cv{{PersonName, "佐藤 花子"}, {Address, "大阪府大阪市北区梅田1-2-3"}}},
+		{"name column", "山田太郎", "氏名", []cv{{PersonName, "山田太郎"}}},
+		{"kana column", "ヤマダ タロウ", "フリガナ", []cv{{PersonName, "ヤマダ タロウ"}}},
+		{"product name is not a person", "ボールペン", "product_name", nil},
+		{"order column", "0312345678", "注文番号", nil},
+		{"decoys", "2024-03-12T10:23:45.123Z build 20240312.1 ip 192.168.10.200 v1.2.3 1,234,567円 pid=4111111111111111", "", nil},
+		{"passport", "旅券番号 TK1234567", "", []cv{{Passport, "TK1234567"}}},
+		{"passport without context", "model TK1234567", "", nil},
+		{"bank", "三菱UFJ銀行 新宿支店 普通 1234567", "", []cv{{BankAccount, "1234567"}}},
+		{"license", "運転免許証番号 123456789012", "", []cv{{DriversLicense, "123456789012"}}},
+		{"not emails", "icon@2x.png user@localhost a@b", "", nil},
+		{"email in message-id", "<abc.123@mail.example.com>", "Message-ID", nil},
+		{"display name", "山田 太郎 <taro@example.jp>, \"Jane Doe\" <jane@example.com>", "From",
+			[]cv{{PersonName, "山田 太郎"}, {PersonName, "Jane Doe"}, {Email, "taro@example.jp"}, {Email, "jane@example.com"}}},
+		{"email with digits before at", "09012345678@docomo.ne.jp", "", []cv{{Email, "09012345678@docomo.ne.jp"}}},
+		{"json path key", "taro@example.jp", "customer.contact[0].email", []cv{{Email, "taro@example.jp"}}},
+		{"postal code column", "1500001", "郵便番号", []cv{{PostalCode, "1500001"}}},
+		{"context from previous line", "個人番号\n1234 5678 9018", "", []cv{{MyNumber, "1234 5678 9018"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := hitsOf(tt.text, tt.key)
+			if diff := cmp.Diff(got, tt.want); diff != "" {
+				t.Errorf("DetectText(%q, %q) mismatch (-got +want):\n%s", tt.text, tt.key, diff)
+			}
+		})
+	}
+}
+
+func TestMyNumberCheckDigit(t *testing.T) {
+	for _, d11 := range []string{"12345678901", "00000000000", "99999999999", "31415926535"} {
+		full := append([]byte(d11), MyNumberCheckDigit([]byte(d11)))
+		if !myNumberValid(full) {
+			t.Errorf("%s: generated check digit rejected", full)
+		}
+		full[11] = '0' + (full[11]-'0'+1)%10
+		if myNumberValid(full) {
+			t.Errorf("%s: wrong check digit accepted", full)
+		}
+	}
+}
+
+func TestPrevFieldContext(t *testing.T) {
+	got := DetectText("1234 5678 9018", "", "お客様のマイナンバーは")
+	if len(got) != 1 || got[0].Category != MyNumber {
+		t.Errorf("got %v, want one my_number from the previous field's keyword", got)
+	}
+}

@@ -1,0 +1,381 @@
+package pii
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+func isKanji(r rune) bool {
+	return r >= 0x4E00 && r <= 0x9FFF || r == '々' || r == 'ヶ' || r >= 0x3400 && r <= 0x4DBF || r >= 0xF900 && r <= 0xFAFF
+}
+func isKatakana(r rune) bool { return r >= 0x30A1 && r <= 0x30FA || r == 'ー' || r == '・' }
+func isHiragana(r rune) bool { return r >= 0x3041 && r <= 0x3096 }
+
+// notNameBefore holds words that take 様 or さん without being names:
+// お客様, 皆様, 仕様, 同様, お父さん …
+var notNameBefore = map[string]bool{
+	"客": true, "皆": true, "各位": true, "奥": true, "神": true, "王": true, "殿": true, "仏": true, "貴殿": true,
+	"同": true, "仕": true, "模": true, "多": true, "異": true, "一": true, "態": true, "図": true, "文": true,
+	"紋": true, "有": true, "両": true, "各": true, "上": true, "貴": true, "人": true, "方": true, "皆々": true,
+	"父": true, "母": true, "兄": true, "姉": true, "弟": true, "妹": true, "娘": true, "息子": true, "爺": true,
+	"婆": true, "子": true, "家": true, "様": true, "殿下": true, "陛下": true, "御": true, "今": true, "外": true,
+	"左": true, "右": true, "若": true, "坊": true, "嬢": true, "旦那": true, "女将": true, "大家": true,
+	"先生": true, "主人": true, "奥方": true, "ご主人": true, "お客": true, "皆さ": true, "異同": true,
+}
+
+// notNameSuffix ends words for groups and roles, not people: 利用者様,
+// 株式会社様, 営業部様.
+const notNameSuffix = "者員社会部課店局所院室係課長団体組合宛中方様殿"
+
+// honorific finds a Japanese name before 様, 殿 or さん at text[at] (w is
+// the honorific's width).
+func (d *detector) honorific(at, w int) {
+	t := d.text
+	if at+w < len(t) {
+		if r, _ := utf8.DecodeRuneInString(t[at+w:]); isKanji(r) || r == '々' {
+			return // 様子, 様式, 殿堂
+		}
+	}
+	end := at
+	for end > 0 && t[end-1] == ' ' {
+		end--
+	}
+	if at-end > 2 {
+		return
+	}
+	// Collect up to 12 runes of kanji, kana and at most one space.
+	start, runes, space := end, 0, -1
+	for start > 0 && runes < 12 {
+		r, sz := utf8.DecodeLastRuneInString(t[:start])
+		if r == ' ' && space < 0 && start < end {
+			space = start - sz
+			start -= sz
+			continue
+		}
+		if !isKanji(r) && !isKatakana(r) && !isHiragana(r) {
+			break
+		}
+		start -= sz
+		runes++
+	}
+	if start < len(t) && t[start] == ' ' {
+		start++
+		space = -1
+	}
+	name := -1 // start of the name
+	if space >= 0 {
+		given := t[space+1 : end]
+		if kanaKanjiOnly(given, true) && utf8.RuneCountInString(given) <= 4 {
+			name = familyStart(t, start, space)
+			if name == space {
+				return
+			}
+		} else {
+			// The space separates earlier words: 拝啓 この度は山田様.
+			start = space + 1
+		}
+	}
+	if name < 0 {
+		run := t[start:end]
+		if run == "" {
+			return
+		}
+		last, _ := utf8.DecodeLastRuneInString(run)
+		if isHiragana(last) {
+			// 山田さくら様: a hiragana given name after a kanji family name.
+			h := end
+			for h > start {
+				r, sz := utf8.DecodeLastRuneInString(t[:h])
+				if !isHiragana(r) {
+					break
+				}
+				h -= sz
+			}
+			if utf8.RuneCountInString(t[h:end]) < 2 || utf8.RuneCountInString(t[h:end]) > 4 {
+				return
+			}
+			name = familyStart(t, start, h)
+			if name == h || utf8.RuneCountInString(t[name:h]) > 3 {
+				return
+			}
+		} else {
+			name = end
+			for name > start {
+				r, sz := utf8.DecodeLastRuneInString(t[:name])
+				if !isKanji(r) && !isKatakana(r) {
+					break
+				}
+				name -= sz
+			}
+			if c := utf8.RuneCountInString(t[name:end]); c < 1 || c > 6 {
+				return
+			}
+		}
+	}
+	v := t[name:end]
+	family := v
+	if i := strings.IndexByte(v, ' '); i >= 0 {
+		family = v[:i]
+	}
+	if notNameBefore[v] || notNameBefore[family] || strings.HasPrefix(v, "ー") || strings.HasPrefix(v, "・") {
+		return
+	}
+	last, _ := utf8.DecodeLastRuneInString(v)
+	if strings.ContainsRune(notNameSuffix, last) {
+		return
+	}
+	if name >= 3 {
+		if r, _ := utf8.DecodeLastRuneInString(t[:name]); r == 'お' || r == 'ご' {
+			if utf8.RuneCountInString(v) <= 2 {
+				return // お客様, ご担当様
+			}
+		}
+	}
+	d.emit(PersonName, name, end)
+}
+
+// familyStart returns where a family name ending at end begins: the longest
+// run of kanji or katakana (up to five runes) not before start.
+func familyStart(t string, start, end int) int {
+	p, n := end, 0
+	for p > start && n < 5 {
+		r, sz := utf8.DecodeLastRuneInString(t[:p])
+		if !isKanji(r) && !isKatakana(r) {
+			break
+		}
+		p -= sz
+		n++
+	}
+	return p
+}
+
+func kanaKanjiOnly(s string, allowHiragana bool) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !isKanji(r) && !isKatakana(r) && !(allowHiragana && isHiragana(r)) {
+			return false
+		}
+	}
+	return true
+}
+
+var westernTitles = []string{"Mr.", "Mrs.", "Ms.", "Miss ", "Mr ", "Mrs ", "Ms ", "Dr.", "Dr ", "Dear "}
+
+// notNameWord are capitalised words that follow "Dear" in form letters.
+var notNameWord = map[string]bool{
+	"Customer": true, "Customers": true, "Sir": true, "Madam": true, "Valued": true, "All": true, "Team": true,
+	"Colleagues": true, "Member": true, "Members": true, "User": true, "Users": true, "Friend": true,
+	"Friends": true, "Client": true, "Partner": true, "Partners": true, "Applicant": true, "Hiring": true,
+	"Manager": true, "Support": true, "Admin": true, "Administrator": true, "Subscriber": true, "Guest": true,
+}
+
+// westernName finds "Mr. John Smith", "Dear Jane Doe," at text[at].
+func (d *detector) westernName(at int) {
+	t := d.text
+	if at > 0 && isAlnum(t[at-1]) {
+		return
+	}
+	title := ""
+	for _, w := range westernTitles {
+		if strings.HasPrefix(t[at:], w) {
+			title = w
+			break
+		}
+	}
+	if title == "" {
+		return
+	}
+	p := at + len(title)
+	for p < len(t) && t[p] == ' ' {
+		p++
+	}
+	if title == "Dear " {
+		// "Dear Mr. Smith": let the title match do it.
+		for _, w := range westernTitles[:7] {
+			if strings.HasPrefix(t[p:], w) {
+				return
+			}
+		}
+	}
+	start, end, words := p, p, 0
+	for words < 4 {
+		q := end
+		if words > 0 {
+			if q >= len(t) || t[q] != ' ' {
+				break
+			}
+			q++
+		}
+		ws := q
+		if q >= len(t) || !isUpper(t[q]) {
+			break
+		}
+		q++
+		for q < len(t) && (t[q] >= 'a' && t[q] <= 'z' || t[q] == '\'' || t[q] == '-' || isUpper(t[q]) && q == ws+1) {
+			q++
+		}
+		if q < len(t) && t[q] == '.' && q-ws == 1 {
+			q++ // middle initial
+		}
+		if q-ws < 2 || q < len(t) && isAlnum(t[q]) || notNameWord[t[ws:q]] {
+			break
+		}
+		end = q
+		words++
+	}
+	if words == 0 || title == "Dear " && words < 2 {
+		return
+	}
+	d.emit(PersonName, start, end)
+}
+
+// displayName takes the name part of an e-mail header value such as
+// "Yamada Taro <taro@example.jp>" or "山田 太郎 <…>".
+func (d *detector) displayName() {
+	t := d.text
+	for off := 0; off < len(t); {
+		lt := strings.IndexByte(t[off:], '<')
+		if lt < 0 {
+			return
+		}
+		lt += off
+		s := off
+		if c := strings.LastIndexByte(t[off:lt], ','); c >= 0 {
+			s = off + c + 1
+		}
+		s, e := trimSpan(t, s, lt)
+		if e > s && t[s] == '"' && t[e-1] == '"' && e-s >= 2 {
+			s, e = s+1, e-1
+		}
+		if e > s && looksLikeName(t[s:e]) && !strings.Contains(t[s:e], "@") {
+			d.emit(PersonName, s, e)
+		}
+		gt := strings.IndexByte(t[lt:], '>')
+		if gt < 0 {
+			return
+		}
+		off = lt + gt + 1
+	}
+}
+
+// trimSpan narrows [s,e) of t to exclude surrounding white space.
+func trimSpan(t string, s, e int) (int, int) {
+	for s < e && (t[s] == ' ' || t[s] == '\t' || t[s] == '\r' || t[s] == '\n') {
+		s++
+	}
+	for e > s && (t[e-1] == ' ' || t[e-1] == '\t' || t[e-1] == '\r' || t[e-1] == '\n') {
+		e--
+	}
+	return s, e
+}
+
+// looksLikeName accepts a cell of a name column: letters of any script,
+// spaces and the punctuation names carry, no digits, at most 60 runes.
+func looksLikeName(v string) bool {
+	n, letters := 0, 0
+	for _, r := range v {
+		n++
+		switch {
+		case unicode.IsLetter(r):
+			letters++
+		case r == ' ' || r == '.' || r == '\'' || r == '-' || r == '・' || r == 'ー' || r == '々' || r == ',':
+		default:
+			return false
+		}
+	}
+	return letters > 0 && n <= 60
+}
+
+// label handles "氏名: 山田 太郎" and "Name: John Smith" lines in free text:
+// the label acts as the key of the rest of the line.
+func (d *detector) label(colon int) {
+	t := d.text
+	if d.key != "" && d.hint != "" {
+		return
+	}
+	ls := strings.LastIndexByte(t[:colon], '\n') + 1
+	for _, sep := range []string{"\t", ",", "|", "  ", "。"} {
+		if i := strings.LastIndex(t[ls:colon], sep); i >= 0 {
+			ls += i + len(sep)
+		}
+	}
+	if colon-ls > 40 {
+		return
+	}
+	lab := strings.TrimSpace(t[ls:colon])
+	if lab == "" {
+		return
+	}
+	h := classifyKey(lab)
+	if h != PersonName && h != Address && h != DateOfBirth {
+		return
+	}
+	le := strings.IndexByte(t[colon:], '\n')
+	if le < 0 {
+		le = len(t)
+	} else {
+		le += colon
+	}
+	s, e := trimSpan(t, colon+1, le)
+	if e > s && t[e-1] == ',' {
+		e--
+	}
+	if e <= s {
+		return
+	}
+	d.cell(h, s, e)
+}
+
+// wholeCell classifies a field whose key names a text category; it
+// reports whether the field was consumed.
+func (d *detector) wholeCell() bool {
+	s, e := trimSpan(d.text, 0, len(d.text))
+	if e <= s {
+		return true
+	}
+	if strings.IndexByte(d.text[s:e], '\n') >= 0 && d.hint != Address {
+		return false
+	}
+	return d.cell(d.hint, s, e)
+}
+
+// cell emits text[s:e] as a value of category h when it looks like one.
+func (d *detector) cell(h hint, s, e int) bool {
+	v := d.text[s:e]
+	switch h {
+	case PersonName:
+		if looksLikeName(v) && !strings.EqualFold(v, d.key) {
+			d.emit(PersonName, s, e)
+			return true
+		}
+	case Address:
+		if looksLikeAddress(v) {
+			d.emit(Address, s, e)
+			return true
+		}
+	case DateOfBirth:
+		if ds, de := findDate(v); de > ds {
+			d.emit(DateOfBirth, s+ds, s+de)
+			return true
+		}
+	}
+	return false
+}
+
+// looksLikeAddress accepts a cell of an address column: some letters, not
+// an e-mail address, not a bare number, not a whole paragraph.
+func looksLikeAddress(v string) bool {
+	if strings.Contains(v, "@") || len(v) > 300 {
+		return false
+	}
+	letters := 0
+	for _, r := range v {
+		if unicode.IsLetter(r) {
+			letters++
+		}
+	}
+	return letters >= 2 && utf8.RuneCountInString(v) >= 4
+}
