@@ -1,0 +1,687 @@
+package yara
+
+import (
+	"bytes"
+	"encoding/binary"
+	"strings"
+
+	"github.com/mamori-dev/mamori/internal/yara/pe"
+	"github.com/mamori-dev/mamori/internal/yara/strmatch"
+)
+
+// maxMatches bounds the matches kept per string, as libyara's
+// YR_MAX_STRING_MATCHES does; further matches of that string are dropped.
+const maxMatches = 1000000
+
+// scanCtx is the state of one scan. It is pooled and reused across files.
+type scanCtx struct {
+	r       *Rules
+	data    []byte
+	matches [][]strmatch.Match
+	touched []int
+	hit     []bool
+	ruleRes []bool
+	nsUnsat []bool
+	slots   []value
+	ext     []value
+
+	mods      [numModules]any
+	modLoaded [numModules]bool
+	peFile    *pe.File
+	peDone    bool
+	log       func(string)
+}
+
+func (sc *scanCtx) reset() {
+	for _, p := range sc.touched {
+		sc.matches[p] = sc.matches[p][:0]
+	}
+	sc.touched = sc.touched[:0]
+	clear(sc.hit)
+	clear(sc.ruleRes)
+	clear(sc.nsUnsat)
+	clear(sc.mods[:])
+	clear(sc.modLoaded[:])
+	sc.peFile, sc.peDone = nil, false
+	sc.data = nil
+	sc.log = nil
+}
+
+func (sc *scanCtx) pe() *pe.File {
+	if !sc.peDone {
+		sc.peDone = true
+		if f, ok := pe.Parse(sc.data); ok {
+			sc.peFile = f
+		}
+	}
+	return sc.peFile
+}
+
+func truth(v value) bool { return v.ok && v.i != 0 }
+
+func (sc *scanCtx) strMatches(n *node) []strmatch.Match {
+	s := n.str
+	if s == -1 {
+		s = int(sc.slots[n.slot].i)
+	}
+	if s < 0 || s >= len(sc.matches) {
+		return nil
+	}
+	return sc.matches[s]
+}
+
+func fval(n *node, v value) float64 {
+	if n.t == tyFloat {
+		return v.f
+	}
+	return float64(v.i)
+}
+
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+func (sc *scanCtx) eval(n *node) value {
+	switch n.op {
+	case opConst:
+		return n.val
+	case opFilesize:
+		return intVal(int64(len(sc.data)))
+	case opEntrypoint:
+		return sc.entrypoint()
+	case opReadInt:
+		off := sc.eval(n.a)
+		if !off.ok {
+			return undef
+		}
+		return readInt(sc.data, off.i, n.val.i)
+	case opStrFound:
+		return boolVal(len(sc.strMatches(n)) > 0)
+	case opStrAt:
+		at := sc.eval(n.a)
+		if !at.ok {
+			return boolVal(false)
+		}
+		for _, m := range sc.strMatches(n) {
+			if m.Offset == at.i {
+				return boolVal(true)
+			}
+			if m.Offset > at.i {
+				break
+			}
+		}
+		return boolVal(false)
+	case opStrIn, opStrCountIn:
+		lo, hi := sc.eval(n.a), sc.eval(n.b)
+		if !lo.ok || !hi.ok {
+			return undef
+		}
+		count := int64(0)
+		for _, m := range sc.strMatches(n) {
+			if m.Offset > hi.i {
+				break
+			}
+			if m.Offset >= lo.i {
+				if n.op == opStrIn {
+					return boolVal(true)
+				}
+				count++
+			}
+		}
+		if n.op == opStrIn {
+			return boolVal(false)
+		}
+		return intVal(count)
+	case opStrCount:
+		return intVal(int64(len(sc.strMatches(n))))
+	case opStrOffset, opStrLength:
+		idx := sc.eval(n.a)
+		if !idx.ok {
+			return undef
+		}
+		ms := sc.strMatches(n)
+		if idx.i < 1 || idx.i > int64(len(ms)) {
+			return undef
+		}
+		m := ms[idx.i-1]
+		if n.op == opStrOffset {
+			return intVal(m.Offset)
+		}
+		return intVal(int64(m.Length))
+	case opRule:
+		return boolVal(sc.ruleRes[n.slot])
+	case opExternal:
+		return sc.ext[n.slot]
+	case opVar:
+		return sc.slots[n.slot]
+	case opModule:
+		return sc.module(n.slot)
+	case opField:
+		parent := sc.eval(n.a)
+		if !parent.ok {
+			return undef
+		}
+		v, ok := n.obj.get(parent.o)
+		if !ok {
+			return undef
+		}
+		return v
+	case opIndex:
+		arr := sc.eval(n.a)
+		idx := sc.eval(n.b)
+		if !arr.ok || !idx.ok {
+			return undef
+		}
+		v, ok := n.a.obj.index(arr.o, idx.i)
+		if !ok {
+			return undef
+		}
+		return v
+	case opLookup:
+		d := sc.eval(n.a)
+		key := sc.eval(n.b)
+		if !d.ok || !key.ok {
+			return undef
+		}
+		v, ok := n.a.obj.lookup(d.o, key.s)
+		if !ok {
+			return undef
+		}
+		return v
+	case opCall:
+		parent := sc.eval(n.a)
+		var buf [4]value
+		args := buf[:0]
+		defined := true
+		for _, a := range n.args {
+			v := sc.eval(a)
+			if a.t == tyRegex {
+				v = value{o: a.re, ok: true}
+			}
+			if !v.ok {
+				defined = false
+			}
+			args = append(args, v)
+		}
+		if !parent.ok || !defined {
+			return undef
+		}
+		return n.fn.call(sc, parent.o, args)
+	case opNot:
+		v := sc.eval(n.a)
+		if !v.ok {
+			return undef
+		}
+		return boolVal(v.i == 0)
+	case opDefined:
+		return boolVal(sc.eval(n.a).ok)
+	case opAnd:
+		if !truth(sc.eval(n.a)) {
+			return boolVal(false)
+		}
+		return boolVal(truth(sc.eval(n.b)))
+	case opOr:
+		if truth(sc.eval(n.a)) {
+			return boolVal(true)
+		}
+		return boolVal(truth(sc.eval(n.b)))
+	case opToBool:
+		v := sc.eval(n.a)
+		if !v.ok {
+			return undef
+		}
+		switch n.a.t {
+		case tyStr:
+			return boolVal(len(v.s) > 0)
+		case tyFloat:
+			return boolVal(v.f != 0)
+		}
+		return boolVal(v.i != 0)
+	case opNeg:
+		v := sc.eval(n.a)
+		if !v.ok {
+			return undef
+		}
+		if n.float {
+			return value{f: -v.f, ok: true}
+		}
+		return intVal(-v.i)
+	case opBitNot:
+		v := sc.eval(n.a)
+		if !v.ok {
+			return undef
+		}
+		return intVal(^v.i)
+	case opAdd, opSub, opMul, opDiv, opMod, opShl, opShr, opBitAnd, opBitOr, opBitXor:
+		return sc.arith(n)
+	case opLT, opLE, opGT, opGE, opEQ, opNE:
+		return sc.compare(n)
+	case opContains, opIContains, opStartsWith, opIStartsWith, opEndsWith, opIEndsWith, opIEquals:
+		a, b := sc.eval(n.a), sc.eval(n.b)
+		if !a.ok || !b.ok {
+			return undef
+		}
+		x, y := a.s, b.s
+		switch n.op {
+		case opIContains, opIStartsWith, opIEndsWith, opIEquals:
+			x, y = lowerASCII(x), lowerASCII(y)
+		}
+		switch n.op {
+		case opContains, opIContains:
+			return boolVal(strings.Contains(x, y))
+		case opStartsWith, opIStartsWith:
+			return boolVal(strings.HasPrefix(x, y))
+		case opEndsWith, opIEndsWith:
+			return boolVal(strings.HasSuffix(x, y))
+		}
+		return boolVal(x == y)
+	case opMatches:
+		a := sc.eval(n.a)
+		if !a.ok {
+			return undef
+		}
+		return boolVal(n.re.MatchString(latin1(a.s)))
+	case opOf, opOfPercent, opOfIn:
+		return sc.of(n)
+	case opForOf:
+		return sc.forOf(n)
+	case opForIn:
+		return sc.forIn(n)
+	}
+	return undef
+}
+
+func readInt(data []byte, off, code int64) value {
+	size := code & 0xff
+	if off < 0 || off > int64(len(data))-size {
+		return undef
+	}
+	b := data[off : off+size]
+	signed := code&(1<<8) != 0
+	be := code&(1<<9) != 0
+	var v int64
+	switch size {
+	case 1:
+		if signed {
+			v = int64(int8(b[0]))
+		} else {
+			v = int64(b[0])
+		}
+	case 2:
+		var u uint16
+		if be {
+			u = binary.BigEndian.Uint16(b)
+		} else {
+			u = binary.LittleEndian.Uint16(b)
+		}
+		if signed {
+			v = int64(int16(u))
+		} else {
+			v = int64(u)
+		}
+	default:
+		var u uint32
+		if be {
+			u = binary.BigEndian.Uint32(b)
+		} else {
+			u = binary.LittleEndian.Uint32(b)
+		}
+		if signed {
+			v = int64(int32(u))
+		} else {
+			v = int64(u)
+		}
+	}
+	return intVal(v)
+}
+
+func (sc *scanCtx) arith(n *node) value {
+	a := sc.eval(n.a)
+	b := sc.eval(n.b)
+	if !a.ok || !b.ok {
+		return undef
+	}
+	if n.float {
+		x, y := fval(n.a, a), fval(n.b, b)
+		var r float64
+		switch n.op {
+		case opAdd:
+			r = x + y
+		case opSub:
+			r = x - y
+		case opMul:
+			r = x * y
+		case opDiv:
+			r = x / y
+		}
+		return value{f: r, ok: true}
+	}
+	x, y := a.i, b.i
+	switch n.op {
+	case opAdd:
+		return intVal(x + y)
+	case opSub:
+		return intVal(x - y)
+	case opMul:
+		return intVal(x * y)
+	case opDiv:
+		if y == 0 {
+			return undef
+		}
+		return intVal(x / y)
+	case opMod:
+		if y == 0 {
+			return undef
+		}
+		return intVal(x % y)
+	case opShl:
+		if y < 0 {
+			return undef
+		}
+		if y >= 64 {
+			return intVal(0)
+		}
+		return intVal(x << uint(y))
+	case opShr:
+		if y < 0 {
+			return undef
+		}
+		if y >= 64 {
+			return intVal(0)
+		}
+		return intVal(x >> uint(y))
+	case opBitAnd:
+		return intVal(x & y)
+	case opBitOr:
+		return intVal(x | y)
+	case opBitXor:
+		return intVal(x ^ y)
+	}
+	return undef
+}
+
+func (sc *scanCtx) compare(n *node) value {
+	a := sc.eval(n.a)
+	b := sc.eval(n.b)
+	if !a.ok || !b.ok {
+		return undef
+	}
+	var c int
+	switch {
+	case n.a.t == tyStr:
+		c = strings.Compare(a.s, b.s)
+	case n.float:
+		x, y := fval(n.a, a), fval(n.b, b)
+		switch {
+		case x < y:
+			c = -1
+		case x > y:
+			c = 1
+		case x == y:
+			c = 0
+		default: // NaN compares false everywhere except !=
+			return boolVal(n.op == opNE)
+		}
+	default:
+		switch {
+		case a.i < b.i:
+			c = -1
+		case a.i > b.i:
+			c = 1
+		}
+	}
+	switch n.op {
+	case opLT:
+		return boolVal(c < 0)
+	case opLE:
+		return boolVal(c <= 0)
+	case opGT:
+		return boolVal(c > 0)
+	case opGE:
+		return boolVal(c >= 0)
+	case opEQ:
+		return boolVal(c == 0)
+	}
+	return boolVal(c != 0)
+}
+
+// of evaluates "<q> of <set>" with libyara's rules: "all" (or an undefined
+// quantifier) needs every item, 0 and "none" need none, N needs at least N.
+func (sc *scanCtx) of(n *node) value {
+	var lo, hi value
+	if n.op == opOfIn {
+		lo, hi = sc.eval(n.b), sc.eval(n.c)
+		if !lo.ok || !hi.ok {
+			return undef
+		}
+	}
+	found, count := int64(0), int64(0)
+	if n.str == -2 {
+		for _, ri := range n.rules {
+			if sc.ruleRes[ri] {
+				found++
+			}
+			count++
+		}
+	} else {
+		for _, s := range n.strs {
+			ms := sc.matches[s]
+			if n.op == opOfIn {
+				for _, m := range ms {
+					if m.Offset > hi.i {
+						break
+					}
+					if m.Offset >= lo.i {
+						found++
+						break
+					}
+				}
+			} else if len(ms) > 0 {
+				found++
+			}
+			count++
+		}
+	}
+	var q value
+	switch n.quant {
+	case qAll:
+	case qAny:
+		q = intVal(1)
+	case qNone:
+		q = intVal(0)
+	default:
+		q = sc.eval(n.a)
+	}
+	if n.op == opOfPercent {
+		if !q.ok || count == 0 {
+			return undef
+		}
+		return boolVal(float64(found)/float64(count)*100 >= float64(q.i))
+	}
+	switch {
+	case !q.ok:
+		return boolVal(found >= count)
+	case q.i == 0:
+		return boolVal(found == 0)
+	}
+	return boolVal(found >= q.i)
+}
+
+func (sc *scanCtx) quantifier(n *node) value {
+	switch n.quant {
+	case qAll:
+		return undef
+	case qAny:
+		return intVal(1)
+	case qNone:
+		return intVal(0)
+	}
+	return sc.eval(n.a)
+}
+
+// forOf evaluates "for <q> of <set> : (<expr>)": every string is visited,
+// then the quantifier (the iteration count for "all") must not exceed the
+// number of true results.
+func (sc *scanCtx) forOf(n *node) value {
+	q := sc.quantifier(n)
+	trues, iters := int64(0), int64(0)
+	for _, s := range n.strs {
+		sc.slots[n.slot] = intVal(int64(s))
+		v := sc.eval(n.b)
+		if v.ok {
+			trues += v.i
+		}
+		iters++
+	}
+	if !q.ok {
+		q = intVal(iters)
+	}
+	return boolVal(q.i <= trues)
+}
+
+// forIn evaluates "for <q> <vars> in <iterator> : (<expr>)" as libyara's
+// loop code does, including its early exit once the quantifier is reached.
+func (sc *scanCtx) forIn(n *node) value {
+	q := sc.quantifier(n)
+	trues, iters := int64(0), int64(0)
+	// step runs the body once; it returns false when the loop must stop.
+	step := func() bool {
+		v := sc.eval(n.b)
+		if v.ok {
+			trues += v.i
+		}
+		iters++
+		if !q.ok {
+			return true
+		}
+		return trues < q.i
+	}
+	switch n.iterKind {
+	case iterRange:
+		lo, hi := sc.eval(n.args[0]), sc.eval(n.args[1])
+		if lo.ok && hi.ok {
+			for i := lo.i; i <= hi.i; i++ {
+				sc.slots[n.slot] = intVal(i)
+				if !step() || i == hi.i {
+					break
+				}
+			}
+		}
+	case iterEnum:
+		var buf [16]value
+		items := buf[:0]
+		for _, a := range n.args {
+			items = append(items, sc.eval(a))
+		}
+		for _, it := range items {
+			sc.slots[n.slot] = it
+			if !step() {
+				break
+			}
+		}
+	case iterArray:
+		arr := sc.eval(n.c)
+		if arr.ok {
+			at := n.c.obj
+			l := at.length(arr.o)
+			for i := 0; i < l; i++ {
+				v, ok := at.index(arr.o, int64(i))
+				if !ok {
+					v = undef
+				}
+				sc.slots[n.slot] = v
+				if !step() {
+					break
+				}
+			}
+		}
+	case iterDict:
+		d := sc.eval(n.c)
+		if d.ok {
+			n.c.obj.each(d.o, func(k string, v value) bool {
+				sc.slots[n.slot] = value{s: k, ok: true}
+				sc.slots[n.slot+1] = v
+				return step()
+			})
+		}
+	}
+	if iters == 0 {
+		return boolVal(false)
+	}
+	if !q.ok {
+		q = intVal(iters)
+	}
+	return boolVal(trues >= q.i)
+}
+
+// entrypoint is the deprecated entrypoint keyword: the file offset of the
+// PE or ELF entry point, undefined for other files.
+func (sc *scanCtx) entrypoint() value {
+	if f := sc.pe(); f != nil {
+		if f.EntryPoint < 0 {
+			return undef
+		}
+		return intVal(f.EntryPoint)
+	}
+	if off, ok := elfEntryOffset(sc.data); ok {
+		return intVal(off)
+	}
+	return undef
+}
+
+// elfEntryOffset maps an ELF file's e_entry to a file offset through its
+// program headers (then section headers), as libyara's exefiles.c does.
+func elfEntryOffset(d []byte) (int64, bool) {
+	if len(d) < 52 || !bytes.HasPrefix(d, []byte("\x7fELF")) {
+		return 0, false
+	}
+	var bo binary.ByteOrder = binary.LittleEndian
+	if d[5] == 2 {
+		bo = binary.BigEndian
+	}
+	is64 := d[4] == 2
+	var entry, phoff uint64
+	var phentsize, phnum int
+	if is64 {
+		if len(d) < 64 {
+			return 0, false
+		}
+		entry = bo.Uint64(d[24:])
+		phoff = bo.Uint64(d[32:])
+		phentsize, phnum = int(bo.Uint16(d[54:])), int(bo.Uint16(d[56:]))
+	} else {
+		entry = uint64(bo.Uint32(d[24:]))
+		phoff = uint64(bo.Uint32(d[28:]))
+		phentsize, phnum = int(bo.Uint16(d[42:])), int(bo.Uint16(d[44:]))
+	}
+	for i := 0; i < phnum; i++ {
+		off := phoff + uint64(i*phentsize)
+		if off+56 > uint64(len(d)) || (!is64 && off+32 > uint64(len(d))) {
+			break
+		}
+		var ptype uint32
+		var poff, vaddr, filesz uint64
+		ptype = bo.Uint32(d[off:])
+		if is64 {
+			poff, vaddr, filesz = bo.Uint64(d[off+8:]), bo.Uint64(d[off+16:]), bo.Uint64(d[off+32:])
+		} else {
+			poff, vaddr, filesz = uint64(bo.Uint32(d[off+4:])), uint64(bo.Uint32(d[off+8:])), uint64(bo.Uint32(d[off+16:]))
+		}
+		_ = ptype
+		if entry >= vaddr && entry < vaddr+filesz {
+			return int64(poff + entry - vaddr), true
+		}
+	}
+	return 0, false
+}
