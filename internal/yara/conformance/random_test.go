@@ -1,0 +1,378 @@
+package conformance
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mamori-dev/mamori/internal/yara"
+)
+
+// ruleGen writes random YARA rules over a small alphabet, so that random
+// data hits their strings often, with conditions mixing counts, offsets,
+// lengths, quantifiers, loops, integer readers and arithmetic.
+type ruleGen struct {
+	r     *rand.Rand
+	rules []string // source of each rule, by index
+	names []string // rule names usable in references
+}
+
+const alphabet = "abcAB01 -"
+
+func (g *ruleGen) pick(options ...string) string { return options[g.r.IntN(len(options))] }
+
+func (g *ruleGen) word(min, max int) string {
+	n := min + g.r.IntN(max-min+1)
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[g.r.IntN(len(alphabet))]
+	}
+	return string(b)
+}
+
+type genString struct {
+	id      string // "$a0"
+	private bool
+}
+
+func (g *ruleGen) textString() string {
+	w := g.word(1, 4)
+	var mods []string
+	if g.r.IntN(6) == 0 && len(w) >= 3 {
+		w = g.word(3, 5)
+		mods = append(mods, g.pick("base64", "base64wide", "base64 base64wide"))
+	} else {
+		if g.r.IntN(3) == 0 {
+			mods = append(mods, "wide")
+			if g.r.IntN(2) == 0 {
+				mods = append(mods, "ascii")
+			}
+		} else if g.r.IntN(5) == 0 {
+			mods = append(mods, "ascii")
+		}
+		switch g.r.IntN(6) {
+		case 0:
+			mods = append(mods, "nocase")
+		case 1:
+			lo := g.r.IntN(3)
+			mods = append(mods, g.pick("xor", fmt.Sprintf("xor(%d-%d)", lo, lo+g.r.IntN(3)), fmt.Sprintf("xor(%d)", lo)))
+		}
+		if g.r.IntN(5) == 0 {
+			mods = append(mods, "fullword")
+		}
+	}
+	return strconv.Quote(w) + " " + strings.Join(mods, " ")
+}
+
+func (g *ruleGen) hexByte() string {
+	return fmt.Sprintf("%02X", alphabet[g.r.IntN(len(alphabet))])
+}
+
+func (g *ruleGen) hexString() string {
+	toks := []string{g.hexByte()}
+	for n := g.r.IntN(4); n > 0; n-- {
+		switch g.r.IntN(6) {
+		case 0:
+			toks = append(toks, "??")
+		case 1:
+			toks = append(toks, fmt.Sprintf("%X?", alphabet[g.r.IntN(len(alphabet))]>>4))
+		case 2:
+			lo := g.r.IntN(3)
+			toks = append(toks, g.pick(fmt.Sprintf("[%d]", lo+1), fmt.Sprintf("[%d-%d]", lo, lo+1+g.r.IntN(3)), "[0-1]"))
+		case 3:
+			toks = append(toks, fmt.Sprintf("( %s | %s %s )", g.hexByte(), g.hexByte(), g.hexByte()))
+		default:
+			toks = append(toks, g.hexByte())
+		}
+	}
+	toks = append(toks, g.hexByte())
+	return "{ " + strings.Join(toks, " ") + " }"
+}
+
+func (g *ruleGen) regexAtom() string {
+	switch g.r.IntN(9) {
+	case 0:
+		return g.pick("[ab]", "[^a ]", "[A-C]", "[0-9]")
+	case 1:
+		return g.pick(`\d`, `\w`, `\s`, `\W`)
+	case 2:
+		return "."
+	case 3:
+		return "(" + g.pick("a", "b", "AB") + "|" + g.pick("c", "0", "1") + ")"
+	default:
+		c := alphabet[g.r.IntN(len(alphabet))]
+		if c == ' ' || c == '-' {
+			return `\x` + fmt.Sprintf("%02x", c)
+		}
+		return string(c)
+	}
+}
+
+func (g *ruleGen) regexString() string {
+	var b strings.Builder
+	if g.r.IntN(8) == 0 {
+		b.WriteString("^")
+	}
+	for n := 1 + g.r.IntN(4); n > 0; n-- {
+		b.WriteString(g.regexAtom())
+		switch g.r.IntN(7) {
+		case 0:
+			b.WriteString("*")
+		case 1:
+			b.WriteString("+")
+		case 2:
+			b.WriteString("?")
+		case 3:
+			b.WriteString(g.pick("{1,2}", "{2}", "{0,3}", "{1,}"))
+		}
+	}
+	flags := g.pick("", "", "i", "s", "is")
+	mods := g.pick("", "", "nocase", "wide", "ascii wide", "fullword")
+	return "/" + b.String() + "/" + flags + " " + mods
+}
+
+// expr returns a random condition over the strings of the rule.
+func (g *ruleGen) expr(strs []genString, depth int) string {
+	s := func() string { return strs[g.r.IntN(len(strs))].id[1:] }
+	k := func(max int) int { return g.r.IntN(max + 1) }
+	op := func() string { return g.pick("==", "!=", "<", "<=", ">", ">=") }
+	if depth > 0 && g.r.IntN(3) == 0 {
+		switch g.r.IntN(4) {
+		case 0:
+			return "(" + g.expr(strs, depth-1) + " and " + g.expr(strs, depth-1) + ")"
+		case 1:
+			return "(" + g.expr(strs, depth-1) + " or " + g.expr(strs, depth-1) + ")"
+		case 2:
+			return "not " + g.expr(strs, depth-1)
+		default:
+			return fmt.Sprintf("for %s i in (1..%d) : ( %s > %d )", g.pick("any", "all", "2", "none"), 1+k(3), g.intExpr(strs, "i"), k(6))
+		}
+	}
+	switch g.r.IntN(22) {
+	case 0:
+		return "$" + s()
+	case 1:
+		return fmt.Sprintf("#%s %s %d", s(), op(), k(4))
+	case 2:
+		return fmt.Sprintf("@%s[%d] %s %d", s(), 1+k(2), op(), k(40))
+	case 3:
+		return fmt.Sprintf("!%s[1] %s %d", s(), op(), k(8))
+	case 4:
+		return fmt.Sprintf("$%s at %d", s(), k(20))
+	case 5:
+		lo := k(30)
+		return fmt.Sprintf("$%s in (%d..%d)", s(), lo, lo+k(60))
+	case 6:
+		return g.pick("any of them", "all of them", "none of them", "1 of them", "2 of them", "50% of them", "any of ($"+s()[:1]+"*)", "all of ($"+s()[:1]+"*)")
+	case 7:
+		return fmt.Sprintf("%d of ($%s, $%s)", k(2), s(), s())
+	case 8:
+		return fmt.Sprintf("for any i in (1..#%s) : ( @%s[i] %s %d )", s(), s(), op(), k(50))
+	case 9:
+		return fmt.Sprintf("for %s of ($%s*) : ( %s )", g.pick("any", "all", "1", "none"), s()[:1], g.pick("$", "# > 1", "@ > 3", "! == 2", "$ at 0", "$ in (0..20)"))
+	case 10:
+		return fmt.Sprintf("%s(%d) %s %d", g.pick("uint8", "int8", "uint16", "uint16be", "int16"), k(12), op(), k(0x6262))
+	case 11:
+		return fmt.Sprintf("(%s(%d) & 0x%x) %s %d", g.pick("uint32", "uint32be", "int32"), k(10), k(0xffff), op(), k(0x6161))
+	case 12:
+		return fmt.Sprintf("filesize %s %d", op(), k(300))
+	case 13:
+		return fmt.Sprintf("%s %s %d", g.intExpr(strs, ""), op(), k(12))
+	case 14:
+		return fmt.Sprintf("#%s in (%d..%d) %s %d", s(), k(20), 20+k(200), op(), k(3))
+	case 15:
+		if len(g.names) > 0 {
+			return g.names[g.r.IntN(len(g.names))]
+		}
+		return "true"
+	case 16:
+		return fmt.Sprintf("defined @%s[%d]", s(), 1+k(2))
+	case 17:
+		return fmt.Sprintf("$%s at @%s[1] + %d", s(), s(), k(4))
+	case 18:
+		return fmt.Sprintf("@%s[#%s] %s %d", s(), s(), op(), k(100))
+	case 19:
+		return fmt.Sprintf("for all of them : ( # %s %d )", op(), k(3))
+	case 20:
+		return fmt.Sprintf("not ($%s or $%s)", s(), s())
+	}
+	return g.pick("true", "false")
+}
+
+// intExpr is integer arithmetic over counts, offsets and lengths; v, when
+// set, is a loop variable to use.
+func (g *ruleGen) intExpr(strs []genString, v string) string {
+	s := func() string { return strs[g.r.IntN(len(strs))].id[1:] }
+	idx := "1"
+	if v != "" {
+		idx = v
+	}
+	leaf := func() string {
+		switch g.r.IntN(6) {
+		case 0:
+			return "#" + s()
+		case 1:
+			return fmt.Sprintf("@%s[%s]", s(), idx)
+		case 2:
+			return fmt.Sprintf("!%s[%s]", s(), idx)
+		case 3:
+			if v != "" {
+				return v
+			}
+			return "filesize"
+		case 4:
+			return fmt.Sprintf("uint8(%s)", idx)
+		}
+		return strconv.Itoa(g.r.IntN(7))
+	}
+	switch g.r.IntN(8) {
+	case 0:
+		return fmt.Sprintf("(%s + %s) * %d", leaf(), leaf(), 1+g.r.IntN(3))
+	case 1:
+		return fmt.Sprintf("%s %% %d", leaf(), 1+g.r.IntN(4))
+	case 2:
+		return fmt.Sprintf("(%s | %d) << %d", leaf(), g.r.IntN(4), g.r.IntN(3))
+	case 3:
+		return fmt.Sprintf("-%s + %s", leaf(), leaf())
+	case 4:
+		return fmt.Sprintf("%s \\ %d", leaf(), 1+g.r.IntN(3))
+	case 5:
+		return fmt.Sprintf("(%s ^ %s) & 7", leaf(), leaf())
+	case 6:
+		return fmt.Sprintf("~%s >> 60", leaf())
+	}
+	return fmt.Sprintf("%s - %s", leaf(), leaf())
+}
+
+// rule writes rule number i.
+func (g *ruleGen) rule(i int) string {
+	name := fmt.Sprintf("r%d", i)
+	var strs []genString
+	var b strings.Builder
+	kind := ""
+	switch g.r.IntN(25) {
+	case 0:
+		kind = "private "
+	case 1:
+		kind = "global "
+	}
+	fmt.Fprintf(&b, "%srule %s {\n  strings:\n", kind, name)
+	for j, n := 0, 1+g.r.IntN(4); j < n; j++ {
+		id := fmt.Sprintf("$%s%d", g.pick("a", "a", "b"), j)
+		var def string
+		switch g.r.IntN(5) {
+		case 0, 1:
+			def = g.textString()
+		case 2, 3:
+			def = g.hexString()
+		default:
+			def = g.regexString()
+		}
+		priv := g.r.IntN(10) == 0
+		if priv {
+			def += " private"
+		}
+		strs = append(strs, genString{id: id, private: priv})
+		fmt.Fprintf(&b, "    %s = %s\n", id, def)
+	}
+	cond := g.expr(strs, 2)
+	// Every string must be referenced; "or (... and false)" does that
+	// without changing the outcome.
+	var refs []string
+	for _, s := range strs {
+		refs = append(refs, s.id)
+	}
+	fmt.Fprintf(&b, "  condition:\n    %s or (%s and false)\n}\n", cond, strings.Join(refs, " and "))
+	if kind != "private " || g.r.IntN(2) == 0 {
+		g.names = append(g.names, name)
+	}
+	return b.String()
+}
+
+// data writes a random file from the alphabet, with samples of the rules'
+// strings spliced in.
+func dataFile(r *rand.Rand, gen *generator, info []yara.RuleInfo) []byte {
+	n := r.IntN(200)
+	b := make([]byte, 0, n+64)
+	for i := 0; i < n; i++ {
+		if r.IntN(10) == 0 {
+			b = append(b, byte(r.Uint32()))
+		} else {
+			b = append(b, alphabet[r.IntN(len(alphabet))])
+		}
+	}
+	for k := r.IntN(5); k > 0 && len(info) > 0; k-- {
+		ri := info[r.IntN(len(info))]
+		if len(ri.Strings) == 0 {
+			continue
+		}
+		sample := gen.sample(ri.Strings[r.IntN(len(ri.Strings))].Pattern)
+		at := r.IntN(len(b) + 1)
+		b = append(b[:at], append(sample, b[at:]...)...)
+	}
+	return b
+}
+
+// TestRandomRules compiles batches of random rules with mamori and yara,
+// scans random files with both and requires the same matching rules and
+// the same string matches (id, offset, length).
+func TestRandomRules(t *testing.T) {
+	needYara(t)
+	batches := 15
+	if fullRun() {
+		batches = 300
+	}
+	failures := 0
+	for batch := 0; batch < batches && failures < 10; batch++ {
+		r := rand.New(rand.NewPCG(uint64(batch), 42))
+		g := &ruleGen{r: r}
+		var src strings.Builder
+		for i := 0; i < 25; i++ {
+			rule := g.rule(i)
+			g.rules = append(g.rules, rule)
+			src.WriteString(rule)
+		}
+		dir := t.TempDir()
+		ruleFile := filepath.Join(dir, "rules.yar")
+		if err := os.WriteFile(ruleFile, []byte(src.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		compiled := yaracCompile(t, []string{ruleFile}, nil)
+		rules, err := yara.Compile(src.String(), ruleFile, yara.CompileOptions{})
+		if err != nil {
+			t.Errorf("batch %d: mamori rejects rules yara accepts: %v", batch, err)
+			failures++
+			continue
+		}
+		dataDir := filepath.Join(dir, "data")
+		if err := os.Mkdir(dataDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		gen := newGenerator(uint64(batch))
+		info := rules.Info()
+		files := map[string][]byte{}
+		for f := 0; f < 30; f++ {
+			name := fmt.Sprintf("f%02d", f)
+			files[name] = dataFile(r, gen, info)
+			if err := os.WriteFile(filepath.Join(dataDir, name), files[name], 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		yaraRes := yaraScan(t, compiled, dataDir, nil, true, func(string) string { return "default" })
+		mamoriRes := mamoriScan(t, rules, dataDir, true)
+		for _, d := range diff(mamoriRes, yaraRes, true) {
+			failures++
+			file, rest, _ := strings.Cut(d, ": rule ")
+			ruleName, _, _ := strings.Cut(rest, " ")
+			var ruleSrc string
+			if i, err := strconv.Atoi(strings.TrimPrefix(ruleName, "r")); err == nil && i < len(g.rules) {
+				ruleSrc = g.rules[i]
+			}
+			t.Errorf("batch %d: %s\n%s  data: %q", batch, d, ruleSrc, files[file])
+		}
+	}
+}
