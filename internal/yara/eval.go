@@ -169,8 +169,9 @@ func (sc *scanCtx) eval(n *node) value {
 		return sc.module(n.slot)
 	case opField:
 		parent := sc.eval(n.a)
-		if !parent.ok {
-			return undef
+		if !parent.ok || n.obj.get == nil {
+			// Functions take their parent structure's value.
+			return parent
 		}
 		v, ok := n.obj.get(parent.o)
 		if !ok {

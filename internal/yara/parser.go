@@ -2,6 +2,7 @@ package yara
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -729,7 +730,7 @@ func (p *parser) compare(o op, t token, left, right *node) *node {
 		}
 		return n
 	}
-	num := func(t vtype) bool { return t == tyInt || t == tyFloat || t == tyBool }
+	num := func(t vtype) bool { return t == tyInt || t == tyFloat }
 	switch {
 	case left.t == tyStr && right.t == tyStr:
 	case num(left.t) && num(right.t):
@@ -801,7 +802,37 @@ func (p *parser) arith(o op, t token, left, right *node) *node {
 			}
 		}
 	}
+	if left.op == opConst && right.op == opConst && n.t == tyInt {
+		x, y := left.val.i, right.val.i
+		overflow := false
+		switch o {
+		case opAdd:
+			overflow = y > 0 && x > math.MaxInt64-y || y < 0 && x < math.MinInt64-y
+		case opSub:
+			overflow = y < 0 && x > math.MaxInt64+y || y > 0 && x < math.MinInt64+y
+		case opMul:
+			overflow = y != 0 && abs64(x) > math.MaxInt64/abs64(y)
+		}
+		if overflow {
+			p.fail(t.pos, "integer overflow in \"%d %s %d\"", x, t.text, y)
+		}
+	}
+	if right.op == opConst && right.t == tyInt && n.t == tyInt {
+		switch {
+		case (o == opDiv || o == opMod) && right.val.i == 0:
+			p.fail(t.pos, "division by zero")
+		case (o == opShl || o == opShr) && right.val.i < 0:
+			p.fail(t.pos, "invalid operand for \"%s\"", t.text)
+		}
+	}
 	return p.fold(n)
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // fold evaluates operations on integer constants at compile time, so that
