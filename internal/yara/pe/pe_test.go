@@ -146,7 +146,7 @@ func TestParseNotPE(t *testing.T) {
 // TestParseMutated flips bytes of built PEs and requires parse (without
 // the recover safety net) not to panic.
 func TestParseMutated(t *testing.T) {
-	seeds := seedPEs()
+	seeds := petest.Samples()
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 3000; i++ {
 		data := bytes.Clone(seeds[i%len(seeds)])
@@ -182,22 +182,8 @@ func exercise(data []byte) {
 	f.RichVersion(&v, nil)
 }
 
-func seedPEs() [][]byte {
-	return [][]byte{
-		petest.Build(petest.Spec{}),
-		petest.Build(petest.Spec{
-			Is64: true, DLL: true, Rich: true,
-			Imports:    []petest.Import{{DLL: "KERNEL32.dll", Functions: []string{"CreateFileA", "#7"}}},
-			ExportName: "x.dll", Exports: []string{"A", "B"},
-			Resources:   []petest.Resource{{Type: 10, ID: 1, Language: 0x409, Data: []byte("abc")}},
-			VersionInfo: [][2]string{{"CompanyName", "X"}},
-			Overlay:     []byte("overlay"),
-		}),
-	}
-}
-
 func FuzzParse(f *testing.F) {
-	for _, s := range seedPEs() {
+	for _, s := range petest.Samples() {
 		f.Add(s)
 	}
 	f.Add([]byte("MZ"))

@@ -1,4 +1,4 @@
-package pe
+package pe_test
 
 import (
 	"bytes"
@@ -17,6 +17,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mamori-dev/mamori/internal/yara/pe"
+	"github.com/mamori-dev/mamori/internal/yara/pe/pefacts"
+	"github.com/mamori-dev/mamori/internal/yara/pe/petest"
 )
 
 // saferwallTestFiles returns the real Windows PE files shipped in the
@@ -91,10 +95,10 @@ func TestAgainstYara(t *testing.T) {
 		}
 		files = append(files, p)
 	}
-	for i, s := range seedPEs() {
+	for i, s := range petest.Samples() {
 		write(fmt.Sprintf("built%d.exe", i), s)
 	}
-	if signed := signWithOsslsigncode(t, dir, seedPEs()[1]); signed != nil {
+	if signed := signWithOsslsigncode(t, dir, petest.Samples()[1]); signed != nil {
 		write("signed.exe", signed)
 	}
 	real := saferwallTestFiles(t)
@@ -125,14 +129,14 @@ func TestAgainstYara(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			f, ok := Parse(data)
+			f, ok := pe.Parse(data)
 			if !ok {
 				if missing := yaraFalse(t, []string{"pe.is_pe == 0", "not defined pe.machine"}, path); len(missing) > 0 {
 					t.Errorf("Parse says not a PE, yara disagrees: %q", missing)
 				}
 				return
 			}
-			for _, c := range yaraFalse(t, facts(f), path) {
+			for _, c := range yaraFalse(t, pefacts.Facts(f), path) {
 				t.Errorf("yara disagrees: %s", c)
 			}
 		})

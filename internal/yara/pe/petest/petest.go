@@ -446,3 +446,26 @@ func block(key string, value []byte, valueLen, typ uint16, children []byte) []by
 	binary.LittleEndian.PutUint16(b[4:], typ)
 	return b
 }
+
+// Samples returns a few built PEs covering every feature of Spec, for
+// fuzz seeds and differential tests.
+func Samples() [][]byte {
+	return [][]byte{
+		Build(Spec{}),
+		Build(Spec{
+			Is64: true, DLL: true, Rich: true,
+			Imports: []Import{
+				{DLL: "KERNEL32.dll", Functions: []string{"CreateFileA", "#7"}},
+				{DLL: "ws2_32.dll", Functions: []string{"#4", "#23"}},
+			},
+			ExportName: "x.dll", Exports: []string{"A", "B"},
+			Resources:   []Resource{{Type: 10, ID: 1, Language: 0x409, Data: []byte("abc")}},
+			VersionInfo: [][2]string{{"CompanyName", "X"}, {"FileDescription", "Sample"}},
+			Overlay:     []byte("overlay"),
+		}),
+		Build(Spec{
+			Sections:  []Section{{Name: ".data", Data: []byte("data"), Characteristics: 0xC0000040}, {Name: "UPX0", Data: make([]byte, 3000), Characteristics: 0xE0000080}},
+			Timestamp: 0x5f5e1000, EntryOffset: 0,
+		}),
+	}
+}

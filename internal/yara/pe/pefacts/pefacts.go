@@ -1,13 +1,18 @@
-package pe
+// Package pefacts lists YARA conditions that hold for a parsed PE, one per
+// value the pe module exposes, so that tests can ask yara (and mamori's
+// evaluator) whether they agree with package pe.
+package pefacts
 
 import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/mamori-dev/mamori/internal/yara/pe"
 )
 
-// yaraString quotes s as a YARA text string literal.
-func yaraString(s string) string {
+// Quote quotes s as a YARA text string literal.
+func Quote(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
 	for i := 0; i < len(s); i++ {
@@ -26,9 +31,10 @@ func yaraString(s string) string {
 	return b.String()
 }
 
-// facts lists YARA conditions over the pe module that hold for f when
-// libyara reads the file the way Parse did. Each is checked with yara.
-func facts(f *File) []string {
+// Facts lists YARA conditions over the pe module that hold for f when
+// libyara reads the file the way pe.Parse did. Long lists (exports,
+// imported functions) are sampled to keep rule sets small.
+func Facts(f *pe.File) []string {
 	var out []string
 	add := func(format string, a ...any) { out = append(out, fmt.Sprintf(format, a...)) }
 	intf := func(name string, v int64) { add("pe.%s == %d", name, v) }
@@ -43,7 +49,7 @@ func facts(f *File) []string {
 		if v == nil {
 			add("not defined pe.%s", name)
 		} else {
-			add("pe.%s == %s", name, yaraString(*v))
+			add("pe.%s == %s", name, Quote(*v))
 		}
 	}
 	add("pe.is_pe == 1")
@@ -95,7 +101,7 @@ func facts(f *File) []string {
 	add("not defined pe.data_directories[%d].size", len(f.DataDirectories))
 	for i, s := range f.Sections {
 		p := fmt.Sprintf("sections[%d].", i)
-		add("pe.%sname == %s", p, yaraString(s.Name))
+		add("pe.%sname == %s", p, Quote(s.Name))
 		optStr(p+"full_name", s.FullName)
 		intf(p+"characteristics", s.Characteristics)
 		intf(p+"virtual_address", s.VirtualAddress)
@@ -107,7 +113,7 @@ func facts(f *File) []string {
 		intf(p+"number_of_relocations", s.NumberOfRelocations)
 		intf(p+"number_of_line_numbers", s.NumberOfLineNumbers)
 		if idx, ok := f.SectionIndexName(s.Name); ok && !strings.ContainsRune(s.Name, 0) {
-			add("pe.section_index(%s) == %d", yaraString(s.Name), idx)
+			add("pe.section_index(%s) == %d", Quote(s.Name), idx)
 		}
 		if idx, ok := f.SectionIndexAddr(s.RawDataOffset); ok {
 			add("pe.section_index(%d) == %d", s.RawDataOffset, idx)
@@ -125,8 +131,8 @@ func facts(f *File) []string {
 		intf("rich_signature.offset", r.Offset)
 		intf("rich_signature.length", r.Length)
 		intf("rich_signature.key", r.Key)
-		add("pe.rich_signature.raw_data == %s", yaraString(r.RawData))
-		add("pe.rich_signature.clear_data == %s", yaraString(r.ClearData))
+		add("pe.rich_signature.raw_data == %s", Quote(r.RawData))
+		add("pe.rich_signature.clear_data == %s", Quote(r.ClearData))
 		clear := []byte(r.ClearData)
 		for i := 16; i+8 <= len(clear) && i < 16+8*4; i += 8 {
 			idv := int64(clear[i]) | int64(clear[i+1])<<8 | int64(clear[i+2])<<16 | int64(clear[i+3])<<24
@@ -145,31 +151,31 @@ func facts(f *File) []string {
 	intf("number_of_imported_functions", f.NumberOfImportedFunctions)
 	intf("number_of_delayed_imports", f.NumberOfDelayedImports)
 	intf("number_of_delayed_imported_functions", f.NumberOfDelayedImportedFunctions)
-	add("pe.imphash() == %s", yaraString(f.Imphash()))
+	add("pe.imphash() == %s", Quote(f.Imphash()))
 	for i, d := range f.ImportDetails {
 		p := fmt.Sprintf("import_details[%d].", i)
-		add("pe.%slibrary_name == %s", p, yaraString(d.Name))
+		add("pe.%slibrary_name == %s", p, Quote(d.Name))
 		intf(p+"number_of_functions", d.NumberOfFunctions)
-		add("pe.imports(%s) == %d", yaraString(d.Name), f.ImportsDLL(ImportStandard, d.Name))
+		add("pe.imports(%s) == %d", Quote(d.Name), f.ImportsDLL(pe.ImportStandard, d.Name))
 		for j, fn := range d.Functions {
 			if j%(len(d.Functions)/32+1) != 0 {
 				continue
 			}
 			q := fmt.Sprintf("%sfunctions[%d].", p, d.FirstFunction+int64(j))
-			add("pe.%sname == %s", q, yaraString(fn.Name))
+			add("pe.%sname == %s", q, Quote(fn.Name))
 			if fn.HasOrdinal {
 				intf(q+"ordinal", fn.Ordinal)
-				add("pe.imports(%s, %d)", yaraString(d.Name), fn.Ordinal)
+				add("pe.imports(%s, %d)", Quote(d.Name), fn.Ordinal)
 			} else {
 				add("not defined pe.%sordinal", q)
 			}
-			add("pe.imports(%s, %s)", yaraString(d.Name), yaraString(fn.Name))
+			add("pe.imports(%s, %s)", Quote(d.Name), Quote(fn.Name))
 		}
 	}
 	for _, d := range f.DelayedImportDetails {
-		add("pe.imports(pe.IMPORT_DELAYED, %s) == %d", yaraString(d.Name), f.ImportsDLL(ImportDelayed, d.Name))
+		add("pe.imports(pe.IMPORT_DELAYED, %s) == %d", Quote(d.Name), f.ImportsDLL(pe.ImportDelayed, d.Name))
 		for _, fn := range d.Functions {
-			add("pe.imports(pe.IMPORT_ANY, %s, %s)", yaraString(d.Name), yaraString(fn.Name))
+			add("pe.imports(pe.IMPORT_ANY, %s, %s)", Quote(d.Name), Quote(fn.Name))
 		}
 	}
 	intf("number_of_exports", f.NumberOfExports)
@@ -186,7 +192,7 @@ func facts(f *File) []string {
 		optInt(p+"offset", e.Offset)
 		if e.Name != nil && !strings.ContainsRune(*e.Name, 0) {
 			idx, _ := f.ExportsIndex(*e.Name)
-			add("pe.exports(%s) and pe.exports_index(%s) == %d", yaraString(*e.Name), yaraString(*e.Name), idx)
+			add("pe.exports(%s) and pe.exports_index(%s) == %d", Quote(*e.Name), Quote(*e.Name), idx)
 		}
 		if idx, ok := f.ExportsIndexOrdinal(e.Ordinal); ok {
 			add("pe.exports(%d) and pe.exports_index(%d) == %d", e.Ordinal, e.Ordinal, idx)
@@ -226,20 +232,20 @@ func facts(f *File) []string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		add("pe.version_info[%s] == %s", yaraString(k), yaraString(f.VersionInfo[k]))
+		add("pe.version_info[%s] == %s", Quote(k), Quote(f.VersionInfo[k]))
 	}
 	for i, kv := range f.VersionInfoList {
-		add("pe.version_info_list[%d].key == %s and pe.version_info_list[%d].value == %s", i, yaraString(kv.Key), i, yaraString(kv.Value))
+		add("pe.version_info_list[%d].key == %s and pe.version_info_list[%d].value == %s", i, Quote(kv.Key), i, Quote(kv.Value))
 	}
 	optInt("number_of_signatures", f.NumberOfSignatures)
 	for i, s := range f.Signatures {
 		p := fmt.Sprintf("signatures[%d].", i)
-		add("pe.%sthumbprint == %s", p, yaraString(s.Thumbprint))
-		add("pe.%sissuer == %s", p, yaraString(s.Issuer))
-		add("pe.%ssubject == %s", p, yaraString(s.Subject))
+		add("pe.%sthumbprint == %s", p, Quote(s.Thumbprint))
+		add("pe.%sissuer == %s", p, Quote(s.Issuer))
+		add("pe.%ssubject == %s", p, Quote(s.Subject))
 		intf(p+"version", s.Version)
-		add("pe.%salgorithm == %s", p, yaraString(s.Algorithm))
-		add("pe.%salgorithm_oid == %s", p, yaraString(s.AlgorithmOID))
+		add("pe.%salgorithm == %s", p, Quote(s.Algorithm))
+		add("pe.%salgorithm_oid == %s", p, Quote(s.AlgorithmOID))
 		optStr(p+"serial", s.Serial)
 		intf(p+"not_before", s.NotBefore)
 		intf(p+"not_after", s.NotAfter)
