@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Detection is one finding as stored. (HostID, FindingID) is unique: an agent
+// re-sending a batch it did not see acknowledged adds nothing.
+type Detection struct {
+	ID            int64
+	HostID        string
+	FindingID     string
+	Type          string
+	Source        string
+	Rule          string
+	Indicator     string
+	Path          string
+	SHA256        string
+	Size          int64
+	SeenAt        time.Time
+	ReceivedAt    time.Time
+	SweepID       string
+	BundleVersion int64
+	Tags          []string
+	Meta          map[string]string
+	// Detail is the agent's scan record, JSON.
+	Detail json.RawMessage
+}
+
+// InsertDetections stores a batch in one transaction and returns how many
+// were new. Findings already stored are skipped, so a retried batch is
+// idempotent.
+func (s *Store) InsertDetections(ctx context.Context, ds []Detection) (int, error) {
+	if len(ds) == 0 {
+		return 0, nil
+	}
+	added := 0
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		added = 0
+		st, err := tx.PrepareContext(ctx, s.query("insert-detection"))
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for i := range ds {
+			d := &ds[i]
+			tags, err := json.Marshal(nonNilSlice(d.Tags))
+			if err != nil {
+				return err
+			}
+			meta, err := json.Marshal(nonNilMap(d.Meta))
+			if err != nil {
+				return err
+			}
+			detail := string(d.Detail)
+			if detail == "" {
+				detail = "{}"
+			}
+			res, err := st.ExecContext(ctx, d.HostID, d.FindingID, d.Type, d.Source, d.Rule, d.Indicator, d.Path,
+				d.SHA256, d.Size, toMS(d.SeenAt), toMS(d.ReceivedAt), d.SweepID, d.BundleVersion,
+				string(tags), string(meta), detail)
+			if err != nil {
+				return fmt.Errorf("finding %s of host %s: %w", d.FindingID, d.HostID, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			added += int(n)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: insert detections: %w", err)
+	}
+	return added, nil
+}
+
+// DetectionFilter selects detections; zero fields select everything.
+type DetectionFilter struct {
+	HostID  string
+	SweepID string
+	// AfterID pages: only detections with a greater id.
+	AfterID int64
+	// Limit caps the result; 0 means 1000.
+	Limit int
+}
+
+// Detections lists detections in id order.
+func (s *Store) Detections(ctx context.Context, f DetectionFilter) ([]Detection, error) {
+	if f.Limit <= 0 {
+		f.Limit = 1000
+	}
+	rows, err := s.r.QueryContext(ctx, s.query("list-detections"), f.AfterID, f.HostID, f.SweepID, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: detections: %w", err)
+	}
+	defer rows.Close()
+	out := []Detection{}
+	for rows.Next() {
+		var d Detection
+		var seen, recv int64
+		var tags, meta, detail string
+		if err := rows.Scan(&d.ID, &d.HostID, &d.FindingID, &d.Type, &d.Source, &d.Rule, &d.Indicator, &d.Path,
+			&d.SHA256, &d.Size, &seen, &recv, &d.SweepID, &d.BundleVersion, &tags, &meta, &detail); err != nil {
+			return nil, fmt.Errorf("store: detections: %w", err)
+		}
+		d.SeenAt, d.ReceivedAt = fromMS(seen), fromMS(recv)
+		if err := json.Unmarshal([]byte(tags), &d.Tags); err != nil {
+			return nil, fmt.Errorf("store: detection %d: tags: %w", d.ID, err)
+		}
+		if err := json.Unmarshal([]byte(meta), &d.Meta); err != nil {
+			return nil, fmt.Errorf("store: detection %d: meta: %w", d.ID, err)
+		}
+		d.Detail = json.RawMessage(detail)
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: detections: %w", err)
+	}
+	return out, nil
+}
+
+// CountDetections is the number of stored detections.
+func (s *Store) CountDetections(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, s.query("count-detections")).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count detections: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,212 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Host is one enrolled agent. Monitoring is the level the server wants;
+// MonitoringReported is what the agent last said it runs.
+type Host struct {
+	ID                 string
+	Name               string
+	Hostname           string
+	OS                 string
+	Arch               string
+	OSVersion          string
+	IPs                []string
+	AgentVersion       string
+	Labels             map[string]string
+	CertSerial         string
+	EnrolledAt         time.Time
+	LastSeen           time.Time
+	Monitoring         string
+	MonitoringReported string
+	Isolation          string
+	IsolationReason    string
+	IsolationError     string
+	BundleVersion      int64
+	BundleError        string
+	RevokedAt          time.Time
+}
+
+// Inventory is what an agent reports about its host.
+type Inventory struct {
+	Hostname, OS, Arch, OSVersion string
+	IPs                           []string
+	AgentVersion                  string
+	Monitoring                    string
+	BundleVersion                 int64
+}
+
+// CreateHost records a newly enrolled host.
+func (s *Store) CreateHost(ctx context.Context, h *Host) error {
+	labels, err := json.Marshal(nonNilMap(h.Labels))
+	if err != nil {
+		return err
+	}
+	_, err = s.w.ExecContext(ctx, s.query("insert-host"), h.ID, h.Name, h.Hostname, string(labels),
+		h.CertSerial, toMS(h.EnrolledAt), h.Monitoring)
+	if err != nil {
+		return fmt.Errorf("store: create host %s: %w", h.ID, err)
+	}
+	return nil
+}
+
+// Host returns one host or ErrNotFound.
+func (s *Store) Host(ctx context.Context, id string) (*Host, error) {
+	hs, err := s.hosts(ctx, s.query("host-columns")+" WHERE id = $1", id)
+	if err != nil {
+		return nil, err
+	}
+	if len(hs) == 0 {
+		return nil, fmt.Errorf("store: host %s: %w", id, ErrNotFound)
+	}
+	return hs[0], nil
+}
+
+// Hosts lists every host, revoked ones included, ordered by id.
+func (s *Store) Hosts(ctx context.Context) ([]*Host, error) {
+	return s.hosts(ctx, s.query("host-columns")+" ORDER BY id")
+}
+
+func (s *Store) hosts(ctx context.Context, q string, args ...any) ([]*Host, error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: hosts: %w", err)
+	}
+	defer rows.Close()
+	var out []*Host
+	for rows.Next() {
+		var h Host
+		var ips, labels string
+		var enrolled, seen, revoked int64
+		if err := rows.Scan(&h.ID, &h.Name, &h.Hostname, &h.OS, &h.Arch, &h.OSVersion, &ips, &h.AgentVersion,
+			&labels, &h.CertSerial, &enrolled, &seen, &h.Monitoring, &h.MonitoringReported, &h.Isolation,
+			&h.IsolationReason, &h.IsolationError, &h.BundleVersion, &h.BundleError, &revoked); err != nil {
+			return nil, fmt.Errorf("store: hosts: %w", err)
+		}
+		if err := json.Unmarshal([]byte(ips), &h.IPs); err != nil {
+			return nil, fmt.Errorf("store: host %s: ips: %w", h.ID, err)
+		}
+		if err := json.Unmarshal([]byte(labels), &h.Labels); err != nil {
+			return nil, fmt.Errorf("store: host %s: labels: %w", h.ID, err)
+		}
+		h.EnrolledAt, h.LastSeen, h.RevokedAt = fromMS(enrolled), fromMS(seen), fromMS(revoked)
+		out = append(out, &h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: hosts: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateInventory stores what the agent reported at time at.
+func (s *Store) UpdateInventory(ctx context.Context, id string, inv Inventory, at time.Time) error {
+	ips, err := json.Marshal(nonNilSlice(inv.IPs))
+	if err != nil {
+		return err
+	}
+	return s.exec(ctx, "update-inventory", id, inv.Hostname, inv.OS, inv.Arch, inv.OSVersion, string(ips),
+		inv.AgentVersion, inv.Monitoring, inv.BundleVersion, toMS(at))
+}
+
+// TouchHosts records last-seen times for many hosts in one transaction, so
+// heartbeats from a large fleet cost one commit per flush, not one each.
+func (s *Store) TouchHosts(ctx context.Context, seen map[string]time.Time) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, s.query("touch-host"))
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for id, at := range seen {
+			if _, err := st.ExecContext(ctx, id, toMS(at)); err != nil {
+				return fmt.Errorf("store: touch host %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
+// SetMonitoring sets the level the server wants for a host.
+func (s *Store) SetMonitoring(ctx context.Context, id, level string) error {
+	return s.execOne(ctx, "set-monitoring", id, level)
+}
+
+// SetLabels replaces a host's labels.
+func (s *Store) SetLabels(ctx context.Context, id string, labels map[string]string) error {
+	b, err := json.Marshal(nonNilMap(labels))
+	if err != nil {
+		return err
+	}
+	return s.execOne(ctx, "set-labels", id, string(b))
+}
+
+// SetIsolation sets a host's isolation state with the reason of the request
+// and, for the failed state, the agent's error.
+func (s *Store) SetIsolation(ctx context.Context, id, state, reason, errText string) error {
+	return s.execOne(ctx, "set-isolation", id, state, reason, errText)
+}
+
+// SetBundleStatus records which bundle the agent loaded, or its load error.
+func (s *Store) SetBundleStatus(ctx context.Context, id string, version int64, errText string) error {
+	return s.execOne(ctx, "set-bundle-status", id, version, errText)
+}
+
+// RevokeHost marks a host revoked; its certificate is refused from then on.
+// Revoking twice keeps the first time.
+func (s *Store) RevokeHost(ctx context.Context, id string, at time.Time) error {
+	if _, err := s.Host(ctx, id); err != nil {
+		return err
+	}
+	return s.exec(ctx, "revoke-host", id, toMS(at))
+}
+
+func (s *Store) exec(ctx context.Context, name string, args ...any) error {
+	if _, err := s.w.ExecContext(ctx, s.query(name), args...); err != nil {
+		return fmt.Errorf("store: %s: %w", name, err)
+	}
+	return nil
+}
+
+// execOne runs an update of one host and reports ErrNotFound when there is
+// no such host.
+func (s *Store) execOne(ctx context.Context, name, id string, args ...any) error {
+	res, err := s.w.ExecContext(ctx, s.query(name), append([]any{id}, args...)...)
+	if err != nil {
+		return fmt.Errorf("store: %s %s: %w", name, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("store: %s %s: %w", name, id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("store: host %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+func nonNilMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
+}
+
+func nonNilSlice(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// isNoRows reports a QueryRow that found nothing.
+func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

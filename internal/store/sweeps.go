@@ -1,0 +1,158 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Sweep is a one-off hunt: a bundle run over Paths on a set of hosts.
+type Sweep struct {
+	ID        string
+	Name      string
+	YARA      string
+	Hashes    []string
+	SHA256    string
+	Paths     []string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	CreatedBy string
+}
+
+// SweepHost is one host's part of a sweep. Findings counts the stored
+// detections the host reported for the sweep, so it never counts a re-sent
+// finding twice.
+type SweepHost struct {
+	HostID    string
+	State     string
+	Files     int64
+	Findings  int64
+	Error     string
+	UpdatedAt time.Time
+}
+
+// CreateSweep stores a sweep and its hosts' initial states in one
+// transaction.
+func (s *Store) CreateSweep(ctx context.Context, sw *Sweep, hosts map[string]string) error {
+	hashes, err := json.Marshal(nonNilSlice(sw.Hashes))
+	if err != nil {
+		return err
+	}
+	paths, err := json.Marshal(nonNilSlice(sw.Paths))
+	if err != nil {
+		return err
+	}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.query("insert-sweep"), sw.ID, sw.Name, sw.YARA, string(hashes), sw.SHA256,
+			string(paths), toMS(sw.CreatedAt), toMS(sw.ExpiresAt), sw.CreatedBy); err != nil {
+			return err
+		}
+		st, err := tx.PrepareContext(ctx, s.query("insert-sweep-host"))
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for id, state := range hosts {
+			if _, err := st.ExecContext(ctx, sw.ID, id, state, toMS(sw.CreatedAt)); err != nil {
+				return fmt.Errorf("host %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: create sweep %s: %w", sw.ID, err)
+	}
+	return nil
+}
+
+// Sweep returns one sweep or ErrNotFound.
+func (s *Store) Sweep(ctx context.Context, id string) (*Sweep, error) {
+	sws, err := s.sweeps(ctx, s.query("sweep-columns")+" WHERE id = $1", id)
+	if err != nil {
+		return nil, err
+	}
+	if len(sws) == 0 {
+		return nil, fmt.Errorf("store: sweep %s: %w", id, ErrNotFound)
+	}
+	return sws[0], nil
+}
+
+// Sweeps lists every sweep, newest first.
+func (s *Store) Sweeps(ctx context.Context) ([]*Sweep, error) {
+	return s.sweeps(ctx, s.query("sweep-columns")+" ORDER BY created_at DESC, id")
+}
+
+// PendingSweeps lists the unexpired sweeps host has not finished, oldest
+// first: what to send it when it connects.
+func (s *Store) PendingSweeps(ctx context.Context, hostID string, now time.Time) ([]*Sweep, error) {
+	return s.sweeps(ctx, s.query("pending-sweeps"), hostID, toMS(now))
+}
+
+func (s *Store) sweeps(ctx context.Context, q string, args ...any) ([]*Sweep, error) {
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: sweeps: %w", err)
+	}
+	defer rows.Close()
+	var out []*Sweep
+	for rows.Next() {
+		var sw Sweep
+		var hashes, paths string
+		var created, expires int64
+		if err := rows.Scan(&sw.ID, &sw.Name, &sw.YARA, &hashes, &sw.SHA256, &paths, &created, &expires, &sw.CreatedBy); err != nil {
+			return nil, fmt.Errorf("store: sweeps: %w", err)
+		}
+		if err := json.Unmarshal([]byte(hashes), &sw.Hashes); err != nil {
+			return nil, fmt.Errorf("store: sweep %s: hashes: %w", sw.ID, err)
+		}
+		if err := json.Unmarshal([]byte(paths), &sw.Paths); err != nil {
+			return nil, fmt.Errorf("store: sweep %s: paths: %w", sw.ID, err)
+		}
+		sw.CreatedAt, sw.ExpiresAt = fromMS(created), fromMS(expires)
+		out = append(out, &sw)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: sweeps: %w", err)
+	}
+	return out, nil
+}
+
+// SweepHosts lists a sweep's hosts by host id.
+func (s *Store) SweepHosts(ctx context.Context, sweepID string) ([]SweepHost, error) {
+	rows, err := s.r.QueryContext(ctx, s.query("sweep-hosts"), sweepID)
+	if err != nil {
+		return nil, fmt.Errorf("store: sweep %s hosts: %w", sweepID, err)
+	}
+	defer rows.Close()
+	out := []SweepHost{}
+	for rows.Next() {
+		var h SweepHost
+		var updated int64
+		if err := rows.Scan(&h.HostID, &h.State, &h.Files, &h.Error, &updated, &h.Findings); err != nil {
+			return nil, fmt.Errorf("store: sweep %s hosts: %w", sweepID, err)
+		}
+		h.UpdatedAt = fromMS(updated)
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: sweep %s hosts: %w", sweepID, err)
+	}
+	return out, nil
+}
+
+// SetSweepHost updates a host's state in a sweep. A host that is done or
+// failed stays so: a late or repeated report cannot reopen it. It reports
+// whether a row changed.
+func (s *Store) SetSweepHost(ctx context.Context, sweepID, hostID, state string, files int64, errText string, at time.Time) (bool, error) {
+	res, err := s.w.ExecContext(ctx, s.query("set-sweep-host"), sweepID, hostID, state, files, errText, toMS(at))
+	if err != nil {
+		return false, fmt.Errorf("store: sweep %s host %s: %w", sweepID, hostID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("store: sweep %s host %s: %w", sweepID, hostID, err)
+	}
+	return n > 0, nil
+}
