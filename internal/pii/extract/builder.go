@@ -1,0 +1,208 @@
+package extract
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// builder assembles one field's folded text from pieces of a doc's text
+// (and from single runes that escapes stand for), recording spans.
+type builder struct {
+	d      *doc
+	member string
+	buf    []byte
+	spans  []span
+	end    int // original offset just past the last piece
+	pieces int
+	// sub is set while the field is one unfolded piece of an identity doc:
+	// its text is then d.text[subA:subC] and needs no copy.
+	sub        bool
+	subA, subC int
+	// arena hands out span slices in chunks; chunks are never reused, so a
+	// field stays valid for as long as anyone keeps it.
+	arena []span
+}
+
+func (b *builder) reset() {
+	b.buf = b.buf[:0]
+	b.spans = b.spans[:0]
+	b.pieces, b.sub = 0, false
+}
+
+// mark notes that the next output byte comes from original offset o.
+func (b *builder) mark(o int) {
+	q := len(b.buf)
+	if n := len(b.spans); n > 0 {
+		last := b.spans[n-1]
+		if last.orig+int64(q-last.text) == int64(o) {
+			return
+		}
+		if last.text == q {
+			b.spans[n-1].orig = int64(o)
+			return
+		}
+	}
+	b.spans = append(b.spans, span{q, int64(o)})
+}
+
+// addRange appends the folded text d.text[a:c]; a and c are character
+// boundaries.
+func (b *builder) addRange(a, c int) {
+	if a >= c {
+		return
+	}
+	d := b.d
+	text := d.text[a:c]
+	b.pieces++
+	if d.ident {
+		if !needsFold(text) {
+			b.sub = b.pieces == 1
+			b.subA, b.subC = a, c
+			b.mark(a + d.skip)
+			b.buf = append(b.buf, text...)
+			b.end = c + d.skip
+			return
+		}
+		b.sub = false
+		for i := 0; i < len(text); {
+			r, n := utf8.DecodeRuneInString(text[i:])
+			if r < utf8.RuneSelf {
+				b.mark(a + i + d.skip)
+				b.buf = append(b.buf, byte(r))
+				i++
+				continue
+			}
+			next, n2 := utf8.DecodeRuneInString(text[i+n:])
+			b.mark(a + i + d.skip)
+			var k int
+			b.buf, k = foldRune(b.buf, r, next)
+			i += n
+			if k == 2 {
+				i += n2
+			}
+		}
+		b.end = c + d.skip
+		return
+	}
+	b.sub = false
+	d.seek(a)
+	for t := a; t < c; {
+		r, n := utf8.DecodeRuneInString(d.text[t:])
+		start, end := d.advance()
+		t += n
+		b.mark(start)
+		var next rune
+		if t < c {
+			next, _ = utf8.DecodeRuneInString(d.text[t:])
+		}
+		var k int
+		b.buf, k = foldRune(b.buf, r, next)
+		if k == 2 {
+			_, n2 := utf8.DecodeRuneInString(d.text[t:])
+			_, end = d.advance()
+			t += n2
+		}
+		b.end = end
+	}
+}
+
+// addRune appends r, folded, standing for original bytes [o1, o2): an
+// escape sequence, an entity, an encoded word.
+func (b *builder) addRune(r rune, o1, o2 int) {
+	b.pieces++
+	b.sub = false
+	b.mark(o1)
+	b.buf, _ = foldRune(b.buf, r, 0)
+	b.end = o2
+}
+
+// field returns the assembled field and resets the builder.
+func (b *builder) field(key string, line int) Field {
+	var text string
+	if b.sub && b.pieces == 1 {
+		text = b.d.text[b.subA:b.subC]
+	} else {
+		text = string(b.buf)
+	}
+	n := len(b.spans) + 1
+	if len(b.arena) < n {
+		b.arena = make([]span, max(256, n))
+	}
+	sp := b.arena[:n:n]
+	b.arena = b.arena[n:]
+	copy(sp, b.spans)
+	sp[n-1] = span{len(text), int64(b.end)}
+	if n == 1 {
+		sp[0].orig = int64(b.end)
+	}
+	f := Field{Text: text, Key: key, Line: line, Member: b.member, spans: sp}
+	b.reset()
+	return f
+}
+
+// foldKey normalises a header or key: folded width, trimmed.
+func foldKey(s string) string {
+	s = strings.TrimSpace(strings.Trim(s, "\u3000 \t\r\n\ufeff"))
+	if !needsFold(s) {
+		return s
+	}
+	var buf []byte
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		next, n2 := utf8.DecodeRuneInString(s[i+n:])
+		var k int
+		buf, k = foldRune(buf, r, next)
+		i += n
+		if k == 2 {
+			i += n2
+		}
+	}
+	return strings.TrimSpace(string(buf))
+}
+
+// isSpace reports ASCII white space and the ideographic space.
+func isSpace(r rune) bool {
+	return r == ' ' || r == '\t' || r == '\r' || r == '\n' || r == '\v' || r == '\f' || r == 0x3000 || r == 0xFEFF
+}
+
+// trim narrows [a, c) of s to exclude leading and trailing white space.
+func trim(s string, a, c int) (int, int) {
+	for a < c {
+		r, n := utf8.DecodeRuneInString(s[a:c])
+		if !isSpace(r) {
+			break
+		}
+		a += n
+	}
+	for a < c {
+		r, n := utf8.DecodeLastRuneInString(s[a:c])
+		if !isSpace(r) {
+			break
+		}
+		c -= n
+	}
+	return a, c
+}
+
+// lines counts line numbers for increasing text positions.
+type lines struct {
+	text string
+	pos  int
+	line int
+}
+
+func newLines(text string) lines { return lines{text: text, line: 1} }
+
+// at returns the 1-based line of text position p; p must not decrease
+// between calls (it restarts from the beginning when it does).
+func (l *lines) at(p int) int {
+	if p < l.pos {
+		l.pos, l.line = 0, 1
+	}
+	if p > len(l.text) {
+		p = len(l.text)
+	}
+	l.line += strings.Count(l.text[l.pos:p], "\n")
+	l.pos = p
+	return l.line
+}
