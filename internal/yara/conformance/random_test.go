@@ -183,7 +183,10 @@ func (g *ruleGen) expr(strs []genString, depth int) string {
 	case 13:
 		return fmt.Sprintf("%s %s %d", g.intExpr(strs, ""), op(), k(12))
 	case 14:
-		return fmt.Sprintf("#%s in (%d..%d) %s %d", s(), k(20), 20+k(200), op(), k(3))
+		// yara 4.2.3 aborts the whole scan of a file (error 31) when it
+		// evaluates "#a in (lo..hi)" with lo != 0: its paranoid check takes
+		// lo for a pointer. Only lo == 0 has a result to compare.
+		return fmt.Sprintf("#%s in (0..%d) %s %d", s(), 20+k(200), op(), k(3))
 	case 15:
 		if len(g.names) > 0 {
 			return g.names[g.r.IntN(len(g.names))]
@@ -254,10 +257,12 @@ func (g *ruleGen) rule(i int) string {
 	var strs []genString
 	var b strings.Builder
 	kind := ""
-	switch g.r.IntN(25) {
-	case 0:
+	switch g.r.IntN(150) {
+	case 0, 1, 2, 3, 4, 5:
 		kind = "private "
-	case 1:
+	case 6:
+		// A false global rule silences its whole namespace, so global
+		// rules are rare.
 		kind = "global "
 	}
 	fmt.Fprintf(&b, "%srule %s {\n  strings:\n", kind, name)

@@ -96,6 +96,10 @@ func yaraScan(t *testing.T, compiled, dir string, defines []string, withStrings 
 	if err != nil {
 		t.Fatalf("yara: %v\n%s", err, stderr.String())
 	}
+	// A file yara failed to scan has no result to compare against.
+	if bytes.Contains(stderr.Bytes(), []byte("error scanning")) {
+		t.Fatalf("yara failed on some files:\n%s", stderr.String())
+	}
 	res := newResult()
 	var cur hit
 	sc := bufio.NewScanner(bytes.NewReader(out))
