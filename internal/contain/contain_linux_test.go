@@ -1,0 +1,279 @@
+package contain_test
+
+import (
+	"context"
+	"flag"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/nftables"
+
+	"github.com/mamori-dev/mamori/internal/contain"
+	"github.com/mamori-dev/mamori/internal/contain/nstest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden rulesets in testdata/")
+
+const serverPort = 8443
+
+func dualStack() contain.Policy {
+	return contain.Policy{
+		Server: []netip.AddrPort{
+			netip.AddrPortFrom(nstest.ServerV4, serverPort),
+			netip.AddrPortFrom(nstest.ServerV6, serverPort),
+		},
+	}
+}
+
+// isolator returns an Isolator acting on a fresh namespace.
+func isolator(t *testing.T) (*contain.NFTables, *nstest.NS) {
+	t.Helper()
+	ns := nstest.New(t)
+	return contain.NewNFTables(contain.WithNetNS(ns.FD())), ns
+}
+
+func TestIsolateGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		p    contain.Policy
+	}{
+		{"server-v4", contain.Policy{Server: []netip.AddrPort{netip.MustParseAddrPort("198.18.0.1:8443")}}},
+		{"server-v4-mapped", contain.Policy{Server: []netip.AddrPort{netip.MustParseAddrPort("[::ffff:198.18.0.1]:8443")}}},
+		{"dual-stack-dns-dhcp", contain.Policy{
+			Server: []netip.AddrPort{
+				netip.MustParseAddrPort("198.18.0.1:8443"),
+				netip.MustParseAddrPort("198.18.0.9:443"),
+				netip.MustParseAddrPort("[2001:db8:18::1]:8443"),
+			},
+			DNS:       []netip.Addr{netip.MustParseAddr("198.18.0.53"), netip.MustParseAddr("2001:db8:18::53")},
+			AllowDHCP: true,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			iso, ns := isolator(t)
+			if err := iso.Isolate(context.Background(), tt.p); err != nil {
+				t.Fatal(err)
+			}
+			got := ns.NFT(t, "list", "table", "inet", contain.TableName)
+			golden := filepath.Join("testdata", tt.name+".nft")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(got, string(want)); diff != "" {
+				t.Errorf("ruleset differs from %s (-got +want):\n%s", golden, diff)
+			}
+		})
+	}
+}
+
+func TestIsolateRejectsBadPolicy(t *testing.T) {
+	iso, ns := isolator(t)
+	if err := iso.Isolate(context.Background(), contain.Policy{}); err == nil {
+		t.Fatal("Isolate with no server succeeded; it must refuse to strand the host")
+	}
+	if got := ns.NFT(t, "list", "ruleset"); got != "" {
+		t.Errorf("ruleset after refused Isolate:\n%s\nwant empty", got)
+	}
+}
+
+// TestIsolateReplaces applies a policy twice and then a narrower one: the
+// ruleset must be exactly the last policy's, with no rules left over.
+func TestIsolateReplaces(t *testing.T) {
+	ctx := context.Background()
+	iso, ns := isolator(t)
+	wide := dualStack()
+	wide.DNS = []netip.Addr{nstest.ServerV4}
+	wide.AllowDHCP = true
+	narrow := contain.Policy{Server: []netip.AddrPort{netip.AddrPortFrom(nstest.ServerV4, serverPort)}}
+
+	if err := iso.Isolate(ctx, wide); err != nil {
+		t.Fatal(err)
+	}
+	once := ns.NFT(t, "list", "ruleset")
+	if err := iso.Isolate(ctx, wide); err != nil {
+		t.Fatalf("second Isolate: %v", err)
+	}
+	if diff := cmp.Diff(ns.NFT(t, "list", "ruleset"), once); diff != "" {
+		t.Errorf("re-applying the same policy changed the ruleset (-got +want):\n%s", diff)
+	}
+
+	if err := iso.Isolate(ctx, narrow); err != nil {
+		t.Fatal(err)
+	}
+	got := ns.NFT(t, "list", "ruleset")
+	fresh, freshNS := isolator(t)
+	if err := fresh.Isolate(ctx, narrow); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(got, freshNS.NFT(t, "list", "ruleset")); diff != "" {
+		t.Errorf("narrowed ruleset differs from one applied fresh (-got +want):\n%s", diff)
+	}
+}
+
+// TestReleaseOnlyMamori checks that a table someone else owns survives
+// isolation and release, and that Release and Active behave when nothing is
+// installed.
+func TestReleaseOnlyMamori(t *testing.T) {
+	ctx := context.Background()
+	iso, ns := isolator(t)
+
+	if err := iso.Release(ctx); err != nil {
+		t.Fatalf("Release when not isolated: %v", err)
+	}
+	if active, err := iso.Active(ctx); err != nil || active {
+		t.Fatalf("Active before Isolate = %v, %v; want false, nil", active, err)
+	}
+
+	c, err := nftables.New(nftables.WithNetNSFd(ns.FD()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign := c.AddTable(&nftables.Table{Name: "site", Family: nftables.TableFamilyINet})
+	accept := nftables.ChainPolicyAccept
+	c.AddChain(&nftables.Chain{
+		Name: "input", Table: foreign, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookInput, Priority: nftables.ChainPriorityFilter, Policy: &accept,
+	})
+	if err := c.Flush(); err != nil {
+		t.Fatalf("add foreign table: %v", err)
+	}
+	before := ns.NFT(t, "list", "ruleset")
+
+	if err := iso.Isolate(ctx, dualStack()); err != nil {
+		t.Fatal(err)
+	}
+	if active, err := iso.Active(ctx); err != nil || !active {
+		t.Fatalf("Active after Isolate = %v, %v; want true, nil", active, err)
+	}
+	if err := iso.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if active, err := iso.Active(ctx); err != nil || active {
+		t.Fatalf("Active after Release = %v, %v; want false, nil", active, err)
+	}
+	if diff := cmp.Diff(ns.NFT(t, "list", "ruleset"), before); diff != "" {
+		t.Errorf("ruleset after Release differs from before Isolate (-got +want):\n%s", diff)
+	}
+	if err := iso.Release(ctx); err != nil {
+		t.Fatalf("second Release: %v", err)
+	}
+}
+
+// TestActiveDetectsTampering: a mamori table whose chain was deleted, or
+// whose policy was turned to accept, no longer isolates.
+func TestActiveDetectsTampering(t *testing.T) {
+	ctx := context.Background()
+	table := &nftables.Table{Name: contain.TableName, Family: nftables.TableFamilyINet}
+	accept := nftables.ChainPolicyAccept
+	tests := []struct {
+		name   string
+		tamper func(c *nftables.Conn)
+	}{
+		{"chain deleted", func(c *nftables.Conn) {
+			c.DelChain(&nftables.Chain{Name: "forward", Table: table})
+		}},
+		{"policy accept", func(c *nftables.Conn) {
+			c.AddChain(&nftables.Chain{
+				Name: "output", Table: table, Type: nftables.ChainTypeFilter,
+				Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityFilter, Policy: &accept,
+			})
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			iso, ns := isolator(t)
+			if err := iso.Isolate(ctx, dualStack()); err != nil {
+				t.Fatal(err)
+			}
+			c, err := nftables.New(nftables.WithNetNSFd(ns.FD()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.tamper(c)
+			if err := c.Flush(); err != nil {
+				t.Fatalf("tamper: %v", err)
+			}
+			if active, err := iso.Active(ctx); err != nil || active {
+				t.Fatalf("Active after tampering = %v, %v; want false, nil", active, err)
+			}
+			if err := iso.Isolate(ctx, dualStack()); err != nil {
+				t.Fatalf("re-apply over tampered table: %v", err)
+			}
+			if active, err := iso.Active(ctx); err != nil || !active {
+				t.Fatalf("Active after re-apply = %v, %v; want true, nil", active, err)
+			}
+		})
+	}
+}
+
+// TestConnectivity isolates the agent's namespace and checks, over real
+// TCP across a veth pair, what it can still reach.
+func TestConnectivity(t *testing.T) {
+	ctx := context.Background()
+	server, agent := nstest.New(t), nstest.New(t)
+	nstest.Link(t, server, agent)
+	iso := contain.NewNFTables(contain.WithNetNS(agent.FD()))
+
+	type target struct {
+		addr    string
+		allowed bool // while isolated
+	}
+	var targets []target
+	for _, ip := range []netip.Addr{nstest.ServerV4, nstest.ServerV6} {
+		for _, tg := range []struct {
+			port    uint16
+			allowed bool
+		}{{serverPort, true}, {53, true}, {9000, false}} {
+			addr := netip.AddrPortFrom(ip, tg.port).String()
+			server.Serve(t, addr)
+			targets = append(targets, target{addr, tg.allowed})
+		}
+	}
+	check := func(phase string, isolated bool) {
+		t.Helper()
+		for _, tg := range targets {
+			want := !isolated || tg.allowed
+			// A dropped SYN only times out; a short wait keeps the test
+			// quick, a long one keeps a loaded machine from failing it.
+			timeout := 500 * time.Millisecond
+			if want {
+				timeout = 5 * time.Second
+			}
+			err := agent.Reach(ctx, tg.addr, timeout)
+			if want != (err == nil) {
+				t.Errorf("%s: reach %s: err = %v, want reachable = %v", phase, tg.addr, err, want)
+			}
+		}
+	}
+
+	check("before Isolate", false)
+
+	p := dualStack()
+	p.DNS = []netip.Addr{nstest.ServerV4, nstest.ServerV6}
+	if err := iso.Isolate(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	check("isolated", true)
+	// Forget the server's link-layer address: reaching it again over IPv6
+	// now needs neighbour discovery through the isolation rules.
+	if out, err := agent.Command(ctx, "ip", "neigh", "flush", "all").CombinedOutput(); err != nil {
+		t.Fatalf("ip neigh flush: %v: %s", err, out)
+	}
+	check("isolated, neighbour cache flushed", true)
+
+	if err := iso.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("released", false)
+}

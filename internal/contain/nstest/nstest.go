@@ -1,0 +1,211 @@
+// Package nstest builds throwaway Linux network namespaces for tests of
+// host containment: a namespace per role, joined by a veth pair with
+// addresses from the benchmarking range 198.18.0.0/15 and the documentation
+// prefix 2001:db8::/32, and helpers to listen, dial and run commands inside
+// one. It is for tests only; it runs the iproute2 `ip` command and needs
+// root.
+package nstest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/nftables"
+	"golang.org/x/sys/unix"
+)
+
+// Addresses of the two ends of a Link.
+var (
+	ServerV4 = netip.MustParseAddr("198.18.0.1")
+	AgentV4  = netip.MustParseAddr("198.18.0.2")
+	ServerV6 = netip.MustParseAddr("2001:db8:18::1")
+	AgentV6  = netip.MustParseAddr("2001:db8:18::2")
+)
+
+// Require skips t unless it runs as root with the ip command available.
+func Require(t testing.TB) {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("network namespaces need Linux")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to create network namespaces and nftables rules")
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("needs the ip command from iproute2 (apt-get install -y iproute2)")
+	}
+}
+
+// NS is a network namespace that exists until the test ends.
+type NS struct {
+	Name string
+	f    *os.File
+}
+
+var seq atomic.Int64
+
+// New creates a network namespace with loopback up, named uniquely for this
+// process, and deletes it when t ends. It skips t when the kernel has no
+// nf_tables, since every user of this package needs it.
+func New(t testing.TB) *NS {
+	t.Helper()
+	Require(t)
+	name := fmt.Sprintf("mamori-%d-%d", os.Getpid(), seq.Add(1))
+	run(t, "ip", "netns", "add", name)
+	t.Cleanup(func() {
+		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+			t.Errorf("delete netns %s: %v: %s", name, err, out)
+		}
+	})
+	f, err := os.Open("/run/netns/" + name)
+	if err != nil {
+		t.Fatalf("open netns %s: %v", name, err)
+	}
+	t.Cleanup(func() { f.Close() })
+	n := &NS{Name: name, f: f}
+	run(t, "ip", "-n", name, "link", "set", "lo", "up")
+	c, err := nftables.New(nftables.WithNetNSFd(n.FD()))
+	if err == nil {
+		_, err = c.ListTables()
+	}
+	if err != nil {
+		t.Skipf("nftables unavailable in a network namespace (is the nf_tables module loaded?): %v", err)
+	}
+	return n
+}
+
+// FD is the namespace's file descriptor, valid until the test ends.
+func (n *NS) FD() int { return int(n.f.Fd()) }
+
+// Link joins server and agent with a veth pair: ServerV4 and ServerV6 on
+// the server's end, AgentV4 and AgentV6 on the agent's.
+func Link(t testing.TB, server, agent *NS) {
+	t.Helper()
+	run(t, "ip", "link", "add", "veth-s", "netns", server.Name, "type", "veth", "peer", "name", "veth-a", "netns", agent.Name)
+	for _, end := range []struct {
+		ns     *NS
+		dev    string
+		v4, v6 netip.Addr
+	}{{server, "veth-s", ServerV4, ServerV6}, {agent, "veth-a", AgentV4, AgentV6}} {
+		run(t, "ip", "-n", end.ns.Name, "addr", "add", end.v4.String()+"/24", "dev", end.dev)
+		// nodad: duplicate address detection would leave the address
+		// unusable for a second or two.
+		run(t, "ip", "-n", end.ns.Name, "addr", "add", end.v6.String()+"/64", "dev", end.dev, "nodad")
+		run(t, "ip", "-n", end.ns.Name, "link", "set", end.dev, "up")
+	}
+}
+
+// Do runs fn on an OS thread switched into n, and switches back after. A
+// thread that cannot be switched back is not returned to the Go scheduler.
+func (n *NS) Do(fn func() error) error {
+	runtime.LockOSThread()
+	orig, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("nstest: open own netns: %w", err)
+	}
+	defer orig.Close()
+	if err := unix.Setns(n.FD(), unix.CLONE_NEWNET); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("nstest: enter netns %s: %w", n.Name, err)
+	}
+	ferr := fn()
+	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
+		// Leave the thread locked: it dies with this goroutine instead
+		// of running other goroutines in the wrong namespace.
+		return fmt.Errorf("nstest: return from netns %s: %w", n.Name, err)
+	}
+	runtime.UnlockOSThread()
+	return ferr
+}
+
+// Greeting is what a Serve listener writes to every connection.
+const Greeting = "mamori-nstest\n"
+
+// Serve listens on addr inside n and greets every connection with Greeting
+// until the test ends.
+func (n *NS) Serve(t testing.TB, addr string) {
+	t.Helper()
+	var ln net.Listener
+	if err := n.Do(func() (err error) {
+		ln, err = net.Listen("tcp", addr)
+		return err
+	}); err != nil {
+		t.Fatalf("listen on %s in %s: %v", addr, n.Name, err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				io.WriteString(c, Greeting)
+			}()
+		}
+	}()
+}
+
+// Reach dials addr over TCP from inside n and reads the Serve greeting, so
+// both directions must pass. It returns nil when the greeting arrives.
+func (n *NS) Reach(ctx context.Context, addr string, timeout time.Duration) error {
+	var c net.Conn
+	if err := n.Do(func() (err error) {
+		d := net.Dialer{Timeout: timeout}
+		c, err = d.DialContext(ctx, "tcp", addr)
+		return err
+	}); err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(timeout))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("read greeting from %s: %w", addr, err)
+	}
+	if line != Greeting {
+		return fmt.Errorf("greeting from %s: %q, want %q", addr, line, Greeting)
+	}
+	return nil
+}
+
+// Command returns a command that runs inside n (through `ip netns exec`,
+// which execs the program, so the process is the program itself).
+func (n *NS) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", n.Name, name}, args...)...)
+}
+
+// NFT runs the nft command inside n and returns its output; tests use it to
+// dump rulesets, never to change them.
+func (n *NS) NFT(t testing.TB, args ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("needs the nft command to dump rulesets (apt-get install -y nftables)")
+	}
+	out, err := exec.Command("ip", append([]string{"netns", "exec", n.Name, "nft"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("nft %s in %s: %v: %s", strings.Join(args, " "), n.Name, err, out)
+	}
+	return string(out)
+}
+
+func run(t testing.TB, name string, args ...string) {
+	t.Helper()
+	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
+		t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
+	}
+}
