@@ -57,6 +57,20 @@ func (f *File) parseExports() {
 		return
 	}
 	numNames = min(numNames, numFuncs)
+	// firstName[i] is the first slot of the ordinal table holding i, the one
+	// libyara's nested loop stops at (-1 when none).
+	var firstName []int64
+	if names >= 0 {
+		firstName = make([]int64, numFuncs)
+		for i := range firstName {
+			firstName[i] = -1
+		}
+		for j := numFuncs - 1; j >= 0; j-- {
+			if o := int64(f.u16(ords + 2*j)); o < numFuncs {
+				firstName[o] = j
+			}
+		}
+	}
 	for i := int64(0); i < numFuncs; i++ {
 		e := Export{Ordinal: base + i}
 		o := f.rvaToOffset(uint64(f.u32(funcs + 4*i)))
@@ -67,13 +81,10 @@ func (f *File) parseExports() {
 			e.Offset = &o
 		}
 		if names >= 0 {
-			for j := int64(0); j < numFuncs; j++ {
-				if int64(f.u16(ords+2*j)) == i && j < numNames {
-					if no := f.rvaToOffset(uint64(f.u32(names + 4*j))); no > 0 {
-						s := f.cstring(no, maxExportName)
-						e.Name = &s
-					}
-					break
+			if j := firstName[i]; j >= 0 && j < numNames {
+				if no := f.rvaToOffset(uint64(f.u32(names + 4*j))); no > 0 {
+					s := f.cstring(no, maxExportName)
+					e.Name = &s
 				}
 			}
 		}
