@@ -277,3 +277,37 @@ func TestConnectivity(t *testing.T) {
 	}
 	check("released", false)
 }
+
+// BenchmarkIsolateRelease times, per cycle, Isolate until Active reads the
+// rules back from the kernel, and Release likewise. Run the 50
+// cycles with -benchtime 50x.
+func BenchmarkIsolateRelease(b *testing.B) {
+	ctx := context.Background()
+	ns := nstest.New(b)
+	iso := contain.NewNFTables(contain.WithNetNS(ns.FD()))
+	p := dualStack()
+	p.DNS = []netip.Addr{nstest.ServerV4}
+	p.AllowDHCP = true
+	var isolate, release []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if err := iso.Isolate(ctx, p); err != nil {
+			b.Fatal(err)
+		}
+		if active, err := iso.Active(ctx); err != nil || !active {
+			b.Fatalf("Active after Isolate = %v, %v", active, err)
+		}
+		isolate = append(isolate, time.Since(start))
+
+		start = time.Now()
+		if err := iso.Release(ctx); err != nil {
+			b.Fatal(err)
+		}
+		if active, err := iso.Active(ctx); err != nil || active {
+			b.Fatalf("Active after Release = %v, %v", active, err)
+		}
+		release = append(release, time.Since(start))
+	}
+	nstest.ReportPercentiles(b, "isolate", isolate)
+	nstest.ReportPercentiles(b, "release", release)
+}

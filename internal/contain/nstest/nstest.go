@@ -15,7 +15,9 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -208,4 +210,23 @@ func run(t testing.TB, name string, args ...string) {
 	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v: %s", name, strings.Join(args, " "), err, out)
 	}
+}
+
+// Percentile is the nearest-rank p-th percentile (0 < p <= 100) of ds, which
+// it sorts; zero when ds is empty.
+func Percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	rank := int(math.Ceil(p / 100 * float64(len(ds))))
+	return ds[max(rank, 1)-1]
+}
+
+// ReportPercentiles adds the p50 and p99 of ds, in milliseconds, to b's
+// results under the given name.
+func ReportPercentiles(b *testing.B, name string, ds []time.Duration) {
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(Percentile(ds, 50)), name+"-p50-ms")
+	b.ReportMetric(ms(Percentile(ds, 99)), name+"-p99-ms")
 }
