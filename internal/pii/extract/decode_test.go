@@ -110,7 +110,9 @@ func checkOffsets(t *testing.T, data []byte, enc Encoding, recs [][]Field) {
 				got, _, _, _ := step(data, int(o), enc, st)
 				folded, _ := foldRune(nil, got, 0)
 				want, _ := foldRune(nil, r, 0)
-				if string(folded) != string(want) && !composed(r) {
+				// Escapes (JSON \u, XML &#) stand for other characters.
+				escape := o < int64(len(data)) && (data[o] == '\\' || data[o] == '&')
+				if string(folded) != string(want) && !composed(r) && !escape {
 					t.Errorf("field %q: Text[%d] = %q but original bytes at %d decode to %q", f.Text, i, r, o, got)
 				}
 			}

@@ -4,8 +4,6 @@ import "errors"
 
 // Interim: formats not yet read structurally fall back to text.
 
-func (r *reader) readJSON(d *doc, member string) error { return r.readText(d, member, false) }
-
 func (r *reader) readEML(name, member string, d *doc, depth int) error {
 	return r.readText(d, member, false)
 }

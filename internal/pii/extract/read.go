@@ -173,7 +173,7 @@ var formatByName = map[string]format{
 	".csv": fmtCSV,
 	".tsv": fmtTSV, ".tab": fmtTSV,
 	".json": fmtJSON, ".jsonl": fmtJSON, ".ndjson": fmtJSON,
-	".zip": fmtZip,
+	".zip":  fmtZip,
 	".xlsx": fmtXLSX, ".xlsm": fmtXLSX,
 	".docx": fmtDOCX, ".docm": fmtDOCX,
 	".eml": fmtEML,

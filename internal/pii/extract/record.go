@@ -8,6 +8,9 @@ type Field struct {
 	// Key is the field's context: a CSV column header, a JSON key, an
 	// e-mail header name; "" for free text.
 	Key string
+	// Path is the dotted path of a JSON leaf ("customer.name"), "" where
+	// Key says it all.
+	Path string
 	// Line is the 1-based line in the original file where Text starts, or
 	// 0 where lines mean nothing (inside xlsx, say).
 	Line int
