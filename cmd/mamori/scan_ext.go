@@ -3,20 +3,45 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 
 	"github.com/mamori-dev/mamori/internal/scan"
+	"github.com/mamori-dev/mamori/internal/yara"
 )
 
 // scanExtensions holds the flags of the content matchers (YARA rules and
 // personal data) that plug into the same read.
-type scanExtensions struct{}
-
-func registerScanExtensions(fs *flag.FlagSet) *scanExtensions {
-	return &scanExtensions{}
+type scanExtensions struct {
+	rules           multiFlag
+	defines         yaraDefines
+	skipUnsupported *bool
 }
 
-func (e *scanExtensions) selected() bool { return false }
+func registerScanExtensions(fs *flag.FlagSet) *scanExtensions {
+	e := &scanExtensions{defines: yaraDefines{}}
+	fs.Var(&e.rules, "rules", "YARA rule `path` (file, or directory of .yar/.yara files; each file its own namespace); repeatable")
+	fs.Var(e.defines, "d", "define a YARA external variable `NAME=VALUE`; repeatable")
+	fs.Var(e.defines, "define", "same as -d")
+	e.skipUnsupported = fs.Bool("skip-unsupported", false, "drop YARA rules that use a feature mamori lacks, with a warning, instead of failing")
+	return e
+}
+
+func (e *scanExtensions) selected() bool { return len(e.rules) > 0 }
 
 func (e *scanExtensions) matchers(ctx context.Context, warn func(string)) ([]scan.Matcher, error) {
-	return nil, nil
+	var ms []scan.Matcher
+	if len(e.rules) > 0 {
+		rules, err := yara.CompileFiles(ctx, e.rules, yara.CompileOptions{
+			Defines:         e.defines,
+			SkipUnsupported: *e.skipUnsupported,
+			Warn:            warn,
+		})
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, rules.Matcher())
+	} else if len(e.defines) > 0 {
+		return nil, fmt.Errorf("-d/--define given without --rules")
+	}
+	return ms, nil
 }
