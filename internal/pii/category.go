@@ -58,7 +58,7 @@ var contextWords = []keyword{
 	{"credit card", CreditCard}, {"credit_card", CreditCard}, {"card no", CreditCard}, {"cc_number", CreditCard},
 	{"card", CreditCard}, {"カード", CreditCard},
 	{"電話番号", Phone}, {"電話", Phone}, {"携帯", Phone}, {"連絡先", Phone}, {"fax", Phone}, {"tel", Phone},
-	{"phone", Phone}, {"mobile", Phone}, {"telephone", Phone},
+	{"phone", Phone}, {"mobile", Phone}, {"telephone", Phone}, {"sms", Phone}, {"call", Phone},
 	{"郵便番号", PostalCode}, {"〒", PostalCode}, {"郵便", PostalCode}, {"zip", PostalCode}, {"zipcode", PostalCode},
 	{"zip_code", PostalCode}, {"postal", PostalCode}, {"postcode", PostalCode}, {"post code", PostalCode},
 	{"生年月日", DateOfBirth}, {"誕生日", DateOfBirth}, {"生まれ", DateOfBirth}, {"date of birth", DateOfBirth},
@@ -76,7 +76,9 @@ var contextWords = []keyword{
 	{"商品", nonPersonal}, {"品番", nonPersonal}, {"型番", nonPersonal}, {"製造番号", nonPersonal}, {"製品", nonPersonal},
 	{"シリアル", nonPersonal}, {"管理番号", nonPersonal}, {"受付番号", nonPersonal}, {"請求", nonPersonal},
 	{"問い合わせ番号", nonPersonal}, {"問合せ番号", nonPersonal}, {"お問い合わせ番号", nonPersonal}, {"追跡", nonPersonal},
-	{"会員番号", nonPersonal}, {"予約番号", nonPersonal}, {"ビルド", nonPersonal}, {"バージョン", nonPersonal},
+	{"会員番号", nonPersonal}, {"予約番号", nonPersonal}, {"取引", nonPersonal}, {"ロット", nonPersonal},
+	{"コード", nonPersonal}, {"型式", nonPersonal}, {"部品", nonPersonal}, {"出荷", nonPersonal}, {"配送", nonPersonal},
+	{"発送", nonPersonal}, {"入荷", nonPersonal}, {"レシート", nonPersonal}, {"チケット", nonPersonal}, {"ポイント", nonPersonal}, {"ビルド", nonPersonal}, {"バージョン", nonPersonal},
 	{"金額", nonPersonal}, {"価格", nonPersonal}, {"数量", nonPersonal}, {"在庫", nonPersonal},
 	{"order", nonPersonal}, {"sku", nonPersonal}, {"serial", nonPersonal}, {"s/n", nonPersonal}, {"sn", nonPersonal},
 	{"build", nonPersonal}, {"version", nonPersonal}, {"ver", nonPersonal}, {"tracking", nonPersonal},
@@ -112,7 +114,7 @@ func classifyKey(key string) hint {
 	if key == "" {
 		return ""
 	}
-	k := strings.ToLower(strings.TrimSpace(keyLeaf(key)))
+	k := strings.ToLower(splitCamel(strings.TrimSpace(keyLeaf(key))))
 	if k == "" {
 		return ""
 	}
@@ -138,6 +140,25 @@ func classifyKey(key string) hint {
 		}
 	}
 	return ""
+}
+
+// splitCamel turns phoneNumber into phone_Number so that the words of
+// camel-case JSON keys match.
+func splitCamel(k string) string {
+	for i := 1; i < len(k); i++ {
+		if isUpper(k[i]) && k[i-1] >= 'a' && k[i-1] <= 'z' {
+			var b strings.Builder
+			b.WriteString(k[:i])
+			for j := i; j < len(k); j++ {
+				if isUpper(k[j]) && k[j-1] >= 'a' && k[j-1] <= 'z' {
+					b.WriteByte('_')
+				}
+				b.WriteByte(k[j])
+			}
+			return b.String()
+		}
+	}
+	return k
 }
 
 // keyLeaf returns the last component of a JSON path such as

@@ -10,7 +10,7 @@ import (
 // dates, 1985年4月12日, era dates (昭和60年4月12日, S60.4.12), US and
 // European day/month orders, and "April 12, 1985".
 var dateRE = regexp.MustCompile(`(?i)` +
-	`((?:19|20)\d\d)\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})日?` +
+	`((?:19|20)\d\d)\s*[-/.年ー‐−–—]\s*(\d{1,2})\s*[-/.月ー‐−–—]\s*(\d{1,2})日?` +
 	`|(明治|大正|昭和|平成|令和|[MTSHR])\s*(元|\d{1,2})\s*[年.]\s*(\d{1,2})\s*[月.]\s*(\d{1,2})日?` +
 	`|(\d{1,2})[/.-](\d{1,2})[/.-]((?:19|20)\d\d)` +
 	`|(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?\s+(\d{1,2}),?\s+((?:19|20)\d\d)` +

@@ -64,9 +64,16 @@ func (d *detector) emit(cat string, start, end int) {
 func (d *detector) scan() {
 	t := d.text
 	numbers := d.hint != nonPersonal
+	if d.hint == "" {
+		d.lineLabel(0)
+	}
 	for i := 0; i < len(t); {
 		c := t[i]
 		switch {
+		case c == '\n':
+			if d.hint == "" {
+				d.lineLabel(i + 1)
+			}
 		case c >= '0' && c <= '9' || (c == '+' || c == '(') && i+1 < len(t) && isDigit(t[i+1]):
 			if !numbers {
 				for i < len(t) && isDigit(t[i]) {

@@ -106,3 +106,28 @@ func TestPrevFieldContext(t *testing.T) {
 		t.Errorf("got %v, want one my_number from the previous field's keyword", got)
 	}
 }
+
+func TestLineLabels(t *testing.T) {
+	tests := []struct {
+		text string
+		want []cv
+	}{
+		{"氏名 山田 太郎\n", []cv{{PersonName, "山田 太郎"}}},
+		{"【お名前】佐藤花子", []cv{{PersonName, "佐藤花子"}}},
+		{"お名前 を入力してください", nil},
+		{"住所 変更しました", nil},
+		{"住所 東京都港区芝公園4-2-8", []cv{{Address, "東京都港区芝公園4-2-8"}}},
+		{"phoneNumber", nil},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(hitsOf(tt.text, ""), tt.want); diff != "" {
+			t.Errorf("DetectText(%q) mismatch (-got +want):\n%s", tt.text, diff)
+		}
+	}
+	for key, want := range map[string]string{"phoneNumber": Phone, "mailAddress": Email, "zipCode": PostalCode,
+		"birthDate": DateOfBirth, "customerName": PersonName, "order_id": nonPersonal, "取引ID": nonPersonal, "file_name": nonPersonal} {
+		if got := classifyKey(key); got != want {
+			t.Errorf("classifyKey(%q) = %q, want %q", key, got, want)
+		}
+	}
+}

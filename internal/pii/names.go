@@ -24,6 +24,9 @@ var notNameBefore = map[string]bool{
 	"先生": true, "主人": true, "奥方": true, "ご主人": true, "お客": true, "皆さ": true, "異同": true,
 }
 
+// orgWords mark companies and departments, which take 様 in letters.
+var orgWords = []string{"会社", "商事", "銀行", "株式", "有限", "事務所", "事業", "法人", "組合", "協会", "病院", "学校", "大学", "部", "課", "お客", "客"}
+
 // notNameSuffix ends words for groups and roles, not people: 利用者様,
 // 株式会社様, 営業部様.
 const notNameSuffix = "者員社会部課店局所院室係課長団体組合宛中方様殿"
@@ -120,6 +123,16 @@ func (d *detector) honorific(at, w int) {
 	}
 	if notNameBefore[v] || notNameBefore[family] || strings.HasPrefix(v, "ー") || strings.HasPrefix(v, "・") {
 		return
+	}
+	for _, w := range orgWords {
+		if strings.Contains(v, w) {
+			return
+		}
+	}
+	if i := strings.IndexByte(v, ' '); i >= 0 {
+		if g := v[i+1:]; strings.HasPrefix(g, "お") || strings.HasPrefix(g, "ご") || notNameBefore[g] {
+			return
+		}
 	}
 	last, _ := utf8.DecodeLastRuneInString(v)
 	if strings.ContainsRune(notNameSuffix, last) {
@@ -378,4 +391,89 @@ func looksLikeAddress(v string) bool {
 		}
 	}
 	return letters >= 2 && utf8.RuneCountInString(v) >= 4
+}
+
+// lineLabel handles a label separated from its value by white space or
+// brackets at the start of a line: "氏名　山田 太郎", "【住所】東京都…".
+func (d *detector) lineLabel(ls int) {
+	t := d.text
+	for ls < len(t) && (t[ls] == ' ' || t[ls] == '\t') {
+		ls++
+	}
+	p := ls
+	for _, open := range []string{"【", "[", "■", "・"} {
+		if strings.HasPrefix(t[p:], open) {
+			p += len(open)
+			break
+		}
+	}
+	ws := p
+	for p < len(t) && p-ws <= 24 {
+		c := t[p]
+		if c == ' ' || c == '\t' || c == ':' || c == '\n' || c == ']' || strings.HasPrefix(t[p:], "】") {
+			break
+		}
+		p++
+	}
+	if p >= len(t) || p == ws || t[p] == ':' || t[p] == '\n' || p-ws > 24 {
+		return
+	}
+	h := classifyKey(t[ws:p])
+	if h != PersonName && h != Address && h != DateOfBirth {
+		return
+	}
+	if !utf8.ValidString(t[ws:p]) || utf8.RuneCountInString(t[ws:p]) > 8 {
+		return
+	}
+	if t[p] == ']' {
+		p++
+	} else if strings.HasPrefix(t[p:], "】") {
+		p += len("】")
+	}
+	le := strings.IndexByte(t[p:], '\n')
+	if le < 0 {
+		le = len(t)
+	} else {
+		le += p
+	}
+	s, e := trimSpan(t, p, le)
+	if e <= s {
+		return
+	}
+	v := t[s:e]
+	switch h {
+	case PersonName:
+		if nameShape(v) {
+			d.emit(PersonName, s, e)
+		}
+	case Address:
+		if strings.ContainsAny(v, "0123456789") && looksLikeAddress(v) {
+			d.emit(Address, s, e)
+		}
+	default:
+		d.cell(h, s, e)
+	}
+}
+
+// nameShape accepts what a name looks like when nothing but a label says
+// so: a Japanese family and given name, or two or three capitalised words.
+func nameShape(v string) bool {
+	parts := strings.Fields(v)
+	if len(parts) == 0 || len(parts) > 3 {
+		return false
+	}
+	if kanaKanjiOnly(strings.Join(parts, ""), true) {
+		n := utf8.RuneCountInString(strings.Join(parts, ""))
+		first, _ := utf8.DecodeRuneInString(v)
+		return n >= 2 && n <= 10 && len(parts) <= 2 && !isHiragana(first)
+	}
+	if len(parts) < 2 {
+		return false
+	}
+	for _, w := range parts {
+		if !isUpper(w[0]) || !looksLikeName(w) {
+			return false
+		}
+	}
+	return true
 }

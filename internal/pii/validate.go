@@ -33,13 +33,13 @@ func cardIssuer(d []byte) string {
 	n := len(d)
 	p2, p3, p4 := prefixNum(d, 2), prefixNum(d, 3), prefixNum(d, 4)
 	switch {
-	case d[0] == '4' && (n == 16 || n == 13 || n == 19):
+	case d[0] == '4' && n == 16:
 		return "visa"
 	case (p2 >= 51 && p2 <= 55 || p4 >= 2221 && p4 <= 2720) && n == 16:
 		return "mastercard"
 	case (p2 == 34 || p2 == 37) && n == 15:
 		return "amex"
-	case p4 >= 3528 && p4 <= 3589 && (n == 16 || n == 19):
+	case p4 >= 3528 && p4 <= 3589 && n == 16:
 		return "jcb"
 	case (p3 >= 300 && p3 <= 305 || p2 == 36 || p2 == 38 || p2 == 39) && (n == 14 || n == 16):
 		return "diners"
@@ -48,7 +48,8 @@ func cardIssuer(d []byte) string {
 }
 
 // validCardGrouping accepts the ways card numbers are printed: contiguous,
-// or groups of the brand's layout joined by one kind of separator.
+// or groups joined by one kind of separator, either the brand's layout
+// (4-6-5, 4-6-4) or fours with a shorter last group.
 func validCardGrouping(lens []int, kinds []byte) bool {
 	if len(lens) == 1 {
 		return true
@@ -58,15 +59,15 @@ func validCardGrouping(lens []int, kinds []byte) bool {
 			return false
 		}
 	}
-	switch len(lens) {
-	case 4:
-		return lens[0] == 4 && lens[1] == 4 && lens[2] == 4 && (lens[3] == 4 || lens[3] == 1 || lens[3] == 7)
-	case 3:
-		return lens[0] == 4 && lens[1] == 6 && (lens[2] == 5 || lens[2] == 4)
-	case 5:
-		return lens[0] == 4 && lens[1] == 4 && lens[2] == 4 && lens[3] == 4 && lens[4] == 3
+	if len(lens) == 3 && lens[0] == 4 && lens[1] == 6 && (lens[2] == 5 || lens[2] == 4) {
+		return true
 	}
-	return false
+	for i, l := range lens {
+		if i < len(lens)-1 && l != 4 || i == len(lens)-1 && (l < 2 || l > 4) {
+			return false
+		}
+	}
+	return true
 }
 
 // myNumberValid checks the Individual Number check digit: with P(n) the
@@ -126,10 +127,12 @@ func jpNational(d []byte) (mobileLike, landline, special bool) {
 	switch n {
 	case 11:
 		switch {
+		case p4 == "0800":
+			// Free dial, but generated and mistyped mobile numbers
+			// (080-0xxx-xxxx) look the same: accept either grouping.
+			return true, false, true
 		case p3 == "070" || p3 == "080" || p3 == "090" || p3 == "050":
 			return true, false, false
-		case p4 == "0800":
-			return false, false, true
 		}
 	case 10:
 		switch {
@@ -147,14 +150,12 @@ func jpNational(d []byte) (mobileLike, landline, special bool) {
 // validJPPhone checks a national number and how it was grouped.
 func validJPPhone(d []byte, lens []int) bool {
 	mobile, land, special := jpNational(d)
+	if mobile && len(lens) == 3 && lens[0] == 3 && lens[1] == 4 && lens[2] == 4 {
+		return true
+	}
 	switch {
-	case mobile:
-		switch len(lens) {
-		case 1:
-			return true
-		case 3:
-			return lens[0] == 3 && lens[1] == 4 && lens[2] == 4
-		}
+	case mobile && len(lens) == 1:
+		return true
 	case special:
 		switch len(lens) {
 		case 1:
