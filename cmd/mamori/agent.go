@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/mamori-dev/mamori/internal/agent"
+)
+
+func init() {
+	register("agent", "run the endpoint agent: enrol, stay connected, scan, monitor, isolate", runAgent)
+}
+
+func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("agent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		server    = fs.String("server", "", "server base URL, https://HOST:PORT (required)")
+		caFile    = fs.String("ca", "", "PEM file of the fleet CA that signed the server's certificate (required)")
+		token     = fs.String("enroll-token", "", "fleet enrolment token (needed on first start only)")
+		dataDir   = fs.String("data", "", "directory for the agent's key, certificate, queue and state (required)")
+		name      = fs.String("name", "", "host name shown on the server (default: the OS hostname)")
+		labels    = fs.String("labels", "", "comma-separated key=value labels sent at enrolment")
+		interval  = fs.Duration("scan-interval", agent.DefaultScanInterval, "scheduled scan interval in normal monitoring")
+		hinterval = fs.Duration("heightened-scan-interval", agent.DefaultHeightenedScanInterval, "scheduled scan interval in heightened monitoring (unless the server sets one)")
+		collect   = fs.Duration("collect-interval", agent.DefaultCollectInterval, "how often heightened monitoring runs its collectors")
+		verbose   = fs.Bool("v", false, "log debug messages")
+		paths     multiFlag
+	)
+	fs.Var(&paths, "scan-path", "directory or file to scan on schedule and watch in heightened monitoring (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	usage := func(msg string) int {
+		fmt.Fprintf(stderr, "mamori agent: %s\n", msg)
+		fs.Usage()
+		return 2
+	}
+	switch {
+	case fs.NArg() > 0:
+		return usage(fmt.Sprintf("unexpected argument %q", fs.Arg(0)))
+	case *server == "":
+		return usage("--server is required")
+	case *caFile == "":
+		return usage("--ca is required")
+	case *dataDir == "":
+		return usage("--data is required")
+	}
+	lbl, err := parseLabels(*labels)
+	if err != nil {
+		return usage(err.Error())
+	}
+	var abs []string
+	for _, p := range paths {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			return usage(fmt.Sprintf("--scan-path %q: %v", p, err))
+		}
+		abs = append(abs, a)
+	}
+	dir, err := filepath.Abs(*dataDir)
+	if err != nil {
+		return usage(fmt.Sprintf("--data %q: %v", *dataDir, err))
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	roots, err := agent.LoadCA(*caFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "mamori agent: %v\n", err)
+		return 1
+	}
+	a, err := agent.New(ctx, agent.Config{
+		ServerURL: *server, Roots: roots, EnrollToken: *token, DataDir: dir, Name: *name, Labels: lbl,
+		ScanPaths: abs, ScanInterval: *interval, HeightenedScanInterval: *hinterval, CollectInterval: *collect,
+		Logger: log,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "mamori agent: %v\n", err)
+		return 1
+	}
+	defer a.Close()
+	fmt.Fprintf(stdout, "mamori agent %s enrolled as %s, connecting to %s\n", agent.Version, a.ID(), *server)
+	if err := a.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintf(stderr, "mamori agent: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// parseLabels parses "k=v,k2=v2".
+func parseLabels(s string) (map[string]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for i, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--labels item %d %q: want key=value", i+1, kv)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
