@@ -1,0 +1,409 @@
+package nstest_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mamori-dev/mamori/internal/contain"
+	"github.com/mamori-dev/mamori/internal/contain/nstest"
+)
+
+const (
+	gatewayPort = 8443
+	otherPort   = 9000 // the second service on the server's side
+)
+
+var (
+	gatewayAddr = netip.AddrPortFrom(nstest.ServerV4, gatewayPort)
+	otherAddr   = netip.AddrPortFrom(nstest.ServerV4, otherPort).String()
+)
+
+// buildMamori builds cmd/mamori once per test binary run.
+var buildMamori = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "mamori-e2e-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "mamori")
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/mamori-dev/mamori/cmd/mamori").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build ./cmd/mamori: %v: %s", err, out)
+	}
+	return bin, nil
+})
+
+// proc is a mamori process running inside a namespace, its output kept for
+// the failure report.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func start(t testing.TB, ns *nstest.NS, name, bin string, args ...string) *proc {
+	t.Helper()
+	p := &proc{name: name, cmd: ns.Command(context.Background(), bin, args...), out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() { p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("%s output:\n%s", name, p.out)
+		}
+	})
+	return p
+}
+
+// kill sends SIGKILL, as a crash or `kill -9` would, and waits for the exit.
+func (p *proc) kill() {
+	p.cmd.Process.Kill()
+	<-p.done
+}
+
+// fleet is a mamori server in one namespace and an agent in another,
+// joined by a veth pair, with a second TCP service beside the server.
+type fleet struct {
+	server, agent *nstest.NS
+	bin           string
+	data          string // server data directory
+	agentData     string
+	agentProc     *proc
+	api           *http.Client
+	admin         string
+	iso           *contain.NFTables // reads the agent namespace's ruleset
+}
+
+func newFleet(t testing.TB) *fleet {
+	t.Helper()
+	nstest.Require(t)
+	if testing.Short() {
+		t.Skip("builds and runs the mamori binary; skipped in -short mode")
+	}
+	bin, err := buildMamori()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if missing := missingCommands(t, bin, "server", "agent"); len(missing) > 0 {
+		t.Skipf("mamori has no %s command yet; the containment end-to-end scenario needs both", strings.Join(missing, " or "))
+	}
+	f := &fleet{server: nstest.New(t), agent: nstest.New(t), bin: bin, data: t.TempDir(), agentData: t.TempDir()}
+	nstest.Link(t, f.server, f.agent)
+	f.iso = contain.NewNFTables(contain.WithNetNS(f.agent.FD()))
+	f.server.Serve(t, otherAddr)
+
+	start(t, f.server, "mamori server", bin, "server",
+		"--data", f.data, "--listen", gatewayAddr.String(), "--san", nstest.ServerV4.String(),
+		"--heartbeat", "1s")
+	f.waitFiles(t, "ca.pem", "enroll.token", "admin.token")
+	f.admin = strings.TrimSpace(f.read(t, "admin.token"))
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM([]byte(f.read(t, "ca.pem"))) {
+		t.Fatal("ca.pem holds no certificate")
+	}
+	// The API is only reachable inside the server's namespace, so every
+	// connection is dialled from there.
+	f.api = &http.Client{
+		Timeout: 10 * time.Second,
+		Transport: &http.Transport{
+			TLSClientConfig: &tls.Config{RootCAs: pool},
+			DialContext: func(ctx context.Context, network, addr string) (c net.Conn, err error) {
+				err = f.server.Do(func() error {
+					var d net.Dialer
+					c, err = d.DialContext(ctx, network, addr)
+					return err
+				})
+				return c, err
+			},
+		},
+	}
+	f.startAgent(t)
+	return f
+}
+
+func missingCommands(t testing.TB, bin string, names ...string) []string {
+	t.Helper()
+	out, _ := exec.Command(bin, "help").CombinedOutput()
+	var missing []string
+	for _, n := range names {
+		if !strings.Contains(string(out), "  "+n+" ") && !strings.Contains(string(out), "\t"+n) {
+			missing = append(missing, n)
+		}
+	}
+	return missing
+}
+
+func (f *fleet) read(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(f.data, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func (f *fleet) waitFiles(t testing.TB, names ...string) {
+	t.Helper()
+	waitFor(t, 20*time.Second, "server data files "+strings.Join(names, ", "), func() (bool, error) {
+		for _, n := range names {
+			if fi, err := os.Stat(filepath.Join(f.data, n)); err != nil || fi.Size() == 0 {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
+func (f *fleet) startAgent(t testing.TB) {
+	t.Helper()
+	f.agentProc = start(t, f.agent, "mamori agent", f.bin, "agent",
+		"--server", "https://"+gatewayAddr.String(),
+		"--ca", filepath.Join(f.data, "ca.pem"),
+		"--enroll-token", strings.TrimSpace(f.read(t, "enroll.token")),
+		"--data", f.agentData, "--name", "contained")
+}
+
+// host is the part of GET /api/v1/hosts this test reads.
+type host struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Online    bool      `json:"online"`
+	LastSeen  time.Time `json:"last_seen"`
+	Isolation string    `json:"isolation"`
+}
+
+func (f *fleet) call(ctx context.Context, method, path string, body any) ([]byte, error) {
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "https://"+gatewayAddr.String()+path, r)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+f.admin)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := f.api.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, b)
+	}
+	return b, nil
+}
+
+func (f *fleet) host(ctx context.Context, name string) (host, error) {
+	b, err := f.call(ctx, http.MethodGet, "/api/v1/hosts", nil)
+	if err != nil {
+		return host{}, err
+	}
+	var hosts []host
+	if err := json.Unmarshal(b, &hosts); err != nil {
+		return host{}, fmt.Errorf("GET /api/v1/hosts: %w: %s", err, b)
+	}
+	for _, h := range hosts {
+		if h.Name == name {
+			return h, nil
+		}
+	}
+	return host{}, nil
+}
+
+// waitHost polls the hosts API until ok accepts the agent's host.
+func (f *fleet) waitHost(t testing.TB, d time.Duration, what string, ok func(host) bool) host {
+	t.Helper()
+	var h host
+	waitFor(t, d, what, func() (bool, error) {
+		var err error
+		h, err = f.host(context.Background(), "contained")
+		return err == nil && h.ID != "" && ok(h), err
+	})
+	return h
+}
+
+func waitFor(t testing.TB, d time.Duration, what string, cond func() (bool, error)) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		ok, err := cond()
+		if ok {
+			return
+		}
+		lastErr = err
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out after %v waiting for %s (last error: %v)", d, what, lastErr)
+}
+
+// waitActive polls the agent namespace's ruleset until mamori's table is
+// in force (or gone, for want false) and returns how long that took.
+func (f *fleet) waitActive(t testing.TB, want bool, since time.Time) time.Duration {
+	t.Helper()
+	waitForFast(t, 20*time.Second, fmt.Sprintf("mamori table active = %v in the agent namespace", want), func() (bool, error) {
+		active, err := f.iso.Active(context.Background())
+		return err == nil && active == want, err
+	})
+	return time.Since(since)
+}
+
+// waitForFast is waitFor with millisecond polling, for latency figures.
+func waitForFast(t testing.TB, d time.Duration, what string, cond func() (bool, error)) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		ok, err := cond()
+		if ok {
+			return
+		}
+		lastErr = err
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("timed out after %v waiting for %s (last error: %v)", d, what, lastErr)
+}
+
+func (f *fleet) reach(t testing.TB, phase string, want bool) {
+	t.Helper()
+	timeout := 500 * time.Millisecond
+	if want {
+		timeout = 5 * time.Second
+	}
+	err := f.agent.Reach(context.Background(), otherAddr, timeout)
+	if want != (err == nil) {
+		t.Fatalf("%s: agent namespace reaching the second service %s: err = %v, want reachable = %v", phase, otherAddr, err, want)
+	}
+}
+
+// TestContainment is the issue's scenario, driven through the API of the
+// real mamori server and agent.
+func TestContainment(t *testing.T) {
+	ctx := context.Background()
+	f := newFleet(t)
+
+	h := f.waitHost(t, 30*time.Second, "the agent to enrol and show online", func(h host) bool { return h.Online })
+	if h.Isolation != "none" {
+		t.Fatalf("isolation of a new host = %q, want none", h.Isolation)
+	}
+	f.reach(t, "before isolation", true)
+
+	if _, err := f.call(ctx, http.MethodPost, "/api/v1/hosts/"+h.ID+"/isolate", map[string]string{"reason": "e2e: suspected compromise"}); err != nil {
+		t.Fatal(err)
+	}
+	f.waitHost(t, 20*time.Second, "isolation = isolated", func(h host) bool { return h.Isolation == "isolated" })
+	f.waitActive(t, true, time.Now())
+	f.reach(t, "isolated", false)
+
+	// Heartbeats still flow through the isolation: last_seen advances and
+	// the host stays online.
+	before := f.waitHost(t, 5*time.Second, "isolated host", func(host) bool { return true })
+	f.waitHost(t, 20*time.Second, "last_seen to advance while isolated", func(h host) bool {
+		return h.Online && h.LastSeen.After(before.LastSeen)
+	})
+
+	// A crashed agent leaves the host isolated...
+	f.agentProc.kill()
+	if active, err := f.iso.Active(ctx); err != nil || !active {
+		t.Fatalf("after kill -9 of the agent: mamori table active = %v, %v; want true", active, err)
+	}
+	f.reach(t, "agent killed", false)
+
+	// ...and a restarted one keeps it so and reconnects.
+	killedAt := time.Now()
+	f.startAgent(t)
+	f.waitHost(t, 30*time.Second, "the restarted agent to reconnect", func(h host) bool {
+		return h.Online && h.LastSeen.After(killedAt)
+	})
+	if h := f.waitHost(t, 5*time.Second, "host", func(host) bool { return true }); h.Isolation != "isolated" {
+		t.Fatalf("isolation after agent restart = %q, want isolated", h.Isolation)
+	}
+	if active, err := f.iso.Active(ctx); err != nil || !active {
+		t.Fatalf("after agent restart: mamori table active = %v, %v; want true", active, err)
+	}
+	f.reach(t, "agent restarted", false)
+
+	if _, err := f.call(ctx, http.MethodPost, "/api/v1/hosts/"+h.ID+"/release", map[string]string{"reason": "e2e: all clear"}); err != nil {
+		t.Fatal(err)
+	}
+	f.waitHost(t, 20*time.Second, "isolation = none", func(h host) bool { return h.Isolation == "none" })
+	f.waitActive(t, false, time.Now())
+	f.reach(t, "released", true)
+	if h := f.waitHost(t, 5*time.Second, "host", func(host) bool { return true }); !h.Online {
+		t.Errorf("host offline after release")
+	}
+}
+
+// BenchmarkAPIIsolateRelease times, per cycle, from the isolate API call
+// to mamori's table being in force in the agent's namespace, and from the
+// release call to the table being gone. Run the issue's 50 cycles with
+// -benchtime 50x.
+func BenchmarkAPIIsolateRelease(b *testing.B) {
+	ctx := context.Background()
+	f := newFleet(b)
+	h := f.waitHost(b, 30*time.Second, "the agent to enrol and show online", func(h host) bool { return h.Online })
+	var isolate, release []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if _, err := f.call(ctx, http.MethodPost, "/api/v1/hosts/"+h.ID+"/isolate", map[string]string{"reason": "benchmark"}); err != nil {
+			b.Fatal(err)
+		}
+		isolate = append(isolate, f.waitActive(b, true, start))
+		f.waitHost(b, 20*time.Second, "isolation = isolated", func(h host) bool { return h.Isolation == "isolated" })
+
+		start = time.Now()
+		if _, err := f.call(ctx, http.MethodPost, "/api/v1/hosts/"+h.ID+"/release", map[string]string{"reason": "benchmark"}); err != nil {
+			b.Fatal(err)
+		}
+		release = append(release, f.waitActive(b, false, start))
+		f.waitHost(b, 20*time.Second, "isolation = none", func(h host) bool { return h.Isolation == "none" })
+	}
+	nstest.ReportPercentiles(b, "isolate", isolate)
+	nstest.ReportPercentiles(b, "release", release)
+}
