@@ -170,12 +170,28 @@ func diff(mamori, yaraRes *result, withStrings bool) []string {
 			continue
 		}
 		if withStrings {
-			got, want := strings.Join(mamori.strings[h], " "), strings.Join(yaraRes.strings[h], " ")
-			if got != want {
-				out = append(out, fmt.Sprintf("%s: rule %s strings differ:\n  mamori %s\n  yara   %s", h.file, h.rule, got, want))
+			onlyM, onlyY := setMinus(mamori.strings[h], yaraRes.strings[h]), setMinus(yaraRes.strings[h], mamori.strings[h])
+			if len(onlyM)+len(onlyY) > 0 {
+				out = append(out, fmt.Sprintf("%s: rule %s string matches differ: mamori only [%s], yara only [%s]",
+					h.file, h.rule, strings.Join(onlyM, " "), strings.Join(onlyY, " ")))
 			}
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// setMinus returns the elements of a not in b.
+func setMinus(a, b []string) []string {
+	in := map[string]bool{}
+	for _, x := range b {
+		in[x] = true
+	}
+	var out []string
+	for _, x := range a {
+		if !in[x] {
+			out = append(out, x)
+		}
+	}
 	return out
 }
