@@ -68,6 +68,8 @@ var evalCases = []evalCase{
 	{name: "comments", rules: "/* c */ rule a // x\n { strings: $a = { 61 /* a */ 62 // b\n } condition: $a }", data: "ab", want: []string{"a"}},
 	{name: "escapes", rules: `rule a { strings: $a = "a\x00\"\\\t" condition: $a }`, data: "a\x00\"\\\t", want: []string{"a"}},
 	{name: "for in dict", rules: `import "pe" rule a { condition: not (for any k, v in pe.version_info : (k == "x")) }`, data: "x", want: []string{"a"}},
+	{name: "self reference", rules: `rule a { condition: not a } rule ab { condition: true } rule b { condition: 2 of (a*) } rule c { condition: 1 of (c*) }`, data: "x", want: []string{"a", "ab", "b"}},
+	{name: "short base64", rules: `rule a { strings: $a = "ab" base64 condition: $a }`, data: "YWJj", want: []string{"a"}},
 	{name: "sizes", rules: `rule a { condition: 1KB == 1024 and 2MB == 2097152 and 0o17 == 15 }`, data: "x", want: []string{"a"}},
 }
 

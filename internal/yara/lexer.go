@@ -39,7 +39,7 @@ type token struct {
 	i   int64
 	f   float64
 	// str is the decoded text string, regex body or hex body.
-	str               string
+	str                string
 	reNocase, reDotAll bool
 }
 

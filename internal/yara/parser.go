@@ -59,7 +59,7 @@ func (p *parser) unsupported(pos Pos, feature string) {
 		Msg: fmt.Sprintf("rule %q uses %s, which mamori does not support", name, feature)}})
 }
 
-func (p *parser) peek() token      { return p.toks[p.i] }
+func (p *parser) peek() token { return p.toks[p.i] }
 func (p *parser) peekN(n int) token {
 	if p.i+n < len(p.toks) {
 		return p.toks[p.i+n]
@@ -400,7 +400,7 @@ func (p *parser) parseStrings() []int {
 			}
 			pat.Kind = strmatch.Text
 			pat.Text = []byte(v.str)
-			p.textModifiers(&pat, id)
+			p.textModifiers(&pat)
 		case tHex:
 			pat.Kind = strmatch.Hex
 			pat.Hex = blankComments(v.str)
@@ -449,7 +449,7 @@ func (p *parser) rejectModifiers(what string) {
 	}
 }
 
-func (p *parser) textModifiers(pat *strmatch.Pattern, id string) {
+func (p *parser) textModifiers(pat *strmatch.Pattern) {
 	seen := map[string]bool{}
 	for {
 		t := p.peek()
@@ -545,9 +545,6 @@ done:
 		p.fail(pos, "invalid modifier combination: %s fullword", base)
 	case base != "" && pat.Xor:
 		p.fail(pos, "invalid modifier combination: %s xor", base)
-	}
-	if base != "" && len(pat.Text) < 3 {
-		p.fail(pos, "invalid modifier: base64 strings must be at least 3 bytes for %s", id)
 	}
 }
 
@@ -1038,6 +1035,10 @@ func (p *parser) parseRuleSet() []int {
 					found = true
 				}
 			}
+			if strings.HasPrefix(p.rule.Name, t.text) {
+				out = append(out, len(p.c.rules.rules))
+				found = true
+			}
 			for name := range p.ns.dropped {
 				if strings.HasPrefix(name, t.text) {
 					p.unsupported(t.pos, fmt.Sprintf("skipped rule %q", name))
@@ -1048,6 +1049,9 @@ func (p *parser) parseRuleSet() []int {
 			}
 		} else {
 			idx, ok := p.ns.rules[t.text]
+			if t.text == p.rule.Name {
+				idx, ok = len(p.c.rules.rules), true
+			}
 			if !ok {
 				if p.ns.dropped[t.text] {
 					p.unsupported(t.pos, fmt.Sprintf("skipped rule %q", t.text))
@@ -1195,6 +1199,9 @@ func (p *parser) parseFor(forTok token) *node {
 		p.expectInt(n.a, "quantifier")
 	}
 	if p.peek().isKw("of") {
+		if p.anonDepth > 0 {
+			p.fail(forTok.pos, "'for <quantifier> of <string set>' loops can't be nested")
+		}
 		p.advance()
 		n.op = opForOf
 		n.strs = p.parseStringSet()
@@ -1334,7 +1341,8 @@ func (p *parser) identifier(t token) *node {
 		} else if p.ns.dropped[t.text] {
 			p.unsupported(t.pos, fmt.Sprintf("skipped rule %q", t.text))
 		} else if p.rule != nil && t.text == p.rule.Name {
-			p.fail(t.pos, "undefined identifier %q", t.text)
+			// A rule may refer to itself; it is false while being evaluated.
+			return &node{op: opRule, t: tyBool, slot: len(p.c.rules.rules), pos: t.pos}
 		} else {
 			p.fail(t.pos, "undefined identifier %q", t.text)
 		}
@@ -1473,4 +1481,3 @@ func requiresMatch(n *node) bool {
 	}
 	return false
 }
-
