@@ -1,0 +1,202 @@
+package strmatch
+
+import (
+	"fmt"
+	"math/rand"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// handPatterns cover each feature; TestHandAgainstYara checks them against
+// the yara CLI on a data blob built to exercise them.
+var handPatterns = []Pattern{
+	{Kind: Text, Text: []byte("abc")},
+	{Kind: Text, Text: []byte("abc"), Nocase: true, Wide: true, Ascii: true},
+	{Kind: Regex, Regex: `ab(c|cab)*`},
+	{Kind: Hex, Hex: `61 [0-3] 63`},
+	{Kind: Hex, Hex: `61 ( 62 | 62 63 )`},
+	{Kind: Text, Text: []byte("aa")},
+	{Kind: Text, Text: []byte("abc"), Fullword: true},
+	{Kind: Text, Text: []byte("abc"), Fullword: true, Wide: true},
+	{Kind: Text, Text: []byte("hello"), Xor: true, XorMin: 0, XorMax: 255},
+	{Kind: Text, Text: []byte("hello"), Xor: true, XorMin: 1, XorMax: 3, Wide: true},
+	{Kind: Text, Text: []byte("This program"), Base64: true},
+	{Kind: Text, Text: []byte("This program"), Base64Wide: true},
+	{Kind: Regex, Regex: `[a-c]+\d{2,3}`},
+	{Kind: Regex, Regex: `hel+o\b`},
+	{Kind: Regex, Regex: `^xx`},
+	{Kind: Regex, Regex: `xyz$`},
+	{Kind: Regex, Regex: `HELLO`, RegexNocase: true},
+	{Kind: Regex, Regex: `a.c`, RegexDotAll: true},
+	{Kind: Regex, Regex: `a.c`},
+	{Kind: Hex, Hex: `4? 5A ?? 00`},
+	{Kind: Hex, Hex: `61 62 [2-] 78`},
+	{Kind: Hex, Hex: `61 [300-400] 7A`},
+	{Kind: Regex, Regex: `ab.*?yz`},
+	{Kind: Regex, Regex: `(ab|abc)+x`},
+	{Kind: Regex, Regex: `b+c`},
+	{Kind: Regex, Regex: `\w+@\w+\.com`},
+	{Kind: Regex, Regex: `[^a-z ]{3}`},
+	{Kind: Hex, Hex: `( 61 | 62 ) 63`},
+	{Kind: Regex, Regex: `a\x00b`, Wide: true, Ascii: true},
+	{Kind: Regex, Regex: `\babc`, Wide: true},
+}
+
+func handData() []byte {
+	var d []byte
+	d = append(d, "xxabcabcab ABC a\x00b\x00c\x00 xyz\n"...)
+	d = append(d, "aaaa abc-abcd a\x00b\x00c\x00 Xa\x00b\x00c\x00\n"...)
+	for _, k := range []byte{0, 1, 2, 0x55} {
+		for _, c := range []byte("hello") {
+			d = append(d, c^k)
+		}
+		d = append(d, ' ')
+		for _, c := range []byte("hello") {
+			d = append(d, c^k, k)
+		}
+		d = append(d, ' ')
+	}
+	d = append(d, "VGhpcyBwcm9ncmFt xVGhpcyBwcm9ncmFt QgcHJvZ3JhbQ== \n"...)
+	d = append(d, widen([]byte("VGhpcyBwcm9ncmFt"))...)
+	d = append(d, " abc12 bbb999 helllo hellox HeLLo a\nc abc MZ\x90\x00 MZ\x00\x00\n"...)
+	d = append(d, "ab    yz abcabx  me@example.com ABC! 12#"...)
+	d = append(d, make([]byte, 350)...)
+	d = append(d, "zzabcxxab cac bc bbbc\n"...)
+	d = append(d, "a\x00\x00b\x00 abc\n"...)
+	return d
+}
+
+func TestHandAgainstYara(t *testing.T) {
+	needYara(t)
+	data := handData()
+	for i, p := range handPatterns {
+		t.Run(fmt.Sprintf("%d_%s", i, yaraSource(p)), func(t *testing.T) {
+			ps := []Pattern{p}
+			want := runYara(t, ps, data)
+			got := asPrinted(scanAll(t, ps, data))
+			if diff := cmp.Diff(got, want); diff != "" {
+				t.Errorf("matches differ from yara (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
+
+// randomPattern builds a pattern from a small alphabet so that random
+// data holds many occurrences.
+func randomPattern(r *rand.Rand) Pattern {
+	alpha := []byte("abcAB\x00 ")
+	lit := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = alpha[r.Intn(len(alpha))]
+		}
+		return b
+	}
+	switch r.Intn(3) {
+	case 0:
+		p := Pattern{Kind: Text, Text: lit(1 + r.Intn(6))}
+		switch r.Intn(6) {
+		case 0:
+			p.Nocase = true
+		case 1:
+			p.Wide = true
+			p.Ascii = r.Intn(2) == 0
+		case 2:
+			p.Xor, p.XorMin, p.XorMax = true, 0, r.Intn(4)
+		case 3:
+			p.Fullword = true
+		}
+		return p
+	case 1:
+		var h []byte
+		n := 1 + r.Intn(5)
+		for i := 0; i < n; i++ {
+			if i > 0 && i < n-1 && r.Intn(4) == 0 {
+				a := r.Intn(3)
+				h = fmt.Appendf(h, "[%d-%d] ", a, a+r.Intn(3))
+				continue
+			}
+			switch r.Intn(6) {
+			case 0:
+				h = append(h, "?? "...)
+			case 1:
+				h = fmt.Appendf(h, "%X? ", alpha[r.Intn(len(alpha))]>>4)
+			case 2:
+				h = fmt.Appendf(h, "( %02X | %02X %02X ) ", alpha[r.Intn(len(alpha))], alpha[r.Intn(len(alpha))], alpha[r.Intn(len(alpha))])
+			default:
+				h = fmt.Appendf(h, "%02X ", alpha[r.Intn(len(alpha))])
+			}
+		}
+		return Pattern{Kind: Hex, Hex: string(h)}
+	default:
+		parts := []string{"a", "b", "c", "A", "ab", "[ab]", ".", `\x00`, " ", "(a|bc)", `\w`, `\s`}
+		quant := []string{"", "", "", "*", "+", "?", "{1,3}"}
+		lazy := r.Intn(2) == 0
+		var s string
+		n := 1 + r.Intn(4)
+		for i := 0; i < n; i++ {
+			q := quant[r.Intn(len(quant))]
+			if q != "" && lazy {
+				q += "?"
+			}
+			s += parts[r.Intn(len(parts))] + q
+		}
+		p := Pattern{Kind: Regex, Regex: s}
+		switch r.Intn(5) {
+		case 0:
+			p.RegexNocase = true
+		case 1:
+			p.Wide, p.Ascii = true, true
+		case 2:
+			p.RegexDotAll = true
+		}
+		return p
+	}
+}
+
+func byPattern(ms []Match, i int) []Match {
+	var out []Match
+	for _, m := range ms {
+		if m.Pattern == i {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func randomData(r *rand.Rand, n int) []byte {
+	alpha := []byte("abcAB\x00 \n")
+	d := make([]byte, n)
+	for i := range d {
+		d[i] = alpha[r.Intn(len(alpha))]
+	}
+	return d
+}
+
+func TestRandomAgainstYara(t *testing.T) {
+	needYara(t)
+	r := rand.New(rand.NewSource(1))
+	for round := 0; round < 30; round++ {
+		var ps []Pattern
+		for len(ps) < 20 {
+			p := randomPattern(r)
+			if _, err := Compile([]Pattern{p}); err != nil {
+				continue
+			}
+			ps = append(ps, p)
+		}
+		data := randomData(r, 2000)
+		want := runYara(t, ps, data)
+		got := asPrinted(scanAll(t, ps, data))
+		if diff := cmp.Diff(got, want); diff != "" {
+			for i, p := range ps {
+				g, w := byPattern(got, i), byPattern(want, i)
+				if d := cmp.Diff(g, w); d != "" {
+					t.Logf("$s%d = %s differs (-got +want):\n%s", i, yaraSource(p), d)
+				}
+			}
+			t.Fatalf("round %d: matches differ from yara", round)
+		}
+	}
+}

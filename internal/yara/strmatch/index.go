@@ -1,0 +1,193 @@
+package strmatch
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// atomRef says what to verify when an atom is seen.
+type atomRef struct {
+	piece int32 // index into Set.pieces
+	// back is how far before the atom a text string starts; for regex and
+	// hex pieces the atom starts at the node where verification starts.
+	back     int32
+	fpc, bpc int32
+}
+
+// atomIndex finds all atoms in one pass. Atoms are at most four bytes, so
+// instead of walking an automaton it looks the next four bytes up directly:
+// a bitmap over the first two bytes rejects most positions with one L1
+// access, then exact tables for atoms of each length.
+type atomIndex struct {
+	refs []atomRef
+	// one-byte atoms: ranges into refs, by byte.
+	one    [256][2]int32
+	hasOne bool
+	// pre has bit k set when some atom of two or more bytes starts with
+	// the little-endian pair k.
+	pre  []uint64
+	two  []int32 // 65536 × (start, end), nil when there are no two-byte atoms
+	tri  hashTable
+	quad hashTable
+}
+
+// hashTable maps a 3- or 4-byte key to a range of refs, with a bitmap in
+// front that rejects most absent keys.
+type hashTable struct {
+	shift  uint
+	filter []uint64
+	fshift uint
+	keys   []uint32
+	ranges [][2]int32
+	used   []bool
+	n      int
+}
+
+func hash32(k uint32) uint32 { return k * 0x9E3779B1 }
+
+func (h *hashTable) build(keys []uint32, ranges [][2]int32) {
+	h.n = len(keys)
+	if h.n == 0 {
+		return
+	}
+	size := 1 << bits.Len(uint(2*h.n))
+	h.shift = uint(32 - bits.Len(uint(size-1)))
+	h.keys = make([]uint32, size)
+	h.ranges = make([][2]int32, size)
+	h.used = make([]bool, size)
+	fbits := 1 << bits.Len(uint(16*h.n))
+	if fbits < 1<<12 {
+		fbits = 1 << 12
+	}
+	if fbits > 1<<25 {
+		fbits = 1 << 25
+	}
+	h.filter = make([]uint64, fbits/64)
+	h.fshift = uint(32 - bits.Len(uint(fbits-1)))
+	for i, k := range keys {
+		f := hash32(k^0x5bd1e995) >> h.fshift
+		h.filter[f>>6] |= 1 << (f & 63)
+		j := hash32(k) >> h.shift
+		for h.used[j] {
+			j = (j + 1) & uint32(size-1)
+		}
+		h.used[j], h.keys[j], h.ranges[j] = true, k, ranges[i]
+	}
+}
+
+func (h *hashTable) lookup(k uint32) (int32, int32) {
+	f := hash32(k^0x5bd1e995) >> h.fshift
+	if h.filter[f>>6]&(1<<(f&63)) == 0 {
+		return 0, 0
+	}
+	mask := uint32(len(h.keys) - 1)
+	for j := hash32(k) >> h.shift; h.used[j]; j = (j + 1) & mask {
+		if h.keys[j] == k {
+			r := h.ranges[j]
+			return r[0], r[1]
+		}
+	}
+	return 0, 0
+}
+
+// indexBuilder gathers atoms before the tables are laid out.
+type indexBuilder struct {
+	byAtom map[string][]atomRef
+}
+
+func (b *indexBuilder) add(atom []byte, r atomRef) {
+	if b.byAtom == nil {
+		b.byAtom = map[string][]atomRef{}
+	}
+	k := string(atom)
+	for _, x := range b.byAtom[k] {
+		if x == r {
+			return
+		}
+	}
+	b.byAtom[k] = append(b.byAtom[k], r)
+}
+
+func (b *indexBuilder) build() atomIndex {
+	var ix atomIndex
+	ix.pre = make([]uint64, 65536/64)
+	var triK, quadK []uint32
+	var triR, quadR [][2]int32
+	for k, refs := range b.byAtom {
+		start := int32(len(ix.refs))
+		ix.refs = append(ix.refs, refs...)
+		r := [2]int32{start, int32(len(ix.refs))}
+		switch len(k) {
+		case 1:
+			ix.one[k[0]] = r
+			ix.hasOne = true
+			continue
+		case 2:
+			if ix.two == nil {
+				ix.two = make([]int32, 2*65536)
+			}
+			p := int(k[0]) | int(k[1])<<8
+			ix.two[2*p], ix.two[2*p+1] = r[0], r[1]
+		case 3:
+			triK = append(triK, uint32(k[0])|uint32(k[1])<<8|uint32(k[2])<<16)
+			triR = append(triR, r)
+		case 4:
+			quadK = append(quadK, binary.LittleEndian.Uint32([]byte(k)))
+			quadR = append(quadR, r)
+		}
+		p := int(k[0]) | int(k[1])<<8
+		ix.pre[p>>6] |= 1 << (p & 63)
+	}
+	ix.tri.build(triK, triR)
+	ix.quad.build(quadK, quadR)
+	return ix
+}
+
+// each calls f for every atom occurrence, in increasing order of atom
+// start and, at one start, of atom length.
+func (ix *atomIndex) each(data []byte, f func(ref *atomRef, at int)) {
+	n := len(data)
+	hasTwo, hasTri, hasQuad := ix.two != nil, ix.tri.n > 0, ix.quad.n > 0
+	if !hasTwo && !hasTri && !hasQuad {
+		if ix.hasOne {
+			for i := 0; i < n; i++ {
+				ix.fire(ix.one[data[i]], i, f)
+			}
+		}
+		return
+	}
+	pre := ix.pre
+	for i := 0; i < n; i++ {
+		if ix.hasOne {
+			ix.fire(ix.one[data[i]], i, f)
+		}
+		if i+1 >= n {
+			break
+		}
+		p := uint32(data[i]) | uint32(data[i+1])<<8
+		if pre[p>>6]&(1<<(p&63)) == 0 {
+			continue
+		}
+		if hasTwo {
+			ix.fire([2]int32{ix.two[2*p], ix.two[2*p+1]}, i, f)
+		}
+		if hasTri && i+3 <= n {
+			k := p | uint32(data[i+2])<<16
+			if s, e := ix.tri.lookup(k); s < e {
+				ix.fire([2]int32{s, e}, i, f)
+			}
+		}
+		if hasQuad && i+4 <= n {
+			k := binary.LittleEndian.Uint32(data[i:])
+			if s, e := ix.quad.lookup(k); s < e {
+				ix.fire([2]int32{s, e}, i, f)
+			}
+		}
+	}
+}
+
+func (ix *atomIndex) fire(r [2]int32, at int, f func(*atomRef, int)) {
+	for j := r[0]; j < r[1]; j++ {
+		f(&ix.refs[j], at)
+	}
+}

@@ -1,0 +1,578 @@
+package strmatch
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// maxMatches is libyara's YR_MAX_STRING_MATCHES: after this many matches a
+// string is not searched further in the same scan.
+const maxMatches = 1000000
+
+// piece is one unit the scanner verifies: a text string, or a regex or hex
+// string, or one part of a hex string split at a long jump.
+type piece struct {
+	pat int
+	// Text strings.
+	text       bool
+	s          []byte // unescaped text
+	nocase     bool
+	ascii      bool
+	wide       bool
+	xor        bool
+	fullword   bool
+	xmin, xmax int
+
+	// Regex and hex strings.
+	fwd, bwd *prog
+	fast     bool // hex without alternatives: shortest match
+	greedy   bool // regex with greedy quantifiers: later matches replace
+	// Chaining: the previous piece of the same string and the allowed gap
+	// between its end and this piece's start.
+	prev           int
+	gapMin, gapMax int
+	next           int
+	// entry is where verification starts for a piece without atoms.
+	entry int32
+}
+
+// Set is a compiled group of patterns, safe for concurrent Scan calls.
+type Set struct {
+	n      int
+	pieces []piece
+	heads  [][]int // per pattern: its pieces in order
+	idx    atomIndex
+	slow   []int // patterns without atoms
+	// slowPieces are verified at every offset.
+	slowPieces []int
+	pool       sync.Pool
+}
+
+// Compile builds a Set. Errors are *PatternError.
+func Compile(ps []Pattern) (*Set, error) {
+	s := &Set{n: len(ps), heads: make([][]int, len(ps))}
+	var b indexBuilder
+	for i := range ps {
+		if err := s.add(i, &ps[i], &b); err != nil {
+			return nil, err
+		}
+	}
+	s.idx = b.build()
+	s.pool.New = func() any { return &scratch{lists: make([][]pm, len(s.pieces))} }
+	return s, nil
+}
+
+// Slow lists the patterns that have no atom and are verified at every
+// offset of the data, like strings libyara warns slow down scanning.
+func (s *Set) Slow() []int { return append([]int(nil), s.slow...) }
+
+func (s *Set) add(i int, p *Pattern, b *indexBuilder) error {
+	perr := func(off int, msg string) error { return &PatternError{Index: i, Offset: off, Msg: msg} }
+	ascii := p.Ascii || !p.Wide
+	switch p.Kind {
+	case Text:
+		if len(p.Text) == 0 {
+			return perr(0, "empty string")
+		}
+		if p.Base64 || p.Base64Wide {
+			return s.addBase64(i, p, b)
+		}
+		pc := piece{pat: i, text: true, s: p.Text, nocase: p.Nocase, ascii: ascii, wide: p.Wide,
+			xor: p.Xor, fullword: p.Fullword, xmin: p.XorMin, xmax: p.XorMax, prev: -1, next: -1}
+		id := len(s.pieces)
+		s.pieces = append(s.pieces, pc)
+		s.heads[i] = []int{id}
+		s.textAtoms(id, b)
+		return nil
+	case Hex:
+		root, fast, err := parseHex(p.Hex)
+		if err != nil {
+			return perr(err.off, err.msg)
+		}
+		return s.addTree(i, root, fast, false, false, true, true, false, p.Fullword, b, perr)
+	case Regex:
+		root, greedy, err := parseRegex(p.Regex)
+		if err != nil {
+			return perr(err.off, err.msg)
+		}
+		return s.addTree(i, root, false, greedy, p.RegexNocase || p.Nocase, p.RegexDotAll, ascii, p.Wide, p.Fullword, b, perr)
+	}
+	return perr(0, fmt.Sprintf("unknown pattern kind %d", p.Kind))
+}
+
+// textAtoms registers the atoms of a text string: the best window of each
+// encoding, with case variants and xor keys.
+func (s *Set) textAtoms(id int, b *indexBuilder) {
+	pc := &s.pieces[id]
+	var encs [][]byte
+	if pc.ascii {
+		encs = append(encs, pc.s)
+	}
+	if pc.wide {
+		encs = append(encs, widen(pc.s))
+	}
+	for _, e := range encs {
+		d := bestWindow(e)
+		atom := e[d:min(len(e), d+maxAtom)]
+		ref := atomRef{piece: int32(id), back: int32(d), fpc: -1, bpc: -1}
+		switch {
+		case pc.nocase:
+			for _, v := range caseVariants(atom) {
+				b.add(v, ref)
+			}
+		case pc.xor:
+			for k := pc.xmin; k <= pc.xmax; k++ {
+				v := make([]byte, len(atom))
+				for j := range atom {
+					v[j] = atom[j] ^ byte(k)
+				}
+				b.add(v, ref)
+			}
+		default:
+			b.add(atom, ref)
+		}
+	}
+}
+
+// addBase64 turns a base64 string into the alternation libyara builds: the
+// three shifted encodings with their edge characters trimmed.
+func (s *Set) addBase64(i int, p *Pattern, b *indexBuilder) error {
+	alpha := p.Base64Alphabet
+	if alpha == "" {
+		alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	}
+	if len(alpha) != 64 {
+		return &PatternError{Index: i, Msg: "length of base64 alphabet must be 64"}
+	}
+	var alts []*node
+	addEnc := func(wide bool) {
+		for shift := 0; shift <= 2; shift++ {
+			if shift == 1 && len(p.Text) == 1 {
+				continue
+			}
+			enc := base64Shifted(p.Text, alpha, shift, wide)
+			lits := make([]*node, len(enc))
+			for j, c := range enc {
+				lits[j] = &node{kind: nLit, val: c, mask: 0xFF}
+			}
+			alts = append(alts, &node{kind: nConcat, kids: lits})
+		}
+	}
+	if p.Base64 {
+		addEnc(false)
+	}
+	if p.Base64Wide {
+		addEnc(true)
+	}
+	root := &node{kind: nConcat, kids: []*node{{kind: nAlt, kids: alts}}}
+	perr := func(off int, msg string) error { return &PatternError{Index: i, Offset: off, Msg: msg} }
+	return s.addTree(i, root, false, false, false, false, true, false, p.Fullword, b, perr)
+}
+
+func base64Shifted(src []byte, alpha string, shift int, wide bool) []byte {
+	in := make([]byte, 0, len(src)+shift)
+	for j := 0; j < shift; j++ {
+		in = append(in, 'A')
+	}
+	in = append(in, src...)
+	pad := 0
+	if r := len(in) % 3; r != 0 {
+		pad = 3 - r
+	}
+	var out []byte
+	j := 0
+	for ; len(in)-j >= 3; j += 3 {
+		out = append(out, alpha[in[j]>>2], alpha[(in[j]&3)<<4|in[j+1]>>4],
+			alpha[(in[j+1]&0xf)<<2|in[j+2]>>6], alpha[in[j+2]&0x3f])
+	}
+	switch len(in) - j {
+	case 1:
+		out = append(out, alpha[in[j]>>2], alpha[(in[j]&3)<<4], '=', '=')
+	case 2:
+		out = append(out, alpha[in[j]>>2], alpha[(in[j]&3)<<4|in[j+1]>>4], alpha[(in[j+1]&0xf)<<2], '=')
+	}
+	lead, trail := 0, 0
+	if shift > 0 {
+		lead = shift + 1
+	}
+	if pad > 0 {
+		trail = pad + 1
+	}
+	out = out[lead : len(out)-trail]
+	if wide {
+		return widen(out)
+	}
+	return out
+}
+
+// addTree compiles a regex or hex tree, splitting it at long lazy jumps
+// into chained pieces as libyara does.
+func (s *Set) addTree(i int, root *node, fast, greedy, nocase, dotall, ascii, wide, fullword bool, b *indexBuilder, perr func(int, string) error) error {
+	parts := [][]*node{}
+	gaps := [][2]int{}
+	if root.kind == nConcat {
+		cur := []*node{}
+		for j, k := range root.kids {
+			if k.kind == nRangeAny && !k.greedy && j > 0 && j < len(root.kids)-1 && len(cur) > 0 &&
+				(k.min > chainThreshold || k.max > chainThreshold) {
+				parts = append(parts, cur)
+				gaps = append(gaps, [2]int{k.min, k.max})
+				cur = []*node{}
+				continue
+			}
+			cur = append(cur, k)
+		}
+		parts = append(parts, cur)
+	} else {
+		parts = append(parts, []*node{root})
+	}
+	prev := -1
+	for pi, part := range parts {
+		var tree *node
+		if len(part) == 1 && root.kind != nConcat {
+			tree = part[0]
+		} else {
+			tree = &node{kind: nConcat, kids: part}
+		}
+		fwd, err := compileProg(tree, nocase, dotall, false)
+		if err != nil {
+			return perr(0, err.Error())
+		}
+		bwd, err := compileProg(tree, nocase, dotall, true)
+		if err != nil {
+			return perr(0, err.Error())
+		}
+		pc := piece{pat: i, fwd: fwd, bwd: bwd, fast: fast, greedy: greedy, nocase: nocase,
+			ascii: ascii, wide: wide, fullword: fullword, prev: prev, next: -1}
+		if pi > 0 {
+			pc.gapMin, pc.gapMax = gaps[pi-1][0], gaps[pi-1][1]
+		}
+		pc.entry = entryPC(tree)
+		id := len(s.pieces)
+		s.pieces = append(s.pieces, pc)
+		if prev >= 0 {
+			s.pieces[prev].next = id
+		}
+		prev = id
+		s.heads[i] = append(s.heads[i], id)
+
+		cands, _, ok := chooseAtoms(tree, nocase)
+		if !ok {
+			s.slowPieces = append(s.slowPieces, id)
+			if len(s.slow) == 0 || s.slow[len(s.slow)-1] != i {
+				s.slow = append(s.slow, i)
+			}
+			continue
+		}
+		for _, c := range cands {
+			ref := atomRef{piece: int32(id), fpc: fwd.at[c.n], bpc: bwd.at[c.n]}
+			for _, v := range c.vals {
+				if ascii {
+					b.add(v, ref)
+				}
+				if wide {
+					b.add(widen(v[:min(2, len(v))]), ref)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// entryPC mirrors where libyara's code for a whole expression begins: for
+// an expression starting with an optional item (x? or x??) it points past
+// the split, at the item itself, so such an item is then required.
+func entryPC(n *node) int32 {
+	for n.kind == nConcat && len(n.kids) > 0 {
+		n = n.kids[0]
+	}
+	if n.kind == nRepeat && n.min == 0 && n.max == 1 {
+		return 1
+	}
+	return 0
+}
+
+// pm is a match of one piece.
+type pm struct {
+	off int64
+	n   int32
+}
+
+type scratch struct {
+	vm      vm
+	lists   [][]pm
+	touched []int
+	full    []bool
+}
+
+// Scan reports every match of every pattern in data, grouped by pattern
+// in index order and sorted by offset within a pattern.
+func (s *Set) Scan(data []byte, visit func(Match)) {
+	sc := s.pool.Get().(*scratch)
+	defer s.pool.Put(sc)
+	if len(sc.full) != len(s.pieces) {
+		sc.full = make([]bool, len(s.pieces))
+	}
+	s.idx.each(data, func(r *atomRef, at int) {
+		pc := &s.pieces[r.piece]
+		if sc.full[r.piece] {
+			return
+		}
+		if pc.text {
+			if st := at - int(r.back); st >= 0 {
+				s.verifyText(sc, int(r.piece), data, st)
+			}
+			return
+		}
+		s.verifyTree(sc, int(r.piece), data, at, r.fpc, r.bpc)
+	})
+	for _, id := range s.slowPieces {
+		entry := s.pieces[id].entry
+		for at := 0; at < len(data) && !sc.full[id]; at++ {
+			s.verifyTree(sc, id, data, at, entry, -1)
+		}
+	}
+	s.deliver(sc, visit)
+	for _, id := range sc.touched {
+		sc.lists[id] = sc.lists[id][:0]
+		sc.full[id] = false
+	}
+	sc.touched = sc.touched[:0]
+}
+
+func (s *Set) record(sc *scratch, id int, off int, n int, replace bool) {
+	l := sc.lists[id]
+	if len(l) == 0 {
+		sc.touched = append(sc.touched, id)
+	} else if last := &l[len(l)-1]; last.off == int64(off) {
+		if replace {
+			last.n = int32(n)
+		}
+		return
+	}
+	sc.lists[id] = append(l, pm{int64(off), int32(n)})
+	if len(sc.lists[id]) >= maxMatches {
+		sc.full[id] = true
+	}
+}
+
+func isAlnum(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+}
+
+// fullwordOK applies libyara's fullword rule to a match at off of n bytes.
+func fullwordOK(data []byte, off, n int, wide bool) bool {
+	if wide {
+		if off >= 2 && data[off-1] == 0 && isAlnum(data[off-2]) {
+			return false
+		}
+		if off+n+1 < len(data) && data[off+n+1] == 0 && isAlnum(data[off+n]) {
+			return false
+		}
+		return true
+	}
+	if off >= 1 && isAlnum(data[off-1]) {
+		return false
+	}
+	if off+n < len(data) && isAlnum(data[off+n]) {
+		return false
+	}
+	return true
+}
+
+func (s *Set) verifyText(sc *scratch, id int, data []byte, st int) {
+	pc := &s.pieces[id]
+	rest := data[st:]
+	n := len(pc.s)
+	fm := 0
+	if pc.nocase {
+		if pc.ascii && len(rest) >= n && eqFold(rest, pc.s) {
+			fm = n
+		}
+		if fm == 0 && pc.wide && len(rest) >= 2*n && eqWide(rest, pc.s, true, 0) {
+			fm = 2 * n
+		}
+	} else {
+		if pc.ascii && len(rest) >= n && string(rest[:n]) == string(pc.s) {
+			fm = n
+		}
+		if fm == 0 && pc.wide && len(rest) >= 2*n && eqWide(rest, pc.s, false, 0) {
+			fm = 2 * n
+		}
+		if fm == 0 && pc.xor {
+			k := rest[0] ^ pc.s[0]
+			if pc.wide && len(rest) >= 2*n && eqWide(rest, pc.s, false, k) {
+				fm = 2 * n
+			}
+			if fm == 0 && len(rest) >= n && eqXor(rest, pc.s, k) {
+				fm = n
+			}
+		}
+	}
+	if fm == 0 {
+		return
+	}
+	if pc.fullword && !fullwordOK(data, st, fm, fm == 2*n) {
+		return
+	}
+	s.record(sc, id, st, fm, false)
+}
+
+func eqFold(d, s []byte) bool {
+	for i, c := range s {
+		if lowerByte(d[i]) != lowerByte(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func eqXor(d, s []byte, k byte) bool {
+	for i, c := range s {
+		if d[i] != c^k {
+			return false
+		}
+	}
+	return true
+}
+
+// eqWide compares d with s interleaved with zeros, all xored with k.
+func eqWide(d, s []byte, fold bool, k byte) bool {
+	for i, c := range s {
+		a := d[2*i]
+		if fold {
+			if lowerByte(a) != lowerByte(c) {
+				return false
+			}
+		} else if a != c^k {
+			return false
+		}
+		if d[2*i+1] != k {
+			return false
+		}
+	}
+	return true
+}
+
+// verifyTree checks a regex or hex piece whose atom (or, with bpc < 0, the
+// whole piece) starts at at: forwards from the atom, then every way
+// backwards, like libyara's forward and backward code.
+func (s *Set) verifyTree(sc *scratch, id int, data []byte, at int, fpc, bpc int32) {
+	pc := &s.pieces[id]
+	mode := modePriority
+	if pc.fast {
+		mode = modeShortest
+	}
+	fm, cs := -1, 1
+	if pc.ascii {
+		fm = sc.vm.run(pc.fwd, fpc, data, at, false, 1, mode)
+	}
+	if fm == -1 && pc.wide {
+		fm = sc.vm.run(pc.fwd, fpc, data, at, false, 2, mode)
+		cs = 2
+	}
+	if fm == -1 || fm == 0 && bpc < 0 {
+		return
+	}
+	if bpc < 0 {
+		s.treeMatch(sc, id, data, at, fm, cs == 2)
+		return
+	}
+	sc.vm.run(pc.bwd, bpc, data, at, true, cs, modeExhaustive)
+	if len(sc.vm.lens) == 1 {
+		s.treeMatch(sc, id, data, at-sc.vm.lens[0], sc.vm.lens[0]+fm, cs == 2)
+		return
+	}
+	lens := append([]int(nil), sc.vm.lens...)
+	for _, b := range lens {
+		s.treeMatch(sc, id, data, at-b, b+fm, cs == 2)
+	}
+}
+
+func (s *Set) treeMatch(sc *scratch, id int, data []byte, off, n int, wide bool) {
+	pc := &s.pieces[id]
+	if pc.fullword && !fullwordOK(data, off, n, wide) {
+		return
+	}
+	s.record(sc, id, off, n, pc.greedy && pc.prev < 0 && pc.next < 0)
+}
+
+// sortDedup orders a piece's matches by offset, keeping the first found at
+// each offset (or the last found when later matches replace earlier ones).
+func sortDedup(l []pm, replace bool) []pm {
+	if sort.SliceIsSorted(l, func(a, b int) bool { return l[a].off < l[b].off }) {
+		return l
+	}
+	sort.SliceStable(l, func(a, b int) bool { return l[a].off < l[b].off })
+	out := l[:0]
+	for _, m := range l {
+		if len(out) > 0 && out[len(out)-1].off == m.off {
+			if replace {
+				out[len(out)-1] = m
+			}
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func (s *Set) deliver(sc *scratch, visit func(Match)) {
+	for pat, ids := range s.heads {
+		if len(ids) == 0 {
+			continue
+		}
+		if len(ids) == 1 {
+			id := ids[0]
+			l := sortDedup(sc.lists[id], s.pieces[id].greedy)
+			for _, m := range l {
+				visit(Match{Pattern: pat, Offset: m.off, Length: int(m.n)})
+			}
+			continue
+		}
+		s.deliverChain(sc, pat, ids, visit)
+	}
+}
+
+// deliverChain reports the matches of a string split into chained pieces:
+// a match of the first piece counts when each following piece matches
+// within its gap of the previous one; it extends to the end of the
+// nearest completing match of the last piece.
+func (s *Set) deliverChain(sc *scratch, pat int, ids []int, visit func(Match)) {
+	lists := make([][]pm, len(ids))
+	for k, id := range ids {
+		lists[k] = sortDedup(sc.lists[id], false)
+		if len(lists[k]) == 0 {
+			return
+		}
+	}
+	// reach[k][j] is the offset and end of the earliest last-piece match
+	// that completes the chain from match j of piece k, or off -1.
+	last := len(ids) - 1
+	reach := make([]pm, len(lists[last]))
+	for j, m := range lists[last] {
+		reach[j] = pm{m.off, int32(m.n)}
+	}
+	for k := last - 1; k >= 0; k-- {
+		next := lists[k+1]
+		nr := make([]pm, len(lists[k]))
+		gmin, gmax := int64(s.pieces[ids[k+1]].gapMin), int64(s.pieces[ids[k+1]].gapMax)
+		for j, m := range lists[k] {
+			nr[j] = pm{-1, 0}
+			end := m.off + int64(m.n)
+			lo := sort.Search(len(next), func(x int) bool { return next[x].off >= end+gmin })
+			for x := lo; x < len(next) && next[x].off <= end+gmax; x++ {
+				if r := reach[x]; r.off >= 0 && (nr[j].off < 0 || r.off < nr[j].off) {
+					nr[j] = r
+				}
+			}
+		}
+		reach = nr
+	}
+	for j, m := range lists[0] {
+		if r := reach[j]; r.off >= 0 {
+			visit(Match{Pattern: pat, Offset: m.off, Length: int(r.off + int64(r.n) - m.off)})
+		}
+	}
+}
