@@ -35,49 +35,63 @@ type Detection struct {
 // were new. Findings already stored are skipped, so a retried batch is
 // idempotent.
 func (s *Store) InsertDetections(ctx context.Context, ds []Detection) (int, error) {
-	if len(ds) == 0 {
-		return 0, nil
+	n, err := s.InsertDetectionBatches(ctx, [][]Detection{ds})
+	if err != nil {
+		return 0, err
 	}
-	added := 0
+	return n[0], nil
+}
+
+// InsertDetectionBatches stores several batches (from different agents) in
+// one transaction, a group commit, and returns how many findings of each
+// were new. Either all batches are stored or none.
+func (s *Store) InsertDetectionBatches(ctx context.Context, batches [][]Detection) ([]int, error) {
+	added := make([]int, len(batches))
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		added = 0
+		clear(added)
 		st, err := tx.PrepareContext(ctx, s.query("insert-detection"))
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		for i := range ds {
-			d := &ds[i]
-			tags, err := json.Marshal(nonNilSlice(d.Tags))
-			if err != nil {
-				return err
+		for b, ds := range batches {
+			for i := range ds {
+				n, err := insertDetection(ctx, st, &ds[i])
+				if err != nil {
+					return err
+				}
+				added[b] += n
 			}
-			meta, err := json.Marshal(nonNilMap(d.Meta))
-			if err != nil {
-				return err
-			}
-			detail := string(d.Detail)
-			if detail == "" {
-				detail = "{}"
-			}
-			res, err := st.ExecContext(ctx, d.HostID, d.FindingID, d.Type, d.Source, d.Rule, d.Indicator, d.Path,
-				d.SHA256, d.Size, toMS(d.SeenAt), toMS(d.ReceivedAt), d.SweepID, d.BundleVersion,
-				string(tags), string(meta), detail)
-			if err != nil {
-				return fmt.Errorf("finding %s of host %s: %w", d.FindingID, d.HostID, err)
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			added += int(n)
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("store: insert detections: %w", err)
+		return nil, fmt.Errorf("store: insert detections: %w", err)
 	}
 	return added, nil
+}
+
+func insertDetection(ctx context.Context, st *sql.Stmt, d *Detection) (int, error) {
+	tags, err := json.Marshal(nonNilSlice(d.Tags))
+	if err != nil {
+		return 0, err
+	}
+	meta, err := json.Marshal(nonNilMap(d.Meta))
+	if err != nil {
+		return 0, err
+	}
+	detail := string(d.Detail)
+	if detail == "" {
+		detail = "{}"
+	}
+	res, err := st.ExecContext(ctx, d.HostID, d.FindingID, d.Type, d.Source, d.Rule, d.Indicator, d.Path,
+		d.SHA256, d.Size, toMS(d.SeenAt), toMS(d.ReceivedAt), d.SweepID, d.BundleVersion,
+		string(tags), string(meta), detail)
+	if err != nil {
+		return 0, fmt.Errorf("finding %s of host %s: %w", d.FindingID, d.HostID, err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // DetectionFilter selects detections; zero fields select everything.

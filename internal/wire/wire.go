@@ -99,6 +99,9 @@ type EnrollRequest struct {
 	// Name is the operator-chosen host name (--name); Hostname is the OS's.
 	Name     string `json:"name,omitempty"`
 	Hostname string `json:"hostname,omitempty"`
+	// Labels are the host's initial labels (key=value), for label
+	// selectors in sweeps and monitoring changes.
+	Labels map[string]string `json:"labels,omitempty"`
 }
 
 // EnrollResponse answers a successful enrolment.
@@ -162,8 +165,11 @@ type Inventory struct {
 type Hello struct {
 	AgentID   string    `json:"agent_id"`
 	Inventory Inventory `json:"inventory"`
-	// Sweeps lists sweep ids the agent has finished or is running, so the
-	// server does not send them again after a reconnect.
+	// Sweeps lists sweep ids the agent already holds and whose status it
+	// re-sends right after Hello; the server does not send those sweeps
+	// again on this connection. Any other unfinished sweep is (re-)sent,
+	// so an agent must answer a sweep it already finished with its final
+	// SweepStatus instead of running it twice.
 	Sweeps []string `json:"sweeps,omitempty"`
 }
 

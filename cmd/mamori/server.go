@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/mamori-dev/mamori/internal/server"
+)
+
+func init() {
+	register("server", "run the fleet server: CA and enrolment, agent gateway, API", runServer)
+}
+
+func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("server", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: mamori server --data DIR --listen HOST:PORT [--db URL] [--san NAME|IP]...")
+		fs.PrintDefaults()
+	}
+	var cfg server.Config
+	var sans multiFlag
+	var verbose bool
+	var policy server.Policy
+	var policyTags multiFlag
+	fs.StringVar(&cfg.DataDir, "data", "", "data `DIR`: CA, tokens and the SQLite database (created on first start)")
+	fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:8443", "`HOST:PORT` to serve the API and the agent gateway on (TLS)")
+	fs.StringVar(&cfg.DB, "db", "", "database: postgres://… `URL`, or a SQLite path (default DIR/mamori.db)")
+	fs.Var(&sans, "san", "extra DNS `NAME` or IP for the server certificate (repeatable)")
+	fs.DurationVar(&cfg.Heartbeat, "heartbeat", 15*time.Second, "agent heartbeat interval")
+	fs.DurationVar(&cfg.ScanInterval, "scan-interval", time.Hour, "scheduled scan interval at monitoring level normal")
+	fs.DurationVar(&cfg.HeightenedScanInterval, "heightened-scan-interval", 5*time.Minute, "scheduled scan interval at monitoring level heightened")
+	fs.DurationVar(&cfg.SweepTTL, "sweep-ttl", 24*time.Hour, "how long a sweep waits for offline hosts")
+	fs.Float64Var(&policy.Threshold, "auto-isolate-score", 0, "isolate a host when a rule with meta score/severity at least this matches (0: off)")
+	fs.Var(&policyTags, "auto-isolate-tag", "isolate a host when a rule with this `TAG` matches (repeatable)")
+	fs.BoolVar(&verbose, "v", false, "log debug messages")
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	if cfg.DataDir == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	cfg.SANs = sans
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "mamori server: %v\n", err)
+		return 1
+	}
+	if policy.Threshold > 0 || len(policyTags) > 0 {
+		policy.Enabled, policy.Tags = true, policyTags
+		if err := srv.SetPolicy(ctx, policy, "server-flags"); err != nil {
+			fmt.Fprintf(stderr, "mamori server: %v\n", err)
+			return 1
+		}
+	}
+	if err := srv.Listen(); err != nil {
+		fmt.Fprintf(stderr, "mamori server: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "mamori server listening on %s\n", srv.URL())
+	if err := srv.Serve(ctx); err != nil {
+		fmt.Fprintf(stderr, "mamori server: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,333 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/mamori-dev/mamori/internal/store"
+	"github.com/mamori-dev/mamori/internal/wire"
+)
+
+// handleEnroll issues an agent its identity: POST wire.EnrollPath with the
+// enrolment token.
+func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	if !bearerMatches(r.Header.Get("Authorization"), s.EnrollToken()) {
+		writeError(w, http.StatusUnauthorized, errors.New("missing or wrong enrolment token"))
+		return
+	}
+	var req wire.EnrollRequest
+	if err := decodeBody(r, &req); err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	id := newAgentID()
+	cert, certPEM, err := s.ca.signAgent([]byte(req.CSR), id)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	name := req.Name
+	if name == "" {
+		name = req.Hostname
+	}
+	level := wire.MonitoringNormal
+	if v, err := s.st.Setting(r.Context(), settingFleetMonitoring); err == nil {
+		level = v
+	}
+	h := &store.Host{ID: id, Name: name, Hostname: req.Hostname, Labels: req.Labels,
+		CertSerial: cert.SerialNumber.Text(16), EnrolledAt: time.Now(), Monitoring: level}
+	if err := s.st.CreateHost(r.Context(), h); err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	s.audit(r.Context(), "enrolment", "enroll", id, "", "name="+name)
+	writeJSON(w, http.StatusOK, wire.EnrollResponse{AgentID: id, Certificate: string(certPEM), CA: string(s.ca.pem)})
+}
+
+func newAgentID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return "h-" + hex.EncodeToString(b[:])
+}
+
+// handleAgent serves one agent's WebSocket for as long as it stays open.
+func (s *Server) handleAgent(w http.ResponseWriter, r *http.Request) {
+	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
+		writeError(w, http.StatusUnauthorized, errors.New("client certificate required"))
+		return
+	}
+	cert := r.TLS.PeerCertificates[0]
+	id := cert.Subject.CommonName
+	h, err := s.st.Host(r.Context(), id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusForbidden, fmt.Errorf("unknown agent %s", id))
+		return
+	case err != nil:
+		writeError(w, http.StatusServiceUnavailable, err)
+		return
+	case !h.RevokedAt.IsZero():
+		writeError(w, http.StatusForbidden, fmt.Errorf("agent %s is revoked", id))
+		return
+	case h.CertSerial != cert.SerialNumber.Text(16):
+		// A certificate the CA issued for this id but not the current
+		// one: refused like a revoked one.
+		writeError(w, http.StatusForbidden, fmt.Errorf("agent %s: certificate serial %s is not the current one", id, cert.SerialNumber.Text(16)))
+		return
+	}
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return // Accept has answered the client
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(wire.MaxMessageBytes)
+	local, _ := r.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	c := &conn{id: id, ws: ws, local: local, since: time.Now()}
+	if err := s.serveAgent(r.Context(), c); err != nil && !isClosed(err) {
+		s.log.Info("agent connection ended", "agent", id, "err", err)
+	}
+}
+
+func isClosed(err error) bool {
+	return errors.Is(err, context.Canceled) || websocket.CloseStatus(err) != -1
+}
+
+func (s *Server) readMessage(ctx context.Context, c *conn, timeout time.Duration) (*wire.Message, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		_, b, err := c.ws.Read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		m, err := wire.Decode(b)
+		if errors.Is(err, wire.ErrUnknownType) {
+			continue // a newer agent's message this server does not know
+		}
+		return m, err
+	}
+}
+
+func (s *Server) serveAgent(ctx context.Context, c *conn) error {
+	m, err := s.readMessage(ctx, c, 30*time.Second)
+	if err != nil {
+		return fmt.Errorf("waiting for hello: %w", err)
+	}
+	if m.Type != wire.TypeHello {
+		c.ws.Close(websocket.StatusPolicyViolation, "first message must be hello")
+		return fmt.Errorf("first message %s, want hello", m.Type)
+	}
+	if m.Hello.AgentID != c.id {
+		c.ws.Close(websocket.StatusPolicyViolation, "agent id does not match certificate")
+		return fmt.Errorf("hello for %s on %s's certificate", m.Hello.AgentID, c.id)
+	}
+	now := time.Now()
+	if err := s.st.UpdateInventory(ctx, c.id, inventory(m.Hello.Inventory), now); err != nil {
+		return err
+	}
+	s.hub.add(c)
+	defer func() {
+		s.hub.remove(c)
+		s.seen.mark(c.id, time.Now())
+	}()
+	welcome := &wire.Message{Type: wire.TypeWelcome, Welcome: &wire.Welcome{
+		AgentID: c.id, ServerTime: now, HeartbeatSeconds: int(s.cfg.Heartbeat / time.Second)}}
+	if err := c.send(ctx, welcome); err != nil {
+		return err
+	}
+	if err := s.reconcile(ctx, c, m.Hello); err != nil {
+		return fmt.Errorf("bringing agent up to date: %w", err)
+	}
+	// Three missed beats and the agent is gone, whatever TCP thinks.
+	timeout := 3 * s.cfg.Heartbeat
+	for {
+		m, err := s.readMessage(ctx, c, timeout)
+		if err != nil {
+			return err
+		}
+		if err := s.handleMessage(ctx, c, m); err != nil {
+			return fmt.Errorf("%s: %w", m.Type, err)
+		}
+	}
+}
+
+// reconcile sends a (re)connected agent whatever it lacks: the current
+// bundle, unfinished sweeps, its monitoring level and its isolation.
+func (s *Server) reconcile(ctx context.Context, c *conn, hello *wire.Hello) error {
+	h, err := s.st.Host(ctx, c.id)
+	if err != nil {
+		return err
+	}
+	inv := hello.Inventory
+	b, err := s.st.LatestBundle(ctx)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return err
+	case b.Version != inv.BundleVersion:
+		if err := c.send(ctx, s.bundleMessage(b)); err != nil {
+			return err
+		}
+	}
+	if inv.Monitoring != h.Monitoring {
+		if err := c.send(ctx, s.monitoringMessage(h.Monitoring, "")); err != nil {
+			return err
+		}
+	}
+	switch {
+	case (h.Isolation == wire.IsolationRequested || h.Isolation == wire.IsolationIsolated) && inv.Isolation != wire.IsolationIsolated:
+		if err := c.send(ctx, s.isolateMessage(c, h.IsolationReason)); err != nil {
+			return err
+		}
+	case (h.Isolation == wire.IsolationNone || h.Isolation == wire.IsolationReleaseRequested) && inv.Isolation == wire.IsolationIsolated:
+		if err := c.send(ctx, &wire.Message{Type: wire.TypeRelease, ID: s.nextCommandID(), Release: &wire.Release{Reason: h.IsolationReason}}); err != nil {
+			return err
+		}
+	case h.Isolation == wire.IsolationRequested && inv.Isolation == wire.IsolationIsolated:
+		s.isolationReported(ctx, c.id, wire.IsolationStatus{State: wire.IsolationIsolated})
+	}
+	sweeps, err := s.st.PendingSweeps(ctx, c.id, time.Now())
+	if err != nil {
+		return err
+	}
+	for _, sw := range sweeps {
+		if slices.Contains(hello.Sweeps, sw.ID) {
+			continue // the agent has it and re-sends its status
+		}
+		if err := s.sendSweep(ctx, c, sw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Server) sendSweep(ctx context.Context, c *conn, sw *store.Sweep) error {
+	if _, err := s.st.SetSweepHost(ctx, sw.ID, c.id, wire.SweepQueued, 0, "", time.Now()); err != nil {
+		return err
+	}
+	return c.send(ctx, &wire.Message{Type: wire.TypeSweep, ID: s.nextCommandID(), Sweep: &wire.Sweep{
+		SweepID: sw.ID, Paths: sw.Paths, ExpiresAt: sw.ExpiresAt,
+		Bundle: wire.Bundle{Name: sw.Name, YARA: sw.YARA, Hashes: sw.Hashes, SHA256: sw.SHA256},
+	}})
+}
+
+func (s *Server) bundleMessage(b *store.Bundle) *wire.Message {
+	return &wire.Message{Type: wire.TypeBundle, ID: s.nextCommandID(), Bundle: &wire.Bundle{
+		Version: b.Version, Name: b.Name, YARA: b.YARA, Hashes: b.Hashes, SHA256: b.SHA256}}
+}
+
+func (s *Server) monitoringMessage(level, reason string) *wire.Message {
+	interval := s.cfg.ScanInterval
+	if level == wire.MonitoringHeightened {
+		interval = s.cfg.HeightenedScanInterval
+	}
+	return &wire.Message{Type: wire.TypeSetMonitoring, ID: s.nextCommandID(), SetMonitoring: &wire.SetMonitoring{
+		Level: level, ScanIntervalSeconds: int(interval / time.Second), Reason: reason}}
+}
+
+// isolateMessage lists the server addresses an isolated host must keep
+// reaching: the one this agent connected to, the listen host if it is an
+// address, and every IP SAN.
+func (s *Server) isolateMessage(c *conn, reason string) *wire.Message {
+	var addrs []string
+	add := func(ip string) {
+		if net.ParseIP(ip) != nil && !slices.Contains(addrs, ip) {
+			addrs = append(addrs, ip)
+		}
+	}
+	if c != nil && c.local != nil {
+		host, _, _ := net.SplitHostPort(c.local.String())
+		add(host)
+	}
+	host, portStr, _ := net.SplitHostPort(s.cfg.Listen)
+	add(host)
+	for _, san := range s.cfg.SANs {
+		add(san)
+	}
+	port, _ := strconv.Atoi(portStr)
+	if s.ln != nil {
+		_, p, _ := net.SplitHostPort(s.ln.Addr().String())
+		port, _ = strconv.Atoi(p)
+	}
+	return &wire.Message{Type: wire.TypeIsolate, ID: s.nextCommandID(), Isolate: &wire.Isolate{
+		Reason: reason, ServerAddrs: addrs, ServerPort: port, AllowDNS: true, AllowDHCP: true}}
+}
+
+func inventory(i wire.Inventory) store.Inventory {
+	return store.Inventory{Hostname: i.Hostname, OS: i.OS, Arch: i.Arch, OSVersion: i.OSVersion, IPs: i.IPs,
+		AgentVersion: i.AgentVersion, Monitoring: i.Monitoring, BundleVersion: i.BundleVersion}
+}
+
+func (s *Server) handleMessage(ctx context.Context, c *conn, m *wire.Message) error {
+	now := time.Now()
+	s.seen.mark(c.id, now)
+	switch m.Type {
+	case wire.TypeHeartbeat:
+		if inv := m.Heartbeat.Inventory; inv != nil {
+			return s.st.UpdateInventory(ctx, c.id, inventory(*inv), now)
+		}
+	case wire.TypeFindings:
+		return s.handleFindings(ctx, c, m.Findings, now)
+	case wire.TypeSweepStatus:
+		st := m.SweepStatus
+		if _, err := s.st.SetSweepHost(ctx, st.SweepID, c.id, st.State, st.Files, st.Error, now); err != nil {
+			return err
+		}
+	case wire.TypeIsolationStatus:
+		s.isolationReported(ctx, c.id, *m.IsolationStatus)
+	case wire.TypeBundleStatus:
+		bs := m.BundleStatus
+		if !bs.Loaded {
+			s.log.Warn("agent could not load bundle", "agent", c.id, "version", bs.Version, "err", bs.Error)
+			h, err := s.st.Host(ctx, c.id)
+			if err != nil {
+				return err
+			}
+			return s.st.SetBundleStatus(ctx, c.id, h.BundleVersion, fmt.Sprintf("version %d: %s", bs.Version, bs.Error))
+		}
+		return s.st.SetBundleStatus(ctx, c.id, bs.Version, "")
+	case wire.TypeCommandAck:
+		s.hub.acked(*m.CommandAck)
+	default:
+		s.log.Warn("unexpected message from agent", "agent", c.id, "type", m.Type)
+	}
+	return nil
+}
+
+func (s *Server) handleFindings(ctx context.Context, c *conn, f *wire.Findings, now time.Time) error {
+	ds := make([]store.Detection, len(f.Findings))
+	for i, x := range f.Findings {
+		detail, err := json.Marshal(x.Detail)
+		if err != nil || x.Detail == nil {
+			detail = nil
+		}
+		ds[i] = store.Detection{HostID: c.id, FindingID: x.ID, Type: x.Type, Source: x.Source, Rule: x.Rule,
+			Indicator: x.Indicator, Path: x.Path, SHA256: x.SHA256, Size: x.Size, SeenAt: x.SeenAt, ReceivedAt: now,
+			SweepID: x.SweepID, BundleVersion: x.BundleVersion, Tags: x.Tags, Meta: x.Meta, Detail: detail}
+	}
+	added, err := s.ingest.submit(ctx, ds)
+	if err != nil {
+		return err // no ack: the agent keeps the batch and re-sends it
+	}
+	s.stats.batches.Add(1)
+	s.stats.findings.Add(int64(added))
+	s.stats.duplicates.Add(int64(len(ds) - added))
+	if err := c.send(ctx, &wire.Message{Type: wire.TypeAck, Ack: &wire.Ack{Seq: f.Seq}}); err != nil {
+		return err
+	}
+	if added > 0 {
+		s.applyPolicy(ctx, c.id, f.Findings)
+	}
+	return nil
+}

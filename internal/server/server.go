@@ -1,0 +1,230 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mamori-dev/mamori/internal/store"
+)
+
+// Config configures a Server. Zero durations take the defaults below.
+type Config struct {
+	// DataDir holds ca.pem, ca-key.pem, enroll.token, admin.token and, by
+	// default, the SQLite database mamori.db.
+	DataDir string
+	// Listen is the HOST:PORT of the TLS listener.
+	Listen string
+	// DB is a store DSN (postgres://… or a SQLite path); empty means
+	// DataDir/mamori.db.
+	DB string
+	// SANs are extra DNS names or IPs for the server certificate, besides
+	// the listen host.
+	SANs []string
+	// Heartbeat is the interval agents are told to beat at (default 15 s).
+	Heartbeat time.Duration
+	// ScanInterval and HeightenedScanInterval are the scheduled scan
+	// intervals sent with each monitoring level (default 1 h and 5 min).
+	ScanInterval, HeightenedScanInterval time.Duration
+	// SweepTTL is how long a sweep waits for offline hosts (default 24 h).
+	SweepTTL time.Duration
+	Logger   *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.Heartbeat <= 0 {
+		c.Heartbeat = 15 * time.Second
+	}
+	if c.ScanInterval <= 0 {
+		c.ScanInterval = time.Hour
+	}
+	if c.HeightenedScanInterval <= 0 {
+		c.HeightenedScanInterval = 5 * time.Minute
+	}
+	if c.SweepTTL <= 0 {
+		c.SweepTTL = 24 * time.Hour
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.DB == "" {
+		c.DB = filepath.Join(c.DataDir, "mamori.db")
+	}
+}
+
+// Server is a running fleet server.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	ca    *ca
+	st    *store.Store
+	admin string
+	// enroll is the current enrolment token; rotation swaps it.
+	enroll atomic.Pointer[string]
+	tls    *tls.Config
+	hub    *hub
+	seen   *lastSeen
+	ingest *ingester
+	routes []route
+	// stateMu serialises read-modify-write changes of a host's monitoring
+	// and isolation state, which are rare next to heartbeats and findings.
+	stateMu sync.Mutex
+	started time.Time
+	cmdSeq  atomic.Uint64
+	stats   struct {
+		findings, batches, duplicates atomic.Int64
+	}
+
+	ln     net.Listener
+	http   *http.Server
+	bg     sync.WaitGroup
+	cancel context.CancelFunc
+}
+
+// New prepares the data directory (CA, tokens, database) and the handlers.
+// Serve starts listening.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	cfg.defaults()
+	if cfg.DataDir == "" {
+		return nil, errors.New("server: no data directory")
+	}
+	host, _, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("server: --listen %q: %w", cfg.Listen, err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	c, err := loadOrCreateCA(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("server: CA: %w", err)
+	}
+	enroll, err := loadOrCreateToken(filepath.Join(cfg.DataDir, enrollTokenFile))
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	admin, err := loadOrCreateToken(filepath.Join(cfg.DataDir, adminTokenFile))
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	cert, err := c.serverCert(host, cfg.SANs)
+	if err != nil {
+		return nil, fmt.Errorf("server: certificate: %w", err)
+	}
+	st, err := store.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, ca: c, st: st, admin: admin, started: time.Now()}
+	s.enroll.Store(&enroll)
+	s.tls = &tls.Config{
+		Certificates: []tls.Certificate{cert},
+		// API callers have no certificate; the gateway insists on one.
+		ClientAuth: tls.VerifyClientCertIfGiven,
+		ClientCAs:  c.pool,
+		MinVersion: tls.VersionTLS12,
+	}
+	s.hub = newHub()
+	s.seen = newLastSeen()
+	s.ingest = newIngester(st, s.log)
+	s.routes = s.apiRoutes()
+	return s, nil
+}
+
+// Handler is everything the listener serves: gateway and API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /agent/v1/enroll", s.handleEnroll)
+	mux.HandleFunc("GET /agent/v1/ws", s.handleAgent)
+	for _, r := range s.routes {
+		mux.Handle(r.method+" "+apiPrefix+r.pattern, s.authenticated(r.handler))
+	}
+	return mux
+}
+
+// Listen binds the listener; Addr then reports the bound address (useful
+// with port 0).
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the bound listen address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// URL is the base URL agents and API clients use.
+func (s *Server) URL() string {
+	host, _, _ := net.SplitHostPort(s.cfg.Listen)
+	if host == "" {
+		host = "localhost"
+	}
+	_, port, _ := net.SplitHostPort(s.ln.Addr().String())
+	return "https://" + net.JoinHostPort(host, port)
+}
+
+// Serve serves until ctx ends, then shuts down: connections are closed,
+// pending heartbeats flushed and the store closed. Listen must have been
+// called.
+func (s *Server) Serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	s.cancel = cancel
+	s.bg.Add(2)
+	go func() { defer s.bg.Done(); s.seen.run(ctx, s.st, s.log) }()
+	go func() { defer s.bg.Done(); s.ingest.run(ctx) }()
+	s.http = &http.Server{
+		Handler:           s.Handler(),
+		TLSConfig:         s.tls,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(tls.NewListener(s.ln, s.tls)) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	s.hub.closeAll()
+	s.http.Shutdown(sctx)
+	cancel()
+	s.bg.Wait()
+	if cerr := s.st.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// AdminToken is the bearer token of the admin API.
+func (s *Server) AdminToken() string { return s.admin }
+
+// EnrollToken is the current enrolment token.
+func (s *Server) EnrollToken() string { return *s.enroll.Load() }
+
+// CAPEM is the CA certificate agents pin.
+func (s *Server) CAPEM() []byte { return s.ca.pem }
+
+func (s *Server) nextCommandID() string {
+	return fmt.Sprintf("%x-%d", s.started.UnixNano(), s.cmdSeq.Add(1))
+}

@@ -1,0 +1,50 @@
+package server
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+const (
+	enrollTokenFile = "enroll.token"
+	adminTokenFile  = "admin.token"
+)
+
+// loadOrCreateToken reads a token file, creating it with a random token on
+// first start.
+func loadOrCreateToken(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		tok := newToken()
+		return tok, writeFileAtomic(path, []byte(tok+"\n"), 0o600)
+	}
+	if err != nil {
+		return "", err
+	}
+	tok := strings.TrimSpace(string(b))
+	if len(tok) < 16 {
+		return "", fmt.Errorf("%s: token shorter than 16 characters", path)
+	}
+	return tok, nil
+}
+
+func newToken() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// bearerMatches reports whether the request's Authorization header carries
+// want as a bearer token, comparing in constant time.
+func bearerMatches(header, want string) bool {
+	got, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok || want == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(want)) == 1
+}
