@@ -1,53 +1,8 @@
 package strmatch
 
-import "math/bits"
 
 // maxAtom is libyara's YR_MAX_ATOM_LENGTH.
 const maxAtom = 4
-
-// maxExpand bounds how many byte strings one atom window may stand for
-// (nibble wildcards and case variants multiply).
-const maxExpand = 64
-
-// byteQuality scores how rare a byte is in typical files: zero and 0xFF
-// fill padding, spaces, int3 and nop fill code and text.
-func byteQuality(b byte) int {
-	switch b {
-	case 0x00, 0xFF:
-		return 1
-	case 0x20, 0xCC, 0x90, 0x01, 0x0A, 0x0D, 0x02, 0x04, 0x08, 0x10, 0x40, 0x80:
-		return 6
-	}
-	if b >= 'a' && b <= 'z' {
-		return 10
-	}
-	return 12
-}
-
-// bytesQuality rates one atom: longer, rarer and more varied is better.
-func bytesQuality(v []byte) int {
-	q := 0
-	var seen [256]bool
-	distinct := 0
-	for _, b := range v {
-		q += byteQuality(b)
-		if !seen[b] {
-			seen[b] = true
-			distinct++
-		}
-	}
-	return q + 4*distinct
-}
-
-func setQuality(vals [][]byte) int {
-	q := 1 << 30
-	for _, v := range vals {
-		if x := bytesQuality(v); x < q {
-			q = x
-		}
-	}
-	return q - 4*bits.Len(uint(len(vals)-1))
-}
 
 // litValues lists the bytes a literal node matches.
 func litValues(n *node, nocase bool) []byte {
@@ -66,27 +21,6 @@ func litValues(n *node, nocase bool) []byte {
 	return out
 }
 
-// expand returns every byte string a run of literal nodes matches, or nil
-// when there are more than maxExpand.
-func expand(run []*node, nocase bool) [][]byte {
-	out := [][]byte{nil}
-	for _, n := range run {
-		vals := litValues(n, nocase)
-		if len(out)*len(vals) > maxExpand {
-			return nil
-		}
-		next := make([][]byte, 0, len(out)*len(vals))
-		for _, o := range out {
-			for _, v := range vals {
-				s := append(append([]byte(nil), o...), v)
-				next = append(next, s)
-			}
-		}
-		out = next
-	}
-	return out
-}
-
 // atomCand is a set of atoms that together cover every match: each atom
 // starts where node n starts.
 type atomCand struct {
@@ -94,82 +28,219 @@ type atomCand struct {
 	vals [][]byte
 }
 
-// chooseAtoms picks the best set of atoms for the tree rooted at n. The
-// atoms begin at literal nodes; a match is verified forwards from that node
-// and backwards from just before it, as libyara does.
-func chooseAtoms(n *node, nocase bool) ([]atomCand, int, bool) {
-	switch n.kind {
-	case nLit:
-		vals := expand([]*node{n}, nocase)
-		if vals == nil {
-			return nil, 0, false
+// maxQuality is libyara's YR_MAX_ATOM_QUALITY.
+const maxQuality = 255
+
+// slowQuality is libyara's YR_ATOM_QUALITY_WARNING_THRESHOLD: strings whose
+// atoms rate below it "slow down scanning".
+const slowQuality = maxQuality - 22*maxAtom + 38
+
+// windowQuality is libyara's heuristic atom quality for bytes under masks.
+func windowQuality(w []*node) int {
+	q, unique := 0, 0
+	var seen [256]bool
+	for _, n := range w {
+		m := n.mask
+		if n.kind == nAny {
+			m = 0
 		}
-		return []atomCand{{n, vals}}, setQuality(vals), true
-	case nConcat:
-		var best []atomCand
-		bestQ, found := 0, false
-		consider := func(c []atomCand, q int) {
-			if !found || q > bestQ {
-				best, bestQ, found = c, q, true
-			}
-		}
-		for i := 0; i < len(n.kids); i++ {
-			k := n.kids[i]
-			if k.kind == nLit {
-				end := i
-				for end < len(n.kids) && n.kids[end].kind == nLit && end-i < maxAtom {
-					end++
-				}
-				for l := end - i; l >= 1; l-- {
-					vals := expand(n.kids[i:i+l], nocase)
-					if vals != nil {
-						consider([]atomCand{{k, vals}}, setQuality(vals))
-						break
-					}
-				}
-				continue
-			}
-			if c, q, ok := chooseAtoms(k, nocase); ok {
-				consider(c, q)
-			}
-		}
-		return best, bestQ, found
-	case nAlt:
-		var all []atomCand
-		q := 1 << 30
-		for _, k := range n.kids {
-			c, kq, ok := chooseAtoms(k, nocase)
-			if !ok {
-				return nil, 0, false
-			}
-			all = append(all, c...)
-			if kq < q {
-				q = kq
-			}
-		}
-		return all, q - 2*bits.Len(uint(len(n.kids)-1)), true
-	case nRepeat:
-		// Only a loop whose body is compiled once (x+) has a single place
-		// where an atom inside it starts.
-		if n.min == 1 && n.max < 0 {
-			return chooseAtoms(n.kids[0], nocase)
-		}
-		// In a counted repeat the atom stands for the first copy; a
-		// repeated byte makes an atom of up to four copies.
-		if n.min >= 1 && n.max >= 0 {
-			if k := n.kids[0]; k.kind == nLit {
-				run := make([]*node, min(n.min, maxAtom))
-				for i := range run {
-					run[i] = k
-				}
-				if vals := expand(run, nocase); vals != nil {
-					return []atomCand{{k, vals}}, setQuality(vals), true
+		switch m {
+		case 0x00:
+			q -= 10
+		case 0x0F, 0xF0:
+			q += 4
+		case 0xFF:
+			switch n.val {
+			case 0x00, 0x20, 0xCC, 0xFF:
+				q += 12
+			default:
+				if l := lowerByte(n.val); l >= 'a' && l <= 'z' {
+					q += 18
+				} else {
+					q += 20
 				}
 			}
-			return chooseAtoms(n.kids[0], nocase)
+			if !seen[n.val] {
+				seen[n.val] = true
+				unique++
+			}
+		default:
+			// Other masks come only from hex nibbles; libyara gives them nothing.
 		}
 	}
-	return nil, 0, false
+	if unique == 1 && (seen[0x00] || seen[0x20] || seen[0x90] || seen[0xCC] || seen[0xFF]) {
+		q -= 10 * len(w)
+	} else {
+		q += 2 * unique
+	}
+	return maxQuality - 22*maxAtom + q
+}
+
+func isWild(n *node) bool { return n.kind == nAny || n.mask == 0 }
+
+// trimWindow drops leading and trailing wildcards; when wildcards are as
+// many as known bytes only the first known byte is kept, as in libyara.
+func trimWindow(w []*node) []*node {
+	for len(w) > 0 && isWild(w[0]) {
+		w = w[1:]
+	}
+	for len(w) > 0 && isWild(w[len(w)-1]) {
+		w = w[:len(w)-1]
+	}
+	known, wild := 0, 0
+	for _, n := range w {
+		if isWild(n) {
+			wild++
+		} else if n.mask == 0xFF {
+			known++
+		}
+	}
+	if len(w) > 0 && wild >= known {
+		w = w[:1]
+	}
+	return w
+}
+
+// atomTree mirrors libyara's: an OR node picks its best child, an AND node
+// (from an alternation) needs the atoms of all its children.
+type atomTree struct {
+	and    bool
+	window []*node // leaf when non-nil
+	kids   []*atomTree
+}
+
+type atomWalker struct {
+	cur *atomTree
+	run []*node
+}
+
+// flush ends the current run of literal nodes, adding its best window.
+func (w *atomWalker) flush() {
+	if len(w.run) == 0 {
+		return
+	}
+	var best []*node
+	if len(w.run) <= maxAtom {
+		best = trimWindow(w.run)
+	} else {
+		bestQ := -1 << 30
+		for i := 0; i+maxAtom <= len(w.run); i++ {
+			t := trimWindow(w.run[i : i+maxAtom])
+			if q := windowQuality(t); q > bestQ {
+				best, bestQ = t, q
+			}
+		}
+	}
+	if len(best) > 0 {
+		w.cur.kids = append(w.cur.kids, &atomTree{window: best})
+	}
+	w.run = nil
+}
+
+func (w *atomWalker) visit(n *node) {
+	switch n.kind {
+	case nLit, nAny:
+		w.run = append(w.run, n)
+	case nConcat:
+		for _, k := range n.kids {
+			w.visit(k)
+		}
+	case nAlt:
+		w.flush()
+		saved := w.cur
+		and := &atomTree{and: true}
+		for _, k := range n.kids {
+			w.cur = &atomTree{}
+			w.visit(k)
+			w.flush()
+			and.kids = append(and.kids, w.cur)
+		}
+		w.cur = saved
+		w.cur.kids = append(w.cur.kids, and)
+	case nRepeat:
+		switch {
+		case n.max < 0 && n.min == 1:
+			w.visit(n.kids[0])
+		case n.max >= 0:
+			for i := 0; i < min(n.min, maxAtom); i++ {
+				w.visit(n.kids[0])
+			}
+		}
+		w.flush()
+	default:
+		w.flush()
+	}
+}
+
+// choose returns the atoms libyara would pick from t and their quality.
+func (t *atomTree) choose() ([][]*node, int) {
+	if t.window != nil {
+		return [][]*node{t.window}, windowQuality(t.window)
+	}
+	if t.and {
+		var all [][]*node
+		q := maxQuality
+		for _, k := range t.kids {
+			a, kq := k.choose()
+			all = append(all, a...)
+			q = min(q, kq)
+		}
+		return all, q
+	}
+	var best [][]*node
+	bestQ := 0
+	for _, k := range t.kids {
+		a, q := k.choose()
+		if q > bestQ {
+			best, bestQ = a, q
+		}
+		if bestQ == maxQuality {
+			break
+		}
+	}
+	return best, bestQ
+}
+
+// chooseAtoms picks the atoms for the tree rooted at n the way libyara
+// does, so that verification starts at the same node: a match is verified
+// forwards from the atom's first node and backwards from just before it.
+func chooseAtoms(n *node, nocase bool) ([]atomCand, int, bool) {
+	w := &atomWalker{cur: &atomTree{}}
+	w.visit(n)
+	w.flush()
+	windows, q := w.cur.choose()
+	if len(windows) == 0 {
+		return nil, 0, false
+	}
+	var out []atomCand
+	for _, win := range windows {
+		out = append(out, atomCand{n: win[0], vals: expandWindow(win, nocase)})
+	}
+	return out, q, true
+}
+
+// expandWindow lists every byte string a window of nodes matches.
+func expandWindow(win []*node, nocase bool) [][]byte {
+	out := [][]byte{nil}
+	for _, n := range win {
+		var vals []byte
+		if n.kind == nAny {
+			vals = make([]byte, 256)
+			for i := range vals {
+				vals[i] = byte(i)
+			}
+		} else {
+			vals = litValues(n, nocase)
+		}
+		next := make([][]byte, 0, len(out)*len(vals))
+		for _, o := range out {
+			for _, v := range vals {
+				next = append(next, append(append([]byte(nil), o...), v))
+			}
+		}
+		out = next
+	}
+	return out
 }
 
 // bestWindow returns the offset of the best atom of at most maxAtom bytes
@@ -178,9 +249,16 @@ func bestWindow(s []byte) int {
 	if len(s) <= maxAtom {
 		return 0
 	}
-	best, bestQ := 0, -1
+	best, bestQ := 0, -1<<30
+	w := make([]*node, maxAtom)
+	for i := range w {
+		w[i] = &node{kind: nLit, mask: 0xFF}
+	}
 	for d := 0; d+maxAtom <= len(s); d++ {
-		if q := bytesQuality(s[d : d+maxAtom]); q > bestQ {
+		for i := range w {
+			w[i].val = s[d+i]
+		}
+		if q := windowQuality(w); q > bestQ {
 			best, bestQ = d, q
 		}
 	}

@@ -144,10 +144,10 @@ const yaraMaxMatchData = 512
 
 // asPrinted cuts lengths the way `yara -L` prints them.
 func asPrinted(ms []Match) []Match {
-	out := make([]Match, len(ms))
-	for i, m := range ms {
+	var out []Match
+	for _, m := range ms {
 		m.Length = min(m.Length, yaraMaxMatchData)
-		out[i] = m
+		out = append(out, m)
 	}
 	return out
 }
