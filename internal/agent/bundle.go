@@ -47,12 +47,18 @@ func compileBundle(b wire.Bundle) (*compiled, error) {
 	return c, nil
 }
 
-// bundleCache compiles each bundle digest once. Sweeps carry their own
-// bundle, often the same as the published one.
+// bundleCache compiles each bundle once. Sweeps carry their own bundle,
+// often the same content as the published one; the version is part of the
+// key because findings carry it.
 type bundleCache struct {
 	mu      sync.Mutex
-	entries map[string]*compiled
-	order   []string
+	entries map[bundleKey]*compiled
+	order   []bundleKey
+}
+
+type bundleKey struct {
+	digest  string
+	version int64
 }
 
 const bundleCacheSize = 8
@@ -60,7 +66,8 @@ const bundleCacheSize = 8
 func (bc *bundleCache) get(b wire.Bundle) (*compiled, error) {
 	bc.mu.Lock()
 	defer bc.mu.Unlock()
-	if c, ok := bc.entries[b.SHA256]; ok && c.version == b.Version {
+	key := bundleKey{b.SHA256, b.Version}
+	if c, ok := bc.entries[key]; ok {
 		return c, nil
 	}
 	c, err := compileBundle(b)
@@ -68,10 +75,10 @@ func (bc *bundleCache) get(b wire.Bundle) (*compiled, error) {
 		return nil, err
 	}
 	if bc.entries == nil {
-		bc.entries = map[string]*compiled{}
+		bc.entries = map[bundleKey]*compiled{}
 	}
-	bc.entries[b.SHA256] = c
-	bc.order = append(bc.order, b.SHA256)
+	bc.entries[key] = c
+	bc.order = append(bc.order, key)
 	if len(bc.order) > bundleCacheSize {
 		delete(bc.entries, bc.order[0])
 		bc.order = bc.order[1:]
