@@ -31,6 +31,7 @@ func (b *builder) reset() {
 
 // mark notes that the next output byte comes from original offset o.
 func (b *builder) mark(o int) {
+	o = b.d.abs(o)
 	q := len(b.buf)
 	if n := len(b.spans); n > 0 {
 		last := b.spans[n-1]
@@ -60,7 +61,7 @@ func (b *builder) addRange(a, c int) {
 			b.subA, b.subC = a, c
 			b.mark(a + d.skip)
 			b.buf = append(b.buf, text...)
-			b.end = c + d.skip
+			b.end = d.abs(c + d.skip)
 			return
 		}
 		b.sub = false
@@ -81,7 +82,7 @@ func (b *builder) addRange(a, c int) {
 				i += n2
 			}
 		}
-		b.end = c + d.skip
+		b.end = d.abs(c + d.skip)
 		return
 	}
 	b.sub = false
@@ -102,18 +103,18 @@ func (b *builder) addRange(a, c int) {
 			_, end = d.advance()
 			t += n2
 		}
-		b.end = end
+		b.end = d.abs(end)
 	}
 }
 
-// addRune appends r, folded, standing for original bytes [o1, o2): an
+// addRune appends r, folded, standing for the doc's bytes [o1, o2): an
 // escape sequence, an entity, an encoded word.
 func (b *builder) addRune(r rune, o1, o2 int) {
 	b.pieces++
 	b.sub = false
 	b.mark(o1)
 	b.buf, _ = foldRune(b.buf, r, 0)
-	b.end = o2
+	b.end = b.d.abs(o2)
 }
 
 // field returns the assembled field and resets the builder.

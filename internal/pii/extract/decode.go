@@ -304,6 +304,12 @@ type doc struct {
 	// bad counts invalid sequences, the first at original offset firstBad.
 	bad      int
 	firstBad int
+	// base is added to offsets in data to make them offsets in the file
+	// (or member): data may be one part of it. omap, when set, instead maps
+	// each offset in data (and len(data)) to one in the file, for data that
+	// is itself decoded (quoted-printable, base64).
+	base int
+	omap []int
 	// cps are walk checkpoints every cpEvery text bytes; cur is the walk
 	// cursor, moving forward as readers go through the text.
 	cps []cursor
@@ -368,6 +374,14 @@ func decodeAs(data []byte, enc Encoding, skip int) *doc {
 	}
 	d.cur = d.cps[0]
 	return d
+}
+
+// abs turns an offset in d.data into one in the file or member.
+func (d *doc) abs(o int) int {
+	if d.omap != nil {
+		return d.omap[min(max(o, 0), len(d.omap)-1)]
+	}
+	return o + d.base
 }
 
 // orig maps text position p (a character boundary) to its original offset.

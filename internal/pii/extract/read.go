@@ -202,8 +202,13 @@ func (r *reader) read(name, member string, data []byte, depth int) error {
 	case fmtXLSX, fmtDOCX, fmtZip:
 		r.report(member, 0, errors.New("not a zip archive"))
 		return nil
-	case fmtUnknown:
-		if !LooksLikeText(data) {
+	case fmtEML:
+		return stopErr(r.readEML(member, data, depth))
+	case fmtUnknown, fmtText:
+		if looksLikeEML(data) {
+			return stopErr(r.readEML(member, data, depth))
+		}
+		if f == fmtUnknown && !LooksLikeText(data) {
 			return nil
 		}
 	}
@@ -222,13 +227,17 @@ func (r *reader) read(name, member string, data []byte, depth int) error {
 		err = r.readCSV(d, member, '\t')
 	case fmtJSON:
 		err = r.readJSON(d, member)
-	case fmtEML:
-		err = r.readEML(name, member, d, depth)
 	case fmtLog:
 		err = r.readText(d, member, true)
 	default:
 		err = r.readText(d, member, false)
 	}
+	return stopErr(err)
+}
+
+// stopErr unwraps the errors that end a Read; other reader errors were
+// reported already.
+func stopErr(err error) error {
 	var stop errStop
 	if errors.As(err, &stop) {
 		return stop.err
@@ -295,9 +304,6 @@ func sniffText(text string, f format) format {
 	t := strings.TrimLeft(text, " \t\r\n\ufeff")
 	if f == fmtUnknown && (strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[")) {
 		return fmtJSON
-	}
-	if f == fmtUnknown && looksLikeEML(t) {
-		return fmtEML
 	}
 	if sep := sniffDelimited(t); sep != 0 {
 		if sep == '\t' {
