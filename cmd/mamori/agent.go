@@ -114,4 +114,3 @@ func parseLabels(s string) (map[string]string, error) {
 	}
 	return out, nil
 }
-
