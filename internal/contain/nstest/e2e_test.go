@@ -334,50 +334,99 @@ func TestContainment(t *testing.T) {
 	}
 	f.reach(t, "before isolation", true)
 
-	if _, err := f.call(ctx, http.MethodPost, "/api/v1/hosts/"+h.ID+"/isolate", map[string]string{"reason": "e2e: suspected compromise"}); err != nil {
-		t.Fatal(err)
+	const isolateReason, releaseReason = "e2e: suspected compromise", "e2e: all clear"
+	start := time.Now()
+	if got := f.post(t, "/api/v1/hosts/"+h.ID+"/isolate", isolateReason); got.Isolation != "requested" {
+		t.Errorf("isolation in the isolate call's answer = %q, want requested", got.Isolation)
 	}
+	took := f.waitActive(t, true, start)
 	f.waitHost(t, 20*time.Second, "isolation = isolated", func(h host) bool { return h.Isolation == "isolated" })
-	f.waitActive(t, true, time.Now())
+	t.Logf("isolate call to rules active: %v; to isolated in the API: %v", took, time.Since(start))
 	f.reach(t, "isolated", false)
 
 	// Heartbeats still flow through the isolation: last_seen advances and
 	// the host stays online.
 	before := f.waitHost(t, 5*time.Second, "isolated host", func(host) bool { return true })
-	f.waitHost(t, 20*time.Second, "last_seen to advance while isolated", func(h host) bool {
+	after := f.waitHost(t, 20*time.Second, "last_seen to advance while isolated", func(h host) bool {
 		return h.Online && h.LastSeen.After(before.LastSeen)
 	})
+	t.Logf("isolated, online, last_seen %v -> %v", before.LastSeen.Format(time.StampMilli), after.LastSeen.Format(time.StampMilli))
 
 	// A crashed agent leaves the host isolated...
 	f.agentProc.kill()
+	killedAt := time.Now()
 	if active, err := f.iso.Active(ctx); err != nil || !active {
 		t.Fatalf("after kill -9 of the agent: mamori table active = %v, %v; want true", active, err)
 	}
 	f.reach(t, "agent killed", false)
 
-	// ...and a restarted one keeps it so and reconnects.
-	killedAt := time.Now()
+	// ...and a reboot wipes the kernel's ruleset, so drop it as one would:
+	// the restarted agent must isolate again from its own stored state,
+	// then reconnect.
+	if err := f.iso.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.reach(t, "rules wiped as by a reboot", true)
 	f.startAgent(t)
+	f.waitActive(t, true, time.Now())
+	f.reach(t, "agent restarted", false)
 	f.waitHost(t, 30*time.Second, "the restarted agent to reconnect", func(h host) bool {
 		return h.Online && h.LastSeen.After(killedAt)
 	})
 	if h := f.waitHost(t, 5*time.Second, "host", func(host) bool { return true }); h.Isolation != "isolated" {
 		t.Fatalf("isolation after agent restart = %q, want isolated", h.Isolation)
 	}
-	if active, err := f.iso.Active(ctx); err != nil || !active {
-		t.Fatalf("after agent restart: mamori table active = %v, %v; want true", active, err)
-	}
-	f.reach(t, "agent restarted", false)
 
-	if _, err := f.call(ctx, http.MethodPost, "/api/v1/hosts/"+h.ID+"/release", map[string]string{"reason": "e2e: all clear"}); err != nil {
-		t.Fatal(err)
+	start = time.Now()
+	if got := f.post(t, "/api/v1/hosts/"+h.ID+"/release", releaseReason); got.Isolation != "release_requested" {
+		t.Errorf("isolation in the release call's answer = %q, want release_requested", got.Isolation)
 	}
+	took = f.waitActive(t, false, start)
 	f.waitHost(t, 20*time.Second, "isolation = none", func(h host) bool { return h.Isolation == "none" })
-	f.waitActive(t, false, time.Now())
+	t.Logf("release call to rules gone: %v; to none in the API: %v", took, time.Since(start))
 	f.reach(t, "released", true)
 	if h := f.waitHost(t, 5*time.Second, "host", func(host) bool { return true }); !h.Online {
 		t.Errorf("host offline after release")
 	}
+
+	// Who, when and why of both actions is in the audit trail.
+	b, err := f.call(ctx, http.MethodGet, "/api/v1/audit?target="+h.ID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var audit []struct {
+		At                     time.Time
+		Actor, Action, Reason string
+	}
+	if err := json.Unmarshal(b, &audit); err != nil {
+		t.Fatalf("GET /api/v1/audit: %v: %s", err, b)
+	}
+	for _, reason := range []string{isolateReason, releaseReason} {
+		found := false
+		for _, a := range audit {
+			if a.Reason == reason && a.Actor != "" && !a.At.IsZero() && a.Action != "" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("audit trail for host %s has no entry with actor, time and reason %q:\n%s", h.ID, reason, b)
+		}
+	}
+}
+
+// post calls an isolate or release endpoint with a reason and returns the
+// host it answers with.
+func (f *fleet) post(t testing.TB, path, reason string) host {
+	t.Helper()
+	b, err := f.call(context.Background(), http.MethodPost, path, map[string]string{"reason": reason})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h host
+	if err := json.Unmarshal(b, &h); err != nil {
+		t.Fatalf("POST %s: %v: %s", path, err, b)
+	}
+	return h
 }
 
 // BenchmarkAPIIsolateRelease times, per cycle, from the isolate API call
@@ -385,22 +434,17 @@ func TestContainment(t *testing.T) {
 // release call to the table being gone. Run the 50 cycles with
 // -benchtime 50x.
 func BenchmarkAPIIsolateRelease(b *testing.B) {
-	ctx := context.Background()
 	f := newFleet(b)
 	h := f.waitHost(b, 30*time.Second, "the agent to enrol and show online", func(h host) bool { return h.Online })
 	var isolate, release []time.Duration
 	for b.Loop() {
 		start := time.Now()
-		if _, err := f.call(ctx, http.MethodPost, "/api/v1/hosts/"+h.ID+"/isolate", map[string]string{"reason": "benchmark"}); err != nil {
-			b.Fatal(err)
-		}
+		f.post(b, "/api/v1/hosts/"+h.ID+"/isolate", "benchmark")
 		isolate = append(isolate, f.waitActive(b, true, start))
 		f.waitHost(b, 20*time.Second, "isolation = isolated", func(h host) bool { return h.Isolation == "isolated" })
 
 		start = time.Now()
-		if _, err := f.call(ctx, http.MethodPost, "/api/v1/hosts/"+h.ID+"/release", map[string]string{"reason": "benchmark"}); err != nil {
-			b.Fatal(err)
-		}
+		f.post(b, "/api/v1/hosts/"+h.ID+"/release", "benchmark")
 		release = append(release, f.waitActive(b, false, start))
 		f.waitHost(b, 20*time.Second, "isolation = none", func(h host) bool { return h.Isolation == "none" })
 	}
