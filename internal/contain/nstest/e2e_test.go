@@ -395,7 +395,7 @@ func TestContainment(t *testing.T) {
 		t.Fatal(err)
 	}
 	var audit []struct {
-		At                     time.Time
+		At                    time.Time
 		Actor, Action, Reason string
 	}
 	if err := json.Unmarshal(b, &audit); err != nil {
