@@ -281,5 +281,4 @@ func (ts *testServer) host(t *testing.T, id string) hostJSON {
 	return h
 }
 
-
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -263,7 +263,9 @@ func TestMonitoring(t *testing.T) {
 	}) {
 		t.Errorf("monitoring change not audited: %+v", log)
 	}
-	var ping struct{ RTTMS float64 `json:"rtt_ms"` }
+	var ping struct {
+		RTTMS float64 `json:"rtt_ms"`
+	}
 	if code := ts.api(t, "POST", "/api/v1/hosts/"+a.id+"/ping", nil, &ping); code != http.StatusOK || ping.RTTMS <= 0 {
 		t.Errorf("ping: %d %+v", code, ping)
 	}
