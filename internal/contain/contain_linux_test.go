@@ -3,9 +3,11 @@ package contain_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -218,64 +220,120 @@ func TestActiveDetectsTampering(t *testing.T) {
 }
 
 // TestConnectivity isolates the agent's namespace and checks, over real
-// TCP across a veth pair, what it can still reach.
+// TCP and UDP across a veth pair, IPv4 and IPv6, what it can still reach.
 func TestConnectivity(t *testing.T) {
-	ctx := context.Background()
-	server, agent := nstest.New(t), nstest.New(t)
-	nstest.Link(t, server, agent)
-	iso := contain.NewNFTables(contain.WithNetNS(agent.FD()))
-
-	type target struct {
-		addr    string
-		allowed bool // while isolated
+	// Services on the server's side: the gateway, DNS over TCP and UDP,
+	// DHCP servers and some other service. Each probe names the policy
+	// switch that lets it through isolation.
+	type probe struct {
+		name     string
+		reach    func(agent *nstest.NS, timeout time.Duration) error
+		allowsBy string // "server", "dns", "dhcp", or "" for never
 	}
-	var targets []target
-	for _, ip := range []netip.Addr{nstest.ServerV4, nstest.ServerV6} {
-		for _, tg := range []struct {
-			port    uint16
-			allowed bool
-		}{{serverPort, true}, {53, true}, {9000, false}} {
-			addr := netip.AddrPortFrom(ip, tg.port).String()
-			server.Serve(t, addr)
-			targets = append(targets, target{addr, tg.allowed})
+	var probes []probe
+	for _, pair := range []struct{ server, agent netip.Addr }{
+		{nstest.ServerV4, nstest.AgentV4}, {nstest.ServerV6, nstest.AgentV6},
+	} {
+		tcp := func(port uint16, by string) probe {
+			addr := netip.AddrPortFrom(pair.server, port).String()
+			return probe{"tcp " + addr, func(a *nstest.NS, d time.Duration) error {
+				return a.Reach(context.Background(), addr, d)
+			}, by}
 		}
-	}
-	check := func(phase string, isolated bool) {
-		t.Helper()
-		for _, tg := range targets {
-			want := !isolated || tg.allowed
-			// A dropped SYN only times out; a short wait keeps the test
-			// quick, a long one keeps a loaded machine from failing it.
-			timeout := 500 * time.Millisecond
-			if want {
-				timeout = 5 * time.Second
-			}
-			err := agent.Reach(ctx, tg.addr, timeout)
-			if want != (err == nil) {
-				t.Errorf("%s: reach %s: err = %v, want reachable = %v", phase, tg.addr, err, want)
-			}
+		udp := func(from, port uint16, by string) probe {
+			addr := netip.AddrPortFrom(pair.server, port).String()
+			local := netip.AddrPortFrom(pair.agent, from).String()
+			return probe{"udp " + local + " -> " + addr, func(a *nstest.NS, d time.Duration) error {
+				return a.ReachUDP(local, addr, d)
+			}, by}
 		}
+		dhcpClient, dhcpServer := uint16(68), uint16(67)
+		if pair.server.Is6() {
+			dhcpClient, dhcpServer = 546, 547
+		}
+		probes = append(probes,
+			tcp(serverPort, "server"),
+			tcp(53, "dns"),
+			udp(0, 53, "dns"),
+			udp(dhcpClient, dhcpServer, "dhcp"),
+			tcp(9000, ""),
+			udp(0, 9000, ""),
+		)
 	}
+	serverOnly := dualStack()
+	everything := dualStack()
+	everything.DNS = []netip.Addr{nstest.ServerV4, nstest.ServerV6}
+	everything.AllowDHCP = true
+	tests := []struct {
+		name    string
+		p       contain.Policy
+		allowed map[string]bool
+	}{
+		{"server only", serverOnly, map[string]bool{"server": true}},
+		{"server, DNS and DHCP", everything, map[string]bool{"server": true, "dns": true, "dhcp": true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			server, agent := nstest.New(t), nstest.New(t)
+			nstest.Link(t, server, agent)
+			for _, ip := range []netip.Addr{nstest.ServerV4, nstest.ServerV6} {
+				for _, port := range []uint16{serverPort, 53, 9000} {
+					server.Serve(t, netip.AddrPortFrom(ip, port).String())
+				}
+				for _, port := range []uint16{53, 67, 547, 9000} {
+					server.ServeUDP(t, netip.AddrPortFrom(ip, port).String())
+				}
+			}
+			iso := contain.NewNFTables(contain.WithNetNS(agent.FD()))
 
-	check("before Isolate", false)
+			// check runs the probes in parallel: a blocked one costs a
+			// whole timeout.
+			check := func(phase string, isolated bool) {
+				t.Helper()
+				errs := make([]error, len(probes))
+				var wg sync.WaitGroup
+				for i, pr := range probes {
+					want := !isolated || tt.allowed[pr.allowsBy]
+					// A dropped packet only times out; a short wait keeps
+					// the test quick, a long one keeps a loaded machine
+					// from failing it.
+					timeout := 500 * time.Millisecond
+					if want {
+						timeout = 5 * time.Second
+					}
+					wg.Go(func() {
+						err := pr.reach(agent, timeout)
+						if want != (err == nil) {
+							errs[i] = fmt.Errorf("%s: %s: err = %v, want reachable = %v", phase, pr.name, err, want)
+						}
+					})
+				}
+				wg.Wait()
+				for _, err := range errs {
+					if err != nil {
+						t.Error(err)
+					}
+				}
+			}
 
-	p := dualStack()
-	p.DNS = []netip.Addr{nstest.ServerV4, nstest.ServerV6}
-	if err := iso.Isolate(ctx, p); err != nil {
-		t.Fatal(err)
+			check("before Isolate", false)
+			if err := iso.Isolate(ctx, tt.p); err != nil {
+				t.Fatal(err)
+			}
+			check("isolated", true)
+			// Forget the server's link-layer address: reaching it again
+			// over IPv6 now needs neighbour discovery through the rules.
+			if out, err := agent.Command(ctx, "ip", "neigh", "flush", "all").CombinedOutput(); err != nil {
+				t.Fatalf("ip neigh flush: %v: %s", err, out)
+			}
+			check("isolated, neighbour cache flushed", true)
+			if err := iso.Release(ctx); err != nil {
+				t.Fatal(err)
+			}
+			check("released", false)
+		})
 	}
-	check("isolated", true)
-	// Forget the server's link-layer address: reaching it again over IPv6
-	// now needs neighbour discovery through the isolation rules.
-	if out, err := agent.Command(ctx, "ip", "neigh", "flush", "all").CombinedOutput(); err != nil {
-		t.Fatalf("ip neigh flush: %v: %s", err, out)
-	}
-	check("isolated, neighbour cache flushed", true)
-
-	if err := iso.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
-	check("released", false)
 }
 
 // BenchmarkIsolateRelease times, per cycle, Isolate until Active reads the

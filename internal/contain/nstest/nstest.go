@@ -185,6 +185,67 @@ func (n *NS) Reach(ctx context.Context, addr string, timeout time.Duration) erro
 	return nil
 }
 
+// ServeUDP echoes every datagram received on addr inside n until the test
+// ends.
+func (n *NS) ServeUDP(t testing.TB, addr string) {
+	t.Helper()
+	var pc net.PacketConn
+	if err := n.Do(func() (err error) {
+		pc, err = net.ListenPacket("udp", addr)
+		return err
+	}); err != nil {
+		t.Fatalf("listen on udp %s in %s: %v", addr, n.Name, err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			k, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			pc.WriteTo(buf[:k], from)
+		}
+	}()
+}
+
+// ReachUDP sends a datagram from local (any port when empty) inside n to a
+// ServeUDP echo at addr and waits for the echo, so both directions must
+// pass. It returns nil when the echo arrives.
+func (n *NS) ReachUDP(local, addr string, timeout time.Duration) error {
+	raddr, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return err
+	}
+	var laddr *net.UDPAddr
+	if local != "" {
+		if laddr, err = net.ResolveUDPAddr("udp", local); err != nil {
+			return err
+		}
+	}
+	var c *net.UDPConn
+	if err := n.Do(func() (err error) {
+		c, err = net.DialUDP("udp", laddr, raddr)
+		return err
+	}); err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(timeout))
+	if _, err := io.WriteString(c, Greeting); err != nil {
+		return fmt.Errorf("send to %s: %w", addr, err)
+	}
+	buf := make([]byte, len(Greeting)+1)
+	k, err := c.Read(buf)
+	if err != nil {
+		return fmt.Errorf("echo from %s: %w", addr, err)
+	}
+	if string(buf[:k]) != Greeting {
+		return fmt.Errorf("echo from %s: %q, want %q", addr, buf[:k], Greeting)
+	}
+	return nil
+}
+
 // Command returns a command that runs inside n (through `ip netns exec`,
 // which execs the program, so the process is the program itself).
 func (n *NS) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
