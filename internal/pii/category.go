@@ -2,6 +2,7 @@ package pii
 
 import (
 	"strings"
+	"unicode/utf8"
 )
 
 // Category names are part of the output contract.
@@ -214,25 +215,56 @@ func isWordByte(s string, i int) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
+// Context words indexed by their first rune, so that a window is scanned
+// once instead of once per word.
+var (
+	asciiWords [128][]keyword
+	otherWords = map[rune][]keyword{}
+)
+
+func init() {
+	for _, kw := range contextWords {
+		r, _ := utf8.DecodeRuneInString(kw.word)
+		if r < 128 {
+			asciiWords[r] = append(asciiWords[r], kw)
+		} else {
+			otherWords[r] = append(otherWords[r], kw)
+		}
+	}
+}
+
 // nearestContext returns the category of the context keyword that ends
 // closest to the end of window, or "" when there is none.
 func nearestContext(window string) hint {
 	w := lowerASCII(window)
 	best, bestEnd := "", -1
-	for _, kw := range contextWords {
-		// The last occurrence is the nearest.
-		from, last := 0, -1
-		for {
-			i := findWord(w, kw.word, from)
-			if i < 0 {
-				break
+	for p := 0; p < len(w); {
+		c := w[p]
+		var cands []keyword
+		size := 1
+		if c < 0x80 {
+			cands = asciiWords[c]
+			if len(cands) > 0 && isWordByte(w, p-1) {
+				cands = nil // ASCII words start at a word boundary
 			}
-			last = i
-			from = i + 1
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(w[p:])
+			cands = otherWords[r]
 		}
-		if last >= 0 && last+len(kw.word) > bestEnd {
-			best, bestEnd = kw.cat, last+len(kw.word)
+		for _, kw := range cands {
+			if !strings.HasPrefix(w[p:], kw.word) {
+				continue
+			}
+			end := p + len(kw.word)
+			if kw.word[0] < 0x80 && isWordByte(w, end) {
+				continue
+			}
+			if end > bestEnd {
+				best, bestEnd = kw.cat, end
+			}
 		}
+		p += size
 	}
 	return best
 }

@@ -23,6 +23,24 @@ type detector struct {
 	prev string
 	hits []Hit
 	buf  []byte
+	// keys caches classifyKey: a file has few distinct keys and many
+	// fields.
+	keys map[string]hint
+}
+
+func (d *detector) keyHint(key string) hint {
+	if key == "" {
+		return ""
+	}
+	if h, ok := d.keys[key]; ok {
+		return h
+	}
+	if d.keys == nil || len(d.keys) > 4096 {
+		d.keys = map[string]hint{}
+	}
+	h := classifyKey(key)
+	d.keys[key] = h
+	return h
 }
 
 // DetectText runs every detector over one field's normalised text. key is
@@ -35,7 +53,7 @@ func DetectText(text, key, prev string) []Hit {
 
 func (d *detector) detect(text, key, prev string, hits []Hit) []Hit {
 	d.text, d.key, d.prev, d.hits = text, key, prev, hits
-	d.hint = classifyKey(key)
+	d.hint = d.keyHint(key)
 	if d.hint == PersonName || d.hint == Address || d.hint == DateOfBirth {
 		if d.wholeCell() {
 			return d.hits
@@ -48,7 +66,17 @@ func (d *detector) detect(text, key, prev string, hits []Hit) []Hit {
 	return d.hits
 }
 
-func isHeaderNameKey(key string) bool { return headerNameKeys[strings.ToLower(key)] }
+func isHeaderNameKey(key string) bool {
+	if len(key) < 2 || len(key) > 8 {
+		return false
+	}
+	for k := range headerNameKeys {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
+}
 
 func (d *detector) emit(cat string, start, end int) {
 	for _, h := range d.hits {

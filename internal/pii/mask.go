@@ -125,6 +125,9 @@ func Normalize(category, v string) string {
 }
 
 func digitsOnly(v string) string {
+	if allDigits(v) {
+		return v
+	}
 	b := make([]byte, 0, len(v))
 	for i := 0; i < len(v); i++ {
 		if isDigit(v[i]) {

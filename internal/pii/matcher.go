@@ -3,7 +3,7 @@ package pii
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -74,8 +74,11 @@ func (s *Summary) Text() string {
 // Matcher runs personal-data detection inside a scan.
 type Matcher struct {
 	opts Options
-	pool sync.Pool
 }
+
+// scans pools per-file state (detector buffers, key cache, maps) across
+// files and workers.
+var scans = sync.Pool{New: func() any { return new(fileScan) }}
 
 var _ scan.Matcher = (*Matcher)(nil)
 
@@ -84,9 +87,7 @@ func NewMatcher(opts Options) *Matcher {
 	if opts.Limits == (extract.Limits{}) {
 		opts.Limits = extract.DefaultLimits
 	}
-	m := &Matcher{opts: opts}
-	m.pool.New = func() any { return new(fileScan) }
-	return m
+	return &Matcher{opts: opts}
 }
 
 func (m *Matcher) Digests() scan.Digests { return 0 }
@@ -97,8 +98,8 @@ func (m *Matcher) Match(ctx context.Context, f *scan.File, emit func(scan.Record
 	if f.Data == nil {
 		return nil
 	}
-	fs := m.pool.Get().(*fileScan)
-	defer m.pool.Put(fs)
+	fs := scans.Get().(*fileScan)
+	defer scans.Put(fs)
 	sum := fs.run(ctx, f.Path, f.Data, m.opts,
 		func(o *Occurrence) { emit(o) },
 		func(err error) { emit(scan.NewError(errorPath(f.Path, err), err)) })
@@ -122,7 +123,8 @@ func ScanBytes(ctx context.Context, name string, data []byte, opts Options) (occ
 	if opts.Limits == (extract.Limits{}) {
 		opts.Limits = extract.DefaultLimits
 	}
-	var fs fileScan
+	fs := scans.Get().(*fileScan)
+	defer scans.Put(fs)
 	s := fs.run(ctx, name, data, opts,
 		func(o *Occurrence) { occ = append(occ, *o) },
 		func(err error) { errs = append(errs, err) })
@@ -141,10 +143,13 @@ type fileScan struct {
 	// Subjects: records are union-find nodes, linked by shared identifiers.
 	parent   []int
 	hasID    []bool
-	linkedBy map[string]int
-	distinct map[string]struct{}
+	linkedBy map[valueKey]int
+	distinct map[valueKey]struct{}
 	counts   map[string]int
 }
+
+// valueKey is a category and a normalised value.
+type valueKey struct{ cat, norm string }
 
 // identifying categories make a record a data subject on their own.
 func identifying(cat string) bool { return cat != PostalCode && cat != DateOfBirth }
@@ -163,8 +168,8 @@ func (fs *fileScan) reset() {
 	fs.parent = fs.parent[:0]
 	fs.hasID = fs.hasID[:0]
 	if fs.linkedBy == nil {
-		fs.linkedBy = map[string]int{}
-		fs.distinct = map[string]struct{}{}
+		fs.linkedBy = map[valueKey]int{}
+		fs.distinct = map[valueKey]struct{}{}
 	}
 	clear(fs.linkedBy)
 	clear(fs.distinct)
@@ -202,7 +207,9 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 			if len(fs.hits) == 0 {
 				continue
 			}
-			sort.Slice(fs.hits, func(a, b int) bool { return fs.hits[a].Start < fs.hits[b].Start })
+			if len(fs.hits) > 1 {
+				slices.SortFunc(fs.hits, func(a, b Hit) int { return a.Start - b.Start })
+			}
 			line, lpos := f.Line, 0
 			for _, h := range fs.hits {
 				if f.Line > 0 {
@@ -218,7 +225,7 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 				}
 				occ(&o)
 				norm := Normalize(h.Category, h.Value)
-				dk := h.Category + "\x00" + norm
+				dk := valueKey{h.Category, norm}
 				if _, ok := fs.distinct[dk]; !ok {
 					fs.distinct[dk] = struct{}{}
 					fs.counts[h.Category]++

@@ -306,8 +306,8 @@ func looksLikeName(v string) bool {
 // the label acts as the key of the rest of the line.
 func (d *detector) label(colon int) {
 	t := d.text
-	if d.key != "" && d.hint != "" {
-		return
+	if d.key != "" && d.hint != "" || colon == 0 || isDigit(t[colon-1]) {
+		return // times and ports, not labels
 	}
 	ls := strings.LastIndexByte(t[:colon], '\n') + 1
 	for _, sep := range []string{"\t", ",", "|", "  ", "。"} {
@@ -322,7 +322,7 @@ func (d *detector) label(colon int) {
 	if lab == "" {
 		return
 	}
-	h := classifyKey(lab)
+	h := d.keyHint(lab)
 	if h != PersonName && h != Address && h != DateOfBirth {
 		return
 	}
@@ -418,7 +418,7 @@ func (d *detector) lineLabel(ls int) {
 	if p >= len(t) || p == ws || t[p] == ':' || t[p] == '\n' || p-ws > 24 {
 		return
 	}
-	h := classifyKey(t[ws:p])
+	h := d.keyHint(t[ws:p])
 	if h != PersonName && h != Address && h != DateOfBirth {
 		return
 	}

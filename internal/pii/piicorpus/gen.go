@@ -31,7 +31,9 @@ const (
 
 // Label is one personal value a file truly contains, normalised by Norm.
 type Label struct {
-	File, Category, Value string
+	File     string `json:"file"`
+	Category string `json:"category"`
+	Value    string `json:"value"`
 }
 
 // File is one generated file and its labels.
