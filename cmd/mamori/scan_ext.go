@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 
+	"github.com/mamori-dev/mamori/internal/pii"
 	"github.com/mamori-dev/mamori/internal/scan"
 	"github.com/mamori-dev/mamori/internal/yara"
 )
@@ -15,6 +16,7 @@ type scanExtensions struct {
 	rules           multiFlag
 	defines         yaraDefines
 	skipUnsupported *bool
+	pii, reveal     *bool
 }
 
 func registerScanExtensions(fs *flag.FlagSet) *scanExtensions {
@@ -22,11 +24,13 @@ func registerScanExtensions(fs *flag.FlagSet) *scanExtensions {
 	fs.Var(&e.rules, "rules", "YARA rule `path` (file, or directory of .yar/.yara files; each file its own namespace); repeatable")
 	fs.Var(e.defines, "d", "define a YARA external variable `NAME=VALUE`; repeatable")
 	fs.Var(e.defines, "define", "same as -d")
+	e.pii = fs.Bool("pii", false, "detect personal data (e-mail, phone, card, My Number, names, addresses, ...)")
+	e.reveal = fs.Bool("reveal", false, "with --pii: put raw values in ndjson/json output instead of masked ones")
 	e.skipUnsupported = fs.Bool("skip-unsupported", false, "drop YARA rules that use a feature mamori lacks, with a warning, instead of failing")
 	return e
 }
 
-func (e *scanExtensions) selected() bool { return len(e.rules) > 0 }
+func (e *scanExtensions) selected() bool { return len(e.rules) > 0 || *e.pii }
 
 func (e *scanExtensions) matchers(ctx context.Context, warn func(string)) ([]scan.Matcher, error) {
 	var ms []scan.Matcher
@@ -42,6 +46,12 @@ func (e *scanExtensions) matchers(ctx context.Context, warn func(string)) ([]sca
 		ms = append(ms, rules.Matcher())
 	} else if len(e.defines) > 0 {
 		return nil, fmt.Errorf("-d/--define given without --rules")
+	}
+	if *e.reveal && !*e.pii {
+		return nil, fmt.Errorf("--reveal given without --pii")
+	}
+	if *e.pii {
+		ms = append(ms, pii.NewMatcher(pii.Options{Reveal: *e.reveal}))
 	}
 	return ms, nil
 }
