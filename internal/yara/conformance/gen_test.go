@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"math/rand/v2"
+	"regexp"
 	"regexp/syntax"
 	"strconv"
 	"strings"
@@ -300,11 +301,65 @@ func (g *generator) regex(body string, nocase, dotall bool) []byte {
 	return out
 }
 
+var (
+	peExport  = regexp.MustCompile(`pe\.exports\(\s*"([^"]+)"\s*\)`)
+	peImport  = regexp.MustCompile(`pe\.imports\(\s*"([^"]+)"\s*,\s*"([^"]+)"\s*\)`)
+	peVersion = regexp.MustCompile(`pe\.version_info\["([^"]+)"\]\s*(?:==|contains|icontains|startswith|istartswith)\s*"([^"\\]*)"`)
+	peSection = regexp.MustCompile(`pe\.sections\[[^]]+\]\.name\s*==\s*"([^"\\]+)"`)
+	peStamp   = regexp.MustCompile(`pe\.timestamp\s*==\s*(0x[0-9a-fA-F]+|[0-9]+)`)
+)
+
+// peSpec derives a PE from what a rule's condition asks of the pe module
+// (exports, imports, version information, section names, timestamp,
+// DLL-ness, bitness), so that pe-conditioned rules can fire.
+func peSpec(ruleSrc string, code []byte) petest.Spec {
+	spec := petest.Spec{
+		Code:      code,
+		Timestamp: 0x5f000000,
+		Is64:      strings.Contains(ruleSrc, "is_64bit()") || strings.Contains(ruleSrc, "MACHINE_AMD64"),
+		DLL:       strings.Contains(ruleSrc, "is_dll()") || strings.Contains(ruleSrc, "pe.DLL"),
+	}
+	for _, m := range peExport.FindAllStringSubmatch(ruleSrc, -1) {
+		spec.Exports = append(spec.Exports, m[1])
+	}
+	if len(spec.Exports) > 0 {
+		spec.ExportName = "sample.dll"
+	}
+	imports := map[string]int{}
+	for _, m := range peImport.FindAllStringSubmatch(ruleSrc, -1) {
+		i, ok := imports[strings.ToLower(m[1])]
+		if !ok {
+			i = len(spec.Imports)
+			imports[strings.ToLower(m[1])] = i
+			spec.Imports = append(spec.Imports, petest.Import{DLL: m[1]})
+		}
+		spec.Imports[i].Functions = append(spec.Imports[i].Functions, m[2])
+	}
+	if len(spec.Imports) == 0 {
+		spec.Imports = []petest.Import{{DLL: "KERNEL32.dll", Functions: []string{"CreateFileA", "VirtualAlloc"}}}
+	}
+	for _, m := range peVersion.FindAllStringSubmatch(ruleSrc, -1) {
+		spec.VersionInfo = append(spec.VersionInfo, [2]string{m[1], m[2]})
+	}
+	for _, m := range peSection.FindAllStringSubmatch(ruleSrc, -1) {
+		if len(m[1]) <= 8 {
+			spec.Sections = append(spec.Sections, petest.Section{Name: m[1], Data: []byte{0}, Characteristics: 0x60000020})
+		}
+	}
+	if m := peStamp.FindStringSubmatch(ruleSrc); m != nil {
+		if v, err := strconv.ParseUint(m[1], 0, 32); err == nil {
+			spec.Timestamp = uint32(v)
+		}
+	}
+	return spec
+}
+
 // ruleFile builds a file holding samples of all of rule's strings. Variant
 // 0 puts them at offset 0 of otherwise random bytes; variant 1 puts them
-// in the code section of a PE, since many rules require "MZ" and PE
+// in the code section of a PE shaped by the rule's pe conditions (ruleSrc,
+// the rule's text, may be empty), since many rules require "MZ" and PE
 // headers; variant 2 is random bytes behind an "MZ" marker.
-func (g *generator) ruleFile(rule yara.RuleInfo, variant int) []byte {
+func (g *generator) ruleFile(rule yara.RuleInfo, ruleSrc string, variant int) []byte {
 	var body []byte
 	for i, s := range rule.Strings {
 		if i > 0 {
@@ -318,11 +373,7 @@ func (g *generator) ruleFile(rule yara.RuleInfo, variant int) []byte {
 	}
 	switch variant {
 	case 1:
-		return petest.Build(petest.Spec{
-			Code:      append(append([]byte{0x55, 0x8b, 0xec, 0, 0}, body...), pad...),
-			Timestamp: 0x5f000000,
-			Imports:   []petest.Import{{DLL: "KERNEL32.dll", Functions: []string{"CreateFileA", "VirtualAlloc"}}},
-		})
+		return petest.Build(peSpec(ruleSrc, append(append([]byte{0x55, 0x8b, 0xec, 0, 0}, body...), pad...)))
 	case 2:
 		return append(append([]byte("MZ\x90\x00"), body...), pad...)
 	}

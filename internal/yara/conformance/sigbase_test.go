@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -60,16 +61,21 @@ func TestSignatureBase(t *testing.T) {
 	if fullRun() {
 		step, variants = 1, 3
 	}
+	sources := ruleSources(t, files)
 	origin := map[string]string{}
 	n := 0
 	for i := 0; i < len(info); i += step {
+		src := sources[info[i].Namespace][info[i].Name]
 		for v := 0; v < variants; v++ {
 			variant := v
 			if variants == 1 {
 				variant = n % 3
+				if strings.Contains(src, "pe.") {
+					variant = 1
+				}
 			}
 			name := fmt.Sprintf("r%05d_v%d", i, variant)
-			if err := os.WriteFile(filepath.Join(dir, name), g.ruleFile(info[i], variant), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(dir, name), g.ruleFile(info[i], src, variant), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			origin[name] = info[i].Namespace + ":" + info[i].Name
@@ -94,4 +100,30 @@ func TestSignatureBase(t *testing.T) {
 		file, _, _ := strings.Cut(d, ":")
 		t.Errorf("%s [file built for %s]", d, origin[file])
 	}
+}
+
+var ruleStart = regexp.MustCompile(`(?m)^[ \t]*(?:(?:private|global)[ \t]+)*rule[ \t]+([A-Za-z0-9_]+)`)
+
+// ruleSources returns each rule's text by file and rule name, for
+// shaping PEs after the rule's pe conditions.
+func ruleSources(t *testing.T, files []string) map[string]map[string]string {
+	t.Helper()
+	out := map[string]map[string]string{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(data)
+		locs := ruleStart.FindAllStringSubmatchIndex(text, -1)
+		out[f] = map[string]string{}
+		for i, l := range locs {
+			end := len(text)
+			if i+1 < len(locs) {
+				end = locs[i+1][0]
+			}
+			out[f][text[l[2]:l[3]]] = text[l[0]:end]
+		}
+	}
+	return out
 }
