@@ -190,3 +190,53 @@ func TestScanEmbeddedDefaults(t *testing.T) {
 		}
 	}
 }
+
+func TestScanYARAAndPII(t *testing.T) {
+	root, _ := plantedTree(t)
+	rules := filepath.Join(t.TempDir(), "r.yar")
+	writeFile(t, rules, `rule planted_csv : loader {
+	meta:
+		severity = 80
+	strings:
+		$a = "csv-sha" ascii
+	condition:
+		$a and filesize < 100
+}
+rule uses_external { condition: owner == "root" }
+`)
+	writeFile(t, filepath.Join(root, "share", "customers.csv"), "氏名,電話番号,メール\n山田太郎,090-1234-5678,taro@example.jp\n")
+
+	out, errOut, code := mamori(t, "scan", "--format", "ndjson", "--rules", rules, "-d", "owner=nobody", "--pii", root)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr %s", code, errOut)
+	}
+	got := normalise(t, strings.ReplaceAll(out, rules, "$RULES"), root)
+	golden(t, "scan-yara-pii.ndjson", got)
+	if strings.Contains(got, "taro@example.jp") {
+		t.Error("raw personal data in output without --reveal")
+	}
+	out, _, _ = mamori(t, "scan", "--format", "ndjson", "--pii", "--reveal", filepath.Join(root, "share"))
+	if !strings.Contains(out, `"value":"taro@example.jp"`) {
+		t.Errorf("--reveal output lacks the raw e-mail:\n%s", out)
+	}
+	out, _, _ = mamori(t, "scan", "--pii", filepath.Join(root, "share"))
+	if strings.Contains(out, "taro") || !strings.Contains(out, "subjects=1") {
+		t.Errorf("text output must show the per-file summary and no values:\n%s", out)
+	}
+}
+
+func TestScanRuleErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yar")
+	writeFile(t, bad, "rule ok { condition: true }\n\nrule broken {\n  condition: $missing\n}\n")
+	_, errOut, code := mamori(t, "scan", "--rules", bad, dir)
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if !strings.Contains(errOut, bad+":4:") {
+		t.Errorf("stderr %q lacks file:line:col of the error", errOut)
+	}
+	if _, errOut, code := mamori(t, "scan", "--reveal", dir); code != 2 || !strings.Contains(errOut, "--reveal given without --pii") {
+		t.Errorf("--reveal alone: exit %d, stderr %q", code, errOut)
+	}
+}
