@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,6 +19,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
 
 	"github.com/mamori-dev/mamori/internal/contain"
 	"github.com/mamori-dev/mamori/internal/contain/nstest"
@@ -205,6 +211,8 @@ type host struct {
 	Online    bool      `json:"online"`
 	LastSeen  time.Time `json:"last_seen"`
 	Isolation string    `json:"isolation"`
+	// IsolationError is why isolation failed.
+	IsolationError string `json:"isolation_error"`
 }
 
 func (f *fleet) call(ctx context.Context, method, path string, body any) ([]byte, error) {
@@ -323,7 +331,9 @@ func (f *fleet) reach(t testing.TB, phase string, want bool) {
 }
 
 // TestContainment is the issue's scenario, driven through the API of the
-// real mamori server and agent.
+// real mamori server and agent, preceded by an isolation the agent must
+// roll back. One test, because each fleet costs a build-free but slow
+// start (CA, enrolment) on a loaded machine.
 func TestContainment(t *testing.T) {
 	ctx := context.Background()
 	f := newFleet(t)
@@ -333,6 +343,24 @@ func TestContainment(t *testing.T) {
 		t.Fatalf("isolation of a new host = %q, want none", h.Isolation)
 	}
 	f.reach(t, "before isolation", true)
+
+	// Isolation that would cut the agent off from the server is rolled
+	// back, and the server shows "failed" with the reason.
+	removeFirewall := f.siteFirewall(t)
+	f.post(t, "/api/v1/hosts/"+h.ID+"/isolate", "e2e: doomed")
+	failed := f.waitHost(t, 30*time.Second, "isolation = failed", func(h host) bool { return h.Isolation == "failed" })
+	if failed.IsolationError == "" {
+		t.Errorf("failed isolation has no isolation_error")
+	}
+	t.Logf("isolation failed as it should: %s", failed.IsolationError)
+	if active, err := f.iso.Active(context.Background()); err != nil || active {
+		t.Fatalf("after failed isolation: mamori table active = %v, %v; want rolled back", active, err)
+	}
+	f.reach(t, "isolation rolled back", true)
+	if h := f.waitHost(t, 5*time.Second, "host", func(host) bool { return true }); !h.Online {
+		t.Errorf("host offline after rolled-back isolation")
+	}
+	removeFirewall()
 
 	const isolateReason, releaseReason = "e2e: suspected compromise", "e2e: all clear"
 	start := time.Now()
@@ -450,4 +478,45 @@ func BenchmarkAPIIsolateRelease(b *testing.B) {
 	}
 	nstest.ReportPercentiles(b, "isolate", isolate)
 	nstest.ReportPercentiles(b, "release", release)
+}
+
+// siteFirewall adds a table of the host's own to the agent's namespace that
+// refuses new connections to the gateway port; the agent's established
+// WebSocket survives it, but the agent's post-isolation probe does not. It
+// returns a function removing the table.
+func (f *fleet) siteFirewall(t testing.TB) (remove func()) {
+	t.Helper()
+	c, err := nftables.New(nftables.WithNetNSFd(f.agent.FD()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := c.AddTable(&nftables.Table{Name: "site", Family: nftables.TableFamilyINet})
+	accept := nftables.ChainPolicyAccept
+	out := c.AddChain(&nftables.Chain{
+		Name: "output", Table: site, Type: nftables.ChainTypeFilter,
+		Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityFilter, Policy: &accept,
+	})
+	c.AddRule(&nftables.Rule{Table: site, Chain: out, Exprs: []expr.Any{
+		// meta l4proto tcp th dport 8443 ct state new drop
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_TCP}},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binary.BigEndian.AppendUint16(nil, gatewayPort)},
+		&expr.Ct{Key: expr.CtKeySTATE, Register: 1},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4,
+			Mask: binaryutil.NativeEndian.PutUint32(expr.CtStateBitNEW), Xor: binaryutil.NativeEndian.PutUint32(0)},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: binaryutil.NativeEndian.PutUint32(0)},
+		&expr.Verdict{Kind: expr.VerdictDrop},
+	}})
+	if err := c.Flush(); err != nil {
+		t.Fatalf("add site firewall: %v", err)
+	}
+
+	return func() {
+		t.Helper()
+		c.DelTable(site)
+		if err := c.Flush(); err != nil {
+			t.Fatalf("remove site firewall: %v", err)
+		}
+	}
 }
