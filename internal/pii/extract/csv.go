@@ -101,6 +101,22 @@ type csvParser struct {
 	pos   int
 	ln    lines
 	cells []cell
+	// quote caches the position of the first '"' at or after quoteFrom
+	// (-1: none), so that stray quotes cost no rescans.
+	quote, quoteFrom int
+	quoteOK          bool
+}
+
+// nextQuote returns the position of the first '"' at or after i, or -1.
+func (p *csvParser) nextQuote(i int) int {
+	if !p.quoteOK || i < p.quoteFrom || p.quote >= 0 && p.quote < i {
+		p.quoteFrom, p.quoteOK = i, true
+		p.quote = strings.IndexByte(p.text[i:], '"')
+		if p.quote >= 0 {
+			p.quote += i
+		}
+	}
+	return p.quote
 }
 
 // row parses one row starting at p.pos. Its cells are valid until the next
@@ -190,8 +206,8 @@ func (p *csvParser) quoted(a, line int) (cell, int, bool) {
 	limit := min(len(text), a+maxQuoted)
 	from := a
 	for i := a; i < limit; i++ {
-		if text[i] != '"' {
-			continue
+		if i = p.nextQuote(i); i < 0 || i >= limit {
+			break
 		}
 		if i+1 < len(text) && text[i+1] == '"' {
 			c.pieces = append(c.pieces, [2]int{from, i + 1})

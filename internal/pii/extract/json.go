@@ -69,11 +69,12 @@ func (r *reader) readJSON(d *doc, member string) error {
 		if err := p.unwind(); err != nil {
 			return err
 		}
-		r.report(member, p.ln.at(je.pos), fmt.Errorf("invalid JSON: %s", je.msg))
 		from := p.lineStart(je.pos)
+		fromLine := p.ln.at(from)
+		r.report(member, p.ln.at(je.pos), fmt.Errorf("invalid JSON: %s", je.msg))
 		if lines || p.isLinesFrom(start) {
 			end := lineEnd(p.text, je.pos)
-			e.addLine(from, end, p.ln.at(from))
+			e.addLine(from, end, fromLine)
 			if err := e.flush(); err != nil {
 				return err
 			}
