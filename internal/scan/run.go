@@ -54,10 +54,13 @@ func Run(ctx context.Context, roots []string, opts Options, matchers []Matcher, 
 	}
 
 	var (
-		mu       sync.Mutex
-		sum      = SummaryRecord{Type: "summary"}
-		stats    counters
-		jobs     = make(chan job, 256)
+		mu    sync.Mutex
+		sum   = SummaryRecord{Type: "summary"}
+		stats counters
+		// A deep queue lets the walker run far ahead of the readers, so
+		// the progress line knows the total (and an ETA) early; 64Ki jobs
+		// cost a few MiB.
+		jobs     = make(chan job, 1<<16)
 		walkDone = make(chan struct{})
 	)
 	out := func(r Record) {
