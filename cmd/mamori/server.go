@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"syscall"
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/server"
@@ -49,6 +50,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	cfg.SANs = sans
+	raiseFileLimit(stderr)
 	level := slog.LevelInfo
 	if verbose {
 		level = slog.LevelDebug
@@ -76,4 +78,24 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 1
 	}
 	return 0
+}
+
+// raiseFileLimit lifts the open-file limit as far as allowed: every agent
+// connection is a descriptor, and a fleet of 20,000 exceeds common defaults.
+func raiseFileLimit(stderr io.Writer) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return
+	}
+	want := lim
+	want.Cur = max(lim.Max, 1<<20)
+	want.Max = want.Cur
+	// Raising the hard limit needs privilege; without it settle for it.
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err != nil {
+		want.Cur, want.Max = lim.Max, lim.Max
+		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want)
+	}
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Cur < 25000 {
+		fmt.Fprintf(stderr, "mamori server: warning: open-file limit %d caps the number of agents\n", lim.Cur)
+	}
 }

@@ -316,18 +316,31 @@ func (s *Server) handleFindings(ctx context.Context, c *conn, f *wire.Findings, 
 			Indicator: x.Indicator, Path: x.Path, SHA256: x.SHA256, Size: x.Size, SeenAt: x.SeenAt, ReceivedAt: now,
 			SweepID: x.SweepID, BundleVersion: x.BundleVersion, Tags: x.Tags, Meta: x.Meta, Detail: detail}
 	}
-	added, err := s.ingest.submit(ctx, ds)
+	// The read loop does not wait for the commit: a command
+	// acknowledgement behind this batch must not queue behind the
+	// database. The ack goes out once the batch is committed.
+	return s.ingest.enqueue(ctx, ds, func(added int, err error) {
+		go s.batchCommitted(c, f, len(ds), added, err)
+	})
+}
+
+func (s *Server) batchCommitted(c *conn, f *wire.Findings, n, added int, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
+	defer cancel()
 	if err != nil {
-		return err // no ack: the agent keeps the batch and re-sends it
+		// No ack: the agent keeps the batch. Dropping the connection makes
+		// it re-send after reconnecting rather than wait.
+		s.log.Error("storing findings", "agent", c.id, "seq", f.Seq, "err", err)
+		c.ws.CloseNow()
+		return
 	}
 	s.stats.batches.Add(1)
 	s.stats.findings.Add(int64(added))
-	s.stats.duplicates.Add(int64(len(ds) - added))
+	s.stats.duplicates.Add(int64(n - added))
 	if err := c.send(ctx, &wire.Message{Type: wire.TypeAck, Ack: &wire.Ack{Seq: f.Seq}}); err != nil {
-		return err
+		s.log.Debug("acknowledging findings", "agent", c.id, "seq", f.Seq, "err", err)
 	}
 	if added > 0 {
 		s.applyPolicy(ctx, c.id, f.Findings)
 	}
-	return nil
 }

@@ -222,34 +222,47 @@ func (l *lastSeen) run(ctx context.Context, st *store.Store, log *slog.Logger) {
 // throughput does not hinge on one fsync per agent batch.
 type ingester struct {
 	st  *store.Store
-	log *slog.Logger
 	req chan *ingestReq
 }
 
 type ingestReq struct {
-	ds    []store.Detection
-	added int
-	err   error
-	done  chan struct{}
+	ds []store.Detection
+	// done runs on the ingest goroutine once the batch is committed (or
+	// failed); it must not block.
+	done func(added int, err error)
 }
 
 // maxGroupRows caps one group commit.
 const maxGroupRows = 5000
 
-func newIngester(st *store.Store, log *slog.Logger) *ingester {
-	return &ingester{st: st, log: log, req: make(chan *ingestReq, 1024)}
+func newIngester(st *store.Store) *ingester {
+	return &ingester{st: st, req: make(chan *ingestReq, 1024)}
 }
 
-// submit stores ds and returns how many were new once they are committed.
-func (in *ingester) submit(ctx context.Context, ds []store.Detection) (int, error) {
-	r := &ingestReq{ds: ds, done: make(chan struct{})}
+// enqueue hands ds to the ingester; done is called once they are committed.
+// It blocks only while the ingester's queue is full, which is what slows a
+// flood of findings down to what the database takes.
+func (in *ingester) enqueue(ctx context.Context, ds []store.Detection, done func(added int, err error)) error {
 	select {
-	case in.req <- r:
+	case in.req <- &ingestReq{ds: ds, done: done}:
+		return nil
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return ctx.Err()
+	}
+}
+
+// submit stores ds and waits until they are committed.
+func (in *ingester) submit(ctx context.Context, ds []store.Detection) (int, error) {
+	type result struct {
+		added int
+		err   error
+	}
+	ch := make(chan result, 1)
+	if err := in.enqueue(ctx, ds, func(added int, err error) { ch <- result{added, err} }); err != nil {
+		return 0, err
 	}
 	select {
-	case <-r.done:
+	case r := <-ch:
 		return r.added, r.err
 	case <-ctx.Done():
 		return 0, ctx.Err()
@@ -288,18 +301,17 @@ func (in *ingester) commit(ctx context.Context, group []*ingestReq) {
 	added, err := in.st.InsertDetectionBatches(ctx, batches)
 	if err == nil {
 		for i, r := range group {
-			r.added = added[i]
-			close(r.done)
+			r.done(added[i], nil)
 		}
 		return
 	}
 	// One bad batch must not fail the others: retry each alone.
 	for _, r := range group {
 		if len(group) == 1 {
-			r.err = err
-		} else {
-			r.added, r.err = in.st.InsertDetections(ctx, r.ds)
+			r.done(0, err)
+			continue
 		}
-		close(r.done)
+		n, err := in.st.InsertDetections(ctx, r.ds)
+		r.done(n, err)
 	}
 }

@@ -138,7 +138,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.hub = newHub()
 	s.seen = newLastSeen()
-	s.ingest = newIngester(st, s.log)
+	s.ingest = newIngester(st)
 	s.routes = s.apiRoutes()
 	return s, nil
 }
