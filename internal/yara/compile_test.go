@@ -37,7 +37,7 @@ var errorCases = []struct {
 	{"bad field", "import \"pe\"\nrule a { condition: pe.nope }", "2:24: invalid field name \"nope\""},
 	{"bad args", "import \"pe\"\nrule a { condition: pe.exports(1, 2) }", "2:31: wrong arguments"},
 	{"comment not regex", "rule a { strings: $a = // condition: $a }", "1:42: syntax error"},
-	{"empty regex", "rule a { condition: \"\" matches // }", "1:40: syntax error"},
+	{"empty regex", "rule a { condition: \"\" matches // }", "1:36: syntax error"},
 	{"anonymous outside for", "rule a { strings: $a = \"x\" condition: $ }", "1:39: wrong use of anonymous string"},
 	{"hex modifiers", "rule a { strings: $a = { 41 } wide condition: $a }", "1:31: syntax error"},
 	{"regex base64", "rule a { strings: $a = /ab/ base64 condition: $a }", "1:29: syntax error"},

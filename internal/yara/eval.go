@@ -30,6 +30,28 @@ type scanCtx struct {
 	peFile    *pe.File
 	peDone    bool
 	log       func(string)
+	// memo caches module results that many rules ask for with the same
+	// arguments (hash.md5(0, filesize), pe.imphash(), ...), as libyara's
+	// hash module does.
+	memo map[memoKey]value
+}
+
+type memoKey struct {
+	fn       string
+	off, len int64
+}
+
+// memoize returns f's value for key, computing it once per scan.
+func (sc *scanCtx) memoize(key memoKey, f func() value) value {
+	if v, ok := sc.memo[key]; ok {
+		return v
+	}
+	v := f()
+	if sc.memo == nil {
+		sc.memo = map[memoKey]value{}
+	}
+	sc.memo[key] = v
+	return v
 }
 
 func (sc *scanCtx) reset() {
@@ -45,6 +67,7 @@ func (sc *scanCtx) reset() {
 	sc.peFile, sc.peDone = nil, false
 	sc.data = nil
 	sc.log = nil
+	sc.memo = nil
 }
 
 func (sc *scanCtx) pe() *pe.File {

@@ -97,7 +97,7 @@ func dataRange(data []byte, offset, length int64) ([]byte, bool) {
 	return data[offset:end], true
 }
 
-func hashFuncs(newHash func() hash.Hash) *objType {
+func hashFuncs(name string, newHash func() hash.Hash) *objType {
 	sum := func(b []byte) value {
 		h := newHash()
 		h.Write(b)
@@ -109,7 +109,7 @@ func hashFuncs(newHash func() hash.Hash) *objType {
 			if !ok {
 				return undef
 			}
-			return sum(b)
+			return sc.memoize(memoKey{name, a[0].i, a[1].i}, func() value { return sum(b) })
 		}),
 		fn("s", tyStr, func(_ *scanCtx, _ any, a []value) value { return sum([]byte(a[0].s)) }),
 	)
@@ -138,9 +138,9 @@ func intHashFuncs(f func([]byte) int64) *objType {
 
 func hashModule() *objType {
 	return structType(map[string]*objType{
-		"md5":        hashFuncs(md5.New),
-		"sha1":       hashFuncs(sha1.New),
-		"sha256":     hashFuncs(sha256.New),
+		"md5":        hashFuncs("md5", md5.New),
+		"sha1":       hashFuncs("sha1", sha1.New),
+		"sha256":     hashFuncs("sha256", sha256.New),
 		"checksum32": intHashFuncs(checksum32),
 		"crc32":      intHashFuncs(func(b []byte) int64 { return int64(crc32.ChecksumIEEE(b)) }),
 	})
@@ -241,7 +241,10 @@ func mathModule() *objType {
 			if !ok {
 				return undef
 			}
-			return f(distribution(b), a[2:])
+			d := sc.memoize(memoKey{"distribution", a[0].i, a[1].i}, func() value {
+				return value{o: distribution(b), ok: true}
+			})
+			return f(d.o.(*[256]uint32), a[2:])
 		})
 	}
 	strFn := func(args string, f func(d *[256]uint32, a []value) value) *function {

@@ -398,12 +398,12 @@ func peModule() *objType {
 	fields["signatures"] = sliceArray(sig, func(f *pe.File) ([]pe.Signature, bool) { return f.Signatures, true })
 
 	fields["calculate_checksum"] = funcType(peFunc("", func(f *pe.File, _ []value) value { return intVal(f.CalculateChecksum()) }))
-	fields["imphash"] = funcType(fn("", tyStr, func(_ *scanCtx, p any, _ []value) value {
+	fields["imphash"] = funcType(fn("", tyStr, func(sc *scanCtx, p any, _ []value) value {
 		f := peFile(p)
 		if f == nil {
 			return undef
 		}
-		return strVal(f.Imphash())
+		return sc.memoize(memoKey{fn: "imphash"}, func() value { return strVal(f.Imphash()) })
 	}))
 	fields["section_index"] = funcType(
 		peFunc("s", func(f *pe.File, a []value) value { return okInt(f.SectionIndexName(a[0].s)) }),
