@@ -380,29 +380,38 @@ func TestContainment(t *testing.T) {
 	})
 	t.Logf("isolated, online, last_seen %v -> %v", before.LastSeen.Format(time.StampMilli), after.LastSeen.Format(time.StampMilli))
 
-	// A crashed agent leaves the host isolated...
-	f.agentProc.kill()
-	killedAt := time.Now()
-	if active, err := f.iso.Active(ctx); err != nil || !active {
-		t.Fatalf("after kill -9 of the agent: mamori table active = %v, %v; want true", active, err)
-	}
-	f.reach(t, "agent killed", false)
-
-	// ...and a reboot wipes the kernel's ruleset, so drop it as one would:
-	// the restarted agent must isolate again from its own stored state,
-	// then reconnect.
-	if err := f.iso.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
-	f.reach(t, "rules wiped as by a reboot", true)
-	f.startAgent(t)
-	f.waitActive(t, true, time.Now())
-	f.reach(t, "agent restarted", false)
-	f.waitHost(t, 30*time.Second, "the restarted agent to reconnect", func(h host) bool {
-		return h.Online && h.LastSeen.After(killedAt)
-	})
-	if h := f.waitHost(t, 5*time.Second, "host", func(host) bool { return true }); h.Isolation != "isolated" {
-		t.Fatalf("isolation after agent restart = %q, want isolated", h.Isolation)
+	// A crashed agent leaves the host isolated, and restarted it keeps it
+	// so and reconnects through the isolation. A reboot also wipes the
+	// kernel's ruleset, so the second round drops the table as a reboot
+	// would: the restarted agent must isolate again from its stored state.
+	for _, round := range []struct {
+		name string
+		wipe bool
+	}{{"agent restart", false}, {"reboot", true}} {
+		f.agentProc.kill()
+		killedAt := time.Now()
+		if active, err := f.iso.Active(ctx); err != nil || !active {
+			t.Fatalf("%s: after kill -9 of the agent: mamori table active = %v, %v; want true", round.name, active, err)
+		}
+		f.reach(t, round.name+": agent killed", false)
+		if round.wipe {
+			if err := f.iso.Release(ctx); err != nil {
+				t.Fatal(err)
+			}
+			f.reach(t, round.name+": rules wiped", true)
+		}
+		f.startAgent(t)
+		f.waitActive(t, true, time.Now())
+		f.reach(t, round.name+": agent restarted", false)
+		f.waitHost(t, 30*time.Second, round.name+": the restarted agent to reconnect", func(h host) bool {
+			return h.Online && h.LastSeen.After(killedAt)
+		})
+		if h := f.waitHost(t, 5*time.Second, "host", func(host) bool { return true }); h.Isolation != "isolated" {
+			t.Fatalf("%s: isolation after agent restart = %q, want isolated", round.name, h.Isolation)
+		}
+		if active, err := f.iso.Active(ctx); err != nil || !active {
+			t.Fatalf("%s: after the agent reconnected: mamori table active = %v, %v; want true", round.name, active, err)
+		}
 	}
 
 	start = time.Now()
