@@ -14,8 +14,8 @@ type builder struct {
 	spans  []span
 	end    int // original offset just past the last piece
 	pieces int
-	// sub is set while the field is one unfolded piece of an identity doc:
-	// its text is then d.text[subA:subC] and needs no copy.
+	// sub is set while the field is one unfolded piece: its text is then
+	// d.text[subA:subC] and needs no copy.
 	sub        bool
 	subA, subC int
 	// arena hands out span slices in chunks; chunks are never reused, so a
@@ -85,9 +85,25 @@ func (b *builder) addRange(a, c int) {
 		b.end = d.abs(c + d.skip)
 		return
 	}
-	b.sub = false
+	b.sub = !needsFold(text) && b.pieces == 1
+	b.subA, b.subC = a, c
 	d.seek(a)
+	// In these encodings an ASCII character is its own byte.
+	asciiSame := d.enc == UTF8 || d.enc == ShiftJIS || d.enc == EUCJP
 	for t := a; t < c; {
+		if asciiSame && d.text[t] < utf8.RuneSelf {
+			k := t + 1
+			for k < c && d.text[k] < utf8.RuneSelf {
+				k++
+			}
+			b.mark(d.cur.o)
+			b.buf = append(b.buf, d.text[t:k]...)
+			d.cur.o += k - t
+			d.cur.t += k - t
+			t = k
+			b.end = d.abs(d.cur.o)
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(d.text[t:])
 		start, end := d.advance()
 		t += n
@@ -169,6 +185,13 @@ func isSpace(r rune) bool {
 // trim narrows [a, c) of s to exclude leading and trailing white space.
 func trim(s string, a, c int) (int, int) {
 	for a < c {
+		if s[a] < utf8.RuneSelf {
+			if !isSpace(rune(s[a])) {
+				break
+			}
+			a++
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(s[a:c])
 		if !isSpace(r) {
 			break
@@ -176,6 +199,13 @@ func trim(s string, a, c int) (int, int) {
 		a += n
 	}
 	for a < c {
+		if s[c-1] < utf8.RuneSelf {
+			if !isSpace(rune(s[c-1])) {
+				break
+			}
+			c--
+			continue
+		}
 		r, n := utf8.DecodeLastRuneInString(s[a:c])
 		if !isSpace(r) {
 			break

@@ -101,6 +101,8 @@ type csvParser struct {
 	pos   int
 	ln    lines
 	cells []cell
+	// buf backs the cells' pieces; a cell's pieces are contiguous in it.
+	buf [][2]int
 	// quote caches the position of the first '"' at or after quoteFrom
 	// (-1: none), so that stray quotes cost no rescans.
 	quote, quoteFrom int
@@ -124,6 +126,7 @@ func (p *csvParser) nextQuote(i int) int {
 func (p *csvParser) row() ([]cell, *csvError) {
 	text := p.text
 	p.cells = p.cells[:0]
+	p.buf = p.buf[:0]
 	var err *csvError
 	for {
 		start := p.pos
@@ -144,18 +147,20 @@ func (p *csvParser) row() ([]cell, *csvError) {
 					e++
 				}
 				if end < e {
-					p.cells[len(p.cells)-1].pieces = append(p.cells[len(p.cells)-1].pieces, [2]int{end, trimCR(text, end, e)})
+					n := len(c.pieces) + 1
+					p.buf = append(p.buf, [2]int{end, trimCR(text, end, e)})
+					p.cells[len(p.cells)-1].pieces = p.buf[len(p.buf)-n : len(p.buf) : len(p.buf)]
 				}
 				p.pos = e
 			} else {
 				err = &csvError{line, "unterminated quoted field; read as unquoted"}
 				e := p.plainEnd(q + 1)
-				p.cells = append(p.cells, cell{pieces: [][2]int{{q + 1, trimCR(text, q+1, e)}}, line: line})
+				p.cells = append(p.cells, cell{pieces: p.piece(q+1, trimCR(text, q+1, e)), line: line})
 				p.pos = e
 			}
 		} else {
 			e := p.plainEnd(start)
-			p.cells = append(p.cells, cell{pieces: [][2]int{{start, trimCR(text, start, e)}}, line: line})
+			p.cells = append(p.cells, cell{pieces: p.piece(start, trimCR(text, start, e)), line: line})
 			p.pos = e
 		}
 		if p.pos >= len(text) {
@@ -177,6 +182,13 @@ func (p *csvParser) row() ([]cell, *csvError) {
 		}
 	}
 	return p.cells, err
+}
+
+// piece returns a one-piece slice backed by p.buf.
+func (p *csvParser) piece(a, c int) [][2]int {
+	p.buf = append(p.buf, [2]int{a, c})
+	n := len(p.buf)
+	return p.buf[n-1 : n : n]
 }
 
 func trimCR(text string, a, e int) int {
@@ -203,6 +215,7 @@ func (p *csvParser) plainEnd(a int) int {
 func (p *csvParser) quoted(a, line int) (cell, int, bool) {
 	text := p.text
 	c := cell{line: line}
+	first := len(p.buf)
 	limit := min(len(text), a+maxQuoted)
 	from := a
 	for i := a; i < limit; i++ {
@@ -210,14 +223,16 @@ func (p *csvParser) quoted(a, line int) (cell, int, bool) {
 			break
 		}
 		if i+1 < len(text) && text[i+1] == '"' {
-			c.pieces = append(c.pieces, [2]int{from, i + 1})
+			p.buf = append(p.buf, [2]int{from, i + 1})
 			from = i + 2
 			i++
 			continue
 		}
-		c.pieces = append(c.pieces, [2]int{from, i})
+		p.buf = append(p.buf, [2]int{from, i})
+		c.pieces = p.buf[first:len(p.buf):len(p.buf)]
 		return c, i + 1, true
 	}
+	p.buf = p.buf[:first]
 	return cell{}, 0, false
 }
 

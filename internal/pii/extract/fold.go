@@ -74,24 +74,36 @@ func foldsRune(r rune) bool {
 	return false
 }
 
-// needsFold reports whether any rune of s changes under folding. ASCII and
-// the common kana and kanji ranges are skipped by their lead bytes.
+// needsFold reports whether any rune of s changes under folding. Every
+// folded rune is three bytes long in UTF-8, so the check looks at byte
+// patterns: E2 80 90..95 (dashes), E2 88 92 (minus), E3 80 80 (ideographic
+// space), EF B9 A3 (small hyphen-minus) and EF BC..BF (the U+FFxx forms).
+// Kana and kanji (E3..E9 with other second bytes) pass without decoding.
 func needsFold(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0xE2 {
+	for i := 0; i+2 < len(s); i++ {
+		switch s[i] {
+		case 0xE2:
+			if s[i+1] == 0x80 && s[i+2] >= 0x90 && s[i+2] <= 0x95 || s[i+1] == 0x88 && s[i+2] == 0x92 {
+				return true
+			}
+		case 0xE3:
+			if s[i+1] == 0x80 && s[i+2] == 0x80 {
+				return true
+			}
+		case 0xEF:
+			if s[i+1] == 0xB9 && s[i+2] == 0xA3 {
+				return true
+			}
+			if s[i+1] >= 0xBC {
+				r, _ := utf8.DecodeRuneInString(s[i:])
+				if foldsRune(r) {
+					return true
+				}
+			}
+		default:
 			continue
 		}
-		// Every folded rune is three bytes long in UTF-8 and starts with
-		// E2 (dashes, minus), E3 (ideographic space), EF (FE63, FFxx).
-		if c != 0xE2 && c != 0xE3 && c != 0xEF {
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if foldsRune(r) {
-			return true
-		}
-		i += n - 1
+		i += 2
 	}
 	return false
 }
