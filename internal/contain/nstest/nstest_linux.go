@@ -1,9 +1,3 @@
-// Package nstest builds throwaway Linux network namespaces for tests of
-// host containment: a namespace per role, joined by a veth pair with
-// addresses from the benchmarking range 198.18.0.0/15 and the documentation
-// prefix 2001:db8::/32, and helpers to listen, dial and run commands inside
-// one. It is for tests only; it runs the iproute2 `ip` command and needs
-// root.
 package nstest
 
 import (
