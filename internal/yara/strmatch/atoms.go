@@ -1,6 +1,5 @@
 package strmatch
 
-
 // maxAtom is libyara's YR_MAX_ATOM_LENGTH.
 const maxAtom = 4
 

@@ -12,19 +12,21 @@ type atomRef struct {
 	// hex pieces the atom starts at the node where verification starts.
 	back     int32
 	fpc, bpc int32
+	// pre and bpre index Set.pre: byte tests a match must pass from the
+	// atom on, forwards and backwards; -1 when there are none.
+	pre, bpre int32
 }
 
 // atomIndex finds all atoms in one pass. Atoms are at most four bytes, so
-// instead of walking an automaton it looks the next four bytes up directly:
-// a bitmap over the first two bytes rejects most positions with one L1
-// access, then exact tables for atoms of each length.
+// instead of walking an Aho–Corasick automaton it looks the next four bytes
+// up directly: per atom length a bitmap filter (in cache) rejects most
+// positions, then an exact hash table gives the atoms' references.
 type atomIndex struct {
 	refs []atomRef
 	// one-byte atoms: ranges into refs, by byte.
 	one    [256][2]int32
 	hasOne bool
-	// pre has bit k set when some atom of two or more bytes starts with
-	// the little-endian pair k.
+	// pre has bit k set when there is a two-byte atom k (little-endian).
 	pre  []uint64
 	two  []int32 // 65536 × (start, end), nil when there are no two-byte atoms
 	tri  hashTable
@@ -65,7 +67,7 @@ func (h *hashTable) build(keys []uint32, ranges [][2]int32) {
 	h.filter = make([]uint64, fbits/64)
 	h.fshift = uint(32 - bits.Len(uint(fbits-1)))
 	for i, k := range keys {
-		f := hash32(k^0x5bd1e995) >> h.fshift
+		f := hash32(k^filterSeed) >> h.fshift
 		h.filter[f>>6] |= 1 << (f & 63)
 		j := hash32(k) >> h.shift
 		for h.used[j] {
@@ -75,11 +77,19 @@ func (h *hashTable) build(keys []uint32, ranges [][2]int32) {
 	}
 }
 
+// filterSeed makes the filter's hash independent of the table's.
+const filterSeed = 0x5bd1e995
+
 func (h *hashTable) lookup(k uint32) (int32, int32) {
-	f := hash32(k^0x5bd1e995) >> h.fshift
+	f := hash32(k^filterSeed) >> h.fshift
 	if h.filter[f>>6]&(1<<(f&63)) == 0 {
 		return 0, 0
 	}
+	return h.find(k)
+}
+
+// find looks k up in the table itself.
+func (h *hashTable) find(k uint32) (int32, int32) {
 	mask := uint32(len(h.keys) - 1)
 	for j := hash32(k) >> h.shift; h.used[j]; j = (j + 1) & mask {
 		if h.keys[j] == k {
@@ -128,6 +138,7 @@ func (b *indexBuilder) build() atomIndex {
 			}
 			p := int(k[0]) | int(k[1])<<8
 			ix.two[2*p], ix.two[2*p+1] = r[0], r[1]
+			ix.pre[p>>6] |= 1 << (p & 63)
 		case 3:
 			triK = append(triK, uint32(k[0])|uint32(k[1])<<8|uint32(k[2])<<16)
 			triR = append(triR, r)
@@ -135,8 +146,6 @@ func (b *indexBuilder) build() atomIndex {
 			quadK = append(quadK, binary.LittleEndian.Uint32([]byte(k)))
 			quadR = append(quadR, r)
 		}
-		p := int(k[0]) | int(k[1])<<8
-		ix.pre[p>>6] |= 1 << (p & 63)
 	}
 	ix.tri.build(triK, triR)
 	ix.quad.build(quadK, quadR)
@@ -148,38 +157,45 @@ func (b *indexBuilder) build() atomIndex {
 func (ix *atomIndex) each(data []byte, f func(ref *atomRef, at int)) {
 	n := len(data)
 	hasTwo, hasTri, hasQuad := ix.two != nil, ix.tri.n > 0, ix.quad.n > 0
-	if !hasTwo && !hasTri && !hasQuad {
+	qf, qshift := ix.quad.filter, ix.quad.fshift
+	tf, tshift := ix.tri.filter, ix.tri.fshift
+	i := 0
+	for ; i+4 <= n; i++ {
+		w := binary.LittleEndian.Uint32(data[i:])
 		if ix.hasOne {
-			for i := 0; i < n; i++ {
-				ix.fire(ix.one[data[i]], i, f)
+			ix.fire(ix.one[byte(w)], i, f)
+		}
+		if hasTwo {
+			if p := w & 0xFFFF; ix.pre[p>>6]&(1<<(p&63)) != 0 {
+				ix.fire([2]int32{ix.two[2*p], ix.two[2*p+1]}, i, f)
 			}
 		}
-		return
+		if hasTri {
+			k := w & 0xFFFFFF
+			if h := hash32(k^filterSeed) >> tshift; tf[h>>6]&(1<<(h&63)) != 0 {
+				if s, e := ix.tri.find(k); s < e {
+					ix.fire([2]int32{s, e}, i, f)
+				}
+			}
+		}
+		if hasQuad {
+			if h := hash32(w^filterSeed) >> qshift; qf[h>>6]&(1<<(h&63)) != 0 {
+				if s, e := ix.quad.find(w); s < e {
+					ix.fire([2]int32{s, e}, i, f)
+				}
+			}
+		}
 	}
-	pre := ix.pre
-	for i := 0; i < n; i++ {
+	for ; i < n; i++ {
 		if ix.hasOne {
 			ix.fire(ix.one[data[i]], i, f)
 		}
-		if i+1 >= n {
-			break
-		}
-		p := uint32(data[i]) | uint32(data[i+1])<<8
-		if pre[p>>6]&(1<<(p&63)) == 0 {
-			continue
-		}
-		if hasTwo {
+		if hasTwo && i+2 <= n {
+			p := uint32(data[i]) | uint32(data[i+1])<<8
 			ix.fire([2]int32{ix.two[2*p], ix.two[2*p+1]}, i, f)
 		}
 		if hasTri && i+3 <= n {
-			k := p | uint32(data[i+2])<<16
-			if s, e := ix.tri.lookup(k); s < e {
-				ix.fire([2]int32{s, e}, i, f)
-			}
-		}
-		if hasQuad && i+4 <= n {
-			k := binary.LittleEndian.Uint32(data[i:])
-			if s, e := ix.quad.lookup(k); s < e {
+			if s, e := ix.tri.lookup(uint32(data[i]) | uint32(data[i+1])<<8 | uint32(data[i+2])<<16); s < e {
 				ix.fire([2]int32{s, e}, i, f)
 			}
 		}

@@ -415,3 +415,84 @@ func (v *vm) addThread(l *threadList, p *prog, pc int32, data []byte, off, bm, m
 		}
 	}
 }
+
+// precheck lists the byte tests on the straight path from pc (skipping
+// zero-width assertions, up to the first branch). Every match must pass
+// them, so candidates can be rejected without starting the machine.
+// When full is set the path is nothing but those tests up to the match:
+// passing them is matching, with their count as length.
+func (p *prog) precheck(pc int32, max int) (tests []inst, full bool) {
+	exact := true
+	for len(tests) < max {
+		in := p.insts[pc]
+		switch in.op {
+		case opByte, opClass, opAny, opAnyAll:
+			tests = append(tests, in)
+			pc++
+		case opJmp:
+			pc = in.x
+		case opBOL, opEOL, opWordB, opNotWordB:
+			exact = false
+			pc++
+		case opMatch:
+			return tests, exact
+		default:
+			return tests, false
+		}
+	}
+	return tests, false
+}
+
+// test applies a consuming instruction to one byte.
+func (t *inst) test(c byte) bool {
+	switch t.op {
+	case opByte:
+		return c&t.mask == t.val
+	case opClass:
+		return t.cls[c]
+	case opAny:
+		return c != '\n'
+	}
+	return true
+}
+
+// passes reports whether data at off passes the tests of a precheck, read
+// forwards or, with back, backwards from just before off.
+func passes(tests []inst, data []byte, off int, back bool) bool {
+	var d []byte
+	if back {
+		if off < len(tests) {
+			return false
+		}
+		d = data[off-len(tests) : off]
+	} else {
+		if off+len(tests) > len(data) {
+			return false
+		}
+		d = data[off : off+len(tests)]
+	}
+	for i := range tests {
+		t := &tests[i]
+		var c byte
+		if back {
+			c = d[len(d)-1-i]
+		} else {
+			c = d[i]
+		}
+		switch t.op {
+		case opByte:
+			if c&t.mask != t.val {
+				return false
+			}
+		case opClass:
+			if !t.cls[c] {
+				return false
+			}
+		case opAny:
+			if c == '\n' {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -33,8 +33,10 @@ type piece struct {
 	prev           int
 	gapMin, gapMax int
 	next           int
-	// entry is where verification starts for a piece without atoms.
+	// entry is where verification starts for a piece without atoms, and
+	// pre the byte tests a match from there must pass.
 	entry int32
+	pre   int32
 }
 
 // Set is a compiled group of patterns, safe for concurrent Scan calls.
@@ -46,6 +48,7 @@ type Set struct {
 	slow   []int // patterns without atoms
 	// slowPieces are verified at every offset.
 	slowPieces []int
+	pre        []check
 	pool       sync.Pool
 }
 
@@ -115,7 +118,7 @@ func (s *Set) textAtoms(id int, b *indexBuilder) {
 	for _, e := range encs {
 		d := bestWindow(e)
 		atom := e[d:min(len(e), d+maxAtom)]
-		ref := atomRef{piece: int32(id), back: int32(d), fpc: -1, bpc: -1}
+		ref := atomRef{piece: int32(id), back: int32(d), fpc: -1, bpc: -1, pre: -1, bpre: -1}
 		switch {
 		case pc.nocase:
 			for _, v := range caseVariants(atom) {
@@ -249,6 +252,10 @@ func (s *Set) addTree(i int, root *node, fast, greedy, nocase, dotall, ascii, wi
 			pc.gapMin, pc.gapMax = gaps[pi-1][0], gaps[pi-1][1]
 		}
 		pc.entry = entryPC(tree)
+		pc.pre = -1
+		if !wide {
+			pc.pre = s.addCheck(fwd.precheck(pc.entry, 256))
+		}
 		id := len(s.pieces)
 		s.pieces = append(s.pieces, pc)
 		if prev >= 0 {
@@ -266,7 +273,11 @@ func (s *Set) addTree(i int, root *node, fast, greedy, nocase, dotall, ascii, wi
 			continue
 		}
 		for _, c := range cands {
-			ref := atomRef{piece: int32(id), fpc: fwd.at[c.n], bpc: bwd.at[c.n]}
+			ref := atomRef{piece: int32(id), fpc: fwd.at[c.n], bpc: bwd.at[c.n], pre: -1, bpre: -1}
+			if !wide {
+				ref.pre = s.addCheck(fwd.precheck(ref.fpc, 256))
+				ref.bpre = s.addCheck(bwd.precheck(ref.bpc, 256))
+			}
 			for _, v := range c.vals {
 				if ascii {
 					b.add(v, ref)
@@ -291,6 +302,17 @@ func entryPC(n *node) int32 {
 		return 1
 	}
 	return 0
+}
+
+// check is a precheck (see prog.precheck).
+type check struct {
+	tests []inst
+	full  bool
+}
+
+func (s *Set) addCheck(tests []inst, full bool) int32 {
+	s.pre = append(s.pre, check{tests, full})
+	return int32(len(s.pre) - 1)
 }
 
 // pm is a match of one piece.
@@ -325,13 +347,10 @@ func (s *Set) Scan(data []byte, visit func(Match)) {
 			}
 			return
 		}
-		s.verifyTree(sc, int(r.piece), data, at, r.fpc, r.bpc)
+		s.verifyTree(sc, int(r.piece), data, at, r.fpc, r.bpc, r.pre, r.bpre)
 	})
 	for _, id := range s.slowPieces {
-		entry := s.pieces[id].entry
-		for at := 0; at < len(data) && !sc.full[id]; at++ {
-			s.verifyTree(sc, id, data, at, entry, -1)
-		}
+		s.scanSlow(sc, id, data)
 	}
 	s.deliver(sc, visit)
 	for _, id := range sc.touched {
@@ -339,6 +358,58 @@ func (s *Set) Scan(data []byte, visit func(Match)) {
 		sc.full[id] = false
 	}
 	sc.touched = sc.touched[:0]
+}
+
+// scanSlow verifies a piece without atoms at every offset. Its leading
+// run of identical byte tests (as in [\x01-\x7F]{44}) is checked with one
+// pass over the data: an offset is tried only when the run from it is long
+// enough.
+func (s *Set) scanSlow(sc *scratch, id int, data []byte) {
+	pc := &s.pieces[id]
+	var first *[256]bool
+	h := 0
+	// every is set when the piece is just h equal byte tests: then each
+	// offset of a long enough run is a match.
+	every := false
+	if pc.pre >= 0 {
+		tests := s.pre[pc.pre].tests
+		every = s.pre[pc.pre].full && !pc.fullword
+		for h < len(tests) && tests[h] == tests[0] {
+			h++
+		}
+		every = every && h == len(tests)
+		if h > 0 {
+			var tbl [256]bool
+			for c := range tbl {
+				tbl[c] = tests[0].test(byte(c))
+			}
+			first = &tbl
+		}
+	}
+	n := len(data)
+	for at := 0; at < n && !sc.full[id]; {
+		if first == nil {
+			s.verifyTree(sc, id, data, at, pc.entry, -1, pc.pre, -1)
+			at++
+			continue
+		}
+		for at < n && !first[data[at]] {
+			at++
+		}
+		end := at
+		for end < n && first[data[end]] {
+			end++
+		}
+		// Offsets in [at, end) have runs of end-offset bytes.
+		for ; at <= end-h && !sc.full[id]; at++ {
+			if every {
+				s.record(sc, id, at, h, false)
+				continue
+			}
+			s.verifyTree(sc, id, data, at, pc.entry, -1, pc.pre, -1)
+		}
+		at = end
+	}
 }
 
 func (s *Set) record(sc *scratch, id int, off int, n int, replace bool) {
@@ -458,14 +529,24 @@ func eqWide(d, s []byte, fold bool, k byte) bool {
 // verifyTree checks a regex or hex piece whose atom (or, with bpc < 0, the
 // whole piece) starts at at: forwards from the atom, then every way
 // backwards, like libyara's forward and backward code.
-func (s *Set) verifyTree(sc *scratch, id int, data []byte, at int, fpc, bpc int32) {
+func (s *Set) verifyTree(sc *scratch, id int, data []byte, at int, fpc, bpc, pre, bpre int32) {
 	pc := &s.pieces[id]
 	mode := modePriority
 	if pc.fast {
 		mode = modeShortest
 	}
 	fm, cs := -1, 1
-	if pc.ascii {
+	if pre >= 0 {
+		// Only ascii-only pieces have prechecks.
+		c := &s.pre[pre]
+		if !passes(c.tests, data, at, false) {
+			return
+		}
+		if c.full {
+			fm = len(c.tests)
+		}
+	}
+	if pc.ascii && fm < 0 {
 		fm = sc.vm.run(pc.fwd, fpc, data, at, false, 1, mode)
 	}
 	if fm == -1 && pc.wide {
@@ -478,6 +559,16 @@ func (s *Set) verifyTree(sc *scratch, id int, data []byte, at int, fpc, bpc int3
 	if bpc < 0 {
 		s.treeMatch(sc, id, data, at, fm, cs == 2)
 		return
+	}
+	if bpre >= 0 {
+		c := &s.pre[bpre]
+		if !passes(c.tests, data, at, true) {
+			return
+		}
+		if c.full {
+			s.treeMatch(sc, id, data, at-len(c.tests), len(c.tests)+fm, false)
+			return
+		}
 	}
 	sc.vm.run(pc.bwd, bpc, data, at, true, cs, modeExhaustive)
 	if len(sc.vm.lens) == 1 {

@@ -1,0 +1,214 @@
+package strmatch
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// sigBaseDir is signature-base's rule folder relative to this package.
+const sigBaseDir = "../../../../shared/corpus/signature-base/yara"
+
+// extractPatterns pulls the string definitions out of YARA source. It is a
+// test helper, good enough for signature-base's layout, not a parser: the
+// rule compiler lives in package yara.
+func extractPatterns(src string) []Pattern {
+	var out []Pattern
+	i := 0
+	for {
+		k := strings.Index(src[i:], "strings:")
+		if k < 0 {
+			return out
+		}
+		i += k + len("strings:")
+		end := strings.Index(src[i:], "condition:")
+		if end < 0 {
+			return out
+		}
+		out = append(out, stringsSection(src[i:i+end])...)
+		i += end
+	}
+}
+
+func stringsSection(s string) []Pattern {
+	var out []Pattern
+	i := 0
+	for i < len(s) {
+		d := strings.IndexByte(s[i:], '$')
+		if d < 0 {
+			break
+		}
+		i += d
+		eq := strings.IndexByte(s[i:], '=')
+		if eq < 0 {
+			break
+		}
+		i += eq + 1
+		for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+			i++
+		}
+		if i >= len(s) {
+			break
+		}
+		var p Pattern
+		switch s[i] {
+		case '"':
+			j := i + 1
+			var b []byte
+			for j < len(s) && s[j] != '"' {
+				if s[j] == '\\' && j+1 < len(s) {
+					switch s[j+1] {
+					case 'x':
+						if j+3 < len(s) {
+							v, err := strconv.ParseUint(s[j+2:j+4], 16, 8)
+							if err == nil {
+								b = append(b, byte(v))
+								j += 4
+								continue
+							}
+						}
+					case 'n':
+						b = append(b, '\n')
+					case 't':
+						b = append(b, '\t')
+					case 'r':
+						b = append(b, '\r')
+					default:
+						b = append(b, s[j+1])
+					}
+					j += 2
+					continue
+				}
+				b = append(b, s[j])
+				j++
+			}
+			p = Pattern{Kind: Text, Text: b}
+			i = j + 1
+		case '{':
+			j := strings.IndexByte(s[i:], '}')
+			if j < 0 {
+				return out
+			}
+			p = Pattern{Kind: Hex, Hex: s[i+1 : i+j]}
+			i += j + 1
+		case '/':
+			j := i + 1
+			for j < len(s) && s[j] != '/' && s[j] != '\n' {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			if j >= len(s) || s[j] != '/' {
+				continue
+			}
+			p = Pattern{Kind: Regex, Regex: s[i+1 : j]}
+			j++
+			for j < len(s) && (s[j] == 'i' || s[j] == 's') {
+				if s[j] == 'i' {
+					p.RegexNocase = true
+				} else {
+					p.RegexDotAll = true
+				}
+				j++
+			}
+			i = j
+		default:
+			continue
+		}
+		nl := strings.IndexByte(s[i:], '\n')
+		if nl < 0 {
+			nl = len(s) - i
+		}
+		mods := s[i : i+nl]
+		if c := strings.Index(mods, "//"); c >= 0 {
+			mods = mods[:c]
+		}
+		for _, m := range strings.Fields(mods) {
+			switch {
+			case m == "ascii":
+				p.Ascii = true
+			case m == "wide":
+				p.Wide = true
+			case m == "nocase":
+				p.Nocase = true
+			case m == "fullword":
+				p.Fullword = true
+			case m == "private":
+				p.Private = true
+			case m == "xor":
+				p.Xor, p.XorMin, p.XorMax = true, 0, 255
+			case strings.HasPrefix(m, "xor("):
+				p.Xor = true
+				r := strings.TrimSuffix(strings.TrimPrefix(m, "xor("), ")")
+				lo, hi, ok := strings.Cut(r, "-")
+				if !ok {
+					hi = lo
+				}
+				p.XorMin, _ = strconv.Atoi(lo)
+				p.XorMax, _ = strconv.Atoi(hi)
+			case m == "base64":
+				p.Base64 = true
+			case m == "base64wide":
+				p.Base64Wide = true
+			}
+		}
+		if p.Kind == Text && len(p.Text) == 0 {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// sigBasePatterns returns every string of signature-base that compiles, or
+// skips the test when the corpus is absent.
+func sigBasePatterns(tb testing.TB) []Pattern {
+	files, _ := filepath.Glob(filepath.Join(sigBaseDir, "*.yar"))
+	if len(files) == 0 {
+		tb.Skip("signature-base corpus not found at " + sigBaseDir)
+	}
+	var ps []Pattern
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, p := range extractPatterns(string(src)) {
+			if _, err := Compile([]Pattern{p}); err != nil {
+				continue
+			}
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+func TestSigBaseCompiles(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join(sigBaseDir, "*.yar"))
+	if len(files) == 0 {
+		t.Skip("signature-base corpus not found at " + sigBaseDir)
+	}
+	var ps []Pattern
+	failed := 0
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range extractPatterns(string(src)) {
+			if _, err := Compile([]Pattern{p}); err != nil {
+				failed++
+				t.Errorf("%s: %s: %v", filepath.Base(f), yaraSource(p), err)
+				continue
+			}
+			ps = append(ps, p)
+		}
+	}
+	if _, err := Compile(ps); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d strings compiled, %d failed", len(ps), failed)
+}
