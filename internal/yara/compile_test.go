@@ -42,6 +42,7 @@ var errorCases = []struct {
 	{"hex modifiers", "rule a { strings: $a = { 41 } wide condition: $a }", "1:31: syntax error"},
 	{"regex base64", "rule a { strings: $a = /ab/ base64 condition: $a }", "1:29: syntax error"},
 	{"bool compare", "rule a { condition: true == 1 }", "1:26: mismatching types"},
+	{"loop nesting", "rule a { condition: for any i in (1..2) : (for any j in (1..2) : (for any k in (1..2) : (for any l in (1..2) : (for any m in (1..2) : (true))))) }", "1:113: loop nesting limit exceeded"},
 	{"non-ascii", "rule a { condition: tru\xc3\xa9 }", "1:24: non-ascii character"},
 }
 

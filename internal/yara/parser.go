@@ -43,6 +43,7 @@ type parser struct {
 	vars       []loopVar
 	nslots     int
 	anonDepth  int // nesting of for…of loops, where "$" is bound
+	loopDepth  int
 	anonSlot   []int
 }
 
@@ -288,6 +289,7 @@ func (p *parser) parseRule() {
 	p.vars = nil
 	p.nslots = 0
 	p.anonDepth = 0
+	p.loopDepth = 0
 	p.anonSlot = nil
 
 	if p.peek().isPunct(":") {
@@ -1180,7 +1182,15 @@ func (p *parser) stringRef(t token) *node {
 	return &node{op: opStrFound, t: tyBool, str: s, slot: slot, pos: t.pos}
 }
 
+// maxLoopNesting is libyara's YR_MAX_LOOP_NESTING.
+const maxLoopNesting = 4
+
 func (p *parser) parseFor(forTok token) *node {
+	if p.loopDepth >= maxLoopNesting {
+		p.fail(forTok.pos, "loop nesting limit exceeded")
+	}
+	p.loopDepth++
+	defer func() { p.loopDepth-- }()
 	n := &node{op: opForIn, t: tyBool, pos: forTok.pos}
 	t := p.peek()
 	switch {
