@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"syscall"
 	"time"
 
@@ -38,6 +39,11 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.DurationVar(&cfg.SweepTTL, "sweep-ttl", 24*time.Hour, "how long a sweep waits for offline hosts")
 	fs.Float64Var(&policy.Threshold, "auto-isolate-score", 0, "isolate a host when a rule with meta score/severity at least this matches (0: off)")
 	fs.Var(&policyTags, "auto-isolate-tag", "isolate a host when a rule with this `TAG` matches (repeatable)")
+	iso := server.IsolationPolicy{}
+	var resolvers multiFlag
+	fs.BoolVar(&iso.AllowDNS, "isolate-allow-dns", true, "let isolated hosts query DNS (their own resolvers, or --isolate-resolver)")
+	fs.Var(&resolvers, "isolate-resolver", "DNS resolver `IP` isolated hosts may query (repeatable)")
+	fs.BoolVar(&iso.AllowDHCP, "isolate-allow-dhcp", true, "let isolated hosts use DHCP")
 	fs.BoolVar(&verbose, "v", false, "log debug messages")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -50,6 +56,14 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	cfg.SANs = sans
+	iso.Resolvers = resolvers
+	for _, r := range resolvers {
+		if net.ParseIP(r) == nil {
+			fmt.Fprintf(stderr, "mamori server: --isolate-resolver %q is not an IP address\n", r)
+			return 2
+		}
+	}
+	cfg.Isolation = &iso
 	raiseFileLimit(stderr)
 	level := slog.LevelInfo
 	if verbose {

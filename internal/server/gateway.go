@@ -261,7 +261,8 @@ func (s *Server) isolateMessage(c *conn, reason string) *wire.Message {
 		port, _ = strconv.Atoi(p)
 	}
 	return &wire.Message{Type: wire.TypeIsolate, ID: s.nextCommandID(), Isolate: &wire.Isolate{
-		Reason: reason, ServerAddrs: addrs, ServerPort: port, AllowDNS: true, AllowDHCP: true}}
+		Reason: reason, ServerAddrs: addrs, ServerPort: port, AllowDNS: s.cfg.Isolation.AllowDNS,
+		Resolvers: s.cfg.Isolation.Resolvers, AllowDHCP: s.cfg.Isolation.AllowDHCP}}
 }
 
 func inventory(i wire.Inventory) store.Inventory {

@@ -37,7 +37,10 @@ type Config struct {
 	ScanInterval, HeightenedScanInterval time.Duration
 	// SweepTTL is how long a sweep waits for offline hosts (default 24 h).
 	SweepTTL time.Duration
-	Logger   *slog.Logger
+	// Isolation is what an isolated host may still reach besides the
+	// server; nil means DNS to its own resolvers and DHCP.
+	Isolation *IsolationPolicy
+	Logger    *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -53,12 +56,23 @@ func (c *Config) defaults() {
 	if c.SweepTTL <= 0 {
 		c.SweepTTL = 24 * time.Hour
 	}
+	if c.Isolation == nil {
+		c.Isolation = &IsolationPolicy{AllowDNS: true, AllowDHCP: true}
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.DB == "" {
 		c.DB = filepath.Join(c.DataDir, "mamori.db")
 	}
+}
+
+// IsolationPolicy is the exception list sent with every isolate command.
+type IsolationPolicy struct {
+	AllowDNS bool
+	// Resolvers are the DNS servers allowed; empty means the host's own.
+	Resolvers []string
+	AllowDHCP bool
 }
 
 // Server is a running fleet server.

@@ -286,6 +286,9 @@ func TestIsolationStateMachine(t *testing.T) {
 	if !slices.Contains(iso.Isolate.ServerAddrs, "127.0.0.1") || !strings.HasSuffix(port, ":"+itoa(iso.Isolate.ServerPort)) {
 		t.Errorf("isolate %+v does not allow the server %s", iso.Isolate, port)
 	}
+	if !iso.Isolate.AllowDNS || !iso.Isolate.AllowDHCP || iso.Isolate.Reason != "ransomware note found" {
+		t.Errorf("isolate %+v: want DNS and DHCP allowed by default and the reason", iso.Isolate)
+	}
 	a.send(&wire.Message{Type: wire.TypeIsolationStatus, IsolationStatus: &wire.IsolationStatus{State: "isolated", CommandID: iso.ID}})
 	eventually(t, "isolated", func() bool { return ts.host(t, a.id).Isolation == "isolated" })
 	ts.api(t, "POST", path+"/release", map[string]string{"reason": "cleaned"}, &h)

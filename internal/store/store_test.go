@@ -165,6 +165,38 @@ func TestDetectionsDeduplicated(t *testing.T) {
 	})
 }
 
+// TestGroupCommit stores batches of several agents in one transaction and
+// counts each batch's new findings separately.
+func TestGroupCommit(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := open(t, dsn)
+		addHost(t, s, "h1")
+		addHost(t, s, "h2")
+		d := func(host, id string) store.Detection {
+			return store.Detection{HostID: host, FindingID: id, Type: "ioc", SeenAt: t0, ReceivedAt: t0}
+		}
+		if _, err := s.InsertDetections(ctx, []store.Detection{d("h1", "a")}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.InsertDetectionBatches(ctx, [][]store.Detection{
+			{d("h1", "a"), d("h1", "b")},
+			{d("h2", "a")},
+			{},
+			{d("h1", "b")}, // the same finding twice in one group counts once
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(got, []int{1, 1, 0, 0}); diff != "" {
+			t.Errorf("new per batch (-got +want):\n%s", diff)
+		}
+		if n, _ := s.CountDetections(ctx); n != 3 {
+			t.Errorf("%d detections, want 3", n)
+		}
+	})
+}
+
 func TestBundles(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
