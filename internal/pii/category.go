@@ -3,6 +3,7 @@ package pii
 import (
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Category names are part of the output contract.
@@ -66,7 +67,8 @@ var contextWords = []keyword{
 	{"date_of_birth", DateOfBirth}, {"birth_date", DateOfBirth}, {"birthdate", DateOfBirth}, {"birthday", DateOfBirth},
 	{"birth", DateOfBirth}, {"dob", DateOfBirth}, {"born", DateOfBirth},
 	{"住所", Address}, {"所在地", Address}, {"送付先", Address}, {"お届け先", Address}, {"届け先", Address},
-	{"address", Address}, {"addr", Address}, {"street", Address},
+	{"address", Address}, {"addr", Address}, {"street", Address}, {"都道府県", Address}, {"市区町村", Address},
+	{"番地", Address}, {"建物名", Address},
 	{"氏名", PersonName}, {"お名前", PersonName}, {"名前", PersonName}, {"顧客名", PersonName}, {"フリガナ", PersonName},
 	{"ふりがな", PersonName}, {"宛名", PersonName}, {"契約者", PersonName}, {"申込者", PersonName}, {"担当者", PersonName},
 	{"姓名", PersonName}, {"full name", PersonName}, {"full_name", PersonName}, {"fullname", PersonName},
@@ -93,7 +95,7 @@ var contextWords = []keyword{
 	{"port", nonPersonal}, {"seq", nonPersonal}, {"batch", nonPersonal}, {"lot", nonPersonal},
 	{"reference", nonPersonal}, {"ref", nonPersonal}, {"confirmation", nonPersonal}, {"reservation", nonPersonal},
 	{"shipment", nonPersonal}, {"barcode", nonPersonal}, {"ean", nonPersonal}, {"upc", nonPersonal},
-	{"message-id", nonPersonal}, {"in-reply-to", nonPersonal}, {"references", nonPersonal},
+	{"imei", nonPersonal}, {"code", nonPersonal}, {"message-id", nonPersonal}, {"in-reply-to", nonPersonal}, {"references", nonPersonal},
 }
 
 // nameKeys are whole keys that mean a person's name; "name" alone is too
@@ -236,7 +238,21 @@ func init() {
 // nearestContext returns the category of the context keyword that ends
 // closest to the end of window, or "" when there is none.
 func nearestContext(window string) hint {
-	w := lowerASCII(window)
+	var buf [96]byte
+	w := window
+	if len(window) <= len(buf) {
+		// Lower-case into the stack: this runs for every candidate number.
+		b := buf[:len(window)]
+		copy(b, window)
+		for i, c := range b {
+			if c >= 'A' && c <= 'Z' {
+				b[i] = c + 'a' - 'A'
+			}
+		}
+		w = unsafeString(b)
+	} else {
+		w = lowerASCII(window)
+	}
 	best, bestEnd := "", -1
 	for p := 0; p < len(w); {
 		c := w[p]
@@ -284,3 +300,6 @@ func lowerASCII(s string) string {
 	}
 	return s
 }
+
+// unsafeString views b as a string; b must not change while it is used.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -25,22 +25,35 @@ type detector struct {
 	buf  []byte
 	// keys caches classifyKey: a file has few distinct keys and many
 	// fields.
-	keys map[string]hint
+	keys      map[string]keyClass
+	headerKey bool
 }
 
 func (d *detector) keyHint(key string) hint {
+	h, _ := d.keyInfo(key)
+	return h
+}
+
+// keyInfo returns what key says and whether it is an e-mail header that
+// carries display names.
+func (d *detector) keyInfo(key string) (hint, bool) {
 	if key == "" {
-		return ""
+		return "", false
 	}
-	if h, ok := d.keys[key]; ok {
-		return h
+	if k, ok := d.keys[key]; ok {
+		return k.h, k.header
 	}
 	if d.keys == nil || len(d.keys) > 4096 {
-		d.keys = map[string]hint{}
+		d.keys = map[string]keyClass{}
 	}
-	h := classifyKey(key)
-	d.keys[key] = h
-	return h
+	k := keyClass{classifyKey(key), isHeaderNameKey(key)}
+	d.keys[key] = k
+	return k.h, k.header
+}
+
+type keyClass struct {
+	h      hint
+	header bool
 }
 
 // DetectText runs every detector over one field's normalised text. key is
@@ -53,13 +66,13 @@ func DetectText(text, key, prev string) []Hit {
 
 func (d *detector) detect(text, key, prev string, hits []Hit) []Hit {
 	d.text, d.key, d.prev, d.hits = text, key, prev, hits
-	d.hint = d.keyHint(key)
+	d.hint, d.headerKey = d.keyInfo(key)
 	if d.hint == PersonName || d.hint == Address || d.hint == DateOfBirth {
 		if d.wholeCell() {
 			return d.hits
 		}
 	}
-	if isHeaderNameKey(key) {
+	if d.headerKey {
 		d.displayName()
 	}
 	d.scan()
@@ -67,12 +80,12 @@ func (d *detector) detect(text, key, prev string, hits []Hit) []Hit {
 }
 
 func isHeaderNameKey(key string) bool {
-	if len(key) < 2 || len(key) > 8 {
-		return false
-	}
-	for k := range headerNameKeys {
-		if strings.EqualFold(k, key) {
-			return true
+	switch len(key) {
+	case 2, 3, 4, 6, 8:
+		for k := range headerNameKeys {
+			if len(k) == len(key) && strings.EqualFold(k, key) {
+				return true
+			}
 		}
 	}
 	return false
@@ -104,12 +117,11 @@ func (d *detector) scan() {
 			}
 		case c >= '0' && c <= '9' || (c == '+' || c == '(') && i+1 < len(t) && isDigit(t[i+1]):
 			if !numbers {
-				for i < len(t) && isDigit(t[i]) {
-					i++
+				j := i + 1
+				for j < len(t) && isDigit(t[j]) {
+					j++
 				}
-				if i == 0 || !isDigit(t[i-1]) {
-					i++
-				}
+				i = j
 				continue
 			}
 			r, next := scanRun(t, i)

@@ -131,3 +131,11 @@ func TestLineLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestNoNumbersInNonPersonalKey covers a hang found by FuzzScanBytes: a
+// '+' after a digit in a field whose key rules numbers out.
+func TestNoNumbersInNonPersonalKey(t *testing.T) {
+	if got := hitsOf("5+3 (4) a@b.example.com", "amount"); len(got) != 0 {
+		t.Errorf("got %v, want nothing in an amount field", got)
+	}
+}

@@ -121,6 +121,9 @@ func Normalize(category, v string) string {
 	case Passport:
 		return strings.ToUpper(strings.Join(strings.Fields(v), ""))
 	}
+	if !strings.ContainsAny(v, " \t\r\n") {
+		return v
+	}
 	return strings.Join(strings.Fields(v), "")
 }
 
