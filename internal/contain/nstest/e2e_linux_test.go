@@ -39,12 +39,28 @@ var (
 	otherAddr   = netip.AddrPortFrom(nstest.ServerV4, otherPort).String()
 )
 
-// buildMamori builds cmd/mamori once per test binary run.
+// binDir holds the mamori binary the tests build; TestMain removes it.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// buildMamori builds cmd/mamori once per test binary run, unless
+// MAMORI_BIN names one already built (CI builds it once for all its tests).
 var buildMamori = sync.OnceValues(func() (string, error) {
+	if bin := os.Getenv("MAMORI_BIN"); bin != "" {
+		return filepath.Abs(bin)
+	}
 	dir, err := os.MkdirTemp("", "mamori-e2e-")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	bin := filepath.Join(dir, "mamori")
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/mamori-dev/mamori/cmd/mamori").CombinedOutput()
 	if err != nil {
@@ -121,10 +137,12 @@ func newFleet(t testing.TB) *fleet {
 	if testing.Short() {
 		t.Skip("builds and runs the mamori binary; skipped in -short mode")
 	}
+	began := time.Now()
 	bin, err := buildMamori()
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("mamori binary %s ready in %v", bin, time.Since(began).Round(time.Millisecond))
 	if missing := missingCommands(t, bin, "server", "agent"); len(missing) > 0 {
 		t.Skipf("mamori has no %s command yet; the containment end-to-end scenario needs both", strings.Join(missing, " or "))
 	}
@@ -338,7 +356,9 @@ func TestContainment(t *testing.T) {
 	ctx := context.Background()
 	f := newFleet(t)
 
+	began := time.Now()
 	h := f.waitHost(t, 30*time.Second, "the agent to enrol and show online", func(h host) bool { return h.Online })
+	t.Logf("agent enrolled and online after %v", time.Since(began).Round(time.Millisecond))
 	if h.Isolation != "none" {
 		t.Fatalf("isolation of a new host = %q, want none", h.Isolation)
 	}
