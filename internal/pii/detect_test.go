@@ -139,3 +139,17 @@ func TestNoNumbersInNonPersonalKey(t *testing.T) {
 		t.Errorf("got %v, want nothing in an amount field", got)
 	}
 }
+
+func TestSurnamesLikeSuffixes(t *testing.T) {
+	for _, name := range []string{"田中", "阿部", "田所", "緒方", "河合"} {
+		want := []cv{{PersonName, name}}
+		if diff := cmp.Diff(hitsOf(name+"様", ""), want); diff != "" {
+			t.Errorf("%s様 (-got +want):\n%s", name, diff)
+		}
+	}
+	for _, org := range []string{"営業部様", "株式会社サンプル様", "ご担当者様", "御中"} {
+		if got := hitsOf(org, ""); len(got) != 0 {
+			t.Errorf("%s: got %v, want no name", org, got)
+		}
+	}
+}

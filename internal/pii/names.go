@@ -25,11 +25,14 @@ var notNameBefore = map[string]bool{
 }
 
 // orgWords mark companies and departments, which take 様 in letters.
-var orgWords = []string{"会社", "商事", "銀行", "株式", "有限", "事務所", "事業", "法人", "組合", "協会", "病院", "学校", "大学", "部", "課", "お客", "客"}
+var orgWords = []string{"会社", "商事", "銀行", "株式", "有限", "事務所", "研究所", "事業", "法人", "組合", "協会", "病院",
+	"学校", "大学", "営業部", "総務部", "人事部", "経理部", "開発部", "本部", "支部", "窓口", "課", "お客", "客"}
 
 // notNameSuffix ends words for groups and roles, not people: 利用者様,
 // 株式会社様, 営業部様.
-const notNameSuffix = "者員社会部課店局所院室係課長団体組合宛中方様殿"
+// Surnames end in 部, 所, 方, 中 and 合 (阿部, 田所, 緒方, 田中, 河合), so
+// those are matched as whole words in orgWords instead.
+const notNameSuffix = "者員社会課店局院係長団体宛様殿"
 
 // honorific finds a Japanese name before 様, 殿 or さん at text[at] (w is
 // the honorific's width).

@@ -265,7 +265,7 @@ func (b *builder) letter() {
 	}
 	fmt.Fprintf(&t, "%s：%s\n", pick(r, []string{"電話番号", "お電話番号", "TEL", "ご連絡先"}), fw(p.phone))
 	b.label(Phone, p.phone)
-	fmt.Fprintf(&t, "メールアドレス：%s\n", fw(p.email))
+	fmt.Fprintf(&t, "メールアドレス：%s\n", toFullWidth(p.email, '－'))
 	b.label(Email, p.email)
 	if r.IntN(2) == 0 {
 		mn := p.myNumber[:4] + " " + p.myNumber[4:8] + " " + p.myNumber[8:]
