@@ -242,18 +242,15 @@ func expandWindow(win []*node, nocase bool) [][]byte {
 	return out
 }
 
-// bestWindow returns the offset of the best atom of at most maxAtom bytes
-// in s.
-func bestWindow(s []byte) int {
-	if len(s) <= maxAtom {
-		return 0
-	}
-	best, bestQ := 0, -1<<30
-	w := make([]*node, maxAtom)
+// bestWindow returns the offset and quality of the best atom of at most
+// maxAtom bytes in s.
+func bestWindow(s []byte) (int, int) {
+	w := make([]*node, min(len(s), maxAtom))
 	for i := range w {
 		w[i] = &node{kind: nLit, mask: 0xFF}
 	}
-	for d := 0; d+maxAtom <= len(s); d++ {
+	best, bestQ := 0, -1<<30
+	for d := 0; d+len(w) <= len(s); d++ {
 		for i := range w {
 			w[i].val = s[d+i]
 		}
@@ -261,7 +258,7 @@ func bestWindow(s []byte) int {
 			best, bestQ = d, q
 		}
 	}
-	return best
+	return best, bestQ
 }
 
 // caseVariants returns every ASCII case spelling of a.

@@ -3,6 +3,10 @@ package strmatch
 import (
 	"fmt"
 	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -93,21 +97,37 @@ func randomPattern(r *rand.Rand) Pattern {
 		}
 		return b
 	}
-	switch r.Intn(3) {
+	switch r.Intn(4) {
 	case 0:
 		p := Pattern{Kind: Text, Text: lit(1 + r.Intn(6))}
-		switch r.Intn(6) {
+		switch r.Intn(8) {
 		case 0:
 			p.Nocase = true
+			p.Wide = r.Intn(2) == 0
 		case 1:
 			p.Wide = true
 			p.Ascii = r.Intn(2) == 0
 		case 2:
-			p.Xor, p.XorMin, p.XorMax = true, 0, r.Intn(4)
+			p.Xor, p.XorMin, p.XorMax = true, r.Intn(2), 1+r.Intn(4)
+			p.Wide = r.Intn(3) == 0
 		case 3:
 			p.Fullword = true
+			p.Wide = r.Intn(2) == 0
+		case 4:
+			p.Base64 = true
+			p.Base64Wide = r.Intn(3) == 0
+			p.Text = append([]byte("ab"), p.Text...)
 		}
 		return p
+	case 3:
+		// Long jumps split hex strings into chained pieces.
+		a, b := 190+r.Intn(30), 0
+		b = a + r.Intn(120)
+		h := fmt.Sprintf("%02X %02X [%d-%d] %02X", alpha[r.Intn(5)], alpha[r.Intn(5)], a, b, alpha[r.Intn(5)])
+		if r.Intn(2) == 0 {
+			h += fmt.Sprintf(" [%d-] %02X", r.Intn(300), alpha[r.Intn(5)])
+		}
+		return Pattern{Kind: Hex, Hex: h}
 	case 1:
 		var h []byte
 		n := 1 + r.Intn(5)
@@ -142,16 +162,58 @@ func randomPattern(r *rand.Rand) Pattern {
 			}
 			s += parts[r.Intn(len(parts))] + q
 		}
+		if r.Intn(6) == 0 {
+			s = `\b` + s
+		}
+		if r.Intn(8) == 0 {
+			s += "$"
+		}
+		if r.Intn(8) == 0 {
+			s = "^" + s
+		}
 		p := Pattern{Kind: Regex, Regex: s}
-		switch r.Intn(5) {
+		switch r.Intn(6) {
 		case 0:
 			p.RegexNocase = true
 		case 1:
 			p.Wide, p.Ascii = true, true
 		case 2:
 			p.RegexDotAll = true
+		case 3:
+			p.Fullword = true
+		case 4:
+			p.Wide = true
 		}
 		return p
+	}
+}
+
+// plant writes encodings of the text patterns into data at random places.
+func plant(r *rand.Rand, data []byte, ps []Pattern) {
+	for _, p := range ps {
+		if p.Kind != Text {
+			continue
+		}
+		for n := 0; n < 3; n++ {
+			enc := p.Text
+			switch {
+			case p.Base64 || p.Base64Wide:
+				enc = base64Shifted(p.Text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", r.Intn(3), p.Base64Wide && (!p.Base64 || r.Intn(2) == 0))
+			case p.Wide && (!p.Ascii || r.Intn(2) == 0):
+				enc = widen(enc)
+			}
+			if p.Xor {
+				k := byte(r.Intn(6))
+				x := make([]byte, len(enc))
+				for i := range enc {
+					x[i] = enc[i] ^ k
+				}
+				enc = x
+			}
+			if len(enc) < len(data) {
+				copy(data[r.Intn(len(data)-len(enc)):], enc)
+			}
+		}
 	}
 }
 
@@ -177,7 +239,7 @@ func randomData(r *rand.Rand, n int) []byte {
 func TestRandomAgainstYara(t *testing.T) {
 	needYara(t)
 	r := rand.New(rand.NewSource(1))
-	for round := 0; round < 30; round++ {
+	for round := 0; round < 60; round++ {
 		var ps []Pattern
 		for len(ps) < 20 {
 			p := randomPattern(r)
@@ -187,6 +249,7 @@ func TestRandomAgainstYara(t *testing.T) {
 			ps = append(ps, p)
 		}
 		data := randomData(r, 2000)
+		plant(r, data, ps)
 		want := runYara(t, ps, data)
 		got := asPrinted(scanAll(t, ps, data))
 		if diff := cmp.Diff(got, want); diff != "" {
@@ -197,6 +260,43 @@ func TestRandomAgainstYara(t *testing.T) {
 				}
 			}
 			t.Fatalf("round %d: matches differ from yara", round)
+		}
+	}
+}
+
+// yaraSlow reports whether yara warns that the pattern slows down scanning.
+func yaraSlow(t *testing.T, p Pattern) bool {
+	t.Helper()
+	dir := t.TempDir()
+	rf := filepath.Join(dir, "r.yar")
+	src := "rule r {\n strings:\n  $s0 = " + yaraSource(p) + "\n condition:\n  $s0\n}\n"
+	if err := os.WriteFile(rf, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("yara", rf, rf).CombinedOutput()
+	if err != nil {
+		t.Fatalf("yara: %v\n%s", err, out)
+	}
+	return strings.Contains(string(out), "slow down scanning")
+}
+
+func TestSlowAgainstYara(t *testing.T) {
+	needYara(t)
+	r := rand.New(rand.NewSource(2))
+	ps := append([]Pattern(nil), handPatterns...)
+	for len(ps) < len(handPatterns)+40 {
+		p := randomPattern(r)
+		if _, err := Compile([]Pattern{p}); err == nil {
+			ps = append(ps, p)
+		}
+	}
+	for _, p := range ps {
+		s, err := Compile([]Pattern{p})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := len(s.Slow()) == 1, yaraSlow(t, p); got != want {
+			t.Errorf("%s: Slow() says %v, yara warns %v", yaraSource(p), got, want)
 		}
 	}
 }

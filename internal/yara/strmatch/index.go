@@ -152,32 +152,27 @@ func (b *indexBuilder) build() atomIndex {
 	return ix
 }
 
-// each calls f for every atom occurrence, in increasing order of atom
-// start and, at one start, of atom length.
+// each calls f for every atom occurrence in the order an Aho–Corasick
+// automaton reports them, which libyara's results depend on: by end
+// position, and at one end the longer atom first.
 func (ix *atomIndex) each(data []byte, f func(ref *atomRef, at int)) {
 	n := len(data)
+	// Atoms ending at 1, 2 and 3.
+	for e := 1; e <= min(3, n); e++ {
+		if e == 3 {
+			ix.fireTri(data, 0, f)
+		}
+		if e >= 2 {
+			ix.fireTwo(data, e-2, f)
+		}
+		ix.fireOne(data[e-1], e-1, f)
+	}
 	hasTwo, hasTri, hasQuad := ix.two != nil, ix.tri.n > 0, ix.quad.n > 0
 	qf, qshift := ix.quad.filter, ix.quad.fshift
 	tf, tshift := ix.tri.filter, ix.tri.fshift
-	i := 0
-	for ; i+4 <= n; i++ {
+	// Atoms ending at i+4.
+	for i := 0; i+4 <= n; i++ {
 		w := binary.LittleEndian.Uint32(data[i:])
-		if ix.hasOne {
-			ix.fire(ix.one[byte(w)], i, f)
-		}
-		if hasTwo {
-			if p := w & 0xFFFF; ix.pre[p>>6]&(1<<(p&63)) != 0 {
-				ix.fire([2]int32{ix.two[2*p], ix.two[2*p+1]}, i, f)
-			}
-		}
-		if hasTri {
-			k := w & 0xFFFFFF
-			if h := hash32(k^filterSeed) >> tshift; tf[h>>6]&(1<<(h&63)) != 0 {
-				if s, e := ix.tri.find(k); s < e {
-					ix.fire([2]int32{s, e}, i, f)
-				}
-			}
-		}
 		if hasQuad {
 			if h := hash32(w^filterSeed) >> qshift; qf[h>>6]&(1<<(h&63)) != 0 {
 				if s, e := ix.quad.find(w); s < e {
@@ -185,19 +180,42 @@ func (ix *atomIndex) each(data []byte, f func(ref *atomRef, at int)) {
 				}
 			}
 		}
-	}
-	for ; i < n; i++ {
-		if ix.hasOne {
-			ix.fire(ix.one[data[i]], i, f)
-		}
-		if hasTwo && i+2 <= n {
-			p := uint32(data[i]) | uint32(data[i+1])<<8
-			ix.fire([2]int32{ix.two[2*p], ix.two[2*p+1]}, i, f)
-		}
-		if hasTri && i+3 <= n {
-			if s, e := ix.tri.lookup(uint32(data[i]) | uint32(data[i+1])<<8 | uint32(data[i+2])<<16); s < e {
-				ix.fire([2]int32{s, e}, i, f)
+		if hasTri {
+			k := w >> 8
+			if h := hash32(k^filterSeed) >> tshift; tf[h>>6]&(1<<(h&63)) != 0 {
+				if s, e := ix.tri.find(k); s < e {
+					ix.fire([2]int32{s, e}, i+1, f)
+				}
 			}
+		}
+		if hasTwo {
+			if p := w >> 16; ix.pre[p>>6]&(1<<(p&63)) != 0 {
+				ix.fire([2]int32{ix.two[2*p], ix.two[2*p+1]}, i+2, f)
+			}
+		}
+		if ix.hasOne {
+			ix.fire(ix.one[byte(w>>24)], i+3, f)
+		}
+	}
+}
+
+func (ix *atomIndex) fireOne(c byte, at int, f func(*atomRef, int)) {
+	if ix.hasOne {
+		ix.fire(ix.one[c], at, f)
+	}
+}
+
+func (ix *atomIndex) fireTwo(data []byte, at int, f func(*atomRef, int)) {
+	if ix.two != nil {
+		p := uint32(data[at]) | uint32(data[at+1])<<8
+		ix.fire([2]int32{ix.two[2*p], ix.two[2*p+1]}, at, f)
+	}
+}
+
+func (ix *atomIndex) fireTri(data []byte, at int, f func(*atomRef, int)) {
+	if ix.tri.n > 0 {
+		if s, e := ix.tri.lookup(uint32(data[at]) | uint32(data[at+1])<<8 | uint32(data[at+2])<<16); s < e {
+			ix.fire([2]int32{s, e}, at, f)
 		}
 	}
 }

@@ -66,9 +66,16 @@ func Compile(ps []Pattern) (*Set, error) {
 	return s, nil
 }
 
-// Slow lists the patterns that have no atom and are verified at every
-// offset of the data, like strings libyara warns slow down scanning.
+// Slow lists, in increasing order, the patterns whose atoms are poor or
+// missing (then they are verified at every offset of the data): the
+// strings for which libyara warns that they slow down scanning.
 func (s *Set) Slow() []int { return append([]int(nil), s.slow...) }
+
+func (s *Set) markSlow(i int) {
+	if len(s.slow) == 0 || s.slow[len(s.slow)-1] != i {
+		s.slow = append(s.slow, i)
+	}
+}
 
 func (s *Set) add(i int, p *Pattern, b *indexBuilder) error {
 	perr := func(off int, msg string) error { return &PatternError{Index: i, Offset: off, Msg: msg} }
@@ -115,8 +122,11 @@ func (s *Set) textAtoms(id int, b *indexBuilder) {
 	if pc.wide {
 		encs = append(encs, widen(pc.s))
 	}
+	if _, q := bestWindow(pc.s); q < slowQuality {
+		s.markSlow(pc.pat)
+	}
 	for _, e := range encs {
-		d := bestWindow(e)
+		d, _ := bestWindow(e)
 		atom := e[d:min(len(e), d+maxAtom)]
 		ref := atomRef{piece: int32(id), back: int32(d), fpc: -1, bpc: -1, pre: -1, bpre: -1}
 		switch {
@@ -264,12 +274,12 @@ func (s *Set) addTree(i int, root *node, fast, greedy, nocase, dotall, ascii, wi
 		prev = id
 		s.heads[i] = append(s.heads[i], id)
 
-		cands, _, ok := chooseAtoms(tree, nocase)
+		cands, q, ok := chooseAtoms(tree, nocase)
+		if !ok || q < slowQuality {
+			s.markSlow(i)
+		}
 		if !ok {
 			s.slowPieces = append(s.slowPieces, id)
-			if len(s.slow) == 0 || s.slow[len(s.slow)-1] != i {
-				s.slow = append(s.slow, i)
-			}
 			continue
 		}
 		for _, c := range cands {
@@ -326,6 +336,7 @@ type scratch struct {
 	lists   [][]pm
 	touched []int
 	full    []bool
+	pats    []int
 }
 
 // Scan reports every match of every pattern in data, grouped by pattern
@@ -610,10 +621,18 @@ func sortDedup(l []pm, replace bool) []pm {
 }
 
 func (s *Set) deliver(sc *scratch, visit func(Match)) {
-	for pat, ids := range s.heads {
-		if len(ids) == 0 {
-			continue
+	// Only patterns with a matching piece need work; a chained pattern
+	// needs all its pieces, so it is enough to look at its first.
+	pats := sc.pats[:0]
+	for _, id := range sc.touched {
+		if pc := &s.pieces[id]; pc.prev < 0 {
+			pats = append(pats, pc.pat)
 		}
+	}
+	sort.Ints(pats)
+	sc.pats = pats
+	for _, pat := range pats {
+		ids := s.heads[pat]
 		if len(ids) == 1 {
 			id := ids[0]
 			l := sortDedup(sc.lists[id], s.pieces[id].greedy)
