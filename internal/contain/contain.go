@@ -22,7 +22,9 @@ type Policy struct {
 	AllowDHCP bool
 }
 
-// Isolator enforces a Policy on the host.
+// Isolator enforces a Policy on the host. Each method checks ctx before it
+// asks the kernel; the kernel's answer itself takes milliseconds and is not
+// interrupted.
 type Isolator interface {
 	// Isolate installs mamori's ruleset for p, replacing any earlier one in
 	// a single atomic step.

@@ -3,6 +3,7 @@ package nstest
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -49,7 +51,25 @@ type NS struct {
 	f    *os.File
 }
 
-var seq atomic.Int64
+var (
+	seq       atomic.Int64
+	sweepOnce sync.Once
+)
+
+// sweepStale deletes namespaces left by test processes that died before
+// their cleanup ran (a timeout, a kill); the name carries the pid.
+func sweepStale() {
+	entries, _ := os.ReadDir("/run/netns")
+	for _, e := range entries {
+		var pid, n int
+		if _, err := fmt.Sscanf(e.Name(), "mamori-%d-%d", &pid, &n); err != nil || pid == os.Getpid() {
+			continue
+		}
+		if err := unix.Kill(pid, 0); errors.Is(err, unix.ESRCH) {
+			exec.Command("ip", "netns", "del", e.Name()).Run()
+		}
+	}
+}
 
 // New creates a network namespace with loopback up, named uniquely for this
 // process, and deletes it when t ends. It skips t when the kernel has no
@@ -57,6 +77,7 @@ var seq atomic.Int64
 func New(t testing.TB) *NS {
 	t.Helper()
 	Require(t)
+	sweepOnce.Do(sweepStale)
 	name := fmt.Sprintf("mamori-%d-%d", os.Getpid(), seq.Add(1))
 	run(t, "ip", "netns", "add", name)
 	t.Cleanup(func() {
