@@ -30,6 +30,8 @@ import (
 )
 
 const (
+	// autoTag is the rule tag the server is told to isolate on.
+	autoTag     = "mamori_e2e_contain"
 	gatewayPort = 8443
 	otherPort   = 9000 // the second service on the server's side
 )
@@ -125,6 +127,7 @@ type fleet struct {
 	bin           string
 	data          string // server data directory
 	agentData     string
+	scanDir       string // the agent's scan path
 	agentProc     *proc
 	api           *http.Client
 	admin         string
@@ -146,14 +149,14 @@ func newFleet(t testing.TB) *fleet {
 	if missing := missingCommands(t, bin, "server", "agent"); len(missing) > 0 {
 		t.Skipf("mamori has no %s command yet; the containment end-to-end scenario needs both", strings.Join(missing, " or "))
 	}
-	f := &fleet{server: nstest.New(t), agent: nstest.New(t), bin: bin, data: t.TempDir(), agentData: t.TempDir()}
+	f := &fleet{server: nstest.New(t), agent: nstest.New(t), bin: bin, data: t.TempDir(), agentData: t.TempDir(), scanDir: t.TempDir()}
 	nstest.Link(t, f.server, f.agent)
 	f.iso = contain.NewNFTables(contain.WithNetNS(f.agent.FD()))
 	f.server.Serve(t, otherAddr)
 
 	start(t, f.server, "mamori server", bin, "server",
 		"--data", f.data, "--listen", gatewayAddr.String(), "--san", nstest.ServerV4.String(),
-		"--heartbeat", "1s")
+		"--heartbeat", "1s", "--auto-isolate-tag", autoTag)
 	f.waitFiles(t, "ca.pem", "enroll.token", "admin.token")
 	f.admin = strings.TrimSpace(f.read(t, "admin.token"))
 	pool := x509.NewCertPool()
@@ -219,7 +222,7 @@ func (f *fleet) startAgent(t testing.TB) {
 		"--server", "https://"+gatewayAddr.String(),
 		"--ca", filepath.Join(f.data, "ca.pem"),
 		"--enroll-token", strings.TrimSpace(f.read(t, "enroll.token")),
-		"--data", f.agentData, "--name", "contained")
+		"--data", f.agentData, "--name", "contained", "--scan-path", f.scanDir)
 }
 
 // host is the part of GET /api/v1/hosts this test reads.
@@ -230,7 +233,9 @@ type host struct {
 	LastSeen  time.Time `json:"last_seen"`
 	Isolation string    `json:"isolation"`
 	// IsolationError is why isolation failed.
-	IsolationError string `json:"isolation_error"`
+	IsolationError  string `json:"isolation_error"`
+	IsolationReason string `json:"isolation_reason"`
+	BundleVersion   int64  `json:"bundle_version"`
 }
 
 func (f *fleet) call(ctx context.Context, method, path string, body any) ([]byte, error) {
@@ -446,8 +451,47 @@ func TestContainment(t *testing.T) {
 		t.Errorf("host offline after release")
 	}
 
+	// The automatic policy: a detection by a rule carrying the chosen tag
+	// isolates the host without anyone calling isolate.
+	const marker = "mamori e2e: contain me"
+	if err := os.WriteFile(filepath.Join(f.scanDir, "implant.bin"), []byte("xx "+marker+" xx"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := f.call(ctx, http.MethodPost, "/api/v1/rules", map[string]any{
+		"name":   "e2e auto-isolation",
+		"yara":   "rule E2EContainMe : " + autoTag + " { strings: $m = \"" + marker + "\" condition: $m }",
+		"hashes": []string{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bundle struct{ Version int64 }
+	if err := json.Unmarshal(b, &bundle); err != nil {
+		t.Fatalf("POST /api/v1/rules: %v: %s", err, b)
+	}
+	f.waitHost(t, 30*time.Second, fmt.Sprintf("the agent to load rule bundle %d", bundle.Version), func(h host) bool {
+		return h.BundleVersion == bundle.Version
+	})
+	start = time.Now()
+	if _, err := f.call(ctx, http.MethodPost, "/api/v1/hosts/"+h.ID+"/scan", nil); err != nil {
+		t.Fatal(err)
+	}
+	auto := f.waitHost(t, 60*time.Second, "automatic isolation after the tagged detection", func(h host) bool {
+		return h.Isolation == "isolated"
+	})
+	f.waitActive(t, true, start)
+	t.Logf("scan call to automatic isolation: %v (reason %q)", time.Since(start), auto.IsolationReason)
+	if !strings.Contains(auto.IsolationReason, autoTag) {
+		t.Errorf("automatic isolation reason %q does not name the tag %s", auto.IsolationReason, autoTag)
+	}
+	f.reach(t, "automatically isolated", false)
+	f.post(t, "/api/v1/hosts/"+h.ID+"/release", releaseReason)
+	f.waitHost(t, 20*time.Second, "isolation = none after the automatic isolation", func(h host) bool { return h.Isolation == "none" })
+	f.waitActive(t, false, time.Now())
+	f.reach(t, "released from automatic isolation", true)
+
 	// Who, when and why of both actions is in the audit trail.
-	b, err := f.call(ctx, http.MethodGet, "/api/v1/audit?target="+h.ID, nil)
+	b, err = f.call(ctx, http.MethodGet, "/api/v1/audit?target="+h.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -458,7 +502,7 @@ func TestContainment(t *testing.T) {
 	if err := json.Unmarshal(b, &audit); err != nil {
 		t.Fatalf("GET /api/v1/audit: %v: %s", err, b)
 	}
-	for _, reason := range []string{isolateReason, releaseReason} {
+	for _, reason := range []string{isolateReason, releaseReason, auto.IsolationReason} {
 		found := false
 		for _, a := range audit {
 			if a.Reason == reason && a.Actor != "" && !a.At.IsZero() && a.Action != "" {
