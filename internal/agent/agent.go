@@ -282,11 +282,16 @@ func readMsg(ctx context.Context, c *websocket.Conn) (*wire.Message, error) {
 	return wire.Decode(b)
 }
 
+// dialWS opens the agent's WebSocket, bounded to 30 s.
+func dialWS(ctx context.Context, a *Agent) (*websocket.Conn, *http.Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return websocket.Dial(ctx, a.wsURL, &websocket.DialOptions{HTTPClient: a.http})
+}
+
 // session runs one connection from dial to failure.
 func (a *Agent) session(ctx context.Context) (welcomed bool, err error) {
-	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	c, resp, err := websocket.Dial(dctx, a.wsURL, &websocket.DialOptions{HTTPClient: a.http})
-	cancel()
+	c, resp, err := dialWS(ctx, a)
 	if err != nil {
 		if resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
 			return false, fmt.Errorf("server refused this agent (%s): revoked or unknown", resp.Status)

@@ -77,18 +77,11 @@ func Enroll(ctx context.Context, dir, serverURL string, roots *x509.CertPool, to
 	if err != nil {
 		return nil, fmt.Errorf("enrol: %w", err)
 	}
-	// Labels ride beside the wire fields: a server that does not know
-	// them ignores them (wire receivers ignore unknown fields).
-	req := struct {
-		wire.EnrollRequest
-		Labels map[string]string `json:"labels,omitempty"`
-	}{
-		EnrollRequest: wire.EnrollRequest{
-			CSR:      string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})),
-			Name:     name,
-			Hostname: hostname,
-		},
-		Labels: labels,
+	req := wire.EnrollRequest{
+		CSR:      string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})),
+		Name:     name,
+		Hostname: hostname,
+		Labels:   labels,
 	}
 	var resp wire.EnrollResponse
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}

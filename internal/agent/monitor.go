@@ -230,17 +230,27 @@ func (c *collector) pass(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	listening := map[uint16]bool{}
+	for _, cn := range conns {
+		if cn.State == "LISTEN" {
+			listening[cn.Local.Port()] = true
+		}
+	}
 	for _, cn := range conns {
 		var key string
 		switch {
 		case cn.State == "LISTEN" || cn.State == "UNCONNECTED":
 			key = cn.Proto + " listen " + cn.Local.String() + " " + cn.Comm
-		case cn.State == "ESTABLISHED" || cn.State == "SYN_SENT" || cn.State == "CONNECTED":
-			// The local port of an outgoing connection is ephemeral;
-			// the peer and the process are what is new.
-			key = cn.Proto + " peer " + cn.Remote.String() + " " + cn.Comm
-		default:
+		case cn.State != "ESTABLISHED" && cn.State != "SYN_SENT" && cn.State != "CONNECTED":
 			continue
+		case listening[cn.Local.Port()]:
+			// Inbound: the client's port is ephemeral; a new client
+			// address on a service is what is new.
+			key = cn.Proto + " in :" + strconv.Itoa(int(cn.Local.Port())) + " from " + cn.Remote.Addr().String() + " " + cn.Comm
+		default:
+			// Outbound: the local port is ephemeral; the peer and the
+			// process are what is new.
+			key = cn.Proto + " out " + cn.Remote.String() + " " + cn.Comm
 		}
 		if c.conns == nil {
 			c.conns = map[string]bool{}

@@ -190,10 +190,12 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	// Connections.
 	t1 := time.Now()
 	runCtx, stop := context.WithCancel(ctx)
-	defer stop()
 	var readers sync.WaitGroup
-	defer readers.Wait()
-	defer r.closeAll()
+	defer func() {
+		stop() // first, so that readers know the closing is ours
+		r.closeAll()
+		readers.Wait()
+	}()
 	if err := r.connectAll(runCtx, ids, &readers); err != nil {
 		return rep, err
 	}

@@ -112,7 +112,9 @@ func (s *sim) write(ctx context.Context, m *wire.Message) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	// Cancelling a write's context closes the connection, so the end of
+	// the measured phase must not reach a write in flight.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	return s.ws.Write(ctx, websocket.MessageText, b)
 }
