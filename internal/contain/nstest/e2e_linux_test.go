@@ -179,6 +179,12 @@ func newFleet(t testing.TB) *fleet {
 			},
 		},
 	}
+	// The data files exist before the server listens; an answer from the
+	// API means it is up and has written them whole.
+	waitFor(t, 20*time.Second, "the server's API to answer", func() (bool, error) {
+		_, err := f.call(context.Background(), http.MethodGet, "/api/v1/hosts", nil)
+		return err == nil, err
+	})
 	f.startAgent(t)
 	return f
 }
@@ -188,7 +194,8 @@ func missingCommands(t testing.TB, bin string, names ...string) []string {
 	out, _ := exec.Command(bin, "help").CombinedOutput()
 	var missing []string
 	for _, n := range names {
-		if !strings.Contains(string(out), "  "+n+" ") && !strings.Contains(string(out), "\t"+n) {
+		// mamori help lists each command indented by two spaces.
+		if !strings.Contains(string(out), "\n  "+n+" ") {
 			missing = append(missing, n)
 		}
 	}
