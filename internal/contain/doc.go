@@ -14,11 +14,15 @@
 // discovery towards the server keeps working). The whole table is replaced
 // in one netlink batch, so there is no moment at which a half-built ruleset
 // is in force, and Release deletes that table and nothing else: whatever
-// firewall the host already runs is left as it was. The forward chain has
-// no accepting rule at all: containers and virtual machines routed through
-// the host are cut off with it. Because the drop
+// firewall the host already runs is left as it was. Because the drop
 // policies live in their own base chains, an accept in another table cannot
-// open a hole in isolation (every base chain on a hook must accept).
+// open a hole in isolation (every base chain on a hook must accept). The
+// forward chain accepts nothing: containers and virtual machines routed
+// through the host are cut off with it.
+//
+// The tests run against the real kernel in throwaway network namespaces
+// (package nstest, which also holds the end-to-end test with the mamori
+// server and agent); they need root and skip otherwise.
 //
 // # Other platforms
 //
