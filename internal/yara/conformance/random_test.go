@@ -40,12 +40,38 @@ type genString struct {
 	private bool
 }
 
+// customAlphabet is the standard base64 alphabet rotated, for base64
+// modifiers with an alphabet argument.
+const customAlphabet = "defghijklmnopqrstuvwxyz0123456789+/ABCDEFGHIJKLMNOPQRSTUVWXYZabc"
+
+// quoteText writes w as a YARA text string, sometimes spelling bytes with
+// escape sequences.
+func (g *ruleGen) quoteText(w string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch {
+		case g.r.IntN(6) == 0:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
 func (g *ruleGen) textString() string {
 	w := g.word(1, 4)
 	var mods []string
 	if g.r.IntN(6) == 0 && len(w) >= 3 {
 		w = g.word(3, 5)
-		mods = append(mods, g.pick("base64", "base64wide", "base64 base64wide"))
+		mods = append(mods, g.pick("base64", "base64wide", "base64 base64wide",
+			`base64("`+customAlphabet+`")`, `base64wide("`+customAlphabet+`")`))
 	} else {
 		if g.r.IntN(3) == 0 {
 			mods = append(mods, "wide")
@@ -66,7 +92,7 @@ func (g *ruleGen) textString() string {
 			mods = append(mods, "fullword")
 		}
 	}
-	return strconv.Quote(w) + " " + strings.Join(mods, " ")
+	return g.quoteText(w) + " " + strings.Join(mods, " ")
 }
 
 func (g *ruleGen) hexByte() string {
@@ -156,7 +182,7 @@ func (g *ruleGen) expr(strs []genString, depth int) string {
 			return fmt.Sprintf("for %s i in (1..%d) : ( %s > %d )", g.pick("any", "all", "2", "none"), 1+k(3), g.intExpr(strs, "i"), k(6))
 		}
 	}
-	switch g.r.IntN(22) {
+	switch g.r.IntN(27) {
 	case 0:
 		return "$" + s()
 	case 1:
@@ -206,6 +232,40 @@ func (g *ruleGen) expr(strs []genString, depth int) string {
 		return fmt.Sprintf("for all of them : ( # %s %d )", op(), k(3))
 	case 20:
 		return fmt.Sprintf("not ($%s or $%s)", s(), s())
+	case 21:
+		return g.pick(
+			`ext_s contains "bc"`, `ext_s icontains "CA"`, `ext_s startswith "ab"`, `ext_s istartswith "ABC"`,
+			`ext_s endswith "B"`, `ext_s iendswith "ab"`, `ext_s iequals "ABCAB"`, `ext_s matches /c[A-Z]+$/`,
+			`ext_s == "abcAB"`, `ext_b`, `not ext_b`, fmt.Sprintf("ext_i + #%s > %d", s(), k(6)),
+			`"abc" contains "bc"`, `"aBc" iequals "AbC"`)
+	case 22:
+		return g.pick(
+			fmt.Sprintf("math.entropy(0, filesize) >= %s", g.pick("2.5", "3.0", "3.5", "4.0")),
+			fmt.Sprintf("math.mean(0, filesize) > %s", g.pick("70.5", "80.0", "90")),
+			fmt.Sprintf("math.deviation(0, filesize, 80.0) < %d", 20+k(20)),
+			"math.serial_correlation(0, filesize) < 0.1",
+			"math.monte_carlo_pi(0, filesize) < 0.5",
+			"math.in_range(math.mean(0, 16), 60.0, 90.0)",
+			fmt.Sprintf("math.count(0x%02x) > %d", alphabet[g.r.IntN(len(alphabet))], k(20)),
+			fmt.Sprintf("math.percentage(0x%02x) > 0.%d", alphabet[g.r.IntN(len(alphabet))], 1+k(2)),
+			"math.mode() == 0x61",
+			fmt.Sprintf("math.entropy(@%s[1], 8) > 2", s()),
+		)
+	case 23:
+		return g.pick(
+			`hash.md5(0, 1) == "0cc175b9c0f1b6a831c399e269772661"`,
+			`hash.sha1(0, 1) == "86f7e437faa5a7fce15d1ddcb9eaeaea377667b8"`,
+			`hash.sha256(0, 1) == "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"`,
+			"hash.crc32(0, 1) == hash.crc32(1, 1)",
+			"hash.md5(0, 2) == hash.md5(2, 2)",
+			fmt.Sprintf("hash.checksum32(0, 4) > %d", 300+k(100)),
+			fmt.Sprintf("hash.md5(@%s[1], 1) == hash.md5(0, 1)", s()),
+		)
+	case 24:
+		return fmt.Sprintf("for %s x in (%d, %d, %d) : ( uint8(x) == 0x%02x )", g.pick("any", "all", "2"),
+			k(5), k(10), k(20), alphabet[g.r.IntN(len(alphabet))])
+	case 25:
+		return fmt.Sprintf("(#%s + 0.5) * %s > %d", s(), g.pick("2.0", "1.5", "0.25"), k(5))
 	}
 	return g.pick("true", "false")
 }
@@ -236,7 +296,7 @@ func (g *ruleGen) intExpr(strs []genString, v string) string {
 		}
 		return strconv.Itoa(g.r.IntN(7))
 	}
-	switch g.r.IntN(8) {
+	switch g.r.IntN(10) {
 	case 0:
 		return fmt.Sprintf("(%s + %s) * %d", leaf(), leaf(), 1+g.r.IntN(3))
 	case 1:
@@ -251,6 +311,11 @@ func (g *ruleGen) intExpr(strs []genString, v string) string {
 		return fmt.Sprintf("(%s ^ %s) & 7", leaf(), leaf())
 	case 6:
 		return fmt.Sprintf("~%s >> 60", leaf())
+	case 7:
+		// Counts may be 0: yara makes such divisions undefined.
+		return fmt.Sprintf("%s %s #%s", leaf(), g.pick("\\", "%"), s())
+	case 8:
+		return fmt.Sprintf("(%s << (#%s * 30)) | 1", leaf(), s())
 	}
 	return fmt.Sprintf("%s - %s", leaf(), leaf())
 }
@@ -326,11 +391,18 @@ func dataFile(r *rand.Rand, gen *generator, info []yara.RuleInfo) []byte {
 	return b
 }
 
+// randomHeader and randomDefines give the random rules modules and one
+// external variable of each type.
+const randomHeader = "import \"math\"\nimport \"hash\"\n"
+
+var randomDefines = []string{"ext_s=abcAB", "ext_i=3", "ext_b=true"}
+
 // acceptedRules joins the rules mamori compiles, dropping the others and
 // the rules that refer to dropped ones; it returns the compile errors of
 // the rules dropped for their own sake.
-func acceptedRules(rules []string) (string, []string) {
+func acceptedRules(header string, rules []string) (string, []string) {
 	var src strings.Builder
+	src.WriteString(header)
 	var dropped, errs []string
 	for i, rule := range rules {
 		refersToDropped := false
@@ -341,7 +413,7 @@ func acceptedRules(rules []string) (string, []string) {
 		}
 		name := fmt.Sprintf("r%d", i)
 		if !refersToDropped {
-			if _, err := yara.Compile(src.String()+rule, "rules.yar", yara.CompileOptions{}); err == nil {
+			if _, err := yara.Compile(src.String()+rule, "rules.yar", yara.CompileOptions{Defines: defineMap(randomDefines)}); err == nil {
 				src.WriteString(rule)
 				continue
 			} else {
@@ -372,7 +444,7 @@ func TestRandomRules(t *testing.T) {
 		// Rules mamori rejects are reported and left out of the comparison
 		// (with the rules referring to them), so one unsupported construct
 		// does not hide the rest of the batch.
-		src, rejected := acceptedRules(g.rules)
+		src, rejected := acceptedRules(randomHeader, g.rules)
 		for _, msg := range rejected {
 			t.Errorf("batch %d: mamori rejects a rule yara accepts: %s", batch, msg)
 			failures++
@@ -382,8 +454,8 @@ func TestRandomRules(t *testing.T) {
 		if err := os.WriteFile(ruleFile, []byte(src), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		compiled := yaracCompile(t, []string{ruleFile}, nil)
-		rules, err := yara.Compile(src, ruleFile, yara.CompileOptions{})
+		compiled := yaracCompile(t, []string{ruleFile}, randomDefines)
+		rules, err := yara.Compile(src, ruleFile, yara.CompileOptions{Defines: defineMap(randomDefines)})
 		if err != nil {
 			t.Fatalf("batch %d: rules accepted one by one fail together: %v", batch, err)
 		}
@@ -401,7 +473,7 @@ func TestRandomRules(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		yaraRes := yaraScan(t, compiled, dataDir, nil, true, func(string) string { return "default" })
+		yaraRes := yaraScan(t, compiled, dataDir, randomDefines, true, func(string) string { return "default" })
 		mamoriRes := mamoriScan(t, rules, dataDir, true)
 		reported := map[string]bool{} // one report per rule and batch
 		for _, d := range diff(mamoriRes, yaraRes, true) {
