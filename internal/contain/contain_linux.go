@@ -61,42 +61,40 @@ func (n *NFTables) Isolate(ctx context.Context, p Policy) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("contain: isolate: %w", err)
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	c, err := n.conn()
-	if err != nil {
-		return err
-	}
-	c.AddTable(table)
-	c.DelTable(table)
-	c.AddTable(table)
-	for _, ch := range buildChains(p) {
-		chain := c.AddChain(&nftables.Chain{
-			Name:     ch.name,
-			Table:    table,
-			Hooknum:  ch.hook,
-			Priority: nftables.ChainPriorityFilter,
-			Type:     nftables.ChainTypeFilter,
-			Policy:   &drop,
-		})
-		for _, r := range ch.rules {
-			c.AddRule(&nftables.Rule{Table: table, Chain: chain, Exprs: r})
+	return n.batch(ctx, "isolate: install", func(c *nftables.Conn) {
+		c.AddTable(table)
+		c.DelTable(table)
+		c.AddTable(table)
+		for _, ch := range buildChains(p) {
+			chain := c.AddChain(&nftables.Chain{
+				Name:     ch.name,
+				Table:    table,
+				Hooknum:  ch.hook,
+				Priority: nftables.ChainPriorityFilter,
+				Type:     nftables.ChainTypeFilter,
+				Policy:   &drop,
+			})
+			for _, r := range ch.rules {
+				c.AddRule(&nftables.Rule{Table: table, Chain: chain, Exprs: r})
+			}
 		}
-	}
-	if err := c.Flush(); err != nil {
-		return fmt.Errorf("contain: isolate: install table inet %s: %w", TableName, err)
-	}
-	return nil
+	})
 }
 
 // Release deletes mamori's table. Adding it first in the same batch makes
 // the delete succeed whether or not the host was isolated.
 func (n *NFTables) Release(ctx context.Context) error {
+	return n.batch(ctx, "release: delete", func(c *nftables.Conn) {
+		c.AddTable(table)
+		c.DelTable(table)
+	})
+}
+
+// batch sends the messages build queues as one netlink batch, which the
+// kernel applies as one transaction or not at all.
+func (n *NFTables) batch(ctx context.Context, what string, build func(*nftables.Conn)) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("contain: release: %w", err)
+		return fmt.Errorf("contain: %s table inet %s: %w", what, TableName, err)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -104,10 +102,9 @@ func (n *NFTables) Release(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.AddTable(table)
-	c.DelTable(table)
+	build(c)
 	if err := c.Flush(); err != nil {
-		return fmt.Errorf("contain: release: delete table inet %s: %w", TableName, err)
+		return fmt.Errorf("contain: %s table inet %s: %w", what, TableName, err)
 	}
 	return nil
 }

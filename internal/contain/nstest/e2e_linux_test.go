@@ -306,7 +306,13 @@ func (f *fleet) waitHost(t testing.TB, d time.Duration, what string, ok func(hos
 	return h
 }
 
+// waitFor polls cond every 20 ms until it holds, failing t after d.
 func waitFor(t testing.TB, d time.Duration, what string, cond func() (bool, error)) {
+	t.Helper()
+	poll(t, d, 20*time.Millisecond, what, cond)
+}
+
+func poll(t testing.TB, d, every time.Duration, what string, cond func() (bool, error)) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	var lastErr error
@@ -316,7 +322,7 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() (bool, erro
 			return
 		}
 		lastErr = err
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(every)
 	}
 	t.Fatalf("timed out after %v waiting for %s (last error: %v)", d, what, lastErr)
 }
@@ -325,27 +331,12 @@ func waitFor(t testing.TB, d time.Duration, what string, cond func() (bool, erro
 // in force (or gone, for want false) and returns how long that took.
 func (f *fleet) waitActive(t testing.TB, want bool, since time.Time) time.Duration {
 	t.Helper()
-	waitForFast(t, 20*time.Second, fmt.Sprintf("mamori table active = %v in the agent namespace", want), func() (bool, error) {
+	// Millisecond polling: this is what the latency figures measure.
+	poll(t, 20*time.Second, time.Millisecond, fmt.Sprintf("mamori table active = %v in the agent namespace", want), func() (bool, error) {
 		active, err := f.iso.Active(context.Background())
 		return err == nil && active == want, err
 	})
 	return time.Since(since)
-}
-
-// waitForFast is waitFor with millisecond polling, for latency figures.
-func waitForFast(t testing.TB, d time.Duration, what string, cond func() (bool, error)) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	var lastErr error
-	for time.Now().Before(deadline) {
-		ok, err := cond()
-		if ok {
-			return
-		}
-		lastErr = err
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatalf("timed out after %v waiting for %s (last error: %v)", d, what, lastErr)
 }
 
 func (f *fleet) reach(t testing.TB, phase string, want bool) {
