@@ -27,7 +27,9 @@ func (r *reader) readCSV(d *doc, member string, sep byte) error {
 	sep = sniffSep(text, sep)
 	p := &csvParser{text: text, sep: sep, ln: newLines(text)}
 	var header []string
-	first := true
+	// The header is the first row of two or more cells among the first
+	// few: exports often start with a title line.
+	look := 5
 	for p.pos < len(text) {
 		cells, err := p.row()
 		if err != nil {
@@ -36,8 +38,8 @@ func (r *reader) readCSV(d *doc, member string, sep byte) error {
 		if len(cells) == 0 {
 			continue
 		}
-		if first {
-			first = false
+		if look > 0 && filled(text, cells) >= 2 {
+			look = 0
 			if isHeader(text, cells) {
 				header = make([]string, len(cells))
 				for i, c := range cells {
@@ -46,6 +48,7 @@ func (r *reader) readCSV(d *doc, member string, sep byte) error {
 				continue
 			}
 		}
+		look--
 		for i, c := range cells {
 			key := ""
 			if i < len(header) {
@@ -58,6 +61,20 @@ func (r *reader) readCSV(d *doc, member string, sep byte) error {
 		}
 	}
 	return nil
+}
+
+// filled counts the cells that are not blank.
+func filled(text string, cells []cell) int {
+	n := 0
+	for _, c := range cells {
+		for _, pc := range c.pieces {
+			if a, b := trim(text, pc[0], pc[1]); a < b {
+				n++
+				break
+			}
+		}
+	}
+	return n
 }
 
 // cell is one CSV cell: pieces of text (more than one when doubled quotes

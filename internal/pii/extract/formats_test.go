@@ -156,3 +156,20 @@ func TestText(t *testing.T) {
 		})
 	}
 }
+
+func TestCSVTitleLine(t *testing.T) {
+	data := "顧客名簿 2024年4月\n\n氏名,電話番号\n山田太郎,090-1234-5678\n"
+	recs, _ := readAll(t, "c.csv", []byte(data))
+	want := []string{"0||顧客名簿 2024年4月|1", "1|氏名|山田太郎|4", "1|電話番号|090-1234-5678|4"}
+	if diff := cmp.Diff(flat(recs), want); diff != "" {
+		t.Errorf("records (-got +want):\n%s", diff)
+	}
+}
+
+func TestTextList(t *testing.T) {
+	data := "山田太郎 taro@example.jp\n佐藤花子 090-1234-5678\n鈴木一郎 ichiro@example.jp\n高橋美咲 03-1234-5678\n"
+	recs, _ := readAll(t, "people.txt", []byte(data))
+	if len(recs) != 4 {
+		t.Errorf("%d records, want one a line: %v", len(recs), flat(recs))
+	}
+}

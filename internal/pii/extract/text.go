@@ -10,6 +10,8 @@ import (
 //     gives one record per line: its lines are unrelated events;
 //   - a short text (a letter, a form) is one record: everything in it is
 //     about the person it addresses;
+//   - a list (most lines carry an e-mail address or a long number) gives
+//     one record per line;
 //   - a longer text gives one record per blank-line separated block, and a
 //     block of many lines one record per line, since such a block is a
 //     list rather than a paragraph.
@@ -26,7 +28,8 @@ const (
 func (r *reader) readText(d *doc, member string, log bool) error {
 	e := r.emitter(d, member)
 	text := d.text
-	if !log && strings.Count(text, "\n") < letterLines {
+	perLine := log || looksLikeList(text)
+	if !perLine && strings.Count(text, "\n") < letterLines {
 		line := 1
 		for a := 0; a < len(text); line++ {
 			c := lineEnd(text, a)
@@ -42,10 +45,10 @@ func (r *reader) readText(d *doc, member string, log bool) error {
 		if len(block) == 0 {
 			return nil
 		}
-		perLine := log || len(block) > blockLines
+		split := perLine || len(block) > blockLines
 		for _, l := range block {
 			e.addLine(l.a, l.c, l.line)
-			if perLine {
+			if split {
 				if err := e.flush(); err != nil {
 					return err
 				}
@@ -118,6 +121,45 @@ func labelEnd(s string) (int, int) {
 		}
 	}
 	return 0, 0
+}
+
+// looksLikeList reports a short text whose lines each carry a value (an
+// '@' or a run of eight digits, hyphens allowed): a list of people, one a
+// line, rather than a letter about one.
+func looksLikeList(text string) bool {
+	var lines, values int
+	for a := 0; a < len(text); {
+		c := lineEnd(text, a)
+		l := text[a:c]
+		a = c + 1
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		lines++
+		if strings.IndexByte(l, '@') >= 0 || digitRun(l, 8) {
+			values++
+		}
+	}
+	return lines >= 4 && values*10 >= lines*8
+}
+
+// digitRun reports whether s has n digits in a row, counting across single
+// hyphens and full-width digits.
+func digitRun(s string, n int) bool {
+	run := 0
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9', r >= '０' && r <= '９':
+			run++
+			if run >= n {
+				return true
+			}
+		case r == '-' || r == '－' || r == '‐':
+		default:
+			run = 0
+		}
+	}
+	return false
 }
 
 // looksLikeLog reports whether most of the first lines start with a date or
