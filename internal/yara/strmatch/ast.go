@@ -83,23 +83,12 @@ func parseHex(s string) (root *node, fast bool, err *parseError) {
 	n := p.tokens()
 	p.skip()
 	if p.i < len(p.s) {
-		p.fail(p.i, "syntax error, unexpected "+p.describe())
+		p.fail(p.i, "syntax error")
 	}
 	return n, p.fast, nil
 }
 
 func (p *hexParser) fail(off int, msg string) { panic(&parseError{off, msg}) }
-
-func (p *hexParser) describe() string {
-	if p.i >= len(p.s) {
-		return "end of string"
-	}
-	switch c := p.s[p.i]; c {
-	case '|', ')', ']', '[', '(':
-		return "'" + string(c) + "'"
-	}
-	return "character"
-}
 
 // skip passes white space and comments.
 func (p *hexParser) skip() {
@@ -142,7 +131,7 @@ func (p *hexParser) tokens() *node {
 		}
 		if p.s[p.i] == '[' {
 			if len(kids) == 0 {
-				p.fail(p.i, "syntax error, unexpected '['")
+				p.fail(p.i, "syntax error")
 			}
 			kids = append(kids, p.jump())
 			continue
@@ -150,12 +139,12 @@ func (p *hexParser) tokens() *node {
 		kids = append(kids, p.token())
 	}
 	if len(kids) == 0 {
-		p.fail(p.i, "syntax error, unexpected "+p.describe())
+		p.fail(p.i, "syntax error")
 	}
 	if kids[len(kids)-1].kind == nRangeAny || kids[len(kids)-1].kind == nAny && kids[len(kids)-1].min == 1 {
 		// A jump as last token; [1] was turned into a wildcard byte and is
 		// marked with min=1 so that this check still sees it.
-		p.fail(p.i, "syntax error, unexpected "+p.describe()+", expecting '(' or _BYTE_ or _MASKED_BYTE_")
+		p.fail(p.i, "syntax error")
 	}
 	for _, k := range kids {
 		if k.kind == nAny {
@@ -177,7 +166,7 @@ func (p *hexParser) token() *node {
 		for {
 			p.skip()
 			if p.i >= len(p.s) {
-				p.fail(p.i, "syntax error, unexpected end of string, expecting '|' or ')'")
+				p.fail(p.i, "syntax error")
 			}
 			if p.s[p.i] == ')' {
 				p.i++
@@ -267,13 +256,13 @@ func (p *hexParser) jump() *node {
 	expect := func(c byte) {
 		skipSp()
 		if p.i >= len(p.s) {
-			p.fail(p.i, "syntax error, unexpected end of string")
+			p.fail(p.i, "syntax error")
 		}
 		if p.s[p.i] != c {
 			if !(p.s[p.i] >= '0' && p.s[p.i] <= '9' || p.s[p.i] == '-' || p.s[p.i] == ']') {
 				p.fail(p.i, "invalid character in hex string jump")
 			}
-			p.fail(p.i, "syntax error, unexpected "+p.describe())
+			p.fail(p.i, "syntax error")
 		}
 		p.i++
 	}
@@ -281,7 +270,7 @@ func (p *hexParser) jump() *node {
 	skipSp()
 	if p.i < len(p.s) && p.s[p.i] == ']' {
 		if !okLo {
-			p.fail(p.i, "syntax error, unexpected ']'")
+			p.fail(p.i, "syntax error")
 		}
 		p.i++
 		if lo <= 0 {
@@ -305,7 +294,7 @@ func (p *hexParser) jump() *node {
 		return &node{kind: nRangeAny, min: lo, max: 1<<31 - 1}
 	}
 	if !okLo {
-		p.fail(start, "syntax error, unexpected '-'")
+		p.fail(start, "syntax error")
 	}
 	if p.insideOr > 0 && (lo > chainThreshold || hi > chainThreshold) {
 		p.fail(start, "jumps over 200 not allowed inside alternation (|)")
@@ -337,11 +326,11 @@ func parseRegex(s string) (root *node, greedy bool, err *parseError) {
 		}
 	}()
 	if len(s) == 0 {
-		p.fail(0, "syntax error, unexpected end of string")
+		p.fail(0, "syntax error")
 	}
 	n := p.alternative()
 	if p.i < len(p.s) {
-		p.fail(p.i, "syntax error, unexpected ')'")
+		p.fail(p.i, "syntax error")
 	}
 	if p.greedy && p.lazy {
 		p.fail(0, "greedy and ungreedy quantifiers can't be mixed in a regular expression")
@@ -374,9 +363,9 @@ func (p *reParser) concat() *node {
 	}
 	if len(kids) == 0 {
 		if p.i < len(p.s) {
-			p.fail(p.i, "syntax error, unexpected '"+string(p.s[p.i])+"'")
+			p.fail(p.i, "syntax error")
 		}
-		p.fail(p.i, "syntax error, unexpected end of string")
+		p.fail(p.i, "syntax error")
 	}
 	return &node{kind: nConcat, kids: kids}
 }
@@ -400,7 +389,7 @@ func (p *reParser) repeat() *node {
 			return &node{kind: k}
 		}
 	case '*', '+', '?':
-		p.fail(p.i, "syntax error, unexpected '"+string(p.s[p.i])+"'")
+		p.fail(p.i, "syntax error")
 	}
 	n := p.single()
 	if p.i >= len(p.s) {
@@ -511,11 +500,11 @@ func (p *reParser) single() *node {
 		open := p.i
 		p.i++
 		if p.i >= len(p.s) {
-			p.fail(p.i, "syntax error, unexpected end of string")
+			p.fail(p.i, "syntax error")
 		}
 		n := p.alternative()
 		if p.i >= len(p.s) || p.s[p.i] != ')' {
-			p.fail(open, "syntax error, unexpected end of string, expecting ')' or '|'")
+			p.fail(open, "syntax error")
 		}
 		p.i++
 		return n

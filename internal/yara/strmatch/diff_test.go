@@ -239,7 +239,7 @@ func randomData(r *rand.Rand, n int) []byte {
 func TestRandomAgainstYara(t *testing.T) {
 	needYara(t)
 	r := rand.New(rand.NewSource(1))
-	for round := 0; round < 60; round++ {
+	for round := 0; round < 40; round++ {
 		var ps []Pattern
 		for len(ps) < 20 {
 			p := randomPattern(r)
@@ -248,7 +248,7 @@ func TestRandomAgainstYara(t *testing.T) {
 			}
 			ps = append(ps, p)
 		}
-		data := randomData(r, 2000)
+		data := randomData(r, 3000)
 		plant(r, data, ps)
 		want := runYara(t, ps, data)
 		got := asPrinted(scanAll(t, ps, data))

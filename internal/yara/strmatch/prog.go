@@ -7,7 +7,7 @@ import "fmt"
 const scanLimit = 4096
 
 // maxProg bounds the size of one compiled program.
-const maxProg = 1 << 20
+const maxProg = 1 << 17
 
 type opcode uint8
 
