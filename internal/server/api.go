@@ -49,7 +49,7 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/hosts/{id}/scan", "Scan the host's scan paths now with the current bundle.", "", "Command", nil, s.scanHost},
 		{"POST", "/hosts/{id}/ping", "Send a ping command and report its round-trip time.", "", "Ping", nil, s.pingHost},
 		{"PUT", "/monitoring", "Set the monitoring level of the whole fleet, a list of hosts, or hosts matching labels.", "FleetMonitoring", "HostIDs", nil, s.putFleetMonitoring},
-		{"GET", "/detections", "List detections in id order.", "", "DetectionList", []string{"host_id", "sweep_id", "after", "limit"}, s.listDetections},
+		{"GET", "/detections", "List detections in id order: the newest limit (default 1000, at most 10000), or those after id after; filter by host_id or sweep_id.", "", "DetectionList", []string{"host_id", "sweep_id", "after", "limit"}, s.listDetections},
 		{"POST", "/rules", "Publish a rule bundle (YARA text and hashes) that every agent loads.", "BundleIn", "BundleOut", nil, s.postRules},
 		{"GET", "/rules", "The current rule bundle.", "", "Bundle", nil, s.getRules},
 		{"POST", "/sweeps", "Launch a sweep (hunt) over paths on all hosts, a list of hosts, or hosts matching labels.", "SweepIn", "SweepID", nil, s.postSweep},

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -98,7 +99,9 @@ func insertDetection(ctx context.Context, st *sql.Stmt, d *Detection) (int, erro
 type DetectionFilter struct {
 	HostID  string
 	SweepID string
-	// AfterID pages: only detections with a greater id.
+	// AfterID pages: only detections with a greater id. When it is 0 the
+	// newest Limit detections are returned (still in id order), so that a
+	// first look shows what just happened.
 	AfterID int64
 	// Limit caps the result; 0 means 1000.
 	Limit int
@@ -109,7 +112,13 @@ func (s *Store) Detections(ctx context.Context, f DetectionFilter) ([]Detection,
 	if f.Limit <= 0 {
 		f.Limit = 1000
 	}
-	rows, err := s.r.QueryContext(ctx, s.query("list-detections"), f.AfterID, f.HostID, f.SweepID, f.Limit)
+	var rows *sql.Rows
+	var err error
+	if f.AfterID > 0 {
+		rows, err = s.r.QueryContext(ctx, s.query("list-detections"), f.AfterID, f.HostID, f.SweepID, f.Limit)
+	} else {
+		rows, err = s.r.QueryContext(ctx, s.query("latest-detections"), f.HostID, f.SweepID, f.Limit)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: detections: %w", err)
 	}
@@ -135,6 +144,9 @@ func (s *Store) Detections(ctx context.Context, f DetectionFilter) ([]Detection,
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: detections: %w", err)
+	}
+	if f.AfterID == 0 {
+		slices.Reverse(out)
 	}
 	return out, nil
 }

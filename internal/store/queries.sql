@@ -48,6 +48,14 @@ WHERE id > $1 AND ($2 = '' OR host_id = $2) AND ($3 = '' OR sweep_id = $3)
 ORDER BY id
 LIMIT $4;
 
+-- name: latest-detections
+SELECT id, host_id, finding_id, type, source, rule, indicator, path, sha256, size, seen_at,
+       received_at, sweep_id, bundle_version, tags, meta, detail
+FROM detections
+WHERE ($1 = '' OR host_id = $1) AND ($2 = '' OR sweep_id = $2)
+ORDER BY id DESC
+LIMIT $3;
+
 -- name: count-detections
 SELECT count(*) FROM detections;
 

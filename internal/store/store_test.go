@@ -129,6 +129,7 @@ func TestDetectionsDeduplicated(t *testing.T) {
 		byHost, _ := s.Detections(ctx, store.DetectionFilter{HostID: "h2"})
 		bySweep, _ := s.Detections(ctx, store.DetectionFilter{SweepID: "s1"})
 		page, _ := s.Detections(ctx, store.DetectionFilter{AfterID: got[0].ID, Limit: 1})
+		latest, _ := s.Detections(ctx, store.DetectionFilter{Limit: 2})
 		ids := func(ds []store.Detection) []int64 {
 			var out []int64
 			for _, d := range ds {
@@ -143,6 +144,7 @@ func TestDetectionsDeduplicated(t *testing.T) {
 			{"host", ids(byHost), []int64{got[2].ID}},
 			{"sweep", ids(bySweep), []int64{got[2].ID}},
 			{"page", ids(page), []int64{got[1].ID}},
+			{"latest", ids(latest), []int64{got[1].ID, got[2].ID}},
 		} {
 			if diff := cmp.Diff(c.got, c.want); diff != "" {
 				t.Errorf("filter %s (-got +want):\n%s", c.name, diff)
