@@ -97,8 +97,10 @@ func TestJSON(t *testing.T) {
 		{"array", "a.json", `[{"a":"x"},{"a":"y"}]`, []string{"0|a|x|1", "1|a|y|1"}, 0},
 		{"jsonl", "a.jsonl", "{\"a\":\"x\"}\n{\"a\":\"y\"}\n", []string{"0|a|x|1", "1|a|y|2"}, 0},
 		{"jsonl broken line", "a.jsonl", "{\"a\":\"x\"}\n{\"a\":\"y\" \"b\"}\n{\"a\":\"z\"}\n",
-			[]string{"0|a|x|1", "1|a|y|2", "2||{\"a\":\"y\" \"b\"}|2", "3|a|z|3"}, 1},
-		{"truncated", "a.json", "{\"a\":\"x\",\n\"b\":\"taro@exa", []string{"0|a|x|1", "1||\"b\":\"taro@exa|2"}, 1},
+			[]string{"0|a|x|1", "1||{\"a\":\"y\" \"b\"}|2", "2|a|z|3"}, 1},
+		{"truncated", "a.json", "{\"a\":\"x\",\n\"b\":\"taro@exa", []string{"0||{\"a\":\"x\",|1", "1||\"b\":\"taro@exa|2"}, 1},
+		{"broken after records", "a.json", `{"owner":"o@example.jp","list":[{"a":"1"},{"a":"2"},{"a":"3`,
+			[]string{"0|a(list.a)|1|1", "1|a(list.a)|2|1", "2|owner|o@example.jp|1", "3||,{\"a\":\"3|1"}, 1},
 		{"sniffed", "noext", `{"email":"t@example.jp"}`, []string{"0|email|t@example.jp|1"}, 0},
 	}
 	for _, tt := range tests {

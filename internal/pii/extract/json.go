@@ -29,6 +29,8 @@ type jsonParser struct {
 	// read; free recycles their slices.
 	saved [][]Field
 	free  [][]Field
+	// lastEnd is the text position after the last record read whole.
+	lastEnd int
 }
 
 type jsonError struct {
@@ -64,17 +66,22 @@ func (r *reader) readJSON(d *doc, member string) error {
 		if !ok {
 			return err
 		}
-		// Keep what the broken value held, then read on as text: from the
-		// next line for JSON Lines, to the end otherwise.
-		if err := p.unwind(); err != nil {
+		// Read the broken value on as text from where its last complete
+		// record ended, keeping the fields read before that point: nothing
+		// is lost and nothing is reported twice.
+		q := max(start, p.lastEnd)
+		if err := p.unwind(d.abs(d.orig(q))); err != nil {
 			return err
 		}
-		from := p.lineStart(je.pos)
-		fromLine := p.ln.at(from)
+		qLine := p.ln.at(q)
 		r.report(member, p.ln.at(je.pos), fmt.Errorf("invalid JSON: %s", je.msg))
 		if lines || p.isLinesFrom(start) {
 			end := lineEnd(p.text, je.pos)
-			e.addLine(from, end, fromLine)
+			for a, line := q, qLine; a < end; line++ {
+				c := lineEnd(p.text, a)
+				e.addLine(a, c, line)
+				a = c + 1
+			}
 			if err := e.flush(); err != nil {
 				return err
 			}
@@ -82,7 +89,7 @@ func (r *reader) readJSON(d *doc, member string) error {
 			lines = true
 			continue
 		}
-		return p.restAsText(from)
+		return p.restAsText(q, qLine)
 	}
 }
 
@@ -97,11 +104,11 @@ func (p *jsonParser) lineStart(pos int) int {
 }
 
 // restAsText reads text[from:] line by line, one record per line.
-func (p *jsonParser) restAsText(from int) error {
+func (p *jsonParser) restAsText(from, line int) error {
 	e := p.e
-	for a := from; a < len(p.text); {
+	for a := from; a < len(p.text); line++ {
 		c := lineEnd(p.text, a)
-		e.addLine(a, c, p.ln.at(a))
+		e.addLine(a, c, line)
 		if err := e.flush(); err != nil {
 			return err
 		}
@@ -110,14 +117,26 @@ func (p *jsonParser) restAsText(from int) error {
 	return nil
 }
 
-// unwind flushes the records a failed value left open.
-func (p *jsonParser) unwind() error {
+// unwind flushes the records a failed value left open, with their fields
+// that start before original offset before.
+func (p *jsonParser) unwind(before int) error {
 	p.e.b.reset()
+	keep := func() {
+		f := p.e.rec.Fields[:0]
+		for _, x := range p.e.rec.Fields {
+			if x.Offset(0) < int64(before) {
+				f = append(f, x)
+			}
+		}
+		p.e.rec.Fields = f
+	}
 	for len(p.saved) > 0 {
+		keep()
 		if err := p.pop(); err != nil {
 			return err
 		}
 	}
+	keep()
 	p.depth, p.keys = 0, p.keys[:0]
 	return p.e.flush()
 }
@@ -132,6 +151,7 @@ func (p *jsonParser) push() {
 }
 
 func (p *jsonParser) pop() error {
+	p.lastEnd = p.pos
 	err := p.e.flush()
 	p.free = append(p.free, p.e.rec.Fields[:0])
 	n := len(p.saved)
