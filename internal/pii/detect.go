@@ -204,6 +204,29 @@ func (d *detector) context(start int) hint {
 	return ""
 }
 
+// wideContext reports whether a keyword of category cat occurs up to 256
+// bytes back or in the previous field. Only values with their own check
+// digit use it.
+func (d *detector) wideContext(start int, cat hint) bool {
+	from := start - 256
+	if from < 0 {
+		from = 0
+	}
+	for from < start && !utf8.RuneStart(d.text[from]) {
+		from++
+	}
+	w := lowerASCII(d.text[from:start])
+	if from == 0 && d.key == "" {
+		w = lowerASCII(d.prev) + "\n" + w
+	}
+	for _, kw := range contextWords {
+		if kw.cat == cat && findWord(w, kw.word, 0) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // numbers tries every way the run can split at spaces into values, longest
 // first, so "TEL 03 1234 5678 / 4111 1111 1111 1111" yields both.
 func (d *detector) numbers(r *numRun) {
@@ -306,6 +329,13 @@ func (d *detector) classify(r *numRun, i, j int) bool {
 		case DriversLicense:
 			d.emit(DriversLicense, start, end)
 			return true
+		case "":
+			// A valid check digit with the keyword a few lines up, as in
+			// a text table whose header row names the column.
+			if myNumberValid(dg) && d.wideContext(start, MyNumber) {
+				d.emit(MyNumber, start, end)
+				return true
+			}
 		}
 		return false
 	case 7:

@@ -153,3 +153,11 @@ func TestSurnamesLikeSuffixes(t *testing.T) {
 		}
 	}
 }
+
+func TestMyNumberInTextTable(t *testing.T) {
+	text := "氏名        マイナンバー    電話\n山田太郎    123456789018    090-1234-5678\n佐藤花子    123456789012    03-1234-5678\n"
+	want := []cv{{MyNumber, "123456789018"}, {Phone, "090-1234-5678"}, {Phone, "03-1234-5678"}}
+	if diff := cmp.Diff(hitsOf(text, ""), want); diff != "" {
+		t.Errorf("(-got +want):\n%s", diff)
+	}
+}

@@ -444,6 +444,14 @@ func (d *detector) lineLabel(ls int) {
 		return
 	}
 	v := t[s:e]
+	if strings.Contains(v, "  ") {
+		return // a table header row, not a label and its value
+	}
+	for _, w := range strings.Fields(v) {
+		if d.keyHint(w) != "" {
+			return
+		}
+	}
 	switch h {
 	case PersonName:
 		if nameShape(v) {
