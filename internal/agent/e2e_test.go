@@ -113,6 +113,7 @@ type hostView struct {
 	Monitoring string `json:"monitoring"`
 	Reported   string `json:"monitoring_reported"`
 	Bundle     int64  `json:"bundle_version"`
+	Isolation  string `json:"isolation"`
 }
 
 type detectionView struct {
@@ -162,11 +163,15 @@ type testAgent struct {
 }
 
 func startAgent(t *testing.T, f *fleet, name, dataDir, scanDir string) *testAgent {
+	return startAgentWith(t, f, name, dataDir, scanDir, nil)
+}
+
+func startAgentWith(t *testing.T, f *fleet, name, dataDir, scanDir string, iso Isolator) *testAgent {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := New(ctx, Config{
 		ServerURL: f.url, Roots: f.roots, EnrollToken: f.srv.EnrollToken(), DataDir: dataDir, Name: name,
-		ScanPaths: []string{scanDir}, Logger: slog.New(slog.DiscardHandler),
+		ScanPaths: []string{scanDir}, Logger: slog.New(slog.DiscardHandler), Isolator: iso,
 	})
 	if err != nil {
 		cancel()
@@ -180,12 +185,20 @@ func startAgent(t *testing.T, f *fleet, name, dataDir, scanDir string) *testAgen
 		defer close(ta.done)
 		a.Run(ctx)
 	}()
-	t.Cleanup(func() {
-		ta.cancel()
-		<-ta.done
-		a.Close()
-	})
+	t.Cleanup(ta.stop)
 	return ta
+}
+
+// stop ends the agent as a kill would, as far as the host is concerned:
+// nothing is released on the way out.
+func (ta *testAgent) stop() {
+	if ta.cancel == nil {
+		return
+	}
+	ta.cancel()
+	<-ta.done
+	ta.a.Close()
+	ta.cancel = nil
 }
 
 func plant(t *testing.T, path, content string) {
