@@ -95,7 +95,13 @@ var contextWords = []keyword{
 	{"port", nonPersonal}, {"seq", nonPersonal}, {"batch", nonPersonal}, {"lot", nonPersonal},
 	{"reference", nonPersonal}, {"ref", nonPersonal}, {"confirmation", nonPersonal}, {"reservation", nonPersonal},
 	{"shipment", nonPersonal}, {"barcode", nonPersonal}, {"ean", nonPersonal}, {"upc", nonPersonal},
-	{"imei", nonPersonal}, {"code", nonPersonal}, {"message-id", nonPersonal}, {"in-reply-to", nonPersonal}, {"references", nonPersonal},
+	{"imei", nonPersonal}, {"code", nonPersonal}, {"span", nonPersonal}, {"nonce", nonPersonal},
+	{"token", nonPersonal}, {"crc", nonPersonal}, {"offset", nonPersonal}, {"index", nonPersonal},
+	{"idx", nonPersonal}, {"inode", nonPersonal}, {"sector", nonPersonal}, {"block", nonPersonal},
+	{"job", nonPersonal}, {"task", nonPersonal}, {"thread", nonPersonal}, {"tid", nonPersonal},
+	{"uid", nonPersonal}, {"gid", nonPersonal}, {"msgid", nonPersonal}, {"event", nonPersonal},
+	{"counter", nonPersonal}, {"duration", nonPersonal}, {"elapsed", nonPersonal}, {"latency", nonPersonal},
+	{"message-id", nonPersonal}, {"in-reply-to", nonPersonal}, {"references", nonPersonal},
 }
 
 // nameKeys are whole keys that mean a person's name; "name" alone is too

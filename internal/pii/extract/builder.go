@@ -15,9 +15,11 @@ type builder struct {
 	end    int // original offset just past the last piece
 	pieces int
 	// sub is set while the field is one unfolded piece: its text is then
-	// d.text[subA:subC] and needs no copy.
-	sub        bool
-	subA, subC int
+	// subText, a substring of the doc's text, and needs no copy.
+	sub     bool
+	subText string
+	// lazy says buf still lacks the sub piece.
+	lazy bool
 	// arena hands out span slices in chunks; chunks are never reused, so a
 	// field stays valid for as long as anyone keeps it.
 	arena []span
@@ -26,7 +28,16 @@ type builder struct {
 func (b *builder) reset() {
 	b.buf = b.buf[:0]
 	b.spans = b.spans[:0]
-	b.pieces, b.sub = 0, false
+	b.pieces, b.sub, b.lazy = 0, false, false
+}
+
+// unlazy copies a first piece that was not copied into buf.
+func (b *builder) unlazy() {
+	if b.lazy {
+		b.buf = append(b.buf, b.subText...)
+		b.lazy = false
+	}
+	b.sub = false
 }
 
 // mark notes that the next output byte comes from original offset o.
@@ -54,13 +65,18 @@ func (b *builder) addRange(a, c int) {
 	}
 	d := b.d
 	text := d.text[a:c]
+	b.unlazy()
 	b.pieces++
 	if d.ident {
 		if !needsFold(text) {
-			b.sub = b.pieces == 1
-			b.subA, b.subC = a, c
 			b.mark(a + d.skip)
-			b.buf = append(b.buf, text...)
+			if b.pieces == 1 {
+				// Copied only if another piece follows.
+				b.sub, b.lazy = true, true
+			} else {
+				b.buf = append(b.buf, text...)
+			}
+			b.subText = text
 			b.end = d.abs(c + d.skip)
 			return
 		}
@@ -86,7 +102,7 @@ func (b *builder) addRange(a, c int) {
 		return
 	}
 	b.sub = !needsFold(text) && b.pieces == 1
-	b.subA, b.subC = a, c
+	b.subText = text
 	d.seek(a)
 	// In these encodings an ASCII character is its own byte.
 	asciiSame := d.enc == UTF8 || d.enc == ShiftJIS || d.enc == EUCJP
@@ -126,6 +142,7 @@ func (b *builder) addRange(a, c int) {
 // addRune appends r, folded, standing for the doc's bytes [o1, o2): an
 // escape sequence, an entity, an encoded word.
 func (b *builder) addRune(r rune, o1, o2 int) {
+	b.unlazy()
 	b.pieces++
 	b.sub = false
 	b.mark(o1)
@@ -137,7 +154,7 @@ func (b *builder) addRune(r rune, o1, o2 int) {
 func (b *builder) field(key string, line int) Field {
 	var text string
 	if b.sub && b.pieces == 1 {
-		text = b.d.text[b.subA:b.subC]
+		text = b.subText
 	} else {
 		text = string(b.buf)
 	}
