@@ -196,6 +196,10 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		r.closeAll()
 		readers.Wait()
 	}()
+	// Heartbeats start with the first connection: connecting thousands
+	// takes longer than the server waits for a silent agent.
+	readers.Add(1)
+	go func() { defer readers.Done(); r.heartbeats(runCtx) }()
 	if err := r.connectAll(runCtx, ids, &readers); err != nil {
 		return rep, err
 	}
@@ -212,8 +216,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	var wg sync.WaitGroup
 	var serverRTT, apiRTT []float64
 	var pingErrs int
-	wg.Add(3)
-	go func() { defer wg.Done(); r.heartbeats(mctx) }()
+	wg.Add(2)
 	go func() { defer wg.Done(); r.findings(mctx) }()
 	go func() { defer wg.Done(); serverRTT, apiRTT, pingErrs = r.pings(mctx) }()
 	go sampler.run(mctx)
@@ -327,22 +330,12 @@ func (r *runner) pick() *sim {
 }
 
 // heartbeats spreads every agent's beats evenly over the interval from one
-// goroutine, instead of one timer per agent.
+// goroutine, instead of one timer per agent. Agents connected meanwhile
+// join the rotation.
 func (r *runner) heartbeats(ctx context.Context) {
 	const tick = 100 * time.Millisecond
 	t := time.NewTicker(tick)
 	defer t.Stop()
-	r.mu.Lock()
-	sims := slices.Clone(r.sims)
-	r.mu.Unlock()
-	beat := r.cfg.Heartbeat
-	if beat <= 0 {
-		beat = time.Duration(r.beat.Load())
-	}
-	if beat <= 0 {
-		beat = 15 * time.Second
-	}
-	perTick := max(1, len(sims)*int(tick)/int(beat))
 	i := 0
 	for {
 		select {
@@ -350,6 +343,20 @@ func (r *runner) heartbeats(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		beat := r.cfg.Heartbeat
+		if beat <= 0 {
+			beat = time.Duration(r.beat.Load())
+		}
+		if beat <= 0 {
+			beat = 15 * time.Second
+		}
+		r.mu.Lock()
+		sims := r.sims
+		r.mu.Unlock()
+		if len(sims) == 0 {
+			continue
+		}
+		perTick := max(1, len(sims)*int(tick)/int(beat))
 		for range perTick {
 			s := sims[i%len(sims)]
 			i++
