@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/netip"
@@ -56,6 +57,13 @@ func TestMain(m *testing.M) {
 // MAMORI_BIN names one already built (CI builds it once for all its tests).
 var buildMamori = sync.OnceValues(func() (string, error) {
 	if bin := os.Getenv("MAMORI_BIN"); bin != "" {
+		// Opened so that a rebuilt binary invalidates a cached result
+		// (see readSources).
+		f, err := os.Open(bin)
+		if err != nil {
+			return "", fmt.Errorf("MAMORI_BIN: %w", err)
+		}
+		f.Close()
 		return filepath.Abs(bin)
 	}
 	dir, err := os.MkdirTemp("", "mamori-e2e-")
@@ -63,6 +71,9 @@ var buildMamori = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	binDir = dir
+	if err := readSources("../../.."); err != nil {
+		return "", err
+	}
 	bin := filepath.Join(dir, "mamori")
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/mamori-dev/mamori/cmd/mamori").CombinedOutput()
 	if err != nil {
@@ -70,6 +81,39 @@ var buildMamori = sync.OnceValues(func() (string, error) {
 	}
 	return bin, nil
 })
+
+// readSources opens every Go, SQL and module file of the module at root.
+// The go command caches a test's result until a file the test opened
+// changes; the binary this test builds depends on all of them, so without
+// this a cached pass would outlive changes to the server or agent.
+func readSources(root string) error {
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		return fmt.Errorf("module root: %w", err)
+	}
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != root && strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		switch filepath.Ext(path) {
+		case ".go", ".sql", ".mod", ".sum":
+			if strings.HasSuffix(path, "_test.go") {
+				return nil
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			return f.Close()
+		}
+		return nil
+	})
+}
 
 // proc is a mamori process running inside a namespace, its output kept for
 // the failure report.
