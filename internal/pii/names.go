@@ -411,6 +411,9 @@ func (d *detector) lineLabel(ls int) {
 		}
 	}
 	ws := p
+	if p >= len(t) || isDigit(t[p]) {
+		return // log lines start with a time stamp, not a label
+	}
 	for p < len(t) && p-ws <= 24 {
 		c := t[p]
 		if c == ' ' || c == '\t' || c == ':' || c == '\n' || c == ']' || strings.HasPrefix(t[p:], "】") {
