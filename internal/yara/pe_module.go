@@ -115,6 +115,27 @@ func elemValue(elem *objType, p any) (value, bool) {
 	return elem.get(p)
 }
 
+// importedFunctions is import_details[i].functions with libyara 4.2.3's
+// numbering: a library's functions sit at indexes FirstFunction onwards,
+// the lower indexes being undefined.
+func importedFunctions(elem *objType) *objType {
+	return &objType{kind: tyArray, elem: elem,
+		get: func(p any) (value, bool) { return value{o: p.(*pe.ImportedDLL), ok: true}, true },
+		length: func(v any) int {
+			d := v.(*pe.ImportedDLL)
+			return int(d.FirstFunction) + len(d.Functions)
+		},
+		index: func(v any, i int64) (value, bool) {
+			d := v.(*pe.ImportedDLL)
+			i -= d.FirstFunction
+			if i < 0 || i >= int64(len(d.Functions)) {
+				return undef, false
+			}
+			return value{o: &d.Functions[i], ok: true}, true
+		},
+	}
+}
+
 func versionStruct(get func(f *pe.File) *pe.Version) *objType {
 	sub := func(minor bool) *objType {
 		return &objType{kind: tyInt, get: func(p any) (value, bool) {
@@ -353,9 +374,7 @@ func peModule() *objType {
 	imp := structType(map[string]*objType{
 		"library_name":        fieldStr(func(d *pe.ImportedDLL) string { return d.Name }),
 		"number_of_functions": fieldInt(func(d *pe.ImportedDLL) int64 { return d.NumberOfFunctions }),
-		"functions": sliceArray(impFn, func(d *pe.ImportedDLL) ([]pe.ImportedFunction, bool) {
-			return d.Functions, true
-		}),
+		"functions":           importedFunctions(impFn),
 	})
 	fields["import_details"] = sliceArray(imp, func(f *pe.File) ([]pe.ImportedDLL, bool) { return f.ImportDetails, true })
 	// libyara 4.2.3 declares delay_import_details but never fills it.

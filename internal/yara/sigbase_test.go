@@ -45,3 +45,43 @@ func TestSignatureBaseCompilesAtOnce(t *testing.T) {
 	}
 	t.Logf("%d rules (%d evaluated on every file), %d strings compiled in %v", r.NumRules(), len(r.alwaysEval), len(r.patterns), time.Since(start))
 }
+
+// BenchmarkScanSignatureBase scans the first files of /usr/bin (up to
+// 64 MB) with all of signature-base, one buffer at a time; b.SetBytes makes
+// the result a throughput. bench/yara.sh compares the whole CLI with yara.
+func BenchmarkScanSignatureBase(b *testing.B) {
+	if _, err := os.Stat(sigbaseDir); err != nil {
+		b.Skip("signature-base not present at", sigbaseDir)
+	}
+	r, err := CompileFiles(context.Background(), []string{sigbaseDir}, CompileOptions{Defines: sigbaseDefines})
+	if err != nil {
+		b.Fatal(err)
+	}
+	paths, _ := filepath.Glob("/usr/bin/*")
+	var bufs [][]byte
+	var total int64
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil || !st.Mode().IsRegular() || st.Size() > 16<<20 {
+			continue
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		bufs = append(bufs, data)
+		total += int64(len(data))
+		if total > 64<<20 {
+			break
+		}
+	}
+	b.SetBytes(total)
+	b.ResetTimer()
+	for range b.N {
+		for _, d := range bufs {
+			if _, err := r.Scan(context.Background(), d, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
