@@ -527,10 +527,21 @@ func TestContainment(t *testing.T) {
 		t.Errorf("automatic isolation reason %q does not name the tag %s", auto.IsolationReason, autoTag)
 	}
 	f.reach(t, "automatically isolated", false)
-	f.post(t, "/api/v1/hosts/"+h.ID+"/release", releaseReason)
-	f.waitHost(t, 20*time.Second, "isolation = none after the automatic isolation", func(h host) bool { return h.Isolation == "none" })
+
+	// Released while its agent is down, the host is not stranded: the
+	// restarted agent re-applies isolation from its state, then learns of
+	// the release on reconnecting and lifts it.
+	f.agentProc.kill()
+	if got := f.post(t, "/api/v1/hosts/"+h.ID+"/release", releaseReason); got.Isolation != "release_requested" {
+		t.Errorf("isolation in the answer to releasing an offline host = %q, want release_requested", got.Isolation)
+	}
+	f.reach(t, "released while the agent is down", false)
+	f.startAgent(t)
+	f.waitHost(t, 30*time.Second, "isolation = none after the restarted agent reconnects", func(h host) bool {
+		return h.Online && h.Isolation == "none"
+	})
 	f.waitActive(t, false, time.Now())
-	f.reach(t, "released from automatic isolation", true)
+	f.reach(t, "released after the agent came back", true)
 
 	// Who, when and why of both actions is in the audit trail.
 	b, err = f.call(ctx, http.MethodGet, "/api/v1/audit?target="+h.ID, nil)
