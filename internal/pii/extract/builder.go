@@ -18,8 +18,12 @@ type builder struct {
 	// subText, a substring of the doc's text, and needs no copy.
 	sub     bool
 	subText string
-	// lazy says buf still lacks the sub piece.
+	// lazy says buf still lacks the sub piece; lz is set when its spans
+	// are still to be worked out too.
 	lazy bool
+	lz   lazyRef
+	// lzArena hands out lazyRefs in chunks, like arena.
+	lzArena []lazyRef
 	// arena hands out span slices in chunks; chunks are never reused, so a
 	// field stays valid for as long as anyone keeps it.
 	arena []span
@@ -28,13 +32,20 @@ type builder struct {
 func (b *builder) reset() {
 	b.buf = b.buf[:0]
 	b.spans = b.spans[:0]
-	b.pieces, b.sub, b.lazy = 0, false, false
+	b.pieces, b.sub, b.lazy, b.lz = 0, false, false, lazyRef{}
 }
 
-// unlazy copies a first piece that was not copied into buf.
+// unlazy copies a first piece that was not copied into buf, and works
+// out its spans if they were left for later.
 func (b *builder) unlazy() {
 	if b.lazy {
-		b.buf = append(b.buf, b.subText...)
+		if b.lz.d != nil {
+			a := b.lz.c.t
+			b.walk(b.lz.d, a, a+len(b.subText))
+			b.lz = lazyRef{}
+		} else {
+			b.buf = append(b.buf, b.subText...)
+		}
 		b.lazy = false
 	}
 	b.sub = false
@@ -101,8 +112,19 @@ func (b *builder) addRange(a, c int) {
 		b.end = d.abs(c + d.skip)
 		return
 	}
-	b.sub = !needsFold(text) && b.pieces == 1
-	b.subText = text
+	if b.pieces == 1 && !needsFold(text) {
+		// Offsets are worked out only if asked for (see lazyRef).
+		d.seek(a)
+		b.sub, b.lazy, b.subText = true, true, text
+		b.lz = lazyRef{d: d, c: d.cur}
+		return
+	}
+	b.walk(d, a, c)
+}
+
+// walk appends the folded text d.text[a:c] of a decoded (not identity) doc,
+// marking spans character by character.
+func (b *builder) walk(d *doc, a, c int) {
 	d.seek(a)
 	// In these encodings an ASCII character is its own byte.
 	asciiSame := d.enc == UTF8 || d.enc == ShiftJIS || d.enc == EUCJP
@@ -152,6 +174,17 @@ func (b *builder) addRune(r rune, o1, o2 int) {
 
 // field returns the assembled field and resets the builder.
 func (b *builder) field(key string, line int) Field {
+	if b.lz.d != nil {
+		if len(b.lzArena) == 0 {
+			b.lzArena = make([]lazyRef, 64)
+		}
+		lz := &b.lzArena[0]
+		b.lzArena = b.lzArena[1:]
+		*lz = b.lz
+		f := Field{Text: b.subText, Key: key, Line: line, Member: b.member, lz: lz}
+		b.reset()
+		return f
+	}
 	var text string
 	if b.sub && b.pieces == 1 {
 		text = b.subText

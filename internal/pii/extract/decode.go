@@ -402,7 +402,13 @@ func (d *doc) seek(p int) {
 		}
 		d.cur = d.cps[k]
 	}
+	asciiSame := d.enc == UTF8 || d.enc == ShiftJIS || d.enc == EUCJP
 	for d.cur.t < p && d.cur.o < len(d.data) {
+		if asciiSame && d.data[d.cur.o] < utf8.RuneSelf {
+			d.cur.t++
+			d.cur.o++
+			continue
+		}
 		r, n, st, _ := step(d.data, d.cur.o, d.enc, d.cur.st)
 		tl := 0
 		if r >= 0 {

@@ -1,12 +1,19 @@
 package extract
 
-import "sort"
+import (
+	"sort"
+	"unicode/utf8"
+)
 
 // Offset returns the original byte offset of Text[i]: in the file, or in the
 // archive member named by Member. i may be len(Text), giving the offset just
 // past the field's last original byte. A position inside a multi-byte
 // character maps no further than the next character's offset.
 func (f *Field) Offset(i int) int64 {
+	if f.lz != nil {
+		c := f.lz.walk(i, i < len(f.Text))
+		return int64(f.lz.d.abs(c.o))
+	}
 	if len(f.spans) == 0 {
 		return int64(i)
 	}
@@ -28,4 +35,49 @@ func (f *Field) Offset(i int) int64 {
 func NewField(text, key string, line int, orig int64) Field {
 	return Field{Text: text, Key: key, Line: line,
 		spans: []span{{0, orig}, {len(text), orig + int64(len(text))}}}
+}
+
+// lazyRef maps a field of decoded text (Shift_JIS, UTF-16, …) to original
+// offsets by decoding again from the field's start when asked: most fields
+// hold nothing personal, and their offsets are never needed.
+type lazyRef struct {
+	d *doc
+	c cursor // at the field's first character
+}
+
+// walk returns the cursor at the character holding text position i of the
+// field, past any escape sequences before it when esc is set (not at the
+// field's end).
+func (l *lazyRef) walk(i int, esc bool) cursor {
+	d, c := l.d, l.c
+	target := c.t + max(i, 0)
+	asciiSame := d.enc == UTF8 || d.enc == ShiftJIS || d.enc == EUCJP
+	for c.o < len(d.data) {
+		if c.t < target && asciiSame && d.data[c.o] < utf8.RuneSelf {
+			c.t++
+			c.o++
+			continue
+		}
+		r, n, st, _ := step(d.data, c.o, d.enc, c.st)
+		tl := 0
+		if r < 0 && c.t >= target && !esc {
+			break
+		}
+		if r >= 0 {
+			if c.t >= target {
+				break
+			}
+			tl = utf8.RuneLen(r)
+			if tl < 0 {
+				tl = 3
+			}
+			if c.t+tl > target {
+				break
+			}
+		}
+		c.t += tl
+		c.o += n
+		c.st = st
+	}
+	return c
 }

@@ -556,6 +556,10 @@ func splitLabel(f Field) Field {
 func (f Field) sub(i, j int) Field {
 	g := f
 	g.Text = f.Text[i:j]
+	if f.lz != nil {
+		g.lz = &lazyRef{d: f.lz.d, c: f.lz.walk(i, true)}
+		return g
+	}
 	sp := []span{{0, f.Offset(i)}}
 	for _, s := range f.spans {
 		if s.text > i && s.text < j {

@@ -19,7 +19,9 @@ type Field struct {
 	Member string
 
 	// spans maps Text positions to original byte offsets; see Offset.
+	// lz, when set, replaces them for text decoded from another encoding.
 	spans []span
+	lz    *lazyRef
 }
 
 // span says that Text[text:] starts at original offset orig, byte for byte
