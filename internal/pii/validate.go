@@ -95,25 +95,6 @@ func myNumberValid(d []byte) bool {
 	return int(d[11]-'0') == check
 }
 
-// MyNumberCheckDigit returns the check digit for the first 11 digits of an
-// Individual Number; the corpus generator uses it.
-func MyNumberCheckDigit(d11 []byte) byte {
-	sum := 0
-	for n := 1; n <= 11; n++ {
-		p := int(d11[11-n] - '0')
-		q := n + 1
-		if n >= 7 {
-			q = n - 5
-		}
-		sum += p * q
-	}
-	r := sum % 11
-	if r <= 1 {
-		return '0'
-	}
-	return byte('0' + 11 - r)
-}
-
 // jpNational classifies a Japanese national number (leading 0) by the
 // numbering plan: 11 digits for mobile, IP and 0800, 10 for landlines and
 // 0120/0570/0990.

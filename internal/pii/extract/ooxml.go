@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -206,6 +207,41 @@ type xcell struct {
 	col    int
 	d      *doc
 	pieces [][2]int
+	num    bool // a number cell (dates are numbers with a date style)
+}
+
+// dateKeys mark columns whose numbers are dates: birth dates are the
+// personal ones.
+var dateKeys = []string{"生年月日", "誕生日", "birth", "dob", "生まれ"}
+
+// serialDate adds a number cell of a date column as the date it stands for
+// (Excel counts days from 1899-12-30), every character mapped to the
+// number's bytes. It reports whether it did.
+func (c *xcell) serialDate(em *emitter, key string) bool {
+	if !c.num || len(c.pieces) != 1 || key == "" {
+		return false
+	}
+	k := strings.ToLower(key)
+	dated := false
+	for _, w := range dateKeys {
+		if strings.Contains(k, w) {
+			dated = true
+			break
+		}
+	}
+	if !dated {
+		return false
+	}
+	p := c.pieces[0]
+	v, err := strconv.ParseFloat(strings.TrimSpace(c.d.text[p[0]:p[1]]), 64)
+	if err != nil || v < 1 || v >= 2958466 {
+		return false
+	}
+	t := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(v))
+	for _, r := range t.Format("2006/01/02") {
+		em.b.addRune(r, p[0], p[1])
+	}
+	return true
 }
 
 // readSheet reads one worksheet part.
@@ -253,8 +289,10 @@ func (r *reader) readSheet(m string, b []byte, shared [][][2]int, sd *doc, sdNam
 			if c.d != d {
 				em = se
 			}
-			for _, p := range c.pieces {
-				em.b.addXML(p[0], p[1])
+			if !c.serialDate(em, key) {
+				for _, p := range c.pieces {
+					em.b.addXML(p[0], p[1])
+				}
 			}
 			if em.b.pieces == 0 {
 				continue
@@ -291,9 +329,9 @@ func (r *reader) readSheet(m string, b []byte, shared [][][2]int, sd *doc, sdNam
 				if ref := attr(t, "r"); ref != "" {
 					col = colIndex(ref)
 				}
-				row = append(row, xcell{col: col, d: d})
-				cur = &row[len(row)-1]
 				typ = attr(t, "t")
+				row = append(row, xcell{col: col, d: d, num: typ == "" || typ == "n"})
+				cur = &row[len(row)-1]
 			case "v":
 				inV = true
 			case "t":

@@ -127,11 +127,11 @@ func TestXLSX(t *testing.T) {
 <sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="5" uniqueCount="5">` +
 		`<si><t>氏名</t></si><si><t>電話番号</t></si><si><t>メール</t></si>` +
 		`<si><r><t>山田</t></r><r><t xml:space="preserve"> 太郎</t></r><rPh sb="0" eb="2"><t>ヤマダ</t></rPh></si>` +
-		`<si><t>a&amp;b@example.jp</t></si></sst>`
+		`<si><t>a&amp;b@example.jp</t></si><si><t>生年月日</t></si></sst>`
 	sheet := `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>` +
-		`<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c></row>` +
-		`<row r="2"><c r="A2" t="s"><v>3</v></c><c r="B2" t="inlineStr"><is><t>０９０-1234-5678</t></is></c><c r="C2" t="s"><v>4</v></c></row>` +
+		`<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c><c r="D1" t="s"><v>5</v></c></row>` +
+		`<row r="2"><c r="A2" t="s"><v>3</v></c><c r="B2" t="inlineStr"><is><t>０９０-1234-5678</t></is></c><c r="C2" t="s"><v>4</v></c><c r="D2" s="3"><v>31149</v></c></row>` +
 		`<row r="5"><c r="B5"><v>312345678</v></c><c r="D5" t="str"><v>extra</v></c></row>` +
 		`</sheetData></worksheet>`
 	data := makeZip(t,
@@ -148,8 +148,9 @@ func TestXLSX(t *testing.T) {
 		"0|xl/sharedStrings.xml:氏名|山田 太郎|2",
 		"0|xl/worksheets/sheet1.xml:電話番号|090-1234-5678|2",
 		"0|xl/sharedStrings.xml:メール|a&b@example.jp|2",
+		"0|xl/worksheets/sheet1.xml:生年月日|1985/04/12|2",
 		"1|xl/worksheets/sheet1.xml:電話番号|312345678|5",
-		"1|xl/worksheets/sheet1.xml:|extra|5",
+		"1|xl/worksheets/sheet1.xml:生年月日|extra|5",
 	}
 	if diff := cmp.Diff(flat(recs), want); diff != "" {
 		t.Errorf("records (-got +want):\n%s", diff)
