@@ -178,10 +178,14 @@ func buildChains(p Policy) []chainSpec {
 			rule(nfproto(unix.NFPROTO_IPV6), l4(unix.IPPROTO_UDP), port(547, true), port(546, false)))
 	}
 	// Router and neighbour solicitation and advertisement (ICMPv6 types
-	// 133-136): IPv6's ARP.
-	nd := rule(nfproto(unix.NFPROTO_IPV6), l4(unix.IPPROTO_ICMPV6), icmpTypeRange(133, 136))
-	out = append(out, nd)
-	in = append(in, nd)
+	// 133-136) are IPv6's ARP; multicast listener queries and reports
+	// (130-132, and 143 for MLDv2) keep switches that snoop MLD delivering
+	// the solicited-node multicast that neighbour discovery relies on.
+	for _, types := range [][2]byte{{130, 136}, {143, 143}} {
+		r := rule(nfproto(unix.NFPROTO_IPV6), l4(unix.IPPROTO_ICMPV6), icmpTypeRange(types[0], types[1]))
+		out = append(out, r)
+		in = append(in, r)
+	}
 	// ICMP errors (fragmentation needed, packet too big, unreachable) about
 	// a connection conntrack already knows; only the server's connections
 	// can exist, and dropping these would break path MTU discovery to it.
@@ -262,10 +266,11 @@ func port(p uint16, src bool) []expr.Any {
 }
 
 func icmpTypeRange(from, to byte) []expr.Any {
-	return []expr.Any{
-		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
-		&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{from}, ToData: []byte{to}},
+	load := &expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1}
+	if from == to {
+		return []expr.Any{load, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{from}}}
 	}
+	return []expr.Any{load, &expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{from}, ToData: []byte{to}}}
 }
 
 func ctRelated() []expr.Any {

@@ -8,17 +8,18 @@
 // is never run). The table has input, output and forward base chains whose
 // policy drops; the only accepted traffic is loopback, TCP to and from the
 // server's addresses and port, DNS to and from the configured resolvers,
-// DHCP and DHCPv6 client traffic when allowed, ICMPv6 neighbour discovery
-// (without it IPv6 stops resolving link-layer addresses, the server's
-// included) and ICMP errors related to a tracked connection (so path MTU
-// discovery towards the server keeps working). The whole table is replaced
-// in one netlink batch, so there is no moment at which a half-built ruleset
-// is in force, and Release deletes that table and nothing else: whatever
-// firewall the host already runs is left as it was. Because the drop
-// policies live in their own base chains, an accept in another table cannot
-// open a hole in isolation (every base chain on a hook must accept). The
-// forward chain accepts nothing: containers and virtual machines routed
-// through the host are cut off with it.
+// DHCP and DHCPv6 client traffic when allowed, ICMPv6 neighbour and
+// multicast listener discovery (without them IPv6 stops resolving
+// link-layer addresses, the server's included) and ICMP errors related to
+// a tracked connection (so path MTU discovery towards the server keeps
+// working). The whole table is replaced in one netlink batch, so there is
+// no moment at which a half-built ruleset is in force, and Release deletes
+// that table and nothing else: whatever firewall the host already runs is
+// left as it was. Because the drop policies live in their own base chains,
+// an accept in another table cannot open a hole in isolation (every base
+// chain on a hook must accept). The forward chain accepts nothing:
+// containers and virtual machines routed through the host are cut off with
+// it.
 //
 // The tests run against the real kernel in throwaway network namespaces
 // (package nstest, which also holds the end-to-end test with the mamori
