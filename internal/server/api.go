@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -550,6 +549,9 @@ func (s *Server) postRules(w http.ResponseWriter, r *http.Request) {
 	}
 	b := &store.Bundle{Name: body.Name, YARA: body.YARA, Hashes: nonNil(body.Hashes),
 		SHA256: wire.BundleDigest(body.YARA, body.Hashes), CreatedAt: time.Now(), CreatedBy: actor(r)}
+	// One publication at a time, so no agent receives version n+1 before n.
+	s.publishMu.Lock()
+	defer s.publishMu.Unlock()
 	v, err := s.st.CreateBundle(r.Context(), b)
 	if err != nil {
 		fail(w, err)
@@ -557,14 +559,13 @@ func (s *Server) postRules(w http.ResponseWriter, r *http.Request) {
 	}
 	b.Version = v
 	s.audit(r.Context(), actor(r), "publish_rules", "fleet", "", fmt.Sprintf("version %d %s", v, body.Name))
-	s.broadcast(r.Context(), func() *wire.Message { return s.bundleMessage(b) })
+	s.broadcast(r.Context(), s.hub.ids(), func() *wire.Message { return s.bundleMessage(b) })
 	writeJSON(w, http.StatusOK, map[string]any{"version": v, "sha256": b.SHA256})
 }
 
 // broadcast sends a message to every connected agent from a bounded set of
 // goroutines, so a slow agent does not hold up the rest.
-func (s *Server) broadcast(ctx context.Context, msg func() *wire.Message) {
-	ids := s.hub.ids()
+func (s *Server) broadcast(ctx context.Context, ids []string, msg func() *wire.Message) {
 	ch := make(chan string)
 	done := make(chan struct{})
 	workers := min(64, len(ids))
@@ -659,14 +660,13 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.audit(r.Context(), actor(r), "sweep", sw.ID, "", fmt.Sprintf("%s on %d hosts", body.Name, len(states)))
-	ctx := context.WithoutCancel(r.Context())
-	for _, id := range slices.Sorted(maps.Keys(states)) {
-		if c := s.hub.get(id); c != nil {
-			if err := s.sendSweep(ctx, c, sw); err != nil {
-				s.log.Warn("sending sweep", "sweep", sw.ID, "agent", id, "err", err)
-			}
+	var online []string
+	for id, st := range states {
+		if st == wire.SweepQueued {
+			online = append(online, id)
 		}
 	}
+	s.broadcast(r.Context(), online, func() *wire.Message { return sweepMessage(sw, s.nextCommandID()) })
 	writeJSON(w, http.StatusOK, map[string]string{"id": sw.ID})
 }
 

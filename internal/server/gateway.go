@@ -63,6 +63,8 @@ func newAgentID() string {
 
 // handleAgent serves one agent's WebSocket for as long as it stays open.
 func (s *Server) handleAgent(w http.ResponseWriter, r *http.Request) {
+	s.agents.Add(1)
+	defer s.agents.Done()
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		writeError(w, http.StatusUnauthorized, errors.New("client certificate required"))
 		return
@@ -149,8 +151,10 @@ func (s *Server) serveAgent(ctx context.Context, c *conn) error {
 	if err := s.reconcile(ctx, c, m.Hello); err != nil {
 		return fmt.Errorf("bringing agent up to date: %w", err)
 	}
-	// Three missed beats and the agent is gone, whatever TCP thinks.
-	timeout := 3 * s.cfg.Heartbeat
+	// Four missed beats and the agent is gone, whatever TCP thinks. Not
+	// fewer: a busy agent or a starved simulator may beat late, and a
+	// dropped connection costs a reconnect and a handshake on both sides.
+	timeout := 4 * s.cfg.Heartbeat
 	for {
 		m, err := s.readMessage(ctx, c, timeout)
 		if err != nil {
@@ -168,6 +172,11 @@ func (s *Server) reconcile(ctx context.Context, c *conn, hello *wire.Hello) erro
 	h, err := s.st.Host(ctx, c.id)
 	if err != nil {
 		return err
+	}
+	if !h.RevokedAt.IsZero() {
+		// Revoked between the certificate check and registration.
+		c.ws.Close(websocket.StatusPolicyViolation, "revoked")
+		return fmt.Errorf("agent %s is revoked", c.id)
 	}
 	inv := hello.Inventory
 	b, err := s.st.LatestBundle(ctx)
@@ -205,21 +214,21 @@ func (s *Server) reconcile(ctx context.Context, c *conn, hello *wire.Hello) erro
 		if slices.Contains(hello.Sweeps, sw.ID) {
 			continue // the agent has it and re-sends its status
 		}
-		if err := s.sendSweep(ctx, c, sw); err != nil {
+		if _, err := s.st.SetSweepHost(ctx, sw.ID, c.id, wire.SweepQueued, 0, "", time.Now()); err != nil {
+			return err
+		}
+		if err := c.send(ctx, sweepMessage(sw, s.nextCommandID())); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Server) sendSweep(ctx context.Context, c *conn, sw *store.Sweep) error {
-	if _, err := s.st.SetSweepHost(ctx, sw.ID, c.id, wire.SweepQueued, 0, "", time.Now()); err != nil {
-		return err
-	}
-	return c.send(ctx, &wire.Message{Type: wire.TypeSweep, ID: s.nextCommandID(), Sweep: &wire.Sweep{
+func sweepMessage(sw *store.Sweep, cmdID string) *wire.Message {
+	return &wire.Message{Type: wire.TypeSweep, ID: cmdID, Sweep: &wire.Sweep{
 		SweepID: sw.ID, Paths: sw.Paths, ExpiresAt: sw.ExpiresAt,
 		Bundle: wire.Bundle{Name: sw.Name, YARA: sw.YARA, Hashes: sw.Hashes, SHA256: sw.SHA256},
-	}})
+	}}
 }
 
 func (s *Server) bundleMessage(b *store.Bundle) *wire.Message {

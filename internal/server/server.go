@@ -30,7 +30,8 @@ type Config struct {
 	// SANs are extra DNS names or IPs for the server certificate, besides
 	// the listen host.
 	SANs []string
-	// Heartbeat is the interval agents are told to beat at (default 15 s).
+	// Heartbeat is the interval agents are told to beat at (default 15 s);
+	// a connection silent for four intervals is closed.
 	Heartbeat time.Duration
 	// ScanInterval and HeightenedScanInterval are the scheduled scan
 	// intervals sent with each monitoring level (default 1 h and 5 min).
@@ -97,6 +98,12 @@ type Server struct {
 	stats   struct {
 		findings, batches, duplicates atomic.Int64
 	}
+
+	// agents counts live agent handlers, so shutdown can wait for them
+	// before closing the store; publishMu keeps bundle pushes in version
+	// order.
+	agents    sync.WaitGroup
+	publishMu sync.Mutex
 
 	ln     net.Listener
 	http   *http.Server
@@ -220,6 +227,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	s.hub.closeAll()
 	s.http.Shutdown(sctx)
 	cancel()
+	s.agents.Wait()
 	s.bg.Wait()
 	if cerr := s.st.Close(); err == nil {
 		err = cerr

@@ -246,7 +246,7 @@ type Welcome struct {
 	AgentID    string    `json:"agent_id"`
 	ServerTime time.Time `json:"server_time"`
 	// HeartbeatSeconds is how often the agent sends Heartbeat; the server
-	// counts a host offline after two missed beats with no connection.
+	// closes a connection silent for four intervals.
 	HeartbeatSeconds int `json:"heartbeat_seconds"`
 }
 
