@@ -284,7 +284,7 @@ func TestSlowAgainstYara(t *testing.T) {
 	needYara(t)
 	r := rand.New(rand.NewSource(2))
 	ps := append([]Pattern(nil), handPatterns...)
-	for len(ps) < len(handPatterns)+40 {
+	for len(ps) < len(handPatterns)+15 {
 		p := randomPattern(r)
 		if _, err := Compile([]Pattern{p}); err == nil {
 			ps = append(ps, p)

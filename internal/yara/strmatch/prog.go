@@ -257,6 +257,7 @@ type vm struct {
 	cur, next threadList
 	stack     []int32
 	lens      []int
+	pos, pos2 []int // runFast's position sets
 }
 
 type threadList struct {

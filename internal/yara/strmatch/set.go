@@ -26,7 +26,10 @@ type piece struct {
 
 	// Regex and hex strings.
 	fwd, bwd *prog
-	fast     bool // hex without alternatives: shortest match
+	// Hex strings without alternatives run as fast steps instead, reporting
+	// the shortest match; fpc and bpc in their atom refs are step indexes.
+	fast  bool
+	elems []fastElem
 	greedy   bool // regex with greedy quantifiers: later matches replace
 	// Chaining: the previous piece of the same string and the allowed gap
 	// between its end and this piece's start.
@@ -248,23 +251,35 @@ func (s *Set) addTree(i int, root *node, fast, greedy, nocase, dotall, ascii, wi
 		} else {
 			tree = &node{kind: nConcat, kids: part}
 		}
-		fwd, err := compileProg(tree, nocase, dotall, false)
-		if err != nil {
-			return perr(0, err.Error())
-		}
-		bwd, err := compileProg(tree, nocase, dotall, true)
-		if err != nil {
-			return perr(0, err.Error())
-		}
-		pc := piece{pat: i, fwd: fwd, bwd: bwd, fast: fast, greedy: greedy, nocase: nocase,
+		pc := piece{pat: i, fast: fast, greedy: greedy, nocase: nocase,
 			ascii: ascii, wide: wide, fullword: fullword, prev: prev, next: -1}
+		var fwd, bwd *prog
+		var elemAt map[*node]int
+		if fast {
+			elemAt = map[*node]int{}
+			pc.elems = flattenFast(tree, nil, elemAt)
+		} else {
+			var err error
+			if fwd, err = compileProg(tree, nocase, dotall, false); err != nil {
+				return perr(0, err.Error())
+			}
+			if bwd, err = compileProg(tree, nocase, dotall, true); err != nil {
+				return perr(0, err.Error())
+			}
+			pc.fwd, pc.bwd = fwd, bwd
+		}
 		if pi > 0 {
 			pc.gapMin, pc.gapMax = gaps[pi-1][0], gaps[pi-1][1]
 		}
-		pc.entry = entryPC(tree)
 		pc.pre = -1
-		if !wide {
+		switch {
+		case fast:
+			pc.pre = s.addCheck(fastPrecheck(pc.elems, 0, false))
+		case !wide:
+			pc.entry = entryPC(tree)
 			pc.pre = s.addCheck(fwd.precheck(pc.entry, 256))
+		default:
+			pc.entry = entryPC(tree)
 		}
 		id := len(s.pieces)
 		s.pieces = append(s.pieces, pc)
@@ -283,10 +298,19 @@ func (s *Set) addTree(i int, root *node, fast, greedy, nocase, dotall, ascii, wi
 			continue
 		}
 		for _, c := range cands {
-			ref := atomRef{piece: int32(id), fpc: fwd.at[c.n], bpc: bwd.at[c.n], pre: -1, bpre: -1}
-			if !wide {
+			ref := atomRef{piece: int32(id), pre: -1, bpre: -1}
+			switch {
+			case fast:
+				k := int32(elemAt[c.n])
+				ref.fpc, ref.bpc = k, k
+				ref.pre = s.addCheck(fastPrecheck(pc.elems, int(k), false))
+				ref.bpre = s.addCheck(fastPrecheck(pc.elems, int(k), true))
+			case !wide:
+				ref.fpc, ref.bpc = fwd.at[c.n], bwd.at[c.n]
 				ref.pre = s.addCheck(fwd.precheck(ref.fpc, 256))
 				ref.bpre = s.addCheck(bwd.precheck(ref.bpc, 256))
+			default:
+				ref.fpc, ref.bpc = fwd.at[c.n], bwd.at[c.n]
 			}
 			for _, v := range c.vals {
 				if ascii {
@@ -557,10 +581,12 @@ func (s *Set) verifyTree(sc *scratch, id int, data []byte, at int, fpc, bpc, pre
 			fm = len(c.tests)
 		}
 	}
-	if pc.ascii && fm < 0 {
+	if pc.fast && fm < 0 {
+		fm = sc.vm.runFast(pc.elems, int(fpc), data, at, false)
+	} else if pc.ascii && fm < 0 {
 		fm = sc.vm.run(pc.fwd, fpc, data, at, false, 1, mode)
 	}
-	if fm == -1 && pc.wide {
+	if fm == -1 && pc.wide && !pc.fast {
 		fm = sc.vm.run(pc.fwd, fpc, data, at, false, 2, mode)
 		cs = 2
 	}
@@ -581,7 +607,13 @@ func (s *Set) verifyTree(sc *scratch, id int, data []byte, at int, fpc, bpc, pre
 			return
 		}
 	}
-	sc.vm.run(pc.bwd, bpc, data, at, true, cs, modeExhaustive)
+	if pc.fast {
+		if sc.vm.runFast(pc.elems, int(bpc), data, at, true) < 0 {
+			return
+		}
+	} else {
+		sc.vm.run(pc.bwd, bpc, data, at, true, cs, modeExhaustive)
+	}
 	if len(sc.vm.lens) == 1 {
 		s.treeMatch(sc, id, data, at-sc.vm.lens[0], sc.vm.lens[0]+fm, cs == 2)
 		return
