@@ -1,7 +1,6 @@
 package yara
 
 import (
-	"bytes"
 	"encoding/binary"
 	"strings"
 
@@ -649,63 +648,10 @@ func (sc *scanCtx) forIn(n *node) value {
 	return boolVal(trues >= q.i)
 }
 
-// entrypoint is the deprecated entrypoint keyword: the file offset of the
-// PE or ELF entry point, undefined for other files.
+// entrypoint is the deprecated entrypoint keyword.
 func (sc *scanCtx) entrypoint() value {
-	if f := sc.pe(); f != nil {
-		if f.EntryPoint < 0 {
-			return undef
-		}
-		return intVal(f.EntryPoint)
-	}
-	if off, ok := elfEntryOffset(sc.data); ok {
-		return intVal(off)
+	if v, ok := entryPointOffset(sc.data); ok {
+		return intVal(v)
 	}
 	return undef
-}
-
-// elfEntryOffset maps an ELF file's e_entry to a file offset through its
-// program headers (then section headers), as libyara's exefiles.c does.
-func elfEntryOffset(d []byte) (int64, bool) {
-	if len(d) < 52 || !bytes.HasPrefix(d, []byte("\x7fELF")) {
-		return 0, false
-	}
-	var bo binary.ByteOrder = binary.LittleEndian
-	if d[5] == 2 {
-		bo = binary.BigEndian
-	}
-	is64 := d[4] == 2
-	var entry, phoff uint64
-	var phentsize, phnum int
-	if is64 {
-		if len(d) < 64 {
-			return 0, false
-		}
-		entry = bo.Uint64(d[24:])
-		phoff = bo.Uint64(d[32:])
-		phentsize, phnum = int(bo.Uint16(d[54:])), int(bo.Uint16(d[56:]))
-	} else {
-		entry = uint64(bo.Uint32(d[24:]))
-		phoff = uint64(bo.Uint32(d[28:]))
-		phentsize, phnum = int(bo.Uint16(d[42:])), int(bo.Uint16(d[44:]))
-	}
-	for i := 0; i < phnum; i++ {
-		off := phoff + uint64(i*phentsize)
-		if off+56 > uint64(len(d)) || (!is64 && off+32 > uint64(len(d))) {
-			break
-		}
-		var ptype uint32
-		var poff, vaddr, filesz uint64
-		ptype = bo.Uint32(d[off:])
-		if is64 {
-			poff, vaddr, filesz = bo.Uint64(d[off+8:]), bo.Uint64(d[off+16:]), bo.Uint64(d[off+32:])
-		} else {
-			poff, vaddr, filesz = uint64(bo.Uint32(d[off+4:])), uint64(bo.Uint32(d[off+8:])), uint64(bo.Uint32(d[off+16:]))
-		}
-		_ = ptype
-		if entry >= vaddr && entry < vaddr+filesz {
-			return int64(poff + entry - vaddr), true
-		}
-	}
-	return 0, false
 }

@@ -21,6 +21,7 @@ const (
 	modTime
 	modConsole
 	modPE
+	modELF
 	numModules
 )
 
@@ -37,7 +38,7 @@ var moduleNames = map[string]*module{
 	"time":    {id: modTime, root: timeModule()},
 	"console": {id: modConsole, root: consoleModule()},
 	"pe":      {id: modPE, root: peModule()},
-	"elf":     nil,
+	"elf":     {id: modELF, root: elfModule()},
 	"dotnet":  nil,
 	"magic":   nil,
 	"cuckoo":  nil,
@@ -51,9 +52,12 @@ var moduleNames = map[string]*module{
 func (sc *scanCtx) module(id int) value {
 	if !sc.modLoaded[id] {
 		sc.modLoaded[id] = true
-		if id == modPE {
+		switch id {
+		case modPE:
 			sc.mods[id] = sc.pe()
-		} else {
+		case modELF:
+			sc.mods[id] = parseELF(sc.data)
+		default:
 			sc.mods[id] = sc
 		}
 	}
