@@ -318,10 +318,35 @@ func TestConnectivity(t *testing.T) {
 			}
 
 			check("before Isolate", false)
+			// Connections open before isolation, the way a remote
+			// shell's would be: only the server's may survive it.
+			sessions := map[string]bool{} // address: survives
+			for _, ip := range []netip.Addr{nstest.ServerV4, nstest.ServerV6} {
+				sessions[netip.AddrPortFrom(ip, serverPort).String()] = true
+				sessions[netip.AddrPortFrom(ip, 9000).String()] = false
+			}
+			open := map[string]*nstest.Session{}
+			for addr := range sessions {
+				s, err := agent.Open(ctx, addr, 5*time.Second)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				open[addr] = s
+			}
 			if err := iso.Isolate(ctx, tt.p); err != nil {
 				t.Fatal(err)
 			}
 			check("isolated", true)
+			for addr, survives := range sessions {
+				timeout := 500 * time.Millisecond
+				if survives {
+					timeout = 5 * time.Second
+				}
+				if err := open[addr].Echo(timeout); survives != (err == nil) {
+					t.Errorf("connection to %s opened before isolation: echo err = %v, want it to survive = %v", addr, err, survives)
+				}
+			}
 			// Forget the server's link-layer address: reaching it again
 			// over IPv6 now needs neighbour discovery through the rules.
 			if out, err := agent.Command(ctx, "ip", "neigh", "flush", "all").CombinedOutput(); err != nil {

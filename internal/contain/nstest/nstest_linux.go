@@ -147,8 +147,8 @@ func (n *NS) Do(fn func() error) error {
 // Greeting is what a Serve listener writes to every connection.
 const Greeting = "mamori-nstest\n"
 
-// Serve listens on addr inside n and greets every connection with Greeting
-// until the test ends.
+// Serve listens on addr inside n until the test ends; it greets every
+// connection with Greeting, then echoes what it receives for up to 30 s.
 func (n *NS) Serve(t testing.TB, addr string) {
 	t.Helper()
 	var ln net.Listener
@@ -167,34 +167,75 @@ func (n *NS) Serve(t testing.TB, addr string) {
 			}
 			go func() {
 				defer c.Close()
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				io.WriteString(c, Greeting)
+				c.SetDeadline(time.Now().Add(30 * time.Second))
+				if _, err := io.WriteString(c, Greeting); err == nil {
+					io.Copy(c, c)
+				}
 			}()
 		}
 	}()
 }
 
-// Reach dials addr over TCP from inside n and reads the Serve greeting, so
-// both directions must pass. It returns nil when the greeting arrives.
-func (n *NS) Reach(ctx context.Context, addr string, timeout time.Duration) error {
+// Session is a TCP connection from inside a namespace to a Serve listener.
+type Session struct {
+	c    net.Conn
+	r    *bufio.Reader
+	addr string
+}
+
+// Open dials addr over TCP from inside n and reads the Serve greeting, so
+// both directions must pass.
+func (n *NS) Open(ctx context.Context, addr string, timeout time.Duration) (*Session, error) {
 	var c net.Conn
 	if err := n.Do(func() (err error) {
 		d := net.Dialer{Timeout: timeout}
 		c, err = d.DialContext(ctx, "tcp", addr)
 		return err
 	}); err != nil {
-		return err
+		return nil, err
 	}
-	defer c.Close()
+	s := &Session{c: c, r: bufio.NewReader(c), addr: addr}
 	c.SetDeadline(time.Now().Add(timeout))
-	line, err := bufio.NewReader(c).ReadString('\n')
+	line, err := s.r.ReadString('\n')
 	if err != nil {
-		return fmt.Errorf("read greeting from %s: %w", addr, err)
+		c.Close()
+		return nil, fmt.Errorf("read greeting from %s: %w", addr, err)
 	}
 	if line != Greeting {
-		return fmt.Errorf("greeting from %s: %q, want %q", addr, line, Greeting)
+		c.Close()
+		return nil, fmt.Errorf("greeting from %s: %q, want %q", addr, line, Greeting)
+	}
+	return s, nil
+}
+
+// Echo sends a line on the open connection and waits for it to come back.
+func (s *Session) Echo(timeout time.Duration) error {
+	s.c.SetDeadline(time.Now().Add(timeout))
+	const line = "still there?\n"
+	if _, err := io.WriteString(s.c, line); err != nil {
+		return fmt.Errorf("send to %s: %w", s.addr, err)
+	}
+	got, err := s.r.ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("echo from %s: %w", s.addr, err)
+	}
+	if got != line {
+		return fmt.Errorf("echo from %s: %q, want %q", s.addr, got, line)
 	}
 	return nil
+}
+
+// Close closes the connection.
+func (s *Session) Close() error { return s.c.Close() }
+
+// Reach opens a Session to addr from inside n and closes it; nil means the
+// greeting arrived.
+func (n *NS) Reach(ctx context.Context, addr string, timeout time.Duration) error {
+	s, err := n.Open(ctx, addr, timeout)
+	if err != nil {
+		return err
+	}
+	return s.Close()
 }
 
 // ServeUDP echoes every datagram received on addr inside n until the test
