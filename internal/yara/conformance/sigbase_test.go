@@ -55,9 +55,9 @@ func TestSignatureBase(t *testing.T) {
 	dir := t.TempDir()
 	g := newGenerator(1)
 	info := rules.Info()
-	// By default about 1500 files: every k-th rule, one variant each,
+	// By default about 1000 files: every k-th rule, one variant each,
 	// cycling through the variants.
-	step, variants := max(1, len(info)/1500), 1
+	step, variants := max(1, len(info)/1000), 1
 	if fullRun() {
 		step, variants = 1, 3
 	}
