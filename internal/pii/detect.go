@@ -190,7 +190,9 @@ func (d *detector) context(start int) hint {
 	if d.hint != "" {
 		return d.hint
 	}
-	if from == 0 && d.prev != "" {
+	if from == 0 && d.prev != "" && strings.TrimSpace(t[:start]) == "" {
+		// Only a value that starts its line takes context from the line
+		// before: "個人番号\n1234 5678 9018".
 		p := d.prev
 		if len(p) > 48 {
 			k := len(p) - 48
@@ -356,8 +358,9 @@ func (d *detector) classify(r *numRun, i, j int) bool {
 		if ctx == nonPersonal {
 			return false
 		}
-		if _, land, _ := jpNational(dg); land && len(lens) == 1 && ctx != Phone {
-			// A bare 10-digit number is as often an ID as a landline.
+		if _, land, _ := jpNational(dg); land && len(lens) == 1 && ctx != Phone && !inProse(t, start) {
+			// A bare 10-digit number in a log or a table is as often an
+			// ID as a landline; in Japanese prose it is a phone number.
 			return false
 		}
 		d.emit(Phone, start, end)
@@ -371,6 +374,16 @@ func (d *detector) classify(r *numRun, i, j int) bool {
 		return true
 	}
 	return false
+}
+
+// inProse reports whether text[start] follows Japanese text or an opening
+// parenthesis after it: "担当（0312345678）", "電話は0312345678まで".
+func inProse(t string, start int) bool {
+	p := start
+	if p > 0 && t[p-1] == '(' {
+		p--
+	}
+	return p > 0 && t[p-1] >= 0x80
 }
 
 func sameKind(k []byte) bool {

@@ -30,7 +30,8 @@ func TestDetectText(t *testing.T) {
 			[]cv{{Phone, "03(1234)5678"}, {Phone, "+81 90 1234 5678"}, {Phone, "+1 415 555 0100"}, {Phone, "(0120)123-456"}, {Phone, "0466-12-3456"}}},
 		{"plus81 zero", "+81(0)3-1234-5678", "", []cv{{Phone, "+81(0)3-1234-5678"}}},
 		{"katakana dash", "090ー1234ー5678", "", []cv{{Phone, "090ー1234ー5678"}}},
-		{"bare landline needs context", "ID 0312345678 と 0312345678", "", nil},
+		{"bare landline needs context", "ID 0312345678 / id=0312345678", "", nil},
+		{"bare landline in prose", "担当窓口(0312345678)まで", "", []cv{{Phone, "0312345678"}}},
 		{"bare landline in phone column", "0312345678", "電話番号", []cv{{Phone, "0312345678"}}},
 		{"bare mobile", "連絡 09012345678", "", []cv{{Phone, "09012345678"}}},
 		{"card spaced", "カード番号 4111 1111 1111 1111 有効期限 12/28", "", []cv{{CreditCard, "4111 1111 1111 1111"}}},
@@ -166,5 +167,14 @@ func TestMyNumberInTextTable(t *testing.T) {
 	want := []cv{{MyNumber, "123456789018"}, {Phone, "090-1234-5678"}, {Phone, "03-1234-5678"}}
 	if diff := cmp.Diff(hitsOf(text, ""), want); diff != "" {
 		t.Errorf("(-got +want):\n%s", diff)
+	}
+}
+
+// TestPrevFieldContextOnlyAtLineStart: a keyword on the previous line must
+// not reach a number in the middle of the next one.
+func TestPrevFieldContextOnlyAtLineStart(t *testing.T) {
+	got := DetectText("ご不明な点は担当窓口(090-1234-5678)まで", "", "ご注文番号1234567890の商品は発送しました。")
+	if len(got) != 1 || got[0].Category != Phone {
+		t.Errorf("got %v, want the phone number", got)
 	}
 }

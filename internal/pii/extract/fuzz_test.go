@@ -104,6 +104,8 @@ func FuzzZip(f *testing.F) {
 	f.Add(makeZip(f, zfile{name: "a.csv", data: []byte("name,email\nTaro,t@example.jp\n")},
 		zfile{name: "b.zip", data: makeZip(f, zfile{name: "c.txt", data: []byte("x")}), store: true}))
 	f.Add(makeZip(f, zfile{name: "a.txt", data: bytes.Repeat([]byte("a"), 5000)})[:60])
+	f.Add(gz(f, tarball(f, zfile{name: "c.csv", data: []byte("name\nTaro\n")})))
+	f.Add([]byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff\x4a\x4c\x4a\x06\x04\x00\x00\xff\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) { checkRead(t, "f.zip", data) })
 }
 

@@ -198,6 +198,12 @@ func (r *reader) read(name, member string, data []byte, depth int) error {
 		}
 		return r.readZip(name, member, data, depth, f)
 	}
+	if isGzip(data) {
+		return stopErr(r.readGzip(name, member, data, depth))
+	}
+	if isTar(data) {
+		return stopErr(r.readTar(member, data, depth))
+	}
 	switch f {
 	case fmtXLSX, fmtDOCX, fmtZip:
 		r.report(member, 0, errors.New("not a zip archive"))

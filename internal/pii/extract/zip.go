@@ -118,43 +118,14 @@ func (r *reader) member(m string, e zipEntry) ([]byte, bool) {
 		r.report(m, 0, fmt.Errorf("compression method %d not supported", e.method))
 		return nil, false
 	}
-	remain := r.lim.MaxTotal - r.total
-	if remain <= 0 {
-		return nil, false
-	}
-	// The ratio bound applies to what inflates, whatever the header says.
-	limit := int64(float64(max(e.comp, 1)) * r.lim.MaxRatio)
-	if e.method == zip.Store {
-		limit = int64(e.comp)
-	}
-	if e.size > 0 && int64(e.size) < limit {
-		limit = int64(e.size)
-	}
-	limit = min(limit, remain)
 	rc, err := e.open()
 	if err != nil {
 		r.report(m, 0, fmt.Errorf("zip: %w", err))
 		return nil, false
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	r.total += int64(len(b))
-	switch {
-	case int64(len(b)) > limit && limit == remain:
-		r.report(m, 0, fmt.Errorf("archive contents exceed %d bytes; the rest not read", r.lim.MaxTotal))
-		return nil, false
-	case int64(len(b)) > limit && float64(len(b)) > float64(max(e.comp, 1))*r.lim.MaxRatio:
-		r.report(m, 0, fmt.Errorf("compression ratio above %g (zip bomb?); member not read", r.lim.MaxRatio))
-		return nil, false
-	case int64(len(b)) > limit:
-		r.report(m, 0, fmt.Errorf("member larger than its header's %d bytes; read up to it", e.size))
-		b = b[:limit]
-	case err != nil && !errors.Is(err, zip.ErrChecksum):
-		r.report(m, 0, fmt.Errorf("zip: %w; read %d bytes", err, len(b)))
-	case err != nil:
-		r.report(m, 0, fmt.Errorf("zip: %w", err))
-	}
-	return b, true
+	// The ratio bound applies to what inflates, whatever the header says.
+	return r.inflate(m, rc, int64(e.comp), int64(e.size), e.method == zip.Deflate)
 }
 
 // localEntries finds members by their local file headers, for archives

@@ -1,8 +1,10 @@
 package extract
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"strings"
 	"testing"
 
@@ -198,5 +200,68 @@ func TestDOCX(t *testing.T) {
 	}
 	for _, rec := range recs {
 		checkOffsets(t, []byte(doc), UTF8, [][]Field{rec})
+	}
+}
+
+func gz(t testing.TB, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	if _, err := w.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func tarball(t testing.TB, files ...zfile) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := tar.NewWriter(&buf)
+	for _, f := range files {
+		if err := w.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.data)), Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(f.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestGzipTar(t *testing.T) {
+	log := []byte("2024-01-01 a mail=a@example.jp\n2024-01-02 b\n2024-01-03 c\n")
+	csv := []byte("name,email\nTaro,t@example.jp\n")
+	tests := []struct {
+		name, file string
+		data       []byte
+		want       []string
+		wantErr    string
+	}{
+		{"gzip", "app.log.gz", gz(t, log), []string{"0|app.log:|2024-01-01 a mail=a@example.jp|1", "1|app.log:|2024-01-02 b|2", "2|app.log:|2024-01-03 c|3"}, ""},
+		{"tar", "b.tar", tarball(t, zfile{name: "d/c.csv", data: csv}), []string{"0|d/c.csv:name|Taro|2", "0|d/c.csv:email|t@example.jp|2"}, ""},
+		{"tgz", "b.tgz", gz(t, tarball(t, zfile{name: "c.csv", data: csv})), []string{"0|b.tar!c.csv:name|Taro|2", "0|b.tar!c.csv:email|t@example.jp|2"}, ""},
+		{"gzip bomb", "z.gz", gz(t, bytes.Repeat([]byte{'0'}, 1<<20)), nil, "compression ratio above 100"},
+		{"truncated gzip", "app.log.gz", gz(t, log)[:30], []string{"0|app.log:|2024-01-01 a mail=a|1"}, "truncated"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			recs, errs := readAll(t, tt.file, tt.data)
+			if diff := cmp.Diff(flat(recs), tt.want); diff != "" {
+				t.Errorf("records (-got +want):\n%s", diff)
+			}
+			var msgs []string
+			for _, e := range errs {
+				msgs = append(msgs, e.Error())
+			}
+			if got := strings.Join(msgs, "\n"); tt.wantErr == "" && got != "" || !strings.Contains(got, tt.wantErr) {
+				t.Errorf("errors %q, want %q", got, tt.wantErr)
+			}
+		})
 	}
 }

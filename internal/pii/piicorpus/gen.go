@@ -129,7 +129,13 @@ func (b *builder) customerCSV(sjis bool) {
 	r := b.r
 	cols := []column{
 		{pick(r, []string{"顧客ID", "会員番号", "No"}), "", func(*person) string { return fmt.Sprint(100000 + r.IntN(900000)) }},
-		{pick(r, []string{"氏名", "お名前", "顧客名", "名前"}), PersonName, func(p *person) string { return p.fullName(r) }},
+	}
+	if r.IntN(4) == 0 {
+		// Family and given names in columns of their own.
+		cols = append(cols, column{"姓", PersonName, func(p *person) string { return p.family }},
+			column{"名", PersonName, func(p *person) string { return p.given }})
+	} else {
+		cols = append(cols, column{pick(r, []string{"氏名", "お名前", "顧客名", "名前"}), PersonName, func(p *person) string { return p.fullName(r) }})
 	}
 	if r.IntN(2) == 0 {
 		cols = append(cols, column{pick(r, []string{"フリガナ", "氏名（カナ）", "ふりがな"}), PersonName, func(p *person) string { return p.kana() }})
@@ -206,16 +212,23 @@ func (b *builder) ordersJSONL() {
 	for n := 20 + r.IntN(100); n > 0; n-- {
 		p := newPerson(r, r.IntN(5) == 0)
 		oid, _ := cardNumber(r)
+		// Snake case or camel case, as different services write them.
+		k := func(snake, camel string) string {
+			if camel != "" && r.IntN(2) == 0 {
+				return camel
+			}
+			return snake
+		}
 		order := map[string]any{
-			"order_id":   oid,
-			"created_at": fmt.Sprintf("2024-%02d-%02dT%02d:%02d:%02d+09:00", 1+r.IntN(12), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60)),
+			k("order_id", "orderId"):     oid,
+			k("created_at", "createdAt"): fmt.Sprintf("2024-%02d-%02dT%02d:%02d:%02d+09:00", 1+r.IntN(12), 1+r.IntN(28), r.IntN(24), r.IntN(60), r.IntN(60)),
 			"customer": map[string]any{
-				"name":  p.fullName(r),
-				"email": p.email,
-				"phone": p.phone,
+				k("name", "fullName"):     p.fullName(r),
+				k("email", "mailAddress"): p.email,
+				k("phone", "phoneNumber"): p.phone,
 				"address": map[string]any{
-					"zip":  p.postal,
-					"full": p.address,
+					k("zip", "zipCode"): p.postal,
+					"full":              p.address,
 				},
 			},
 			"items":           []any{map[string]any{"sku": "49" + digits(r, 11), "qty": 1 + r.IntN(5), "price": 100 * (1 + r.IntN(300))}},
@@ -223,13 +236,17 @@ func (b *builder) ordersJSONL() {
 			"amount":          r.IntN(100000),
 		}
 		cust := order["customer"].(map[string]any)
-		b.label(PersonName, cust["name"].(string))
+		for _, key := range []string{"name", "fullName"} {
+			if v, ok := cust[key]; ok {
+				b.label(PersonName, v.(string))
+			}
+		}
 		b.label(Email, p.email)
 		b.label(Phone, p.phone)
 		b.label(PostalCode, p.postal)
 		b.label(Address, p.address)
 		if r.IntN(2) == 0 {
-			order["payment"] = map[string]any{"method": "card", "card_number": p.card, "brand": "visa"}
+			order["payment"] = map[string]any{"method": "card", k("card_number", "cardNumber"): p.card, "brand": "visa"}
 			b.label(CreditCard, p.card)
 		}
 		line, err := json.Marshal(order)
@@ -257,6 +274,10 @@ func (b *builder) letter() {
 	b.label(PersonName, name)
 	t.WriteString("拝啓 時下ますますご清栄のこととお慶び申し上げます。\n平素は格別のお引き立てを賜り、厚く御礼申し上げます。\n")
 	fmt.Fprintf(&t, "ご注文番号%sの商品は%s月%s日に発送いたしました。\n", fw(digits(r, 10)), fw(fmt.Sprint(1+r.IntN(12))), fw(fmt.Sprint(1+r.IntN(28))))
+	// Contact details inside running text, not after a label.
+	staffPhone, _ := phone(r)
+	fmt.Fprintf(&t, "ご不明な点は担当窓口（%s）または%sまでお問い合わせください。\n", fw(staffPhone), toFullWidth(p.email, '－'))
+	b.label(Phone, staffPhone)
 	t.WriteString("ご登録いただいた内容は以下のとおりです。\n\n")
 	fmt.Fprintf(&t, "お名前：%s\n", name)
 	if r.IntN(2) == 0 {
