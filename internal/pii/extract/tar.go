@@ -15,7 +15,9 @@ import (
 // members through Read with the same limits. A gzip file's content is the
 // member named by the file name without ".gz" (".tgz" gives ".tar").
 
-func isGzip(data []byte) bool { return len(data) >= 3 && data[0] == 0x1F && data[1] == 0x8B && data[2] == 8 }
+func isGzip(data []byte) bool {
+	return len(data) >= 3 && data[0] == 0x1F && data[1] == 0x8B && data[2] == 8
+}
 
 func isTar(data []byte) bool {
 	return len(data) >= 512 && (bytes.Equal(data[257:262], []byte("ustar")))
