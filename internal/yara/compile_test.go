@@ -83,14 +83,14 @@ func TestCompileErrorsAgainstYara(t *testing.T) {
 }
 
 func TestSkipUnsupported(t *testing.T) {
-	src := `import "elf"
+	src := `import "dotnet"
 import "pe"
-rule uses_elf { condition: elf.type == 1 }
+rule uses_dotnet { condition: dotnet.number_of_streams == 1 }
 rule fine { condition: true }
-rule refers { condition: uses_elf }
+rule refers { condition: uses_dotnet }
 rule fine2 { strings: $a = "x" condition: $a and pe.is_pe == 0 }`
-	if _, err := Compile(src, "t.yar", CompileOptions{}); err == nil || !strings.Contains(err.Error(), `rule "uses_elf"`) {
-		t.Fatalf("got %v, want an error naming rule uses_elf", err)
+	if _, err := Compile(src, "t.yar", CompileOptions{}); err == nil || !strings.Contains(err.Error(), `rule "uses_dotnet"`) {
+		t.Fatalf("got %v, want an error naming rule uses_dotnet", err)
 	}
 	var warnings []string
 	r, err := Compile(src, "t.yar", CompileOptions{SkipUnsupported: true, Warn: func(m string) { warnings = append(warnings, m) }})
