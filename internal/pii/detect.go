@@ -75,6 +75,9 @@ func (d *detector) detect(text, key, prev string, hits []Hit) []Hit {
 	if d.headerKey {
 		d.displayName()
 	}
+	if d.hint == PostalCode && d.usZIP() {
+		return d.hits
+	}
 	d.scan()
 	return d.hits
 }
@@ -371,6 +374,18 @@ func (d *detector) classify(r *numRun, i, j int) bool {
 			return false
 		}
 		d.emit(CreditCard, start, end)
+		return true
+	}
+	return false
+}
+
+// usZIP takes a whole cell of a postal-code column that is a US ZIP or
+// ZIP+4 code; Japanese codes have seven digits and go through numbers.
+func (d *detector) usZIP() bool {
+	s, e := trimSpan(d.text, 0, len(d.text))
+	v := d.text[s:e]
+	if len(v) == 5 && allDigits(v) || len(v) == 10 && allDigits(v[:5]) && v[5] == '-' && allDigits(v[6:]) {
+		d.emit(PostalCode, s, e)
 		return true
 	}
 	return false

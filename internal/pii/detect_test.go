@@ -76,6 +76,8 @@ func TestDetectText(t *testing.T) {
 		{"email with digits before at", "09012345678@docomo.ne.jp", "", []cv{{Email, "09012345678@docomo.ne.jp"}}},
 		{"json path key", "taro@example.jp", "customer.contact[0].email", []cv{{Email, "taro@example.jp"}}},
 		{"postal code column", "1500001", "郵便番号", []cv{{PostalCode, "1500001"}}},
+		{"zip column", "94105-1234", "zip", []cv{{PostalCode, "94105-1234"}}},
+		{"five digits elsewhere", "94105", "qty", nil},
 		{"context from previous line", "個人番号\n1234 5678 9018", "", []cv{{MyNumber, "1234 5678 9018"}}},
 	}
 	for _, tt := range tests {
