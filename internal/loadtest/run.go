@@ -329,39 +329,62 @@ func (r *runner) pick() *sim {
 	return nil
 }
 
-// heartbeats spreads every agent's beats evenly over the interval from one
-// goroutine, instead of one timer per agent. Agents connected meanwhile
-// join the rotation.
+// heartbeatShards is how many goroutines send heartbeats; one slow write
+// then delays only its shard.
+const heartbeatShards = 16
+
+// heartbeats keeps every agent beating at the server's interval, spread
+// evenly over it, from a few goroutines instead of one timer per agent.
+// Agents connected meanwhile join the rotation. The pace is computed from
+// elapsed time, so a loaded machine that misses ticks catches up instead of
+// beating too slowly (the server drops an agent silent for three beats).
 func (r *runner) heartbeats(ctx context.Context) {
-	const tick = 100 * time.Millisecond
-	t := time.NewTicker(tick)
+	var wg sync.WaitGroup
+	for shard := range heartbeatShards {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.heartbeatShard(ctx, shard)
+		}()
+	}
+	wg.Wait()
+}
+
+func (r *runner) heartbeatShard(ctx context.Context, shard int) {
+	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
-	i := 0
+	last := time.Now()
+	var owed float64 // beats due and not yet sent
+	next := shard
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-		}
-		beat := r.cfg.Heartbeat
-		if beat <= 0 {
-			beat = time.Duration(r.beat.Load())
-		}
-		if beat <= 0 {
-			beat = 15 * time.Second
-		}
-		r.mu.Lock()
-		sims := r.sims
-		r.mu.Unlock()
-		if len(sims) == 0 {
-			continue
-		}
-		perTick := max(1, len(sims)*int(tick)/int(beat))
-		for range perTick {
-			s := sims[i%len(sims)]
-			i++
-			if err := s.heartbeat(ctx); err != nil && ctx.Err() == nil {
-				r.log.Debug("heartbeat", "agent", s.id.Name, "err", err)
+		case now := <-t.C:
+			beat := r.cfg.Heartbeat
+			if beat <= 0 {
+				beat = time.Duration(r.beat.Load())
+			}
+			if beat <= 0 {
+				beat = 15 * time.Second
+			}
+			r.mu.Lock()
+			sims := r.sims
+			r.mu.Unlock()
+			mine := (len(sims) - shard + heartbeatShards - 1) / heartbeatShards
+			// Beats owed grow with the time since the last tick (not
+			// the tick count), capped at one full round.
+			owed = min(owed+now.Sub(last).Seconds()/beat.Seconds()*float64(mine), float64(mine))
+			last = now
+			for ; owed >= 1; owed-- {
+				if next >= len(sims) {
+					next = shard
+				}
+				s := sims[next]
+				next += heartbeatShards
+				if err := s.heartbeat(ctx); err != nil && ctx.Err() == nil {
+					r.log.Debug("heartbeat", "agent", s.id.Name, "err", err)
+				}
 			}
 		}
 	}
