@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -119,24 +120,41 @@ func newCompiler(opts CompileOptions) (*compiler, error) {
 	return c, nil
 }
 
-// parseDefine types a -d value as the yara command line does.
+// parseDefine types a -d value as the yara command line does: a float
+// when it is digits with one dot, an integer (through C's atoi, so 32 bits)
+// when it is digits, a boolean for true and false, else a string.
 func parseDefine(s string) (value, vtype) {
-	switch s {
-	case "true":
-		return boolVal(true), tyBool
-	case "false":
-		return boolVal(false), tyBool
-	}
-	if i, err := strconv.ParseInt(s, 0, 64); err == nil && s != "" {
-		return intVal(i), tyInt
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && s != "" && !strings.ContainsAny(s, "xXnN") {
+	digits := strings.TrimPrefix(s, "-")
+	switch {
+	case isFloatDefine(digits):
+		f, _ := strconv.ParseFloat(s, 64)
 		return value{f: f, ok: true}, tyFloat
+	case digits != "" && strings.Trim(digits, "0123456789") == "":
+		i, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			// strtol saturates before atoi truncates.
+			i = math.MaxInt64
+			if s[0] == '-' {
+				i = math.MinInt64
+			}
+		}
+		return intVal(int64(int32(i))), tyInt
+	case s == "true":
+		return boolVal(true), tyBool
+	case s == "false":
+		return boolVal(false), tyBool
 	}
 	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
 		s = s[1 : len(s)-1]
 	}
 	return value{s: s, ok: true}, tyStr
+}
+
+func isFloatDefine(s string) bool {
+	if s == "" || s[0] == '.' || strings.Count(s, ".") != 1 {
+		return false
+	}
+	return strings.Trim(s, "0123456789.") == ""
 }
 
 func (c *compiler) warn(msg string) {

@@ -56,6 +56,8 @@ var evalCases = []evalCase{
 	{name: "string ops", rules: `rule a { condition: "abcdef" contains "cd" and "abc" startswith "ab" and "abc" endswith "bc" and "ABC" iequals "abc" and "aBc" icontains "B" and "ABC" istartswith "a" and "ABC" iendswith "c" } rule b { condition: "abc" matches /B/i and not ("abc" matches /^b/) }`, data: "x", want: []string{"a", "b"}},
 	{name: "externals", rules: `rule a { condition: ext_int == 5 and ext_str == "hi" and ext_bool and filename == "" }`, data: "x",
 		defines: map[string]string{"ext_int": "5", "ext_str": "hi", "ext_bool": "true", "filename": ""}, want: []string{"a"}},
+	{name: "define types", rules: `rule a { condition: i == 12 and f == 1.5 and nf == -2.0 and s == "0x10" and big == 0 and neg == -7 }`, data: "x",
+		defines: map[string]string{"i": "12", "f": "1.5", "nf": "-2.", "s": "0x10", "big": "4294967296", "neg": "-7"}, want: []string{"a"}},
 	{name: "hash math", rules: `import "hash" import "math" rule a { condition: hash.md5(0, filesize) == "900150983cd24fb0d6963f7d28e17f72" and hash.sha256("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" and hash.crc32(0, 3) == 0x352441c2 and hash.checksum32("abc") == 294 } rule b { condition: math.entropy(0, filesize) > 1.5 and math.mean("abc") == 98.0 and math.max(1, 2) == 2 and math.to_number(1 == 1) == 1 } rule c { condition: defined hash.md5(5, 1) }`, data: "abc", want: []string{"a", "b"}},
 	{name: "pe not pe", rules: `import "pe" rule a { condition: pe.is_pe == 0 } rule b { condition: not defined pe.number_of_sections } rule c { condition: pe.number_of_sections == 0 }`, data: "x", want: []string{"a", "b"}},
 	{name: "anonymous strings", rules: `rule a { strings: $ = "a1" $ = "b2" condition: all of them }`, data: "a1b2", want: []string{"a"}},
