@@ -1,9 +1,13 @@
 package conformance
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -100,6 +104,60 @@ func TestSignatureBase(t *testing.T) {
 		file, _, _ := strings.Cut(d, ":")
 		t.Errorf("%s [file built for %s]", d, origin[file])
 	}
+	if testing.Short() {
+		return
+	}
+	// The same files through the mamori binary, as a user runs it: the
+	// ndjson records must name the same (file, rule file, rule) set.
+	cliRes := mamoriCLI(t, files, dir)
+	byBase := newResult()
+	for h := range yaraRes.rules {
+		byBase.rules[hit{file: h.file, namespace: filepath.Base(h.namespace), rule: h.rule}] = true
+	}
+	for _, d := range diff(cliRes, byBase, false) {
+		file, _, _ := strings.Cut(d, ":")
+		t.Errorf("mamori scan: %s [file built for %s]", d, origin[file])
+	}
+}
+
+// mamoriCLI builds cmd/mamori and runs "mamori scan --rules" with
+// signature-base's defines over dir, returning its ndjson yara records
+// with namespaces cut to the rule file's base name.
+func mamoriCLI(t *testing.T, ruleFiles []string, dir string) *result {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "mamori")
+	if msg, err := exec.Command("go", "build", "-o", bin, "github.com/mamori-dev/mamori/cmd/mamori").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, msg)
+	}
+	args := []string{"scan", "--format", "ndjson", "--no-progress"}
+	for _, f := range ruleFiles {
+		args = append(args, "--rules", f)
+	}
+	args = append(append(args, defineArgs(signatureBaseDefines)...), dir)
+	var stderr bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 1) { // 1: findings
+		t.Fatalf("mamori scan: %v\n%s", err, stderr.String())
+	}
+	res := newResult()
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		var rec struct {
+			Type, Path, Namespace, Rule string
+		}
+		if len(line) == 0 {
+			continue
+		}
+		if err := json.Unmarshal(line, &rec); err != nil {
+			t.Fatalf("mamori scan output %q: %v", line, err)
+		}
+		if rec.Type == "yara" {
+			res.rules[hit{file: filepath.Base(rec.Path), namespace: filepath.Base(rec.Namespace), rule: rec.Rule}] = true
+		}
+	}
+	return res
 }
 
 var ruleStart = regexp.MustCompile(`(?m)^[ \t]*(?:(?:private|global)[ \t]+)*rule[ \t]+([A-Za-z0-9_]+)`)
