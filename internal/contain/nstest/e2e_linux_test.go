@@ -37,11 +37,6 @@ const (
 	otherPort   = 9000 // the second service on the server's side
 )
 
-var (
-	gatewayAddr = netip.AddrPortFrom(nstest.ServerV4, gatewayPort)
-	otherAddr   = netip.AddrPortFrom(nstest.ServerV4, otherPort).String()
-)
-
 // binDir holds the mamori binary the tests build; TestMain removes it.
 var binDir string
 
@@ -168,6 +163,8 @@ func (p *proc) kill() {
 // joined by a veth pair, with a second TCP service beside the server.
 type fleet struct {
 	server, agent *nstest.NS
+	gateway       netip.AddrPort // the server's listen address
+	other         string         // the second service's address
 	bin           string
 	data          string // server data directory
 	agentData     string
@@ -178,7 +175,9 @@ type fleet struct {
 	iso           *contain.NFTables // reads the agent namespace's ruleset
 }
 
-func newFleet(t testing.TB) *fleet {
+// newFleet starts the server listening on serverIP, which picks the address
+// family the agent uses.
+func newFleet(t testing.TB, serverIP netip.Addr) *fleet {
 	t.Helper()
 	nstest.Require(t)
 	if testing.Short() {
@@ -193,13 +192,14 @@ func newFleet(t testing.TB) *fleet {
 	if missing := missingCommands(t, bin, "server", "agent"); len(missing) > 0 {
 		t.Skipf("mamori has no %s command yet; the containment end-to-end scenario needs both", strings.Join(missing, " or "))
 	}
-	f := &fleet{server: nstest.New(t), agent: nstest.New(t), bin: bin, data: t.TempDir(), agentData: t.TempDir(), scanDir: t.TempDir()}
+	f := &fleet{server: nstest.New(t), agent: nstest.New(t), bin: bin,
+		gateway: netip.AddrPortFrom(serverIP, gatewayPort), other: netip.AddrPortFrom(serverIP, otherPort).String(), data: t.TempDir(), agentData: t.TempDir(), scanDir: t.TempDir()}
 	nstest.Link(t, f.server, f.agent)
 	f.iso = contain.NewNFTables(contain.WithNetNS(f.agent.FD()))
-	f.server.Serve(t, otherAddr)
+	f.server.Serve(t, f.other)
 
 	start(t, f.server, "mamori server", bin, "server",
-		"--data", f.data, "--listen", gatewayAddr.String(), "--san", nstest.ServerV4.String(),
+		"--data", f.data, "--listen", f.gateway.String(), "--san", serverIP.String(),
 		"--heartbeat", "1s", "--auto-isolate-tag", autoTag)
 	f.waitFiles(t, "ca.pem", "enroll.token", "admin.token")
 	f.admin = strings.TrimSpace(f.read(t, "admin.token"))
@@ -270,7 +270,7 @@ func (f *fleet) waitFiles(t testing.TB, names ...string) {
 func (f *fleet) startAgent(t testing.TB) {
 	t.Helper()
 	f.agentProc = start(t, f.agent, "mamori agent", f.bin, "agent",
-		"--server", "https://"+gatewayAddr.String(),
+		"--server", "https://"+f.gateway.String(),
 		"--ca", filepath.Join(f.data, "ca.pem"),
 		"--enroll-token", strings.TrimSpace(f.read(t, "enroll.token")),
 		"--data", f.agentData, "--name", "contained", "--scan-path", f.scanDir)
@@ -298,7 +298,7 @@ func (f *fleet) call(ctx context.Context, method, path string, body any) ([]byte
 		}
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, "https://"+gatewayAddr.String()+path, r)
+	req, err := http.NewRequestWithContext(ctx, method, "https://"+f.gateway.String()+path, r)
 	if err != nil {
 		return nil, err
 	}
@@ -389,9 +389,9 @@ func (f *fleet) reach(t testing.TB, phase string, want bool) {
 	if want {
 		timeout = 5 * time.Second
 	}
-	err := f.agent.Reach(context.Background(), otherAddr, timeout)
+	err := f.agent.Reach(context.Background(), f.other, timeout)
 	if want != (err == nil) {
-		t.Fatalf("%s: agent namespace reaching the second service %s: err = %v, want reachable = %v", phase, otherAddr, err, want)
+		t.Fatalf("%s: agent namespace reaching the second service %s: err = %v, want reachable = %v", phase, f.other, err, want)
 	}
 }
 
@@ -401,7 +401,7 @@ func (f *fleet) reach(t testing.TB, phase string, want bool) {
 // start (CA, enrolment) on a loaded machine.
 func TestContainment(t *testing.T) {
 	ctx := context.Background()
-	f := newFleet(t)
+	f := newFleet(t, nstest.ServerV4)
 
 	began := time.Now()
 	h := f.waitHost(t, 30*time.Second, "the agent to enrol and show online", func(h host) bool { return h.Online })
@@ -568,6 +568,29 @@ func TestContainment(t *testing.T) {
 	}
 }
 
+// TestContainmentIPv6 is the core of the scenario with the agent reaching
+// the server over IPv6: isolate, heartbeats through, release.
+func TestContainmentIPv6(t *testing.T) {
+	f := newFleet(t, nstest.ServerV6)
+	h := f.waitHost(t, 30*time.Second, "the agent to enrol over IPv6 and show online", func(h host) bool { return h.Online })
+	f.reach(t, "before isolation", true)
+
+	start := time.Now()
+	f.post(t, "/api/v1/hosts/"+h.ID+"/isolate", "e2e: IPv6")
+	took := f.waitActive(t, true, start)
+	isolated := f.waitHost(t, 20*time.Second, "isolation = isolated", func(h host) bool { return h.Isolation == "isolated" })
+	t.Logf("isolate call to rules active: %v", took)
+	f.reach(t, "isolated", false)
+	f.waitHost(t, 20*time.Second, "last_seen to advance while isolated", func(h host) bool {
+		return h.Online && h.LastSeen.After(isolated.LastSeen)
+	})
+
+	f.post(t, "/api/v1/hosts/"+h.ID+"/release", "e2e: IPv6 all clear")
+	f.waitActive(t, false, time.Now())
+	f.waitHost(t, 20*time.Second, "isolation = none", func(h host) bool { return h.Isolation == "none" })
+	f.reach(t, "released", true)
+}
+
 // post calls an isolate or release endpoint with a reason and returns the
 // host it answers with.
 func (f *fleet) post(t testing.TB, path, reason string) host {
@@ -588,7 +611,7 @@ func (f *fleet) post(t testing.TB, path, reason string) host {
 // release call to the table being gone. Run the 50 cycles with
 // -benchtime 50x.
 func BenchmarkAPIIsolateRelease(b *testing.B) {
-	f := newFleet(b)
+	f := newFleet(b, nstest.ServerV4)
 	h := f.waitHost(b, 30*time.Second, "the agent to enrol and show online", func(h host) bool { return h.Online })
 	// rules: API call to the table in force (or gone); api: API call to
 	// the hosts API showing the agent's report (isolated after its probe
