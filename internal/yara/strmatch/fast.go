@@ -106,7 +106,7 @@ func fastPrecheck(elems []fastElem, k int, back bool) ([]inst, bool) {
 		if j < 0 || j >= len(elems) {
 			return tests, true
 		}
-		if elems[j].jump || len(tests) == 256 {
+		if elems[j].jump || len(tests) == 64 {
 			return tests, false
 		}
 		tests = append(tests, inst{op: opByte, val: elems[j].val, mask: elems[j].mask})

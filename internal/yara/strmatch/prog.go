@@ -43,15 +43,18 @@ type prog struct {
 }
 
 type compiler struct {
-	p      *prog
+	p       *prog
+	classes map[[256]bool]*[256]bool
 	nocase bool
 	dotall bool
 	rev    bool
 	err    error
 }
 
-func compileProg(root *node, nocase, dotall, rev bool) (*prog, error) {
-	c := &compiler{p: &prog{at: map[*node]int32{}}, nocase: nocase, dotall: dotall, rev: rev}
+// compileProg compiles a tree; classes interns byte-class tables shared by
+// all programs of a Set.
+func compileProg(root *node, nocase, dotall, rev bool, classes map[[256]bool]*[256]bool) (*prog, error) {
+	c := &compiler{p: &prog{at: map[*node]int32{}}, classes: classes, nocase: nocase, dotall: dotall, rev: rev}
 	c.emit(root)
 	c.add(inst{op: opMatch})
 	if c.err != nil {
@@ -113,7 +116,7 @@ func (c *compiler) emit(n *node) {
 		if c.nocase && n.mask == 0xFF && altCase(n.val) != n.val {
 			var b [256]bool
 			b[n.val], b[altCase(n.val)] = true, true
-			c.add(inst{op: opClass, cls: &b})
+			c.add(inst{op: opClass, cls: c.intern(&b)})
 		} else {
 			c.add(inst{op: opByte, val: n.val, mask: n.mask})
 		}
@@ -124,7 +127,7 @@ func (c *compiler) emit(n *node) {
 			in := n.cls[x] || c.nocase && n.cls[altCase(byte(x))]
 			b[x] = in != n.neg
 		}
-		c.add(inst{op: opClass, cls: &b})
+		c.add(inst{op: opClass, cls: c.intern(&b)})
 	case nAny:
 		c.emitAny()
 	case nRangeAny:
@@ -183,6 +186,14 @@ func (c *compiler) emit(n *node) {
 	case nNotWordB:
 		c.add(inst{op: opNotWordB})
 	}
+}
+
+func (c *compiler) intern(b *[256]bool) *[256]bool {
+	if x, ok := c.classes[*b]; ok {
+		return x
+	}
+	c.classes[*b] = b
+	return b
 }
 
 func (c *compiler) emitAny() {

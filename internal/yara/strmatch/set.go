@@ -28,9 +28,9 @@ type piece struct {
 	fwd, bwd *prog
 	// Hex strings without alternatives run as fast steps instead, reporting
 	// the shortest match; fpc and bpc in their atom refs are step indexes.
-	fast  bool
-	elems []fastElem
-	greedy   bool // regex with greedy quantifiers: later matches replace
+	fast   bool
+	elems  []fastElem
+	greedy bool // regex with greedy quantifiers: later matches replace
 	// Chaining: the previous piece of the same string and the allowed gap
 	// between its end and this piece's start.
 	prev           int
@@ -52,12 +52,13 @@ type Set struct {
 	// slowPieces are verified at every offset.
 	slowPieces []int
 	pre        []check
+	classes    map[[256]bool]*[256]bool // interned byte classes
 	pool       sync.Pool
 }
 
 // Compile builds a Set. Errors are *PatternError.
 func Compile(ps []Pattern) (*Set, error) {
-	s := &Set{n: len(ps), heads: make([][]int, len(ps))}
+	s := &Set{n: len(ps), heads: make([][]int, len(ps)), classes: map[[256]bool]*[256]bool{}}
 	var b indexBuilder
 	for i := range ps {
 		if err := s.add(i, &ps[i], &b); err != nil {
@@ -65,6 +66,7 @@ func Compile(ps []Pattern) (*Set, error) {
 		}
 	}
 	s.idx = b.build()
+	s.classes = nil
 	s.pool.New = func() any { return &scratch{lists: make([][]pm, len(s.pieces))} }
 	return s, nil
 }
@@ -260,10 +262,10 @@ func (s *Set) addTree(i int, root *node, fast, greedy, nocase, dotall, ascii, wi
 			pc.elems = flattenFast(tree, nil, elemAt)
 		} else {
 			var err error
-			if fwd, err = compileProg(tree, nocase, dotall, false); err != nil {
+			if fwd, err = compileProg(tree, nocase, dotall, false, s.classes); err != nil {
 				return perr(0, err.Error())
 			}
-			if bwd, err = compileProg(tree, nocase, dotall, true); err != nil {
+			if bwd, err = compileProg(tree, nocase, dotall, true, s.classes); err != nil {
 				return perr(0, err.Error())
 			}
 			pc.fwd, pc.bwd = fwd, bwd
