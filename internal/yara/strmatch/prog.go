@@ -45,10 +45,10 @@ type prog struct {
 type compiler struct {
 	p       *prog
 	classes map[[256]bool]*[256]bool
-	nocase bool
-	dotall bool
-	rev    bool
-	err    error
+	nocase  bool
+	dotall  bool
+	rev     bool
+	err     error
 }
 
 // compileProg compiles a tree; classes interns byte-class tables shared by
