@@ -849,6 +849,8 @@ type Stats struct {
 	Duplicates       int64   `json:"duplicate_findings"`
 	Goroutines       int     `json:"goroutines"`
 	HeapBytes        uint64  `json:"heap_bytes"`
+	HeapInuseBytes   uint64  `json:"heap_inuse_bytes"`
+	StackBytes       uint64  `json:"stack_bytes"`
 	SysBytes         uint64  `json:"sys_bytes"`
 	RSSBytes         int64   `json:"rss_bytes"`
 	UptimeSeconds    float64 `json:"uptime_seconds"`
@@ -861,7 +863,7 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, Stats{
 		ConnectedAgents: s.hub.count(), FindingsIngested: s.stats.findings.Load(), FindingBatches: s.stats.batches.Load(),
 		Duplicates: s.stats.duplicates.Load(), Goroutines: runtime.NumGoroutine(), HeapBytes: ms.HeapAlloc,
-		SysBytes: ms.Sys, RSSBytes: rss(), UptimeSeconds: time.Since(s.started).Seconds(), Store: string(s.st.Dialect()),
+		HeapInuseBytes: ms.HeapInuse, StackBytes: ms.StackInuse, SysBytes: ms.Sys, RSSBytes: rss(), UptimeSeconds: time.Since(s.started).Seconds(), Store: string(s.st.Dialect()),
 	})
 }
 
