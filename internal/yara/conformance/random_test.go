@@ -182,7 +182,7 @@ func (g *ruleGen) expr(strs []genString, depth int) string {
 			return fmt.Sprintf("for %s i in (1..%d) : ( %s > %d )", g.pick("any", "all", "2", "none"), 1+k(3), g.intExpr(strs, "i"), k(6))
 		}
 	}
-	switch g.r.IntN(27) {
+	switch g.r.IntN(29) {
 	case 0:
 		return "$" + s()
 	case 1:
@@ -266,6 +266,16 @@ func (g *ruleGen) expr(strs []genString, depth int) string {
 			k(5), k(10), k(20), alphabet[g.r.IntN(len(alphabet))])
 	case 25:
 		return fmt.Sprintf("(#%s + 0.5) * %s > %d", s(), g.pick("2.0", "1.5", "0.25"), k(5))
+	case 26:
+		return fmt.Sprintf("for any i in (1..#%s) : ( for %s j in (1..#%s) : ( @%s[i] + %d < @%s[j] ) )",
+			s(), g.pick("any", "all"), s(), s(), k(5), s())
+	case 27:
+		return g.pick(
+			fmt.Sprintf("uint8(filesize - %d) == 0x%02x", 1+k(3), alphabet[g.r.IntN(len(alphabet))]),
+			fmt.Sprintf("for %s i in (0..filesize - 1) : ( uint8(i) == 0x%02x )", g.pick("any", "all", "3"), alphabet[g.r.IntN(len(alphabet))]),
+			fmt.Sprintf("$%s in (filesize - %d..filesize)", s(), 10+k(40)),
+			fmt.Sprintf("for any of them : ( @ > filesize \\ %d )", 2+k(3)),
+		)
 	}
 	return g.pick("true", "false")
 }
