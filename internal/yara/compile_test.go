@@ -67,9 +67,10 @@ func TestCompileErrorsAgainstYara(t *testing.T) {
 	if err != nil {
 		t.Skip("yarac not on PATH")
 	}
-	dir := t.TempDir()
 	for _, c := range errorCases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
 			rf := filepath.Join(dir, "r.yar")
 			if err := os.WriteFile(rf, []byte(c.rules), 0o600); err != nil {
 				t.Fatal(err)

@@ -140,6 +140,7 @@ func yaraCLI(t *testing.T, rules, data string, defines map[string]string) []stri
 func TestEvalAgainstYara(t *testing.T) {
 	for _, c := range evalCases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			got := yaraCLI(t, c.rules, c.data, c.defines)
 			want := append([]string(nil), c.want...)
 			sort.Strings(got)

@@ -49,6 +49,7 @@ func TestPEModule(t *testing.T) {
 func TestPEModuleAgainstYara(t *testing.T) {
 	for _, c := range peCases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			got := yaraCLI(t, c.rules, c.data, c.defines)
 			if diff := cmp.Diff(got, c.want); diff != "" {
 				t.Errorf("yara's matches (-yara +table):\n%s", diff)

@@ -34,18 +34,6 @@ func TestSignatureBaseCompiles(t *testing.T) {
 	t.Logf("%d files, %d rules compiled one by one in %v", len(files), rules, time.Since(start))
 }
 
-func TestSignatureBaseCompilesAtOnce(t *testing.T) {
-	if _, err := os.Stat(sigbaseDir); err != nil {
-		t.Skip("signature-base not present at", sigbaseDir)
-	}
-	start := time.Now()
-	r, err := CompileFiles(context.Background(), []string{sigbaseDir}, CompileOptions{Defines: sigbaseDefines})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("%d rules (%d evaluated on every file), %d strings compiled in %v", r.NumRules(), len(r.alwaysEval), len(r.patterns), time.Since(start))
-}
-
 // BenchmarkScanSignatureBase scans the first files of /usr/bin (up to
 // 64 MB) with all of signature-base, one buffer at a time; b.SetBytes makes
 // the result a throughput. bench/yara.sh compares the whole CLI with yara.
