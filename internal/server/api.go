@@ -43,8 +43,8 @@ func (s *Server) apiRoutes() []route {
 		{"POST", "/hosts/{id}/revoke", "Revoke a host's certificate: it is disconnected and cannot reconnect.", "Reason", "Host", nil, s.revokeHost},
 		{"PUT", "/hosts/{id}/monitoring", "Set a host's monitoring level (normal or heightened); audited with the reason.", "Monitoring", "Host", nil, s.putMonitoring},
 		{"PUT", "/hosts/{id}/labels", "Replace a host's labels.", "Labels", "Host", nil, s.putLabels},
-		{"POST", "/hosts/{id}/isolate", "Isolate a host from the network except the server; audited with the reason.", "Reason", "Host", nil, s.isolate},
-		{"POST", "/hosts/{id}/release", "Release a host from isolation; audited with the reason.", "Reason", "Host", nil, s.release},
+		{"POST", "/hosts/{id}/isolate", "Isolate a host from the network except the server; audited with the reason.", "Reason", "Host", nil, s.isolationChange(s.requestIsolation)},
+		{"POST", "/hosts/{id}/release", "Release a host from isolation; audited with the reason.", "Reason", "Host", nil, s.isolationChange(s.requestRelease)},
 		{"POST", "/hosts/{id}/scan", "Scan the host's scan paths now with the current bundle.", "", "Command", nil, s.scanHost},
 		{"POST", "/hosts/{id}/ping", "Send a ping command and report its round-trip time.", "", "Ping", nil, s.pingHost},
 		{"PUT", "/monitoring", "Set the monitoring level of the whole fleet, a list of hosts, or hosts matching labels.", "FleetMonitoring", "HostIDs", nil, s.putFleetMonitoring},
@@ -371,32 +371,22 @@ func (s *Server) putLabels(w http.ResponseWriter, r *http.Request) {
 	s.writeHost(w, r, id)
 }
 
-func (s *Server) isolate(w http.ResponseWriter, r *http.Request) {
-	var body reasonJSON
-	if err := optionalBody(r, &body); err != nil {
-		fail(w, err)
-		return
+// isolationChange serves isolate and release: both take an optional
+// reason and answer with the host.
+func (s *Server) isolationChange(change func(ctx context.Context, id, actor, reason string) (*store.Host, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body reasonJSON
+		if err := optionalBody(r, &body); err != nil {
+			fail(w, err)
+			return
+		}
+		h, err := change(r.Context(), r.PathValue("id"), actor(r), body.Reason)
+		if err != nil {
+			fail(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, s.hostView(h))
 	}
-	h, err := s.requestIsolation(r.Context(), r.PathValue("id"), actor(r), body.Reason)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.hostView(h))
-}
-
-func (s *Server) release(w http.ResponseWriter, r *http.Request) {
-	var body reasonJSON
-	if err := optionalBody(r, &body); err != nil {
-		fail(w, err)
-		return
-	}
-	h, err := s.requestRelease(r.Context(), r.PathValue("id"), actor(r), body.Reason)
-	if err != nil {
-		fail(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s.hostView(h))
 }
 
 // command sends m to host id and waits for its acknowledgement, returning
