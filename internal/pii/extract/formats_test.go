@@ -1,6 +1,8 @@
 package extract
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -173,5 +175,28 @@ func TestTextList(t *testing.T) {
 	recs, _ := readAll(t, "people.txt", []byte(data))
 	if len(recs) != 4 {
 		t.Errorf("%d records, want one a line: %v", len(recs), flat(recs))
+	}
+}
+
+func TestReadStops(t *testing.T) {
+	data := []byte("name,email\na,a@example.jp\nb,b@example.jp\nc,c@example.jp\n")
+	stop := errors.New("stop")
+	n := 0
+	err := Read(context.Background(), "c.csv", data, DefaultLimits, func(*Record) error { n++; return stop }, nil)
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("visit error: Read = %v after %d records, want stop after 1", err, n)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	n = 0
+	zipped := makeZip(t, zfile{name: "c.csv", data: data})
+	for _, in := range []struct {
+		name string
+		data []byte
+	}{{"c.csv", data}, {"a.zip", zipped}, {"a.json", []byte(`[{"a":"b"},{"a":"c"}]`)}} {
+		err = Read(ctx, in.name, in.data, DefaultLimits, func(*Record) error { n++; return nil }, nil)
+		if !errors.Is(err, context.Canceled) || n != 0 {
+			t.Errorf("%s: cancelled: Read = %v after %d records", in.name, err, n)
+		}
 	}
 }

@@ -33,7 +33,7 @@ func checkRead(t *testing.T, name string, data []byte) {
 		}
 		return nil
 	}, func(error) {})
-	if err != nil && len(data) > 0 && !isZip(data) {
+	if err != nil && len(data) > 0 && !isZip(data) && !isGzip(data) {
 		t.Fatalf("Read: %v", err)
 	}
 }
