@@ -59,6 +59,17 @@ var evalCases = []evalCase{
 	{name: "define types", rules: `rule a { condition: i == 12 and f == 1.5 and nf == -2.0 and s == "0x10" and big == 0 and neg == -7 }`, data: "x",
 		defines: map[string]string{"i": "12", "f": "1.5", "nf": "-2.", "s": "0x10", "big": "4294967296", "neg": "-7"}, want: []string{"a"}},
 	{name: "hash math", rules: `import "hash" import "math" rule a { condition: hash.md5(0, filesize) == "900150983cd24fb0d6963f7d28e17f72" and hash.sha256("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" and hash.crc32(0, 3) == 0x352441c2 and hash.checksum32("abc") == 294 } rule b { condition: math.entropy(0, filesize) > 1.5 and math.mean("abc") == 98.0 and math.max(1, 2) == 2 and math.to_number(1 == 1) == 1 } rule c { condition: defined hash.md5(5, 1) }`, data: "abc", want: []string{"a", "b"}},
+	{name: "math", data: "aab\xffcdefgh\x80\x81zz", want: []string{"ent", "dev", "sc", "mc", "cnt", "pct", "mode", "minmax", "abs", "undef"}, rules: `import "math"
+rule ent { condition: math.entropy("aabb") == 1.0 and math.in_range(math.entropy(0, filesize), 3.0, 3.9) }
+rule dev { condition: math.in_range(math.deviation(0, filesize, math.mean(0, filesize)), 20.0, 80.0) and math.deviation("ab", 97.0) == 0.5 }
+rule sc { condition: math.in_range(math.serial_correlation(0, filesize), -1.0, 1.0) and math.serial_correlation("\xff\x80abc") != math.serial_correlation(0, 5) }
+rule mc { condition: math.monte_carlo_pi(0, filesize) > 0.0 and math.monte_carlo_pi("\xff\x80abc\x90") > 0.0 and not defined math.monte_carlo_pi("abc") }
+rule cnt { condition: math.count(0x61) == 2 and math.count(0x7a, 12, 10) == 2 }
+rule pct { condition: math.in_range(math.percentage(0x61), 0.14, 0.15) }
+rule mode { condition: math.mode() == 0x61 and math.mode(12, 2) == 0x7a }
+rule minmax { condition: math.min(1, 2) == 1 and math.max(-1, 2) == -1 }
+rule abs { condition: math.abs(-3) == 3 }
+rule undef { condition: not defined math.entropy(100, 1) and not defined math.count(0x61, -1, 2) }`},
 	{name: "pe not pe", rules: `import "pe" rule a { condition: pe.is_pe == 0 } rule b { condition: not defined pe.number_of_sections } rule c { condition: pe.number_of_sections == 0 }`, data: "x", want: []string{"a", "b"}},
 	{name: "anonymous strings", rules: `rule a { strings: $ = "a1" $ = "b2" condition: all of them }`, data: "a1b2", want: []string{"a"}},
 	{name: "base64", rules: `rule a { strings: $a = "This program" base64 condition: $a }`, data: "VGhpcyBwcm9ncmFt", want: []string{"a"}},
