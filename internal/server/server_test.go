@@ -371,3 +371,56 @@ func TestAutoIsolationPolicy(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestSweepSelectorsAndExpiry(t *testing.T) {
+	ts := newServer(t)
+	a := mustEnroll(t, ts, "a")
+	b := mustEnroll(t, ts, "b")
+	c := mustEnroll(t, ts, "c")
+	ts.api(t, "PUT", "/api/v1/hosts/"+b.id+"/labels", map[string]any{"labels": map[string]string{"dept": "finance"}}, nil)
+	ts.api(t, "PUT", "/api/v1/hosts/"+c.id+"/labels", map[string]any{"labels": map[string]string{"dept": "finance"}}, nil)
+	ts.api(t, "POST", "/api/v1/hosts/"+c.id+"/revoke", nil, nil)
+	yara := `rule x { strings: $a = "x" condition: $a }`
+	for _, bad := range []map[string]any{
+		{"yara": yara, "paths": []string{"relative/path"}},
+		{"yara": yara},
+		{"yara": yara, "paths": []string{"/srv"}, "hosts": "some"},
+		{"yara": yara, "paths": []string{"/srv"}, "hosts": []string{"h-unknown"}},
+		{"yara": "rule {", "paths": []string{"/srv"}},
+	} {
+		if code := ts.api(t, "POST", "/api/v1/sweeps", bad, nil); code != http.StatusBadRequest {
+			t.Errorf("POST sweeps %v: %d, want 400", bad, code)
+		}
+	}
+	// By label: b only (c carries the label but is revoked).
+	var sw struct{ ID string }
+	ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": yara, "paths": []string{"/srv"}, "labels": map[string]string{"dept": "finance"}}, &sw)
+	var view sweepJSON
+	ts.api(t, "GET", "/api/v1/sweeps/"+sw.ID, nil, &view)
+	if len(view.Hosts) != 1 || view.Hosts[0].HostID != b.id || view.Hosts[0].State != "offline" {
+		t.Errorf("label-selected sweep hosts = %+v, want b offline", view.Hosts)
+	}
+	// By id list, expiring before the host returns.
+	ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": yara, "paths": []string{"/srv"}, "hosts": []string{a.id}, "expires_in_seconds": 1}, &sw)
+	time.Sleep(1100 * time.Millisecond)
+	a.mustConnect(ts)
+	ts.api(t, "GET", "/api/v1/sweeps/"+sw.ID, nil, &view)
+	if view.State != "expired" {
+		t.Errorf("sweep past its expiry: state %q, want expired", view.State)
+	}
+	// Ping round-trips on the same connection: had the expired sweep been
+	// sent, it would arrive before the ping.
+	ts.api(t, "POST", "/api/v1/hosts/"+a.id+"/ping", nil, nil)
+	for m := range a.msgs {
+		if m.Type == wire.TypeSweep {
+			t.Errorf("expired sweep %s sent to a returning host", m.Sweep.SweepID)
+		}
+		if m.Type == wire.TypePing {
+			break
+		}
+	}
+	var list []sweepJSON
+	if ts.api(t, "GET", "/api/v1/sweeps", nil, &list); len(list) != 2 {
+		t.Errorf("GET sweeps: %d sweeps, want 2", len(list))
+	}
+}
