@@ -92,8 +92,9 @@ func validUTF8Prefix(s []byte, cut bool) bool {
 	return false
 }
 
-// sniffUTF16 recognises BOM-less UTF-16 by its NUL bytes: Latin text in
-// UTF-16 has a zero in every other byte, on the odd side for little endian.
+// sniffUTF16 recognises BOM-less UTF-16 by its NUL bytes, which text in
+// other encodings never has: ASCII in UTF-16 has a zero in every other
+// byte, on the odd side for little endian.
 func sniffUTF16(s []byte) (Encoding, bool) {
 	if len(s) > 4096 {
 		s = s[:4096]
@@ -110,11 +111,13 @@ func sniffUTF16(s []byte) (Encoding, bool) {
 			odd++
 		}
 	}
+	// Japanese text has zeros only in its ASCII (tabs, line breaks,
+	// digits), so a few zeros, all on one side, are enough.
 	pairs := len(s) / 2
 	switch {
-	case odd*10 >= pairs*3 && even*20 < pairs:
+	case odd*50 >= pairs && even*10 <= odd:
 		return UTF16LE, true
-	case even*10 >= pairs*3 && odd*20 < pairs:
+	case even*50 >= pairs && odd*10 <= even:
 		return UTF16BE, true
 	}
 	return 0, false

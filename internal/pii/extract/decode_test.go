@@ -59,6 +59,8 @@ func TestDetect(t *testing.T) {
 		{"utf16be bom", utf16be(sample, true), UTF16BE, 2},
 		{"utf16le no bom", utf16le("name,phone\nTaro,090-1234-5678\n", false), UTF16LE, 0},
 		{"utf16be no bom", utf16be("name,phone\nTaro,090-1234-5678\n", false), UTF16BE, 0},
+		{"utf16le japanese no bom", utf16le("氏名\t電話\n山田太郎\t０９０１２３４５６７８\n佐藤花子\t０８０１１１１２２２２\n", false), UTF16LE, 0},
+		{"utf16be japanese no bom", utf16be("氏名\t電話\n山田太郎\t０９０１２３４５６７８\n", false), UTF16BE, 0},
 		{"shift_jis", encode(t, japanese.ShiftJIS, sample), ShiftJIS, 0},
 		{"euc-jp", encode(t, japanese.EUCJP, sample), EUCJP, 0},
 		{"iso-2022-jp", encode(t, japanese.ISO2022JP, "山田太郎様\nこんにちは\n"), ISO2022JP, 0},
