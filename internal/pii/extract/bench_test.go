@@ -34,9 +34,21 @@ func benchLog(n int) string {
 	return b.String()
 }
 
+// benchLetters is Japanese prose, letters one after another, of about n
+// bytes.
+func benchLetters(n int) string {
+	var b strings.Builder
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "山田 太郎 様\n〒１００－%04d\n東京都千代田区千代田%d-%d\n電話：０３－１２３４－%04d\n\n"+
+			"拝啓 平素より格別のご高配を賜り、厚く御礼申し上げます。ご注文番号 %d の商品を発送いたしました。\n敬具\n\n",
+			i%10000, i%9+1, i%30+1, i%10000, 5000000+i)
+	}
+	return b.String()
+}
+
 func BenchmarkRead(b *testing.B) {
 	const size = 4 << 20
-	csv, log := benchCSV(size), benchLog(size)
+	csv, log, letters := benchCSV(size), benchLog(size), benchLetters(size)
 	sjis := func(s string) []byte {
 		out, err := japanese.ShiftJIS.NewEncoder().Bytes([]byte(s))
 		if err != nil {
@@ -52,7 +64,8 @@ func BenchmarkRead(b *testing.B) {
 		{"csv-cp932", "c.csv", sjis(csv)},
 		{"csv-utf16", "c.csv", utf16le(csv, true)},
 		{"log-utf8", "a.log", []byte(log)},
-		{"text-cp932", "a.txt", sjis(log)},
+		{"text-utf8", "a.txt", []byte(letters)},
+		{"text-cp932", "a.txt", sjis(letters)},
 		{"jsonl-utf8", "a.jsonl", []byte(strings.ReplaceAll(strings.ReplaceAll(log, "2024", `{"t":"2024`), "ms\n", "ms\"}\n"))},
 	}
 	for _, c := range cases {

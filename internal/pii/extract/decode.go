@@ -66,6 +66,10 @@ func Detect(data []byte) (Encoding, int) {
 	if validUTF8Prefix(s, len(s) < len(data)) {
 		return UTF8, 0
 	}
+	// 64 KiB of Japanese text decides between the candidates.
+	if len(s) > 64<<10 {
+		s = s[:64<<10]
+	}
 	best, bestErr, bestGood := UTF8, -1, -1
 	for _, e := range []Encoding{UTF8, ShiftJIS, EUCJP} {
 		bad, good := score(s, e)

@@ -123,16 +123,16 @@ func labelEnd(s string) (int, int) {
 	return 0, 0
 }
 
-// looksLikeList reports a short text whose lines each carry a value (an
-// '@' or a run of eight digits, hyphens allowed): a list of people, one a
-// line, rather than a letter about one.
+// looksLikeList reports a text whose lines (the first hundred) each carry
+// a value (an '@' or a run of eight digits, hyphens allowed): a list of
+// people, one a line, rather than a letter about one.
 func looksLikeList(text string) bool {
 	var lines, values int
-	for a := 0; a < len(text); {
+	for a := 0; a < len(text) && lines < 100; {
 		c := lineEnd(text, a)
 		l := text[a:c]
 		a = c + 1
-		if strings.TrimSpace(l) == "" {
+		if x, y := trim(l, 0, len(l)); x == y {
 			continue
 		}
 		lines++
@@ -143,20 +143,25 @@ func looksLikeList(text string) bool {
 	return lines >= 4 && values*10 >= lines*8
 }
 
-// digitRun reports whether s has n digits in a row, counting across single
-// hyphens and full-width digits.
+// digitRun reports whether s has n digits in a row, counting across
+// hyphens and full-width digits (EF BC 90..99 in UTF-8).
 func digitRun(s string, n int) bool {
 	run := 0
-	for _, r := range s {
-		switch {
-		case r >= '0' && r <= '9', r >= '０' && r <= '９':
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
 			run++
-			if run >= n {
-				return true
-			}
-		case r == '-' || r == '－' || r == '‐':
+		case c == 0xEF && i+2 < len(s) && s[i+1] == 0xBC && s[i+2] >= 0x90 && s[i+2] <= 0x99:
+			run++
+			i += 2
+		case c == '-':
+		case c == 0xEF && i+2 < len(s) && s[i+1] == 0xBC && s[i+2] == 0x8D: // －
+			i += 2
 		default:
 			run = 0
+		}
+		if run >= n {
+			return true
 		}
 	}
 	return false
