@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/mamori-dev/mamori/internal/yara/strmatch"
 )
@@ -62,6 +63,8 @@ type Rules struct {
 	// strings matched; the others only when one did.
 	alwaysEval []int
 	maxSlots   int
+	// pool recycles per-scan state between files and workers.
+	pool sync.Pool
 }
 
 type rule struct {

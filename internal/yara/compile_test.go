@@ -83,6 +83,18 @@ func TestCompileErrorsAgainstYara(t *testing.T) {
 	}
 }
 
+func TestDeepNesting(t *testing.T) {
+	src := "rule a { condition: " + strings.Repeat("(", 5000) + "true" + strings.Repeat(")", 5000) + " }"
+	_, err := Compile(src, "t.yar", CompileOptions{})
+	if err == nil || !strings.Contains(err.Error(), "nested too deeply") {
+		t.Fatalf("got %v, want a nesting error", err)
+	}
+	src = "rule a { condition: " + strings.Repeat("-", 5000) + "1 }"
+	if _, err := Compile(src, "t.yar", CompileOptions{}); err == nil {
+		t.Fatal("5000 unary minus signs compiled")
+	}
+}
+
 func TestSkipUnsupported(t *testing.T) {
 	src := `import "dotnet"
 import "pe"

@@ -44,6 +44,7 @@ type parser struct {
 	nslots     int
 	anonDepth  int // nesting of for…of loops, where "$" is bound
 	loopDepth  int
+	depth      int
 	anonSlot   []int
 }
 
@@ -650,8 +651,21 @@ func (p *parser) parseAnd() *node {
 	return left
 }
 
+// maxNesting bounds expression nesting so that hostile rules cannot
+// exhaust the stack (bison gives up much earlier in libyara).
+const maxNesting = 1000
+
+func (p *parser) nest(t token) func() {
+	p.depth++
+	if p.depth > maxNesting {
+		p.fail(t.pos, "expression nested too deeply")
+	}
+	return func() { p.depth-- }
+}
+
 func (p *parser) parseNot() *node {
 	t := p.peek()
+	defer p.nest(t)()
 	if t.isKw("not") {
 		p.advance()
 		return &node{op: opNot, t: tyBool, a: p.boolean(p.parseNot()), pos: t.pos}
@@ -846,6 +860,7 @@ func (p *parser) fold(n *node) *node {
 
 func (p *parser) parseUnary() *node {
 	t := p.peek()
+	defer p.nest(t)()
 	if t.isPunct("-") {
 		p.advance()
 		x := p.parseUnary()

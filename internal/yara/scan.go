@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"sync"
 
 	"github.com/mamori-dev/mamori/internal/scan"
 	"github.com/mamori-dev/mamori/internal/yara/strmatch"
@@ -39,11 +38,8 @@ func (r *Rules) newScanCtx() *scanCtx {
 	}
 }
 
-var ctxPools sync.Map // *Rules → *sync.Pool
-
 func (r *Rules) getCtx() *scanCtx {
-	p, _ := ctxPools.LoadOrStore(r, &sync.Pool{})
-	if sc, ok := p.(*sync.Pool).Get().(*scanCtx); ok {
+	if sc, ok := r.pool.Get().(*scanCtx); ok {
 		return sc
 	}
 	return r.newScanCtx()
@@ -51,9 +47,7 @@ func (r *Rules) getCtx() *scanCtx {
 
 func (r *Rules) putCtx(sc *scanCtx) {
 	sc.reset()
-	if p, ok := ctxPools.Load(r); ok {
-		p.(*sync.Pool).Put(sc)
-	}
+	r.pool.Put(sc)
 }
 
 // Scan matches data against the rules. vars override external variables

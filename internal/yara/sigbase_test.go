@@ -73,3 +73,20 @@ func BenchmarkScanSignatureBase(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScanNoMatch measures the per-file cost of the engine itself
+// (pooled state, rule loop) on data where no string matches.
+func BenchmarkScanNoMatch(b *testing.B) {
+	r, err := Compile(fuzzRules, "bench.yar", CompileOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := make([]byte, 4096)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := r.Scan(context.Background(), data, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
