@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/japanese"
@@ -184,7 +185,7 @@ func step(data []byte, o int, e Encoding, st uint8) (rune, int, uint8, bool) {
 		case (b >= 0x81 && b <= 0x9F || b >= 0xE0 && b <= 0xFC) && o+1 < len(data):
 			t := data[o+1]
 			if t >= 0x40 && t <= 0xFC && t != 0x7F {
-				if r := tables().sjis[int(b)<<8|int(t)]; r != 0 {
+				if r := tbl().sjis[int(b)<<8|int(t)]; r != 0 {
 					return rune(r), 2, st, true
 				}
 			}
@@ -197,11 +198,11 @@ func step(data []byte, o int, e Encoding, st uint8) (rune, int, uint8, bool) {
 		case b == 0x8E && o+1 < len(data) && data[o+1] >= 0xA1 && data[o+1] <= 0xDF:
 			return 0xFF61 + rune(data[o+1]-0xA1), 2, st, true
 		case b == 0x8F && o+2 < len(data) && isEUC(data[o+1]) && isEUC(data[o+2]):
-			if r := tables().jis0212[jisIndex(data[o+1], data[o+2])]; r != 0 {
+			if r := tbl().jis0212[jisIndex(data[o+1], data[o+2])]; r != 0 {
 				return rune(r), 3, st, true
 			}
 		case isEUC(b) && o+1 < len(data) && isEUC(data[o+1]):
-			if r := tables().jis0208[jisIndex(b, data[o+1])]; r != 0 {
+			if r := tbl().jis0208[jisIndex(b, data[o+1])]; r != 0 {
 				return rune(r), 2, st, true
 			}
 		}
@@ -227,7 +228,7 @@ func step(data []byte, o int, e Encoding, st uint8) (rune, int, uint8, bool) {
 		case st == 1 && b >= 0x21 && b <= 0x7E && o+1 < len(data):
 			t := data[o+1]
 			if t >= 0x21 && t <= 0x7E {
-				if r := tables().jis0208[jisIndex(b|0x80, t|0x80)]; r != 0 {
+				if r := tbl().jis0208[jisIndex(b|0x80, t|0x80)]; r != 0 {
 					return rune(r), 2, st, true
 				}
 			}
@@ -263,7 +264,18 @@ type codeTables struct {
 	jis0208, jis0212 [94 * 94]uint16
 }
 
-var tables = sync.OnceValue(func() *codeTables {
+// tbl returns the tables, building them on first use; its fast path
+// inlines into the decoding loops.
+func tbl() *codeTables {
+	if t := tabPtr.Load(); t != nil {
+		return t
+	}
+	return buildTables()
+}
+
+var tabPtr atomic.Pointer[codeTables]
+
+var buildTables = sync.OnceValue(func() *codeTables {
 	t := new(codeTables)
 	one := func(dec func([]byte) ([]byte, error), in []byte) uint16 {
 		out, err := dec(in)
@@ -295,6 +307,7 @@ var tables = sync.OnceValue(func() *codeTables {
 			t.jis0212[i] = one(eu.Bytes, []byte{0x8F, byte(b), byte(c)})
 		}
 	}
+	tabPtr.Store(t)
 	return t
 })
 
