@@ -13,7 +13,7 @@ import (
 	"golang.org/x/text/encoding/htmlindex"
 )
 
-// E-mail (RFC 5322 with MIME): the message is one record, a letter from
+// E-mail (RFC 5322 with MIME, alone or in an mbox): a message is one record, a letter from
 // and to its correspondents: the address headers (Key "From", "To", …),
 // the subject and the lines of its text parts (HTML with tags left out).
 // Attachments and enclosed messages are read through Read as members named
@@ -34,7 +34,11 @@ const maxMIMEDepth = 20
 // first line a header with a name mail uses.
 func looksLikeEML(data []byte) bool {
 	head := data[:min(len(data), 4096)]
-	first, _, _ := bytes.Cut(head, []byte("\n"))
+	first, rest, _ := bytes.Cut(head, []byte("\n"))
+	if bytes.HasPrefix(first, []byte("From ")) {
+		// An mbox: the message's headers follow the separator line.
+		first, _, _ = bytes.Cut(rest, []byte("\n"))
+	}
 	name, _, ok := bytes.Cut(first, []byte(":"))
 	if !ok {
 		return false
@@ -69,10 +73,43 @@ func (r *reader) readEML(member string, data []byte, depth int) error {
 	m := &emlReader{r: r, data: data, member: member, depth: depth, enc: enc, ln: newLines(string(data))}
 	m.words.CharsetReader = charsetReader
 	m.e = r.emitter(xmlDoc(nil), member)
-	if err := m.entity(0, len(data), 0, true); err != nil {
-		return err
+	for _, msg := range mboxMessages(data) {
+		if err := m.entity(msg[0], msg[1], 0, true); err != nil {
+			return err
+		}
+		if err := m.e.flush(); err != nil {
+			return err
+		}
 	}
-	return m.e.flush()
+	return nil
+}
+
+// mboxMessages splits an mbox (messages each after a "From " line) into
+// its messages; anything else is one message.
+func mboxMessages(data []byte) [][2]int {
+	if !bytes.HasPrefix(data, []byte("From ")) {
+		return [][2]int{{0, len(data)}}
+	}
+	var out [][2]int
+	start := -1
+	for p := 0; p < len(data); {
+		e := bytes.IndexByte(data[p:], '\n')
+		next := len(data)
+		if e >= 0 {
+			next = p + e + 1
+		}
+		if bytes.HasPrefix(data[p:], []byte("From ")) && (p == 0 || data[p-1] == '\n' && (p < 2 || data[p-2] == '\n' || p >= 3 && data[p-3] == '\n' && data[p-2] == '\r')) {
+			if start >= 0 {
+				out = append(out, [2]int{start, p})
+			}
+			start = next
+		}
+		p = next
+	}
+	if start >= 0 && start < len(data) {
+		out = append(out, [2]int{start, len(data)})
+	}
+	return out
 }
 
 func charsetReader(charset string, input io.Reader) (io.Reader, error) {

@@ -81,3 +81,22 @@ func TestEMLSniffed(t *testing.T) {
 		t.Errorf("records (-got +want):\n%s", diff)
 	}
 }
+
+func TestMbox(t *testing.T) {
+	mbox := "From a@example.jp Mon Jan  1 00:00:00 2024\n" +
+		"From: Taro <a@example.jp>\nSubject: one\n\nTEL 03-1234-5678\nFrom here on, a body line.\n\n" +
+		"From b@example.jp Mon Jan  1 00:00:01 2024\n" +
+		"From: Hanako <b@example.jp>\nSubject: two\n\nbye\n"
+	recs, errs := readAll(t, "inbox", []byte(mbox))
+	if len(errs) > 0 {
+		t.Errorf("errors: %v", errs)
+	}
+	want := []string{
+		"0|From|Taro <a@example.jp>|2", "0|Subject|one|3", "0||TEL 03-1234-5678|5", "0||From here on, a body line.|6",
+		"1|From|Hanako <b@example.jp>|9", "1|Subject|two|10", "1||bye|12",
+	}
+	if diff := cmp.Diff(flat(recs), want); diff != "" {
+		t.Errorf("records (-got +want):\n%s", diff)
+	}
+	checkOffsets(t, []byte(mbox), UTF8, recs)
+}

@@ -97,6 +97,7 @@ func FuzzText(f *testing.F) {
 func FuzzEML(f *testing.F) {
 	f.Add([]byte("From: =?UTF-8?B?5bGx55Sw?= <a@b.jp>\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Transfer-Encoding: quoted-printable\n\nx=E4=BD=8F=\ny\n--b\nContent-Type: application/zip; name=a.zip\nContent-Transfer-Encoding: base64\n\nUEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==\n--b--\n"))
 	f.Add([]byte("Subject: x\nContent-Type: text/html; charset=iso-2022-jp\n\n<p>\x1b$B;3ED\x1b(B</p><script>"))
+	f.Add([]byte("From a Mon\nFrom: a@b.jp\n\nx\n\nFrom b Tue\r\nSubject: y\r\n\r\nz"))
 	f.Fuzz(func(t *testing.T, data []byte) { checkRead(t, "f.eml", data) })
 }
 

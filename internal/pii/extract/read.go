@@ -176,7 +176,7 @@ var formatByName = map[string]format{
 	".zip":  fmtZip,
 	".xlsx": fmtXLSX, ".xlsm": fmtXLSX,
 	".docx": fmtDOCX, ".docm": fmtDOCX,
-	".eml": fmtEML,
+	".eml": fmtEML, ".mbox": fmtEML,
 }
 
 func isZip(data []byte) bool {
