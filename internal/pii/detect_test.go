@@ -180,3 +180,13 @@ func TestPrevFieldContextOnlyAtLineStart(t *testing.T) {
 		t.Errorf("got %v, want the phone number", got)
 	}
 }
+
+// TestHonorificAfterSpaceOnly covers a slice-bounds panic: an honorific
+// preceded by nothing but white space.
+func TestHonorificAfterSpaceOnly(t *testing.T) {
+	for _, s := range []string{" 様", "  様", "\n 様", " さん"} {
+		if got := hitsOf(s, ""); len(got) != 0 {
+			t.Errorf("%q: got %v", s, got)
+		}
+	}
+}

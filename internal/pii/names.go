@@ -65,9 +65,12 @@ func (d *detector) honorific(at, w int) {
 		start -= sz
 		runes++
 	}
-	if start < len(t) && t[start] == ' ' {
+	if start < end && t[start] == ' ' {
 		start++
 		space = -1
+	}
+	if start >= end {
+		return
 	}
 	name := -1 // start of the name
 	if space >= 0 {
