@@ -285,6 +285,8 @@ func (c *compiler) finish() (*Rules, error) {
 		c.warn(fmt.Sprintf("%s:%d:%d: warning: %s; rule %q skipped", e.File, e.Line, e.Col, e.Msg, r.rules[ri].Name))
 		c.dropRule(ri)
 	}
+	// Source positions only serve compile errors.
+	r.patPos, r.patFile, r.patSrc, r.patOff = nil, nil, nil, nil
 	for i, ru := range r.rules {
 		ru.idx = i
 		if !ru.needsMatch || len(ru.strings) == 0 {
