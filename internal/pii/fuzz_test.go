@@ -2,6 +2,7 @@ package pii_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"unicode/utf8"
@@ -71,4 +72,42 @@ func FuzzScanBytes(f *testing.F) {
 			t.Fatalf("%d subjects from %d occurrences", sum.Subjects, len(occ))
 		}
 	})
+}
+
+// TestScanBytesSurvivesMutations runs a few thousand deterministic random
+// mutations of the corpus seeds through every reader: the go fuzzer is the
+// deeper search, this keeps its cheapest finds (a slice-bounds panic in the
+// honorific scan) from coming back in a plain test run.
+func TestScanBytesSurvivesMutations(t *testing.T) {
+	g := piicorpus.New(3)
+	var seeds [][]byte
+	for i := 0; i < piicorpus.Kinds; i++ {
+		d := g.Next().Data
+		seeds = append(seeds, d[:min(len(d), 2048)])
+	}
+	names := []string{"a.csv", "a.jsonl", "a.txt", "a.tsv", "a.log", "a.eml", "a.json", "a.zip", "a.xlsx", "a.docx", "a"}
+	splice := []byte("+(0)-:@様〒東京都 1")
+	r := rand.New(rand.NewPCG(1, 2))
+	for it := 0; it < 3000; it++ {
+		d := append([]byte(nil), seeds[r.IntN(len(seeds))]...)
+		for k := r.IntN(8); k >= 0; k-- {
+			p := r.IntN(len(d))
+			switch r.IntN(4) {
+			case 0:
+				d[p] = byte(r.IntN(256))
+			case 1:
+				d = slices.Insert(d, p, byte(r.IntN(256)))
+			case 2:
+				d = d[:p+1]
+			default:
+				d = append(d[:p], splice[r.IntN(len(splice)):]...)
+			}
+		}
+		occ, _, _ := pii.ScanBytes(context.Background(), names[r.IntN(len(names))], d, pii.Options{Reveal: true})
+		for _, o := range occ {
+			if o.Member == "" && (o.Offset < 0 || o.Offset > int64(len(d))) {
+				t.Fatalf("occurrence %+v: offset outside %d bytes", o, len(d))
+			}
+		}
+	}
 }
