@@ -232,11 +232,17 @@ type ingestReq struct {
 	done func(added int, err error)
 }
 
-// maxGroupRows caps one group commit.
-const maxGroupRows = 5000
+// maxGroupRows caps one group commit. ingestQueue bounds the batches
+// waiting for one: when it is full, agents' read loops wait, TCP pushes
+// back, and findings stay in the agents' on-disk queues rather than in
+// server memory.
+const (
+	maxGroupRows = 5000
+	ingestQueue  = 64
+)
 
 func newIngester(st *store.Store) *ingester {
-	return &ingester{st: st, req: make(chan *ingestReq, 1024)}
+	return &ingester{st: st, req: make(chan *ingestReq, ingestQueue)}
 }
 
 // enqueue hands ds to the ingester; done is called once they are committed.
