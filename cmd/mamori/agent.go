@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
-	"strings"
 
 	"github.com/mamori-dev/mamori/internal/agent"
 )
@@ -55,7 +54,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case *dataDir == "":
 		return usage("--data is required")
 	}
-	lbl, err := parseLabels(*labels)
+	lbl, err := agent.ParseLabels(*labels)
 	if err != nil {
 		return usage(err.Error())
 	}
@@ -97,20 +96,4 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	return 0
-}
-
-// parseLabels parses "k=v,k2=v2".
-func parseLabels(s string) (map[string]string, error) {
-	if strings.TrimSpace(s) == "" {
-		return nil, nil
-	}
-	out := map[string]string{}
-	for i, kv := range strings.Split(s, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--labels item %d %q: want key=value", i+1, kv)
-		}
-		out[k] = v
-	}
-	return out, nil
 }

@@ -352,9 +352,10 @@ func TestFleetEndToEnd(t *testing.T) {
 			t.Errorf("%s: %d live detections, want exactly 1", p, c[p])
 		}
 	}
-	if h := f2.hosts(); !h["one"].Online || !h["two"].Online {
-		t.Errorf("after restart: hosts %+v", h)
-	}
+	eventually(t, "both hosts back online", func() bool {
+		h := f2.hosts()
+		return h["one"].Online && h["two"].Online
+	})
 }
 
 // TestRevokedAgentCannotReconnect: once revoked, the agent's certificate

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"os"
 	"reflect"
@@ -69,3 +70,24 @@ func hostIPs() []string {
 }
 
 func sameInventory(x, y wire.Inventory) bool { return reflect.DeepEqual(x, y) }
+
+// ParseLabels parses --labels: comma-separated key=value pairs. Keys must
+// be non-empty and unique; values may be empty.
+func ParseLabels(s string) (map[string]string, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	for i, kv := range strings.Split(s, ",") {
+		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--labels item %d %q: want key=value", i+1, kv)
+		}
+		if _, dup := out[k]; dup {
+			return nil, fmt.Errorf("--labels item %d: key %q given twice", i+1, k)
+		}
+		out[k] = v
+	}
+	return out, nil
+}

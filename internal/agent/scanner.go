@@ -239,6 +239,20 @@ func (a *Agent) runSweep(ctx context.Context, sw wire.Sweep) {
 	} else {
 		st.State = wire.SweepDone
 	}
+	// Report the end only once the server has the sweep's findings, so
+	// that a sweep shown done on the server shows all its results. While
+	// the server is away this waits; a shutdown meanwhile leaves the
+	// sweep running, to be run again (de-duplicated) at the next start.
+	_, last, berr := a.st.Bounds(ctx)
+	if berr == nil {
+		berr = a.st.WaitDelivered(ctx, last)
+	}
+	if berr != nil {
+		if ctx.Err() == nil {
+			a.log.Error("waiting for sweep findings to be delivered", "sweep", sw.SweepID, "err", berr)
+		}
+		return
+	}
 	a.sweepStatus(ctx, st)
 	a.log.Info("sweep finished", "sweep", sw.SweepID, "state", st.State, "files", st.Files, "findings", n)
 }

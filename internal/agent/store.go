@@ -143,6 +143,37 @@ func (s *store) Len(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// Bounds returns the oldest and newest queued sequence numbers, 0 and 0
+// for an empty queue.
+func (s *store) Bounds(ctx context.Context) (first, last int64, err error) {
+	err = s.db.QueryRowContext(ctx, query("bounds")).Scan(&first, &last)
+	if err != nil {
+		err = fmt.Errorf("agent: queue: %w", err)
+	}
+	return first, last, err
+}
+
+// WaitDelivered returns once every finding queued up to seq has been
+// acknowledged and removed, or when ctx ends.
+func (s *store) WaitDelivered(ctx context.Context, seq int64) error {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	for {
+		first, _, err := s.Bounds(ctx)
+		if err != nil {
+			return err
+		}
+		if first == 0 || first > seq {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
 // GetState decodes the JSON value of key into v; it reports false when the
 // key is unset.
 func (s *store) GetState(ctx context.Context, key string, v any) (bool, error) {

@@ -30,6 +30,9 @@ DELETE FROM queue WHERE seq BETWEEN ? AND ?;
 -- name: count
 SELECT count(*) FROM queue;
 
+-- name: bounds
+SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM queue;
+
 -- name: get-state
 SELECT value FROM state WHERE key = ?;
 
