@@ -61,6 +61,8 @@ func TestDetectText(t *testing.T) {
 		{"labels", "氏名: 佐藤 花子\n住所: 大阪府大阪市北区梅田1-2-3", "",
 			[]cv{{PersonName, "佐藤 花子"}, {Address, "大阪府大阪市北区梅田1-2-3"}}},
 		{"name column", "山田太郎", "氏名", []cv{{PersonName, "山田太郎"}}},
+		{"address label with postal code", "住所: 〒100-0001 東京都千代田区千代田1-1", "",
+			[]cv{{Address, "東京都千代田区千代田1-1"}, {PostalCode, "100-0001"}}},
 		{"kana column", "ヤマダ タロウ", "フリガナ", []cv{{PersonName, "ヤマダ タロウ"}}},
 		{"product name is not a person", "ボールペン", "product_name", nil},
 		{"order column", "0312345678", "注文番号", nil},

@@ -371,6 +371,11 @@ func (d *detector) cell(h hint, s, e int) bool {
 			return true
 		}
 	case Address:
+		// "〒100-0001 東京都…": the postal code is a value of its own.
+		if skip := leadingPostalCode(v); skip > 0 {
+			s += skip
+			v = d.text[s:e]
+		}
 		if looksLikeAddress(v) {
 			d.emit(Address, s, e)
 			return true
@@ -493,4 +498,34 @@ func nameShape(v string) bool {
 		}
 	}
 	return true
+}
+
+// leadingPostalCode returns the length of a Japanese postal code and the
+// spaces after it at the start of v, or 0.
+func leadingPostalCode(v string) int {
+	p := 0
+	if strings.HasPrefix(v, "〒") {
+		p = len("〒")
+	}
+	q := p
+	for q < len(v) && q-p < 3 && isDigit(v[q]) {
+		q++
+	}
+	if q-p != 3 {
+		return 0
+	}
+	if q < len(v) && v[q] == '-' {
+		q++
+	}
+	r := q
+	for r < len(v) && r-q < 4 && isDigit(v[r]) {
+		r++
+	}
+	if r-q != 4 || r < len(v) && isDigit(v[r]) {
+		return 0
+	}
+	for r < len(v) && v[r] == ' ' {
+		r++
+	}
+	return r
 }
