@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"crypto/x509"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -41,6 +42,8 @@ func TestRunAgainstRealServer(t *testing.T) {
 		ServerURL: srv.URL(), Roots: roots, EnrollToken: srv.EnrollToken(), AdminToken: srv.AdminToken(),
 		Agents: 20, FindingsRate: 200, Batch: 10, Duration: 2 * time.Second, PingRate: 10,
 		Heartbeat: 500 * time.Millisecond, Workers: 4, IdentityFile: idFile,
+		// The server runs in this process.
+		ServerPID: os.Getpid(),
 	}
 	rep, err := Run(ctx, cfg)
 	if err != nil {
@@ -54,6 +57,10 @@ func TestRunAgainstRealServer(t *testing.T) {
 	}
 	if rep.Pings == 0 || rep.PingErrors != 0 || rep.ServerRTTP99ms <= 0 || rep.APIRTTP99ms < rep.APIRTTP50ms {
 		t.Errorf("pings: %d (%d errors), server p99 %v ms, API p50 %v p99 %v", rep.Pings, rep.PingErrors, rep.ServerRTTP99ms, rep.APIRTTP50ms, rep.APIRTTP99ms)
+	}
+
+	if rep.ServerRSSMaxMiB <= 0 || rep.ServerCPUPercent <= 0 {
+		t.Errorf("server sampling: RSS %v MiB, CPU %v%%", rep.ServerRSSMaxMiB, rep.ServerCPUPercent)
 	}
 
 	// A second run reuses the stored identities: no enrolment.

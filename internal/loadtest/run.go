@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -154,8 +153,10 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	ws := *u
 	ws.Scheme, ws.Path = "wss", wire.WebSocketPath
 	r := &runner{cfg: cfg, dial: cfg.dialer(), wsURL: ws.String(), log: cfg.Logger, live: map[*sim]bool{},
+		// A few API connections, reused: at 20,000 agents the
+		// descriptor limit leaves no room for one per probe.
 		api: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-			TLSClientConfig: &tls.Config{RootCAs: cfg.Roots}, MaxIdleConnsPerHost: 64}}}
+			TLSClientConfig: &tls.Config{RootCAs: cfg.Roots}, MaxConnsPerHost: 4, MaxIdleConnsPerHost: 4}}}
 	var rep Report
 	rep.Agents = cfg.Agents
 
@@ -243,7 +244,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 		rep.ServerFindingsPerSecond = float64(after.FindingsIngested-before.FindingsIngested) / elapsed.Seconds()
 	}
 	rep.ServerRSSMaxMiB, rep.ServerCPUPercent = sampler.result(after.RSSBytes)
-	rep.SimRSSMiB = float64(rssOf("self")) / (1 << 20)
+	rep.SimRSSMiB = float64(rssSelf()) / (1 << 20)
 	return rep, nil
 }
 
@@ -510,21 +511,34 @@ func percentile(xs []float64, p float64) float64 {
 	return s[min(max(k, 0), len(s)-1)]
 }
 
-// sampler reads a process's RSS and CPU time from /proc once a second.
+// sampler reads a process's RSS and CPU time from /proc once a second. The
+// files are opened once: with tens of thousands of connections open the
+// descriptor limit leaves none to spare later.
 type sampler struct {
-	pid    int
-	mu     sync.Mutex
-	maxRSS int64
-	cpu0   float64
-	cpu1   float64
-	t0, t1 time.Time
+	pid          int
+	stat, status *os.File
+	mu           sync.Mutex
+	maxRSS       int64
+	cpu0, cpu1   float64
+	t0, t1       time.Time
 }
 
 func newSampler(pid int) *sampler {
 	s := &sampler{pid: pid}
-	if pid > 0 {
-		s.cpu0, s.t0 = cpuSeconds(pid), time.Now()
+	if pid <= 0 {
+		return s
 	}
+	var err error
+	if s.stat, err = os.Open(fmt.Sprintf("/proc/%d/stat", pid)); err != nil {
+		s.pid = 0
+		return s
+	}
+	if s.status, err = os.Open(fmt.Sprintf("/proc/%d/status", pid)); err != nil {
+		s.stat.Close()
+		s.pid = 0
+		return s
+	}
+	s.cpu0, s.t0 = cpuSeconds(s.stat), time.Now()
 	return s
 }
 
@@ -532,13 +546,18 @@ func (s *sampler) run(ctx context.Context) {
 	if s.pid <= 0 {
 		return
 	}
+	defer s.stat.Close()
+	defer s.status.Close()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
-		rss := rssOf(strconv.Itoa(s.pid))
+		rss := rssFrom(s.status)
+		cpu := cpuSeconds(s.stat)
 		s.mu.Lock()
 		s.maxRSS = max(s.maxRSS, rss)
-		s.cpu1, s.t1 = cpuSeconds(s.pid), time.Now()
+		if cpu > 0 {
+			s.cpu1, s.t1 = cpu, time.Now()
+		}
 		s.mu.Unlock()
 		select {
 		case <-ctx.Done():
@@ -560,16 +579,22 @@ func (s *sampler) result(fallback int64) (rssMiB, cpuPct float64) {
 	return float64(rss) / (1 << 20), cpuPct
 }
 
-// rssOf reads VmRSS of /proc/<pid>/status in bytes.
-func rssOf(pid string) int64 {
-	b, err := os.ReadFile(filepath.Join("/proc", pid, "status"))
-	if err != nil {
-		return 0
+// readAll re-reads an open /proc file from its start.
+func readAll(f *os.File) []byte {
+	b := make([]byte, 4096)
+	n, err := f.ReadAt(b, 0)
+	if err != nil && err != io.EOF {
+		return nil
 	}
-	for line := range strings.Lines(string(b)) {
+	return b[:n]
+}
+
+// rssFrom parses VmRSS from a /proc/<pid>/status file, in bytes.
+func rssFrom(f *os.File) int64 {
+	for line := range strings.Lines(string(readAll(f))) {
 		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			if f := strings.Fields(v); len(f) > 0 {
-				n, _ := strconv.ParseInt(f[0], 10, 64)
+			if fs := strings.Fields(v); len(fs) > 0 {
+				n, _ := strconv.ParseInt(fs[0], 10, 64)
 				return n << 10
 			}
 		}
@@ -577,25 +602,33 @@ func rssOf(pid string) int64 {
 	return 0
 }
 
-// clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
-const clockTicks = 100
-
-// cpuSeconds is utime+stime of /proc/<pid>/stat.
-func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+// rssSelf is this process's RSS in bytes.
+func rssSelf() int64 {
+	f, err := os.Open("/proc/self/status")
 	if err != nil {
 		return 0
 	}
+	defer f.Close()
+	return rssFrom(f)
+}
+
+// clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// cpuSeconds is utime+stime from an open /proc/<pid>/stat, 0 when
+// unreadable.
+func cpuSeconds(f *os.File) float64 {
+	b := readAll(f)
 	// Fields after the command name, which may contain spaces.
 	i := strings.LastIndexByte(string(b), ')')
 	if i < 0 {
 		return 0
 	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 13 {
+	fs := strings.Fields(string(b[i+1:]))
+	if len(fs) < 13 {
 		return 0
 	}
-	ut, _ := strconv.ParseFloat(f[11], 64)
-	st, _ := strconv.ParseFloat(f[12], 64)
+	ut, _ := strconv.ParseFloat(fs[11], 64)
+	st, _ := strconv.ParseFloat(fs[12], 64)
 	return (ut + st) / clockTicks
 }
