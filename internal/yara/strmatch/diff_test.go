@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -238,8 +239,16 @@ func randomData(r *rand.Rand, n int) []byte {
 
 func TestRandomAgainstYara(t *testing.T) {
 	needYara(t)
-	r := rand.New(rand.NewSource(1))
-	for round := 0; round < 40; round++ {
+	// STRMATCH_SEED and STRMATCH_ROUNDS widen the search by hand.
+	seed, rounds := int64(1), 40
+	if v, err := strconv.ParseInt(os.Getenv("STRMATCH_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("STRMATCH_ROUNDS")); err == nil {
+		rounds = v
+	}
+	r := rand.New(rand.NewSource(seed))
+	for round := 0; round < rounds; round++ {
 		var ps []Pattern
 		for len(ps) < 20 {
 			p := randomPattern(r)

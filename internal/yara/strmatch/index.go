@@ -12,6 +12,9 @@ type atomRef struct {
 	// hex pieces the atom starts at the node where verification starts.
 	back     int32
 	fpc, bpc int32
+	// next and nextMask test data[at+4:at+8] (little-endian) before any
+	// other work, so that most wrong candidates cost no cache misses.
+	next, nextMask uint32
 	// pre and bpre index Set.pre: byte tests a match must pass from the
 	// atom on, forwards and backwards; -1 when there are none.
 	pre, bpre int32
@@ -26,8 +29,10 @@ type atomIndex struct {
 	// one-byte atoms: ranges into refs, by byte.
 	one    [256][2]int32
 	hasOne bool
-	// pre has bit k set when there is a two-byte atom k (little-endian).
+	// pre has bit k set when there is a two-byte atom k (little-endian),
+	// pre3 when some three-byte atom starts with k.
 	pre  []uint64
+	pre3 []uint64
 	two  []int32 // 65536 × (start, end), nil when there are no two-byte atoms
 	tri  hashTable
 	quad hashTable
@@ -39,13 +44,21 @@ type hashTable struct {
 	shift  uint
 	filter []uint64
 	fshift uint
-	keys   []uint32
-	ranges [][2]int32
-	used   []bool
-	n      int
+	// slots hold key and ref range together so a probe touches one cache
+	// line; a slot is empty when its range is.
+	slots []slot
+	n     int
+}
+
+type slot struct {
+	key        uint32
+	start, end int32
 }
 
 func hash32(k uint32) uint32 { return k * 0x9E3779B1 }
+
+// filterSeed makes the filter's hash independent of the table's.
+const filterSeed = 0x5bd1e995
 
 func (h *hashTable) build(keys []uint32, ranges [][2]int32) {
 	h.n = len(keys)
@@ -54,31 +67,22 @@ func (h *hashTable) build(keys []uint32, ranges [][2]int32) {
 	}
 	size := 1 << bits.Len(uint(2*h.n))
 	h.shift = uint(32 - bits.Len(uint(size-1)))
-	h.keys = make([]uint32, size)
-	h.ranges = make([][2]int32, size)
-	h.used = make([]bool, size)
+	h.slots = make([]slot, size)
 	fbits := 1 << bits.Len(uint(16*h.n))
-	if fbits < 1<<12 {
-		fbits = 1 << 12
-	}
-	if fbits > 1<<25 {
-		fbits = 1 << 25
-	}
+	fbits = max(fbits, 1<<12)
+	fbits = min(fbits, 1<<25)
 	h.filter = make([]uint64, fbits/64)
 	h.fshift = uint(32 - bits.Len(uint(fbits-1)))
 	for i, k := range keys {
 		f := hash32(k^filterSeed) >> h.fshift
 		h.filter[f>>6] |= 1 << (f & 63)
 		j := hash32(k) >> h.shift
-		for h.used[j] {
+		for h.slots[j].end > h.slots[j].start {
 			j = (j + 1) & uint32(size-1)
 		}
-		h.used[j], h.keys[j], h.ranges[j] = true, k, ranges[i]
+		h.slots[j] = slot{k, ranges[i][0], ranges[i][1]}
 	}
 }
-
-// filterSeed makes the filter's hash independent of the table's.
-const filterSeed = 0x5bd1e995
 
 func (h *hashTable) lookup(k uint32) (int32, int32) {
 	f := hash32(k^filterSeed) >> h.fshift
@@ -90,14 +94,16 @@ func (h *hashTable) lookup(k uint32) (int32, int32) {
 
 // find looks k up in the table itself.
 func (h *hashTable) find(k uint32) (int32, int32) {
-	mask := uint32(len(h.keys) - 1)
-	for j := hash32(k) >> h.shift; h.used[j]; j = (j + 1) & mask {
-		if h.keys[j] == k {
-			r := h.ranges[j]
-			return r[0], r[1]
+	mask := uint32(len(h.slots) - 1)
+	for j := hash32(k) >> h.shift; ; j = (j + 1) & mask {
+		sl := &h.slots[j]
+		if sl.end <= sl.start {
+			return 0, 0
+		}
+		if sl.key == k {
+			return sl.start, sl.end
 		}
 	}
-	return 0, 0
 }
 
 // indexBuilder gathers atoms before the tables are laid out.
@@ -121,6 +127,7 @@ func (b *indexBuilder) add(atom []byte, r atomRef) {
 func (b *indexBuilder) build() atomIndex {
 	var ix atomIndex
 	ix.pre = make([]uint64, 65536/64)
+	ix.pre3 = make([]uint64, 65536/64)
 	var triK, quadK []uint32
 	var triR, quadR [][2]int32
 	for k, refs := range b.byAtom {
@@ -141,6 +148,8 @@ func (b *indexBuilder) build() atomIndex {
 			ix.pre[p>>6] |= 1 << (p & 63)
 		case 3:
 			triK = append(triK, uint32(k[0])|uint32(k[1])<<8|uint32(k[2])<<16)
+			p := int(k[0]) | int(k[1])<<8
+			ix.pre3[p>>6] |= 1 << (p & 63)
 			triR = append(triR, r)
 		case 4:
 			quadK = append(quadK, binary.LittleEndian.Uint32([]byte(k)))
@@ -169,7 +178,7 @@ func (ix *atomIndex) each(data []byte, f func(ref *atomRef, at int)) {
 	}
 	hasTwo, hasTri, hasQuad := ix.two != nil, ix.tri.n > 0, ix.quad.n > 0
 	qf, qshift := ix.quad.filter, ix.quad.fshift
-	tf, tshift := ix.tri.filter, ix.tri.fshift
+	pre, pre3 := ix.pre, ix.pre3
 	// Atoms ending at i+4.
 	for i := 0; i+4 <= n; i++ {
 		w := binary.LittleEndian.Uint32(data[i:])
@@ -181,15 +190,14 @@ func (ix *atomIndex) each(data []byte, f func(ref *atomRef, at int)) {
 			}
 		}
 		if hasTri {
-			k := w >> 8
-			if h := hash32(k^filterSeed) >> tshift; tf[h>>6]&(1<<(h&63)) != 0 {
-				if s, e := ix.tri.find(k); s < e {
+			if p := (w >> 8) & 0xFFFF; pre3[p>>6]&(1<<(p&63)) != 0 {
+				if s, e := ix.tri.find(w >> 8); s < e {
 					ix.fire([2]int32{s, e}, i+1, f)
 				}
 			}
 		}
 		if hasTwo {
-			if p := w >> 16; ix.pre[p>>6]&(1<<(p&63)) != 0 {
+			if p := w >> 16; pre[p>>6]&(1<<(p&63)) != 0 {
 				ix.fire([2]int32{ix.two[2*p], ix.two[2*p+1]}, i+2, f)
 			}
 		}

@@ -1,7 +1,9 @@
 package strmatch
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"sort"
 	"sync"
 )
@@ -53,6 +55,9 @@ type Set struct {
 	slowPieces []int
 	pre        []check
 	classes    map[[256]bool]*[256]bool // interned byte classes
+	runs       []slowRun
+	runTable   [256]uint64
+	slowEvery  []int
 	pool       sync.Pool
 }
 
@@ -67,6 +72,7 @@ func Compile(ps []Pattern) (*Set, error) {
 	}
 	s.idx = b.build()
 	s.classes = nil
+	s.planSlow()
 	s.pool.New = func() any { return &scratch{lists: make([][]pm, len(s.pieces))} }
 	return s, nil
 }
@@ -134,8 +140,13 @@ func (s *Set) textAtoms(id int, b *indexBuilder) {
 		d, _ := bestWindow(e)
 		atom := e[d:min(len(e), d+maxAtom)]
 		ref := atomRef{piece: int32(id), back: int32(d), fpc: -1, bpc: -1, pre: -1, bpre: -1}
+		var after []byte
+		if d+maxAtom < len(e) {
+			after = e[d+maxAtom : min(len(e), d+2*maxAtom)]
+		}
 		switch {
 		case pc.nocase:
+			ref.next, ref.nextMask = nextCheck(after, 0, true)
 			for _, v := range caseVariants(atom) {
 				b.add(v, ref)
 			}
@@ -145,12 +156,41 @@ func (s *Set) textAtoms(id int, b *indexBuilder) {
 				for j := range atom {
 					v[j] = atom[j] ^ byte(k)
 				}
-				b.add(v, ref)
+				r := ref
+				r.next, r.nextMask = nextCheck(after, byte(k), false)
+				b.add(v, r)
 			}
 		default:
+			ref.next, ref.nextMask = nextCheck(after, 0, false)
 			b.add(atom, ref)
 		}
 	}
+}
+
+// nextCheck packs the bytes expected right after a four-byte atom into a
+// value and mask for atomRef; letters compare without case when fold.
+func nextCheck(after []byte, xor byte, fold bool) (val, mask uint32) {
+	for j, c := range after {
+		m := uint32(0xFF)
+		if fold && altCase(c) != c {
+			m = 0xDF
+		}
+		val |= uint32(c^xor) & m << (8 * j)
+		mask |= m << (8 * j)
+	}
+	return val, mask
+}
+
+// testsCheck is nextCheck for the byte tests of a precheck, from the
+// fifth on.
+func testsCheck(tests []inst) (val, mask uint32) {
+	for j := maxAtom; j < len(tests) && j < 2*maxAtom; j++ {
+		if t := tests[j]; t.op == opByte {
+			val |= uint32(t.val&t.mask) << (8 * (j - maxAtom))
+			mask |= uint32(t.mask) << (8 * (j - maxAtom))
+		}
+	}
+	return val, mask
 }
 
 // addBase64 turns a base64 string into the alternation libyara builds: the
@@ -307,10 +347,12 @@ func (s *Set) addTree(i int, root *node, fast, greedy, nocase, dotall, ascii, wi
 				ref.fpc, ref.bpc = k, k
 				ref.pre = s.addCheck(fastPrecheck(pc.elems, int(k), false))
 				ref.bpre = s.addCheck(fastPrecheck(pc.elems, int(k), true))
+				ref.next, ref.nextMask = testsCheck(s.pre[ref.pre].tests)
 			case !wide:
 				ref.fpc, ref.bpc = fwd.at[c.n], bwd.at[c.n]
 				ref.pre = s.addCheck(fwd.precheck(ref.fpc, 256))
 				ref.bpre = s.addCheck(bwd.precheck(ref.bpc, 256))
+				ref.next, ref.nextMask = testsCheck(s.pre[ref.pre].tests)
 			default:
 				ref.fpc, ref.bpc = fwd.at[c.n], bwd.at[c.n]
 			}
@@ -358,11 +400,12 @@ type pm struct {
 }
 
 type scratch struct {
-	vm      vm
-	lists   [][]pm
-	touched []int
-	full    []bool
-	pats    []int
+	vm       vm
+	lists    [][]pm
+	touched  []int
+	full     []bool
+	pats     []int
+	runStart []int
 }
 
 // Scan reports every match of every pattern in data, grouped by pattern
@@ -374,6 +417,10 @@ func (s *Set) Scan(data []byte, visit func(Match)) {
 		sc.full = make([]bool, len(s.pieces))
 	}
 	s.idx.each(data, func(r *atomRef, at int) {
+		if r.nextMask != 0 && at+2*maxAtom <= len(data) &&
+			binary.LittleEndian.Uint32(data[at+maxAtom:])&r.nextMask != r.next {
+			return
+		}
 		pc := &s.pieces[r.piece]
 		if sc.full[r.piece] {
 			return
@@ -386,8 +433,12 @@ func (s *Set) Scan(data []byte, visit func(Match)) {
 		}
 		s.verifyTree(sc, int(r.piece), data, at, r.fpc, r.bpc, r.pre, r.bpre)
 	})
-	for _, id := range s.slowPieces {
-		s.scanSlow(sc, id, data)
+	s.scanRuns(sc, data)
+	for _, id := range s.slowEvery {
+		pc := &s.pieces[id]
+		for at := 0; at < len(data) && !sc.full[id]; at++ {
+			s.verifyTree(sc, id, data, at, pc.entry, -1, pc.pre, -1)
+		}
 	}
 	s.deliver(sc, visit)
 	for _, id := range sc.touched {
@@ -397,55 +448,87 @@ func (s *Set) Scan(data []byte, visit func(Match)) {
 	sc.touched = sc.touched[:0]
 }
 
-// scanSlow verifies a piece without atoms at every offset. Its leading
-// run of identical byte tests (as in [\x01-\x7F]{44}) is checked with one
-// pass over the data: an offset is tried only when the run from it is long
-// enough.
-func (s *Set) scanSlow(sc *scratch, id int, data []byte) {
-	pc := &s.pieces[id]
-	var first *[256]bool
-	h := 0
-	// every is set when the piece is just h equal byte tests: then each
-	// offset of a long enough run is a match.
-	every := false
-	if pc.pre >= 0 {
-		tests := s.pre[pc.pre].tests
-		every = s.pre[pc.pre].full && !pc.fullword
-		for h < len(tests) && tests[h] == tests[0] {
-			h++
-		}
-		every = every && h == len(tests)
-		if h > 0 {
-			var tbl [256]bool
-			for c := range tbl {
-				tbl[c] = tests[0].test(byte(c))
-			}
-			first = &tbl
-		}
-	}
-	n := len(data)
-	for at := 0; at < n && !sc.full[id]; {
-		if first == nil {
-			s.verifyTree(sc, id, data, at, pc.entry, -1, pc.pre, -1)
-			at++
+// slowRun describes a piece without atoms whose matches start with a run
+// of h equal byte tests (as in [\x01-\x7F]{44}): only offsets starting a
+// long enough run need verifying, and when the piece is nothing but that
+// run (every), each such offset is a match.
+type slowRun struct {
+	id    int
+	h     int
+	every bool
+}
+
+// planSlow sorts the pieces without atoms into those found through runs
+// (at most 64, sharing one table of which bytes start whose runs) and the
+// rest, verified at every offset.
+func (s *Set) planSlow() {
+	for _, id := range s.slowPieces {
+		pc := &s.pieces[id]
+		if pc.pre < 0 || len(s.runs) == 64 {
+			s.slowEvery = append(s.slowEvery, id)
 			continue
 		}
-		for at < n && !first[data[at]] {
-			at++
+		c := &s.pre[pc.pre]
+		h := 0
+		for h < len(c.tests) && c.tests[h] == c.tests[0] {
+			h++
 		}
-		end := at
-		for end < n && first[data[end]] {
-			end++
+		if h == 0 {
+			s.slowEvery = append(s.slowEvery, id)
+			continue
 		}
-		// Offsets in [at, end) have runs of end-offset bytes.
-		for ; at <= end-h && !sc.full[id]; at++ {
-			if every {
-				s.record(sc, id, at, h, false)
-				continue
+		bit := uint64(1) << len(s.runs)
+		for b := 0; b < 256; b++ {
+			if c.tests[0].test(byte(b)) {
+				s.runTable[b] |= bit
 			}
-			s.verifyTree(sc, id, data, at, pc.entry, -1, pc.pre, -1)
 		}
-		at = end
+		s.runs = append(s.runs, slowRun{id: id, h: h, every: c.full && h == len(c.tests) && !pc.fullword})
+	}
+}
+
+// scanRuns finds the runs of all run-based pieces in one pass.
+func (s *Set) scanRuns(sc *scratch, data []byte) {
+	if len(s.runs) == 0 {
+		return
+	}
+	starts := sc.runStart[:0]
+	for range s.runs {
+		starts = append(starts, 0)
+	}
+	sc.runStart = starts
+	var prev uint64
+	n := len(data)
+	for at := 0; at <= n; at++ {
+		var v uint64
+		if at < n {
+			v = s.runTable[data[at]]
+		}
+		ch := v ^ prev
+		if ch == 0 {
+			continue
+		}
+		for ch != 0 {
+			i := bits.TrailingZeros64(ch)
+			ch &= ch - 1
+			if v>>i&1 == 1 {
+				starts[i] = at
+			} else {
+				s.runEnded(sc, &s.runs[i], data, starts[i], at)
+			}
+		}
+		prev = v
+	}
+}
+
+func (s *Set) runEnded(sc *scratch, r *slowRun, data []byte, start, end int) {
+	pc := &s.pieces[r.id]
+	for at := start; at <= end-r.h && !sc.full[r.id]; at++ {
+		if r.every {
+			s.record(sc, r.id, at, r.h, false)
+			continue
+		}
+		s.verifyTree(sc, r.id, data, at, pc.entry, -1, pc.pre, -1)
 	}
 }
 
