@@ -107,7 +107,7 @@ func sniffUTF16(s []byte) (Encoding, bool) {
 	if len(s) < 4 {
 		return 0, false
 	}
-	var even, odd int
+	var even, odd, high int
 	for i := 0; i+1 < len(s); i += 2 {
 		if s[i] == 0 {
 			even++
@@ -115,14 +115,26 @@ func sniffUTF16(s []byte) (Encoding, bool) {
 		if s[i+1] == 0 {
 			odd++
 		}
+		if s[i] >= 0x80 {
+			high++
+		}
+		if s[i+1] >= 0x80 {
+			high++
+		}
 	}
-	// Japanese text has zeros only in its ASCII (tabs, line breaks,
-	// digits), so a few zeros, all on one side, are enough.
 	pairs := len(s) / 2
+	// Latin text has a zero in about every other byte. Japanese text has
+	// zeros only in its ASCII (tabs, line breaks), so a few zeros all on
+	// one side are enough when many bytes are high, as in kana and kanji;
+	// a stray NUL in ASCII text is not enough.
+	need := pairs * 3 / 10
+	if high*10 >= len(s) {
+		need = max(pairs/50, 2)
+	}
 	switch {
-	case odd*50 >= pairs && even*10 <= odd:
+	case odd >= need && even*10 <= odd:
 		return UTF16LE, true
-	case even*50 >= pairs && odd*10 <= even:
+	case even >= need && odd*10 <= even:
 		return UTF16BE, true
 	}
 	return 0, false

@@ -61,6 +61,7 @@ func TestDetect(t *testing.T) {
 		{"utf16be no bom", utf16be("name,phone\nTaro,090-1234-5678\n", false), UTF16BE, 0},
 		{"utf16le japanese no bom", utf16le("氏名\t電話\n山田太郎\t０９０１２３４５６７８\n佐藤花子\t０８０１１１１２２２２\n", false), UTF16LE, 0},
 		{"utf16be japanese no bom", utf16be("氏名\t電話\n山田太郎\t０９０１２３４５６７８\n", false), UTF16BE, 0},
+		{"ascii with a stray nul", []byte("name,email\nTaro,t@example.jp\n\xff\xfe\x00bad\n"), UTF8, 0},
 		{"shift_jis", encode(t, japanese.ShiftJIS, sample), ShiftJIS, 0},
 		{"euc-jp", encode(t, japanese.EUCJP, sample), EUCJP, 0},
 		{"iso-2022-jp", encode(t, japanese.ISO2022JP, "山田太郎様\nこんにちは\n"), ISO2022JP, 0},

@@ -48,12 +48,12 @@ func (r *reader) readZip(name, member string, data []byte, depth int, f format) 
 		entries = localEntries(data)
 		if len(entries) == 0 {
 			if member == "" {
-				return fmt.Errorf("zip: %w", err)
+				return err
 			}
-			r.report(member, 0, fmt.Errorf("zip: %w", err))
+			r.report(member, 0, err)
 			return nil
 		}
-		r.report(member, 0, fmt.Errorf("zip: %w; reading the %d members found by their local headers", err, len(entries)))
+		r.report(member, 0, fmt.Errorf("%w; reading the %d members found by their local headers", err, len(entries)))
 	} else {
 		for _, zf := range zr.File {
 			entries = append(entries, zipEntry{name: zf.Name, method: zf.Method, flags: zf.Flags,
