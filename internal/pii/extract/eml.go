@@ -461,7 +461,7 @@ func (e *emitter) htmlText(lineAt func(int) int) {
 			c := min(lineEnd(text, a), end)
 			if x, y := trim(text, a, c); x < y {
 				e.b.addXML(x, y)
-				e.rec.Fields = append(e.rec.Fields, splitLabel(e.b.field("", lineAt(x))))
+				e.appendSplit(e.b.field("", lineAt(x)))
 			}
 			a = c + 1
 		}

@@ -161,6 +161,22 @@ func TestText(t *testing.T) {
 	}
 }
 
+func TestTextLabels(t *testing.T) {
+	data := "氏名：山田太郎\n山田 太郎様 TEL：090-1234-5678\nOrder ID: A-1\nhttp://example.com/x\nNote 2024: x\n"
+	recs, _ := readAll(t, "a.txt", []byte(data))
+	want := []string{
+		"0|氏名|山田太郎|1",
+		"0||山田 太郎様 TEL|2", "0|山田 太郎様 TEL|090-1234-5678|2",
+		"0||Order ID|3", "0|Order ID|A-1|3",
+		"0||http://example.com/x|4",
+		"0||Note 2024: x|5",
+	}
+	if diff := cmp.Diff(flat(recs), want); diff != "" {
+		t.Errorf("records (-got +want):\n%s", diff)
+	}
+	checkOffsets(t, []byte(data), UTF8, recs)
+}
+
 func TestCSVTitleLine(t *testing.T) {
 	data := "顧客名簿 2024年4月\n\n氏名,電話番号\n山田太郎,090-1234-5678\n"
 	recs, _ := readAll(t, "c.csv", []byte(data))

@@ -539,7 +539,7 @@ func (e *emitter) tableRow(cells []Field, header *[]string, firstRow *bool) erro
 			if i < len(*header) {
 				f.Key = (*header)[i]
 			}
-			e.rec.Fields = append(e.rec.Fields, splitLabel(f))
+			e.appendSplit(f)
 		}
 	}
 	return e.flush()
@@ -561,7 +561,7 @@ func (e *emitter) paragraphs(paras []Field) error {
 			continue
 		}
 		n++
-		e.rec.Fields = append(e.rec.Fields, splitLabel(f))
+		e.appendSplit(f)
 		if !short && n > blockLines {
 			if err := e.flush(); err != nil {
 				return err
@@ -571,23 +571,29 @@ func (e *emitter) paragraphs(paras []Field) error {
 	return e.flush()
 }
 
-// splitLabel turns a field "label: value" into one keyed by label.
-func splitLabel(f Field) Field {
+// appendSplit appends f, split at its label when it has one (see
+// addLine).
+func (e *emitter) appendSplit(f Field) {
 	if f.Key != "" {
-		return f
+		e.rec.Fields = append(e.rec.Fields, f)
+		return
 	}
 	k, v := labelEnd(f.Text)
 	if k == 0 {
-		return f
+		e.rec.Fields = append(e.rec.Fields, f)
+		return
 	}
 	a, c := trim(f.Text, v, len(f.Text))
 	if a >= c {
-		return f
+		e.rec.Fields = append(e.rec.Fields, f)
+		return
 	}
-	key := foldKey(f.Text[:k])
+	if labelHoldsMore(f.Text[:k]) {
+		e.rec.Fields = append(e.rec.Fields, f.sub(0, k))
+	}
 	g := f.sub(a, c)
-	g.Key = key
-	return g
+	g.Key = foldKey(f.Text[:k])
+	e.rec.Fields = append(e.rec.Fields, g)
 }
 
 // sub returns the field narrowed to Text[i:j].

@@ -91,11 +91,22 @@ func (e *emitter) addLine(a, c, line int) {
 	if k, v := labelEnd(text[a:c]); k > 0 {
 		va, vc := trim(text, a+v, c)
 		if va < vc {
+			if labelHoldsMore(text[a : a+k]) {
+				e.add(a, a+k, "", line)
+			}
 			e.add(va, vc, foldKey(text[a:a+k]), line)
 			return
 		}
 	}
 	e.add(a, c, "", line)
+}
+
+// labelHoldsMore reports a label that may hold more than a column word, a
+// name above all ("山田太郎様 TEL:"): one with a space or an honorific. It
+// is kept as a free-text field of its own beside the keyed value.
+func labelHoldsMore(label string) bool {
+	return strings.ContainsAny(strings.TrimSpace(label), " \u3000") || strings.Contains(label, "様") ||
+		strings.Contains(label, "殿") || strings.Contains(label, "さん")
 }
 
 // labelEnd finds a leading "label:" in s: 1 to 20 characters without
