@@ -201,7 +201,8 @@ func (a *Agent) restore(ctx context.Context) error {
 	return nil
 }
 
-func signal(ch chan struct{}) {
+// wake signals ch without blocking; one pending wake-up is enough.
+func wake(ch chan struct{}) {
 	select {
 	case ch <- struct{}{}:
 	default:
@@ -508,9 +509,9 @@ func (a *Agent) command(ctx context.Context, m *wire.Message) {
 		if !added {
 			a.resendSweepStatus(ctx, m.Sweep.SweepID)
 		}
-		signal(a.sweepWake)
+		wake(a.sweepWake)
 	case wire.TypeScan:
-		signal(a.scanNow)
+		wake(a.scanNow)
 	case wire.TypeSetMonitoring:
 		a.setMonitoring(ctx, *m.SetMonitoring)
 	case wire.TypeIsolate:
@@ -540,7 +541,7 @@ func (a *Agent) loadBundle(ctx context.Context, b wire.Bundle) {
 		if changed {
 			// New indicators are worth a look now, not at the next
 			// scheduled scan.
-			signal(a.scanNow)
+			wake(a.scanNow)
 		}
 	}
 	if err := a.send(ctx, &wire.Message{Type: wire.TypeBundleStatus, BundleStatus: &status}); err != nil && !errors.Is(err, errOffline) {
@@ -558,8 +559,8 @@ func (a *Agent) setMonitoring(ctx context.Context, s wire.SetMonitoring) {
 	a.heightened = time.Duration(s.ScanIntervalSeconds) * time.Second
 	a.mu.Unlock()
 	a.log.Info("monitoring level set", "level", s.Level, "reason", s.Reason)
-	signal(a.schedWake)
-	signal(a.monWake)
+	wake(a.schedWake)
+	wake(a.monWake)
 	a.sendInventory(ctx)
 }
 

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -178,7 +179,7 @@ func (a *Agent) sweepStatus(ctx context.Context, st wire.SweepStatus) {
 	if err := a.st.UpdateSweep(context.WithoutCancel(ctx), st); err != nil {
 		a.log.Error("storing sweep state", "sweep", st.SweepID, "err", err)
 	}
-	if err := a.send(ctx, &wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &st}); err != nil && err != errOffline {
+	if err := a.send(ctx, &wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &st}); err != nil && !errors.Is(err, errOffline) {
 		a.log.Warn("sending sweep status", "sweep", st.SweepID, "err", err)
 	}
 }
@@ -191,7 +192,7 @@ func (a *Agent) resendSweepStatus(ctx context.Context, id string) {
 	for _, r := range rows {
 		if r.status.SweepID == id && !r.accepted {
 			st := r.status
-			if err := a.send(ctx, &wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &st}); err != nil && err != errOffline {
+			if err := a.send(ctx, &wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &st}); err != nil && !errors.Is(err, errOffline) {
 				a.log.Warn("sending sweep status", "sweep", id, "err", err)
 			}
 		}
