@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// Limits bound archive recursion against zip bombs.
+// Limits bound archive recursion against zip bombs. Zero fields take the
+// values of DefaultLimits.
 type Limits struct {
 	// MaxDepth is how many archives deep members are read (1: members of
 	// the file itself but not of archives inside it).
@@ -75,8 +76,18 @@ func ErrorMember(err error) string {
 // returns an error only when ctx is done, when visit fails, or when nothing
 // at all could be read.
 func Read(ctx context.Context, name string, data []byte, lim Limits, visit func(*Record) error, onErr func(error)) error {
-	if lim.MaxDepth <= 0 && lim.MaxRatio <= 0 && lim.MaxTotal <= 0 && lim.MaxMembers <= 0 {
-		lim = DefaultLimits
+	// Unset limits take their defaults.
+	if lim.MaxDepth <= 0 {
+		lim.MaxDepth = DefaultLimits.MaxDepth
+	}
+	if lim.MaxRatio <= 0 {
+		lim.MaxRatio = DefaultLimits.MaxRatio
+	}
+	if lim.MaxTotal <= 0 {
+		lim.MaxTotal = DefaultLimits.MaxTotal
+	}
+	if lim.MaxMembers <= 0 {
+		lim.MaxMembers = DefaultLimits.MaxMembers
 	}
 	r := &reader{ctx: ctx, visit: visit, onErr: onErr, lim: lim}
 	err := r.read(name, "", data, 0)
