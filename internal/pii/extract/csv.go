@@ -346,12 +346,12 @@ func sniffSep(text string, want byte) byte {
 }
 
 // sniffDelimited recognises delimited text without a telling extension:
-// the first lines (at least three) hold the same number of tabs, or of
-// commas with a header row of known column words.
+// the first lines (at least three, or two under a header of known column
+// words) hold the same number of tabs, or of commas under such a header.
 func sniffDelimited(text string) byte {
 	for _, sep := range []byte{'\t', ','} {
 		count, lines := -1, 0
-		ok := true
+		ok, header := true, false
 		for a := 0; a < len(text) && lines < 20; {
 			c := lineEnd(text, a)
 			l := text[a:c]
@@ -362,7 +362,8 @@ func sniffDelimited(text string) byte {
 			k := strings.Count(l, string(sep))
 			if count < 0 {
 				count = k
-				if sep == ',' && !hasHeaderWord(strings.ToLower(foldKey(l))) {
+				header = hasHeaderWord(strings.ToLower(foldKey(l)))
+				if sep == ',' && !header {
 					ok = false
 					break
 				}
@@ -373,7 +374,7 @@ func sniffDelimited(text string) byte {
 			}
 			lines++
 		}
-		if ok && lines >= 3 {
+		if ok && (lines >= 3 || lines == 2 && header) {
 			return sep
 		}
 	}

@@ -53,6 +53,7 @@ func TestCSV(t *testing.T) {
 		{"semicolon", "c.csv", []byte("name;email\nTaro;t@example.jp\n"), []string{"0|name|Taro|2", "0|email|t@example.jp|2"}},
 		{"no header", "c.csv", []byte("1001,Taro,090-1234-5678\n1002,Hanako,080-1234-5678\n"),
 			[]string{"0||1001|1", "0||Taro|1", "0||090-1234-5678|1", "1||1002|2", "1||Hanako|2", "1||080-1234-5678|2"}},
+		{"utf16 unicode text", "export.txt", utf16le("氏名\tメール\r\n山田太郎\ttaro@example.jp\r\n", true), []string{"0|氏名|山田太郎|2", "0|メール|taro@example.jp|2"}},
 		{"sniffed tsv", "export", []byte("a\tb\n1\t2\n3\t4\n"), []string{"0|a|1|2", "0|b|2|2", "1|a|3|3", "1|b|4|3"}},
 	}
 	for _, tt := range tests {
