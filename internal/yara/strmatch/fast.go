@@ -31,68 +31,126 @@ func flattenFast(n *node, out []fastElem, at map[*node]int) []fastElem {
 	return out
 }
 
+// fastPos is one position of runFast's list: bytes consumed so far and
+// the step it is to run next.
+type fastPos struct {
+	n, round   int
+	prev, next int32
+}
+
 // runFast matches elems[k:] forwards from off, or elems[:k] backwards from
-// just before off. Forwards it returns the shortest match length (-1 for
-// none); backwards it fills v.lens with every length, ascending.
+// just before off, with libyara's fast-matcher algorithm step for step:
+// a list of positions ordered as libyara orders it (including its quirks,
+// such as dropping a new jump target equal to a position that has not yet
+// taken the same step). Forwards it returns the length reached by the first
+// position in the list to finish (-1 for none); backwards it fills v.lens
+// with every length reached.
 func (v *vm) runFast(elems []fastElem, k int, data []byte, off int, back bool) int {
 	limit := len(data) - off
 	if back {
 		limit = off
 	}
 	limit = min(limit, scanLimit)
-	pos := append(v.pos[:0], 0)
-	next := v.pos2[:0]
-	n := len(elems) - k
-	if back {
-		n = k
-	}
-	for i := 0; i < n && len(pos) > 0; i++ {
-		var e *fastElem
+	at := func(n int) byte {
 		if back {
-			e = &elems[k-1-i]
-		} else {
-			e = &elems[k+i]
+			return data[off-1-n]
 		}
-		next = next[:0]
-		if e.jump {
-			for _, p := range pos {
-				if p >= limit {
-					break
-				}
-				lo, hi := p+e.min, min(p+e.max, limit-1)
-				if len(next) > 0 && next[len(next)-1] >= lo {
-					lo = next[len(next)-1] + 1
-				}
-				for q := lo; q <= hi; q++ {
-					next = append(next, q)
-				}
-			}
-		} else {
-			for _, p := range pos {
-				if p >= limit {
-					break
-				}
-				var c byte
-				if back {
-					c = data[off-1-p]
-				} else {
-					c = data[off+p]
-				}
-				if c&e.mask == e.val {
-					next = append(next, p+1)
-				}
-			}
-		}
-		pos, next = next, pos
+		return data[off+n]
 	}
-	v.pos, v.pos2 = pos, next
-	if len(pos) == 0 {
-		return -1
-	}
+	steps := len(elems) - k
 	if back {
-		v.lens = append(v.lens[:0], pos...)
+		steps = k
 	}
-	return pos[0]
+	elem := func(i int) *fastElem {
+		if back {
+			return &elems[k-1-i]
+		}
+		return &elems[k+i]
+	}
+	nodes := append(v.fnodes[:0], fastPos{n: 0, round: 0, prev: -1, next: -1})
+	head := int32(0)
+	defer func() { v.fnodes = nodes }()
+	v.lens = v.lens[:0]
+	remove := func(i int32) {
+		p, n := nodes[i].prev, nodes[i].next
+		if p >= 0 {
+			nodes[p].next = n
+		} else {
+			head = n
+		}
+		if n >= 0 {
+			nodes[n].prev = p
+		}
+	}
+	for round := 0; head >= 0; round++ {
+		if round == steps {
+			// Every surviving position has matched; libyara reports the
+			// first in its list, or all of them when exhaustive.
+			if !back {
+				return nodes[head].n
+			}
+			for i := head; i >= 0; i = nodes[i].next {
+				v.lens = append(v.lens, min(nodes[i].n, limit))
+			}
+			return v.lens[0]
+		}
+		e := elem(round)
+		for cur := head; cur >= 0; {
+			next := nodes[cur].next
+			if nodes[cur].round != round {
+				cur = next
+				continue
+			}
+			bm := nodes[cur].n
+			ok := false
+			switch {
+			case bm >= limit:
+			case !e.jump:
+				if at(bm)&e.mask == e.val {
+					ok = true
+					nodes[cur].n++
+				}
+			default:
+				ok = true
+				ins := cur
+				var lit *fastElem
+				if round+1 < steps {
+					if x := elem(round + 1); !x.jump && x.mask == 0xFF {
+						lit = x
+					}
+				}
+				for j := e.min + 1; j <= e.max; j++ {
+					if bm+j >= limit {
+						break
+					}
+					n := bm + j
+					for nodes[ins].next >= 0 && n >= nodes[nodes[ins].next].n {
+						ins = nodes[ins].next
+					}
+					if n == nodes[ins].n {
+						continue
+					}
+					if lit != nil && at(n) != lit.val {
+						continue
+					}
+					nodes = append(nodes, fastPos{n: n, round: round + 1, prev: ins, next: nodes[ins].next})
+					id := int32(len(nodes) - 1)
+					if nodes[ins].next >= 0 {
+						nodes[nodes[ins].next].prev = id
+					}
+					nodes[ins].next = id
+				}
+				nodes[cur].n += e.min
+			}
+			if ok {
+				nodes[cur].round = round + 1
+			} else {
+				remove(cur)
+			}
+			cur = next
+		}
+	}
+	return -1
 }
 
 // fastPrecheck is prog.precheck for fast steps.

@@ -268,7 +268,7 @@ type vm struct {
 	cur, next threadList
 	stack     []int32
 	lens      []int
-	pos, pos2 []int // runFast's position sets
+	fnodes    []fastPos // runFast's position list
 }
 
 type threadList struct {
