@@ -2,6 +2,7 @@ package yara
 
 import (
 	"encoding/binary"
+	"math"
 	"strings"
 
 	"github.com/mamori-dev/mamori/internal/yara/pe"
@@ -516,16 +517,7 @@ func (sc *scanCtx) of(n *node) value {
 			count++
 		}
 	}
-	var q value
-	switch n.quant {
-	case qAll:
-	case qAny:
-		q = intVal(1)
-	case qNone:
-		q = intVal(0)
-	default:
-		q = sc.eval(n.a)
-	}
+	q := sc.quantifier(n)
 	if n.op == opOfPercent {
 		if !q.ok || count == 0 {
 			return undef
@@ -550,7 +542,18 @@ func (sc *scanCtx) quantifier(n *node) value {
 	case qNone:
 		return intVal(0)
 	}
-	return sc.eval(n.a)
+	v := sc.eval(n.a)
+	// libyara takes whatever is on its stack as an integer: a float's bits,
+	// a string's address (a large number).
+	if v.ok {
+		switch n.a.t {
+		case tyFloat:
+			v.i = int64(math.Float64bits(v.f))
+		case tyStr:
+			v.i = math.MaxInt64
+		}
+	}
+	return v
 }
 
 // forOf evaluates "for <q> of <set> : (<expr>)": every string is visited,

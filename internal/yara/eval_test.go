@@ -83,6 +83,7 @@ rule undef { condition: not defined math.entropy(100, 1) and not defined math.co
 	{name: "for in dict", rules: `import "pe" rule a { condition: not (for any k, v in pe.version_info : (k == "x")) }`, data: "x", want: []string{"a"}},
 	{name: "self reference", rules: `rule a { condition: not a } rule ab { condition: true } rule b { condition: 2 of (a*) } rule c { condition: 1 of (c*) }`, data: "x", want: []string{"a", "ab", "b"}},
 	{name: "short base64", rules: `rule a { strings: $a = "ab" base64 condition: $a }`, data: "YWJj", want: []string{"a"}},
+	{name: "odd quantifiers", rules: `rule a { strings: $a = "x" condition: 1.5 of them } rule b { strings: $a = "x" condition: "x" of them } rule c { strings: $a = "x" condition: $a in (2..0) } rule d { condition: for 0.5 i in (1..2) : (true) } rule e { strings: $a = "x" condition: @a["x"] == 0 }`, data: "x"},
 	{name: "sizes", rules: `rule a { condition: 1KB == 1024 and 2MB == 2097152 and 0o17 == 15 }`, data: "x", want: []string{"a"}},
 }
 

@@ -349,6 +349,9 @@ func (p *parser) parseRule() {
 }
 
 func (p *parser) parseMeta(r *rule) {
+	if p.peek().kind != tIdent {
+		p.syntax(p.peek(), "identifier")
+	}
 	for p.peek().kind == tIdent || p.peek().kind == tKeyword && !p.peek().isKw("strings") && !p.peek().isKw("condition") {
 		key := p.advance()
 		if key.kind != tIdent {
@@ -922,8 +925,8 @@ func (p *parser) parsePrimary() *node {
 		var idx *node
 		if p.peek().isPunct("[") {
 			p.advance()
+			// libyara does not check the index's type either.
 			idx = p.parseArith(0)
-			p.expectInt(idx, "string index")
 			p.expectPunct("]")
 		} else {
 			idx = &node{op: opConst, t: tyInt, val: intVal(1), pos: t.pos}
@@ -986,7 +989,7 @@ func intFuncCode(name string) int64 {
 // primary expression used as the quantifier.
 func (p *parser) maybeOf(q *node) *node {
 	if p.peek().isKw("of") {
-		p.expectInt(q, "quantifier")
+		// libyara does not check the quantifier's type.
 		q = &node{op: opConst, t: tyInt, quant: qExpr, a: q, pos: q.pos}
 		return p.parseOf(q, false)
 	}
@@ -1150,9 +1153,6 @@ func (p *parser) parseRange() (*node, *node) {
 	hi := p.parseArith(0)
 	p.expectInt(hi, "range bound")
 	p.expectPunct(")")
-	if lo.op == opConst && hi.op == opConst && lo.val.i > hi.val.i {
-		p.fail(lo.pos, "invalid range")
-	}
 	return lo, hi
 }
 
@@ -1221,7 +1221,6 @@ func (p *parser) parseFor(forTok token) *node {
 	default:
 		n.quant = qExpr
 		n.a = p.parseArith(0)
-		p.expectInt(n.a, "quantifier")
 	}
 	if p.peek().isKw("of") {
 		if p.anonDepth > 0 {
