@@ -46,7 +46,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.BoolVar(&iso.AllowDNS, "isolate-allow-dns", true, "let isolated hosts query DNS (their own resolvers, or --isolate-resolver)")
 	fs.Var(&resolvers, "isolate-resolver", "DNS resolver `IP` isolated hosts may query (repeatable)")
 	fs.BoolVar(&iso.AllowDHCP, "isolate-allow-dhcp", true, "let isolated hosts use DHCP")
-	memLimit := sizeFlag(1536 << 20)
+	memLimit := sizeFlag(1792 << 20)
 	fs.Var(&memLimit, "memory-limit", "soft memory `SIZE` the Go runtime keeps the server under by collecting garbage sooner (GOMEMLIMIT overrides)")
 	fs.BoolVar(&verbose, "v", false, "log debug messages")
 	if err := fs.Parse(args); err != nil {

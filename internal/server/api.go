@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/store"
@@ -843,6 +844,7 @@ type Stats struct {
 	StackBytes       uint64  `json:"stack_bytes"`
 	SysBytes         uint64  `json:"sys_bytes"`
 	RSSBytes         int64   `json:"rss_bytes"`
+	CPUSeconds       float64 `json:"cpu_seconds"`
 	UptimeSeconds    float64 `json:"uptime_seconds"`
 	Store            string  `json:"store"`
 }
@@ -853,8 +855,18 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, Stats{
 		ConnectedAgents: s.hub.count(), FindingsIngested: s.stats.findings.Load(), FindingBatches: s.stats.batches.Load(),
 		Duplicates: s.stats.duplicates.Load(), Goroutines: runtime.NumGoroutine(), HeapBytes: ms.HeapAlloc,
-		HeapInuseBytes: ms.HeapInuse, StackBytes: ms.StackInuse, SysBytes: ms.Sys, RSSBytes: rss(), UptimeSeconds: time.Since(s.started).Seconds(), Store: string(s.st.Dialect()),
+		HeapInuseBytes: ms.HeapInuse, StackBytes: ms.StackInuse, SysBytes: ms.Sys, RSSBytes: rss(), CPUSeconds: cpuSeconds(), UptimeSeconds: time.Since(s.started).Seconds(), Store: string(s.st.Dialect()),
 	})
+}
+
+// cpuSeconds is the user and system CPU time the process has used, so a
+// load test can compute the server's CPU share between two samples.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 // rss reads the resident set size from /proc; 0 where there is none.

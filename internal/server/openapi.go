@@ -95,7 +95,7 @@ var schemas = obj{
 		"tags":      array(obj{"type": "string", "description": "isolate when a matching rule carries one of these tags"})}),
 	"Stats": object(nil, obj{"connected_agents": integer(""), "findings_ingested": integer("new findings stored since start"),
 		"finding_batches": integer(""), "duplicate_findings": integer("re-sent findings skipped"),
-		"goroutines": integer(""), "heap_bytes": integer(""), "heap_inuse_bytes": integer(""), "stack_bytes": integer("goroutine stacks"), "sys_bytes": integer(""), "rss_bytes": integer(""),
+		"goroutines": integer(""), "heap_bytes": integer(""), "heap_inuse_bytes": integer(""), "stack_bytes": integer("goroutine stacks"), "sys_bytes": integer(""), "rss_bytes": integer(""), "cpu_seconds": obj{"type": "number", "description": "user+system CPU time since start"},
 		"uptime_seconds": obj{"type": "number"}, "store": str("sqlite or postgres")}),
 	"OpenAPI": obj{"type": "object", "description": "this document"},
 }
