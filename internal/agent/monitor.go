@@ -194,6 +194,7 @@ func (c *collector) pass(ctx context.Context) error {
 	}
 	b := a.currentBundle()
 	var toScan []string
+	exePaths := map[string]string{}
 	exes := map[string]bool{}
 	for _, p := range procs {
 		if p.SHA256 == "" {
@@ -211,7 +212,9 @@ func (c *collector) pass(ctx context.Context) error {
 			}
 			c.scanned[[2]string{b.digest, p.SHA256}] = true
 			// Through /proc/PID/exe, so a deleted binary is still read.
-			toScan = append(toScan, filepath.Join(a.procRoot, strconv.Itoa(p.PID), "exe"))
+			link := filepath.Join(a.procRoot, strconv.Itoa(p.PID), "exe")
+			toScan = append(toScan, link)
+			exePaths[link] = p.Exe
 		}
 	}
 	for h := range exes {
@@ -221,7 +224,7 @@ func (c *collector) pass(ctx context.Context) error {
 		c.exes[h] = true
 	}
 	if len(toScan) > 0 {
-		if _, _, err := a.scanWith(ctx, toScan, b, wire.SourceCollector, "", nil); err != nil {
+		if _, _, err := a.scanSink(ctx, toScan, &sink{a: a, source: wire.SourceCollector, bundle: b, paths: exePaths}, nil); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,9 @@ package agent
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -10,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mamori-dev/mamori/internal/collect"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
 
@@ -75,5 +79,55 @@ func TestCollectorPass(t *testing.T) {
 	}
 	if d := cmp.Diff(queued(), want); d != "" {
 		t.Errorf("after an idle pass (-got +want):\n%s", d)
+	}
+}
+
+// TestCollectorMatchesRunningExecutable gives the process collector a
+// fixture /proc with one process whose executable's SHA-256 is in the
+// bundle, and expects a finding under the executable's own path (it is read
+// through /proc/PID/exe, which works even for a deleted binary).
+func TestCollectorMatchesRunningExecutable(t *testing.T) {
+	ctx := context.Background()
+	bin := filepath.Join(t.TempDir(), "dropper")
+	content := []byte("\x7fELF not really, but bad\n")
+	if err := os.WriteFile(bin, content, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	proc := t.TempDir()
+	pdir := filepath.Join(proc, "4242")
+	if err := os.MkdirAll(pdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(pdir, "status"), []byte("Name:\tdropper\nPPid:\t1\nUid:\t0\t0\t0\t0\n"), 0o644)
+	os.WriteFile(filepath.Join(pdir, "cmdline"), []byte(bin+"\x00--quiet\x00"), 0o644)
+	if err := os.Symlink(bin, filepath.Join(pdir, "exe")); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(content)
+	b, err := compileBundle(newBundle(3, "dropper-hash", "", hex.EncodeToString(sum[:])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := openStore(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a := &Agent{st: st, log: slog.New(slog.DiscardHandler), procRoot: proc, fsRoot: t.TempDir(), bundle: b}
+	if err := (&collector{a: a, hasher: collect.NewHasher()}).pass(ctx); err != nil {
+		t.Fatal(err)
+	}
+	qs, err := st.Pending(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, q := range qs {
+		f := q.finding
+		got = append(got, fmt.Sprintf("%s %s %s %s scanned_as=%v", f.Type, f.Source, f.Rule, f.Path, f.Detail["scanned_as"]))
+	}
+	want := []string{fmt.Sprintf("ioc collector dropper-hash %s scanned_as=%s", bin, filepath.Join(pdir, "exe"))}
+	if d := cmp.Diff(got, want); d != "" {
+		t.Errorf("findings (-got +want):\n%s", d)
 	}
 }

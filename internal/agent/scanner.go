@@ -21,10 +21,13 @@ type sink struct {
 	source  string
 	sweepID string
 	bundle  *compiled
-	mu      sync.Mutex
-	buf     []wire.Finding
-	count   int64
-	err     error
+	// paths renames scanned paths in findings: a process's executable is
+	// read through /proc/PID/exe but reported under its own path.
+	paths map[string]string
+	mu    sync.Mutex
+	buf   []wire.Finding
+	count int64
+	err   error
 }
 
 const sinkBatch = 200
@@ -34,6 +37,11 @@ func (s *sink) emit(ctx context.Context, r scan.Record) {
 		return
 	}
 	f, err := toFinding(r, s.source, s.sweepID, s.bundle, time.Now())
+	if p, ok := s.paths[f.Path]; ok && err == nil {
+		f.Detail["scanned_as"] = f.Path
+		f.Path = p
+		f.ID = findingID(f.Type, f.Rule, f.Indicator, f.Path, f.SHA256, s.sweepID)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
@@ -82,8 +90,17 @@ func globEscape(s string) string {
 
 // scanWith scans roots with bundle b and queues what it finds.
 func (a *Agent) scanWith(ctx context.Context, roots []string, b *compiled, source, sweepID string, progress func(scan.Progress)) (scan.SummaryRecord, int64, error) {
-	s := &sink{a: a, source: source, sweepID: sweepID, bundle: b}
+	return a.scanSink(ctx, roots, &sink{a: a, source: source, sweepID: sweepID, bundle: b}, progress)
+}
+
+func (a *Agent) scanSink(ctx context.Context, roots []string, s *sink, progress func(scan.Progress)) (scan.SummaryRecord, int64, error) {
+	b := s.bundle
 	opts := a.scanOptions()
+	if s.paths != nil {
+		// The roots are /proc/PID/exe links to be read through; the
+		// scanner opens files without following links otherwise.
+		opts.FollowSymlinks = true
+	}
 	opts.Progress = progress
 	sum, err := scan.Run(ctx, roots, opts, b.matchers, func(r scan.Record) { s.emit(ctx, r) })
 	if ferr := s.flush(ctx); ferr != nil && err == nil {
