@@ -262,12 +262,17 @@ func TestFleetEndToEnd(t *testing.T) {
 		h := f.hosts()["one"]
 		return h.Monitoring == wire.MonitoringHeightened && h.Reported == wire.MonitoringHeightened
 	})
-	// The watcher starts right after the level is reported; give it a
-	// moment to have its watches in place before planting.
-	time.Sleep(300 * time.Millisecond)
+	// The watcher starts right after the level is reported, and a file
+	// written before its watches are in place is not an event: on a
+	// loaded machine, write it again every second until it is seen.
 	planted := filepath.Join(scan1, "planted.txt")
 	plant(t, planted, "xx E2E-PLANTED-MARKER xx\n")
+	lastWrite := time.Now()
 	eventually(t, "live detection of the planted file", func() bool {
+		if time.Since(lastWrite) > time.Second {
+			plant(t, planted, "xx E2E-PLANTED-MARKER xx\n")
+			lastWrite = time.Now()
+		}
 		for _, d := range f.detections() {
 			if d.Path == planted && d.Type == "yara" && d.Rule == "e2e_marker" && d.Source == wire.SourceLive {
 				return true
