@@ -105,9 +105,11 @@ type Server struct {
 	agents    sync.WaitGroup
 	publishMu sync.Mutex
 
-	ln     net.Listener
-	http   *http.Server
-	bg     sync.WaitGroup
+	ln   net.Listener
+	http *http.Server
+	bg   sync.WaitGroup
+	// ctx lives from Serve to shutdown; agent connections run under it.
+	ctx    context.Context
 	cancel context.CancelFunc
 }
 
@@ -204,7 +206,7 @@ func (s *Server) URL() string {
 // called.
 func (s *Server) Serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
-	s.cancel = cancel
+	s.ctx, s.cancel = ctx, cancel
 	s.bg.Add(2)
 	go func() { defer s.bg.Done(); s.seen.run(ctx, s.st, s.log) }()
 	go func() { defer s.bg.Done(); s.ingest.run(ctx) }()
