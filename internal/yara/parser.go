@@ -629,6 +629,9 @@ func (p *parser) boolean(n *node) *node {
 		return n
 	case tyInt, tyFloat, tyStr:
 		return &node{op: opToBool, t: tyBool, a: n, pos: n.pos}
+	case tyRegex:
+		// libyara tests the regexp's address: always true.
+		return &node{op: opConst, t: tyBool, val: boolVal(true), pos: n.pos}
 	}
 	p.fail(n.pos, "wrong type \"%s\" for boolean expression", n.t)
 	return nil
