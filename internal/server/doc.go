@@ -8,9 +8,9 @@
 // client certificate issued at enrolment; API callers present the admin
 // token as a bearer token instead.
 //
-// Scale: a connection costs one goroutine (the HTTP handler reading from
-// it) and no timers of its own; writes to an agent happen on the goroutine
-// that has something to say. Heartbeats only touch memory, flushed to the
+// Scale: a connection costs one goroutine (reading from it) and no
+// tickers of its own; writes to an agent happen on the goroutine that has
+// something to say. Heartbeats only touch memory, flushed to the
 // store in one transaction every few seconds, and finding batches from all
 // agents are group-committed by one ingest goroutine.
 package server
