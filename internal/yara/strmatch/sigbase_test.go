@@ -1,7 +1,13 @@
 package strmatch
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
+	"regexp"
+	"sort"
+
+	"github.com/google/go-cmp/cmp"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -209,4 +215,111 @@ func TestSigBaseCompiles(t *testing.T) {
 		t.Fatalf("%s: %s: %v", from[pe.Index], yaraSource(ps[pe.Index]), err)
 	}
 	t.Logf("%d strings compiled, %d slow", len(ps), len(s.Slow()))
+}
+
+// TestSigBaseAgainstYara scans a piece of a real binary, with the text
+// strings of signature-base planted in it, using every string of
+// signature-base, and requires the matches yara reports.
+func TestSigBaseAgainstYara(t *testing.T) {
+	needYara(t)
+	if testing.Short() {
+		t.Skip("slow: scans with all of signature-base in both engines")
+	}
+	// A quarter of the strings keeps the test short; STRMATCH_SIGBASE_ALL=1
+	// takes them all.
+	step := 4
+	if os.Getenv("STRMATCH_SIGBASE_ALL") != "" {
+		step = 1
+	}
+	var ps []Pattern
+	for i, p := range sigBasePatterns(t) {
+		if i%step != 0 {
+			continue
+		}
+		// The test extractor picks up modifiers from comments now and
+		// then; drop combinations yara refuses.
+		text := p.Nocase || p.Wide || p.Ascii || p.Fullword || p.Xor || p.Base64 || p.Base64Wide
+		if p.Kind == Hex && text || p.Kind == Regex && (p.Xor || p.Base64 || p.Base64Wide) ||
+			(p.Base64 || p.Base64Wide) && (p.Fullword || p.Nocase || p.Xor) {
+			continue
+		}
+		ps = append(ps, p)
+	}
+	bin, err := os.ReadFile("/usr/bin/bash")
+	if err != nil {
+		t.Skip("no /usr/bin/bash to scan")
+	}
+	data := append([]byte(nil), bin[:min(len(bin), 128<<10)]...)
+	for i, p := range ps {
+		if p.Kind == Text && i%3 == 0 {
+			data = append(data, ' ')
+			data = append(data, p.Text...)
+		}
+	}
+	ps = yaraAccepts(t, ps)
+	want := runYara(t, ps, data)
+	got := asPrinted(scanAll(t, ps, data))
+	if len(want) < 100 {
+		t.Fatalf("yara found only %d matches; the test data is not doing its job", len(want))
+	}
+	for i, p := range ps {
+		g, w := byPattern(got, i), byPattern(want, i)
+		if diff := cmp.Diff(g, w); diff != "" {
+			t.Errorf("%s differs (-got +want):\n%s", yaraSource(p), diff)
+		}
+	}
+}
+
+var yaraErrLine = regexp.MustCompile(`^error: rule "r\d+" in .*\((\d+)\):`)
+
+// yaraAccepts drops the patterns yara rejects (the test extractor is not a
+// full parser, and some signature-base strings only parse in context).
+func yaraAccepts(t *testing.T, ps []Pattern) []Pattern {
+	for try := 0; try < 30; try++ {
+		var src strings.Builder
+		var lineOf []int // 1-based line where each pattern ends
+		for i, p := range ps {
+			if i%5000 == 0 {
+				if i > 0 {
+					src.WriteString(" condition:\n  any of them\n}\n")
+				}
+				fmt.Fprintf(&src, "rule r%d {\n strings:\n", i/5000)
+			}
+			fmt.Fprintf(&src, "  $s%d = %s\n", i, yaraSource(p))
+			lineOf = append(lineOf, strings.Count(src.String(), "\n"))
+		}
+		src.WriteString(" condition:\n  any of them\n}\n")
+		rf := filepath.Join(t.TempDir(), "r.yar")
+		if err := os.WriteFile(rf, []byte(src.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command("yara", "-w", rf, rf).CombinedOutput()
+		if err == nil {
+			return ps
+		}
+		bad := map[int]bool{}
+		for _, line := range strings.Split(string(out), "\n") {
+			if m := yaraErrLine.FindStringSubmatch(line); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				if i := sort.SearchInts(lineOf, n); i < len(ps) {
+					bad[i] = true
+				}
+			}
+		}
+		if len(bad) == 0 {
+			t.Fatalf("yara rejects the strings: %s", out)
+		}
+		var keep []Pattern
+		for i, p := range ps {
+			if bad[i] {
+				t.Logf("yara rejects %s", yaraSource(p)[:min(60, len(yaraSource(p)))])
+			}
+			if !bad[i] {
+				keep = append(keep, p)
+			}
+		}
+		ps = keep
+	}
+	t.Fatal("yara keeps rejecting strings")
+	return nil
 }

@@ -80,9 +80,15 @@ var yaraLine = regexp.MustCompile(`^0x([0-9a-f]+):(\d+):\$s(\d+): `)
 func runYara(t testing.TB, ps []Pattern, data []byte) []Match {
 	t.Helper()
 	dir := t.TempDir()
+	// One rule per 5000 strings, below yara's limit per rule.
 	var rule strings.Builder
-	rule.WriteString("rule r {\n strings:\n")
 	for i, p := range ps {
+		if i%5000 == 0 {
+			if i > 0 {
+				rule.WriteString(" condition:\n  any of them\n}\n")
+			}
+			fmt.Fprintf(&rule, "rule r%d {\n strings:\n", i/5000)
+		}
 		fmt.Fprintf(&rule, "  $s%d = %s\n", i, yaraSource(p))
 	}
 	rule.WriteString(" condition:\n  any of them\n}\n")
