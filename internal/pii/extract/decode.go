@@ -189,20 +189,8 @@ func step(data []byte, o int, e Encoding, st uint8) (rune, int, uint8, bool) {
 		}
 		return utf8.RuneError, 2, st, false
 	case ShiftJIS:
-		switch {
-		case b < 0x80:
-			return rune(b), 1, st, true
-		case b >= 0xA1 && b <= 0xDF:
-			return 0xFF61 + rune(b-0xA1), 1, st, true
-		case (b >= 0x81 && b <= 0x9F || b >= 0xE0 && b <= 0xFC) && o+1 < len(data):
-			t := data[o+1]
-			if t >= 0x40 && t <= 0xFC && t != 0x7F {
-				if r := tbl().sjis[int(b)<<8|int(t)]; r != 0 {
-					return rune(r), 2, st, true
-				}
-			}
-		}
-		return utf8.RuneError, 1, st, false
+		r, n, ok := sjisChar(data, o, tbl())
+		return r, n, st, ok
 	case EUCJP:
 		switch {
 		case b < 0x80:
@@ -253,6 +241,23 @@ func step(data []byte, o int, e Encoding, st uint8) (rune, int, uint8, bool) {
 		return utf8.RuneError, 1, st, false
 	}
 	return utf8.RuneError, 1, st, false
+}
+
+// sjisChar decodes the Shift_JIS character at data[o:], the hot path of
+// step for the commonest Japanese encoding.
+func sjisChar(data []byte, o int, t *codeTables) (rune, int, bool) {
+	b := data[o]
+	switch {
+	case b < 0x80:
+		return rune(b), 1, true
+	case b >= 0xA1 && b <= 0xDF:
+		return 0xFF61 + rune(b-0xA1), 1, true
+	case o+1 < len(data):
+		if r := t.sjis[int(b)<<8|int(data[o+1])]; r != 0 {
+			return rune(r), 2, true
+		}
+	}
+	return utf8.RuneError, 1, false
 }
 
 func unit16(data []byte, o int, e Encoding) (uint16, bool) {
@@ -368,6 +373,7 @@ func decodeAs(data []byte, enc Encoding, skip int) *doc {
 		return d
 	}
 	buf := make([]byte, 0, len(data)+len(data)/2)
+	tab := tbl()
 	var st uint8
 	next := 0
 	for o := skip; o < len(data); {
@@ -387,7 +393,15 @@ func decodeAs(data []byte, enc Encoding, skip int) *doc {
 				continue
 			}
 		}
-		r, n, st2, ok := step(data, o, enc, st)
+		var r rune
+		var n int
+		var ok bool
+		st2 := st
+		if enc == ShiftJIS {
+			r, n, ok = sjisChar(data, o, tab)
+		} else {
+			r, n, st2, ok = step(data, o, enc, st)
+		}
 		if !ok {
 			if d.bad == 0 {
 				d.firstBad = o
