@@ -9,6 +9,9 @@ import (
 	"github.com/mamori-dev/mamori/internal/yara/strmatch"
 )
 
+// epsilon is C's DBL_EPSILON.
+const epsilon = 2.220446049250313e-16
+
 // maxMatches bounds the matches kept per string, as libyara's
 // YR_MAX_STRING_MATCHES does; further matches of that string are dropped.
 const maxMatches = 1000000
@@ -438,6 +441,10 @@ func (sc *scanCtx) arith(n *node) value {
 func (sc *scanCtx) compare(n *node) value {
 	a := sc.eval(n.a)
 	b := sc.eval(n.b)
+	if n.float && n.op == opLT && (!a.ok || !b.ok) {
+		// libyara's OP_DBL_LT alone yields false, not undefined.
+		return boolVal(false)
+	}
 	if !a.ok || !b.ok {
 		return undef
 	}
@@ -447,16 +454,20 @@ func (sc *scanCtx) compare(n *node) value {
 		c = strings.Compare(a.s, b.s)
 	case n.float:
 		x, y := fval(n.a, a), fval(n.b, b)
-		switch {
-		case x < y:
-			c = -1
-		case x > y:
-			c = 1
-		case x == y:
-			c = 0
-		default: // NaN compares false everywhere except !=
-			return boolVal(n.op == opNE)
+		switch n.op {
+		case opLT:
+			return boolVal(x < y)
+		case opLE:
+			return boolVal(x <= y)
+		case opGT:
+			return boolVal(x > y)
+		case opGE:
+			return boolVal(x >= y)
+		case opEQ:
+			// Floats are equal within DBL_EPSILON in libyara.
+			return boolVal(math.Abs(x-y) < epsilon)
 		}
+		return boolVal(math.Abs(x-y) >= epsilon)
 	default:
 		switch {
 		case a.i < b.i:
