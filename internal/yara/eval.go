@@ -2,6 +2,7 @@ package yara
 
 import (
 	"encoding/binary"
+	"errors"
 	"math"
 	"strings"
 
@@ -37,7 +38,11 @@ type scanCtx struct {
 	// arguments (hash.md5(0, filesize), pe.imphash(), ...), as libyara's
 	// hash module does.
 	memo map[memoKey]value
+	// err aborts the scan, as libyara's fatal execution errors do.
+	err error
 }
+
+var errCountIn = errors.New("#string in (lo..hi) with lo != 0 aborts the scan in libyara 4.2.3 (internal fatal error 31); no rules reported for this file, as yara")
 
 type memoKey struct {
 	fn       string
@@ -71,6 +76,7 @@ func (sc *scanCtx) reset() {
 	sc.data = nil
 	sc.log = nil
 	sc.memo = nil
+	sc.err = nil
 }
 
 func (sc *scanCtx) pe() *pe.File {
@@ -151,6 +157,13 @@ func (sc *scanCtx) eval(n *node) value {
 	case opStrIn, opStrCountIn:
 		lo, hi := sc.eval(n.a), sc.eval(n.b)
 		if !lo.ok || !hi.ok {
+			return undef
+		}
+		if n.op == opStrCountIn && lo.i != 0 && sc.err == nil {
+			// libyara 4.2.3 checks the range's lower bound instead of the
+			// string against its rules arena and aborts the scan; yara then
+			// reports nothing for the file, and neither do we.
+			sc.err = errCountIn
 			return undef
 		}
 		count := int64(0)

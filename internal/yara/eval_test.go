@@ -84,6 +84,7 @@ rule undef { condition: not defined math.entropy(100, 1) and not defined math.co
 	{name: "self reference", rules: `rule a { condition: not a } rule ab { condition: true } rule b { condition: 2 of (a*) } rule c { condition: 1 of (c*) }`, data: "x", want: []string{"a", "ab", "b"}},
 	{name: "short base64", rules: `rule a { strings: $a = "ab" base64 condition: $a }`, data: "YWJj", want: []string{"a"}},
 	{name: "odd quantifiers", rules: `rule a { strings: $a = "x" condition: 1.5 of them } rule b { strings: $a = "x" condition: "x" of them } rule c { strings: $a = "x" condition: $a in (2..0) } rule d { condition: for 0.5 i in (1..2) : (true) } rule e { strings: $a = "x" condition: @a["x"] == 0 }`, data: "x"},
+	{name: "count in from zero", rules: `rule a { strings: $a = "ab" condition: #a in (0..3) == 2 } rule b { condition: true }`, data: "ababab", want: []string{"a", "b"}},
 	{name: "sizes", rules: `rule a { condition: 1KB == 1024 and 2MB == 2097152 and 0o17 == 15 }`, data: "x", want: []string{"a"}},
 }
 
@@ -162,4 +163,39 @@ func TestEvalAgainstYara(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCountInAborts pins libyara 4.2.3's failure on "#a in (lo..hi)" with
+// lo != 0: the whole scan fails, so no rule is reported for the file.
+func TestCountInAborts(t *testing.T) {
+	r, err := Compile(`rule a { condition: true } rule b { strings: $a = "zz" condition: #a in (1..3) == 0 }`, "t.yar", CompileOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Scan(context.Background(), []byte("ab"), nil)
+	if err == nil || len(res) != 0 {
+		t.Fatalf("got %v, %v; want no matches and an error", res, err)
+	}
+	if yaraOut := yaraCLIErr(t, `rule a { condition: true } rule b { strings: $a = "zz" condition: #a in (1..3) == 0 }`, "ab"); !strings.Contains(yaraOut, "error") {
+		t.Errorf("yara did not fail: %s", yaraOut)
+	}
+}
+
+// yaraCLIErr runs yara expecting it to fail and returns its output.
+func yaraCLIErr(t *testing.T, rules, data string) string {
+	t.Helper()
+	bin, err := exec.LookPath("yara")
+	if err != nil {
+		return "error (yara not installed)"
+	}
+	dir := t.TempDir()
+	rf, df := filepath.Join(dir, "r.yar"), filepath.Join(dir, "data")
+	if err := os.WriteFile(rf, []byte(rules), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(df, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := exec.Command(bin, rf, df).CombinedOutput()
+	return string(out)
 }

@@ -336,7 +336,9 @@ func (p *parser) parseRule() {
 	}
 	r.cond = cond
 	r.strings = patterns
-	r.needsMatch = requiresMatch(cond)
+	// A count in a range can abort the scan (see errCountIn), so such
+	// rules run even when none of their strings matched, as in libyara.
+	r.needsMatch = requiresMatch(cond) && !hasOp(cond, opStrCountIn)
 	idx := len(p.c.rules.rules)
 	r.idx = idx
 	p.c.rules.rules = append(p.c.rules.rules, r)
@@ -1480,6 +1482,21 @@ func (p *parser) compileRegex(t token) *regexp.Regexp {
 		p.fail(t.pos, "invalid regular expression \"/%s/\": %v", t.str, err)
 	}
 	return re
+}
+
+func hasOp(n *node, o op) bool {
+	if n == nil {
+		return false
+	}
+	if n.op == o || hasOp(n.a, o) || hasOp(n.b, o) || hasOp(n.c, o) {
+		return true
+	}
+	for _, x := range n.args {
+		if hasOp(x, o) {
+			return true
+		}
+	}
+	return false
 }
 
 // requiresMatch reports whether n can only be true when at least one

@@ -96,6 +96,9 @@ func (r *Rules) Scan(ctx context.Context, data []byte, vars map[string]any) ([]M
 		if !ru.needsMatch || sc.hit[i] {
 			ok = truth(sc.eval(ru.cond))
 		}
+		if sc.err != nil {
+			return nil, sc.err
+		}
 		sc.ruleRes[i] = ok
 		if !ok && ru.Global {
 			sc.nsUnsat[ru.nsIdx] = true
