@@ -133,3 +133,34 @@ func TestStateAndSweeps(t *testing.T) {
 		t.Errorf("row %+v", rows[0])
 	}
 }
+
+// BenchmarkQueue measures the durable queue's round trip for one batch the
+// size a scan flushes: enqueue (one synchronous commit), read back, delete
+// on acknowledgement.
+func BenchmarkQueue(b *testing.B) {
+	ctx := context.Background()
+	st, err := openStore(ctx, b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	batch := make([]wire.Finding, sinkBatch)
+	n := 0
+	for b.Loop() {
+		for i := range batch {
+			n++
+			batch[i] = wire.Finding{ID: fmt.Sprintf("%032x", n), Type: "ioc", Path: fmt.Sprintf("/srv/%d", n), Indicator: "sha256:" + fmt.Sprintf("%064x", n)}
+		}
+		if err := st.Enqueue(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		qs, err := st.Pending(ctx, 0, sinkBatch)
+		if err != nil || len(qs) != sinkBatch {
+			b.Fatalf("pending: %d, %v", len(qs), err)
+		}
+		if err := st.Delete(ctx, qs[0].seq, qs[len(qs)-1].seq); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*sinkBatch)/b.Elapsed().Seconds(), "findings/s")
+}
