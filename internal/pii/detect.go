@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"bytes"
 	"strings"
 	"unicode/utf8"
 )
@@ -311,6 +312,16 @@ func (d *detector) classify(r *numRun, i, j int) bool {
 			return false
 		}
 		if countryCodeOK(dg) {
+			d.emit(Phone, start, end)
+			return true
+		}
+		return false
+	}
+	if bytes.IndexByte(kinds, sepDot) >= 0 {
+		// Dots join digits in versions, addresses and decimals; only a
+		// three-group Japanese phone number written with dots is taken.
+		if len(lens) == 3 && kinds[0] == sepDot && kinds[1] == sepDot && dg[0] == '0' && validJPPhone(dg, lens) &&
+			d.context(start) != nonPersonal {
 			d.emit(Phone, start, end)
 			return true
 		}

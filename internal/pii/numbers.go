@@ -9,6 +9,7 @@ const (
 	sepSpace = 's'
 	sepDash  = 'd'
 	sepParen = 'p'
+	sepDot   = 'o' // "03.1234.5678": only ever a phone number
 )
 
 const maxGroups = 8
@@ -93,6 +94,11 @@ func scanRun(text string, p int) (r numRun, next int) {
 				kind = sepParen
 				k++
 				continue
+			}
+			if c == '.' && k == j && k+1 < len(text) && isDigit(text[k+1]) && kind == 0 {
+				kind = sepDot
+				k++
+				break
 			}
 			if w := dashAt(text, k); w > 0 {
 				dashes++
