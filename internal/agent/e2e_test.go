@@ -37,6 +37,7 @@ type fleet struct {
 	api     *http.Client
 	url     string
 	admin   string
+	enroll  string
 }
 
 func startServer(t *testing.T, dataDir, listen string) *fleet {
@@ -59,7 +60,7 @@ func startServer(t *testing.T, dataDir, listen string) *fleet {
 		cancel()
 		t.Fatal(err)
 	}
-	f := &fleet{t: t, dataDir: dataDir, srv: srv, stop: cancel, done: make(chan error, 1), url: srv.URL(), admin: srv.AdminToken()}
+	f := &fleet{t: t, dataDir: dataDir, srv: srv, stop: cancel, done: make(chan error, 1), url: srv.URL(), admin: srv.AdminToken(), enroll: srv.EnrollToken()}
 	f.listen = srv.Addr().String()
 	f.roots = x509.NewCertPool()
 	f.roots.AppendCertsFromPEM(srv.CAPEM())
@@ -170,7 +171,7 @@ func startAgentWith(t *testing.T, f *fleet, name, dataDir, scanDir string, iso I
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := New(ctx, Config{
-		ServerURL: f.url, Roots: f.roots, EnrollToken: f.srv.EnrollToken(), DataDir: dataDir, Name: name,
+		ServerURL: f.url, Roots: f.roots, EnrollToken: f.enroll, DataDir: dataDir, Name: name,
 		ScanPaths: []string{scanDir}, Logger: slog.New(slog.DiscardHandler), Isolator: iso,
 	})
 	if err != nil {

@@ -1,0 +1,157 @@
+package agent
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mamori-dev/mamori/internal/server"
+	"github.com/mamori-dev/mamori/internal/wire"
+)
+
+// The test binary doubles as a server process that a test can kill -9:
+// with these variables set it serves instead of running tests.
+const (
+	envServerDir    = "MAMORI_AGENT_TEST_SERVER_DIR"
+	envServerListen = "MAMORI_AGENT_TEST_SERVER_LISTEN"
+)
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(envServerDir); dir != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+		defer stop()
+		srv, err := server.New(ctx, server.Config{DataDir: dir, Listen: os.Getenv(envServerListen), Heartbeat: time.Second})
+		if err == nil {
+			err = srv.Listen()
+		}
+		if err == nil {
+			err = srv.Serve(ctx)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// serverProcess starts the test binary as a server in dir on listen and
+// waits until it answers.
+func serverProcess(t *testing.T, dir, listen string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), envServerDir+"="+dir, envServerListen+"="+listen)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	eventually(t, "server process listening", func() bool {
+		c, err := net.DialTimeout("tcp", listen, time.Second)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
+	return cmd
+}
+
+// TestServerKilledMidSweep kills the server with SIGKILL while a sweep
+// runs on an agent: after a restart the sweep completes and every finding
+// is on the server exactly once.
+func TestServerKilledMidSweep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end fleet test")
+	}
+	root := t.TempDir()
+	dir := filepath.Join(root, "server")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listen := ln.Addr().String()
+	ln.Close()
+	proc := serverProcess(t, dir, listen)
+
+	roots, err := LoadCA(filepath.Join(dir, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	f := &fleet{t: t, url: "https://" + listen, roots: roots, admin: read("admin.token"), enroll: read("enroll.token"),
+		api: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}}
+
+	scan := filepath.Join(root, "tree")
+	const files, every = 20000, 20
+	for i := range files {
+		sub := filepath.Join(scan, fmt.Sprintf("d%02d", i%50))
+		if i < 50 {
+			os.MkdirAll(sub, 0o755)
+		}
+		content := fmt.Sprintf("benign file %d\n", i)
+		if i%every == 0 {
+			content = fmt.Sprintf("KILL9-SWEEP-MARKER %d\n", i)
+		}
+		if err := os.WriteFile(filepath.Join(sub, fmt.Sprintf("f%05d", i)), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := startAgent(t, f, "k9", filepath.Join(root, "agent"), filepath.Join(root, "empty"))
+	eventually(t, "agent online", func() bool { return f.hosts()["k9"].Online })
+
+	var sw struct {
+		ID string `json:"id"`
+	}
+	rule := `rule kill9 { strings: $a = "KILL9-SWEEP-MARKER" condition: $a }`
+	f.call("POST", "/sweeps", map[string]any{"name": "k9", "yara": rule, "paths": []string{scan}, "hosts": "all"}, &sw)
+	eventually(t, "sweep running on the agent", func() bool {
+		rows, err := a.a.st.Sweeps(context.Background(), time.Now())
+		return err == nil && len(rows) == 1 && rows[0].status.State != wire.SweepQueued
+	})
+	if err := proc.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	proc.Wait()
+	rows, _ := a.a.st.Sweeps(context.Background(), time.Now())
+	t.Logf("server killed with the sweep %s on the agent", rows[0].status.State)
+	time.Sleep(500 * time.Millisecond)
+	serverProcess(t, dir, listen)
+
+	var got struct {
+		State string `json:"state"`
+	}
+	eventually(t, "sweep done after the restart", func() bool {
+		f.call("GET", "/sweeps/"+sw.ID, nil, &got)
+		return got.State == "done"
+	})
+	var ds []detectionView
+	f.call("GET", "/detections?limit=100000&sweep_id="+sw.ID, nil, &ds)
+	paths := map[string]int{}
+	for _, d := range ds {
+		paths[d.Path]++
+	}
+	if len(ds) != files/every || len(paths) != files/every {
+		t.Errorf("%d detections on %d paths, want %d, each once", len(ds), len(paths), files/every)
+	}
+}
