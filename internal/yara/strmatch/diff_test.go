@@ -75,15 +75,12 @@ func handData() []byte {
 func TestHandAgainstYara(t *testing.T) {
 	needYara(t)
 	data := handData()
+	want := runYara(t, handPatterns, data)
+	got := asPrinted(scanAll(t, handPatterns, data))
 	for i, p := range handPatterns {
-		t.Run(fmt.Sprintf("%d_%s", i, yaraSource(p)), func(t *testing.T) {
-			ps := []Pattern{p}
-			want := runYara(t, ps, data)
-			got := asPrinted(scanAll(t, ps, data))
-			if diff := cmp.Diff(got, want); diff != "" {
-				t.Errorf("matches differ from yara (-got +want):\n%s", diff)
-			}
-		})
+		if diff := cmp.Diff(byPattern(got, i), byPattern(want, i)); diff != "" {
+			t.Errorf("%s: matches differ from yara (-got +want):\n%s", yaraSource(p), diff)
+		}
 	}
 }
 
