@@ -123,8 +123,8 @@ func (r *Rules) Scan(ctx context.Context, data []byte, vars map[string]any) ([]M
 	return out, nil
 }
 
-// normalizeMatches sorts matches by offset and keeps one per offset (the
-// longest), the order libyara keeps its match lists in.
+// normalizeMatches sorts matches by offset and keeps the first one
+// reported at each offset, as libyara's match lists do.
 func normalizeMatches(ms []strmatch.Match) []strmatch.Match {
 	sorted := true
 	for i := 1; i < len(ms); i++ {
@@ -139,14 +139,9 @@ func normalizeMatches(ms []strmatch.Match) []strmatch.Match {
 	sort.SliceStable(ms, func(i, j int) bool { return ms[i].Offset < ms[j].Offset })
 	out := ms[:1]
 	for _, m := range ms[1:] {
-		last := &out[len(out)-1]
-		if m.Offset == last.Offset {
-			if m.Length > last.Length {
-				last.Length = m.Length
-			}
-			continue
+		if m.Offset != out[len(out)-1].Offset {
+			out = append(out, m)
 		}
-		out = append(out, m)
 	}
 	return out
 }
