@@ -58,10 +58,6 @@ type Rules struct {
 	extDefault []value
 	extTypes   []vtype
 	skipped    int
-	usesPE     bool
-	// alwaysEval lists rules that must be evaluated even when none of their
-	// strings matched; the others only when one did.
-	alwaysEval []int
 	maxSlots   int
 	// pool recycles per-scan state between files and workers.
 	pool sync.Pool
@@ -74,13 +70,10 @@ type rule struct {
 	Private, Global bool
 	Tags            []string
 	Meta            map[string]any
-	MetaOrder       []string
 	strings         []int
 	cond            *node
 	needsMatch      bool
 	nslots          int
-	pos             Pos
-	file            string
 }
 
 type namespace struct {
@@ -289,9 +282,6 @@ func (c *compiler) finish() (*Rules, error) {
 	r.patPos, r.patFile, r.patSrc, r.patOff = nil, nil, nil, nil
 	for i, ru := range r.rules {
 		ru.idx = i
-		if !ru.needsMatch || len(ru.strings) == 0 {
-			r.alwaysEval = append(r.alwaysEval, i)
-		}
 		if ru.nslots > r.maxSlots {
 			r.maxSlots = ru.nslots
 		}

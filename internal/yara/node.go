@@ -1,9 +1,6 @@
 package yara
 
-import (
-	"fmt"
-	"regexp"
-)
+import "regexp"
 
 // vtype is the static type of an expression, checked at compile time as
 // libyara's parser does.
@@ -192,8 +189,6 @@ type objType struct {
 	lookup func(v any, key string) (value, bool)
 	each   func(v any, fn func(key string, v value) bool)
 	funcs  []*function // tyFunc overloads
-	// unsupported names a libyara identifier the engine lacks.
-	unsupported bool
 }
 
 // function is one overload of a module function. args lists argument types
@@ -203,5 +198,3 @@ type function struct {
 	ret  vtype
 	call func(sc *scanCtx, parent any, args []value) value
 }
-
-func (f *function) String() string { return fmt.Sprintf("(%s)", f.args) }

@@ -282,7 +282,7 @@ func (p *parser) parseRule() {
 		p.fail(nameTok.pos, "duplicated identifier %q", name)
 	}
 	r := &rule{Name: name, Namespace: p.ns.name, nsIdx: p.ns.idx, Private: private, Global: global,
-		Tags: []string{}, Meta: map[string]any{}, pos: nameTok.pos, file: p.file}
+		Tags: []string{}, Meta: map[string]any{}}
 	p.rule = r
 	p.strIDs = map[string]int{}
 	p.strOrder = nil
@@ -375,9 +375,6 @@ func (p *parser) parseMeta(r *rule) {
 			val = false
 		default:
 			p.syntax(v, "text string, number or boolean")
-		}
-		if _, dup := r.Meta[key.text]; !dup {
-			r.MetaOrder = append(r.MetaOrder, key.text)
 		}
 		r.Meta[key.text] = val
 	}
@@ -948,7 +945,6 @@ func (p *parser) parsePrimary() *node {
 		case "filesize":
 			return &node{op: opFilesize, t: tyInt, pos: t.pos}
 		case "entrypoint":
-			p.c.rules.usesPE = true
 			return &node{op: opEntrypoint, t: tyInt, pos: t.pos}
 		case "for":
 			return p.parseFor(t)
@@ -1361,9 +1357,6 @@ func (p *parser) identifier(t token) *node {
 			if mod == nil {
 				p.unsupported(t.pos, fmt.Sprintf("module %q", t.text))
 			}
-			if t.text == "pe" {
-				p.c.rules.usesPE = true
-			}
 			n = &node{op: opModule, t: tyStruct, obj: mod.root, slot: mod.id, pos: t.pos}
 		} else if idx, ok := p.ns.rules[t.text]; ok {
 			return &node{op: opRule, t: tyBool, slot: idx, pos: t.pos}
@@ -1393,9 +1386,6 @@ func (p *parser) identifier(t token) *node {
 			path += "." + f.text
 			if !ok {
 				p.fail(f.pos, "invalid field name %q", f.text)
-			}
-			if ft.unsupported {
-				p.unsupported(f.pos, fmt.Sprintf("%q", path))
 			}
 			n = &node{op: opField, t: ft.kind, obj: ft, a: n, pos: f.pos}
 		case nt.isPunct("["):
@@ -1461,9 +1451,6 @@ func (p *parser) identifier(t token) *node {
 			}
 			if fn == nil {
 				p.fail(nt.pos, "wrong arguments for function %q", path)
-			}
-			if fn.call == nil {
-				p.unsupported(nt.pos, fmt.Sprintf("%s(%s)", path, fn.args))
 			}
 			n = &node{op: opCall, t: fn.ret, fn: fn, a: n, args: args, pos: nt.pos}
 		default:
