@@ -145,9 +145,13 @@ func (w *atomWalker) visit(n *node) {
 			w.visit(k)
 		}
 	case nAlt:
+		// libyara links the alternation into the tree before it closes the
+		// run in front of it, so on equal quality the alternation's atoms
+		// win over that run's.
+		and := &atomTree{and: true}
+		w.cur.kids = append(w.cur.kids, and)
 		w.flush()
 		saved := w.cur
-		and := &atomTree{and: true}
 		for _, k := range n.kids {
 			w.cur = &atomTree{}
 			w.visit(k)
@@ -155,7 +159,6 @@ func (w *atomWalker) visit(n *node) {
 			and.kids = append(and.kids, w.cur)
 		}
 		w.cur = saved
-		w.cur.kids = append(w.cur.kids, and)
 	case nRepeat:
 		switch {
 		case n.max < 0 && n.min == 1:

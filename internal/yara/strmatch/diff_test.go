@@ -46,6 +46,9 @@ var handPatterns = []Pattern{
 	{Kind: Hex, Hex: `( 61 | 62 ) 63`},
 	{Kind: Regex, Regex: `a\x00b`, Wide: true, Ascii: true},
 	{Kind: Regex, Regex: `\babc`, Wide: true},
+	// libyara picks the alternation's atoms here, so wide data is missed.
+	{Kind: Regex, Regex: `b(a|bc){1,3}?`, Ascii: true, Wide: true},
+	{Kind: Regex, Regex: `b(a|bc)`, Wide: true},
 }
 
 func handData() []byte {
@@ -69,6 +72,7 @@ func handData() []byte {
 	d = append(d, make([]byte, 350)...)
 	d = append(d, "zzabcxxab cac bc bbbc\n"...)
 	d = append(d, "a\x00\x00b\x00 abc\n"...)
+	d = append(d, "b\x00a\x00 b\x00b\x00c\x00 ba bbc\n"...)
 	return d
 }
 
