@@ -30,6 +30,9 @@ type ContentFree interface {
 type job struct {
 	path string
 	size int64
+	// root marks a file named on the command line: it is opened through a
+	// symlink even without FollowSymlinks, as the walker stat'ed it.
+	root bool
 }
 
 // Run scans roots with matchers and reports every record through emit,
@@ -172,7 +175,7 @@ const maxKeptBuffer = 16 << 20
 
 func (r *reader) scanFile(ctx context.Context, j job, matchers []Matcher, emit func(Record), stats *counters) {
 	flags := os.O_RDONLY | syscall.O_NONBLOCK | syscall.O_CLOEXEC
-	if !r.opts.FollowSymlinks {
+	if !r.opts.FollowSymlinks && !j.root {
 		flags |= syscall.O_NOFOLLOW
 	}
 	f, err := os.OpenFile(j.path, flags, 0)

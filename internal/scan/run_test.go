@@ -233,3 +233,21 @@ func TestRunCancelled(t *testing.T) {
 		t.Fatal("Run with a cancelled context returned no error")
 	}
 }
+
+func TestRunRootSymlinkToFile(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target")
+	link := filepath.Join(dir, "link")
+	write(t, target, "abc")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	m := &seen{}
+	recs, _ := run(t, []string{link}, Options{}, m)
+	if errs := errorsOf(recs); len(errs) != 0 {
+		t.Errorf("a symlink named as root must be followed, like find -H; errors: %v", errs)
+	}
+	if _, ok := m.files[link]; !ok {
+		t.Errorf("files handed to matchers: %v, want %s", keys(m.files), link)
+	}
+}

@@ -55,7 +55,7 @@ func (w *walker) walkRoot(ctx context.Context, root string) {
 	if id, ok := idOf(fi); ok {
 		w.rootFS = id.dev
 	}
-	w.visit(ctx, path, fi)
+	w.visit(ctx, path, fi, true)
 }
 
 func (w *walker) excluded(path string) bool {
@@ -73,7 +73,7 @@ func (w *walker) excluded(path string) bool {
 
 // visit handles one path whose (already symlink-resolved where intended)
 // info is fi.
-func (w *walker) visit(ctx context.Context, path string, fi fs.FileInfo) {
+func (w *walker) visit(ctx context.Context, path string, fi fs.FileInfo, root bool) {
 	if ctx.Err() != nil {
 		return
 	}
@@ -85,7 +85,7 @@ func (w *walker) visit(ctx context.Context, path string, fi fs.FileInfo) {
 		w.stats.queuedFiles.Add(1)
 		w.stats.queuedBytes.Add(fi.Size())
 		select {
-		case w.jobs <- job{path: path, size: fi.Size()}:
+		case w.jobs <- job{path: path, size: fi.Size(), root: root}:
 		case <-ctx.Done():
 		}
 	case fi.IsDir():
@@ -132,7 +132,7 @@ func (w *walker) dir(ctx context.Context, path string, fi fs.FileInfo) {
 				w.emit(NewError(child, fmt.Errorf("follow symlink: %w", err)))
 				continue
 			}
-			w.visit(ctx, child, target)
+			w.visit(ctx, child, target, false)
 			continue
 		}
 		info, err := e.Info()
@@ -144,6 +144,6 @@ func (w *walker) dir(ctx context.Context, path string, fi fs.FileInfo) {
 			}
 			continue
 		}
-		w.visit(ctx, child, info)
+		w.visit(ctx, child, info, false)
 	}
 }
