@@ -85,6 +85,9 @@ rule undef { condition: not defined math.entropy(100, 1) and not defined math.co
 	{name: "short base64", rules: `rule a { strings: $a = "ab" base64 condition: $a }`, data: "YWJj", want: []string{"a"}},
 	{name: "odd quantifiers", rules: `rule a { strings: $a = "x" condition: 1.5 of them } rule b { strings: $a = "x" condition: "x" of them } rule c { strings: $a = "x" condition: $a in (2..0) } rule d { condition: for 0.5 i in (1..2) : (true) } rule e { strings: $a = "x" condition: @a["x"] == 0 }`, data: "x"},
 	{name: "count in from zero", rules: `rule a { strings: $a = "ab" condition: #a in (0..3) == 2 } rule b { condition: true }`, data: "ababab", want: []string{"a", "b"}},
+	{name: "global after", rules: `rule a { condition: true } global private rule g { condition: filesize > 10 } rule b { condition: a }`, data: "x"},
+	{name: "global refs", rules: `global rule g { strings: $a = "zz" condition: $a } rule b { condition: not g }`, data: "x"},
+	{name: "private ref", rules: `private rule p { strings: $a = "x" condition: $a } rule c { strings: $a = "x" condition: p and #a == 1 }`, data: "x", want: []string{"c"}},
 	{name: "sizes", rules: `rule a { condition: 1KB == 1024 and 2MB == 2097152 and 0o17 == 15 }`, data: "x", want: []string{"a"}},
 }
 
