@@ -410,6 +410,7 @@ func (a *Agent) heartbeats(ctx context.Context, c *websocket.Conn, beat time.Dur
 			return ctx.Err()
 		case <-t.C:
 		}
+		a.guardIsolation(ctx)
 		hb := &wire.Heartbeat{}
 		if inv := a.inventory(); !sameInventory(inv, last) {
 			hb.Inventory, last = &inv, inv

@@ -162,23 +162,31 @@ func systemResolvers(path string) []netip.Addr {
 // probe checks that the server still answers a TLS handshake with the
 // agent's certificate: a fresh connection, so that it proves new traffic
 // passes and not only the already-established WebSocket.
-func (a *Agent) probe(ctx context.Context) error {
+//
+// It dials the policy's resolved addresses, not the URL's host name: DNS
+// may be blocked by the very isolation being checked.
+func (a *Agent) probe(ctx context.Context, p contain.Policy) error {
 	u, err := url.Parse(a.cfg.ServerURL)
 	if err != nil {
 		return err
 	}
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "443")
-	}
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	d := tls.Dialer{Config: a.tlsConf}
-	c, err := d.DialContext(ctx, "tcp", host)
-	if err != nil {
-		return fmt.Errorf("server unreachable after isolation: %w", err)
+	conf := a.tlsConf.Clone()
+	conf.ServerName = u.Hostname()
+	d := tls.Dialer{Config: conf}
+	if len(p.Server) == 0 {
+		return errors.New("no server address to probe")
 	}
-	return c.Close()
+	var errs []error
+	for _, ap := range p.Server {
+		c, err := d.DialContext(ctx, "tcp", ap.String())
+		if err == nil {
+			return c.Close()
+		}
+		errs = append(errs, err)
+	}
+	return fmt.Errorf("server unreachable after isolation: %w", errors.Join(errs...))
 }
 
 func (a *Agent) setIsolation(state, errText string) {
@@ -228,14 +236,45 @@ func (a *Agent) doIsolate(ctx context.Context, cmd wire.Isolate) error {
 		}
 		return fmt.Errorf("%w (rolled back)", cause)
 	}
-	if err := a.probe(ctx); err != nil {
-		return fail(err)
-	}
+	// The state is stored before the probe: a crash during the probe must
+	// leave rules and stored state in agreement, so the next start
+	// re-applies them rather than leaving orphan rules nobody tracks.
 	st := isolationState{State: wire.IsolationIsolated, Policy: toPolicyJSON(p), Reason: cmd.Reason}
 	if err := a.st.PutState(ctx, stateIsolation, st); err != nil {
 		return fail(fmt.Errorf("storing isolation state: %w", err))
 	}
+	if err := a.probe(ctx, p); err != nil {
+		if serr := a.st.PutState(context.WithoutCancel(ctx), stateIsolation, isolationState{State: wire.IsolationNone}); serr != nil {
+			err = fmt.Errorf("%w; clearing stored state: %v", err, serr)
+		}
+		return fail(err)
+	}
 	return nil
+}
+
+// guardIsolation re-applies isolation when its rules vanished while the
+// host is meant to be isolated (an intruder or an administrator flushed
+// the ruleset): the server would otherwise show "isolated" for an open host.
+func (a *Agent) guardIsolation(ctx context.Context) {
+	a.mu.Lock()
+	isolated := a.isolation == wire.IsolationIsolated
+	a.mu.Unlock()
+	if !isolated {
+		return
+	}
+	iso, err := a.isolator()
+	if err != nil {
+		return
+	}
+	if ok, err := iso.Active(ctx); err != nil || ok {
+		return
+	}
+	a.log.Warn("isolation rules were removed behind the agent's back; re-applying")
+	if err := a.reapplyIsolation(ctx); err != nil {
+		a.log.Error("re-applying isolation", "err", err)
+		a.setIsolation(wire.IsolationFailed, err.Error())
+		a.reportIsolation(ctx, "", wire.IsolationFailed, err.Error())
+	}
 }
 
 func (a *Agent) release(ctx context.Context, cmdID string) {
