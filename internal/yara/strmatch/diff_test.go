@@ -28,6 +28,7 @@ var handPatterns = []Pattern{
 	{Kind: Text, Text: []byte("hello"), Xor: true, XorMin: 1, XorMax: 3, Wide: true},
 	{Kind: Text, Text: []byte("This program"), Base64: true},
 	{Kind: Text, Text: []byte("This program"), Base64Wide: true},
+	{Kind: Text, Text: []byte("This program"), Base64: true, Wide: true, Ascii: true},
 	{Kind: Regex, Regex: `[a-c]+\d{2,3}`},
 	{Kind: Regex, Regex: `hel+o\b`},
 	{Kind: Regex, Regex: `^xx`},
@@ -67,6 +68,7 @@ func handData() []byte {
 	}
 	d = append(d, "VGhpcyBwcm9ncmFt xVGhpcyBwcm9ncmFt QgcHJvZ3JhbQ== \n"...)
 	d = append(d, widen([]byte("VGhpcyBwcm9ncmFt"))...)
+	d = append(d, " VABoAGkAcwAgAHAAcgBvAGcAcgBhAG0A "...)
 	d = append(d, " abc12 bbb999 helllo hellox HeLLo a\nc abc MZ\x90\x00 MZ\x00\x00\n"...)
 	d = append(d, "ab    yz abcabx  me@example.com ABC! 12#"...)
 	d = append(d, make([]byte, 350)...)
@@ -118,6 +120,8 @@ func randomPattern(r *rand.Rand) Pattern {
 		case 4:
 			p.Base64 = true
 			p.Base64Wide = r.Intn(3) == 0
+			p.Wide = r.Intn(3) == 0
+			p.Ascii = p.Wide && r.Intn(2) == 0
 			p.Text = append([]byte("ab"), p.Text...)
 		}
 		return p
@@ -200,7 +204,11 @@ func plant(r *rand.Rand, data []byte, ps []Pattern) {
 			enc := p.Text
 			switch {
 			case p.Base64 || p.Base64Wide:
-				enc = base64Shifted(p.Text, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", r.Intn(3), p.Base64Wide && (!p.Base64 || r.Intn(2) == 0))
+				src := p.Text
+				if p.Wide && (!p.Ascii || r.Intn(2) == 0) {
+					src = widen(src)
+				}
+				enc = base64Shifted(src, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/", r.Intn(3), p.Base64Wide && (!p.Base64 || r.Intn(2) == 0))
 			case p.Wide && (!p.Ascii || r.Intn(2) == 0):
 				enc = widen(enc)
 			}

@@ -204,12 +204,12 @@ func (s *Set) addBase64(i int, p *Pattern, b *indexBuilder) error {
 		return &PatternError{Index: i, Msg: "length of base64 alphabet must be 64"}
 	}
 	var alts []*node
-	addEnc := func(wide bool) {
+	addEnc := func(src []byte, wide bool) {
 		for shift := 0; shift <= 2; shift++ {
-			if shift == 1 && len(p.Text) == 1 {
+			if shift == 1 && len(src) == 1 {
 				continue
 			}
-			enc := base64Shifted(p.Text, alpha, shift, wide)
+			enc := base64Shifted(src, alpha, shift, wide)
 			lits := make([]*node, len(enc))
 			for j, c := range enc {
 				lits[j] = &node{kind: nLit, val: c, mask: 0xFF}
@@ -217,11 +217,21 @@ func (s *Set) addBase64(i int, p *Pattern, b *indexBuilder) error {
 			alts = append(alts, &node{kind: nConcat, kids: lits})
 		}
 	}
-	if p.Base64 {
-		addEnc(false)
+	// With wide, libyara encodes the UTF-16 form of the text, first.
+	var srcs [][]byte
+	if p.Wide {
+		srcs = append(srcs, widen(p.Text))
 	}
-	if p.Base64Wide {
-		addEnc(true)
+	if p.Ascii || !p.Wide {
+		srcs = append(srcs, p.Text)
+	}
+	for _, src := range srcs {
+		if p.Base64 {
+			addEnc(src, false)
+		}
+		if p.Base64Wide {
+			addEnc(src, true)
+		}
 	}
 	root := &node{kind: nConcat, kids: []*node{{kind: nAlt, kids: alts}}}
 	perr := func(off int, msg string) error { return &PatternError{Index: i, Offset: off, Msg: msg} }
