@@ -584,6 +584,10 @@ func fullwordOK(data []byte, off, n int, wide bool) bool {
 
 func (s *Set) verifyText(sc *scratch, id int, data []byte, st int) {
 	pc := &s.pieces[id]
+	if pc.ascii && pc.wide && 2*len(pc.s) <= maxAtom {
+		s.verifyTextFits(sc, id, data, st)
+		return
+	}
 	rest := data[st:]
 	n := len(pc.s)
 	fm := 0
@@ -618,6 +622,56 @@ func (s *Set) verifyText(sc *scratch, id int, data []byte, st int) {
 		return
 	}
 	s.record(sc, id, st, fm, false)
+}
+
+// verifyTextFits handles ascii+wide strings whose wide form fits in one
+// atom. libyara then takes the match length from the atom that hit, not
+// from comparing variants in turn: the ascii atom (ending first) and the
+// wide atom are verified separately, each with its own fullword check, and
+// the first one recorded at an offset wins.
+func (s *Set) verifyTextFits(sc *scratch, id int, data []byte, st int) {
+	pc := &s.pieces[id]
+	rest := data[st:]
+	n := len(pc.s)
+	asciiHit := func() bool {
+		switch {
+		case len(rest) < n:
+			return false
+		case pc.nocase:
+			return eqFold(rest, pc.s)
+		case string(rest[:n]) == string(pc.s):
+			return true
+		case pc.xor:
+			k := rest[0] ^ pc.s[0]
+			return int(k) >= pc.xmin && int(k) <= pc.xmax && eqXor(rest, pc.s, k)
+		}
+		return false
+	}
+	wideHit := func() bool {
+		switch {
+		case len(rest) < 2*n:
+			return false
+		case eqWide(rest, pc.s, pc.nocase, 0):
+			return true
+		case pc.xor && !pc.nocase:
+			k := rest[0] ^ pc.s[0]
+			return int(k) >= pc.xmin && int(k) <= pc.xmax && eqWide(rest, pc.s, false, k)
+		}
+		return false
+	}
+	for _, v := range []struct {
+		hit func() bool
+		len int
+	}{{asciiHit, n}, {wideHit, 2 * n}} {
+		if !v.hit() {
+			continue
+		}
+		if pc.fullword && !fullwordOK(data, st, v.len, v.len == 2*n) {
+			continue
+		}
+		s.record(sc, id, st, v.len, false)
+		return
+	}
 }
 
 func eqFold(d, s []byte) bool {
