@@ -150,6 +150,7 @@ type recordWriter struct {
 	all     []scan.Record
 	err     error
 	flushed time.Time
+	buf     []byte
 }
 
 func newRecordWriter(w io.Writer, format string) *recordWriter {
@@ -165,6 +166,11 @@ func (o *recordWriter) write(r scan.Record) {
 		o.all = append(o.all, r)
 		return
 	case "ndjson":
+		if a, ok := r.(scan.JSONAppender); ok {
+			o.buf = append(a.AppendJSON(o.buf[:0]), '\n')
+			_, o.err = o.w.Write(o.buf)
+			break
+		}
 		b, err := json.Marshal(r)
 		if err != nil {
 			o.err = fmt.Errorf("encoding %s record: %w", r.Kind(), err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -272,4 +273,36 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 func sharedNumber(cat, norm string) bool {
 	return cat == Phone && (strings.HasPrefix(norm, "0120") || strings.HasPrefix(norm, "0800") ||
 		strings.HasPrefix(norm, "0570") || strings.HasPrefix(norm, "0990"))
+}
+
+var _ scan.JSONAppender = (*Occurrence)(nil)
+
+// AppendJSON writes the record as encoding/json would, without reflection:
+// a customer database yields millions of occurrences.
+func (o *Occurrence) AppendJSON(b []byte) []byte {
+	b = append(b, `{"type":`...)
+	b = scan.AppendJSONString(b, o.Type)
+	b = append(b, `,"path":`...)
+	b = scan.AppendJSONString(b, o.Path)
+	b = append(b, `,"category":`...)
+	b = scan.AppendJSONString(b, o.Category)
+	b = append(b, `,"offset":`...)
+	b = strconv.AppendInt(b, o.Offset, 10)
+	b = append(b, `,"line":`...)
+	b = strconv.AppendInt(b, int64(o.Line), 10)
+	b = append(b, `,"record":`...)
+	b = strconv.AppendInt(b, int64(o.Record), 10)
+	if o.Member != "" {
+		b = append(b, `,"member":`...)
+		b = scan.AppendJSONString(b, o.Member)
+	}
+	if o.Value != "" {
+		b = append(b, `,"value":`...)
+		b = scan.AppendJSONString(b, o.Value)
+	}
+	if o.Masked != "" {
+		b = append(b, `,"masked":`...)
+		b = scan.AppendJSONString(b, o.Masked)
+	}
+	return append(b, '}')
 }
