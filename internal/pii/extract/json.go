@@ -40,7 +40,10 @@ type jsonError struct {
 
 func (e *jsonError) Error() string { return e.msg }
 
-func (r *reader) readJSON(d *doc, member string) error {
+// readJSON reads JSON or JSON Lines. sniffed says the format was guessed
+// from a leading '{' or '[' (an INI file starts with "[section]"): if
+// nothing in it parses as JSON, it is plain text, not a broken JSON file.
+func (r *reader) readJSON(d *doc, member string, sniffed bool) error {
 	e := r.emitter(d, member)
 	p := &jsonParser{e: e, text: d.text, ln: newLines(d.text)}
 	lines := false // JSON Lines: values end where their lines do
@@ -74,7 +77,9 @@ func (r *reader) readJSON(d *doc, member string) error {
 			return err
 		}
 		qLine := p.ln.at(q)
-		r.report(member, p.ln.at(je.pos), fmt.Errorf("invalid JSON: %s", je.msg))
+		if !sniffed || p.lastEnd > 0 {
+			r.report(member, p.ln.at(je.pos), fmt.Errorf("invalid JSON: %s", je.msg))
+		}
 		if lines || p.isLinesFrom(start) {
 			end := lineEnd(p.text, je.pos)
 			for a, line := q, qLine; a < end; line++ {

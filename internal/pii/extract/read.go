@@ -233,6 +233,7 @@ func (r *reader) read(name, member string, data []byte, depth int) error {
 	if d.bad > 0 {
 		r.report(member, d.lineOf(d.firstBad), fmt.Errorf("%d invalid %s byte sequences replaced", d.bad, d.enc))
 	}
+	byName := f
 	if f == fmtUnknown || f == fmtText {
 		f = sniffText(d.text, f)
 	}
@@ -243,7 +244,7 @@ func (r *reader) read(name, member string, data []byte, depth int) error {
 	case fmtTSV:
 		err = r.readCSV(d, member, '\t')
 	case fmtJSON:
-		err = r.readJSON(d, member)
+		err = r.readJSON(d, member, byName != fmtJSON)
 	case fmtLog:
 		err = r.readText(d, member, true)
 	default:
