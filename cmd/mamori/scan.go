@@ -111,6 +111,10 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	matchers = append(matchers, more...)
+	if len(matchers) == 0 {
+		fmt.Fprintln(stderr, "mamori scan: no indicators loaded: the --ioc/--filename-ioc files hold no usable entry")
+		return 2
+	}
 
 	opts := scan.Options{
 		Threads:        *threads,

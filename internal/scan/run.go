@@ -30,6 +30,10 @@ type ContentFree interface {
 type job struct {
 	path string
 	size int64
+	// id is what the walker saw; the reader refuses a different file at
+	// the same path (a directory swapped for a symlink after the walk).
+	id    fileID
+	hasID bool
 	// root marks a file named on the command line: it is opened through a
 	// symlink even without FollowSymlinks, as the walker stat'ed it.
 	root bool
@@ -199,6 +203,11 @@ func (r *reader) scanFile(ctx context.Context, j job, matchers []Matcher, emit f
 		return
 	}
 
+	if id, ok := idOf(before); ok && j.hasID && id != j.id {
+		emit(NewError(j.path, errors.New("replaced between the walk and the read (a path component was swapped); not scanned")))
+		return
+	}
+
 	file := File{Path: j.path, Size: before.Size()}
 	hs := newHashes(r.need)
 	content := r.buffered && before.Size() <= r.opts.MaxFileSize
@@ -212,7 +221,10 @@ func (r *reader) scanFile(ctx context.Context, j job, matchers []Matcher, emit f
 		if r.stream == nil {
 			r.stream = make([]byte, 256<<10)
 		}
-		n, err = io.CopyBuffer(hs, onlyReader{f}, r.stream)
+		// Bounded by the size seen at open (plus one byte, to notice
+		// growth): /proc files report size 0 yet never end, and a log
+		// growing while it is read must not hold a worker forever.
+		n, err = copyCtx(ctx, hs, io.LimitReader(f, before.Size()+1), r.stream)
 	}
 	stats.files.Add(1)
 	stats.bytes.Add(n)
@@ -261,9 +273,26 @@ func (r *reader) readAll(f *os.File, size int64) ([]byte, int64, error) {
 	return buf[:n], int64(n), err
 }
 
-// onlyReader hides os.File's WriterTo/ReaderFrom so CopyBuffer uses our
-// buffer instead of allocating one per file.
-type onlyReader struct{ io.Reader }
+// copyCtx copies src to dst through buf, stopping when ctx is cancelled.
+func copyCtx(ctx context.Context, dst io.Writer, src io.Reader, buf []byte) (int64, error) {
+	var n int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		k, err := src.Read(buf)
+		if k > 0 {
+			dst.Write(buf[:k])
+			n += int64(k)
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
 
 type hashes struct {
 	sha256, md5, sha1 hash.Hash

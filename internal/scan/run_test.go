@@ -251,3 +251,31 @@ func TestRunRootSymlinkToFile(t *testing.T) {
 		t.Errorf("files handed to matchers: %v, want %s", keys(m.files), link)
 	}
 }
+
+// /proc files report size 0 but never end; a read bounded by the size seen
+// at open keeps them (and growing logs) from holding a worker forever.
+func TestRunEndlessProcFile(t *testing.T) {
+	if _, err := os.Stat("/proc/self/pagemap"); err != nil {
+		t.Skip("no /proc/self/pagemap here")
+	}
+	dir := t.TempDir()
+	link := filepath.Join(dir, "innocent")
+	if err := os.Symlink("/proc/self/pagemap", link); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run(t, []string{"/proc/self/pagemap"}, Options{}, &seen{})
+		m := &seen{}
+		run(t, []string{dir}, Options{FollowSymlinks: true, OneFileSystem: true}, m)
+		if len(m.files) != 0 {
+			t.Errorf("--one-file-system followed a symlink onto /proc: %v", keys(m.files))
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("scan of an endless /proc file did not finish")
+	}
+}

@@ -82,10 +82,14 @@ func (w *walker) visit(ctx context.Context, path string, fi fs.FileInfo, root bo
 	}
 	switch {
 	case fi.Mode().IsRegular():
+		id, hasID := idOf(fi)
+		if w.opts.OneFileSystem && hasID && id.dev != w.rootFS {
+			return // a followed symlink may lead off the file system
+		}
 		w.stats.queuedFiles.Add(1)
 		w.stats.queuedBytes.Add(fi.Size())
 		select {
-		case w.jobs <- job{path: path, size: fi.Size(), root: root}:
+		case w.jobs <- job{path: path, size: fi.Size(), id: id, hasID: hasID, root: root}:
 		case <-ctx.Done():
 		}
 	case fi.IsDir():
