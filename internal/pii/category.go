@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/mamori-dev/mamori/internal/ascii"
 )
 
 // Category names are part of the output contract.
@@ -257,7 +259,7 @@ func nearestContext(window string) hint {
 		}
 		w = unsafeString(b)
 	} else {
-		w = lowerASCII(window)
+		w = ascii.Lower(window)
 	}
 	best, bestEnd := "", -1
 	for p := 0; p < len(w); {
@@ -289,22 +291,6 @@ func nearestContext(window string) hint {
 		p += size
 	}
 	return best
-}
-
-// lowerASCII lower-cases ASCII letters only, so byte positions are kept.
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if b[j] >= 'A' && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
 }
 
 // unsafeString views b as a string; b must not change while it is used.

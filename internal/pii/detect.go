@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mamori-dev/mamori/internal/ascii"
 )
 
 // Hit is one personal value inside a field's text.
@@ -221,9 +223,9 @@ func (d *detector) wideContext(start int, cat hint) bool {
 	for from < start && !utf8.RuneStart(d.text[from]) {
 		from++
 	}
-	w := lowerASCII(d.text[from:start])
+	w := ascii.Lower(d.text[from:start])
 	if from == 0 && d.key == "" {
-		w = lowerASCII(d.prev) + "\n" + w
+		w = ascii.Lower(d.prev) + "\n" + w
 	}
 	for _, kw := range contextWords {
 		if kw.cat == cat && findWord(w, kw.word, 0) >= 0 {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/mamori-dev/mamori/internal/ascii"
 	"github.com/mamori-dev/mamori/internal/yara/pe"
 	"github.com/mamori-dev/mamori/internal/yara/strmatch"
 )
@@ -107,21 +108,6 @@ func fval(n *node, v value) float64 {
 		return v.f
 	}
 	return float64(v.i)
-}
-
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if b[j] >= 'A' && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
 }
 
 func (sc *scanCtx) eval(n *node) value {
@@ -315,7 +301,7 @@ func (sc *scanCtx) eval(n *node) value {
 		x, y := a.s, b.s
 		switch n.op {
 		case opIContains, opIStartsWith, opIEndsWith, opIEquals:
-			x, y = lowerASCII(x), lowerASCII(y)
+			x, y = ascii.Lower(x), ascii.Lower(y)
 		}
 		switch n.op {
 		case opContains, opIContains:
