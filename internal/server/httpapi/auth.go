@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/mamori-dev/mamori/internal/store"
 )
 
 // Role is a set of powers a user has; routes list the roles they allow.
@@ -228,4 +231,17 @@ func forbidden(p Principal, rt *Route) string {
 		haveText = "role " + strings.Join(have, ", ")
 	}
 	return p.Actor() + " has " + haveText + "; " + rt.Method + " " + Prefix + rt.Pattern + " needs role " + strings.Join(allowed, " or ")
+}
+
+// Audit is the audit entry of an action taken in ctx: the actor and role
+// come from the principal the request was authenticated as (never from a
+// header), the request id from the request.
+func Audit(ctx context.Context, at time.Time, action, target, reason, detail string) store.AuditEntry {
+	p, _ := PrincipalFrom(ctx)
+	role := string(RoleFrom(ctx))
+	if role == "" && p.Kind != KindUser {
+		role = string(p.Kind)
+	}
+	return store.AuditEntry{At: at, Actor: p.Actor(), Role: role, Action: action, Target: target,
+		Reason: reason, Detail: detail, RequestID: RequestID(ctx)}
 }
