@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/server"
+	"github.com/mamori-dev/mamori/internal/testutil"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
 
@@ -60,7 +61,7 @@ func serverProcess(t *testing.T, dir, listen string) *exec.Cmd {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	eventually(t, "server process listening", func() bool {
+	testutil.Eventually(t, "server process listening", func() bool {
 		c, err := net.DialTimeout("tcp", listen, time.Second)
 		if err != nil {
 			return false
@@ -118,14 +119,14 @@ func TestServerKilledMidSweep(t *testing.T) {
 		}
 	}
 	a := startAgent(t, f, "k9", filepath.Join(root, "agent"), filepath.Join(root, "empty"))
-	eventually(t, "agent online", func() bool { return f.hosts()["k9"].Online })
+	testutil.Eventually(t, "agent online", func() bool { return f.hosts()["k9"].Online })
 
 	var sw struct {
 		ID string `json:"id"`
 	}
 	rule := `rule kill9 { strings: $a = "KILL9-SWEEP-MARKER" condition: $a }`
 	f.call("POST", "/sweeps", map[string]any{"name": "k9", "yara": rule, "paths": []string{scan}, "hosts": "all"}, &sw)
-	eventually(t, "sweep running on the agent", func() bool {
+	testutil.Eventually(t, "sweep running on the agent", func() bool {
 		rows, err := a.a.st.Sweeps(context.Background(), time.Now())
 		return err == nil && len(rows) == 1 && rows[0].status.State != wire.SweepQueued
 	})
@@ -141,7 +142,7 @@ func TestServerKilledMidSweep(t *testing.T) {
 	var got struct {
 		State string `json:"state"`
 	}
-	eventually(t, "sweep done after the restart", func() bool {
+	testutil.Eventually(t, "sweep done after the restart", func() bool {
 		f.call("GET", "/sweeps/"+sw.ID, nil, &got)
 		return got.State == "done"
 	})

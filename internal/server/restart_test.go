@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/store/storetest"
+	"github.com/mamori-dev/mamori/internal/testutil"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
 
@@ -153,7 +154,7 @@ func TestKillServerMidSweep(t *testing.T) {
 		b.sendFindings(1, finding("b1"))
 		b.send(&wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &wire.SweepStatus{SweepID: sw.ID, State: wire.SweepDone, Files: 5, Findings: 1}})
 
-		eventually(t, "sweep done", func() bool {
+		testutil.Eventually(t, "sweep done", func() bool {
 			ts.api(t, "GET", "/api/v1/sweeps/"+sw.ID, nil, &view)
 			return view.State == "done"
 		})

@@ -113,17 +113,17 @@ type Server struct {
 		findings, batches, duplicates atomic.Int64
 	}
 
-	// agents counts live agent handlers, so shutdown can wait for them
-	// before closing the store; publishMu keeps bundle pushes in version
+	// agents tracks live agent connections, so shutdown can wait for them
+	// before the background work; publishMu keeps bundle pushes in version
 	// order.
-	agents    sync.WaitGroup
+	agents    group
 	publishMu sync.Mutex
 
 	ln   net.Listener
 	http *http.Server
-	// bg tracks every goroutine that may touch the store; Close waits for
-	// it before closing the store.
-	bg sync.WaitGroup
+	// bg tracks every other goroutine that may touch the store; Close
+	// waits for it, after the agents, before closing the store.
+	bg group
 	// ctx lives from New to Close; agent connections and background work
 	// run under it.
 	ctx       context.Context
@@ -187,18 +187,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, fmt.Errorf("server: %w", err)
 	}
-	s.bg.Add(2)
-	go func() { defer s.bg.Done(); s.seen.run(s.ctx, s.st, s.log) }()
-	go func() { defer s.bg.Done(); s.ingest.run(s.ctx) }()
+	s.bg.Go(func() { s.seen.run(s.ctx, s.st, s.log) })
+	s.bg.Go(func() { s.ingest.run(s.ctx) })
 	for _, c := range s.caps {
 		if st, ok := c.(httpapi.Starter); ok {
-			s.bg.Add(1)
-			go func() {
-				defer s.bg.Done()
+			s.bg.Go(func() {
 				if err := st.Start(s.ctx); err != nil && !errors.Is(err, context.Canceled) {
 					s.log.Error("capability stopped", "capability", fmt.Sprintf("%T", c), "err", err)
 				}
-			}()
+			})
 		}
 	}
 	return s, nil
@@ -303,8 +300,8 @@ func (s *Server) Close() error {
 		if s.http != nil {
 			s.http.Close()
 		}
-		s.agents.Wait()
-		s.bg.Wait()
+		s.agents.closeAndWait()
+		s.bg.closeAndWait()
 		if err := s.st.Close(); err != nil {
 			s.closeErr = fmt.Errorf("server: closing the store: %w", err)
 		}
