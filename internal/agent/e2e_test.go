@@ -30,7 +30,7 @@ import (
 type fleet struct {
 	t       *testing.T
 	dataDir string
-	listen  string
+	ln      *os.File
 	srv     *server.Server
 	stop    context.CancelFunc
 	done    chan error
@@ -41,28 +41,23 @@ type fleet struct {
 	enroll  string
 }
 
-func startServer(t *testing.T, dataDir, listen string) *fleet {
+// startServer starts a server in dataDir listening on the socket ln (from
+// testutil.ListenerFile), so that a restart keeps the port.
+func startServer(t *testing.T, dataDir string, ln *os.File) *fleet {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Config{DataDir: dataDir, Listen: listen, Heartbeat: time.Second})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	// The port is free again right after the previous server stopped,
-	// but give the kernel a moment on a loaded machine.
-	for i := 0; ; i++ {
-		if err = srv.Listen(); err == nil || i == 50 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	l := testutil.Listener(t, ln)
+	srv, err := server.New(ctx, server.Config{DataDir: dataDir, Listen: l.Addr().String(), Listener: l, Heartbeat: time.Second})
+	if err == nil {
+		err = srv.Listen()
 	}
 	if err != nil {
+		l.Close()
 		cancel()
 		t.Fatal(err)
 	}
 	f := &fleet{t: t, dataDir: dataDir, srv: srv, stop: cancel, done: make(chan error, 1), url: srv.URL(), admin: srv.AdminToken(), enroll: srv.EnrollToken()}
-	f.listen = srv.Addr().String()
+	f.ln = ln
 	f.roots = x509.NewCertPool()
 	f.roots.AppendCertsFromPEM(srv.CAPEM())
 	f.api = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.roots}}}
@@ -207,7 +202,7 @@ func TestFleetEndToEnd(t *testing.T) {
 	}
 	root := t.TempDir()
 	srvDir := filepath.Join(root, "server")
-	f := startServer(t, srvDir, "127.0.0.1:0")
+	f := startServer(t, srvDir, testutil.ListenerFile(t))
 	scanRoot := filepath.Join(root, "hosts")
 	scan1, scan2 := filepath.Join(scanRoot, "one"), filepath.Join(scanRoot, "two")
 	for _, d := range []string{scan1, scan2} {
@@ -316,7 +311,7 @@ func TestFleetEndToEnd(t *testing.T) {
 		n, err := a1.a.st.Len(context.Background())
 		return err == nil && n >= len(offline)
 	})
-	f2 := startServer(t, srvDir, f.listen)
+	f2 := startServer(t, srvDir, f.ln)
 	counts := func() map[string]int {
 		c := map[string]int{}
 		for _, d := range f2.detections() {
@@ -358,7 +353,7 @@ func TestRevokedAgentCannotReconnect(t *testing.T) {
 		t.Skip("end-to-end fleet test")
 	}
 	root := t.TempDir()
-	f := startServer(t, filepath.Join(root, "server"), "127.0.0.1:0")
+	f := startServer(t, filepath.Join(root, "server"), testutil.ListenerFile(t))
 	scan := filepath.Join(root, "scan")
 	os.MkdirAll(scan, 0o755)
 	a := startAgent(t, f, "victim", filepath.Join(root, "agent"), scan)

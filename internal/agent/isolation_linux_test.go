@@ -22,7 +22,7 @@ func TestIsolationPersists(t *testing.T) {
 	nstest.Require(t)
 	host := nstest.New(t)
 	root := t.TempDir()
-	f := startServer(t, filepath.Join(root, "server"), "127.0.0.1:0")
+	f := startServer(t, filepath.Join(root, "server"), testutil.ListenerFile(t))
 	scan := filepath.Join(root, "scan")
 	if err := os.MkdirAll(scan, 0o755); err != nil {
 		t.Fatal(err)

@@ -25,6 +25,10 @@ type Config struct {
 	DataDir string
 	// Listen is the HOST:PORT of the TLS listener.
 	Listen string
+	// Listener, when set, is an already bound socket Listen uses instead
+	// of binding Listen's address (whose host still names the server in
+	// its certificate). Tests and socket activation pass one in.
+	Listener net.Listener
 	// DB is a store DSN (postgres://… or a SQLite path); empty means
 	// DataDir/mamori.db.
 	DB string
@@ -235,6 +239,10 @@ func (s *Server) now() time.Time { return s.cfg.Now() }
 // Listen binds the listener; Addr then reports the bound address (useful
 // with port 0).
 func (s *Server) Listen() error {
+	if s.cfg.Listener != nil {
+		s.ln = s.cfg.Listener
+		return nil
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)

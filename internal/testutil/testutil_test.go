@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"net"
 	"sync/atomic"
 	"testing"
 )
@@ -12,4 +13,29 @@ func TestEventually(t *testing.T) {
 	if got := n.Load(); got != 3 {
 		t.Errorf("polled %d times, want 3", got)
 	}
+}
+
+// TestListenerSurvivesRestart: a listener made from the file can be closed
+// and another made, on the same port, while connections queue meanwhile.
+func TestListenerSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	f := ListenerFile(t)
+	first := Listener(t, f)
+	addr := first.Addr().String()
+	first.Close()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial between listeners: %v", err)
+	}
+	defer c.Close()
+	second := Listener(t, f)
+	defer second.Close()
+	if second.Addr().String() != addr {
+		t.Errorf("second listener on %s, want %s", second.Addr(), addr)
+	}
+	got, err := second.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got.Close()
 }
