@@ -15,7 +15,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -178,11 +177,7 @@ type reader struct {
 const maxKeptBuffer = 16 << 20
 
 func (r *reader) scanFile(ctx context.Context, j job, matchers []Matcher, emit func(Record), stats *counters) {
-	flags := os.O_RDONLY | syscall.O_NONBLOCK | syscall.O_CLOEXEC
-	if !r.opts.FollowSymlinks && !j.root {
-		flags |= syscall.O_NOFOLLOW
-	}
-	f, err := os.OpenFile(j.path, flags, 0)
+	f, err := os.OpenFile(j.path, openFlags(!r.opts.FollowSymlinks && !j.root), 0)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			err = fmt.Errorf("vanished before it could be read: %w", err)
