@@ -282,7 +282,7 @@ func (s *HashSet) Match(_ context.Context, f *scan.File, emit func(scan.Record))
 			continue
 		}
 		if desc, ok := s.Lookup(c.digest); ok {
-			emit(&HashRecord{Type: "ioc", Path: f.Path, Size: f.Size, SHA256: f.SHA256, Indicator: c.algo + ":" + c.digest, Description: desc})
+			emit(&HashRecord{Type: "ioc", Path: scan.DisplayPath(f.Path), PathRaw: scan.RawPath(f.Path), Size: f.Size, SHA256: f.SHA256, Indicator: c.algo + ":" + c.digest, Description: desc})
 		}
 	}
 	return nil
@@ -292,6 +292,7 @@ func (s *HashSet) Match(_ context.Context, f *scan.File, emit func(scan.Record))
 type HashRecord struct {
 	Type        string `json:"type"`
 	Path        string `json:"path"`
+	PathRaw     string `json:"path_raw,omitempty"`
 	Size        int64  `json:"size"`
 	SHA256      string `json:"sha256"`
 	Indicator   string `json:"indicator"`

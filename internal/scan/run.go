@@ -41,9 +41,15 @@ type job struct {
 // Run scans roots with matchers and reports every record through emit,
 // which is never called concurrently. It returns the summary (also the last
 // record emitted). Problems with single files become error records; Run
-// returns an error only when ctx is cancelled.
+// returns an error only for invalid options (before anything is read) and
+// when ctx is cancelled.
 func Run(ctx context.Context, roots []string, opts Options, matchers []Matcher, emit func(Record)) (SummaryRecord, error) {
 	start := time.Now()
+	for _, g := range opts.Exclude {
+		if _, err := filepath.Match(g, ""); err != nil {
+			return SummaryRecord{}, fmt.Errorf("exclude glob %q: %w", g, err)
+		}
+	}
 	if opts.Threads <= 0 {
 		opts.Threads = runtime.GOMAXPROCS(0)
 	}
