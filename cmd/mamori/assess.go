@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mamori-dev/mamori/internal/obligation"
+)
+
+func init() {
+	register("assess", "which breach laws apply, what is due when (mamori assess --facts FILE)", runAssess)
+}
+
+const assessUsage = `usage: mamori assess --facts FILE [--format json|text] [--drafts DIR]
+
+Judges a breach's facts (JSON; "-" reads stdin) by the law in force at
+their aware_at and prints the duties: which law, which duty, due when and
+why, then the laws that reach the affected people but ask nothing.
+
+Exit status: 0 assessed, 2 usage error or invalid facts (naming the field).
+
+flags:
+`
+
+func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("assess", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, assessUsage)
+		fs.PrintDefaults()
+	}
+	factsPath := fs.String("facts", "", "the facts `FILE` (JSON)")
+	format := fs.String("format", "json", "output format: json or text")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "mamori assess: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *factsPath == "" {
+		fmt.Fprintln(stderr, "mamori assess: --facts FILE is required")
+		fs.Usage()
+		return 2
+	}
+	if *format != "json" && *format != "text" {
+		fmt.Fprintf(stderr, "mamori assess: --format %q: want json or text\n", *format)
+		return 2
+	}
+	facts, err := readFacts(*factsPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "mamori assess: %v\n", err)
+		return 2
+	}
+	res := obligation.Assess(facts)
+	if *format == "text" {
+		err = obligation.WriteText(stdout, res)
+	} else {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		err = enc.Encode(res)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "mamori assess: %v\n", err)
+		return 2
+	}
+	return 0
+}
+
+func readFacts(path string) (obligation.Facts, error) {
+	var r io.Reader = os.Stdin
+	name := "stdin"
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return obligation.Facts{}, err
+		}
+		defer f.Close()
+		r, name = f, path
+	}
+	facts, err := obligation.DecodeFacts(r)
+	if err != nil {
+		return obligation.Facts{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return facts, nil
+}
