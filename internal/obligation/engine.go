@@ -162,13 +162,32 @@ type regime struct {
 	// needs of its own requires any of them.
 	triggers []condition
 	duties   []dutyRule
-	// quiet explains, given the situation, why no trigger fired.
+	// quiet explains, given the situation, why no notification is due; nil
+	// where some notification is always due once the law applies.
 	quiet func(s *situation) string
 }
 
 type condition struct {
 	id, basis, reason string
 	holds             func(s *situation) bool
+	// detail, if set, names what in these facts made the condition hold.
+	detail func(s *situation) string
+}
+
+// catsWhere names the incident's categories a law classes by pred.
+func catsWhere(pred func(catInfo) bool) func(s *situation) string {
+	return func(s *situation) string {
+		var out []string
+		for _, n := range s.cats.sorted() {
+			if pred(categoryByName[n]) {
+				out = append(out, n)
+			}
+		}
+		if len(out) == 0 {
+			return ""
+		}
+		return "categories: " + strings.Join(out, ", ")
+	}
 }
 
 type dutyRule struct {
@@ -208,6 +227,11 @@ func (l law) assess(s *situation, res *Result) {
 	for _, t := range r.triggers {
 		if t.holds(s) {
 			fired[t.id] = true
+			if t.detail != nil {
+				if d := t.detail(s); d != "" {
+					t.reason += " (" + d + ")"
+				}
+			}
 			firedConds = append(firedConds, t)
 		}
 	}
@@ -232,7 +256,7 @@ func (l law) assess(s *situation, res *Result) {
 	}
 	// A law with only an assessment due is also listed as not triggered,
 	// so the reader learns nothing is notifiable on the facts as they stand.
-	if !notifying {
+	if !notifying && r.quiet != nil {
 		res.NotTriggered = append(res.NotTriggered, NotTriggered{Law: l.code, Reason: r.quiet(s)})
 	}
 }

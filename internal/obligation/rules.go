@@ -55,16 +55,25 @@ func jpRegime(from string, acquisition bool) regime {
 				reason: "the data include special-care personal information (要配慮個人情報), reportable whatever the number of people",
 				holds: func(s *situation) bool {
 					return !inAcq(s) && s.special(func(c catInfo) bool { return c.appiSpecial })
-				}},
+				},
+				detail: catsWhere(func(c catInfo) bool { return c.appiSpecial })},
 			{id: "financial", basis: "Rules art. 7 item 2",
 				reason: "misuse of the data could cause financial damage (a credit-card number, or account data with the credentials to use it), reportable whatever the number of people",
-				holds:  func(s *situation) bool { return !inAcq(s) && s.financial() }},
+				holds:  func(s *situation) bool { return !inAcq(s) && s.financial() },
+				detail: catsWhere(func(c catInfo) bool { return c.name == "credit_card" || c.name == "bank_account" })},
 			{id: "wrongful", basis: "Rules art. 7 item 3",
-				reason: "the leak may have been caused by an act with a wrongful purpose (" + "malware, unauthorised access, insider theft and the like" + "), reportable whatever the number of people",
-				holds:  func(s *situation) bool { return s.wrongful && (!inAcq(s) || acquisition) }},
+				reason: "the leak may have been caused by an act with a wrongful purpose, such as malware, unauthorised access or theft by an insider, reportable whatever the number of people",
+				holds:  func(s *situation) bool { return s.wrongful && (!inAcq(s) || acquisition) },
+				detail: func(s *situation) string {
+					if s.f.WrongfulPurpose != nil {
+						return "wrongful_purpose set to true"
+					}
+					return "cause: " + s.f.Cause
+				}},
 			{id: "over1000", basis: "Rules art. 7 item 4",
 				reason: "more than 1,000 people are affected",
-				holds:  func(s *situation) bool { return !inAcq(s) && s.total > 1000 }},
+				holds:  func(s *situation) bool { return !inAcq(s) && s.total > 1000 },
+				detail: func(s *situation) string { return fmt.Sprintf("%d people", s.total) }},
 		},
 		duties: []dutyRule{
 			{duty: DutyReportRegulator, stage: Preliminary, authority: "PPC",
@@ -120,7 +129,10 @@ func gdprRegime(from, prefix, authority string) regime {
 			{id: "risk",
 				reason: "a confidentiality breach of unencrypted personal data is presumed to result in a risk to the people",
 				holds:  func(s *situation) bool { return true }},
-			{id: "high", reason: gdprHighRiskReason, holds: gdprHighRisk},
+			{id: "high", reason: gdprHighRiskReason, holds: gdprHighRisk,
+				detail: catsWhere(func(c catInfo) bool {
+					return c.gdprSpecial || c.identityDoc || c.name == "credit_card" || c.name == "bank_account" || c.name == "password" || c.name == "security_qa"
+				})},
 		},
 		duties: []dutyRule{
 			{duty: DutyReportRegulator, authority: authority, needs: []string{"risk"},
@@ -131,9 +143,6 @@ func gdprRegime(from, prefix, authority string) regime {
 				basis:  prefix + "Art. 34(1), 34(2)",
 				reason: "Communicate the breach to the people in clear and plain language without undue delay.",
 				due:    noFixedTime("without undue delay")},
-		},
-		quiet: func(s *situation) string {
-			return "the breach is not likely to result in a high risk to the people, so Art. 34 does not require telling them"
 		},
 	}
 }
@@ -185,7 +194,8 @@ var krPIPA = law{
 					holds: func(s *situation) bool { return true }},
 				{id: "over1000", basis: "PIPA art. 34(3); Decree art. 39(1) (as in force to 2023-09-14)",
 					reason: "1,000 or more people in Korea are affected",
-					holds:  func(s *situation) bool { return s.residents >= 1000 }},
+					holds:  func(s *situation) bool { return s.residents >= 1000 },
+					detail: func(s *situation) string { return fmt.Sprintf("%d people", s.residents) }},
 			},
 			duties: []dutyRule{
 				{duty: DutyNotifyIndividuals, needs: []string{"leak"}, basis: "PIPA art. 34(1)",
@@ -195,9 +205,6 @@ var krPIPA = law{
 					reason: "Report the notice and the measures taken to the PIPC or KISA without delay.",
 					due:    noFixedTime("without delay (지체 없이)")},
 			},
-			quiet: func(s *situation) string {
-				return fmt.Sprintf("no report: %s in Korea, below the 1,000 threshold of the time", plural(s.residents, "person", "people"))
-			},
 		},
 		{
 			from: "2023-09-15",
@@ -206,12 +213,14 @@ var krPIPA = law{
 					holds: func(s *situation) bool { return true }},
 				{id: "over1000", basis: "Decree art. 40(1) item 1",
 					reason: "1,000 or more people in Korea are affected",
-					holds:  func(s *situation) bool { return s.residents >= 1000 }},
+					holds:  func(s *situation) bool { return s.residents >= 1000 },
+					detail: func(s *situation) string { return fmt.Sprintf("%d people", s.residents) }},
 				{id: "sensitive", basis: "Decree art. 40(1) item 2",
 					reason: "sensitive information (민감정보) or unique identifiers (고유식별정보: resident registration, passport, driver's licence numbers) are involved",
 					holds: func(s *situation) bool {
 						return s.special(func(c catInfo) bool { return c.krSensitive }) || s.cats.any(func(c catInfo) bool { return c.krUnique })
-					}},
+					},
+					detail: catsWhere(func(c catInfo) bool { return c.krSensitive || c.krUnique })},
 				{id: "hacking", basis: "Decree art. 40(1) item 3",
 					reason: "the leak came from unlawful access from outside to the processing systems or devices (malware, unauthorised access)",
 					holds:  krHacking},
@@ -224,10 +233,6 @@ var krPIPA = law{
 					basis:  "PIPA art. 34(3); Decree art. 40(1)",
 					reason: "Report to the PIPC or KISA within 72 hours of becoming aware.",
 					due:    hoursAfter(72, zoneKST)},
-			},
-			quiet: func(s *situation) string {
-				return fmt.Sprintf("no report to the PIPC: %s in Korea (under 1,000), no sensitive data or unique identifiers, and no unlawful access from outside",
-					plural(s.residents, "person", "people"))
 			},
 		},
 	},
@@ -255,10 +260,12 @@ var sgPDPA = law{
 				holds: func(s *situation) bool { return true }},
 			{id: "harm", basis: "PDPA s 26B(1)(a); Regs reg 3 and Schedule",
 				reason: "the data are of a class deemed to result in significant harm (a name or identification number with financial, health or insurance data, or account credentials)",
-				holds:  sgHarm},
+				holds:  sgHarm,
+				detail: catsWhere(func(c catInfo) bool { return c.sgHarm || c.name == "password" || c.name == "security_qa" })},
 			{id: "scale", basis: "PDPA s 26B(1)(b); Regs reg 4",
 				reason: "500 or more people are affected, a breach of significant scale",
-				holds:  func(s *situation) bool { return s.residents >= 500 }},
+				holds:  func(s *situation) bool { return s.residents >= 500 },
+				detail: func(s *situation) string { return fmt.Sprintf("%d people", s.residents) }},
 		},
 		duties: []dutyRule{
 			{duty: DutyAssess, needs: []string{"any"}, basis: "PDPA s 26C(2); PDPC Guide on Managing and Notifying Data Breaches",
@@ -312,7 +319,10 @@ var auNDB = law{
 				holds:  func(s *situation) bool { return s.f.Status == "suspected" && s.f.AssessmentConcludedAt == nil }},
 			{id: "eligible", basis: "Privacy Act s 26WE(2)",
 				reason: "an eligible data breach: the data are likely to result in serious harm (sensitive information, financial data, identity documents or account credentials)",
-				holds:  auEligible},
+				holds:  auEligible,
+				detail: catsWhere(func(c catInfo) bool {
+					return c.auSensitive || c.identityDoc || c.name == "credit_card" || c.name == "bank_account" || c.name == "password" || c.name == "security_qa"
+				})},
 		},
 		duties: []dutyRule{
 			{duty: DutyAssess, needs: []string{"suspected"}, basis: "Privacy Act s 26WH(2)",
@@ -372,9 +382,12 @@ var usCA = law{
 		}},
 		triggers: []condition{
 			{id: "element", basis: "Civ. Code 1798.82(h)",
-				holds: func(s *situation) bool { return len(caElements(s)) > 0 }},
+				reason: "the data hold a notifiable element",
+				holds:  func(s *situation) bool { return len(caElements(s)) > 0 },
+				detail: func(s *situation) string { return strings.Join(caElements(s), "; ") }},
 			{id: "ag", basis: "Civ. Code 1798.82(f)",
 				reason: "more than 500 California residents are to be notified",
+				detail: func(s *situation) string { return fmt.Sprintf("%d residents", s.residents) },
 				holds: func(s *situation) bool {
 					return len(caElements(s)) > 0 && s.residents > 500 && !s.aware.before(parseDate("2012-01-01"))
 				}},
