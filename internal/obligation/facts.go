@@ -155,16 +155,24 @@ func DecodeFacts(r io.Reader) (Facts, error) {
 			f.Categories = append(f.Categories, name)
 		}
 	}
-	if err := field(raw, "people", &f.People, "an object of country code to a whole number of people"); err != nil {
+	var people map[string]json.RawMessage
+	if err := field(raw, "people", &people, "an object of country code to number of people"); err != nil {
 		return Facts{}, err
 	}
-	for _, code := range sortedKeys(f.People) {
+	f.People = make(map[string]int, len(people))
+	for _, code := range sortedKeys(people) {
 		if msg := checkResidence(code); msg != "" {
 			return Facts{}, &FieldError{Field: "people." + code, Msg: msg}
 		}
-		if f.People[code] < 0 {
+		var n int
+		if err := field(people, code, &n, "a whole number of people"); err != nil {
+			err.Field = "people." + code
+			return Facts{}, err
+		}
+		if n < 0 {
 			return Facts{}, &FieldError{Field: "people." + code, Msg: "negative count"}
 		}
+		f.People[code] = n
 	}
 	if present("assessment_concluded_at") {
 		if err := field(raw, "assessment_concluded_at", &s, "an RFC 3339 time or null"); err != nil {
@@ -184,7 +192,7 @@ func DecodeFacts(r io.Reader) (Facts, error) {
 
 // field decodes one raw value strictly, turning a type mismatch into a
 // FieldError that says what was wanted.
-func field(raw map[string]json.RawMessage, name string, dst any, want string) error {
+func field(raw map[string]json.RawMessage, name string, dst any, want string) *FieldError {
 	dec := json.NewDecoder(bytes.NewReader(raw[name]))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
