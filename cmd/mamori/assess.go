@@ -16,11 +16,17 @@ func init() {
 	register("assess", "which breach laws apply, what is due when (mamori assess --facts FILE)", runAssess)
 }
 
-const assessUsage = `usage: mamori assess --facts FILE [--format json|text] [--drafts DIR]
+const assessUsage = `usage: mamori assess --facts FILE [--format json|text] [--drafts DIR [--context FILE]]
 
 Judges a breach's facts (JSON; "-" reads stdin) by the law in force at
 their aware_at and prints the duties: which law, which duty, due when and
 why, then the laws that reach the affected people but ask nothing.
+
+With --drafts, also writes the drafts the duties call for (PPC report,
+GDPR Art. 33 notification, public statement, individual notice) to DIR as
+Markdown, HTML and JSON, and prints to stderr how each changed since the
+last run. --context gives the narrative (organisation, contact, summary,
+measures...) as JSON; items it leaves out are marked as not yet known.
 
 Exit status: 0 assessed, 2 usage error or invalid facts (naming the field).
 
@@ -36,6 +42,8 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	factsPath := fs.String("facts", "", "the facts `FILE` (JSON)")
 	format := fs.String("format", "json", "output format: json or text")
+	draftsDir := fs.String("drafts", "", "write report and notice drafts to `DIR`")
+	contextPath := fs.String("context", "", "draft context `FILE` (JSON), with --drafts")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -60,6 +68,17 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "mamori assess: %v\n", err)
 		return 2
 	}
+	if *contextPath != "" && *draftsDir == "" {
+		fmt.Fprintln(stderr, "mamori assess: --context needs --drafts DIR")
+		return 2
+	}
+	var dctx obligation.DraftContext
+	if *contextPath != "" {
+		if dctx, err = readContext(*contextPath); err != nil {
+			fmt.Fprintf(stderr, "mamori assess: %v\n", err)
+			return 2
+		}
+	}
 	res := obligation.Assess(facts)
 	if *format == "text" {
 		err = obligation.WriteText(stdout, res)
@@ -73,7 +92,32 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "mamori assess: %v\n", err)
 		return 2
 	}
+	if *draftsDir != "" {
+		drafts := obligation.Drafts(facts, dctx, nil)
+		diffs, err := obligation.WriteDrafts(*draftsDir, drafts)
+		if err != nil {
+			fmt.Fprintf(stderr, "mamori assess: %v\n", err)
+			return 2
+		}
+		for _, d := range diffs {
+			fmt.Fprint(stderr, d)
+		}
+		fmt.Fprintf(stderr, "mamori assess: wrote %d drafts (.md, .html, .json) to %s\n", len(drafts), *draftsDir)
+	}
 	return 0
+}
+
+func readContext(path string) (obligation.DraftContext, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return obligation.DraftContext{}, err
+	}
+	defer f.Close()
+	c, err := obligation.DecodeContext(f)
+	if err != nil {
+		return obligation.DraftContext{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
 }
 
 func readFacts(path string) (obligation.Facts, error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -39,5 +40,26 @@ func TestAssessCommandErrors(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2 and stderr containing %q", code, out, errOut, c.want)
 			}
 		})
+	}
+}
+
+func TestAssessCommandDrafts(t *testing.T) {
+	dir := t.TempDir()
+	facts := filepath.Join(dir, "facts.json")
+	drafts := filepath.Join(dir, "drafts")
+	writeFile(t, facts, `{"aware_at":"2026-03-02T10:00:00+09:00","cause":"malware","categories":["person_name","email"],"people":{"JP":5}}`)
+	_, errOut, code := mamori(t, "assess", "--facts", facts, "--drafts", drafts, "--context", "../../internal/obligation/testdata/context.json")
+	if code != 0 || !strings.Contains(errOut, "wrote 5 drafts") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	for _, name := range []string{"ppc-report.md", "ppc-report.html", "ppc-report.json", "individual-notice-ja.json", "public-statement-en.md"} {
+		if _, err := os.Stat(filepath.Join(drafts, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	writeFile(t, facts, `{"aware_at":"2026-03-02T10:00:00+09:00","cause":"malware","categories":["person_name","email"],"people":{"JP":6}}`)
+	_, errOut, code = mamori(t, "assess", "--facts", facts, "--drafts", drafts, "--context", "../../internal/obligation/testdata/context.json")
+	if code != 0 || !strings.Contains(errOut, "-- 本人の数: 5名") || !strings.Contains(errOut, "+- 本人の数: 6名") {
+		t.Errorf("exit %d; stderr lacks the diff of the changed count:\n%s", code, errOut)
 	}
 }
