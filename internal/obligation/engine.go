@@ -198,6 +198,8 @@ type dutyRule struct {
 	when func(s *situation) bool
 	// due gives the deadline, or nil and a text.
 	due func(s *situation, fired map[string]bool) (*time.Time, string)
+	// note, if set, adds to the reason what these facts make of the rule.
+	note func(s *situation, fired map[string]bool) string
 }
 
 func (l law) assess(s *situation, res *Result) {
@@ -250,8 +252,12 @@ func (l law) assess(s *situation, res *Result) {
 		if due != nil {
 			text = ""
 		}
+		reason := d.reason
+		if d.note != nil {
+			reason += " " + d.note(s, fired)
+		}
 		res.Duties = append(res.Duties, Duty{Law: l.code, Duty: d.duty, Stage: d.stage, Authority: d.authority,
-			Due: due, DueText: text, Basis: joinBasis(d.basis, because), Reason: joinReason(d.reason, because)})
+			Due: due, DueText: text, Basis: joinBasis(d.basis, because), Reason: joinReason(reason, because)})
 		notifying = notifying || d.duty != DutyAssess
 	}
 	// A law with only an assessment due is also listed as not triggered,

@@ -89,6 +89,18 @@ func jpRegime(from string, acquisition bool) regime {
 						n = 60
 					}
 					return at(jpNthDay(s.aware, n).endOfDay(zoneJST)), ""
+				},
+				note: func(s *situation, fired map[string]bool) string {
+					n := 30
+					if fired["wrongful"] {
+						n = 60
+					}
+					day := s.aware.addDays(n - 1)
+					msg := fmt.Sprintf("Here: %d days; day %d is %s", n, n, day)
+					if due := jpNthDay(s.aware, n); due != day {
+						msg += fmt.Sprintf(", a closed day, so the deadline is %s", due)
+					}
+					return msg + "."
 				}},
 			{duty: DutyNotifyIndividuals,
 				basis:  "Act art. 26(2); Rules art. 10",
@@ -168,8 +180,10 @@ var ukGDPR = law{
 	covers: func(code string, t time.Time) bool {
 		return code == "GB" && !t.Before(ukGDPRStart)
 	},
-	before:  "the UK GDPR applies from 2021-01-01",
-	regimes: []regime{gdprRegime("2021-01-01", "UK GDPR ", "ICO")},
+	before: "the UK GDPR applies from 2021-01-01",
+	// The regime's date is that of IP completion day in London; covers
+	// holds the exact instant.
+	regimes: []regime{gdprRegime("2020-12-31", "UK GDPR ", "ICO")},
 }
 
 // --- Korea -----------------------------------------------------------------
