@@ -65,16 +65,27 @@ var categoryTable = []catInfo{
 	{name: "trade_union", gdprSpecial: true, krSensitive: true, auSensitive: true},
 	{name: "sex_life", gdprSpecial: true, krSensitive: true, auSensitive: true},
 	{name: "social_status", appiSpecial: true},
+	{name: "gender"},
+	{name: "ip_address"},
+	{name: "account_id"},
+	{name: "purchase_history"},
+	{name: "card_security_code"},
+	{name: "location"},
 }
 
 // categoryAliases maps names people commonly write to the canonical one.
 var categoryAliases = map[string]string{
-	"credentials":        "password",
-	"security_question":  "security_qa",
-	"medical":            "health",
-	"ethnicity":          "race",
-	"creed":              "religion",
-	"sexual_orientation": "sex_life",
+	"name": "person_name", "full_name": "person_name", "e-mail": "email", "email_address": "email",
+	"phone_number": "phone", "telephone": "phone", "dob": "date_of_birth", "birthdate": "date_of_birth",
+	"credit_card_number": "credit_card", "card_number": "credit_card", "cvv": "card_security_code",
+	"security_code": "card_security_code", "credentials": "password", "pin": "password",
+	"security_question": "security_qa", "security_answer": "security_qa", "login_id": "username", "user_id": "username",
+	"customer_id": "account_id", "social_security_number": "ssn", "driver_license": "drivers_license",
+	"drivers_licence": "drivers_license", "passport_number": "passport", "medical": "health",
+	"medical_history": "health", "medical_record": "health", "health_data": "health", "biometrics": "biometric",
+	"genetic_data": "genetic", "criminal": "criminal_record", "ethnicity": "race", "creed": "religion",
+	"religious_belief": "religion", "political_opinions": "political_opinion", "trade_union_membership": "trade_union",
+	"sexual_orientation": "sex_life", "individual_number": "my_number", "mynumber": "my_number",
 }
 
 var categoryByName = func() map[string]catInfo {

@@ -265,3 +265,26 @@ func TestNotTriggeredReason(t *testing.T) {
 		t.Errorf("not triggered = %+v", r.NotTriggered)
 	}
 }
+
+// Every category has its labels for the drafts, and every alias names a
+// category.
+func TestCategoryLabels(t *testing.T) {
+	for _, c := range categoryTable {
+		if categoryJA[c.name] == "" || categoryEN[c.name] == "" {
+			t.Errorf("category %s lacks a Japanese or English label", c.name)
+		}
+	}
+	for a, c := range categoryAliases {
+		if _, ok := categoryByName[c]; !ok {
+			t.Errorf("alias %s names unknown category %s", a, c)
+		}
+		if _, ok := categoryByName[a]; ok {
+			t.Errorf("alias %s shadows a category", a)
+		}
+	}
+	for c := range causes {
+		if causeJA[c] == "" || causeEN[c] == "" {
+			t.Errorf("cause %s lacks a label", c)
+		}
+	}
+}

@@ -10,6 +10,8 @@ var categoryJA = map[string]string{
 	"national_id": "国民識別番号", "ssn": "社会保障番号（米国）", "tax_id": "納税者番号", "military_id": "軍人身分証番号",
 	"health": "病歴・診療情報等", "health_insurance": "健康保険情報", "disability": "障害に関する情報",
 	"genetic": "遺伝情報", "biometric": "生体情報", "criminal_record": "犯罪の経歴", "crime_victim": "犯罪被害の事実",
+	"gender": "性別", "ip_address": "IPアドレス", "account_id": "会員ID・顧客番号", "purchase_history": "購入履歴",
+	"card_security_code": "セキュリティコード", "location": "位置情報",
 	"race_creed": "人種・信条", "race": "人種", "religion": "信条（宗教）", "political_opinion": "信条（政治的意見）",
 	"trade_union": "労働組合への加入", "sex_life": "性生活・性的指向", "social_status": "社会的身分",
 }
@@ -24,6 +26,8 @@ var categoryEN = map[string]string{
 	"health": "health and medical information", "health_insurance": "health insurance information",
 	"disability": "disability information", "genetic": "genetic data", "biometric": "biometric data",
 	"criminal_record": "criminal records", "crime_victim": "information that the person was a victim of crime",
+	"gender": "gender", "ip_address": "IP address", "account_id": "customer or account number",
+	"purchase_history": "purchase history", "card_security_code": "card security code", "location": "location data",
 	"race_creed": "racial origin and beliefs", "race": "racial or ethnic origin", "religion": "religious beliefs",
 	"political_opinion": "political opinions", "trade_union": "trade-union membership", "sex_life": "sex life or sexual orientation",
 	"social_status": "social status",
