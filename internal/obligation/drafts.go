@@ -13,14 +13,14 @@ import (
 // the narrative the reports need. Every field is optional; a draft marks an
 // empty one as still unknown, as a preliminary report may.
 type DraftContext struct {
-	Organisation       string `json:"organisation"`
+	Organization       string `json:"organization"`
 	Contact            string `json:"contact"`
 	DPO                string `json:"dpo"`
 	OccurredAt         string `json:"occurred_at"`
 	HowDiscovered      string `json:"how_discovered"`
 	Summary            string `json:"summary"`
 	CauseDetail        string `json:"cause_detail"`
-	SecondaryDamage    string `json:"secondary_damage"`
+	SecondaryHarm      string `json:"secondary_harm"`
 	IndividualResponse string `json:"individual_response"`
 	Publication        string `json:"publication"`
 	Measures           string `json:"measures"`
@@ -320,7 +320,7 @@ func (b *draftBase) ppcReport() Draft {
 	return Draft{
 		Name: "ppc-report", Lang: "ja", Title: "個人データの漏えい等の報告書（個人情報保護委員会 宛）",
 		Sections: []Section{
-			{Heading: "報告者", Fields: []Field{labelled("事業者の名称", val(b.ctx.Organisation, unknownJA)), labelled("連絡先", val(b.ctx.Contact, unknownJA)), labelled("報告の区分", Field{Value: stageNote})}},
+			{Heading: "報告者", Fields: []Field{labelled("事業者の名称", val(b.ctx.Organization, unknownJA)), labelled("連絡先", val(b.ctx.Contact, unknownJA)), labelled("報告の区分", Field{Value: stageNote})}},
 			{Heading: "1. 概要", Fields: []Field{
 				labelled("発覚日時", Field{Value: jaDate(f.AwareAt)}),
 				labelled("発生日時", val(b.ctx.OccurredAt, unknownJA)),
@@ -341,7 +341,7 @@ func (b *draftBase) ppcReport() Draft {
 				labelled("原因の区分", Field{Value: causeJA[f.Cause]}),
 				labelled("詳細", val(b.ctx.CauseDetail, unknownJA)),
 			}},
-			{Heading: "5. 二次被害又はそのおそれの有無及びその内容", Fields: []Field{val(b.ctx.SecondaryDamage, unknownJA)}},
+			{Heading: "5. 二次被害又はそのおそれの有無及びその内容", Fields: []Field{val(b.ctx.SecondaryHarm, unknownJA)}},
 			{Heading: "6. 本人への対応の実施状況", Fields: []Field{val(individual, unknownJA)}},
 			{Heading: "7. 公表の実施状況", Fields: []Field{val(b.ctx.Publication, unknownJA)}},
 			{Heading: "8. 再発防止のための措置", Fields: []Field{val(b.ctx.Measures, unknownJA)}},
@@ -376,7 +376,7 @@ func (b *draftBase) gdprNotification(law string) Draft {
 	return Draft{
 		Name: strings.ToLower(law) + "-art33", Lang: "en", Title: "Personal data breach notification to " + authority + " (" + law + " Art. 33)",
 		Sections: []Section{
-			{Heading: "Controller", Fields: []Field{labelled("Name", val(b.ctx.Organisation, unknownEN)), labelled("Deadline", Field{Value: b.dueOf(law, DutyReportRegulator, "")})}},
+			{Heading: "Controller", Fields: []Field{labelled("Name", val(b.ctx.Organization, unknownEN)), labelled("Deadline", Field{Value: b.dueOf(law, DutyReportRegulator, "")})}},
 			{Heading: "(a) Nature of the breach", Fields: []Field{
 				labelled("Description", Field{Value: nature}),
 				labelled("Categories of personal data", val(b.categoryList("en"), unknownEN)),
@@ -410,19 +410,19 @@ func firstNonEmpty(xs ...string) string {
 func (b *draftBase) publicStatement(lang string) Draft {
 	f := b.f
 	if lang == "ja" {
-		org := firstNonEmpty(b.ctx.Organisation, "当社")
+		org := firstNonEmpty(b.ctx.Organization, "当社")
 		maybe := map[string]string{"suspected": "漏えいした可能性があることが判明しました", "confirmed": "漏えいしたことが判明しました"}[f.Status]
 		return Draft{Name: "public-statement-ja", Lang: "ja", Title: "個人情報漏えいに関するお知らせとお詫び",
 			Sections: []Section{
 				{Heading: "概要", Fields: []Field{{Value: fmt.Sprintf("このたび、%sにおいて%sにより、お客様の個人情報が%s。お客様及び関係者の皆様に多大なるご迷惑とご心配をおかけしますことを、深くお詫び申し上げます。", org, causeJA[f.Cause], maybe)}}},
 				{Heading: "漏えいのおそれがある個人情報", Fields: []Field{labelled("項目", Field{Value: b.categoryList("ja")}), labelled("対象者数", Field{Value: fmt.Sprintf("%d名", b.total)})}},
 				{Heading: "経緯", Fields: []Field{labelled("発覚日", Field{Value: jaDate(f.AwareAt)}), val(b.ctx.HowDiscovered, unknownJA)}},
-				{Heading: "二次被害", Fields: []Field{val(b.ctx.SecondaryDamage, unknownJA)}},
+				{Heading: "二次被害", Fields: []Field{val(b.ctx.SecondaryHarm, unknownJA)}},
 				{Heading: "対応", Fields: []Field{{Value: "対象のお客様には個別にご連絡いたします。個人情報保護委員会へ報告しております。"}, val(b.ctx.Measures, unknownJA)}},
 				{Heading: "お問い合わせ窓口", Fields: []Field{val(b.ctx.Contact, unknownJA)}},
 			}, FactsUsed: b.used}
 	}
-	org := firstNonEmpty(b.ctx.Organisation, "We")
+	org := firstNonEmpty(b.ctx.Organization, "We")
 	maybe := map[string]string{"suspected": "may have been exposed", "confirmed": "was exposed"}[f.Status]
 	return Draft{Name: "public-statement-en", Lang: "en", Title: "Notice of a personal data incident",
 		Sections: []Section{
@@ -437,36 +437,43 @@ func (b *draftBase) publicStatement(lang string) Draft {
 // IndividualNotice is the content the law requires in a notice to each
 // person: the items of Rules art. 10 (art. 8(1) items 1, 2, 4, 5 and 9),
 // which also cover GDPR Art. 34(2) and the headings of Civ. Code
-// 1798.82(d). The notices campaign fills its templates from it.
+// 1798.82(d). Its JSON names match the notices campaign's facts
+// (organization, summary, cause, secondary_harm, contact, other), so a
+// campaign can take it as it is.
 type IndividualNotice struct {
-	Organisation    string    `json:"organisation"`
-	Summary         string    `json:"summary"`          // 概要
-	SummaryEN       string    `json:"summary_en"`       //
-	Items           []string  `json:"items"`            // 漏えい等が発生し又は発生したおそれがある個人データの項目 (category names)
-	Cause           string    `json:"cause"`            // 原因
-	CauseEN         string    `json:"cause_en"`         //
-	SecondaryDamage string    `json:"secondary_damage"` // 二次被害又はそのおそれの有無及びその内容
-	Other           string    `json:"other"`            // その他参考となる事項 (e.g. what the person can do)
-	Contact         string    `json:"contact"`          // where to ask
-	AwareAt         time.Time `json:"aware_at"`
-	FactsUsed       []string  `json:"facts_used"`
+	Organization string `json:"organization"`
+	// Summary is 概要 (item 1), in Japanese; SummaryEN the English text.
+	Summary   string `json:"summary"`
+	SummaryEN string `json:"summary_en"`
+	// Items are the category names of the data concerned (item 2).
+	Items []string `json:"items"`
+	// Cause is 原因 (item 4); CauseEN the English text.
+	Cause   string `json:"cause"`
+	CauseEN string `json:"cause_en"`
+	// SecondaryHarm is 二次被害又はそのおそれの有無及びその内容 (item 5).
+	SecondaryHarm string `json:"secondary_harm"`
+	// Other is その他参考となる事項 (item 9), such as what the person can do.
+	Other     string    `json:"other"`
+	Contact   string    `json:"contact"`
+	AwareAt   time.Time `json:"aware_at"`
+	FactsUsed []string  `json:"facts_used"`
 }
 
 // individualNotice builds the notice content from the facts and context.
 func (b *draftBase) individualNotice() IndividualNotice {
 	f := b.f
 	n := IndividualNotice{
-		Organisation:    b.ctx.Organisation,
-		Summary:         fmt.Sprintf("%sにより、お客様の個人情報が%s。", causeJA[f.Cause], map[string]string{"suspected": "漏えいした可能性があります", "confirmed": "漏えいしました"}[f.Status]),
-		SummaryEN:       fmt.Sprintf("Through %s, your personal information %s.", causeEN[f.Cause], map[string]string{"suspected": "may have been exposed", "confirmed": "was exposed"}[f.Status]),
-		Items:           append([]string(nil), f.Categories...),
-		Cause:           firstNonEmpty(b.ctx.CauseDetail, causeJA[f.Cause]),
-		CauseEN:         causeEN[f.Cause],
-		SecondaryDamage: b.ctx.SecondaryDamage,
-		Other:           b.ctx.Other,
-		Contact:         b.ctx.Contact,
-		AwareAt:         f.AwareAt,
-		FactsUsed:       b.used,
+		Organization:  b.ctx.Organization,
+		Summary:       fmt.Sprintf("%sにより、お客様の個人情報が%s。", causeJA[f.Cause], map[string]string{"suspected": "漏えいした可能性があります", "confirmed": "漏えいしました"}[f.Status]),
+		SummaryEN:     fmt.Sprintf("Through %s, your personal information %s.", causeEN[f.Cause], map[string]string{"suspected": "may have been exposed", "confirmed": "was exposed"}[f.Status]),
+		Items:         append([]string(nil), f.Categories...),
+		Cause:         firstNonEmpty(b.ctx.CauseDetail, causeJA[f.Cause]),
+		CauseEN:       causeEN[f.Cause],
+		SecondaryHarm: b.ctx.SecondaryHarm,
+		Other:         b.ctx.Other,
+		Contact:       b.ctx.Contact,
+		AwareAt:       f.AwareAt,
+		FactsUsed:     b.used,
 	}
 	if n.Other == "" && b.cats.has("credit_card") {
 		n.Other = "カード会社にカードの利用停止・再発行をご相談ください。身に覚えのない請求がないかご確認ください。"
@@ -488,7 +495,7 @@ func (n IndividualNotice) Draft(lang string) Draft {
 				{Heading: "1. 概要", Fields: []Field{{Value: n.Summary}, labelled("発覚日時", Field{Value: jaDate(n.AwareAt)})}},
 				{Heading: "2. 漏えい等が発生し、又は発生したおそれがある個人データの項目", Fields: []Field{{Value: strings.Join(items, "、")}}},
 				{Heading: "3. 原因", Fields: []Field{{Value: n.Cause}}},
-				{Heading: "4. 二次被害又はそのおそれの有無及びその内容", Fields: []Field{val(n.SecondaryDamage, unknownJA)}},
+				{Heading: "4. 二次被害又はそのおそれの有無及びその内容", Fields: []Field{val(n.SecondaryHarm, unknownJA)}},
 				{Heading: "5. その他参考となる事項", Fields: []Field{val(n.Other, unknownJA), labelled("お問い合わせ窓口", val(n.Contact, unknownJA))}},
 			}, FactsUsed: n.FactsUsed}
 	}

@@ -91,7 +91,7 @@ func TestAssess(t *testing.T) {
 			`{"cause":"malware","categories":["health"]}`, []string{jpPre, jpFin60, jpInd}, nil},
 		{"APPI encrypted data are exempt", "Rules art. 7 item 1 (高度な暗号化その他の…措置を講じたものを除く)",
 			`{"cause":"malware","encrypted":true,"people":{"JP":5000},"categories":["credit_card","health"]}`, nil, []string{"JP-APPI"}},
-		{"APPI web skimming before 2024-04-01", "Rules art. 7 item 3 before PPC Rules No. 5 of 2023",
+		{"APPI web skimming before 2024-04-01", "Rules art. 7 item 3 before its 2023 amendment (in force 2024-04-01)",
 			`{"aware_at":"2024-03-31T23:59:00+09:00","cause":"malware","in_acquisition":true,"categories":["credit_card"]}`, nil, []string{"JP-APPI"}},
 		{"APPI web skimming from 2024-04-01", "Rules art. 7 item 3 as amended in force 2024-04-01",
 			`{"aware_at":"2024-04-01T00:00:00+09:00","cause":"malware","in_acquisition":true,"categories":["credit_card"]}`,

@@ -34,7 +34,7 @@ var jpAPPI = law{
 	before: "mandatory reporting under Act art. 26 began on 2022-04-01 (2020 amendment); before it the PPC's notice of 2017 asked only for voluntary reports",
 	regimes: []regime{
 		jpRegime("2022-04-01", false),
-		// Rules art. 7 item 3 as amended (PPC Rules No. 5 of 2023, in force
+		// Rules art. 7 item 3 as amended in 2023 (in force
 		// 2024-04-01) also covers personal information the business is
 		// acquiring and means to handle as personal data, as in web skimming.
 		jpRegime("2024-04-01", true),
