@@ -254,7 +254,9 @@ func (l law) assess(s *situation, res *Result) {
 		}
 		reason := d.reason
 		if d.note != nil {
-			reason += " " + d.note(s, fired)
+			if n := d.note(s, fired); n != "" {
+				reason += " " + n
+			}
 		}
 		res.Duties = append(res.Duties, Duty{Law: l.code, Duty: d.duty, Stage: d.stage, Authority: d.authority,
 			Due: due, DueText: text, Basis: joinBasis(d.basis, because), Reason: joinReason(reason, because)})

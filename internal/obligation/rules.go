@@ -150,7 +150,13 @@ func gdprRegime(from, prefix, authority string) regime {
 			{duty: DutyReportRegulator, authority: authority, needs: []string{"risk"},
 				basis:  prefix + "Art. 33(1), 33(3)",
 				reason: "Notify the supervisory authority without undue delay and, where feasible, within 72 hours of becoming aware, with the content of Art. 33(3); give reasons for any delay and send information in phases if need be (Art. 33(4)).",
-				due:    hoursAfter(72, nil)},
+				due:    hoursAfter(72, nil),
+				note: func(s *situation, fired map[string]bool) string {
+					if fired["high"] {
+						return ""
+					}
+					return "Art. 34 does not require telling the people: on these categories the breach is not likely to result in a high risk."
+				}},
 			{duty: DutyNotifyIndividuals, needs: []string{"high"},
 				basis:  prefix + "Art. 34(1), 34(2)",
 				reason: "Communicate the breach to the people in clear and plain language without undue delay.",
@@ -214,7 +220,13 @@ var krPIPA = law{
 			duties: []dutyRule{
 				{duty: DutyNotifyIndividuals, needs: []string{"leak"}, basis: "PIPA art. 34(1)",
 					reason: "Notify the people without delay. Information and communications service providers had a stricter 24-hour rule (PIPA art. 39-4), which mamori does not model.",
-					due:    noFixedTime("without delay (지체 없이)")},
+					due:    noFixedTime("without delay (지체 없이)"),
+					note: func(s *situation, fired map[string]bool) string {
+						if fired["over1000"] {
+							return ""
+						}
+						return fmt.Sprintf("No report to the PIPC is due: %s in Korea, under the 1,000 threshold of the time.", plural(s.residents, "person", "people"))
+					}},
 				{duty: DutyReportRegulator, authority: "PIPC or KISA", needs: []string{"over1000"}, basis: "PIPA art. 34(3)",
 					reason: "Report the notice and the measures taken to the PIPC or KISA without delay.",
 					due:    noFixedTime("without delay (지체 없이)")},
@@ -242,7 +254,13 @@ var krPIPA = law{
 			duties: []dutyRule{
 				{duty: DutyNotifyIndividuals, needs: []string{"leak"}, basis: "PIPA art. 34(1); Decree art. 39(1)",
 					reason: "Notify each person in writing, by e-mail or similar within 72 hours of becoming aware.",
-					due:    hoursAfter(72, zoneKST)},
+					due:    hoursAfter(72, zoneKST),
+					note: func(s *situation, fired map[string]bool) string {
+						if fired["over1000"] || fired["sensitive"] || fired["hacking"] {
+							return ""
+						}
+						return fmt.Sprintf("No report to the PIPC is due: %s in Korea (under 1,000), no sensitive data or unique identifiers, and no unlawful access from outside.", plural(s.residents, "person", "people"))
+					}},
 				{duty: DutyReportRegulator, authority: "PIPC or KISA", needs: []string{"over1000", "sensitive", "hacking"},
 					basis:  "PIPA art. 34(3); Decree art. 40(1)",
 					reason: "Report to the PIPC or KISA within 72 hours of becoming aware.",
