@@ -16,7 +16,7 @@ func init() {
 	register("assess", "which breach laws apply, what is due when (mamori assess --facts FILE)", runAssess)
 }
 
-const assessUsage = `usage: mamori assess --facts FILE [--format json|text] [--drafts DIR [--context FILE]]
+const assessUsage = `usage: mamori assess --facts FILE [--format json|text] [--drafts DIR [--context FILE] [--register FILE]]
 
 Judges a breach's facts (JSON; "-" reads stdin) by the law in force at
 their aware_at and prints the duties: which law, which duty, due when and
@@ -27,6 +27,8 @@ GDPR Art. 33 notification, public statement, individual notice) to DIR as
 Markdown, HTML and JSON, and prints to stderr how each changed since the
 last run. --context gives the narrative (organisation, contact, summary,
 measures...) as JSON; items it leaves out are marked as not yet known.
+--register reads the scoping summary (counts by category, exposure,
+country and channel) into the drafts.
 
 Exit status: 0 assessed, 2 usage error or invalid facts (naming the field).
 
@@ -44,6 +46,7 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	format := fs.String("format", "json", "output format: json or text")
 	draftsDir := fs.String("drafts", "", "write report and notice drafts to `DIR`")
 	contextPath := fs.String("context", "", "draft context `FILE` (JSON), with --drafts")
+	registerPath := fs.String("register", "", "register summary `FILE` (JSON, as scoping writes it), with --drafts")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -68,13 +71,20 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "mamori assess: %v\n", err)
 		return 2
 	}
-	if *contextPath != "" && *draftsDir == "" {
-		fmt.Fprintln(stderr, "mamori assess: --context needs --drafts DIR")
+	if (*contextPath != "" || *registerPath != "") && *draftsDir == "" {
+		fmt.Fprintln(stderr, "mamori assess: --context and --register need --drafts DIR")
 		return 2
 	}
 	var dctx obligation.DraftContext
 	if *contextPath != "" {
 		if dctx, err = readContext(*contextPath); err != nil {
+			fmt.Fprintf(stderr, "mamori assess: %v\n", err)
+			return 2
+		}
+	}
+	var reg *obligation.RegisterSummary
+	if *registerPath != "" {
+		if reg, err = readRegister(*registerPath); err != nil {
 			fmt.Fprintf(stderr, "mamori assess: %v\n", err)
 			return 2
 		}
@@ -93,7 +103,7 @@ func runAssess(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	if *draftsDir != "" {
-		drafts := obligation.Drafts(facts, dctx, nil)
+		drafts := obligation.Drafts(facts, dctx, reg)
 		diffs, err := obligation.WriteDrafts(*draftsDir, drafts)
 		if err != nil {
 			fmt.Fprintf(stderr, "mamori assess: %v\n", err)
@@ -136,4 +146,17 @@ func readFacts(path string) (obligation.Facts, error) {
 		return obligation.Facts{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return facts, nil
+}
+
+func readRegister(path string) (*obligation.RegisterSummary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	s, err := obligation.DecodeRegisterSummary(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &s, nil
 }

@@ -48,7 +48,9 @@ func TestAssessCommandDrafts(t *testing.T) {
 	facts := filepath.Join(dir, "facts.json")
 	drafts := filepath.Join(dir, "drafts")
 	writeFile(t, facts, `{"aware_at":"2026-03-02T10:00:00+09:00","cause":"malware","categories":["person_name","email"],"people":{"JP":5}}`)
-	_, errOut, code := mamori(t, "assess", "--facts", facts, "--drafts", drafts, "--context", "../../internal/obligation/testdata/context.json")
+	register := filepath.Join(dir, "summary.json")
+	writeFile(t, register, `{"people":5,"by_category":{"email":5,"person_name":5},"by_exposure":{"exfiltrated":5},"by_country":{"JP":5},"by_channel":{"email":5}}`)
+	_, errOut, code := mamori(t, "assess", "--facts", facts, "--drafts", drafts, "--context", "../../internal/obligation/testdata/context.json", "--register", register)
 	if code != 0 || !strings.Contains(errOut, "wrote 5 drafts") {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
@@ -56,6 +58,10 @@ func TestAssessCommandDrafts(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(drafts, name)); err != nil {
 			t.Error(err)
 		}
+	}
+	ppc, err := os.ReadFile(filepath.Join(drafts, "ppc-report.md"))
+	if err != nil || !strings.Contains(string(ppc), "外部送信の痕跡あり: 5名") {
+		t.Errorf("PPC report lacks the register's exposure counts (%v):\n%s", err, ppc)
 	}
 	writeFile(t, facts, `{"aware_at":"2026-03-02T10:00:00+09:00","cause":"malware","categories":["person_name","email"],"people":{"JP":6}}`)
 	_, errOut, code = mamori(t, "assess", "--facts", facts, "--drafts", drafts, "--context", "../../internal/obligation/testdata/context.json")

@@ -3,6 +3,7 @@ package obligation
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -39,12 +40,31 @@ func DecodeContext(r io.Reader) (DraftContext, error) {
 }
 
 // RegisterSummary is what the affected-people register knows, in counts
-// only: the drafts never carry a person's data.
+// only: the drafts never carry a person's data. Its JSON names are those of
+// the scoping summary (internal/scope), so that document can be read as
+// it is; by_channel is how the notices will go (email, letter, none).
 type RegisterSummary struct {
-	People     int            `json:"people"`
-	ByCategory map[string]int `json:"by_category"`
-	ByExposure map[string]int `json:"by_exposure"`
-	ByChannel  map[string]int `json:"by_channel"`
+	People        int            `json:"people"`
+	ByCategory    map[string]int `json:"by_category"`
+	ByExposure    map[string]int `json:"by_exposure"`
+	ByCountry     map[string]int `json:"by_country"`
+	ByChannel     map[string]int `json:"by_channel"`
+	NoContact     int            `json:"no_contact"`
+	SpecialCare   int            `json:"special_care"`
+	FinancialRisk int            `json:"financial_risk"`
+}
+
+// DecodeRegisterSummary reads a register summary. Fields it does not know
+// are ignored: the summary belongs to the scoping part and may grow.
+func DecodeRegisterSummary(r io.Reader) (RegisterSummary, error) {
+	var s RegisterSummary
+	if err := json.NewDecoder(r).Decode(&s); err != nil {
+		return RegisterSummary{}, fmt.Errorf("register summary: %w", err)
+	}
+	if s.People < 0 || s.NoContact < 0 || s.SpecialCare < 0 || s.FinancialRisk < 0 {
+		return RegisterSummary{}, errors.New("register summary: negative count")
+	}
+	return s, nil
 }
 
 // Draft is one document to send or publish, as sections of labelled
