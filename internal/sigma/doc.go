@@ -109,8 +109,10 @@
 // "program" field names them; services apache and nginx match webserver
 // events.
 //
-// Readable log sources are product windows and linux, and category
-// webserver or service apache/nginx without a product. Rules for any other
+// Readable log sources are product windows, product linux with a service
+// or neither (Linux categories such as process_creation come from Sysmon
+// for Linux, which no mamori reader produces), and category webserver or
+// service apache/nginx. Rules for any other
 // product or category (cloud audit logs, proxies, firewalls, network
 // devices, macOS, application frameworks) are refused with
 // ErrUnreadableSource: mamori has no reader that produces such events.

@@ -637,3 +637,6 @@ func (m *Matcher) anyGroup(raw, lo string, ft *fieldTest) bool {
 	}
 	return false
 }
+
+// Correlated reports whether some correlation references the rule.
+func (r *Rule) Correlated() bool { return r.correlated }

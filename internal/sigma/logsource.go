@@ -185,6 +185,10 @@ func compileLogsource(ls Logsource) (sourceSpec, error) {
 		return sourceSpec{}, fmt.Errorf("empty logsource")
 	}
 	readable := readableProducts[p] || (p == "" && (readableCategories[c] || readableServices[s]))
+	if p == "linux" && c != "" && !readableCategories[c] {
+		// Sysmon for Linux categories: no mamori reader produces them.
+		readable = false
+	}
 	if !readable {
 		return sourceSpec{}, fmt.Errorf("%w: %s", ErrUnreadableSource, describe(ls))
 	}
@@ -220,8 +224,10 @@ func (s *sourceSpec) matchGeneric(e *logevent.Event) bool {
 		if !linuxPrograms[s.service] {
 			return false
 		}
-		prog, _ := e.Get("program")
-		return strings.EqualFold(logevent.String(prog), s.service)
+		v, _ := e.Get("program")
+		prog := logevent.String(v)
+		// OpenSSH 9.8 logs from sshd-session.
+		return strings.EqualFold(prog, s.service) || strings.EqualFold(prog, s.service+"-session")
 	}
 	return true
 }
