@@ -55,7 +55,7 @@ func TestLinuxAttack(t *testing.T) {
 			t.Errorf("hit %d is out of time order", i)
 		}
 	}
-	wantErr := []FileError{{Type: "error", File: "testdata/linux/auth.log", Offset: 2051, Error: "line 22: not a syslog line"}}
+	wantErr := []FileError{{Type: "error", File: "testdata/linux/auth.log.gz", Offset: 2051, Error: "line 22: not a syslog line"}}
 	if diff := cmp.Diff(res.Errors, wantErr); diff != "" {
 		t.Errorf("errors (-got +want)\n%s", diff)
 	}
@@ -105,7 +105,7 @@ func TestTimeline(t *testing.T) {
 			sudo = r
 		}
 	}
-	want := []string{"2026-03-03T02:21:44.000000Z", "Event Recorded", "", "web1", "", "", "", "testdata/linux/auth.log", "20", "high", "Sudo Run by a Web Server Account"}
+	want := []string{"2026-03-03T02:21:44.000000Z", "Event Recorded", "", "web1", "", "", "", "testdata/linux/auth.log.gz", "20", "high", "Sudo Run by a Web Server Account"}
 	if sudo == nil {
 		t.Fatal("no sudo row")
 	}
