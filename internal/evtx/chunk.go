@@ -31,7 +31,7 @@ func newChunk(name string) *chunk {
 
 // read decodes the records of buf (the chunk at file offset off) and calls
 // fn for each; only fn's error is returned.
-func (c *chunk) read(buf []byte, off int64, fn func(*logevent.Event) error, onErr func(error)) error {
+func (c *chunk) read(buf []byte, off int64, fn func(*Record) error, onErr func(error)) error {
 	if bytes.Equal(buf[:8], make([]byte, 8)) {
 		return nil // never used (files are allocated ahead)
 	}
@@ -74,12 +74,13 @@ func (c *chunk) read(buf []byte, off int64, fn func(*logevent.Event) error, onEr
 			pos = next
 			continue
 		}
-		e, err := c.record(pos, size)
+		root, err := c.d.document(pos+recordHeaderSize, pos+size-4)
 		if err != nil {
 			onErr(&Error{File: c.name, Offset: off + int64(pos), Err: fmt.Errorf("record %d: %w", le.Uint64(buf[pos+8:]), err)})
 		} else {
-			e.Offset = off + int64(pos)
-			if err := fn(e); err != nil {
+			rec := &Record{ID: le.Uint64(buf[pos+8:]), Written: filetime(le.Uint64(buf[pos+16:])),
+				Offset: off + int64(pos), Root: root}
+			if err := fn(rec); err != nil {
 				return err
 			}
 		}
@@ -109,24 +110,26 @@ func (c *chunk) resync(pos, free uint32) uint32 {
 	return free
 }
 
-func (c *chunk) record(pos, size uint32) (*logevent.Event, error) {
-	le := binary.LittleEndian
-	buf := c.d.b
-	id := le.Uint64(buf[pos+8:])
-	written := filetime(le.Uint64(buf[pos+16:]))
-	root, err := c.d.document(pos+recordHeaderSize, pos+size-4)
-	if err != nil {
-		return nil, err
-	}
-	e := toEvent(root)
-	e.Source = c.name
+// Record is one decoded event record.
+type Record struct {
+	ID      uint64    // record number from the record header
+	Written time.Time // the record header's written time
+	Offset  int64     // byte offset of the record in the file
+	Root    *Element  // the Event element
+}
+
+// Event maps the record (see the package doc); source names the file.
+func (r *Record) Event(source string) *logevent.Event {
+	e := toEvent(r.Root)
+	e.Source = source
+	e.Offset = r.Offset
 	if e.RecordID == 0 {
-		e.RecordID = id
+		e.RecordID = r.ID
 	}
 	if e.Time.IsZero() {
-		e.Time = written
+		e.Time = r.Written
 	}
-	return e, nil
+	return e
 }
 
 // filetime converts 100 ns ticks since 1601 to UTC.

@@ -100,9 +100,19 @@ func (f *File) Events(ctx context.Context, fn func(*logevent.Event) error, onErr
 	return Stream(ctx, io.NewSectionReader(f.r, 0, f.size), f.Name, fn, onErr)
 }
 
+// Records is Events with the decoded records themselves.
+func (f *File) Records(ctx context.Context, fn func(*Record) error, onErr func(error)) error {
+	return StreamRecords(ctx, io.NewSectionReader(f.r, 0, f.size), f.Name, fn, onErr)
+}
+
 // Stream reads an EVTX file sequentially from r (a decompressing reader,
 // an archive member), one chunk in memory at a time.
 func Stream(ctx context.Context, r io.Reader, name string, fn func(*logevent.Event) error, onErr func(error)) error {
+	return StreamRecords(ctx, r, name, func(rec *Record) error { return fn(rec.Event(name)) }, onErr)
+}
+
+// StreamRecords is Stream with the decoded records themselves.
+func StreamRecords(ctx context.Context, r io.Reader, name string, fn func(*Record) error, onErr func(error)) error {
 	hdr := make([]byte, fileHeaderSize)
 	n, err := io.ReadFull(r, hdr)
 	if n < 128 {
@@ -177,8 +187,8 @@ func (f *File) ParallelEvents(ctx context.Context, workers int, fn func(*logeven
 				if _, err := f.r.ReadAt(buf, off); err != nil {
 					b.errs = append(b.errs, &Error{File: f.Name, Offset: off, Err: err})
 				} else {
-					_ = c.read(buf, off, func(e *logevent.Event) error {
-						b.events = append(b.events, e)
+					_ = c.read(buf, off, func(r *Record) error {
+						b.events = append(b.events, r.Event(f.Name))
 						return nil
 					}, func(err error) { b.errs = append(b.errs, err) })
 				}

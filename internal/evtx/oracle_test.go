@@ -1,4 +1,4 @@
-package evtx
+package evtx_test
 
 import (
 	"bytes"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mamori-dev/mamori/internal/evtx"
 	"github.com/mamori-dev/mamori/internal/logevent"
 )
 
@@ -169,7 +170,7 @@ func ourRecords(t *testing.T, path string) []oracleRecord {
 	}
 	defer f.Close()
 	st, _ := f.Stat()
-	r, err := Open(f, st.Size(), path)
+	r, err := evtx.Open(f, st.Size(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func ourRecords(t *testing.T, path string) []oracleRecord {
 			if k == "Data" {
 				continue // the union of Data1..., which evtxexport does not have
 			}
-			o.Fields[k] = norm(Text(v))
+			o.Fields[k] = norm(evtx.Text(v))
 		}
 		recs = append(recs, o)
 		return nil

@@ -176,10 +176,35 @@ func xmlJSONEvent(ev map[string]any) *logevent.Event {
 			if k == "#attributes" {
 				continue
 			}
-			flattenInto(e.Fields, "", v)
+			leavesInto(e.Fields, v)
 		}
 	}
 	return e
+}
+
+// leavesInto adds UserData's leaf elements by element name, as the EVTX
+// reader does.
+func leavesInto(f map[string]any, v any) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return
+	}
+	for k, x := range m {
+		if k == "#attributes" {
+			continue
+		}
+		if sub, ok := x.(map[string]any); ok {
+			if t, ok := sub["#text"]; ok {
+				f[k] = jsonValue(t)
+			} else if _, ok := sub["#attributes"]; ok && len(sub) == 1 {
+				f[k] = nil
+			} else {
+				leavesInto(f, sub)
+			}
+			continue
+		}
+		f[k] = jsonValue(x)
+	}
 }
 
 // addUnnamed stores unnamed Data values as Data1, Data2, ... and all of

@@ -449,6 +449,7 @@ func journalEvent(m map[string]any) *logevent.Event {
 	}
 	if p, err := strconv.ParseInt(str(m["PRIORITY"]), 10, 64); err == nil {
 		s.sev, s.hasPri = p, true
+		// journald leaves out the facility of kernel messages (facility 0).
 		s.facility, _ = strconv.ParseInt(str(m["SYSLOG_FACILITY"]), 10, 64)
 	}
 	e := s.event()
@@ -462,7 +463,8 @@ func journalEvent(m map[string]any) *logevent.Event {
 
 // parseAuditd reads one auditd record line: every key=value becomes a
 // field, hex-encoded command arguments and proctitle are decoded, and the
-// nested msg='...' of user-space records is flattened.
+// nested msg='...' of user-space records is flattened. USER_CMD's cmd
+// (sudo's command) is hex-decoded too.
 func parseAuditd(line string) (*logevent.Event, error) {
 	m := reAuditd.FindStringSubmatchIndex(line)
 	if m == nil {
@@ -484,7 +486,7 @@ func parseAuditd(line string) (*logevent.Event, error) {
 	auditKV(head, f, false)
 	body := line[m[1]:]
 	raw, enriched, _ := strings.Cut(body, "\x1d")
-	auditKV(raw, f, f["type"] == "EXECVE" || f["type"] == "PROCTITLE")
+	auditKV(raw, f, f["type"] == "EXECVE" || f["type"] == "PROCTITLE" || f["type"] == "USER_CMD")
 	if enriched != "" {
 		auditKV(enriched, f, false)
 	}
@@ -520,7 +522,7 @@ func auditKV(s string, f map[string]any, hexArgs bool) {
 			inner := s[1 : 1+end]
 			s = s[min(len(s), end+2):]
 			if key == "msg" {
-				auditKV(inner, f, false)
+				auditKV(inner, f, hexArgs)
 				continue
 			}
 			val, quoted = inner, true
@@ -531,7 +533,7 @@ func auditKV(s string, f map[string]any, hexArgs bool) {
 			}
 			val, s = s[:sp], s[sp:]
 		}
-		if !quoted && hexArgs && (key == "proctitle" || isExecveArg(key)) {
+		if !quoted && hexArgs && (key == "proctitle" || key == "cmd" || isExecveArg(key)) {
 			if b, ok := unhex(val); ok {
 				val = strings.TrimRight(strings.ReplaceAll(string(b), "\x00", " "), " ")
 			}
@@ -648,7 +650,7 @@ func (h *histEntry) add(line string, lineNo uint64, off int64) (*histEntry, erro
 		h.lines = append(h.lines, strings.TrimSuffix(line, `\`))
 		return h, nil
 	}
-	if h.pending || len(h.lines) > 0 && h.t.IsZero() == false {
+	if h.pending || len(h.lines) > 0 && !h.t.IsZero() {
 		h.pending = false
 		h.lines = append(h.lines, line)
 		return h, nil
