@@ -278,118 +278,157 @@ func (d *detector) numbers(r *numRun) {
 	}
 }
 
+// candidate is groups i..j of a run read as one value.
+type candidate struct {
+	digits     []byte
+	lens       []int  // digits per group
+	kinds      []byte // separator kinds between the groups
+	start, end int    // byte range in the text
+	plus       bool   // written with a leading '+'
+}
+
 // classify validates groups i..j of r as one value and emits it.
 func (d *detector) classify(r *numRun, i, j int) bool {
-	t := d.text
-	d.buf = r.digits(t, i, j, d.buf[:0])
-	dg := d.buf
-	n := len(dg)
-	if n < 7 || n > 19 {
+	d.buf = r.digits(d.text, i, j, d.buf[:0])
+	if len(d.buf) < 7 || len(d.buf) > 19 {
 		return false
 	}
-	var lensA [maxGroups]int
-	lens := lensA[:0]
+	var lens [maxGroups]int
+	c := candidate{digits: d.buf, lens: lens[:0], kinds: r.kind[i:j], start: r.gs[i], end: r.ge[j], plus: r.plus && i == 0}
 	for g := i; g <= j; g++ {
-		lens = append(lens, r.ge[g]-r.gs[g])
+		c.lens = append(c.lens, r.ge[g]-r.gs[g])
 	}
-	kinds := r.kind[i:j]
-	start, end := r.gs[i], r.ge[j]
 	if i == 0 {
-		start = r.start
+		c.start = r.start
 	}
-	if r.plus && i == 0 {
-		if n < 8 || n > 15 || d.context(start) == nonPersonal {
-			return false
-		}
-		if dg[0] == '8' && dg[1] == '1' {
-			nat := make([]byte, 0, 16)
-			if dg[2] != '0' {
-				nat = append(nat, '0')
-			}
-			nat = append(nat, dg[2:]...)
-			if m, l, s := jpNational(nat); m || l || s {
-				d.emit(Phone, start, end)
-				return true
-			}
-			return false
-		}
-		if countryCodeOK(dg) {
-			d.emit(Phone, start, end)
-			return true
-		}
-		return false
+	if c.plus {
+		return d.international(&c)
 	}
-	if bytes.IndexByte(kinds, sepDot) >= 0 {
-		// Dots join digits in versions, addresses and decimals; only a
-		// three-group Japanese phone number written with dots is taken.
-		if len(lens) == 3 && kinds[0] == sepDot && kinds[1] == sepDot && dg[0] == '0' && validJPPhone(dg, lens) &&
-			d.context(start) != nonPersonal {
-			d.emit(Phone, start, end)
-			return true
-		}
-		return false
+	if bytes.IndexByte(c.kinds, sepDot) >= 0 {
+		return d.dotted(&c)
 	}
-	if t[start] == '(' && (len(kinds) == 0 || kinds[0] != sepParen) {
+	if d.text[c.start] == '(' && (len(c.kinds) == 0 || c.kinds[0] != sepParen) {
 		// "(123 …" without a closing parenthesis after the first group.
-		start++
+		c.start++
 	}
-	switch n {
+	switch len(c.digits) {
 	case 12:
-		if !(len(lens) == 1 || len(lens) == 3 && lens[0] == 4 && lens[1] == 4 && sameKind(kinds)) {
-			return false
-		}
-		switch d.context(start) {
-		case MyNumber:
-			if myNumberValid(dg) {
-				d.emit(MyNumber, start, end)
-				return true
-			}
-		case DriversLicense:
-			d.emit(DriversLicense, start, end)
-			return true
-		case "":
-			// A valid check digit with the keyword a few lines up, as in
-			// a text table whose header row names the column.
-			if myNumberValid(dg) && d.wideContext(start, MyNumber) {
-				d.emit(MyNumber, start, end)
-				return true
-			}
-		}
-		return false
+		return d.twelveDigits(&c)
 	case 7:
-		ctx := d.context(start)
-		if ctx == BankAccount && len(lens) == 1 {
-			d.emit(BankAccount, start, end)
-			return true
+		return d.sevenDigits(&c)
+	}
+	if c.digits[0] == '0' && validJPPhone(c.digits, c.lens) {
+		return d.jpPhone(&c)
+	}
+	return d.card(&c)
+}
+
+// international takes "+81 …" by the Japanese plan and other "+CC …"
+// numbers by their country code.
+func (d *detector) international(c *candidate) bool {
+	dg := c.digits
+	if len(dg) < 8 || len(dg) > 15 || d.context(c.start) == nonPersonal {
+		return false
+	}
+	if dg[0] == '8' && dg[1] == '1' {
+		nat := make([]byte, 0, 16)
+		if dg[2] != '0' {
+			nat = append(nat, '0')
 		}
-		if (len(lens) == 1 || len(lens) == 2 && lens[0] == 3 && kinds[0] == sepDash) &&
-			(ctx == PostalCode || followedByPrefecture(t, end)) {
-			d.emit(PostalCode, start, end)
+		nat = append(nat, dg[2:]...)
+		if m, l, s := jpNational(nat); m || l || s {
+			d.emit(Phone, c.start, c.end)
 			return true
 		}
 		return false
 	}
-	if dg[0] == '0' && validJPPhone(dg, lens) {
-		ctx := d.context(start)
-		if ctx == nonPersonal {
-			return false
-		}
-		if _, land, _ := jpNational(dg); land && len(lens) == 1 && ctx != Phone && !inProse(t, start) {
-			// A bare 10-digit number in a log or a table is as often an
-			// ID as a landline; in Japanese prose it is a phone number.
-			return false
-		}
-		d.emit(Phone, start, end)
-		return true
-	}
-	if cardIssuer(dg) != "" && luhn(dg) && validCardGrouping(lens, kinds) {
-		if d.context(start) == nonPersonal {
-			return false
-		}
-		d.emit(CreditCard, start, end)
+	if countryCodeOK(dg) {
+		d.emit(Phone, c.start, c.end)
 		return true
 	}
 	return false
+}
+
+// dotted takes digits joined by dots, which are versions, addresses and
+// decimals, except a three-group Japanese phone number: "03.1234.5678".
+func (d *detector) dotted(c *candidate) bool {
+	k := c.kinds
+	if len(c.lens) == 3 && k[0] == sepDot && k[1] == sepDot && c.digits[0] == '0' && validJPPhone(c.digits, c.lens) &&
+		d.context(c.start) != nonPersonal {
+		d.emit(Phone, c.start, c.end)
+		return true
+	}
+	return false
+}
+
+// twelveDigits takes a My Number or a driver's licence number, which only
+// their keyword tells apart from other 12-digit numbers.
+func (d *detector) twelveDigits(c *candidate) bool {
+	l := c.lens
+	if !(len(l) == 1 || len(l) == 3 && l[0] == 4 && l[1] == 4 && sameKind(c.kinds)) {
+		return false
+	}
+	switch d.context(c.start) {
+	case MyNumber:
+		if myNumberValid(c.digits) {
+			d.emit(MyNumber, c.start, c.end)
+			return true
+		}
+	case DriversLicense:
+		d.emit(DriversLicense, c.start, c.end)
+		return true
+	case "":
+		// A valid check digit with the keyword a few lines up, as in
+		// a text table whose header row names the column.
+		if myNumberValid(c.digits) && d.wideContext(c.start, MyNumber) {
+			d.emit(MyNumber, c.start, c.end)
+			return true
+		}
+	}
+	return false
+}
+
+// sevenDigits takes a bank account number or a Japanese postal code, each
+// only with its keyword (or a prefecture after the postal code).
+func (d *detector) sevenDigits(c *candidate) bool {
+	ctx := d.context(c.start)
+	if ctx == BankAccount && len(c.lens) == 1 {
+		d.emit(BankAccount, c.start, c.end)
+		return true
+	}
+	if (len(c.lens) == 1 || len(c.lens) == 2 && c.lens[0] == 3 && c.kinds[0] == sepDash) &&
+		(ctx == PostalCode || followedByPrefecture(d.text, c.end)) {
+		d.emit(PostalCode, c.start, c.end)
+		return true
+	}
+	return false
+}
+
+// jpPhone takes a national number valid under the Japanese plan.
+func (d *detector) jpPhone(c *candidate) bool {
+	ctx := d.context(c.start)
+	if ctx == nonPersonal {
+		return false
+	}
+	if _, land, _ := jpNational(c.digits); land && len(c.lens) == 1 && ctx != Phone && !inProse(d.text, c.start) {
+		// A bare 10-digit number in a log or a table is as often an
+		// ID as a landline; in Japanese prose it is a phone number.
+		return false
+	}
+	d.emit(Phone, c.start, c.end)
+	return true
+}
+
+// card takes a Luhn-valid number in an issuer's range, printed as cards are.
+func (d *detector) card(c *candidate) bool {
+	if cardIssuer(c.digits) == "" || !luhn(c.digits) || !validCardGrouping(c.lens, c.kinds) {
+		return false
+	}
+	if d.context(c.start) == nonPersonal {
+		return false
+	}
+	d.emit(CreditCard, c.start, c.end)
+	return true
 }
 
 // usZIP takes a whole cell of a postal-code column that is a US ZIP or
