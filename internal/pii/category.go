@@ -62,7 +62,7 @@ var contextWords = []keyword{
 	{"credit card", CreditCard}, {"credit_card", CreditCard}, {"card no", CreditCard}, {"cc_number", CreditCard},
 	{"card", CreditCard}, {"カード", CreditCard},
 	{"電話番号", Phone}, {"電話", Phone}, {"携帯", Phone}, {"連絡先", Phone}, {"fax", Phone}, {"tel", Phone},
-	{"phone", Phone}, {"mobile", Phone}, {"telephone", Phone}, {"sms", Phone}, {"call", Phone},
+	{"phone", Phone}, {"mobile", Phone}, {"telephone", Phone}, {"sms", Phone},
 	{"郵便番号", PostalCode}, {"〒", PostalCode}, {"郵便", PostalCode}, {"zip", PostalCode}, {"zipcode", PostalCode},
 	{"zip_code", PostalCode}, {"postal", PostalCode}, {"postcode", PostalCode}, {"post code", PostalCode},
 	{"生年月日", DateOfBirth}, {"誕生日", DateOfBirth}, {"生まれ", DateOfBirth}, {"date of birth", DateOfBirth},
@@ -151,6 +151,16 @@ func classifyKey(key string) hint {
 		}
 	}
 	return ""
+}
+
+// weakKeys name a person or an address only in a person's record.
+var weakKeys = map[string]bool{"name": true, "address": true, "addr": true, "first": true, "last": true,
+	"holder": true, "customer": true, "sender": true, "recipient": true, "street": true, "location": true}
+
+// weakKey reports a key that says "name" or "address" without saying whose.
+func weakKey(key string) bool {
+	k := strings.ToLower(strings.TrimSpace(keyLeaf(key)))
+	return weakKeys[strings.Trim(k, "_-. ")]
 }
 
 // splitCamel turns phoneNumber into phone_Number so that the words of

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mamori-dev/mamori/internal/ascii"
+	"github.com/mamori-dev/mamori/internal/pii/extract"
 )
 
 // Hit is one personal value inside a field's text.
@@ -14,6 +15,12 @@ type Hit struct {
 	// Start and End are byte positions in the field's normalised text.
 	Start, End int
 	Value      string
+	// Country is a phone number's ISO 3166 country, Brand a card's brand.
+	Country, Brand string
+	// Confidence (0–1) and Reason say how sure the detector is and what
+	// supported the finding: the validator, key, label or context word.
+	Confidence float64
+	Reason     string
 }
 
 // detector scans one field. It is reused across fields to keep its buffers.
@@ -49,7 +56,7 @@ func (d *detector) keyInfo(key string) (hint, bool) {
 	if d.keys == nil || len(d.keys) > 4096 {
 		d.keys = map[string]keyClass{}
 	}
-	k := keyClass{classifyKey(key), isHeaderNameKey(key)}
+	k := keyClass{classifyKey(key), isHeaderNameKey(key), weakKey(key)}
 	d.keys[key] = k
 	return k.h, k.header
 }
@@ -57,6 +64,42 @@ func (d *detector) keyInfo(key string) (hint, bool) {
 type keyClass struct {
 	h      hint
 	header bool
+	weak   bool
+}
+
+// fieldKey returns the key that speaks for f: its own, or for a JSON leaf
+// whose own key says nothing the nearest parent that does, so that
+// "address.full" and "address.line1" are address lines.
+func (d *detector) fieldKey(f *extract.Field) string {
+	if f.Path == "" || d.keyHint(f.Key) != "" {
+		return f.Key
+	}
+	p := f.Path
+	for {
+		i := strings.LastIndexAny(p, ".[")
+		if i <= 0 {
+			return f.Key
+		}
+		p = p[:i]
+		switch d.keyHint(p) {
+		case "":
+			continue
+		case Address, PersonName:
+			return keyLeaf(p)
+		}
+		return f.Key
+	}
+}
+
+// fieldHint returns what f's key says and whether it says it weakly: a
+// bare "name" or "address" key is as often a program's as a person's.
+func (d *detector) fieldHint(f *extract.Field) (hint, bool) {
+	k := d.fieldKey(f)
+	h, _ := d.keyInfo(k)
+	if k == "" {
+		return h, false
+	}
+	return h, d.keys[k].weak
 }
 
 // DetectText runs every detector over one field's normalised text. key is
@@ -97,13 +140,20 @@ func isHeaderNameKey(key string) bool {
 	return false
 }
 
-func (d *detector) emit(cat string, start, end int) {
+func (d *detector) emit(cat string, start, end int) *Hit {
 	for _, h := range d.hits {
 		if h.Category == cat && h.Start < end && start < h.End {
-			return
+			return &Hit{}
 		}
 	}
 	d.hits = append(d.hits, Hit{Category: cat, Start: start, End: end, Value: d.text[start:end]})
+	return &d.hits[len(d.hits)-1]
+}
+
+// because records why the hit h was taken.
+func (h *Hit) because(conf float64, reason string) *Hit {
+	h.Confidence, h.Reason = conf, reason
+	return h
 }
 
 // scan is the single pass over the text: it stops only at bytes that can
@@ -245,7 +295,7 @@ func (d *detector) numbers(r *numRun) {
 	for g := 0; g < r.n; g++ {
 		total += r.ge[g] - r.gs[g]
 	}
-	if total < 5 {
+	if total < 5 || coordinate(d.text, r) {
 		return
 	}
 	if r.badHead && r.n >= 1 && r.ge[0]-r.gs[0] == 7 && !(r.n == 1 && r.badTail) {
@@ -285,6 +335,7 @@ type candidate struct {
 	kinds      []byte // separator kinds between the groups
 	start, end int    // byte range in the text
 	plus       bool   // written with a leading '+'
+	whole      bool   // the whole run, not some of its groups
 }
 
 // classify validates groups i..j of r as one value and emits it.
@@ -294,7 +345,8 @@ func (d *detector) classify(r *numRun, i, j int) bool {
 		return false
 	}
 	var lens [maxGroups]int
-	c := candidate{digits: d.buf, lens: lens[:0], kinds: r.kind[i:j], start: r.gs[i], end: r.ge[j], plus: r.plus && i == 0}
+	c := candidate{digits: d.buf, lens: lens[:0], kinds: r.kind[i:j], start: r.gs[i], end: r.ge[j], plus: r.plus && i == 0,
+		whole: i == 0 && j == r.n-1 && !r.badHead && !r.badTail}
 	for g := i; g <= j; g++ {
 		c.lens = append(c.lens, r.ge[g]-r.gs[g])
 	}
@@ -320,42 +372,42 @@ func (d *detector) classify(r *numRun, i, j int) bool {
 	if c.digits[0] == '0' && validJPPhone(c.digits, c.lens) {
 		return d.jpPhone(&c)
 	}
-	return d.card(&c)
+	if d.card(&c) {
+		return true
+	}
+	return d.foreignPhone(&c)
 }
 
-// international takes "+81 …" by the Japanese plan and other "+CC …"
-// numbers by their country code.
+// international takes "+CC …" numbers whose national part has a length
+// the country's numbering plan allows.
 func (d *detector) international(c *candidate) bool {
 	dg := c.digits
 	if len(dg) < 8 || len(dg) > 15 || d.context(c.start) == nonPersonal {
 		return false
 	}
-	if dg[0] == '8' && dg[1] == '1' {
-		nat := make([]byte, 0, 16)
-		if dg[2] != '0' {
-			nat = append(nat, '0')
-		}
-		nat = append(nat, dg[2:]...)
-		if m, l, s := jpNational(nat); m || l || s {
-			d.emit(Phone, c.start, c.end)
-			return true
-		}
+	iso := e164(dg)
+	if iso == "" {
 		return false
 	}
-	if countryCodeOK(dg) {
-		d.emit(Phone, c.start, c.end)
-		return true
-	}
-	return false
+	end := d.extension(c.end)
+	h := d.emit(Phone, c.start, end).because(0.9, "e164:"+iso)
+	h.Country = iso
+	return true
 }
 
 // dotted takes digits joined by dots, which are versions, addresses and
 // decimals, except a three-group Japanese phone number: "03.1234.5678".
 func (d *detector) dotted(c *candidate) bool {
 	k := c.kinds
-	if len(c.lens) == 3 && k[0] == sepDot && k[1] == sepDot && c.digits[0] == '0' && validJPPhone(c.digits, c.lens) &&
-		d.context(c.start) != nonPersonal {
-		d.emit(Phone, c.start, c.end)
+	if len(c.lens) != 3 || k[0] != sepDot || k[1] != sepDot || !c.whole || d.context(c.start) == nonPersonal {
+		return false
+	}
+	if c.digits[0] == '0' && validJPPhone(c.digits, c.lens) {
+		d.emit(Phone, c.start, c.end).because(0.8, "jp-plan").Country = "JP"
+		return true
+	}
+	if iso := domesticCountry(c.digits, c.lens, k); iso == "US" || iso == "CA" {
+		d.emit(Phone, c.start, d.extension(c.end)).because(0.75, "nanp").Country = iso
 		return true
 	}
 	return false
@@ -415,19 +467,141 @@ func (d *detector) jpPhone(c *candidate) bool {
 		// ID as a landline; in Japanese prose it is a phone number.
 		return false
 	}
-	d.emit(Phone, c.start, c.end)
+	conf, why := 0.8, "jp-plan"
+	if ctx == Phone {
+		conf, why = 0.95, "jp-plan+phone-keyword"
+	}
+	d.emit(Phone, c.start, c.end).because(conf, why).Country = "JP"
 	return true
+}
+
+// foreignPhone takes a national number printed the way its country prints
+// them; one standing among other numbers on its line is a table's.
+func (d *detector) foreignPhone(c *candidate) bool {
+	if !c.whole {
+		return false
+	}
+	ctx := d.context(c.start)
+	if ctx == nonPersonal {
+		return false
+	}
+	iso := domesticCountry(c.digits, c.lens, c.kinds)
+	switch iso {
+	case "FR", "DE", "AU", "TW":
+		// Their shapes are common in hex dumps and tables; only a
+		// phone keyword makes them numbers to call.
+		if ctx != Phone {
+			return false
+		}
+	}
+	if iso == "" && ctx == Phone && len(c.lens) == 1 {
+		switch {
+		case len(c.digits) == 10:
+			iso = nanpCountry(c.digits)
+		case len(c.digits) == 11 && c.digits[0] == '1' && c.digits[1] >= '3':
+			iso = "CN"
+		}
+	}
+	if iso == "" && ctx == Phone {
+		iso = shortDomestic(c.digits, c.lens)
+	}
+	if iso == "" || ctx != Phone && d.numericNeighbours(c.start, c.end) {
+		return false
+	}
+	conf, why := 0.7, "national-format"
+	if ctx == Phone {
+		conf, why = 0.9, "national-format+phone-keyword"
+	}
+	end := c.end
+	if iso == "US" || iso == "CA" {
+		end = d.extension(end)
+	}
+	d.emit(Phone, c.start, end).because(conf, why).Country = iso
+	return true
+}
+
+// extension extends a phone number ending at e over "x123", "ext. 123" or
+// "ext 123".
+func (d *detector) extension(e int) int {
+	t := d.text
+	p := e
+	for p < len(t) && t[p] == ' ' {
+		p++
+	}
+	switch {
+	case strings.HasPrefix(t[p:], "ext."):
+		p += 4
+	case strings.HasPrefix(t[p:], "ext"), strings.HasPrefix(t[p:], "Ext"):
+		p += 3
+	case strings.HasPrefix(t[p:], "x"):
+		p++
+	default:
+		return e
+	}
+	for p < len(t) && t[p] == ' ' {
+		p++
+	}
+	q := p
+	for q < len(t) && isDigit(t[q]) && q-p < 6 {
+		q++
+	}
+	if q == p || q < len(t) && isAlnum(t[q]) {
+		return e
+	}
+	return q
+}
+
+// numericNeighbours reports other numbers of three or more digits on the
+// value's line within 40 bytes: a row of a numeric table, not a phone or
+// a card number someone wrote down.
+func (d *detector) numericNeighbours(start, end int) bool {
+	t := d.text
+	from, to := max(start-40, 0), min(end+40, len(t))
+	if i := strings.LastIndexByte(t[from:start], '\n'); i >= 0 {
+		from += i + 1
+	}
+	if i := strings.IndexByte(t[end:to], '\n'); i >= 0 {
+		to = end + i
+	}
+	run := 0
+	for p := from; p < to; p++ {
+		if p == start {
+			p = end - 1
+			run = 0
+			continue
+		}
+		if isDigit(t[p]) {
+			run++
+			if run >= 3 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
 }
 
 // card takes a Luhn-valid number in an issuer's range, printed as cards are.
 func (d *detector) card(c *candidate) bool {
-	if cardIssuer(c.digits) == "" || !luhn(c.digits) || !validCardGrouping(c.lens, c.kinds) {
+	brand := cardIssuer(c.digits)
+	if brand == "" || !luhn(c.digits) || !validCardGrouping(c.lens, c.kinds) {
 		return false
 	}
-	if d.context(c.start) == nonPersonal {
+	ctx := d.context(c.start)
+	if ctx == nonPersonal {
 		return false
 	}
-	d.emit(CreditCard, c.start, c.end)
+	conf, why := 0.95, "luhn+iin+card-keyword"
+	if ctx != CreditCard {
+		// Without a card keyword, only a number standing alone: a row of
+		// a numeric table holds Luhn-valid runs by chance.
+		if !c.whole || d.numericNeighbours(c.start, c.end) {
+			return false
+		}
+		conf, why = 0.8, "luhn+iin"
+	}
+	d.emit(CreditCard, c.start, c.end).because(conf, why).Brand = brand
 	return true
 }
 

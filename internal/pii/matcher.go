@@ -147,6 +147,10 @@ type fileScan struct {
 	linkedBy map[valueKey]int
 	distinct map[valueKey]struct{}
 	counts   map[string]int
+	// node is the current record's subject, -1 before its first
+	// identifying value; deferred holds its weakly keyed fields.
+	node     int
+	deferred []int
 }
 
 // valueKey is a category and a normalised value.
@@ -191,64 +195,44 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		node := -1
+		fs.node = -1
+		fs.deferred = fs.deferred[:0]
+		strong := 0
+		for i := range rec.Fields {
+			if h, weak := fs.det.fieldHint(&rec.Fields[i]); h != "" && h != nonPersonal && !weak {
+				strong++
+			}
+		}
 		prev := ""
 		for i := range rec.Fields {
 			f := &rec.Fields[i]
+			key := fs.det.fieldKey(f)
+			if h, weak := fs.det.fieldHint(f); weak && strong == 0 && (h == PersonName || h == Address) {
+				// "name" and "address" alone say little: API documents,
+				// configuration and source code are full of them.
+				fs.deferred = append(fs.deferred, i)
+				continue
+			}
 			p := ""
-			if f.Key == "" {
+			if key == "" {
 				p = prev
 			}
-			fs.hits = fs.det.detect(f.Text, f.Key, p, fs.hits[:0])
-			if f.Key == "" {
+			fs.field(name, rec, f, key, p, opts, occ)
+			if key == "" {
 				prev = f.Text
 			} else {
 				prev = ""
 			}
-			if len(fs.hits) == 0 {
-				continue
+		}
+		// A weak key counts once the record holds something that
+		// identifies a person: an e-mail, a phone, a card number.
+		for _, i := range fs.deferred {
+			f := &rec.Fields[i]
+			key := ""
+			if fs.node >= 0 {
+				key = fs.det.fieldKey(f)
 			}
-			if len(fs.hits) > 1 {
-				slices.SortFunc(fs.hits, func(a, b Hit) int { return a.Start - b.Start })
-			}
-			line, lpos := f.Line, 0
-			for _, h := range fs.hits {
-				if f.Line > 0 {
-					line += strings.Count(f.Text[lpos:h.Start], "\n")
-					lpos = h.Start
-				}
-				o := Occurrence{Type: "pii", Path: name, Category: h.Category, Offset: f.Offset(h.Start),
-					Line: line, Record: rec.Index, Member: f.Member}
-				if opts.Reveal {
-					o.Value = h.Value
-				} else {
-					o.Masked = Mask(h.Category, h.Value)
-				}
-				occ(&o)
-				norm := Normalize(h.Category, h.Value)
-				dk := valueKey{h.Category, norm}
-				if _, ok := fs.distinct[dk]; !ok {
-					fs.distinct[dk] = struct{}{}
-					fs.counts[h.Category]++
-				}
-				if !identifying(h.Category) {
-					continue
-				}
-				if node < 0 {
-					node = len(fs.parent)
-					fs.parent = append(fs.parent, node)
-				}
-				if linking(h.Category) && !sharedNumber(h.Category, norm) {
-					if other, ok := fs.linkedBy[dk]; ok {
-						a, b := fs.find(node), fs.find(other)
-						if a != b {
-							fs.parent[a] = b
-						}
-					} else {
-						fs.linkedBy[dk] = node
-					}
-				}
-			}
+			fs.field(name, rec, f, key, "", opts, occ)
 		}
 		return nil
 	}
@@ -265,6 +249,56 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 		}
 	}
 	return &Summary{Type: "pii_summary", Path: name, Categories: fs.counts, Subjects: subjects}
+}
+
+// field detects the values of one field and adds them to the record's
+// subject (fs.node).
+func (fs *fileScan) field(name string, rec *extract.Record, f *extract.Field, key, prev string, opts Options, occ func(*Occurrence)) {
+	fs.hits = fs.det.detect(f.Text, key, prev, fs.hits[:0])
+	if len(fs.hits) == 0 {
+		return
+	}
+	if len(fs.hits) > 1 {
+		slices.SortFunc(fs.hits, func(a, b Hit) int { return a.Start - b.Start })
+	}
+	line, lpos := f.Line, 0
+	for _, h := range fs.hits {
+		if f.Line > 0 {
+			line += strings.Count(f.Text[lpos:h.Start], "\n")
+			lpos = h.Start
+		}
+		o := Occurrence{Type: "pii", Path: name, Category: h.Category, Offset: f.Offset(h.Start),
+			Line: line, Record: rec.Index, Member: f.Member}
+		if opts.Reveal {
+			o.Value = h.Value
+		} else {
+			o.Masked = Mask(h.Category, h.Value)
+		}
+		occ(&o)
+		norm := Normalize(h.Category, h.Value)
+		dk := valueKey{h.Category, norm}
+		if _, ok := fs.distinct[dk]; !ok {
+			fs.distinct[dk] = struct{}{}
+			fs.counts[h.Category]++
+		}
+		if !identifying(h.Category) {
+			continue
+		}
+		if fs.node < 0 {
+			fs.node = len(fs.parent)
+			fs.parent = append(fs.parent, fs.node)
+		}
+		if linking(h.Category) && !sharedNumber(h.Category, norm) {
+			if other, ok := fs.linkedBy[dk]; ok {
+				a, b := fs.find(fs.node), fs.find(other)
+				if a != b {
+					fs.parent[a] = b
+				}
+			} else {
+				fs.linkedBy[dk] = fs.node
+			}
+		}
+	}
 }
 
 // sharedNumber reports numbers that many people share: free-dial and

@@ -117,7 +117,8 @@ func (d *detector) honorific(at, w int) {
 				}
 				name -= sz
 			}
-			if c := utf8.RuneCountInString(t[name:end]); c < 1 || c > 6 {
+			first, _ := utf8.DecodeRuneInString(t[name:end])
+			if c := utf8.RuneCountInString(t[name:end]); c < 1 || c > 6 || c == 1 && !isKanji(first) {
 				return
 			}
 		}
@@ -366,7 +367,7 @@ func (d *detector) cell(h hint, s, e int) bool {
 	v := d.text[s:e]
 	switch h {
 	case PersonName:
-		if looksLikeName(v) && !strings.EqualFold(v, d.key) {
+		if looksLikeName(v) && !strings.EqualFold(v, d.key) && !identifierLike(v) {
 			d.emit(PersonName, s, e)
 			return true
 		}
@@ -376,7 +377,7 @@ func (d *detector) cell(h hint, s, e int) bool {
 			s += skip
 			v = d.text[s:e]
 		}
-		if looksLikeAddress(v) {
+		if addressShape(v) {
 			d.emit(Address, s, e)
 			return true
 		}
@@ -403,6 +404,111 @@ func looksLikeAddress(v string) bool {
 	}
 	return letters >= 2 && utf8.RuneCountInString(v) >= 4
 }
+
+// codeBytes never occur in a name or a postal address, and always in
+// source code, shell and markup.
+const codeBytes = "{}[]()<>;=*&|$\"`\\"
+
+// identifierLike reports a name cell that is a program's word rather than
+// a person's: lower-case first letters (addr, callback), camelCase
+// (keepAlive), dotted or underscored words (obj.TYPE_MEM), code
+// punctuation.
+func identifierLike(v string) bool {
+	if strings.ContainsAny(v, codeBytes+"_") {
+		return true
+	}
+	if len(v) > 1 && strings.IndexByte(v, ' ') < 0 && strings.ToUpper(v) == v && v[0] < 0x80 {
+		return true // NAME: SUMMARY, "name": "BLR"
+	}
+	for _, w := range strings.Fields(v) {
+		c := w[0]
+		if c < 0x80 && !isUpper(c) {
+			return true
+		}
+		if codeWord(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// codeWord reports a token shaped like an identifier: a letter, a dot and a
+// letter (obj.TYPE), lower-case then upper-case letters (keepAlive,
+// RawSockaddr), lower-case letters then digits (uint64).
+func codeWord(w string) bool {
+	humps := 0
+	for i := 1; i < len(w); i++ {
+		a, b := w[i-1], w[i]
+		switch {
+		case a >= 'a' && a <= 'z' && isUpper(b):
+			// McDonald, MacLeod, DeAngelo, LeBlanc are names; keepAlive,
+			// IsAnyArrayBuffer, writableHighWaterMark are not.
+			humps++
+			if humps > 1 || i > 3 || !isUpper(w[0]) {
+				return true
+			}
+		case a >= 'a' && a <= 'z' && isDigit(b):
+			return true
+		case a == '.' && i >= 2 && isAlnum(w[i-2]) && isAlnum(b) && !(i == 2 && isUpper(w[0])):
+			// "J.Smith" initials pass; "obj.TYPE" and "sa.String" do not.
+			return true
+		}
+	}
+	return false
+}
+
+// addressShape accepts a cell of an address column or label: a Japanese,
+// Chinese or Korean address (some kanji or hangul), or a Western one with
+// a number and a capitalised word; never code, an e-mail address, a
+// paragraph or a sentence about something else.
+func addressShape(v string) bool {
+	if !looksLikeAddress(v) || strings.ContainsAny(v, codeBytes) || strings.Contains(v, "//") {
+		return false
+	}
+	cjk, digits, capital := 0, 0, false
+	for _, r := range v {
+		switch {
+		case isKanji(r) || r >= 0xAC00 && r <= 0xD7A3:
+			cjk++
+		case r >= '0' && r <= '9':
+			digits++
+		}
+	}
+	if cjk >= 2 {
+		return true
+	}
+	words := strings.Fields(v)
+	if len(words) < 2 || digits == 0 || strings.IndexByte(v, '_') >= 0 {
+		return false
+	}
+	street := isDigit(words[0][0])
+	for _, w := range words {
+		w = strings.Trim(w, ",.")
+		if w == "" {
+			continue
+		}
+		if codeWord(w) {
+			return false
+		}
+		if isUpper(w[0]) && len(w) > 1 && w[1] >= 'a' && w[1] <= 'z' {
+			capital = true
+		}
+		if streetWords[strings.ToLower(w)] {
+			street = true
+		}
+	}
+	return capital && street
+}
+
+// streetWords mark a Western address line: "Saratoga Avenue", "Fifth
+// Floor", "Flat 3", "PO Box 12".
+var streetWords = map[string]bool{"street": true, "st": true, "avenue": true, "ave": true, "road": true, "rd": true,
+	"lane": true, "ln": true, "drive": true, "dr": true, "boulevard": true, "blvd": true, "way": true, "court": true,
+	"ct": true, "place": true, "pl": true, "terrace": true, "parkway": true, "pkwy": true, "circle": true,
+	"highway": true, "hwy": true, "square": true, "sq": true, "close": true, "crescent": true, "grove": true,
+	"gardens": true, "mews": true, "row": true, "hill": true, "park": true, "green": true, "walk": true,
+	"floor": true, "suite": true, "ste": true, "apt": true, "apartment": true, "unit": true, "flat": true,
+	"box": true, "building": true, "house": true}
 
 // lineLabel handles a label separated from its value by white space or
 // brackets at the start of a line: "氏名　山田 太郎", "【住所】東京都…".
@@ -469,7 +575,7 @@ func (d *detector) lineLabel(ls int) {
 			d.emit(PersonName, s, e)
 		}
 	case Address:
-		if strings.ContainsAny(v, "0123456789") && looksLikeAddress(v) {
+		if strings.ContainsAny(v, "0123456789") && addressShape(v) {
 			d.emit(Address, s, e)
 		}
 	default:
