@@ -145,12 +145,42 @@ func classifyKey(key string) hint {
 	case "emailaddress", "mailaddress":
 		return Email
 	}
-	for _, kw := range contextWords {
-		if findWord(k, kw.word, 0) >= 0 {
-			return kw.cat
-		}
+	if i := firstKeyword(k); i >= 0 {
+		return contextWords[i].cat
 	}
 	return ""
+}
+
+// firstKeyword returns the index in contextWords of the first keyword
+// (in that order) occurring in the lower-case k, or -1: one pass over k
+// with the keywords indexed by their first rune.
+func firstKeyword(k string) int {
+	best := -1
+	for p := 0; p < len(k); {
+		c := k[p]
+		size := 1
+		var cands []int
+		if c < 0x80 {
+			if !isWordByte(k, p-1) {
+				cands = asciiIndex[c]
+			}
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(k[p:])
+			cands = otherIndex[r]
+		}
+		for _, i := range cands {
+			if best >= 0 && i >= best {
+				break // indexes are ascending
+			}
+			w := contextWords[i].word
+			if strings.HasPrefix(k[p:], w) && (w[0] >= 0x80 || !isWordByte(k, p+len(w))) {
+				best = i
+			}
+		}
+		p += size
+	}
+	return best
 }
 
 // weakKeys name a person or an address only in a person's record.
@@ -240,15 +270,19 @@ func isWordByte(s string, i int) bool {
 var (
 	asciiWords [128][]keyword
 	otherWords = map[rune][]keyword{}
+	asciiIndex [128][]int
+	otherIndex = map[rune][]int{}
 )
 
 func init() {
-	for _, kw := range contextWords {
+	for i, kw := range contextWords {
 		r, _ := utf8.DecodeRuneInString(kw.word)
 		if r < 128 {
 			asciiWords[r] = append(asciiWords[r], kw)
+			asciiIndex[r] = append(asciiIndex[r], i)
 		} else {
 			otherWords[r] = append(otherWords[r], kw)
+			otherIndex[r] = append(otherIndex[r], i)
 		}
 	}
 }
