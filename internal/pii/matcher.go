@@ -19,6 +19,56 @@ type Options struct {
 	// Limits bound archive recursion; the zero value means
 	// extract.DefaultLimits.
 	Limits extract.Limits
+	// Categories, when set, keeps only occurrences of the categories it
+	// holds; see ParseCategories.
+	Categories map[string]bool
+	// MinConfidence drops occurrences less sure than it (0–1).
+	MinConfidence float64
+}
+
+// ParseCategories reads a --pii-categories list: "email,phone" keeps only
+// those, "-date_of_birth,-address" keeps all but those. Unknown names are
+// an error naming them.
+func ParseCategories(list string) (map[string]bool, error) {
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	known := map[string]bool{}
+	for _, c := range Categories {
+		known[c] = true
+	}
+	keep := map[string]bool{}
+	var include, exclude bool
+	for _, part := range strings.Split(list, ",") {
+		name := strings.TrimSpace(part)
+		neg := strings.HasPrefix(name, "-")
+		name = strings.TrimPrefix(name, "-")
+		if !known[name] {
+			return nil, fmt.Errorf("unknown personal-data category %q (known: %s)", name, strings.Join(Categories, ", "))
+		}
+		if neg {
+			exclude = true
+		} else {
+			include = true
+		}
+		keep[name] = !neg
+	}
+	if include && exclude {
+		return nil, fmt.Errorf("categories %q mix included and excluded (-name) entries", list)
+	}
+	if exclude {
+		for _, c := range Categories {
+			if _, ok := keep[c]; !ok {
+				keep[c] = true
+			}
+		}
+	}
+	for c, k := range keep {
+		if !k {
+			delete(keep, c)
+		}
+	}
+	return keep, nil
 }
 
 // Occurrence is one personal value in a file.
@@ -34,6 +84,13 @@ type Occurrence struct {
 	Member string `json:"member,omitempty"`
 	Value  string `json:"value,omitempty"`
 	Masked string `json:"masked,omitempty"`
+	// Country is a phone number's ISO 3166 country, Brand a card's.
+	Country string `json:"country,omitempty"`
+	Brand   string `json:"brand,omitempty"`
+	// Confidence (0–1) and Reason: the validator, key, label or context
+	// word that supported the finding.
+	Confidence float64 `json:"confidence"`
+	Reason     string  `json:"reason"`
 }
 
 func (o *Occurrence) Kind() string  { return "pii" }
@@ -262,13 +319,21 @@ func (fs *fileScan) field(name string, rec *extract.Record, f *extract.Field, ke
 		slices.SortFunc(fs.hits, func(a, b Hit) int { return a.Start - b.Start })
 	}
 	line, lpos := f.Line, 0
-	for _, h := range fs.hits {
+	for i := range fs.hits {
+		h := &fs.hits[i]
+		if h.Confidence == 0 {
+			h.Confidence, h.Reason = defaultReason(h.Category, key, fs.det.keyHint(key))
+		}
+		if opts.Categories != nil && !opts.Categories[h.Category] || h.Confidence < opts.MinConfidence {
+			continue
+		}
 		if f.Line > 0 {
 			line += strings.Count(f.Text[lpos:h.Start], "\n")
 			lpos = h.Start
 		}
 		o := Occurrence{Type: "pii", Path: name, Category: h.Category, Offset: f.Offset(h.Start),
-			Line: line, Record: rec.Index, Member: f.Member}
+			Line: line, Record: rec.Index, Member: f.Member, Country: h.Country, Brand: h.Brand,
+			Confidence: h.Confidence, Reason: h.Reason}
 		if opts.Reveal {
 			o.Value = h.Value
 		} else {
@@ -338,5 +403,37 @@ func (o *Occurrence) AppendJSON(b []byte) []byte {
 		b = append(b, `,"masked":`...)
 		b = scan.AppendJSONString(b, o.Masked)
 	}
+	if o.Country != "" {
+		b = append(b, `,"country":`...)
+		b = scan.AppendJSONString(b, o.Country)
+	}
+	if o.Brand != "" {
+		b = append(b, `,"brand":`...)
+		b = scan.AppendJSONString(b, o.Brand)
+	}
+	b = append(b, `,"confidence":`...)
+	b = strconv.AppendFloat(b, o.Confidence, 'f', -1, 64)
+	b = append(b, `,"reason":`...)
+	b = scan.AppendJSONString(b, o.Reason)
 	return append(b, '}')
+}
+
+// defaultReason says why a hit its detector did not explain was taken:
+// the field's key when it names the category, else the category's own
+// validator or pattern.
+func defaultReason(cat, key string, h hint) (float64, string) {
+	if key != "" && h == cat {
+		return 0.9, "key:" + key
+	}
+	switch cat {
+	case Email:
+		return 0.95, "email-syntax"
+	case MyNumber:
+		return 0.95, "check-digit+keyword"
+	case PersonName:
+		return 0.75, "name-pattern"
+	case Address:
+		return 0.8, "address-pattern"
+	}
+	return 0.85, cat + "-keyword"
 }
