@@ -121,7 +121,7 @@ func (d *detector) detect(text, key, prev string, hits []Hit) []Hit {
 	if d.headerKey {
 		d.displayName()
 	}
-	if d.hint == PostalCode && d.usZIP() {
+	if d.hint == PostalCode && d.postalCell() {
 		return d.hits
 	}
 	d.scan()
@@ -303,6 +303,9 @@ func (d *detector) numbers(r *numRun) {
 	}
 	if total == 5 || total == 9 {
 		d.westernAddress(r)
+	}
+	if total >= 4 && total <= 9 && r.n <= 2 && !r.badHead && !r.badTail {
+		d.postalNumber(r)
 	}
 	if total < 7 {
 		return
@@ -605,18 +608,6 @@ func (d *detector) card(c *candidate) bool {
 	return true
 }
 
-// usZIP takes a whole cell of a postal-code column that is a US ZIP or
-// ZIP+4 code; Japanese codes have seven digits and go through numbers.
-func (d *detector) usZIP() bool {
-	s, e := trimSpan(d.text, 0, len(d.text))
-	v := d.text[s:e]
-	if len(v) == 5 && allDigits(v) || len(v) == 10 && allDigits(v[:5]) && v[5] == '-' && allDigits(v[6:]) {
-		d.emit(PostalCode, s, e)
-		return true
-	}
-	return false
-}
-
 // inProse reports whether text[start] follows Japanese text or an opening
 // parenthesis after it: "担当（0312345678）", "電話は0312345678まで".
 func inProse(t string, start int) bool {
@@ -653,3 +644,20 @@ func (d *detector) passport(r *numRun) {
 }
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+
+// postalNumber takes a postal code of digits after a postal keyword in
+// free text: "Postcode 2000", "邮编：100020", "우편번호 06236".
+func (d *detector) postalNumber(r *numRun) {
+	if d.hint == PostalCode {
+		return // the whole cell was tried
+	}
+	s, e := r.start, r.ge[r.n-1]
+	iso := postalShape(d.text[s:e])
+	if iso == "" || iso == "JP" || d.context(s) != PostalCode {
+		return
+	}
+	h := d.emit(PostalCode, s, e).because(0.85, "postal-keyword")
+	if iso != "5" {
+		h.Country = iso
+	}
+}

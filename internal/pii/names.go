@@ -379,6 +379,7 @@ func (d *detector) cell(h hint, s, e int) bool {
 		}
 		if addressShape(v) {
 			d.emit(Address, s, e)
+			d.trailingPostcode(s, e)
 			return true
 		}
 	case DateOfBirth:
