@@ -193,6 +193,11 @@ func (d *detector) scan() {
 			}
 		case c == ':':
 			d.label(i)
+		case c == ' ' && i+3 < len(t) && (t[i+1] == 'c' || t[i+1] == 'p' || t[i+1] == 'r' || t[i+1] == 'w' ||
+			t[i+1] == 'e' || t[i+1] == 'v' || t[i+1] == 's') && i > 0 && t[i-1] >= 'a' && t[i-1] <= 'z':
+			d.proseNameAfter(i)
+		case (c == 's' || c == 't' || c == 'm' || c == 'c' || c == 'l' || c == 'e' || c == 'o') && (i == 0 || t[i-1] == ' '):
+			d.proseName(i)
 		case c == 'M' || c == 'D' || c == 'd' || c == 'b' || c == 'B':
 			if c == 'M' || c == 'D' {
 				d.westernName(i)

@@ -50,6 +50,22 @@ func (d *detector) honorific(at, w int) {
 	if at-end > 2 {
 		return
 	}
+	if r, sz := utf8.DecodeLastRuneInString(t[:end]); r == '）' || r == ')' {
+		// 原田 桃子（ハラダ モモコ）様: the reading in brackets sits
+		// between the name and the honorific.
+		open := strings.LastIndexAny(t[:end-sz], "（(")
+		if open < 0 {
+			return
+		}
+		_, ow := utf8.DecodeRuneInString(t[open:])
+		if reading := strings.NewReplacer(" ", "", "　", "").Replace(t[open+ow : end-sz]); !kanaKanjiOnly(reading, false) {
+			return
+		}
+		end = open
+		for end > 0 && t[end-1] == ' ' {
+			end--
+		}
+	}
 	// Collect up to 12 runes of kanji, kana and at most one space.
 	start, runes, space := end, 0, -1
 	for start > 0 && runes < 12 {
@@ -152,7 +168,8 @@ func (d *detector) honorific(at, w int) {
 			}
 		}
 	}
-	d.emit(PersonName, name, end)
+	hon, _ := utf8.DecodeRuneInString(t[at:])
+	d.emit(PersonName, name, end).because(0.85, "honorific:"+string(hon))
 }
 
 // familyStart returns where a family name ending at end begins: the longest
@@ -635,4 +652,104 @@ func leadingPostalCode(v string) int {
 		r++
 	}
 	return r
+}
+
+// proseVerbs introduce or follow a person's name in running English:
+// "I spoke with Jane Doe", "Jane Doe called".
+var (
+	proseBefore = []string{"spoke with ", "spoke to ", "talked to ", "talked with ", "speaking with ", "met with ",
+		"call from ", "message from ", "letter from ", "email from ", "on behalf of "}
+	proseAfter = []string{" called", " phoned", " rang", " wrote", " emailed", " visited", " complained", " said"}
+)
+
+// proseName finds "spoke with Jane Doe" and "Jane Doe called" around
+// text[at], a lower-case letter starting one of the verbs.
+func (d *detector) proseName(at int) {
+	t := d.text
+	if at > 0 && isAlnum(t[at-1]) {
+		return
+	}
+	for _, v := range proseBefore {
+		if strings.HasPrefix(t[at:], v) {
+			if s, e := capitalWords(t, at+len(v)); e > s {
+				d.emit(PersonName, s, e).because(0.8, "prose:"+strings.TrimSpace(v))
+			}
+			return
+		}
+	}
+}
+
+// proseNameAfter finds a name ending right before a verb at text[at]
+// (the space before it).
+func (d *detector) proseNameAfter(at int) {
+	t := d.text
+	for _, v := range proseAfter {
+		if !strings.HasPrefix(t[at:], v) || at+len(v) < len(t) && isAlnum(t[at+len(v)]) {
+			continue
+		}
+		// Walk back over two or three capitalised words.
+		s, words := at, 0
+		for words < 2 {
+			q := s
+			for q > 0 && (t[q-1] >= 'a' && t[q-1] <= 'z' || t[q-1] == '\'' || t[q-1] == '-' || isUpper(t[q-1])) {
+				q--
+			}
+			if q == s || !isUpper(t[q]) || notNameWord[t[q:s]] || q > 0 && isAlnum(t[q-1]) {
+				break
+			}
+			s, words = q, words+1
+			if s == 0 || t[s-1] != ' ' {
+				break
+			}
+			s--
+		}
+		if t[s] == ' ' {
+			s++
+		}
+		if words >= 2 && !sentenceWord(t[s:at]) {
+			d.emit(PersonName, s, at).because(0.75, "prose:"+strings.TrimSpace(v))
+		}
+		return
+	}
+}
+
+// sentenceWord reports a capitalised run that starts with a word
+// sentences start with rather than a given name.
+func sentenceWord(v string) bool {
+	first, _, _ := strings.Cut(v, " ")
+	switch first {
+	case "The", "This", "That", "It", "He", "She", "We", "They", "You", "I", "Our", "Your", "Who", "When", "If", "Then", "Also":
+		return true
+	}
+	return false
+}
+
+// capitalWords returns the span of two or three capitalised words at p.
+func capitalWords(t string, p int) (int, int) {
+	start, end, words := p, p, 0
+	for words < 3 {
+		q := end
+		if words > 0 {
+			if q >= len(t) || t[q] != ' ' {
+				break
+			}
+			q++
+		}
+		ws := q
+		if q >= len(t) || !isUpper(t[q]) {
+			break
+		}
+		q++
+		for q < len(t) && (t[q] >= 'a' && t[q] <= 'z' || t[q] == '\'' || t[q] == '-') {
+			q++
+		}
+		if q-ws < 2 || q < len(t) && isAlnum(t[q]) || notNameWord[t[ws:q]] {
+			break
+		}
+		end, words = q, words+1
+	}
+	if words < 2 || sentenceWord(t[start:end]) {
+		return 0, 0
+	}
+	return start, end
 }
