@@ -17,6 +17,8 @@ type scanExtensions struct {
 	defines         yaraDefines
 	skipUnsupported *bool
 	pii, reveal     *bool
+	piiCategories   *string
+	minConfidence   *float64
 }
 
 func registerScanExtensions(fs *flag.FlagSet) *scanExtensions {
@@ -26,6 +28,8 @@ func registerScanExtensions(fs *flag.FlagSet) *scanExtensions {
 	fs.Var(e.defines, "define", "same as -d")
 	e.pii = fs.Bool("pii", false, "detect personal data (e-mail, phone, card, My Number, names, addresses, ...)")
 	e.reveal = fs.Bool("reveal", false, "with --pii: put raw values in ndjson/json output instead of masked ones")
+	e.piiCategories = fs.String("pii-categories", "", "with --pii: only these categories (`LIST` email,phone,...), or all but -name,-name")
+	e.minConfidence = fs.Float64("min-confidence", 0, "with --pii: drop findings less sure than this (0-1)")
 	e.skipUnsupported = fs.Bool("skip-unsupported", false, "drop YARA rules that use a feature mamori lacks, with a warning, instead of failing")
 	return e
 }
@@ -50,8 +54,18 @@ func (e *scanExtensions) matchers(ctx context.Context, warn func(string)) ([]sca
 	if *e.reveal && !*e.pii {
 		return nil, fmt.Errorf("--reveal given without --pii")
 	}
+	if !*e.pii && (*e.piiCategories != "" || *e.minConfidence != 0) {
+		return nil, fmt.Errorf("--pii-categories or --min-confidence given without --pii")
+	}
 	if *e.pii {
-		ms = append(ms, pii.NewMatcher(pii.Options{Reveal: *e.reveal}))
+		cats, err := pii.ParseCategories(*e.piiCategories)
+		if err != nil {
+			return nil, fmt.Errorf("--pii-categories: %w", err)
+		}
+		if *e.minConfidence < 0 || *e.minConfidence > 1 {
+			return nil, fmt.Errorf("--min-confidence %v: want a number from 0 to 1", *e.minConfidence)
+		}
+		ms = append(ms, pii.NewMatcher(pii.Options{Reveal: *e.reveal, Categories: cats, MinConfidence: *e.minConfidence}))
 	}
 	return ms, nil
 }
