@@ -1,0 +1,345 @@
+package scope
+
+import (
+	"cmp"
+	"encoding/hex"
+	"slices"
+)
+
+// Person is one row of the affected-people register.
+type Person struct {
+	// ID is "p-" and a keyed hash of the cluster's strongest key.
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	// Contact channels for the notice.
+	Email      string `json:"email,omitempty"`
+	Phone      string `json:"phone,omitempty"`
+	Address    string `json:"address,omitempty"`
+	PostalCode string `json:"postal_code,omitempty"`
+	Language   string `json:"language,omitempty"`
+	Country    string `json:"country,omitempty"`
+	// Categories maps each exposed category to its highest exposure.
+	Categories    map[string]Exposure `json:"-"`
+	Exposure      Exposure            `json:"-"`
+	SpecialCare   []string            `json:"special_care,omitempty"`
+	FinancialRisk bool                `json:"financial_risk"`
+	MatchedMaster bool                `json:"matched_master"`
+	Sources       []string            `json:"sources"`
+	Hosts         []string            `json:"hosts,omitempty"`
+	// Key names the strongest key the id comes from.
+	Key    string      `json:"key"`
+	Merges []MergeNote `json:"merges,omitempty"`
+	root   int32
+}
+
+// MergeNote explains one merge inside a person: the key kind and the two
+// sources (host:path!member#record) it joined.
+type MergeNote struct {
+	Key string `json:"key"`
+	A   string `json:"a"`
+	B   string `json:"b"`
+}
+
+// CategoryList returns the person's categories in the shared order.
+func (p *Person) CategoryList() []string {
+	out := make([]string, 0, len(p.Categories))
+	for _, c := range categoryOrder {
+		if _, ok := p.Categories[c]; ok {
+			out = append(out, c)
+		}
+	}
+	var rest []string
+	for c := range p.Categories {
+		if !slices.Contains(categoryOrder, c) {
+			rest = append(rest, c)
+		}
+	}
+	slices.Sort(rest)
+	return append(out, rest...)
+}
+
+var categoryOrder = []string{"email", "phone", "credit_card", "my_number", "person_name", "address",
+	"postal_code", "date_of_birth", "bank_account", "passport", "drivers_license"}
+
+// HasContact reports whether the notice can reach the person.
+func (p *Person) HasContact() bool { return p.Email != "" || p.Phone != "" || p.Address != "" }
+
+// Proposal is a possible merge that a person must confirm or reject.
+type Proposal struct {
+	ID     string `json:"id"`
+	A      string `json:"a"`
+	B      string `json:"b"`
+	Key    string `json:"key"`
+	Reason string `json:"reason"`
+	a, b   int32
+}
+
+func (r *Resolver) propose(a, b int32, kind uint8, reason string) {
+	k := [2]int32{min(a, b), max(a, b)}
+	if r.proposed[k] {
+		return
+	}
+	r.proposed[k] = true
+	r.proposals = append(r.proposals, Proposal{Key: kindNames[kind], Reason: reason, a: a, b: b})
+}
+
+// identifying categories make a node a data subject; a date of birth or a
+// postal code alone does not.
+func identifyingCat(c string) bool { return c != "postal_code" && c != "date_of_birth" }
+
+// Register is the resolved register.
+type Register struct {
+	People    []*Person
+	Proposals []Proposal
+}
+
+// Register builds the register from the current clusters, people sorted by
+// id. Proposals already settled by a merge are left out.
+func (r *Resolver) Register() *Register {
+	reg := &Register{}
+	ids := map[string]int32{}
+	for n := range r.nodes {
+		if r.parent[n] != int32(n) {
+			continue
+		}
+		if p := r.person(int32(n)); p != nil {
+			p.ID = uniqueID(ids, p.ID, p.root)
+			reg.People = append(reg.People, p)
+		}
+	}
+	slices.SortFunc(reg.People, func(a, b *Person) int { return cmp.Compare(a.ID, b.ID) })
+	byRoot := map[int32]string{}
+	for _, p := range reg.People {
+		byRoot[p.root] = p.ID
+	}
+	for _, pr := range r.proposals {
+		a, b := byRoot[r.find(pr.a)], byRoot[r.find(pr.b)]
+		if a == "" || b == "" || a == b {
+			continue
+		}
+		if a > b {
+			a, b = b, a
+		}
+		pr.A, pr.B = a, b
+		pr.ID = "m-" + hex.EncodeToString(r.mac.sum("proposal:" + r.get(r.nodes[pr.a].best) + "|" + r.get(r.nodes[pr.b].best))[:8])
+		if r.rejected[pr.ID] {
+			continue
+		}
+		reg.Proposals = append(reg.Proposals, pr)
+	}
+	slices.SortFunc(reg.Proposals, func(a, b Proposal) int { return cmp.Compare(a.ID, b.ID) })
+	reg.Proposals = slices.CompactFunc(reg.Proposals, func(a, b Proposal) bool { return a.ID == b.ID })
+	return reg
+}
+
+func uniqueID(ids map[string]int32, id string, root int32) string {
+	base := id
+	for i := 2; ; i++ {
+		if _, ok := ids[id]; !ok {
+			ids[id] = root
+			return id
+		}
+		id = base + "-" + itoa(i)
+	}
+}
+
+// person builds the register row of the cluster rooted at root, or nil when
+// the cluster exposes no data subject (master rows only, crowd records).
+func (r *Resolver) person(root int32) *Person {
+	p := &Person{Categories: map[string]Exposure{}, root: root}
+	var bestRank uint8
+	var bestKey string
+	counts := map[string]int{}
+	var names, emails, phones, addrs, postals []string
+	var masterName, masterEmail, masterAddr, masterPostal, masterPhone string
+	subject := false
+	hasMaster := false
+	srcSeen := map[int32]bool{}
+	n := root
+	for {
+		nd := &r.nodes[n]
+		src := &r.sources[nd.src]
+		if nd.flags&fNoPerson == 0 {
+			if nd.rank != 0 && (bestRank == 0 || nd.rank < bestRank || nd.rank == bestRank && r.get(nd.best) < bestKey) {
+				bestRank, bestKey = nd.rank, r.get(nd.best)
+			}
+			if src.Master {
+				hasMaster = true
+				masterName = cmp.Or(masterName, r.get(nd.disp))
+				masterEmail = cmp.Or(masterEmail, r.get(nd.email))
+				masterAddr = cmp.Or(masterAddr, r.get(nd.addr))
+				masterPostal = cmp.Or(masterPostal, r.get(nd.postal))
+				masterPhone = cmp.Or(masterPhone, r.get(nd.phone))
+				p.Language = cmp.Or(p.Language, r.get(nd.lang))
+			} else {
+				for i, c := range r.catNames {
+					if nd.cats&(1<<i) == 0 {
+						continue
+					}
+					if identifyingCat(c) {
+						subject = true
+					}
+					p.Categories[c] = max(p.Categories[c], src.Exposure)
+					p.Exposure = max(p.Exposure, src.Exposure)
+				}
+				if !srcSeen[nd.src] {
+					srcSeen[nd.src] = true
+					p.Sources = append(p.Sources, src.Name())
+					if src.Host != "" && !slices.Contains(p.Hosts, src.Host) {
+						p.Hosts = append(p.Hosts, src.Host)
+					}
+					p.SpecialCare = appendNew(p.SpecialCare, src.SpecialCare...)
+				}
+				if nd.cats&r.catBit("credit_card") != 0 || src.Credentials && nd.cats&r.catBit("bank_account") != 0 {
+					p.FinancialRisk = true
+				}
+				names = appendCount(counts, names, "n", r.get(nd.disp))
+				emails = appendCount(counts, emails, "e", r.get(nd.email))
+				phones = appendCount(counts, phones, "p", r.get(nd.phone))
+				addrs = appendCount(counts, addrs, "a", r.get(nd.addr))
+				postals = appendCount(counts, postals, "z", r.get(nd.postal))
+			}
+		}
+		n = r.next[n]
+		if n == root {
+			break
+		}
+	}
+	if !subject {
+		return nil
+	}
+	p.MatchedMaster = hasMaster
+	p.Name = cmp.Or(masterName, mostCommon(counts, "n", names))
+	p.Email = cmp.Or(masterEmail, mostCommon(counts, "e", emails))
+	p.Phone = cmp.Or(masterPhone, mostCommon(counts, "p", phones))
+	p.Address = cmp.Or(masterAddr, mostCommon(counts, "a", addrs))
+	p.PostalCode = cmp.Or(masterPostal, mostCommon(counts, "z", postals))
+	p.Country = r.country(root, p)
+	slices.Sort(p.Sources)
+	slices.Sort(p.Hosts)
+	slices.Sort(p.SpecialCare)
+	p.Key = kindNames[bestRank]
+	idIn := kindNames[bestRank] + ":" + bestKey
+	if contactKind(bestRank) || bestRank == kRecord {
+		// Differently named people may share a contact key (see contact).
+		ns := slices.Clone(r.rootNames[root])
+		slices.SortFunc(ns, func(a, b int32) int { return cmp.Compare(r.nameList[a], r.nameList[b]) })
+		if len(ns) > 0 {
+			idIn += "|" + r.nameList[ns[0]]
+		}
+	}
+	p.ID = "p-" + hex.EncodeToString(r.mac.sum("person:" + idIn)[:8])
+	return p
+}
+
+func (r *Resolver) catBit(c string) uint32 {
+	if i, ok := r.catIndex[c]; ok {
+		return 1 << i
+	}
+	return 0
+}
+
+// country of residence: the master's, else the address's, else the phone
+// number's.
+func (r *Resolver) country(root int32, p *Person) string {
+	n := root
+	for {
+		nd := &r.nodes[n]
+		if r.sources[nd.src].Master {
+			if c := r.get(nd.country); c != "" {
+				return c
+			}
+		}
+		n = r.next[n]
+		if n == root {
+			break
+		}
+	}
+	if c := AddressCountry(p.Address); c != "" {
+		return c
+	}
+	return PhoneCountry(p.Phone)
+}
+
+// appendCount counts v under prefix and lists it once.
+func appendCount(counts map[string]int, list []string, prefix, v string) []string {
+	if v == "" {
+		return list
+	}
+	k := prefix + v
+	counts[k]++
+	if counts[k] == 1 {
+		list = append(list, v)
+	}
+	return list
+}
+
+// mostCommon returns the most frequent value, the smallest among ties, so
+// that reruns pick the same one.
+func mostCommon(counts map[string]int, prefix string, list []string) string {
+	best, bestN := "", 0
+	for _, v := range list {
+		n := counts[prefix+v]
+		if n > bestN || n == bestN && v < best {
+			best, bestN = v, n
+		}
+	}
+	return best
+}
+
+// MergeNotes explains how person p's nodes came together.
+func (r *Resolver) MergeNotes(p *Person) []MergeNote {
+	var out []MergeNote
+	for _, m := range r.merges {
+		if r.find(m.A) != p.root {
+			continue
+		}
+		out = append(out, MergeNote{Key: kindNames[m.Kind], A: r.nodeName(m.A), B: r.nodeName(m.B)})
+	}
+	return out
+}
+
+// AllMergeNotes returns the merge notes of every person at once, by id.
+func (r *Resolver) AllMergeNotes(reg *Register) map[string][]MergeNote {
+	byRoot := map[int32]string{}
+	for _, p := range reg.People {
+		byRoot[p.root] = p.ID
+	}
+	out := map[string][]MergeNote{}
+	for _, m := range r.merges {
+		id, ok := byRoot[r.find(m.A)]
+		if !ok {
+			continue
+		}
+		out[id] = append(out[id], MergeNote{Key: kindNames[m.Kind], A: r.nodeName(m.A), B: r.nodeName(m.B)})
+	}
+	return out
+}
+
+func (r *Resolver) nodeName(n int32) string {
+	nd := &r.nodes[n]
+	s := &r.sources[nd.src]
+	if s.Master {
+		return "master:" + s.Path + "#" + itoa(int(nd.record)+1)
+	}
+	return s.Name() + "#" + itoa(int(nd.record))
+}
+
+// Decide settles a proposal: confirmed proposals merge (recorded as a
+// "confirmed" merge), rejected ones are not proposed again. It reports
+// whether the id was known.
+func (r *Resolver) Decide(id string, confirm bool) bool {
+	for _, pr := range r.proposals {
+		pid := "m-" + hex.EncodeToString(r.mac.sum("proposal:" + r.get(r.nodes[pr.a].best) + "|" + r.get(r.nodes[pr.b].best))[:8])
+		if pid != id {
+			continue
+		}
+		if confirm {
+			r.union(pr.a, pr.b, kConfirmed)
+		} else {
+			r.rejected[id] = true
+		}
+		return true
+	}
+	return false
+}
