@@ -30,6 +30,9 @@ type Person struct {
 	Key    string      `json:"key"`
 	Merges []MergeNote `json:"merges,omitempty"`
 	root   int32
+	// idIn is the strongest key the id hashes; minName tells apart people
+	// sharing it (a household phone, see contact).
+	idIn, minName string
 }
 
 // MergeNote explains one merge inside a person: the key kind and the two
@@ -97,15 +100,28 @@ type Register struct {
 // id. Proposals already settled by a merge are left out.
 func (r *Resolver) Register() *Register {
 	reg := &Register{}
-	ids := map[string]int32{}
+	shared := map[string]int{}
 	for n := range r.nodes {
 		if r.parent[n] != int32(n) {
 			continue
 		}
 		if p := r.person(int32(n)); p != nil {
-			p.ID = uniqueID(ids, p.ID, p.root)
+			shared[p.idIn]++
 			reg.People = append(reg.People, p)
 		}
+	}
+	// Ids depend on the data only: people sharing a strongest key are told
+	// apart by their names, and the rare rest by order of those names.
+	slices.SortFunc(reg.People, func(a, b *Person) int {
+		return cmp.Or(cmp.Compare(a.idIn, b.idIn), cmp.Compare(a.minName, b.minName))
+	})
+	ids := map[string]int32{}
+	for _, p := range reg.People {
+		in := p.idIn
+		if shared[in] > 1 {
+			in += "|" + p.minName
+		}
+		p.ID = uniqueID(ids, "p-"+hex.EncodeToString(r.mac.sum("person:" + in)[:8]), p.root)
 	}
 	slices.SortFunc(reg.People, func(a, b *Person) int { return cmp.Compare(a.ID, b.ID) })
 	byRoot := map[int32]string{}
@@ -219,16 +235,10 @@ func (r *Resolver) person(root int32) *Person {
 	slices.Sort(p.Hosts)
 	slices.Sort(p.SpecialCare)
 	p.Key = kindNames[bestRank]
-	idIn := kindNames[bestRank] + ":" + bestKey
-	if contactKind(bestRank) || bestRank == kRecord {
-		// Differently named people may share a contact key (see contact).
-		ns := slices.Clone(r.rootNames[root])
-		slices.SortFunc(ns, func(a, b int32) int { return cmp.Compare(r.nameList[a], r.nameList[b]) })
-		if len(ns) > 0 {
-			idIn += "|" + r.nameList[ns[0]]
-		}
+	p.idIn = kindNames[bestRank] + ":" + bestKey
+	if ns := r.rootNames[root]; len(ns) > 0 {
+		p.minName = r.nameList[slices.MinFunc(ns, func(a, b int32) int { return cmp.Compare(r.nameList[a], r.nameList[b]) })]
 	}
-	p.ID = "p-" + hex.EncodeToString(r.mac.sum("person:" + idIn)[:8])
 	return p
 }
 

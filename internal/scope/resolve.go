@@ -498,6 +498,42 @@ func (r *Resolver) namesMeet(a, b int32) bool {
 	return false
 }
 
+// Name scripts: names in different scripts (山田太郎, やまだたろう, Taro
+// Yamada) cannot be compared, so they neither agree nor disagree.
+const (
+	scriptLatin = 1 << iota
+	scriptKana
+	scriptKanji
+)
+
+func nameScript(n string) int {
+	if IsKanaName(n) {
+		return scriptKana
+	}
+	for _, r := range n {
+		if r >= 0x80 {
+			return scriptKanji
+		}
+	}
+	return scriptLatin
+}
+
+// namesAgree reports whether two clusters may be one person by their
+// names: they share a name, or they have no script in common to compare.
+func (r *Resolver) namesAgree(a, b int32) bool {
+	if r.namesMeet(a, b) {
+		return true
+	}
+	var sa, sb int
+	for _, x := range r.rootNames[a] {
+		sa |= nameScript(r.nameList[x])
+	}
+	for _, x := range r.rootNames[b] {
+		sb |= nameScript(r.nameList[x])
+	}
+	return sa&sb == 0
+}
+
 // Resolve applies the keys of the nodes added since the last call.
 func (r *Resolver) Resolve() {
 	dirty := r.dirty
@@ -705,7 +741,7 @@ func (r *Resolver) contact(k keyRef) {
 			matched = true
 			continue
 		}
-		if r.namesMeet(ra, r.find(k.node)) {
+		if r.namesAgree(ra, r.find(k.node)) {
 			r.union(k.node, a, k.kind)
 			matched = true
 		}
