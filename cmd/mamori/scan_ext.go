@@ -17,6 +17,7 @@ type scanExtensions struct {
 	defines         yaraDefines
 	skipUnsupported *bool
 	pii, reveal     *bool
+	keyFile         *string
 }
 
 func registerScanExtensions(fs *flag.FlagSet) *scanExtensions {
@@ -26,6 +27,7 @@ func registerScanExtensions(fs *flag.FlagSet) *scanExtensions {
 	fs.Var(e.defines, "define", "same as -d")
 	e.pii = fs.Bool("pii", false, "detect personal data (e-mail, phone, card, My Number, names, addresses, ...)")
 	e.reveal = fs.Bool("reveal", false, "with --pii: put raw values in ndjson/json output instead of masked ones")
+	e.keyFile = fs.String("key-file", "", "with --pii: key `file` for subject keys (default: mamori/scope.key in the user config directory, created)")
 	e.skipUnsupported = fs.Bool("skip-unsupported", false, "drop YARA rules that use a feature mamori lacks, with a warning, instead of failing")
 	return e
 }
@@ -51,7 +53,11 @@ func (e *scanExtensions) matchers(ctx context.Context, warn func(string)) ([]sca
 		return nil, fmt.Errorf("--reveal given without --pii")
 	}
 	if *e.pii {
-		ms = append(ms, pii.NewMatcher(pii.Options{Reveal: *e.reveal}))
+		m, err := withSubjectKeys(pii.NewMatcher(pii.Options{Reveal: true}), *e.keyFile, *e.reveal)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
 	}
 	return ms, nil
 }

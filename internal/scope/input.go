@@ -20,7 +20,7 @@ type piiLine struct {
 	Value    string   `json:"value"`
 	Masked   string   `json:"masked"`
 	Terms    []string `json:"terms"`
-	Kind     string   `json:"kind"`
+	Flag     string   `json:"flag"`
 }
 
 // ReadStats counts what ReadResults took and left.
@@ -65,7 +65,7 @@ func (r *Resolver) ReadResults(in io.Reader, name, host string) (ReadStats, erro
 		case "pii_flag":
 			st.Flags++
 			s := Source{Host: h, Path: l.Path, Member: l.Member}
-			switch l.Kind {
+			switch l.Flag {
 			case "special_care":
 				s.SpecialCare = l.Terms
 			case "credentials":

@@ -12,8 +12,12 @@ import (
 )
 
 // DefaultKeyFile is where the keyed-hash key lives unless one is given:
-// mamori/scope.key under the user's configuration directory.
+// $MAMORI_KEY_FILE, else mamori/scope.key under the user's configuration
+// directory.
 func DefaultKeyFile() (string, error) {
+	if p := os.Getenv("MAMORI_KEY_FILE"); p != "" {
+		return p, nil
+	}
 	dir, err := os.UserConfigDir()
 	if err != nil {
 		return "", fmt.Errorf("no key file given and no configuration directory: %w", err)
