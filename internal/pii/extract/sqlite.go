@@ -27,7 +27,9 @@ import (
 
 const sqliteMagic = "SQLite format 3\x00"
 
-func isSQLite(data []byte) bool { return bytes.HasPrefix(data, []byte(sqliteMagic)) && len(data) >= 100 }
+func isSQLite(data []byte) bool {
+	return bytes.HasPrefix(data, []byte(sqliteMagic)) && len(data) >= 100
+}
 
 // maxSQLiteTables bounds the tables read from one database.
 const maxSQLiteTables = 1000
