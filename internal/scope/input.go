@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path"
+	"strconv"
 	"strings"
 )
 
@@ -23,6 +24,31 @@ type piiLine struct {
 	Flag     string   `json:"flag"`
 }
 
+// ooxmlPart splits a member naming a part of an Office file
+// ("dir/book.xlsx!xl/worksheets/sheet1.xml") into the Office file's own
+// member ("dir/book.xlsx", "" at top level) and the part.
+func ooxmlPart(member string) (container, part string, ok bool) {
+	container, part = "", member
+	if i := strings.LastIndexByte(member, '!'); i >= 0 {
+		container, part = member[:i], member[i+1:]
+	}
+	if strings.HasPrefix(part, "xl/") || strings.HasPrefix(part, "word/") || strings.HasPrefix(part, "ppt/") {
+		return container, part, true
+	}
+	return member, "", false
+}
+
+// sheetTracker numbers the sheets of a workbook in the order its rows
+// arrive. A row's cells come from its sheet part and from the shared
+// strings part, and rows are numbered per sheet: the sheet a shared string
+// belongs to shows only in the stream order, where a row number going
+// back or another sheet part starts the next sheet.
+type sheetTracker struct {
+	seg       int
+	lastRec   int
+	sheetPart string
+}
+
 // ReadStats counts what ReadResults took and left.
 type ReadStats struct {
 	Lines, Occurrences, Masked, Flags int
@@ -35,6 +61,7 @@ type ReadStats struct {
 // its category but makes no key.
 func (r *Resolver) ReadResults(in io.Reader, name, host string) (ReadStats, error) {
 	var st ReadStats
+	sheets := map[string]*sheetTracker{}
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -56,7 +83,29 @@ func (r *Resolver) ReadResults(in io.Reader, name, host string) (ReadStats, erro
 			if l.Path == "" || l.Category == "" || l.Record == nil {
 				return st, fmt.Errorf("%s:%d: pii record without path, category or record", name, st.Lines)
 			}
-			src := r.Source(Source{Host: h, Path: l.Path, Member: l.Member})
+			member := l.Member
+			if c, part, ok := ooxmlPart(member); ok {
+				k := h + "\x00" + l.Path + "\x00" + c
+				t := sheets[k]
+				if t == nil {
+					t = &sheetTracker{}
+					sheets[k] = t
+				}
+				isSheet := strings.HasPrefix(part, "xl/worksheets/")
+				if *l.Record < t.lastRec || isSheet && t.sheetPart != "" && t.sheetPart != part {
+					t.seg++
+					t.sheetPart = ""
+				}
+				if isSheet {
+					t.sheetPart = part
+				}
+				t.lastRec = *l.Record
+				member = c
+				if strings.HasPrefix(part, "xl/") {
+					member = joinMember(c, "sheet"+strconv.Itoa(t.seg+1))
+				}
+			}
+			src := r.Source(Source{Host: h, Path: l.Path, Member: member})
 			st.Occurrences++
 			if l.Value == "" {
 				st.Masked++
@@ -159,4 +208,11 @@ func matchSource(pat string, s *Source) bool {
 	}
 	ok, _ := path.Match(p, s.Path)
 	return ok
+}
+
+func joinMember(parent, name string) string {
+	if parent == "" {
+		return name
+	}
+	return parent + "!" + name
 }
