@@ -37,7 +37,7 @@ func NormalizeEmail(v string) string {
 	local, domain := v[:at], strings.TrimSuffix(v[at+1:], ".")
 	if canon, ok := plusProviders[domain]; ok {
 		domain = canon
-		if i := strings.IndexByte(local, '+'); i > 0 {
+		if i := strings.IndexByte(local, '+'); i >= 0 {
 			local = local[:i]
 		}
 		if domain == "gmail.com" {
@@ -113,7 +113,7 @@ func NormalizePhone(v, country string) string {
 		s = code + s
 	}
 	// "+81 (0)90-..." writes the trunk 0 after the country code.
-	if strings.HasPrefix(s, "810") {
+	for strings.HasPrefix(s, "810") {
 		s = "81" + s[3:]
 	}
 	if len(s) < 8 || len(s) > 15 || s[0] == '0' {

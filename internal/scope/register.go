@@ -128,7 +128,8 @@ func (r *Resolver) Register() *Register {
 	for _, p := range reg.People {
 		byRoot[p.root] = p.ID
 	}
-	for _, pr := range r.proposals {
+	r.propIndex = map[string]int{}
+	for i, pr := range r.proposals {
 		a, b := byRoot[r.find(pr.a)], byRoot[r.find(pr.b)]
 		if a == "" || b == "" || a == b {
 			continue
@@ -137,7 +138,8 @@ func (r *Resolver) Register() *Register {
 			a, b = b, a
 		}
 		pr.A, pr.B = a, b
-		pr.ID = "m-" + hex.EncodeToString(r.mac.sum("proposal:" + r.get(r.nodes[pr.a].best) + "|" + r.get(r.nodes[pr.b].best))[:8])
+		pr.ID = "m-" + hex.EncodeToString(r.mac.sum("proposal:" + a + "|" + b)[:8])
+		r.propIndex[pr.ID] = i
 		if r.rejected[pr.ID] {
 			continue
 		}
@@ -335,21 +337,19 @@ func (r *Resolver) nodeName(n int32) string {
 	return s.Name() + "#" + itoa(int(nd.record))
 }
 
-// Decide settles a proposal: confirmed proposals merge (recorded as a
-// "confirmed" merge), rejected ones are not proposed again. It reports
-// whether the id was known.
+// Decide settles a proposal of the last Register: confirmed proposals
+// merge (recorded as a "confirmed" merge), rejected ones are not proposed
+// again. It reports whether the id was known.
 func (r *Resolver) Decide(id string, confirm bool) bool {
-	for _, pr := range r.proposals {
-		pid := "m-" + hex.EncodeToString(r.mac.sum("proposal:" + r.get(r.nodes[pr.a].best) + "|" + r.get(r.nodes[pr.b].best))[:8])
-		if pid != id {
-			continue
-		}
-		if confirm {
-			r.union(pr.a, pr.b, kConfirmed)
-		} else {
-			r.rejected[id] = true
-		}
-		return true
+	i, ok := r.propIndex[id]
+	if !ok {
+		return false
 	}
-	return false
+	pr := r.proposals[i]
+	if confirm {
+		r.union(pr.a, pr.b, kConfirmed)
+	} else {
+		r.rejected[id] = true
+	}
+	return true
 }

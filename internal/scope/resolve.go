@@ -180,6 +180,7 @@ type Resolver struct {
 	catNames     []string
 	touched      map[int32]bool
 	rejected     map[string]bool
+	propIndex    map[string]int
 	last         struct {
 		k subjKey
 		n int32
