@@ -124,15 +124,18 @@ func (r *Resolver) AddMaster(src int32, row int, m MasterRow) {
 			r.nodes[n].disp = disp
 		}
 	}
-	for f, c := range map[string]string{MEmail: "email", MPhone: "phone", MAddress: "address", MPostal: "postal_code", MDOB: "date_of_birth"} {
-		if v := m[f]; v != "" {
-			r.addValue(n, c, v)
+	for _, fc := range masterCats {
+		if v := m[fc[0]]; v != "" {
+			r.addValue(n, fc[1], v)
 		}
 	}
 	nd := &r.nodes[n]
 	nd.lang = r.str(strings.TrimSpace(m[MLanguage]))
 	nd.country = r.str(strings.ToUpper(strings.TrimSpace(m[MCountry])))
 }
+
+// masterCats maps master fields to the categories they hold.
+var masterCats = [][2]string{{MEmail, "email"}, {MPhone, "phone"}, {MAddress, "address"}, {MPostal, "postal_code"}, {MDOB, "date_of_birth"}}
 
 // Master is master data read from a file or a query.
 type Master struct {
@@ -226,6 +229,13 @@ func ReadMasterQuery(ctx context.Context, url, query string, mapping map[string]
 		return nil, fmt.Errorf("master query: %w", err)
 	}
 	defer rows.Close()
+	if len(rows.FieldDescriptions()) == 0 {
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("master query: %w", err)
+		}
+		return nil, errors.New("master query: no columns")
+	}
 	m := &Master{Mapping: mapping}
 	for _, fd := range rows.FieldDescriptions() {
 		m.Headers = append(m.Headers, fd.Name)

@@ -13,6 +13,22 @@ import (
 // that equal values make equal keys. Every function returns "" for a value
 // it cannot read; such values make no key.
 
+// nfkc is NFKC with a fast path for the common case, text already normal:
+// every value of millions passes through here.
+func nfkc(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii || norm.NFKC.IsNormalString(s) {
+		return s
+	}
+	return norm.NFKC.String(s)
+}
+
 // plusProviders fold "local+tag@domain" to "local@domain": the providers
 // documented to deliver sub-addressed mail to the same mailbox. The value is
 // the canonical domain: aliases of one mailbox service share it.
@@ -28,7 +44,7 @@ var plusProviders = map[string]string{
 // NormalizeEmail lower-cases an address and folds sub-addressing for the
 // providers in plusProviders; Gmail also ignores dots in the local part.
 func NormalizeEmail(v string) string {
-	v = strings.ToLower(strings.TrimSpace(norm.NFKC.String(v)))
+	v = strings.ToLower(strings.TrimSpace(nfkc(v)))
 	v = strings.Trim(v, "<>\"' ")
 	at := strings.LastIndexByte(v, '@')
 	if at <= 0 || at == len(v)-1 || strings.ContainsAny(v, " \t") {
@@ -76,7 +92,7 @@ var countryCodes = func() map[string]string {
 // domestic forms, with a leading trunk 0 (or 10 digits in the US), are read
 // as numbers of country (an ISO code, "JP" when empty).
 func NormalizePhone(v, country string) string {
-	v = norm.NFKC.String(v)
+	v = nfkc(v)
 	if i := strings.IndexAny(v, "xX内"); i > 0 {
 		v = v[:i] // extensions: "03-1234-5678 内線12", "x123"
 	}
@@ -137,7 +153,7 @@ func PhoneCountry(e164 string) string {
 
 // digits keeps the ASCII digits of v after NFKC (full-width digits count).
 func digits(v string) string {
-	v = norm.NFKC.String(v)
+	v = nfkc(v)
 	b := make([]byte, 0, len(v))
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c >= '0' && c <= '9' {
@@ -176,7 +192,7 @@ func NormalizePostal(v string) string {
 // NormalizeID normalises passport and licence numbers: NFKC, upper case,
 // letters and digits only.
 func NormalizeID(v string) string {
-	v = strings.ToUpper(norm.NFKC.String(v))
+	v = strings.ToUpper(nfkc(v))
 	var b strings.Builder
 	for _, r := range v {
 		if r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
@@ -199,7 +215,7 @@ var latinTitles = map[string]bool{"mr": true, "mrs": true, "ms": true, "miss": t
 // (kanji.go), honorifics and titles dropped. Latin names are lower-cased
 // and their words sorted, so "Taro Yamada" and "YAMADA, Taro" agree.
 func NormalizeName(v string) string {
-	v = norm.NFKC.String(strings.TrimSpace(v))
+	v = nfkc(strings.TrimSpace(v))
 	for _, h := range honorifics {
 		v = strings.TrimSuffix(strings.TrimSpace(v), h)
 	}
@@ -269,7 +285,7 @@ var kanjiDigits = map[rune]int{'〇': 0, '一': 1, '二': 2, '三': 3, '四': 4,
 // hiragana, old kanji as new, and the 大字/字 prefixes dropped. Building
 // names and room numbers stay: they tell households apart.
 func NormalizeAddress(v string) string {
-	v = norm.NFKC.String(v)
+	v = nfkc(v)
 	v = strings.ReplaceAll(v, "〒", "")
 	var b strings.Builder
 	rs := []rune(v)
@@ -379,7 +395,7 @@ var eras = map[string]int{"明治": 1867, "大正": 1911, "昭和": 1925, "平�
 // slashed dates, 1985年4月12日, era dates (昭和60年4月12日, S60.4.12) and
 // US month/day/year forms; "" when it is none of these.
 func NormalizeDate(v string) string {
-	v = strings.TrimSpace(norm.NFKC.String(v))
+	v = strings.TrimSpace(nfkc(v))
 	base := 0
 	for e, y := range eras {
 		if strings.HasPrefix(v, e) {
@@ -465,7 +481,12 @@ func init() {
 // prefecture means JP, a trailing country name its country, a US state
 // with a ZIP code US.
 func AddressCountry(addr string) string {
-	a := norm.NFKC.String(addr)
+	a := nfkc(addr)
+	for _, p := range prefectures {
+		if strings.HasPrefix(a, p) {
+			return "JP"
+		}
+	}
 	for _, p := range prefectures {
 		if strings.Contains(a, p) {
 			return "JP"

@@ -115,6 +115,8 @@ func (r *Resolver) Register() *Register {
 	slices.SortFunc(reg.People, func(a, b *Person) int {
 		return cmp.Or(cmp.Compare(a.idIn, b.idIn), cmp.Compare(a.minName, b.minName))
 	})
+	r.lastShared = shared
+	r.touchedList = r.touchedList[:0]
 	ids := map[string]int32{}
 	for _, p := range reg.People {
 		in := p.idIn
@@ -166,20 +168,21 @@ func uniqueID(ids map[string]int32, id string, root int32) string {
 func (r *Resolver) person(root int32) *Person {
 	p := &Person{Categories: map[string]Exposure{}, root: root}
 	var bestRank uint8
-	var bestKey string
-	counts := map[string]int{}
-	var names, emails, phones, addrs, postals []string
+	var bestNode int32 = -1
+	var names, emails, phones, addrs, postals tally
 	var masterName, masterEmail, masterAddr, masterPostal, masterPhone string
+	var cats uint32
+	var catExp [32]Exposure
 	subject := false
 	hasMaster := false
-	srcSeen := map[int32]bool{}
+	var srcs []int32
 	n := root
 	for {
 		nd := &r.nodes[n]
 		src := &r.sources[nd.src]
 		if nd.flags&fNoPerson == 0 {
-			if nd.rank != 0 && (bestRank == 0 || nd.rank < bestRank || nd.rank == bestRank && r.get(nd.best) < bestKey) {
-				bestRank, bestKey = nd.rank, r.get(nd.best)
+			if nd.rank != 0 && (bestRank == 0 || nd.rank < bestRank || nd.rank == bestRank && r.bestKey(n) < r.bestKey(bestNode)) {
+				bestRank, bestNode = nd.rank, n
 			}
 			if src.Master {
 				hasMaster = true
@@ -190,32 +193,22 @@ func (r *Resolver) person(root int32) *Person {
 				masterPhone = cmp.Or(masterPhone, r.get(nd.phone))
 				p.Language = cmp.Or(p.Language, r.get(nd.lang))
 			} else {
-				for i, c := range r.catNames {
-					if nd.cats&(1<<i) == 0 {
-						continue
-					}
-					if identifyingCat(c) {
-						subject = true
-					}
-					p.Categories[c] = max(p.Categories[c], src.Exposure)
-					p.Exposure = max(p.Exposure, src.Exposure)
+				for c := nd.cats; c != 0; c &= c - 1 {
+					i := bitIndex(c)
+					catExp[i] = max(catExp[i], src.Exposure)
 				}
-				if !srcSeen[nd.src] {
-					srcSeen[nd.src] = true
-					p.Sources = append(p.Sources, src.Name())
-					if src.Host != "" && !slices.Contains(p.Hosts, src.Host) {
-						p.Hosts = append(p.Hosts, src.Host)
-					}
-					p.SpecialCare = appendNew(p.SpecialCare, src.SpecialCare...)
+				cats |= nd.cats
+				if !slices.Contains(srcs, nd.src) {
+					srcs = append(srcs, nd.src)
 				}
 				if nd.cats&r.catBit("credit_card") != 0 || src.Credentials && nd.cats&r.catBit("bank_account") != 0 {
 					p.FinancialRisk = true
 				}
-				names = appendCount(counts, names, "n", r.get(nd.disp))
-				emails = appendCount(counts, emails, "e", r.get(nd.email))
-				phones = appendCount(counts, phones, "p", r.get(nd.phone))
-				addrs = appendCount(counts, addrs, "a", r.get(nd.addr))
-				postals = appendCount(counts, postals, "z", r.get(nd.postal))
+				names.add(nd.disp)
+				emails.add(nd.email)
+				phones.add(nd.phone)
+				addrs.add(nd.addr)
+				postals.add(nd.postal)
 			}
 		}
 		n = r.next[n]
@@ -223,25 +216,107 @@ func (r *Resolver) person(root int32) *Person {
 			break
 		}
 	}
+	for c := cats; c != 0; c &= c - 1 {
+		i := bitIndex(c)
+		name := r.catNames[i]
+		if identifyingCat(name) {
+			subject = true
+		}
+		p.Categories[name] = catExp[i]
+		p.Exposure = max(p.Exposure, catExp[i])
+	}
 	if !subject {
 		return nil
 	}
+	for _, s := range srcs {
+		src := &r.sources[s]
+		p.Sources = append(p.Sources, r.srcName(s))
+		if src.Host != "" && !slices.Contains(p.Hosts, src.Host) {
+			p.Hosts = append(p.Hosts, src.Host)
+		}
+		p.SpecialCare = appendNew(p.SpecialCare, src.SpecialCare...)
+	}
 	p.MatchedMaster = hasMaster
-	p.Name = cmp.Or(masterName, mostCommon(counts, "n", names))
-	p.Email = cmp.Or(masterEmail, mostCommon(counts, "e", emails))
-	p.Phone = cmp.Or(masterPhone, mostCommon(counts, "p", phones))
-	p.Address = cmp.Or(masterAddr, mostCommon(counts, "a", addrs))
-	p.PostalCode = cmp.Or(masterPostal, mostCommon(counts, "z", postals))
+	p.Name = cmp.Or(masterName, names.top(r))
+	p.Email = cmp.Or(masterEmail, emails.top(r))
+	p.Phone = cmp.Or(masterPhone, phones.top(r))
+	p.Address = cmp.Or(masterAddr, addrs.top(r))
+	p.PostalCode = cmp.Or(masterPostal, postals.top(r))
 	p.Country = r.country(root, p)
 	slices.Sort(p.Sources)
 	slices.Sort(p.Hosts)
 	slices.Sort(p.SpecialCare)
 	p.Key = kindNames[bestRank]
-	p.idIn = kindNames[bestRank] + ":" + bestKey
+	p.idIn = kindNames[bestRank] + ":" + r.bestKey(bestNode)
 	if ns := r.rootNames[root]; len(ns) > 0 {
 		p.minName = r.nameList[slices.MinFunc(ns, func(a, b int32) int { return cmp.Compare(r.nameList[a], r.nameList[b]) })]
 	}
 	return p
+}
+
+func bitIndex(c uint32) int {
+	i := 0
+	for c&1 == 0 {
+		c >>= 1
+		i++
+	}
+	return i
+}
+
+// tally counts arena strings to find a cluster's most common value.
+type tally struct {
+	v []uint32
+	n []int32
+}
+
+func (t *tally) add(o uint32) {
+	if o == 0 {
+		return
+	}
+	if i := slices.Index(t.v, o); i >= 0 {
+		t.n[i]++
+		return
+	}
+	t.v = append(t.v, o)
+	t.n = append(t.n, 1)
+}
+
+// top returns the most frequent value, the smallest among ties, so that
+// reruns pick the same one. Equal strings at different arena offsets are
+// counted together.
+func (t *tally) top(r *Resolver) string {
+	if len(t.v) == 1 {
+		return r.get(t.v[0])
+	}
+	counts := map[string]int32{}
+	for i, o := range t.v {
+		counts[r.get(o)] += t.n[i]
+	}
+	best, bestN := "", int32(0)
+	for v, n := range counts {
+		if n > bestN || n == bestN && v < best {
+			best, bestN = v, n
+		}
+	}
+	return best
+}
+
+// bestKey is the normalised value of node n's strongest key; composite
+// keys are rebuilt here rather than stored for every node.
+func (r *Resolver) bestKey(n int32) string {
+	if n < 0 {
+		return ""
+	}
+	nd := &r.nodes[n]
+	switch nd.rank {
+	case kNameDOB:
+		return r.nameList[nd.names[0]] + "|" + daysDate(nd.dob)
+	case kNameAddr:
+		return r.nameList[nd.names[0]] + "|" + NormalizeAddress(r.get(nd.addr))
+	case kRecord:
+		return r.srcName(nd.src) + "#" + itoa(int(nd.record))
+	}
+	return r.get(nd.best)
 }
 
 func (r *Resolver) catBit(c string) uint32 {
@@ -271,32 +346,6 @@ func (r *Resolver) country(root int32, p *Person) string {
 		return c
 	}
 	return PhoneCountry(p.Phone)
-}
-
-// appendCount counts v under prefix and lists it once.
-func appendCount(counts map[string]int, list []string, prefix, v string) []string {
-	if v == "" {
-		return list
-	}
-	k := prefix + v
-	counts[k]++
-	if counts[k] == 1 {
-		list = append(list, v)
-	}
-	return list
-}
-
-// mostCommon returns the most frequent value, the smallest among ties, so
-// that reruns pick the same one.
-func mostCommon(counts map[string]int, prefix string, list []string) string {
-	best, bestN := "", 0
-	for _, v := range list {
-		n := counts[prefix+v]
-		if n > bestN || n == bestN && v < best {
-			best, bestN = v, n
-		}
-	}
-	return best
 }
 
 // MergeNotes explains how person p's nodes came together.
@@ -352,4 +401,30 @@ func (r *Resolver) Decide(id string, confirm bool) bool {
 		r.rejected[id] = true
 	}
 	return true
+}
+
+// Changed returns the people whose clusters changed since the last
+// Register or Changed: what an incremental run must rewrite. Their ids
+// follow the same rule as Register's, with the keys shared as of the last
+// Register.
+func (r *Resolver) Changed() []*Person {
+	seen := map[int32]bool{}
+	var out []*Person
+	for _, n := range r.touchedList {
+		root := r.find(n)
+		if seen[root] {
+			continue
+		}
+		seen[root] = true
+		if p := r.person(root); p != nil {
+			in := p.idIn
+			if r.lastShared[in] > 1 {
+				in += "|" + p.minName
+			}
+			p.ID = "p-" + hex.EncodeToString(r.mac.sum("person:" + in)[:8])
+			out = append(out, p)
+		}
+	}
+	r.touchedList = r.touchedList[:0]
+	return out
 }

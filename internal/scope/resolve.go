@@ -178,10 +178,13 @@ type Resolver struct {
 	proposed     map[[2]int32]bool
 	catIndex     map[string]uint8
 	catNames     []string
-	touched      map[int32]bool
-	rejected     map[string]bool
-	propIndex    map[string]int
-	last         struct {
+	// touchedList holds nodes whose clusters changed (see Changed).
+	touchedList []int32
+	lastShared  map[string]int
+	rejected    map[string]bool
+	srcNames    []string
+	propIndex   map[string]int
+	last        struct {
 		k subjKey
 		n int32
 	}
@@ -207,7 +210,7 @@ func NewResolver(opts Options) *Resolver {
 	r := &Resolver{opts: opts, seed: maphash.MakeSeed(), mac: hashFunc{opts.Key},
 		srcIndex: map[string]int32{}, subj: map[subjKey]int32{}, names: map[string]int32{"": 0},
 		nameList: []string{""}, arena: []byte{0}, ids: map[uint64]int32{}, contacts: map[uint64]*contactEntry{},
-		nearDOB: map[uint64][]int32{}, proposed: map[[2]int32]bool{}, catIndex: map[string]uint8{}, touched: map[int32]bool{}, rejected: map[string]bool{}}
+		nearDOB: map[uint64][]int32{}, proposed: map[[2]int32]bool{}, catIndex: map[string]uint8{}, rejected: map[string]bool{}}
 	r.last.n = -1
 	return r
 }
@@ -329,6 +332,11 @@ func (r *Resolver) cat(c string) uint32 {
 func (r *Resolver) Add(src int32, rec int, category, value string) {
 	n := r.node(src, rec)
 	nd := &r.nodes[n]
+	if nd.flags&fDone != 0 {
+		// A record that grew after Resolve is resolved again.
+		nd.flags &^= fDone
+		r.dirty = append(r.dirty, n)
+	}
 	nd.cats |= r.cat(category)
 	r.addValue(n, category, value)
 }
@@ -475,8 +483,7 @@ func (r *Resolver) union(a, b int32, kind uint8) bool {
 	r.rootNames[ra] = mergeNames(r.rootNames[ra], r.rootNames[rb])
 	r.rootNames[rb] = nil
 	r.merges = append(r.merges, Merge{a, b, kind})
-	r.touched[ra] = true
-	delete(r.touched, rb)
+	r.touchedList = append(r.touchedList, ra)
 	return true
 }
 
@@ -541,30 +548,55 @@ func (r *Resolver) Resolve() {
 	r.dirty = nil
 	// Input order varies between scans (files are read in parallel);
 	// sorting by source and record makes the result depend on the data only.
-	slices.SortFunc(dirty, func(a, b int32) int {
-		na, nb := &r.nodes[a], &r.nodes[b]
-		if c := cmp.Compare(r.srcOrder(na.src), r.srcOrder(nb.src)); c != 0 {
-			return c
-		}
-		return cmp.Compare(na.record, nb.record)
-	})
-	pend := r.pend
-	r.pend = nil
-	slices.SortStableFunc(pend, func(a, b keyRef) int { return cmp.Compare(a.node, b.node) })
-	byNode := func(n int32) []keyRef {
-		i, _ := slices.BinarySearchFunc(pend, n, func(k keyRef, n int32) int { return cmp.Compare(k.node, n) })
-		j := i
-		for j < len(pend) && pend[j].node == n {
-			j++
-		}
-		return pend[i:j]
+	rank := r.srcRanks()
+	type ord struct {
+		k uint64
+		n int32
 	}
+	os := make([]ord, len(dirty))
+	for i, n := range dirty {
+		nd := &r.nodes[n]
+		os[i] = ord{uint64(rank[nd.src])<<32 | uint64(uint32(nd.record)), n}
+	}
+	slices.SortFunc(os, func(a, b ord) int { return cmp.Compare(a.k, b.k) })
+	for i := range os {
+		dirty[i] = os[i].n
+	}
+	os = nil
+	// The keys of each dirty node, by a counting sort on the node.
+	pos := make([]int32, len(r.nodes))
+	for i := range pos {
+		pos[i] = -1
+	}
+	for i, n := range dirty {
+		pos[n] = int32(i)
+	}
+	start := make([]int32, len(dirty)+1)
+	for _, k := range r.pend {
+		if i := pos[k.node]; i >= 0 {
+			start[i+1]++
+		}
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	pend := make([]keyRef, start[len(dirty)])
+	fill := slices.Clone(start[:len(dirty)])
+	for _, k := range r.pend {
+		if i := pos[k.node]; i >= 0 {
+			pend[fill[i]] = k
+			fill[i]++
+		}
+	}
+	r.pend = r.pend[:0]
+	pos = nil
+	byNode := func(i int) []keyRef { return pend[start[i]:start[i+1]] }
 	var work []keyRef
-	for _, n := range dirty {
+	for i, n := range dirty {
 		nd := &r.nodes[n]
 		nd.flags |= fDone
-		ks := byNode(n)
-		r.touched[r.find(n)] = true
+		ks := byNode(i)
+		r.touchedList = append(r.touchedList, n)
 		if r.crowd(n, ks) {
 			work = append(work, r.split(n, ks)...)
 			continue
@@ -579,18 +611,17 @@ func (r *Resolver) Resolve() {
 			if id == 0 {
 				continue
 			}
-			name := r.nameList[id]
 			if nd.dob != 0 {
-				work = append(work, keyRef{r.hash(kNameDOB, name+"|"+itoa(int(nd.dob))), n, kNameDOB})
-				r.keyBest(n, kNameDOB, name+"|"+daysDate(nd.dob))
+				work = append(work, keyRef{r.hash2(kNameDOB, id, uint64(nd.dob)), n, kNameDOB})
+				r.rankAtLeast(n, kNameDOB, id)
 			}
 			if nd.addrH != 0 {
-				work = append(work, keyRef{nd.addrH ^ r.hash(kNameAddr, name), n, kNameAddr})
-				r.keyBest(n, kNameAddr, name+"|"+NormalizeAddress(r.get(nd.addr)))
+				work = append(work, keyRef{r.hash2(kNameAddr, id, nd.addrH), n, kNameAddr})
+				r.rankAtLeast(n, kNameAddr, id)
 			}
 		}
 		if nd.rank == 0 {
-			r.keyBest(n, kRecord, r.sources[nd.src].Name()+"#"+itoa(int(nd.record)))
+			nd.rank = kRecord
 		}
 	}
 	// Identity keys first, so that contact keys see the names of whole
@@ -615,14 +646,51 @@ func (r *Resolver) Resolve() {
 	}
 }
 
-func (r *Resolver) keyBest(n int32, kind uint8, norm string) {
+// rankAtLeast notes a composite key of node n built on name id; the
+// node's first name is the one composite keys and ids use.
+func (r *Resolver) rankAtLeast(n int32, kind uint8, id int32) {
 	nd := &r.nodes[n]
-	if nd.rank == 0 || kind < nd.rank || kind == nd.rank && norm < r.get(nd.best) {
-		nd.rank, nd.best = kind, r.str(norm)
+	if id != nd.names[0] {
+		return
+	}
+	if nd.rank == 0 || kind < nd.rank {
+		nd.rank = kind
 	}
 }
 
-func (r *Resolver) srcOrder(s int32) string { return r.sources[s].Name() }
+// hash2 hashes a composite key: a name and a value.
+func (r *Resolver) hash2(kind uint8, name int32, v uint64) uint64 {
+	var h maphash.Hash
+	h.SetSeed(r.seed)
+	h.WriteByte(kind)
+	h.WriteString(r.nameList[name])
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	h.Write(b[:])
+	return h.Sum64()
+}
+
+// srcRanks orders the sources by name.
+func (r *Resolver) srcRanks() []int32 {
+	idx := make([]int32, len(r.sources))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return cmp.Compare(r.srcName(a), r.srcName(b)) })
+	rank := make([]int32, len(r.sources))
+	for i, s := range idx {
+		rank[s] = int32(i)
+	}
+	return rank
+}
+
+// srcName caches Source.Name.
+func (r *Resolver) srcName(s int32) string {
+	for int(s) >= len(r.srcNames) {
+		r.srcNames = append(r.srcNames, r.sources[len(r.srcNames)].Name())
+	}
+	return r.srcNames[s]
+}
 
 // crowd reports a record holding several people: a mail with From and To,
 // a letter listing customers, a log line with two parties. Two written
@@ -672,7 +740,7 @@ func (r *Resolver) split(n int32, ks []keyRef) []keyRef {
 		r.next = append(r.next, m)
 		r.size = append(r.size, 1)
 		r.rootNames = append(r.rootNames, nil)
-		r.touched[m] = true
+		r.touchedList = append(r.touchedList, m)
 		seen[k.h] = m
 		out = append(out, keyRef{k.h, m, k.kind})
 	}
