@@ -19,6 +19,7 @@ type scanExtensions struct {
 	pii, reveal     *bool
 	piiCategories   *string
 	minConfidence   *float64
+	keyFile         *string
 }
 
 func registerScanExtensions(fs *flag.FlagSet) *scanExtensions {
@@ -30,6 +31,7 @@ func registerScanExtensions(fs *flag.FlagSet) *scanExtensions {
 	e.reveal = fs.Bool("reveal", false, "with --pii: put raw values in ndjson/json output instead of masked ones")
 	e.piiCategories = fs.String("pii-categories", "", "with --pii: only these categories (`LIST` email,phone,...), or all but -name,-name")
 	e.minConfidence = fs.Float64("min-confidence", 0, "with --pii: drop findings less sure than this (0-1)")
+	e.keyFile = fs.String("key-file", "", "with --pii: key `file` for subject keys (default: mamori/scope.key in the user config directory, created)")
 	e.skipUnsupported = fs.Bool("skip-unsupported", false, "drop YARA rules that use a feature mamori lacks, with a warning, instead of failing")
 	return e
 }
@@ -65,7 +67,11 @@ func (e *scanExtensions) matchers(ctx context.Context, warn func(string)) ([]sca
 		if *e.minConfidence < 0 || *e.minConfidence > 1 {
 			return nil, fmt.Errorf("--min-confidence %v: want a number from 0 to 1", *e.minConfidence)
 		}
-		ms = append(ms, pii.NewMatcher(pii.Options{Reveal: *e.reveal, Categories: cats, MinConfidence: *e.minConfidence}))
+		m, err := withSubjectKeys(pii.NewMatcher(pii.Options{Reveal: true, Categories: cats, MinConfidence: *e.minConfidence}), *e.keyFile, *e.reveal)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, m)
 	}
 	return ms, nil
 }
