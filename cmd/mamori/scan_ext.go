@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
+	"time"
 
 	"github.com/mamori-dev/mamori/internal/pii"
 	"github.com/mamori-dev/mamori/internal/scan"
@@ -17,6 +19,7 @@ type scanExtensions struct {
 	defines         yaraDefines
 	skipUnsupported *bool
 	pii, reveal     *bool
+	timeout         *int
 }
 
 func registerScanExtensions(fs *flag.FlagSet) *scanExtensions {
@@ -26,6 +29,7 @@ func registerScanExtensions(fs *flag.FlagSet) *scanExtensions {
 	fs.Var(e.defines, "define", "same as -d")
 	e.pii = fs.Bool("pii", false, "detect personal data (e-mail, phone, card, My Number, names, addresses, ...)")
 	e.reveal = fs.Bool("reveal", false, "with --pii: put raw values in ndjson/json output instead of masked ones")
+	e.timeout = fs.Int("timeout", int(yara.DefaultTimeout/time.Second), "give up YARA rules on a file after `seconds` (an error record says so); 0: no limit")
 	e.skipUnsupported = fs.Bool("skip-unsupported", false, "drop YARA rules that use a feature mamori lacks, with a warning, instead of failing")
 	return e
 }
@@ -43,7 +47,10 @@ func (e *scanExtensions) matchers(ctx context.Context, warn func(string)) ([]sca
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, rules.Matcher())
+		if *e.timeout < 0 || *e.timeout > math.MaxInt32 {
+			return nil, fmt.Errorf("--timeout %d: want seconds from 0 (no limit) to %d", *e.timeout, math.MaxInt32)
+		}
+		ms = append(ms, rules.Matcher(time.Duration(*e.timeout)*time.Second))
 	} else if len(e.defines) > 0 {
 		return nil, fmt.Errorf("-d/--define given without --rules")
 	}
