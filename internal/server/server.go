@@ -47,6 +47,14 @@ type Config struct {
 	// server; nil means DNS to its own resolvers and DHCP.
 	Isolation *IsolationPolicy
 	Logger    *slog.Logger
+	// HeaderTimeout bounds the TLS handshake and reading a request's
+	// headers (default 10 s); IdleTimeout closes idle keep-alive
+	// connections (default and at most 60 s).
+	HeaderTimeout, IdleTimeout time.Duration
+	// MaxConnsPerAddress caps the connections one source address holds
+	// open besides established agent WebSockets (default
+	// DefaultMaxConnsPerAddress; negative: no cap).
+	MaxConnsPerAddress int
 	// Now is the clock; nil means time.Now. Tests inject one to move
 	// past expiries without sleeping.
 	Now func() time.Time
@@ -75,6 +83,15 @@ func (c *Config) defaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.HeaderTimeout <= 0 {
+		c.HeaderTimeout = 10 * time.Second
+	}
+	if c.IdleTimeout <= 0 || c.IdleTimeout > time.Minute {
+		c.IdleTimeout = time.Minute
+	}
+	if c.MaxConnsPerAddress == 0 {
+		c.MaxConnsPerAddress = DefaultMaxConnsPerAddress
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -272,14 +289,27 @@ func (s *Server) Serve(ctx context.Context) error {
 		return errors.New("server: Serve before Listen")
 	}
 	s.http = &http.Server{
-		Handler:           s.Handler(),
-		TLSConfig:         s.tls,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:   s.Handler(),
+		TLSConfig: s.tls,
+		// The header timeout also bounds the TLS handshake; idle
+		// keep-alive connections close after a minute. Agent WebSockets
+		// are hijacked, which clears these deadlines; their liveness is
+		// the heartbeat.
+		ReadHeaderTimeout: s.cfg.HeaderTimeout,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		ConnState:         connState,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return s.ctx },
 	}
+	ln := s.ln
+	if s.cfg.MaxConnsPerAddress > 0 {
+		ln = newLimitListener(ln, s.cfg.MaxConnsPerAddress, true, func(addr string) {
+			s.log.Debug("connection refused: too many from one address", "addr", addr, "max", s.cfg.MaxConnsPerAddress)
+		})
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(tls.NewListener(s.ln, s.tls)) }()
+	go func() { errc <- s.http.Serve(tls.NewListener(ln, s.tls)) }()
 	var err error
 	select {
 	case <-ctx.Done():
