@@ -56,7 +56,6 @@ func TestFleetMonitoringIsOneChange(t *testing.T) {
 	})
 }
 
-
 // TestDatabaseErrorsAre500: a failing database is the server's fault, not
 // the client's: 500 with a JSON error naming the request, never 400 and
 // never the raw database error.
