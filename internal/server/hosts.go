@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
@@ -108,7 +109,8 @@ type PingResult struct {
 	RTTMS  float64 `json:"rtt_ms" doc:"command round-trip time"`
 }
 
-// HostSelector is "all" or a list of host ids; absent (nil) means all.
+// HostSelector is "all" or a list of host ids. It must be given: a missing
+// selector is bad input, never the whole fleet.
 type HostSelector struct {
 	All bool
 	IDs []string
@@ -138,7 +140,7 @@ func (h *HostSelector) UnmarshalJSON(b []byte) error {
 }
 
 func (h HostSelector) MarshalJSON() ([]byte, error) {
-	if h.All || !h.set {
+	if h.All {
 		return []byte(`"all"`), nil
 	}
 	return json.Marshal(h.IDs)
@@ -154,7 +156,20 @@ func (HostSelector) JSONSchema() map[string]any {
 
 // wholeFleet reports a selector naming every host with no label filter.
 func wholeFleet(sel HostSelector, labels map[string]string) bool {
-	return (sel.All || !sel.set) && len(labels) == 0
+	return sel.All && len(labels) == 0
+}
+
+// checkSelector insists on an explicit selector (hosts, or labels to
+// choose among all hosts), so that leaving "hosts" out never means the
+// whole fleet, and on a reason for "all".
+func checkSelector(sel HostSelector, labels map[string]string, reason string) error {
+	if !sel.set && len(labels) == 0 {
+		return httpapi.BadInput("hosts", `missing: "all" or a list of host ids`)
+	}
+	if sel.All && strings.TrimSpace(reason) == "" {
+		return httpapi.BadInput("reason", `required when hosts is "all"`)
+	}
+	return nil
 }
 
 func (s *Server) hostView(h *store.Host) Host {
@@ -293,7 +308,7 @@ func (s *Server) putFleetMonitoring(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	if err := checkLevel(body.Level); err != nil {
+	if err := errors.Join(checkLevel(body.Level), checkSelector(body.Hosts, body.Labels, body.Reason)); err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
@@ -329,6 +344,10 @@ func (s *Server) putFleetMonitoring(w http.ResponseWriter, r *http.Request) {
 		hosts, err := s.selectHosts(ctx, body.Hosts, body.Labels)
 		if err != nil {
 			httpapi.Fail(w, r, err)
+			return
+		}
+		if len(hosts) == 0 {
+			httpapi.Fail(w, r, httpapi.BadInput("labels", "no enrolled host has all these labels"))
 			return
 		}
 		for _, h := range hosts {

@@ -33,8 +33,13 @@ type SweepIn struct {
 	Paths            []string          `json:"paths" doc:"absolute paths" required:"true"`
 	Hosts            HostSelector      `json:"hosts"`
 	Labels           map[string]string `json:"labels" doc:"only hosts with all these labels"`
-	ExpiresInSeconds int64             `json:"expires_in_seconds" doc:"how long offline hosts may still pick it up (default 24 h)"`
+	Reason           string            `json:"reason" doc:"why, for the audit trail; required when hosts is \"all\""`
+	ExpiresInSeconds int64             `json:"expires_in_seconds" doc:"how long offline hosts may still pick it up (default 24 h, at most 30 days)"`
 }
+
+// maxSweepTTL bounds expires_in_seconds, far below where a duration
+// overflows.
+const maxSweepTTL = 30 * 24 * time.Hour
 
 // SweepCreated names a new sweep.
 type SweepCreated struct {
@@ -79,8 +84,16 @@ func newSweepID() string {
 
 func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 	var body SweepIn
-	if err := httpapi.DecodeBody(r, 0, &body); err != nil {
+	if err := httpapi.DecodeBody(r, wire.MaxMessageBytes, &body); err != nil {
 		httpapi.Fail(w, r, err)
+		return
+	}
+	if err := checkSelector(body.Hosts, body.Labels, body.Reason); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	if body.ExpiresInSeconds < 0 || body.ExpiresInSeconds > int64(maxSweepTTL/time.Second) {
+		httpapi.Fail(w, r, httpapi.BadInput("expires_in_seconds", "%d, want 1 to %d (30 days), or 0 for the default", body.ExpiresInSeconds, int64(maxSweepTTL/time.Second)))
 		return
 	}
 	b := BundleIn{Name: body.Name, YARA: body.YARA, Hashes: body.Hashes}
@@ -104,6 +117,10 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, err)
 		return
 	}
+	if len(hosts) == 0 {
+		httpapi.Fail(w, r, httpapi.BadInput("labels", "no enrolled host matches the selection"))
+		return
+	}
 	ttl := s.cfg.SweepTTL
 	if body.ExpiresInSeconds > 0 {
 		ttl = time.Duration(body.ExpiresInSeconds) * time.Second
@@ -112,6 +129,10 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 	p, _ := httpapi.PrincipalFrom(ctx)
 	sw := &store.Sweep{ID: newSweepID(), Name: body.Name, YARA: b.YARA, Hashes: nonNil(b.Hashes),
 		SHA256: wire.BundleDigest(b.YARA, b.Hashes), Paths: body.Paths, CreatedAt: now, ExpiresAt: now.Add(ttl), CreatedBy: p.Actor()}
+	if err := fitsOnWire(sweepMessage(sw, s.nextCommandID()), "sweep"); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
 	states := map[string]string{}
 	for _, h := range hosts {
 		states[h.ID] = wire.SweepOffline
@@ -123,7 +144,7 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 		if err := tx.CreateSweep(ctx, sw, states); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, httpapi.Audit(ctx, now, "sweep", sw.ID, "", fmt.Sprintf("%s on %d hosts", body.Name, len(states))))
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, now, "sweep", sw.ID, body.Reason, fmt.Sprintf("%s on %d hosts", body.Name, len(states))))
 	})
 	if err != nil {
 		httpapi.Fail(w, r, err)

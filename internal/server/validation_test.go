@@ -1,0 +1,75 @@
+package server
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/mamori-dev/mamori/internal/server/httpapi"
+	"github.com/mamori-dev/mamori/internal/wire"
+)
+
+// TestAPIValidation tries what an attacker or a careless script would
+// send: each is refused with the status and a JSON error naming what was
+// wrong.
+func TestAPIValidation(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t)
+	a := mustEnroll(t, ts, "a")
+	yara := `rule x { strings: $a = "x" condition: $a }`
+	// JSON escapes '<' as six bytes: a body under the limit whose message
+	// to agents is over it.
+	escaped := `"rule big { strings: $a = \"x\" condition: $a }\n/*` + strings.Repeat("<", wire.MaxMessageBytes/5) + `*/"`
+	tests := []struct {
+		name, method, path string
+		body               string
+		code               int
+		errText            string
+	}{
+		{"fleet monitoring without hosts", "PUT", "/api/v1/monitoring", `{"level":"heightened"}`, 400, `field hosts: missing: "all" or a list of host ids`},
+		{"fleet monitoring, all without reason", "PUT", "/api/v1/monitoring", `{"level":"heightened","hosts":"all"}`, 400, `field reason: required when hosts is "all"`},
+		{"monitoring by labels matching nothing", "PUT", "/api/v1/monitoring", `{"level":"heightened","labels":{"site":"mars"}}`, 400, "field labels: no enrolled host has all these labels"},
+		{"sweep without hosts", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"]}`, 400, "field hosts: missing"},
+		{"sweep on all without reason", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"],"hosts":"all"}`, 400, "field reason: required"},
+		{"sweep by labels matching nothing", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"],"labels":{"site":"mars"}}`, 400, "field labels: no enrolled host matches the selection"},
+		{"negative expiry", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"],"hosts":["` + a.id + `"],"expires_in_seconds":-1}`, 400, "field expires_in_seconds: -1, want 1 to 2592000"},
+		{"overflowing expiry", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"],"hosts":["` + a.id + `"],"expires_in_seconds":9223372036854775807}`, 400, "field expires_in_seconds"},
+		{"trailing JSON", "PUT", "/api/v1/hosts/" + a.id + "/labels", `{"labels":{}} {"labels":{"x":"y"}}`, 400, "unexpected data after the JSON value"},
+		{"unknown field", "PUT", "/api/v1/hosts/" + a.id + "/labels", `{"label":{}}`, 400, `unknown field "label"`},
+		{"rules body over the wire limit", "POST", "/api/v1/rules", `{"yara":"` + strings.Repeat("a", wire.MaxMessageBytes) + `"}`, 413, "request body larger than the limit of 4194304 bytes"},
+		{"rules message over the wire limit", "POST", "/api/v1/rules", `{"yara":` + escaped + `}`, 413, "rule bundle as sent to agents larger than the limit of 4194304 bytes"},
+		{"sweep message over the wire limit", "POST", "/api/v1/sweeps", `{"yara":` + escaped + `,"paths":["/srv"],"hosts":["` + a.id + `"]}`, 413, "sweep as sent to agents larger than the limit"},
+		{"unknown path", "GET", "/api/v1/nothing", ``, 404, "no such path: /api/v1/nothing"},
+		{"wrong method", "DELETE", "/api/v1/rules", ``, 405, "method DELETE not allowed here; allowed: POST, GET"},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequest(tt.method, ts.url+tt.path, strings.NewReader(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "bearer "+ts.AdminToken())
+		resp, err := ts.client.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var e httpapi.ErrorBody
+		jsonErr := jsonUnmarshal(b, &e)
+		if resp.StatusCode != tt.code || jsonErr != nil || !strings.Contains(e.Error, tt.errText) {
+			t.Errorf("%s: %d %.200s, want %d with %q", tt.name, resp.StatusCode, b, tt.code, tt.errText)
+		}
+	}
+	var sweeps []Sweep
+	ts.api(t, "GET", "/api/v1/sweeps", nil, &sweeps)
+	if len(sweeps) != 0 {
+		t.Errorf("%d sweeps created by refused requests", len(sweeps))
+	}
+}
+
+func jsonString(s string) string {
+	b, _ := jsonMarshal(s)
+	return string(bytes.TrimSpace(b))
+}
