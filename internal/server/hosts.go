@@ -25,6 +25,8 @@ func (s *Server) hostRoutes() []httpapi.Route {
 		{Method: "GET", Pattern: "/hosts", Summary: "List enrolled hosts in id order with online state, monitoring level and isolation state.",
 			Response: []Host(nil), Query: httpapi.PageParams, Roles: readers, Handler: s.listHosts},
 		{Method: "GET", Pattern: "/hosts/{id}", Summary: "One host.", Response: Host{}, Roles: readers, Handler: s.getHost},
+		{Method: "DELETE", Pattern: "/hosts/{id}", Summary: "Delete a revoked host with its detections; audited with the reason. Revoke it first.",
+			Request: ReasonBody{}, Response: HostIDs{}, Roles: responders, Handler: s.deleteHost},
 		{Method: "POST", Pattern: "/hosts/{id}/revoke", Summary: "Revoke a host's certificate: it is disconnected and cannot reconnect.",
 			Request: ReasonBody{}, Response: Host{}, Roles: responders, Handler: s.revokeHost},
 		{Method: "PUT", Pattern: "/hosts/{id}/monitoring", Summary: "Set a host's monitoring level (normal or heightened); audited with the reason.",
@@ -245,6 +247,33 @@ func (s *Server) revokeHost(w http.ResponseWriter, r *http.Request) {
 	}
 	s.hub.disconnect(id, "revoked")
 	s.writeHost(w, r, id)
+}
+
+func (s *Server) deleteHost(w http.ResponseWriter, r *http.Request) {
+	var body ReasonBody
+	if err := httpapi.DecodeOptionalBody(r, 0, &body); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	ctx, id := r.Context(), r.PathValue("id")
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		h, err := tx.Host(ctx, id)
+		if err != nil {
+			return err
+		}
+		if h.RevokedAt.IsZero() {
+			return httpapi.Conflict("host %s is not revoked; revoke it first (POST %s/hosts/%s/revoke)", id, httpapi.Prefix, id)
+		}
+		if err := tx.DeleteHost(ctx, id); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, s.now(), "delete_host", id, body.Reason, "name="+h.Name))
+	})
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, HostIDs{Hosts: []string{id}})
 }
 
 func (s *Server) putMonitoring(w http.ResponseWriter, r *http.Request) {

@@ -22,6 +22,8 @@ func (s *Server) sweepRoutes() []httpapi.Route {
 			Response: []Sweep(nil), Query: httpapi.PageParams, Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RoleAuditor}, Handler: s.listSweeps},
 		{Method: "GET", Pattern: "/sweeps/{id}", Summary: "One sweep with its state, progress and per-host results.",
 			Response: Sweep{}, Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RoleAuditor}, Handler: s.getSweep},
+		{Method: "DELETE", Pattern: "/sweeps/{id}", Summary: "Cancel a sweep: hosts that have not finished it are no longer sent it; audited with the reason.",
+			Request: ReasonBody{}, Response: Sweep{}, Roles: responders, Handler: s.cancelSweep},
 	}
 }
 
@@ -50,7 +52,7 @@ type SweepCreated struct {
 type Sweep struct {
 	ID        string        `json:"id"`
 	Name      string        `json:"name"`
-	State     string        `json:"state" enum:"running,done,expired"`
+	State     string        `json:"state" enum:"running,done,expired,cancelled"`
 	Paths     []string      `json:"paths"`
 	CreatedAt time.Time     `json:"created_at"`
 	ExpiresAt time.Time     `json:"expires_at"`
@@ -69,7 +71,7 @@ type SweepProgress struct {
 // SweepHost is one host's part of a sweep.
 type SweepHost struct {
 	HostID    string    `json:"host_id"`
-	State     string    `json:"state" enum:"queued,running,done,failed,offline"`
+	State     string    `json:"state" enum:"queued,running,done,failed,offline,cancelled"`
 	Files     int64     `json:"files" doc:"files scanned"`
 	Findings  int64     `json:"findings"`
 	Error     string    `json:"error,omitempty"`
@@ -182,6 +184,8 @@ func (s *Server) sweepView(ctx context.Context, sw *store.Sweep) (Sweep, error) 
 		v.Hosts = append(v.Hosts, SweepHost{HostID: h.HostID, State: state, Files: h.Files, Findings: h.Findings, Error: h.Error, UpdatedAt: h.UpdatedAt})
 	}
 	switch {
+	case !sw.CancelledAt.IsZero():
+		v.State = "cancelled"
 	case v.Progress.Done == v.Progress.Total:
 		v.State = "done"
 	case s.now().After(sw.ExpiresAt):
@@ -227,4 +231,38 @@ func (s *Server) listSweeps(w http.ResponseWriter, r *http.Request) {
 		out = append(out, v)
 	}
 	httpapi.WriteJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) cancelSweep(w http.ResponseWriter, r *http.Request) {
+	var body ReasonBody
+	if err := httpapi.DecodeOptionalBody(r, 0, &body); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	ctx, id := r.Context(), r.PathValue("id")
+	sw, err := s.st.Sweep(ctx, id)
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	if v, err := s.sweepView(ctx, sw); err != nil || v.State == "done" || v.State == "expired" {
+		if err == nil {
+			err = httpapi.Conflict("sweep %s is %s; only a running sweep can be cancelled", id, v.State)
+		}
+		httpapi.Fail(w, r, err)
+		return
+	}
+	p, _ := httpapi.PrincipalFrom(ctx)
+	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		changed, err := tx.CancelSweep(ctx, id, p.Actor(), s.now())
+		if err != nil || !changed {
+			return err
+		}
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, s.now(), "cancel_sweep", id, body.Reason, ""))
+	})
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	s.getSweep(w, r)
 }

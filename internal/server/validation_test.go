@@ -7,7 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
+	"github.com/mamori-dev/mamori/internal/testutil"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
 
@@ -72,4 +75,74 @@ func TestAPIValidation(t *testing.T) {
 func jsonString(s string) string {
 	b, _ := jsonMarshal(s)
 	return string(bytes.TrimSpace(b))
+}
+
+// TestCancelSweepAndDeleteHost: a cancelled sweep is no longer sent to
+// hosts that reconnect, a finished one cannot be cancelled, and a host is
+// deleted only once revoked; both are audited.
+func TestCancelSweepAndDeleteHost(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t)
+	a := mustEnroll(t, ts, "a")
+	b := mustEnroll(t, ts, "b")
+	a.mustConnect(ts)
+	yara := `rule x { strings: $a = "x" condition: $a }`
+	var sw SweepCreated
+	ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": yara, "paths": []string{"/srv"}, "hosts": "all", "reason": "hunt"}, &sw)
+	a.expect(wire.TypeSweep)
+	var view Sweep
+	if code := ts.api(t, "DELETE", "/api/v1/sweeps/"+sw.ID, ReasonBody{Reason: "wrong rule"}, &view); code != http.StatusOK {
+		t.Fatalf("DELETE sweep: %d", code)
+	}
+	if view.State != "cancelled" {
+		t.Errorf("cancelled sweep: state %s", view.State)
+	}
+	if code := ts.api(t, "DELETE", "/api/v1/sweeps/"+sw.ID, nil, nil); code != http.StatusOK {
+		t.Errorf("cancelling twice: %d, want 200", code)
+	}
+	b.mustConnect(ts)
+	// Had the cancelled sweep been sent, it would arrive before the ping.
+	ts.api(t, "POST", "/api/v1/hosts/"+b.id+"/ping", nil, nil)
+	for m := range b.msgs {
+		if m.Type == wire.TypeSweep {
+			t.Fatal("cancelled sweep sent to a reconnecting host")
+		}
+		if m.Type == wire.TypePing {
+			break
+		}
+	}
+	var done SweepCreated
+	ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": yara, "paths": []string{"/srv"}, "hosts": []string{a.id}}, &done)
+	a.expect(wire.TypeSweep)
+	a.send(&wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &wire.SweepStatus{SweepID: done.ID, State: wire.SweepDone}})
+	testutil.Eventually(t, "sweep done", func() bool {
+		ts.api(t, "GET", "/api/v1/sweeps/"+done.ID, nil, &view)
+		return view.State == "done"
+	})
+	if code, body := rawCall(t, ts, ts.AdminToken(), "DELETE", "/api/v1/sweeps/"+done.ID, nil, nil); code != http.StatusConflict || !strings.Contains(string(body), "is done; only a running sweep can be cancelled") {
+		t.Errorf("cancelling a done sweep: %d %s", code, body)
+	}
+
+	if code, body := rawCall(t, ts, ts.AdminToken(), "DELETE", "/api/v1/hosts/"+a.id, nil, nil); code != http.StatusConflict || !strings.Contains(string(body), "not revoked; revoke it first") {
+		t.Errorf("deleting an enrolled host: %d %s", code, body)
+	}
+	ts.api(t, "POST", "/api/v1/hosts/"+a.id+"/revoke", nil, nil)
+	if code := ts.api(t, "DELETE", "/api/v1/hosts/"+a.id, ReasonBody{Reason: "decommissioned"}, nil); code != http.StatusOK {
+		t.Errorf("deleting a revoked host: %d", code)
+	}
+	if code := ts.api(t, "GET", "/api/v1/hosts/"+a.id, nil, nil); code != http.StatusNotFound {
+		t.Errorf("deleted host: %d, want 404", code)
+	}
+	var log []AuditEntry
+	ts.api(t, "GET", "/api/v1/audit", nil, &log)
+	var got []string
+	for _, e := range log {
+		if e.Action == "cancel_sweep" || e.Action == "delete_host" {
+			got = append(got, e.Action+" "+e.Target+" "+e.Reason)
+		}
+	}
+	want := []string{"cancel_sweep " + sw.ID + " wrong rule", "delete_host " + a.id + " decommissioned"}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("audit (-got +want):\n%s", diff)
+	}
 }

@@ -244,3 +244,14 @@ func nonNilSlice(s []string) []string {
 
 // isNoRows reports a QueryRow that found nothing.
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// DeleteHost removes a host with its detections and sweep states. The
+// audit trail keeps what was done to it.
+func (t *Tx) DeleteHost(ctx context.Context, id string) error {
+	for _, q := range []string{"delete-host-detections", "delete-host-sweeps"} {
+		if _, err := t.Exec(ctx, q, id); err != nil {
+			return err
+		}
+	}
+	return t.execOne(ctx, "delete-host", id)
+}

@@ -45,3 +45,12 @@ FROM hosts
 WHERE id > $1
 ORDER BY id
 LIMIT $2;
+
+-- name: delete-host-detections
+DELETE FROM detections WHERE host_id = $1;
+
+-- name: delete-host-sweeps
+DELETE FROM sweep_hosts WHERE host_id = $1;
+
+-- name: delete-host
+DELETE FROM hosts WHERE id = $1;
