@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -24,27 +27,54 @@ import (
 // handleEnroll issues an agent its identity: POST wire.EnrollPath with the
 // enrolment token.
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			if ok, retry := s.enrolLimit.allow(host); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(retry/time.Second)+1))
+				httpapi.Error(w, http.StatusTooManyRequests, "too many enrolments from "+host+"; retry later")
+				return
+			}
+		}
+	}
 	if subtle.ConstantTimeCompare([]byte(httpapi.BearerToken(r)), []byte(s.EnrollToken())) != 1 {
 		httpapi.Error(w, http.StatusUnauthorized, "missing or wrong enrolment token")
 		return
 	}
 	var req wire.EnrollRequest
-	if err := httpapi.DecodeBody(r, 0, &req); err != nil {
+	if err := httpapi.DecodeBody(r, 64<<10, &req); err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	id := newAgentID()
-	cert, certPEM, err := s.ca.signAgent([]byte(req.CSR), id)
+	if err := checkEnrollRequest(&req); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	csr, err := parseCSR([]byte(req.CSR))
 	if err != nil {
 		httpapi.Fail(w, r, httpapi.BadInput("csr", "%v", err))
 		return
 	}
+	sum := sha256.Sum256(csr.RawSubjectPublicKeyInfo)
+	key := hex.EncodeToString(sum[:])
 	name := req.Name
 	if name == "" {
 		name = req.Hostname
 	}
 	ctx := WithActor(r.Context(), "enrolment")
+	var resp wire.EnrollResponse
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		// The same key again (a retry whose answer was lost, or a
+		// replay) gets the host it already has, not a second one.
+		id, certPEM, revoked, err := tx.HostByKey(ctx, key)
+		switch {
+		case err == nil && !revoked.IsZero():
+			return httpapi.Conflict("host %s enrolled with this key is revoked; enrol with a new key", id)
+		case err == nil:
+			resp = wire.EnrollResponse{AgentID: id, Certificate: certPEM, CA: string(s.ca.pem)}
+			return nil
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
 		// New hosts start at the fleet's level; if it cannot be read,
 		// enrolment fails rather than silently starting at normal.
 		level, err := tx.Setting(ctx, settingFleetMonitoring)
@@ -54,18 +84,68 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return fmt.Errorf("reading the fleet's monitoring level: %w", err)
 		}
+		id = newAgentID()
+		cert, certPEMBytes, err := s.ca.signAgent(csr, id)
+		if err != nil {
+			return err
+		}
 		h := &store.Host{ID: id, Name: name, Hostname: req.Hostname, Labels: req.Labels,
-			CertSerial: cert.SerialNumber.Text(16), EnrolledAt: s.now(), Monitoring: level}
+			CertSerial: cert.SerialNumber.Text(16), EnrolledAt: s.now(), Monitoring: level,
+			KeySHA256: key, CertPEM: string(certPEMBytes)}
 		if err := tx.CreateHost(ctx, h); err != nil {
 			return err
 		}
+		resp = wire.EnrollResponse{AgentID: id, Certificate: string(certPEMBytes), CA: string(s.ca.pem)}
 		return tx.AppendAudit(ctx, httpapi.Audit(ctx, s.now(), "enroll", id, "", "name="+name))
 	})
 	if err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, wire.EnrollResponse{AgentID: id, Certificate: string(certPEM), CA: string(s.ca.pem)})
+	httpapi.WriteJSON(w, http.StatusOK, resp)
+}
+
+// maxNameBytes bounds host names, hostnames and labels.
+const maxNameBytes = 255
+
+// checkEnrollRequest refuses names and labels that are not printable UTF-8
+// of at most 255 bytes: no control characters, NULs or bidirectional
+// overrides that would make a host look like another in a list.
+func checkEnrollRequest(req *wire.EnrollRequest) error {
+	if err := errors.Join(checkText("name", req.Name), checkText("hostname", req.Hostname)); err != nil {
+		return err
+	}
+	if req.Name == "" && req.Hostname == "" {
+		return httpapi.BadInput("name", "empty, and so is hostname")
+	}
+	if len(req.Labels) > 64 {
+		return httpapi.BadInput("labels", "%d labels, at most 64", len(req.Labels))
+	}
+	for k, v := range req.Labels {
+		if k == "" {
+			return httpapi.BadInput("labels", "empty key")
+		}
+		if err := errors.Join(checkText("labels key", k), checkText("labels["+k+"]", v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkText refuses v unless it is printable UTF-8 of at most maxNameBytes.
+func checkText(field, v string) error {
+	if len(v) > maxNameBytes {
+		return httpapi.BadInput(field, "%d bytes, at most %d", len(v), maxNameBytes)
+	}
+	if !utf8.ValidString(v) {
+		return httpapi.BadInput(field, "not valid UTF-8")
+	}
+	for i, r := range v {
+		if !unicode.IsPrint(r) {
+			return httpapi.BadInput(field, "character %U at byte %d is not printable", r, i)
+		}
+	}
+	return nil
 }
 
 func newAgentID() string {

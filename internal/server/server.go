@@ -128,6 +128,8 @@ type Server struct {
 	// stateMu serialises read-modify-write changes of a host's monitoring
 	// and isolation state, which are rare next to heartbeats and findings.
 	stateMu sync.Mutex
+	// enrolLimit rate-limits enrolment per source address.
+	enrolLimit *limiter
 	started time.Time
 	cmdSeq  atomic.Uint64
 	stats   struct {
@@ -200,6 +202,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		MinVersion: tls.VersionTLS12,
 	}
 	s.hub = newHub()
+	// 20 enrolments at once from one address, then one every 3 s.
+	s.enrolLimit = newLimiter(1.0/3, 20, cfg.Now)
 	s.seen = newLastSeen()
 	s.ingest = newIngester(st)
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
