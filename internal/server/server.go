@@ -130,9 +130,9 @@ type Server struct {
 	stateMu sync.Mutex
 	// enrolLimit rate-limits enrolment per source address.
 	enrolLimit *limiter
-	started time.Time
-	cmdSeq  atomic.Uint64
-	stats   struct {
+	started    time.Time
+	cmdSeq     atomic.Uint64
+	stats      struct {
 		findings, batches, duplicates atomic.Int64
 	}
 
