@@ -377,10 +377,6 @@ func (s *Server) isolateMessage(c *conn, reason string) *wire.Message {
 		Resolvers: s.cfg.Isolation.Resolvers, AllowDHCP: s.cfg.Isolation.AllowDHCP}}
 }
 
-func inventory(i wire.Inventory) store.Inventory {
-	return store.Inventory{Hostname: i.Hostname, OS: i.OS, Arch: i.Arch, OSVersion: i.OSVersion, IPs: i.IPs,
-		AgentVersion: i.AgentVersion, Monitoring: i.Monitoring, BundleVersion: i.BundleVersion}
-}
 
 func (s *Server) handleMessage(ctx context.Context, c *conn, m *wire.Message) error {
 	now := s.now()
@@ -394,8 +390,18 @@ func (s *Server) handleMessage(ctx context.Context, c *conn, m *wire.Message) er
 		return s.handleFindings(ctx, c, m.Findings, now)
 	case wire.TypeSweepStatus:
 		st := m.SweepStatus
-		if _, err := s.st.SetSweepHost(ctx, st.SweepID, c.id, st.State, st.Files, st.Error, now); err != nil {
+		if err := checkSweepStatus(st); err != nil {
+			s.log.Warn("agent sent an invalid sweep status", "agent", c.id, "err", err)
+			return nil
+		}
+		changed, err := s.st.SetSweepHost(ctx, st.SweepID, c.id, st.State, st.Files, st.Error, now)
+		if err != nil {
 			return err
+		}
+		if !changed {
+			if _, err := s.st.SweepHostState(ctx, st.SweepID, c.id); errors.Is(err, store.ErrNotFound) {
+				s.log.Warn("agent reported on a sweep that does not target it", "agent", c.id, "sweep", st.SweepID)
+			}
 		}
 	case wire.TypeIsolationStatus:
 		s.isolationReported(ctx, c.id, *m.IsolationStatus)
@@ -419,43 +425,70 @@ func (s *Server) handleMessage(ctx context.Context, c *conn, m *wire.Message) er
 }
 
 func (s *Server) handleFindings(ctx context.Context, c *conn, f *wire.Findings, now time.Time) error {
-	ds := make([]store.Detection, len(f.Findings))
-	for i, x := range f.Findings {
+	// Past its rate, an agent's read loop waits here: TCP pushes back and
+	// the findings wait in the agent's queue, none are dropped.
+	if err := wait(ctx, s.findingsLimit.take(c.id, float64(len(f.Findings)))); err != nil {
+		return err
+	}
+	ds := make([]store.Detection, 0, len(f.Findings))
+	accepted := make([]wire.Finding, 0, len(f.Findings))
+	sweeps := map[string]bool{}
+	refused := 0
+	for i := range f.Findings {
+		x := &f.Findings[i]
+		err := checkFinding(x, now)
+		if err == nil && x.SweepID != "" {
+			var ok bool
+			if ok, err = s.sweepTargets(ctx, sweeps, x.SweepID, c.id); err != nil {
+				return err
+			} else if !ok {
+				err = fmt.Errorf("field sweep_id: sweep %.64q does not target this host", x.SweepID)
+			}
+		}
+		if err != nil {
+			// Refused, not retried: the batch is acknowledged so a
+			// misbehaving agent does not send it forever.
+			refused++
+			s.log.Warn("agent sent an invalid finding", "agent", c.id, "finding", fmt.Sprintf("%.64q", x.ID), "err", err)
+			continue
+		}
 		detail, err := json.Marshal(x.Detail)
 		if err != nil || x.Detail == nil {
 			detail = nil
 		}
-		ds[i] = store.Detection{HostID: c.id, FindingID: x.ID, Type: x.Type, Source: x.Source, Rule: x.Rule,
+		accepted = append(accepted, *x)
+		ds = append(ds, store.Detection{HostID: c.id, FindingID: x.ID, Type: x.Type, Source: x.Source, Rule: x.Rule,
 			Indicator: x.Indicator, Path: x.Path, SHA256: x.SHA256, Size: x.Size, SeenAt: x.SeenAt, ReceivedAt: now,
-			SweepID: x.SweepID, BundleVersion: x.BundleVersion, Tags: x.Tags, Meta: x.Meta, Detail: detail}
+			SweepID: x.SweepID, BundleVersion: x.BundleVersion, Tags: x.Tags, Meta: x.Meta, Detail: detail})
 	}
+	s.stats.refused.Add(int64(refused))
 	// The read loop does not wait for the commit: a command
 	// acknowledgement behind this batch must not queue behind the
 	// database. The ack goes out once the batch is committed.
 	return s.ingest.enqueue(ctx, ds, func(added int, err error) {
 		// Tracked, so no policy change is written after Close; during
 		// shutdown the batch goes unacknowledged and the agent re-sends it.
-		s.bg.Go(func() { s.batchCommitted(c, f, len(ds), added, err) })
+		s.bg.Go(func() { s.batchCommitted(c, f.Seq, accepted, added, err) })
 	})
 }
 
-func (s *Server) batchCommitted(c *conn, f *wire.Findings, n, added int, err error) {
+func (s *Server) batchCommitted(c *conn, seq uint64, fs []wire.Finding, added int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	if err != nil {
 		// No ack: the agent keeps the batch. Dropping the connection makes
 		// it re-send after reconnecting rather than wait.
-		s.log.Error("storing findings", "agent", c.id, "seq", f.Seq, "err", err)
+		s.log.Error("storing findings", "agent", c.id, "seq", seq, "err", err)
 		c.ws.CloseNow()
 		return
 	}
 	s.stats.batches.Add(1)
 	s.stats.findings.Add(int64(added))
-	s.stats.duplicates.Add(int64(n - added))
-	if err := c.send(ctx, &wire.Message{Type: wire.TypeAck, Ack: &wire.Ack{Seq: f.Seq}}); err != nil {
-		s.log.Debug("acknowledging findings", "agent", c.id, "seq", f.Seq, "err", err)
+	s.stats.duplicates.Add(int64(len(fs) - added))
+	if err := c.send(ctx, &wire.Message{Type: wire.TypeAck, Ack: &wire.Ack{Seq: seq}}); err != nil {
+		s.log.Debug("acknowledging findings", "agent", c.id, "seq", seq, "err", err)
 	}
 	if added > 0 {
-		s.applyPolicy(ctx, c.id, f.Findings)
+		s.applyPolicy(ctx, c.id, fs)
 	}
 }

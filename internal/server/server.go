@@ -128,12 +128,13 @@ type Server struct {
 	// stateMu serialises read-modify-write changes of a host's monitoring
 	// and isolation state, which are rare next to heartbeats and findings.
 	stateMu sync.Mutex
-	// enrolLimit rate-limits enrolment per source address.
-	enrolLimit *limiter
+	// enrolLimit rate-limits enrolment per source address, findingsLimit
+	// findings per agent.
+	enrolLimit, findingsLimit *limiter
 	started    time.Time
 	cmdSeq     atomic.Uint64
 	stats      struct {
-		findings, batches, duplicates atomic.Int64
+		findings, batches, duplicates, refused atomic.Int64
 	}
 
 	// agents tracks live agent connections, so shutdown can wait for them
@@ -204,6 +205,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.hub = newHub()
 	// 20 enrolments at once from one address, then one every 3 s.
 	s.enrolLimit = newLimiter(1.0/3, 20, cfg.Now)
+	s.findingsLimit = newLimiter(findingsPerSec, findingsBurst, time.Now)
 	s.seen = newLastSeen()
 	s.ingest = newIngester(st)
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
