@@ -377,7 +377,6 @@ func (s *Server) isolateMessage(c *conn, reason string) *wire.Message {
 		Resolvers: s.cfg.Isolation.Resolvers, AllowDHCP: s.cfg.Isolation.AllowDHCP}}
 }
 
-
 func (s *Server) handleMessage(ctx context.Context, c *conn, m *wire.Message) error {
 	now := s.now()
 	s.seen.mark(c.id, now)

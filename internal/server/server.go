@@ -131,9 +131,9 @@ type Server struct {
 	// enrolLimit rate-limits enrolment per source address, findingsLimit
 	// findings per agent.
 	enrolLimit, findingsLimit *limiter
-	started    time.Time
-	cmdSeq     atomic.Uint64
-	stats      struct {
+	started                   time.Time
+	cmdSeq                    atomic.Uint64
+	stats                     struct {
 		findings, batches, duplicates, refused atomic.Int64
 	}
 
