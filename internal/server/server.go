@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,42 +157,31 @@ type Server struct {
 	closeErr  error
 }
 
-// New prepares the data directory (CA, tokens, database) and the handlers.
-// Serve starts listening.
+// New prepares the data directory (database, CA, tokens) and the
+// handlers, and starts the background work; Serve starts listening. The
+// database is opened first, so that a server that cannot reach it writes
+// nothing. Errors name what failed without a "server:" prefix: the caller
+// adds its own.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.defaults()
 	if cfg.DataDir == "" {
-		return nil, errors.New("server: no data directory")
+		return nil, errors.New("no data directory")
 	}
 	host, _, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("server: --listen %q: %w", cfg.Listen, err)
+		return nil, fmt.Errorf("--listen %q: %w", cfg.Listen, err)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	c, err := loadOrCreateCA(cfg.DataDir)
-	if err != nil {
-		return nil, fmt.Errorf("server: CA: %w", err)
-	}
-	enroll, err := loadOrCreateToken(filepath.Join(cfg.DataDir, enrollTokenFile))
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	admin, err := loadOrCreateToken(filepath.Join(cfg.DataDir, adminTokenFile))
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	if host == "" {
-		host = "localhost"
-	}
-	cert, err := c.serverCert(host, cfg.SANs)
-	if err != nil {
-		return nil, fmt.Errorf("server: certificate: %w", err)
+	if err := prepareDataDir(cfg.DataDir, cfg.Logger); err != nil {
+		return nil, err
 	}
 	st, err := store.Open(ctx, cfg.DB)
 	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	c, enroll, admin, cert, err := loadSecrets(cfg, host)
+	if err != nil {
+		st.Close()
+		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, ca: c, st: st, admin: admin, started: time.Now()}
 	s.enroll.Store(&enroll)
@@ -212,7 +202,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.build(); err != nil {
 		s.cancel()
 		st.Close()
-		return nil, fmt.Errorf("server: %w", err)
+		return nil, err
 	}
 	s.bg.Go(func() { s.seen.run(s.ctx, s.st, s.log) })
 	s.bg.Go(func() { s.ingest.run(s.ctx) })
@@ -226,6 +216,48 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	return s, nil
+}
+
+// loadSecrets loads or creates the CA, the tokens and the server's
+// certificate for host.
+func loadSecrets(cfg Config, host string) (c *ca, enroll, admin string, cert tls.Certificate, err error) {
+	c, err = loadOrCreateCA(cfg.DataDir)
+	if err != nil {
+		return nil, "", "", cert, fmt.Errorf("certificate authority: %w", err)
+	}
+	if enroll, err = loadOrCreateToken(filepath.Join(cfg.DataDir, enrollTokenFile)); err != nil {
+		return nil, "", "", cert, err
+	}
+	if admin, err = loadOrCreateToken(filepath.Join(cfg.DataDir, adminTokenFile)); err != nil {
+		return nil, "", "", cert, err
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	if cert, err = c.serverCert(host, cfg.SANs); err != nil {
+		return nil, "", "", cert, fmt.Errorf("server certificate: %w", err)
+	}
+	return c, enroll, admin, cert, nil
+}
+
+// prepareDataDir creates the data directory readable by its owner only,
+// and tightens one that others could read: it holds the CA key and the
+// tokens.
+func prepareDataDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("data directory was readable by others; changed to 0700", "dir", dir, "was", fmt.Sprintf("%04o", fi.Mode().Perm()))
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // build makes the capabilities, the route table and the authenticators.
@@ -268,7 +300,7 @@ func (s *Server) Listen() error {
 	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("server: %w", err)
+		return err
 	}
 	s.ln = ln
 	return nil
@@ -292,7 +324,7 @@ func (s *Server) URL() string {
 // Listen must have been called.
 func (s *Server) Serve(ctx context.Context) error {
 	if s.ln == nil {
-		return errors.New("server: Serve before Listen")
+		return errors.New("no listener: call Listen before Serve")
 	}
 	s.http = &http.Server{
 		Handler:   s.Handler(),
@@ -329,7 +361,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer scancel()
 	s.hub.closeAll()
 	if serr := s.http.Shutdown(sctx); serr != nil {
-		err = errors.Join(err, fmt.Errorf("server: shutdown: %w", serr))
+		err = errors.Join(err, fmt.Errorf("shutting down: %w", serr))
 	}
 	return errors.Join(err, s.Close())
 }
@@ -347,7 +379,7 @@ func (s *Server) Close() error {
 		s.agents.closeAndWait()
 		s.bg.closeAndWait()
 		if err := s.st.Close(); err != nil {
-			s.closeErr = fmt.Errorf("server: closing the store: %w", err)
+			s.closeErr = fmt.Errorf("closing the database: %w", err)
 		}
 	})
 	return s.closeErr

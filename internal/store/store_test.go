@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -469,4 +471,28 @@ func TestCancelSweepAndDeleteHost(t *testing.T) {
 			t.Errorf("deleting twice: %v, want ErrNotFound", err)
 		}
 	})
+}
+
+// TestFilesOwnerOnly: the database, its WAL and shared-memory files are
+// readable by their owner only, and an existing database left readable by
+// others is tightened.
+func TestFilesOwnerOnly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "mamori.db")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, file)
+	addHost(t, s, "h1")
+	for _, name := range []string{file, file + "-wal", file + "-shm"} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %04o, want 0600", filepath.Base(name), fi.Mode().Perm())
+		}
+	}
 }
