@@ -118,9 +118,9 @@ func TestKillServerMidSweep(t *testing.T) {
 		if got.SweepID != sw.ID || !got.Bundle.Verify() {
 			t.Fatalf("agent got sweep %+v", got)
 		}
-		var view sweepJSON
+		var view Sweep
 		ts.api(t, "GET", "/api/v1/sweeps/"+sw.ID, nil, &view)
-		if view.State != "running" || view.Progress != (progressJSON{0, 2}) {
+		if view.State != "running" || view.Progress != (SweepProgress{0, 2}) {
 			t.Errorf("sweep at launch: %s %+v", view.State, view.Progress)
 		}
 		finding := func(id string) wire.Finding {
@@ -157,7 +157,7 @@ func TestKillServerMidSweep(t *testing.T) {
 			ts.api(t, "GET", "/api/v1/sweeps/"+sw.ID, nil, &view)
 			return view.State == "done"
 		})
-		want := map[string]sweepHostJSON{
+		want := map[string]SweepHost{
 			a.id: {HostID: a.id, State: "done", Files: 20, Findings: 3},
 			b.id: {HostID: b.id, State: "done", Files: 5, Findings: 1},
 		}
@@ -168,10 +168,10 @@ func TestKillServerMidSweep(t *testing.T) {
 				t.Errorf("host %s: %+v, want %+v", h.HostID, h, w)
 			}
 		}
-		if view.Progress != (progressJSON{2, 2}) || view.Findings != 4 {
+		if view.Progress != (SweepProgress{2, 2}) || view.Findings != 4 {
 			t.Errorf("sweep progress %+v findings %d, want 2/2 and 4", view.Progress, view.Findings)
 		}
-		var ds []detectionJSON
+		var ds []Detection
 		ts.api(t, "GET", "/api/v1/detections?sweep_id="+sw.ID, nil, &ds)
 		var paths []string
 		for _, d := range ds {
