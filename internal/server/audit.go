@@ -363,4 +363,3 @@ func (s *Server) getConsistencyProof(w http.ResponseWriter, r *http.Request) {
 	r2, _ := s.alog.tree.Root(to)
 	httpapi.WriteJSON(w, http.StatusOK, ConsistencyProof{From: from, To: to, FromRoot: b64(r1), ToRoot: b64(r2), Proof: b64s(proof)})
 }
-
