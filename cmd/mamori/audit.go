@@ -287,7 +287,6 @@ func verifyFailed(err error, stderr io.Writer) int {
 	return 2
 }
 
-
 func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("audit export", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -79,7 +79,9 @@ type apiError struct {
 	Msg    string
 }
 
-func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), e.Msg) }
+func (e *apiError) Error() string {
+	return fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), e.Msg)
+}
 
 // do sends in (if not nil) as JSON and decodes the answer into out (if not
 // nil).

@@ -195,4 +195,3 @@ func LocalAudit(now time.Time, action, target, reason, detail string) store.Audi
 	return store.AuditEntry{At: now, Actor: "local", Role: string(Admin), Action: action, Target: target,
 		Reason: reason, Detail: detail, Result: "ok"}
 }
-
