@@ -14,7 +14,10 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
+
+	"github.com/mamori-dev/mamori/internal/incident"
 )
 
 // apiFlags are the flags of every command that talks to the server's API.
@@ -124,4 +127,165 @@ func (c *apiClient) do(ctx context.Context, method, path string, in, out any) er
 		return fmt.Errorf("%s %s: reading the answer: %w", method, path, err)
 	}
 	return nil
+}
+
+func init() {
+	register("incident", "list, show, open and move incidents through the server's API", runIncident)
+	capabilities = append(capabilities, incident.Capability)
+}
+
+const incidentUsage = `usage: mamori incident list  --server URL --ca FILE --token @FILE [--state STATE]
+       mamori incident show  --server URL --ca FILE --token @FILE ID
+       mamori incident open  --server URL --ca FILE --token @FILE --title TEXT [--summary TEXT] [--severity S] [--aware-at RFC3339] [--host ID]... --reason TEXT
+       mamori incident state --server URL --ca FILE --token @FILE ID STATE --reason TEXT
+states: open → contained → investigating → scoped → reporting → notifying → closed`
+
+func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintln(stderr, incidentUsage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	sub := args[0]
+	fs := flag.NewFlagSet("incident "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprintln(stderr, incidentUsage) }
+	var api apiFlags
+	api.register(fs)
+	var state, title, summary, severity, awareAt, reason, format string
+	var hosts multiFlag
+	fs.StringVar(&state, "state", "", "list only incidents in this `STATE`")
+	fs.StringVar(&title, "title", "", "the incident's title")
+	fs.StringVar(&summary, "summary", "", "what is known so far")
+	fs.StringVar(&severity, "severity", "", "low, medium (default), high or critical")
+	fs.StringVar(&awareAt, "aware-at", "", "when the organisation became aware, RFC 3339 (default now); legal deadlines count from it")
+	fs.Var(&hosts, "host", "host `ID` to link (repeatable)")
+	fs.StringVar(&reason, "reason", "", "why, for the incident's history and the audit log")
+	fs.StringVar(&format, "format", "text", "output: text or json")
+	pos, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	fail := func(code int, format string, a ...any) int {
+		fmt.Fprintf(stderr, "mamori incident %s: "+format+"\n", append([]any{sub}, a...)...)
+		return code
+	}
+	want := map[string]int{"list": 0, "show": 1, "open": 0, "state": 2}
+	n, ok := want[sub]
+	if !ok {
+		fmt.Fprintf(stderr, "mamori incident: unknown subcommand %q\n%s\n", sub, incidentUsage)
+		return 2
+	}
+	if len(pos) != n {
+		return fail(2, "want %d argument(s), got %d\n%s", n, len(pos), incidentUsage)
+	}
+	if format != "text" && format != "json" {
+		return fail(2, "--format %q: text or json", format)
+	}
+	c, err := api.client()
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	var out any
+	switch sub {
+	case "list":
+		q := url.Values{"limit": {"1000"}}
+		if state != "" {
+			q.Set("state", state)
+		}
+		var ins []incident.Incident
+		err = c.do(ctx, "GET", "/incidents?"+q.Encode(), nil, &ins)
+		out = ins
+		if err == nil && format == "text" {
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSTATE\tSEVERITY\tAWARE AT\tTITLE")
+			for _, in := range ins {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", in.ID, in.State, in.Severity, in.AwareAt.Format(time.RFC3339), in.Title)
+			}
+			tw.Flush()
+			return 0
+		}
+	case "show":
+		var v incident.IncidentView
+		err = c.do(ctx, "GET", "/incidents/"+url.PathEscape(pos[0]), nil, &v)
+		out = v
+		if err == nil && format == "text" {
+			printIncident(stdout, v)
+			return 0
+		}
+	case "open":
+		req := incident.OpenRequest{Title: title, Summary: summary, Severity: severity, Hosts: hosts, Reason: reason}
+		if awareAt != "" {
+			if req.AwareAt, err = time.Parse(time.RFC3339, awareAt); err != nil {
+				return fail(2, "--aware-at: %v", err)
+			}
+		}
+		var v incident.IncidentView
+		err = c.do(ctx, "POST", "/incidents", req, &v)
+		out = v
+		if err == nil && format == "text" {
+			printIncident(stdout, v)
+			return 0
+		}
+	case "state":
+		var v incident.IncidentView
+		err = c.do(ctx, "POST", "/incidents/"+url.PathEscape(pos[0])+"/state", incident.StateChange{State: pos[1], Reason: reason}, &v)
+		out = v
+		if err == nil && format == "text" {
+			printIncident(stdout, v)
+			return 0
+		}
+	}
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return fail(1, "%v", err)
+	}
+	if err != nil {
+		return fail(2, "%v", err)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(out)
+	return 0
+}
+
+func printIncident(w io.Writer, v incident.IncidentView) {
+	fmt.Fprintf(w, "%s  %s\n", v.ID, v.Title)
+	fmt.Fprintf(w, "state     %s (next: %s)\n", v.State, moves(v.Next))
+	fmt.Fprintf(w, "severity  %s\n", v.Severity)
+	fmt.Fprintf(w, "aware at  %s\n", v.AwareAt.Format(time.RFC3339))
+	fmt.Fprintf(w, "opened by %s at %s\n", v.OpenedBy, v.CreatedAt.Format(time.RFC3339))
+	fmt.Fprintf(w, "counts    %d hosts (%d isolated), %d detections, %d notes\n", v.IncidentCounts.Hosts, v.IncidentCounts.IsolatedHosts, v.IncidentCounts.Detections, v.IncidentCounts.Notes)
+	if v.Summary != "" {
+		fmt.Fprintf(w, "summary   %s\n", v.Summary)
+	}
+	fmt.Fprintln(w, "history:")
+	for _, e := range v.History {
+		what := string(e.Kind)
+		switch {
+		case e.From != "" || e.To != "":
+			what += " " + strings.TrimSpace(e.From+" → "+e.To)
+		}
+		if e.Target != "" {
+			what += " " + e.Target
+		}
+		fmt.Fprintf(w, "  %s  %-22s %s", e.At.Format(time.RFC3339), e.Actor, what)
+		if e.Reason != "" {
+			fmt.Fprintf(w, "  (%s)", e.Reason)
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+func moves(ms []incident.StateMove) string {
+	s := make([]string, len(ms))
+	for i, m := range ms {
+		s[i] = m.String()
+	}
+	return strings.Join(s, ", ")
 }

@@ -50,11 +50,11 @@ func (s *Service) Routes() []httpapi.Route {
 			Request: NewUser{}, Response: UserToken{}, Handler: s.add},
 		{Method: "GET", Pattern: "/users/{name}", Summary: "One user.", Response: User{}, Handler: s.get},
 		{Method: "POST", Pattern: "/users/{name}/disable", Summary: "Disable a user: its tokens stop working.",
-			Request: Reason{}, Response: User{}, Handler: s.disable(true)},
+			Request: UserChange{}, Response: User{}, Handler: s.disable(true)},
 		{Method: "POST", Pattern: "/users/{name}/enable", Summary: "Enable a disabled user again.",
-			Request: Reason{}, Response: User{}, Handler: s.disable(false)},
+			Request: UserChange{}, Response: User{}, Handler: s.disable(false)},
 		{Method: "POST", Pattern: "/users/{name}/token", Summary: "Mint a new API token for a user, revoking its older ones; shown this once.",
-			Request: Reason{}, Response: UserToken{}, Handler: s.token},
+			Request: UserChange{}, Response: UserToken{}, Handler: s.token},
 	}
 }
 
@@ -65,8 +65,8 @@ type NewUser struct {
 	Reason string `json:"reason"`
 }
 
-// Reason is the body of a change that only needs its reason.
-type Reason struct {
+// UserChange is the body of a change that only needs its reason.
+type UserChange struct {
 	Reason string `json:"reason"`
 }
 
@@ -141,7 +141,7 @@ func (s *Service) disable(disabled bool) http.HandlerFunc {
 		action = "user.disable"
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		var body Reason
+		var body UserChange
 		if err := httpapi.DecodeOptionalBody(r, 0, &body); err != nil {
 			httpapi.Fail(w, r, err)
 			return
@@ -162,7 +162,7 @@ func (s *Service) disable(disabled bool) http.HandlerFunc {
 }
 
 func (s *Service) token(w http.ResponseWriter, r *http.Request) {
-	var body Reason
+	var body UserChange
 	if err := httpapi.DecodeOptionalBody(r, 0, &body); err != nil {
 		httpapi.Fail(w, r, err)
 		return

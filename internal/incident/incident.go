@@ -60,8 +60,8 @@ func ParseSeverity(s string) (Severity, error) {
 	return "", fmt.Errorf("unknown severity %q (severities: %s)", s, join(Severities))
 }
 
-// Incident is one breach response. Counts, links and history are kept
-// beside it; see View.
+// Incident is one breach response. IncidentCounts, links and history are kept
+// beside it; see IncidentView.
 type Incident struct {
 	ID       string   `json:"id" doc:"i- and 16 hex digits"`
 	Title    string   `json:"title"`

@@ -27,8 +27,8 @@ const (
 	EventMonitoring EventKind = "monitoring"
 )
 
-// Event is one entry of an incident's history.
-type Event struct {
+// IncidentEvent is one entry of an incident's history.
+type IncidentEvent struct {
 	ID         int64     `json:"id"`
 	IncidentID string    `json:"incident_id"`
 	At         time.Time `json:"at"`
@@ -52,9 +52,9 @@ const (
 	KindDecision NoteKind = "decision"
 )
 
-// Note is a note or a decision in an incident. Notes are never edited or
+// IncidentNote is a note or a decision in an incident. Notes are never edited or
 // deleted; a correction is a new note.
-type Note struct {
+type IncidentNote struct {
 	ID         string    `json:"id" doc:"n- and 16 hex digits"`
 	IncidentID string    `json:"incident_id"`
 	Kind       NoteKind  `json:"kind" doc:"note or decision"`
@@ -64,32 +64,32 @@ type Note struct {
 }
 
 // NewNote checks a note and gives it an id and time.
-func NewNote(incidentID string, kind NoteKind, author, text string, now time.Time) (Note, error) {
+func NewNote(incidentID string, kind NoteKind, author, text string, now time.Time) (IncidentNote, error) {
 	if kind == "" {
 		kind = KindNote
 	}
 	if kind != KindNote && kind != KindDecision {
-		return Note{}, fieldErr("kind", "unknown kind %q (kinds: note, decision)", kind)
+		return IncidentNote{}, fieldErr("kind", "unknown kind %q (kinds: note, decision)", kind)
 	}
 	if strings.TrimSpace(text) == "" {
-		return Note{}, fieldErr("text", "required")
+		return IncidentNote{}, fieldErr("text", "required")
 	}
 	if err := checkText("text", text, MaxText); err != nil {
-		return Note{}, err
+		return IncidentNote{}, err
 	}
-	return Note{ID: newID("n-"), IncidentID: incidentID, Kind: kind, Author: author, Text: text, At: now.UTC().Truncate(time.Millisecond)}, nil
+	return IncidentNote{ID: newID("n-"), IncidentID: incidentID, Kind: kind, Author: author, Text: text, At: now.UTC().Truncate(time.Millisecond)}, nil
 }
 
-// HostLink is a host linked to an incident.
-type HostLink struct {
+// IncidentHost is a host linked to an incident.
+type IncidentHost struct {
 	HostID   string    `json:"host_id"`
 	LinkedAt time.Time `json:"linked_at"`
 	LinkedBy string    `json:"linked_by"`
 	Reason   string    `json:"reason"`
 }
 
-// DetectionLink is a detection linked to an incident.
-type DetectionLink struct {
+// IncidentDetection is a detection linked to an incident.
+type IncidentDetection struct {
 	DetectionID int64     `json:"detection_id"`
 	HostID      string    `json:"host_id"`
 	LinkedAt    time.Time `json:"linked_at"`
@@ -97,8 +97,8 @@ type DetectionLink struct {
 	Reason      string    `json:"reason"`
 }
 
-// Counts summarise an incident's links.
-type Counts struct {
+// IncidentCounts summarise an incident's links.
+type IncidentCounts struct {
 	Hosts         int `json:"hosts"`
 	IsolatedHosts int `json:"isolated_hosts"`
 	Detections    int `json:"detections"`

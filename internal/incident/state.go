@@ -5,8 +5,8 @@ import (
 	"slices"
 )
 
-// Move is one allowed change of state.
-type Move struct {
+// StateMove is one allowed change of state.
+type StateMove struct {
 	To State `json:"to"`
 	// Exceptional moves (closing early, going back, reopening) are not
 	// part of the normal course; without a reason they are refused as a
@@ -14,7 +14,7 @@ type Move struct {
 	Exceptional bool `json:"exceptional,omitempty"`
 }
 
-func (m Move) String() string {
+func (m StateMove) String() string {
 	if m.Exceptional {
 		return string(m.To) + " (with a reason)"
 	}
@@ -22,24 +22,24 @@ func (m Move) String() string {
 }
 
 // Next lists the moves allowed from a state, normal course first.
-func Next(from State) []Move {
+func Next(from State) []StateMove {
 	i := slices.Index(States, from)
 	if i < 0 {
 		return nil
 	}
-	var out []Move
+	var out []StateMove
 	if from == Closed {
-		return []Move{{To: Investigating, Exceptional: true}}
+		return []StateMove{{To: Investigating, Exceptional: true}}
 	}
-	out = append(out, Move{To: States[i+1]})
+	out = append(out, StateMove{To: States[i+1]})
 	if from == Open {
-		out = append(out, Move{To: Investigating})
+		out = append(out, StateMove{To: Investigating})
 	}
 	if i > 0 {
-		out = append(out, Move{To: States[i-1], Exceptional: true})
+		out = append(out, StateMove{To: States[i-1], Exceptional: true})
 	}
 	if States[i+1] != Closed {
-		out = append(out, Move{To: Closed, Exceptional: true})
+		out = append(out, StateMove{To: Closed, Exceptional: true})
 	}
 	return out
 }
@@ -48,7 +48,7 @@ func Next(from State) []Move {
 // answers 409 with the allowed next states.
 type TransitionError struct {
 	From, To State
-	Allowed  []Move
+	Allowed  []StateMove
 	Msg      string
 }
 
@@ -72,7 +72,7 @@ func Check(from, to State, reason string) error {
 		return fieldErr("state", "unknown state %q (states: %s)", to, join(States))
 	}
 	next := Next(from)
-	i := slices.IndexFunc(next, func(m Move) bool { return m.To == to })
+	i := slices.IndexFunc(next, func(m StateMove) bool { return m.To == to })
 	switch {
 	case from == to:
 		return &TransitionError{From: from, To: to, Allowed: next, Msg: fmt.Sprintf("the incident is already %s", from)}

@@ -38,7 +38,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /agent/v1/ws", s.handleAgent)
 	for i := range s.routes {
 		r := &s.routes[i]
-		mux.Handle(r.Method+" "+httpapi.Prefix+r.Pattern, httpapi.Authorize(s.auth, r))
+		mux.Handle(r.Method+" "+httpapi.Prefix+r.Pattern, s.auditRefusals(r, httpapi.Authorize(s.auth, r)))
 	}
 	return withLogger(s, mux)
 }

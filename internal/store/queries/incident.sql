@@ -56,7 +56,7 @@ LIMIT $3;
 SELECT
 	(SELECT COUNT(*) FROM incident_hosts WHERE incident_id = $1),
 	(SELECT COUNT(*) FROM incident_hosts ih JOIN hosts h ON h.id = ih.host_id
-	 WHERE ih.incident_id = $1 AND h.isolation IN ('isolating', 'isolated')),
+	 WHERE ih.incident_id = $1 AND h.isolation = 'isolated'),
 	(SELECT COUNT(*) FROM incident_detections WHERE incident_id = $1),
 	(SELECT COUNT(*) FROM incident_notes WHERE incident_id = $1);
 
@@ -74,3 +74,21 @@ INSERT INTO incident_notes (id, incident_id, kind, author, text, at) VALUES ($1,
 -- name: incident-notes
 SELECT id, incident_id, kind, author, text, at FROM incident_notes
 WHERE incident_id = $1 AND id > $2 ORDER BY id LIMIT $3;
+
+-- name: incident-host-name
+SELECT name, hostname FROM hosts WHERE id = $1;
+
+-- name: incident-detection-host
+SELECT host_id FROM detections WHERE id = $1;
+
+-- name: incident-record-host-event
+INSERT INTO incident_history (incident_id, at, actor, kind, from_value, to_value, target, reason)
+SELECT ih.incident_id, CAST($2 AS BIGINT), CAST($3 AS TEXT), CAST($4 AS TEXT), CAST($5 AS TEXT), CAST($6 AS TEXT), ih.host_id, CAST($7 AS TEXT)
+FROM incident_hosts ih JOIN incidents i ON i.id = ih.incident_id
+WHERE ih.host_id = $1 AND i.state <> 'closed';
+
+-- name: incident-record-fleet-event
+INSERT INTO incident_history (incident_id, at, actor, kind, from_value, to_value, target, reason)
+SELECT i.id, CAST($1 AS BIGINT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), CAST($5 AS TEXT), 'fleet', CAST($6 AS TEXT)
+FROM incidents i
+WHERE i.state <> 'closed' AND EXISTS (SELECT 1 FROM incident_hosts ih WHERE ih.incident_id = i.id);
