@@ -77,9 +77,9 @@ func (s *Service) Routes() []httpapi.Route {
 // IncidentView is an incident as GET /incidents/{id} shows it.
 type IncidentView struct {
 	Incident
-	IncidentCounts  IncidentCounts  `json:"counts"`
-	History []IncidentEvent `json:"history" doc:"the first 1000 entries of its history, oldest first"`
-	Next    []StateMove  `json:"next" doc:"the states it may move to"`
+	IncidentCounts IncidentCounts  `json:"counts"`
+	History        []IncidentEvent `json:"history" doc:"the first 1000 entries of its history, oldest first"`
+	Next           []StateMove     `json:"next" doc:"the states it may move to"`
 }
 
 // OpenRequest opens an incident by hand.
