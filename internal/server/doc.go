@@ -60,7 +60,9 @@
 // It may also implement httpapi.Starter (background work, run in a
 // goroutine the server waits for before closing the store) and
 // httpapi.Authenticator (e.g. per-user tokens from the store; tried after
-// the bootstrap admin token). Its tables and queries go under
+// the bootstrap admin token) and httpapi.Mounter (pages served at "/"
+// outside /api/v1, given the server's handler to call API routes in
+// process; the web console is the one, and only the first is mounted). Its tables and queries go under
 // internal/store as that package's documentation describes. Its response
 // types are ordinary Go structs with json tags, plus doc, enum and
 // required tags for the OpenAPI document; name them so they do not clash

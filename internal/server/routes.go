@@ -31,8 +31,9 @@ func (s *Server) fleetRoutes() []httpapi.Route {
 // Routes is the route table: the fleet's and every capability's.
 func (s *Server) Routes() []httpapi.Route { return s.routes }
 
-// Handler is everything the listener serves: gateway and API. It may be
-// mounted without Serve; Close then ends the server.
+// Handler is everything the listener serves: gateway, API and, when a
+// capability is an httpapi.Mounter (the web console), its pages at "/".
+// It may be mounted without Serve; Close then ends the server.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /agent/v1/enroll", s.handleEnroll)
@@ -47,10 +48,22 @@ func (s *Server) Handler() http.Handler {
 	for pattern, methods := range allow {
 		mux.Handle(httpapi.Prefix+pattern, methodNotAllowed(methods))
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, http.StatusNotFound, "no such path: "+r.URL.Path)
-	})
-	return withLogger(s, mux)
+	}
+	h := withLogger(s, mux)
+	mounted := false
+	for _, c := range s.caps {
+		if m, ok := c.(httpapi.Mounter); ok && !mounted {
+			mux.HandleFunc("/api/", notFound)
+			mux.Handle("/", m.Mount(h, s.routes))
+			mounted = true
+		}
+	}
+	if !mounted {
+		mux.HandleFunc("/", notFound)
+	}
+	return h
 }
 
 func methodNotAllowed(methods []string) http.Handler {

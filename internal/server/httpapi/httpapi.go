@@ -277,6 +277,16 @@ type Capability interface {
 	Routes() []Route
 }
 
+// Mounter is a Capability that also serves pages outside Prefix: the web
+// console, mounted at "/". The server calls Mount when it builds its
+// handler, with that handler (so the pages call the API's routes in
+// process, through the same role checks and audit) and the route table
+// (so a page can be refused to the roles its route refuses). Paths under
+// /api/ stay the API's: an unknown one is still a JSON 404.
+type Mounter interface {
+	Mount(api http.Handler, routes []Route) http.Handler
+}
+
 // Starter is a Capability with background work. The server calls Start
 // once, in a goroutine of its own that it waits for before closing the
 // store; Start runs until ctx ends. Goroutines Start spawns must end before

@@ -1,0 +1,507 @@
+package console
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/mamori-dev/mamori/internal/audit"
+	"github.com/mamori-dev/mamori/internal/incident"
+)
+
+// The JSON shapes of the fleet's API answers the pages show. They are the
+// server package's types, read back by field name: a capability does not
+// import the server.
+type hostJSON struct {
+	ID                 string            `json:"id"`
+	Name               string            `json:"name"`
+	OS                 string            `json:"os"`
+	Arch               string            `json:"arch"`
+	OSVersion          string            `json:"os_version"`
+	IPs                []string          `json:"ips"`
+	AgentVersion       string            `json:"agent_version"`
+	Labels             map[string]string `json:"labels"`
+	Online             bool              `json:"online"`
+	LastSeen           *time.Time        `json:"last_seen"`
+	Monitoring         string            `json:"monitoring"`
+	MonitoringReported string            `json:"monitoring_reported"`
+	Isolation          string            `json:"isolation"`
+	IsolationReason    string            `json:"isolation_reason"`
+	IsolationError     string            `json:"isolation_error"`
+	BundleVersion      int64             `json:"bundle_version"`
+	BundleError        string            `json:"bundle_error"`
+}
+
+type detectionJSON struct {
+	ID     int64     `json:"id"`
+	Type   string    `json:"type"`
+	Source string    `json:"source"`
+	Rule   string    `json:"rule"`
+	Path   string    `json:"path"`
+	SeenAt time.Time `json:"seen_at"`
+}
+
+type auditJSON struct {
+	Index  int64     `json:"index"`
+	Time   time.Time `json:"time"`
+	Actor  string    `json:"actor"`
+	Role   string    `json:"role"`
+	Action string    `json:"action"`
+	Target string    `json:"target"`
+	Reason string    `json:"reason"`
+	Result string    `json:"result"`
+	Prev   string    `json:"prev"`
+	Hash   string    `json:"hash"`
+}
+
+type checkpointJSON struct {
+	Size      int64     `json:"size"`
+	Root      string    `json:"root"`
+	Time      time.Time `json:"time"`
+	Note      string    `json:"note"`
+	PublicKey string    `json:"public_key"`
+}
+
+type bundleJSON struct {
+	Version   int64     `json:"version"`
+	Name      string    `json:"name"`
+	YARA      string    `json:"yara"`
+	Hashes    []string  `json:"hashes"`
+	SHA256    string    `json:"sha256"`
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"`
+}
+
+type sweepJSON struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	State     string    `json:"state"`
+	Paths     []string  `json:"paths"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+	Findings  int64     `json:"findings"`
+	Progress  struct {
+		Done  int `json:"done"`
+		Total int `json:"total"`
+	} `json:"progress"`
+}
+
+type statsJSON struct {
+	ConnectedAgents  int     `json:"connected_agents"`
+	FindingsIngested int64   `json:"findings_ingested"`
+	UptimeSeconds    float64 `json:"uptime_seconds"`
+	Store            string  `json:"store"`
+}
+
+// pageSize is the rows per page of every list.
+const pageSize = 100
+
+// paging is embedded in the data of every paged page.
+type paging struct {
+	Next, First string
+	Paged       bool
+}
+
+func pageLinks(r *http.Request, n int, last string) paging {
+	q := r.URL.Query()
+	p := paging{Paged: q.Get("after") != ""}
+	q.Del("after")
+	first := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+	p.First = first.String()
+	if n >= pageSize {
+		q.Set("after", last)
+		next := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+		p.Next = next.String()
+	}
+	return p
+}
+
+// page registers a page that shows the API route named by route: users
+// whose role may not call it get 403 before anything is read.
+func (c *Console) page(mux *http.ServeMux, pattern, route string, h func(http.ResponseWriter, *http.Request, *session)) {
+	mux.HandleFunc(pattern, c.authed(func(w http.ResponseWriter, r *http.Request, s *session) {
+		if !c.allowed(s, route) {
+			c.fail(w, r, s, http.StatusForbidden, "forbidden")
+			return
+		}
+		h(w, r, s)
+	}))
+}
+
+func (c *Console) pageRoutes(mux *http.ServeMux) {
+	c.page(mux, "GET /incidents", "GET /incidents", c.incidents)
+	c.page(mux, "GET /incidents/{id}", "GET /incidents/{id}", c.incident)
+	c.page(mux, "GET /incidents/{id}/live", "GET /incidents/{id}/hosts", c.incidentHosts)
+	c.page(mux, "GET /hosts", "GET /hosts", c.hosts)
+	c.page(mux, "GET /hosts/{id}", "GET /hosts/{id}", c.host)
+	c.page(mux, "GET /hosts/{id}/state", "GET /hosts/{id}", c.hostState)
+	c.page(mux, "GET /hosts/{id}/confirm/{action}", "POST /hosts/{id}/isolate", c.confirm)
+	c.page(mux, "POST /hosts/{id}/{action}", "POST /hosts/{id}/isolate", c.act)
+	c.page(mux, "GET /audit", "GET /audit", c.audit)
+	c.page(mux, "GET /rules", "GET /rules", c.rules)
+	c.page(mux, "GET /sweeps", "GET /sweeps", c.sweeps)
+}
+
+// apiFail renders the error of an in-process API call.
+func (c *Console) apiFail(w http.ResponseWriter, r *http.Request, s *session, err error) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		key := messageKey("error")
+		switch ae.Code {
+		case http.StatusForbidden:
+			key = "forbidden"
+		case http.StatusNotFound:
+			key = "not_found"
+		}
+		c.fail(w, r, s, ae.Code, key, ae.Msg)
+		return
+	}
+	c.log.Error("console", "path", r.URL.Path, "err", err)
+	c.fail(w, r, s, http.StatusInternalServerError, "error")
+}
+
+type incidentsPage struct {
+	Items []incident.Incident
+	paging
+}
+
+func (c *Console) incidents(w http.ResponseWriter, r *http.Request, s *session) {
+	q := url.Values{"limit": {strconv.Itoa(pageSize)}}
+	if a := r.URL.Query().Get("after"); a != "" {
+		q.Set("after", a)
+	}
+	var items []incident.Incident
+	if err := c.call(r, s, "GET", "/incidents?"+q.Encode(), nil, &items); err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	last := ""
+	if len(items) > 0 {
+		last = items[len(items)-1].ID
+	}
+	c.render(w, r, s, http.StatusOK, "incidents", incidentsPage{Items: items, paging: pageLinks(r, len(items), last)})
+}
+
+// hostList is a page of hosts with their live state; LiveURL is what
+// htmx polls to refresh it.
+type hostList struct {
+	Hosts   []hostJSON
+	LiveURL string
+	paging
+}
+
+type incidentPage struct {
+	Incident       incident.IncidentView
+	Detections     []incident.IncidentDetection
+	MoreDetections bool
+	hostList
+}
+
+// incidentHostList is one page (by position, ?after=N) of an incident's
+// linked hosts with each host's state from GET /hosts/{id}.
+func (c *Console) incidentHostList(r *http.Request, s *session, id string) (hostList, error) {
+	var links []incident.IncidentHost
+	if err := c.call(r, s, "GET", "/incidents/"+url.PathEscape(id)+"/hosts", nil, &links); err != nil {
+		return hostList{}, err
+	}
+	from, _ := strconv.Atoi(r.URL.Query().Get("after"))
+	from = min(max(from, 0), len(links))
+	to := min(from+pageSize, len(links))
+	hl := hostList{LiveURL: "/incidents/" + url.PathEscape(id) + "/live"}
+	if from > 0 {
+		hl.LiveURL += "?after=" + strconv.Itoa(from)
+	}
+	for _, l := range links[from:to] {
+		var h hostJSON
+		if err := c.call(r, s, "GET", "/hosts/"+url.PathEscape(l.HostID), nil, &h); err != nil {
+			return hostList{}, err
+		}
+		hl.Hosts = append(hl.Hosts, h)
+	}
+	hl.paging = paging{Paged: from > 0, First: "/incidents/" + url.PathEscape(id)}
+	if to < len(links) {
+		hl.Next = hl.First + "?after=" + strconv.Itoa(to)
+	}
+	return hl, nil
+}
+
+func (c *Console) incident(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	var p incidentPage
+	if err := c.call(r, s, "GET", "/incidents/"+url.PathEscape(id), nil, &p.Incident); err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	var err error
+	if p.hostList, err = c.incidentHostList(r, s, id); err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	if err := c.call(r, s, "GET", "/incidents/"+url.PathEscape(id)+"/detections?limit="+strconv.Itoa(pageSize), nil, &p.Detections); err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	p.MoreDetections = p.Incident.IncidentCounts.Detections > len(p.Detections)
+	c.renderTitled(w, r, s, http.StatusOK, "incident", p.Incident.Title, p)
+}
+
+func (c *Console) incidentHosts(w http.ResponseWriter, r *http.Request, s *session) {
+	hl, err := c.incidentHostList(r, s, r.PathValue("id"))
+	if err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "hosttable", hl)
+}
+
+type hostsPage struct {
+	Stats *statsJSON
+	hostList
+}
+
+func (c *Console) hosts(w http.ResponseWriter, r *http.Request, s *session) {
+	q := url.Values{"limit": {strconv.Itoa(pageSize)}}
+	if a := r.URL.Query().Get("after"); a != "" {
+		q.Set("after", a)
+	}
+	var p hostsPage
+	if err := c.call(r, s, "GET", "/hosts?"+q.Encode(), nil, &p.Hosts); err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	last := ""
+	if len(p.Hosts) > 0 {
+		last = p.Hosts[len(p.Hosts)-1].ID
+	}
+	p.paging = pageLinks(r, len(p.Hosts), last)
+	p.LiveURL = r.URL.RequestURI()
+	if c.allowed(s, "GET /stats") {
+		p.Stats = &statsJSON{}
+		if err := c.call(r, s, "GET", "/stats", nil, p.Stats); err != nil {
+			c.apiFail(w, r, s, err)
+			return
+		}
+	}
+	if r.Header.Get("HX-Request") != "" {
+		c.render(w, r, s, http.StatusOK, "hosttable", p.hostList)
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "hosts", p)
+}
+
+type hostPage struct {
+	Host       hostJSON
+	Detections []detectionJSON
+	CanAct     bool
+	Actions    []string
+}
+
+// actions are what a host's buttons may do, each an API call.
+var actions = map[string]struct {
+	method, path string
+	body         func(reason string) any
+}{
+	"isolate":  {"POST", "/isolate", func(r string) any { return map[string]string{"reason": r} }},
+	"release":  {"POST", "/release", func(r string) any { return map[string]string{"reason": r} }},
+	"heighten": {"PUT", "/monitoring", func(r string) any { return map[string]string{"level": "heightened", "reason": r} }},
+	"normal":   {"PUT", "/monitoring", func(r string) any { return map[string]string{"level": "normal", "reason": r} }},
+}
+
+// available lists the actions that make sense in the host's state.
+func available(h hostJSON) []string {
+	var out []string
+	switch h.Isolation {
+	case "isolated", "requested":
+		out = append(out, "release")
+	case "failed":
+		out = append(out, "isolate", "release")
+	default:
+		out = append(out, "isolate")
+	}
+	if h.Monitoring == "heightened" {
+		return append(out, "normal")
+	}
+	return append(out, "heighten")
+}
+
+func (c *Console) hostData(r *http.Request, s *session) (hostPage, error) {
+	var p hostPage
+	err := c.call(r, s, "GET", "/hosts/"+url.PathEscape(r.PathValue("id")), nil, &p.Host)
+	return p, err
+}
+
+func (c *Console) host(w http.ResponseWriter, r *http.Request, s *session) {
+	p, err := c.hostData(r, s)
+	if err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	if c.allowed(s, "GET /detections") {
+		q := url.Values{"host_id": {p.Host.ID}, "limit": {"50"}}
+		if err := c.call(r, s, "GET", "/detections?"+q.Encode(), nil, &p.Detections); err != nil {
+			c.apiFail(w, r, s, err)
+			return
+		}
+	}
+	p.CanAct = c.allowed(s, "POST /hosts/{id}/isolate")
+	p.Actions = available(p.Host)
+	c.renderTitled(w, r, s, http.StatusOK, "host", p.Host.Name, p)
+}
+
+func (c *Console) hostState(w http.ResponseWriter, r *http.Request, s *session) {
+	p, err := c.hostData(r, s)
+	if err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "hoststate", p)
+}
+
+type actionForm struct {
+	HostID, Action, Title, Question, CSRF, ReasonLabel, Confirm, Cancel string
+	Dialog                                                              bool
+}
+
+func newActionForm(v *view, action string, dialog bool) actionForm {
+	id := ""
+	if p, ok := v.Data.(hostPage); ok {
+		id = p.Host.ID
+	}
+	return actionForm{HostID: id, Action: action, Title: v.L[action], Question: v.L["confirm_"+action], CSRF: v.CSRF,
+		ReasonLabel: v.L["reason_help"], Confirm: v.L["confirm"], Cancel: v.L["cancel"], Dialog: dialog}
+}
+
+// confirm is the confirmation form as a page of its own, for browsers
+// without script (with script it opens as a dialog on the host page).
+func (c *Console) confirm(w http.ResponseWriter, r *http.Request, s *session) {
+	action := r.PathValue("action")
+	if _, ok := actions[action]; !ok {
+		c.fail(w, r, s, http.StatusNotFound, "not_found")
+		return
+	}
+	p, err := c.hostData(r, s)
+	if err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	v := c.newView(r, s, action, p)
+	c.renderTitled(w, r, s, http.StatusOK, "confirm", action, newActionForm(v, action, false))
+}
+
+// act runs a host action through its API route as the user, with the
+// reason given; the API validates, audits and answers 4xx as it would a
+// token holder.
+func (c *Console) act(w http.ResponseWriter, r *http.Request, s *session) {
+	a, ok := actions[r.PathValue("action")]
+	if !ok {
+		c.fail(w, r, s, http.StatusNotFound, "not_found")
+		return
+	}
+	id := r.PathValue("id")
+	if err := c.call(r, s, a.method, "/hosts/"+url.PathEscape(id)+a.path, a.body(r.PostForm.Get("reason")), nil); err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/hosts/"+url.PathEscape(id), http.StatusSeeOther)
+}
+
+type auditPage struct {
+	Items                      []auditJSON
+	Target                     string
+	Checkpoint                 *checkpointJSON
+	SignatureOK, ChainOK       bool
+	SignatureError, ChainError string
+	paging
+}
+
+func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *session) {
+	p := auditPage{Target: r.URL.Query().Get("target")}
+	q := url.Values{"limit": {strconv.Itoa(pageSize)}}
+	if a := r.URL.Query().Get("after"); a != "" {
+		q.Set("after", a)
+	}
+	if p.Target != "" {
+		q.Set("target", p.Target)
+	}
+	if err := c.call(r, s, "GET", "/audit?"+q.Encode(), nil, &p.Items); err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	last := ""
+	if len(p.Items) > 0 {
+		last = strconv.FormatInt(p.Items[len(p.Items)-1].Index, 10)
+	}
+	p.paging = pageLinks(r, len(p.Items), last)
+	var cp checkpointJSON
+	if err := c.call(r, s, "GET", "/audit/checkpoint", nil, &cp); err == nil {
+		p.Checkpoint = &cp
+		p.SignatureOK, p.SignatureError = checkSignature(cp)
+	}
+	// Consecutive entries (an unfiltered page) must chain by hash.
+	p.ChainOK = true
+	for i := 1; i < len(p.Items) && p.Target == ""; i++ {
+		if p.Items[i].Prev != p.Items[i-1].Hash {
+			p.ChainOK, p.ChainError = false, "entry "+strconv.FormatInt(p.Items[i].Index, 10)
+			break
+		}
+	}
+	c.render(w, r, s, http.StatusOK, "audit", p)
+}
+
+// checkSignature opens the checkpoint's signed note with the key it
+// names and checks it vouches for the size and root shown.
+func checkSignature(cp checkpointJSON) (bool, string) {
+	key, err := audit.ParsePublicKey(cp.PublicKey)
+	if err != nil {
+		return false, err.Error()
+	}
+	got, err := audit.Open([]byte(cp.Note), key)
+	if err != nil {
+		return false, err.Error()
+	}
+	if got.Size != cp.Size {
+		return false, "signed size differs"
+	}
+	return true, ""
+}
+
+type rulesPage struct{ Bundle *bundleJSON }
+
+func (c *Console) rules(w http.ResponseWriter, r *http.Request, s *session) {
+	var b bundleJSON
+	err := c.call(r, s, "GET", "/rules", nil, &b)
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae) && ae.Code == http.StatusNotFound:
+		c.render(w, r, s, http.StatusOK, "rules", rulesPage{})
+	case err != nil:
+		c.apiFail(w, r, s, err)
+	default:
+		c.render(w, r, s, http.StatusOK, "rules", rulesPage{Bundle: &b})
+	}
+}
+
+type sweepsPage struct {
+	Items []sweepJSON
+	paging
+}
+
+func (c *Console) sweeps(w http.ResponseWriter, r *http.Request, s *session) {
+	q := url.Values{"limit": {strconv.Itoa(pageSize)}}
+	if a := r.URL.Query().Get("after"); a != "" {
+		q.Set("after", a)
+	}
+	var p sweepsPage
+	if err := c.call(r, s, "GET", "/sweeps?"+q.Encode(), nil, &p.Items); err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	last := ""
+	if len(p.Items) > 0 {
+		last = p.Items[len(p.Items)-1].ID
+	}
+	p.paging = pageLinks(r, len(p.Items), last)
+	c.render(w, r, s, http.StatusOK, "sweeps", p)
+}

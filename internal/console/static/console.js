@@ -1,0 +1,21 @@
+// Confirmation dialogs: a link with data-dialog opens the <dialog> of that
+// id instead of following the link (the link's page is the same form for
+// browsers without script).
+document.addEventListener("click", function (ev) {
+  var open = ev.target.closest("[data-dialog]");
+  if (open) {
+    var dlg = document.getElementById(open.getAttribute("data-dialog"));
+    if (dlg && typeof dlg.showModal === "function") {
+      ev.preventDefault();
+      dlg.showModal();
+      var field = dlg.querySelector("textarea, input:not([type=hidden])");
+      if (field) field.focus();
+    }
+    return;
+  }
+  var close = ev.target.closest("[data-close]");
+  if (close) {
+    var d = close.closest("dialog");
+    if (d) d.close();
+  }
+});
