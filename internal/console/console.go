@@ -251,7 +251,7 @@ func (c *Console) loginPage(w http.ResponseWriter, r *http.Request) {
 
 type loginData struct {
 	Next, Name string
-	Error      messageKey
+	Error      string
 }
 
 // safeNext keeps a post-login redirect on the console.

@@ -188,6 +188,7 @@ func (c *Console) incidents(w http.ResponseWriter, r *http.Request, s *session) 
 // htmx polls to refresh it.
 type hostList struct {
 	Hosts   []hostJSON
+	IDsOnly bool
 	LiveURL string
 	paging
 }
@@ -213,10 +214,15 @@ func (c *Console) incidentHostList(r *http.Request, s *session, id string) (host
 	if from > 0 {
 		hl.LiveURL += "?after=" + strconv.Itoa(from)
 	}
+	// A role that may see the incident but not the fleet (privacy) sees
+	// which hosts are linked, not their state.
+	hl.IDsOnly = !c.allowed(s, "GET /hosts/{id}")
 	for _, l := range links[from:to] {
-		var h hostJSON
-		if err := c.call(r, s, "GET", "/hosts/"+url.PathEscape(l.HostID), nil, &h); err != nil {
-			return hostList{}, err
+		h := hostJSON{ID: l.HostID}
+		if !hl.IDsOnly {
+			if err := c.call(r, s, "GET", "/hosts/"+url.PathEscape(l.HostID), nil, &h); err != nil {
+				return hostList{}, err
+			}
 		}
 		hl.Hosts = append(hl.Hosts, h)
 	}
