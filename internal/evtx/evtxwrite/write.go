@@ -127,7 +127,9 @@ func (x *Writer) encode(id uint64, written time.Time, root *evtx.Element) bool {
 	}
 	size := uint32(len(e.b)) - start + 4
 	e.u32(size)
-	if len(e.b) > chunkSize || e.overflow {
+	// A record ending exactly at the chunk's end is valid, but libevtx
+	// does not read it; leaving slack keeps evtxexport a usable oracle.
+	if len(e.b) >= chunkSize || e.overflow {
 		x.names, x.templates = names, templates
 		clear(x.chunk[start:])
 		return false
