@@ -42,12 +42,18 @@ func corpusRecords(t testing.TB) []*evtx.Record {
 // writeCorpus writes n records cycling through recs into a new file, with
 // record numbers from 1 and times a second apart.
 func writeCorpus(t testing.TB, recs []*evtx.Record, n int) string {
+	return writeFile(t, recs, n, false)
+}
+
+// writeFile is writeCorpus with EventData/UserData nested or not.
+func writeFile(t testing.TB, recs []*evtx.Record, n int, nest bool) string {
 	path := filepath.Join(t.TempDir(), "big.evtx")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := evtxwrite.New(f)
+	w.Nest = nest
 	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
 		if err := w.Write(uint64(i+1), base.Add(time.Duration(i)*time.Second), recs[i%len(recs)].Root); err != nil {
@@ -87,13 +93,19 @@ func readEvents(t testing.TB, path string, parallel bool) ([]*logevent.Event, []
 	return evs, errs
 }
 
-// TestWriteRead writes the corpus records many times over into a
+// TestWriteRead writes the corpus records several times over into a
 // multi-chunk file: reading it back gives the same events (sequentially
 // and in parallel), and evtxexport reads it the same way.
 func TestWriteRead(t *testing.T) {
+	t.Run("flat", func(t *testing.T) { checkWriteRead(t, false) })
+	// Nested binary XML values (type 0x21) carry EventData and UserData.
+	t.Run("nested", func(t *testing.T) { checkWriteRead(t, true) })
+}
+
+func checkWriteRead(t *testing.T, nest bool) {
 	recs := corpusRecords(t)
-	const n = 2000
-	path := writeCorpus(t, recs, n)
+	const n = 1000
+	path := writeFile(t, recs, n, nest)
 	evs, errs := readEvents(t, path, false)
 	if len(errs) > 0 || len(evs) != n {
 		t.Fatalf("read %d events, errors %v; want %d", len(evs), errs, n)
