@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Element is one decoded XML element of a record, with its substitutions
@@ -434,11 +435,23 @@ func (d *decoder) parseTemplate(off, size uint32) *template {
 func instantiate(nodes []pnode, vals []any) ([]*Element, []any) {
 	var kids []*Element
 	var text []any
+	nelem := 0
+	for i := range nodes {
+		if nodes[i].kind == kElem {
+			nelem++
+		}
+	}
+	if nelem > 0 {
+		kids = make([]*Element, 0, nelem)
+	}
 	for i := range nodes {
 		n := &nodes[i]
 		switch n.kind {
 		case kElem:
 			e := &Element{Name: n.elem.name}
+			if len(n.elem.attrs) > 0 {
+				e.Attrs = make([]Attr, 0, len(n.elem.attrs))
+			}
 			for _, a := range n.elem.attrs {
 				parts, skip := resolve(a.val, vals)
 				if skip {
@@ -665,11 +678,17 @@ func (d *decoder) utf16(b []byte) string {
 		}
 	}
 	if ascii {
-		s := make([]byte, 0, n)
-		for i := 0; i < n; i++ {
-			s = append(s, b[2*i])
+		for n > 0 && b[2*n-2] == 0 {
+			n--
 		}
-		return strings.TrimRight(string(s), "\x00")
+		if n == 0 {
+			return ""
+		}
+		s := make([]byte, n)
+		for i := range s {
+			s[i] = b[2*i]
+		}
+		return unsafe.String(&s[0], n) // s is never written again
 	}
 	u := make([]uint16, n)
 	for i := range u {
@@ -691,10 +710,25 @@ func ansi(b []byte) string {
 	return string(r)
 }
 
+// guid renders a GUID as Windows does: {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX},
+// the first three groups being little-endian integers.
 func guid(b []byte) string {
-	le := binary.LittleEndian
-	return fmt.Sprintf("{%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X}",
-		le.Uint32(b), le.Uint16(b[4:]), le.Uint16(b[6:]), b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
+	const digits = "0123456789ABCDEF"
+	order := [16]int{3, 2, 1, 0, -1, 5, 4, -1, 7, 6, -1, 8, 9, -1, 10, 11}
+	out := make([]byte, 0, 38)
+	out = append(out, '{')
+	for _, i := range order {
+		if i < 0 {
+			out = append(out, '-')
+			continue
+		}
+		out = append(out, digits[b[i]>>4], digits[b[i]&15])
+	}
+	for _, c := range b[12:16] {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	out = append(out, '}')
+	return string(out)
 }
 
 func (d *decoder) sid(b []byte) string {
