@@ -7,7 +7,8 @@
 // # Formats (Detect looks at content, never at the file name)
 //
 //	evtx       "ElfFile\0" signature                      -> internal/evtx
-//	json       a JSON array, or JSON values one after another (pretty-printed)
+//	json       a JSON array, or JSON values one after another (pretty-printed,
+//	           with or without evtx_dump's "Record N" lines between them)
 //	jsonl      one JSON object per line
 //	journal    `journalctl -o json` (JSONL with __REALTIME_TIMESTAMP)
 //	auth       syslog lines of which some come from an auth program
@@ -15,6 +16,9 @@
 //	auditd     type=... msg=audit(...) lines (raw or enriched log_format)
 //	webaccess  NCSA combined or common log format
 //	history    bash history with "#<epoch>" lines, zsh extended history
+//
+// Text in UTF-16 with a byte order mark (Windows PowerShell 5's Out-File
+// and > redirection) is decoded before detection.
 //
 // # JSON exports
 //

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,7 @@ func json1Valid(line []byte) bool {
 // after another (pretty-printed dumps). A syntax error cannot be skipped
 // past, so it is reported and ends the file.
 func readJSON(ctx context.Context, name string, r io.Reader, fn func(*logevent.Event) error, onErr func(error)) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(&recordLineFilter{br: bufio.NewReaderSize(r, 64<<10)}, 64<<10)
 	array := false
 	for {
 		c, err := br.ReadByte()
@@ -69,6 +70,39 @@ func readJSON(ctx context.Context, name string, r io.Reader, fn func(*logevent.E
 		}
 	}
 	return nil
+}
+
+var reRecordLine = regexp.MustCompile(`(?m)^Record \d+\r?$`)
+
+// recordLineFilter drops the "Record N" lines evtx_dump writes between
+// its JSON documents (JSON itself never has such a line).
+type recordLineFilter struct {
+	br      *bufio.Reader
+	pending []byte
+	buf     []byte
+	midLine bool // the last fragment was part of a longer line
+	err     error
+}
+
+func (f *recordLineFilter) Read(p []byte) (int, error) {
+	for len(f.pending) == 0 {
+		if f.err != nil {
+			return 0, f.err
+		}
+		line, err := f.br.ReadSlice('\n')
+		keep := f.midLine || !reRecordLine.Match(bytes.TrimRight(line, "\n"))
+		f.midLine = errors.Is(err, bufio.ErrBufferFull)
+		if keep {
+			f.buf = append(f.buf[:0], line...)
+			f.pending = f.buf
+		}
+		if err != nil && !f.midLine {
+			f.err = err
+		}
+	}
+	n := copy(p, f.pending)
+	f.pending = f.pending[n:]
+	return n, nil
 }
 
 // readJSONL reads one JSON object per line; a bad line is reported and

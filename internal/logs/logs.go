@@ -12,6 +12,9 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+
 	"github.com/mamori-dev/mamori/internal/evtx"
 	"github.com/mamori-dev/mamori/internal/logevent"
 )
@@ -56,9 +59,14 @@ func Detect(head []byte) Format {
 	if bytes.HasPrefix(head, []byte("ElfFile\x00")) {
 		return EVTX
 	}
-	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
-	t = bytes.TrimPrefix(t, []byte("\xef\xbb\xbf"))
+	t := bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	t = bytes.TrimLeft(t, " \t\r\n")
+	// evtx_dump writes "Record N" before each JSON rendering.
+	if m := reRecordLine.FindIndex(t); m != nil && m[0] == 0 {
+		if rest := bytes.TrimLeft(t[m[1]:], " \t\r\n"); len(rest) > 0 && rest[0] == '{' {
+			return JSON
+		}
+	}
 	if len(t) == 0 {
 		return ""
 	}
@@ -109,18 +117,33 @@ func ReadFile(ctx context.Context, path string, fn func(*logevent.Event) error, 
 	}
 	head := make([]byte, HeadSize)
 	hn, _ := io.ReadFull(f, head)
-	format := Detect(head[:hn])
-	if format == EVTX {
+	if Detect(head[:hn]) == EVTX {
 		r, err := evtx.Open(f, st.Size(), path)
 		if err != nil {
-			return format, err
+			return EVTX, err
 		}
-		return format, r.Events(ctx, fn, recordErrors(onErr))
+		return EVTX, r.Events(ctx, fn, recordErrors(onErr))
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return "", err
 	}
-	return format, readStream(ctx, format, path, f, st.ModTime(), fn, onErr)
+	br, text := sniff(f)
+	format := Detect(text)
+	return format, readStream(ctx, format, path, br, st.ModTime(), fn, onErr)
+}
+
+// sniff buffers r and returns its head, decoding UTF-16 text (Windows
+// PowerShell 5 writes its redirections and Out-File as UTF-16LE with a
+// byte order mark) to UTF-8.
+func sniff(r io.Reader) (*bufio.Reader, []byte) {
+	br := bufio.NewReaderSize(r, HeadSize)
+	head, _ := br.Peek(HeadSize)
+	if len(head) >= 2 && (head[0] == 0xff && head[1] == 0xfe || head[0] == 0xfe && head[1] == 0xff) {
+		dec := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
+		br = bufio.NewReaderSize(transform.NewReader(br, dec), HeadSize)
+		head, _ = br.Peek(HeadSize)
+	}
+	return br, head
 }
 
 // readStream reads a decompressed stream of a known format.
@@ -148,8 +171,7 @@ func readGzip(ctx context.Context, name string, r io.Reader, mtime time.Time, fn
 	if !zr.ModTime.IsZero() {
 		mtime = zr.ModTime
 	}
-	br := bufio.NewReaderSize(zr, HeadSize)
-	head, _ := br.Peek(HeadSize)
+	br, head := sniff(zr)
 	format := Detect(head)
 	if err := readStream(ctx, format, name, br, mtime, fn, onErr); err != nil {
 		return format, err
@@ -210,6 +232,7 @@ func readMember(ctx context.Context, name string, m *zip.File, fn func(*logevent
 	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
 		return readGzip(ctx, name, br, m.Modified, fn, onErr)
 	}
+	br, head = sniff(br)
 	format := Detect(head)
 	return format, readStream(ctx, format, name, br, m.Modified, fn, onErr)
 }
