@@ -104,6 +104,7 @@ type decoder struct {
 	names     map[uint32]string
 	templates map[uint32]*template
 	depth     int
+	arena     arena
 }
 
 type template struct {
@@ -228,7 +229,7 @@ func (d *decoder) fragment(pos *uint32, end uint32) ([]*Element, []any) {
 			kids, text = append(kids, k...), append(text, t...)
 		case 0x01, 0x41:
 			p := d.element(pos, end)
-			k, t := instantiate([]pnode{{kind: kElem, elem: p}}, nil)
+			k, t := d.arena.instantiate([]pnode{{kind: kElem, elem: p}}, nil)
 			kids, text = append(kids, k...), append(text, t...)
 		default:
 			d.fail("unexpected token 0x%02x at %d", tok, *pos)
@@ -415,7 +416,7 @@ func (d *decoder) templateInstance(pos *uint32, end uint32) ([]*Element, []any) 
 		p += size
 	}
 	*pos = p
-	return instantiate(t.nodes, vals)
+	return d.arena.instantiate(t.nodes, vals)
 }
 
 func (d *decoder) parseTemplate(off, size uint32) *template {
@@ -432,48 +433,99 @@ func (d *decoder) parseTemplate(off, size uint32) *template {
 	return t
 }
 
-func instantiate(nodes []pnode, vals []any) ([]*Element, []any) {
-	var kids []*Element
-	var text []any
-	nelem := 0
+// arena hands out elements and slices in batches: decoding allocates
+// per batch instead of per element. Batches are never reused, so decoded
+// records stay valid for as long as their holders keep them.
+type arena struct {
+	elems []Element
+	ptrs  []*Element
+	anys  []any
+}
+
+func (a *arena) elem(name string) *Element {
+	if len(a.elems) == cap(a.elems) {
+		a.elems = make([]Element, 0, 64)
+	}
+	a.elems = append(a.elems, Element{Name: name})
+	return &a.elems[len(a.elems)-1]
+}
+
+func (a *arena) kids(n int) []*Element {
+	if cap(a.ptrs)-len(a.ptrs) < n {
+		a.ptrs = make([]*Element, 0, max(64, n))
+	}
+	l := len(a.ptrs)
+	a.ptrs = a.ptrs[:l+n]
+	return a.ptrs[l : l : l+n]
+}
+
+func (a *arena) text(n int) []any {
+	if cap(a.anys)-len(a.anys) < n {
+		a.anys = make([]any, 0, max(128, n))
+	}
+	l := len(a.anys)
+	a.anys = a.anys[:l+n]
+	return a.anys[l : l : l+n]
+}
+
+// instantiate fills a template's nodes with the substitution values. Text
+// pieces and child elements are gathered in two passes so each element's
+// slices come from the arena at their final size.
+func (a *arena) instantiate(nodes []pnode, vals []any) ([]*Element, []any) {
+	nkids, ntext := 0, 0
 	for i := range nodes {
-		if nodes[i].kind == kElem {
-			nelem++
+		n := &nodes[i]
+		switch n.kind {
+		case kElem:
+			nkids++
+		case kText:
+			ntext++
+		case kSub:
+			switch x := subst(n, vals).(type) {
+			case nil:
+			case *fragment:
+				nkids += len(x.kids)
+				ntext += len(x.text)
+			default:
+				ntext++
+			}
+		case kOut:
+			nkids += len(n.out)
 		}
 	}
-	if nelem > 0 {
-		kids = make([]*Element, 0, nelem)
+	var kids []*Element
+	var text []any
+	if nkids > 0 {
+		kids = a.kids(nkids)
+	}
+	if ntext > 0 {
+		text = a.text(ntext)
 	}
 	for i := range nodes {
 		n := &nodes[i]
 		switch n.kind {
 		case kElem:
-			e := &Element{Name: n.elem.name}
+			e := a.elem(n.elem.name)
 			if len(n.elem.attrs) > 0 {
 				e.Attrs = make([]Attr, 0, len(n.elem.attrs))
 			}
-			for _, a := range n.elem.attrs {
-				parts, skip := resolve(a.val, vals)
-				if skip {
-					continue
+			for _, at := range n.elem.attrs {
+				v, skip := resolve(at.val, vals)
+				if !skip {
+					e.Attrs = append(e.Attrs, Attr{Name: at.name, Value: v})
 				}
-				e.Attrs = append(e.Attrs, Attr{Name: a.name, Value: join(parts)})
 			}
-			e.Kids, e.Text = instantiate(n.elem.kids, vals)
+			e.Kids, e.Text = a.instantiate(n.elem.kids, vals)
 			kids = append(kids, e)
 		case kText:
 			text = append(text, n.lit)
 		case kSub:
-			var v any
-			if int(n.sub) < len(vals) {
-				v = vals[n.sub]
-			}
-			switch x := v.(type) {
+			switch x := subst(n, vals).(type) {
 			case nil:
 			case *fragment:
 				kids, text = append(kids, x.kids...), append(text, x.text...)
 			default:
-				text = append(text, v)
+				text = append(text, x)
 			}
 		case kOut:
 			kids = append(kids, n.out...)
@@ -482,20 +534,33 @@ func instantiate(nodes []pnode, vals []any) ([]*Element, []any) {
 	return kids, text
 }
 
+func subst(n *pnode, vals []any) any {
+	if int(n.sub) < len(vals) {
+		return vals[n.sub]
+	}
+	return nil
+}
+
 // resolve fills an attribute's value; skip is true for an attribute made
 // only of optional substitutions that are empty, which Windows leaves out.
-func resolve(nodes []pnode, vals []any) (parts []any, skip bool) {
+func resolve(nodes []pnode, vals []any) (value any, skip bool) {
+	if len(nodes) == 1 && nodes[0].kind == kSub { // the usual case
+		v := subst(&nodes[0], vals)
+		if _, ok := v.(*fragment); ok {
+			v = nil
+		}
+		return v, v == nil && nodes[0].opt
+	}
+	var parts []any
 	optEmpty := true
-	for _, n := range nodes {
+	for i := range nodes {
+		n := &nodes[i]
 		switch n.kind {
 		case kText:
 			parts = append(parts, n.lit)
 			optEmpty = false
 		case kSub:
-			var v any
-			if int(n.sub) < len(vals) {
-				v = vals[n.sub]
-			}
+			v := subst(n, vals)
 			if _, ok := v.(*fragment); ok {
 				v = nil
 			}
@@ -507,12 +572,17 @@ func resolve(nodes []pnode, vals []any) (parts []any, skip bool) {
 			}
 		}
 	}
-	return parts, optEmpty && len(nodes) > 0
+	return join(parts), optEmpty && len(nodes) > 0
 }
 
 // value decodes a substitution value of type typ and size bytes at p.
 func (d *decoder) value(typ byte, p, size, end uint32) any {
 	b := d.bytes(p, size, end)
+	if size == 0 && typ != 0x0e {
+		// An empty value of any type (optional substitutions are often
+		// typed yet empty): nothing to render.
+		return nil
+	}
 	if typ&0x80 != 0 {
 		return d.array(typ&0x7f, b, p)
 	}
