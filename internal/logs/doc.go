@@ -71,7 +71,8 @@
 //	uid, gid     useradd/groupadd ids               home, shell  useradd's home and shell
 //	command      sudo's COMMAND=                    tty, pwd     sudo's TTY= and PWD=, su's tty
 //	group        usermod/groupadd group name        sudo_error   e.g. "3 incorrect password attempts"
-//	su_failed    true for "FAILED su"
+//	su_failed    true for "FAILED su"               repeated     N of rsyslog's "message repeated N times: [ ... ]",
+//	                                                             whose inner message is the one parsed
 //
 //	event             message
 //	ssh_failed        sshd "Failed <method> for [invalid user] U from IP port P"

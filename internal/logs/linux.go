@@ -323,8 +323,15 @@ var (
 	rePamRhost  = regexp.MustCompile(`\brhost=(\S+)`)
 )
 
+var reRepeated = regexp.MustCompile(`^message repeated (\d+) times: \[ ?(.*?)\]$`)
+
 // parseAuth adds the fields of an auth message (see doc.go).
 func parseAuth(program, msg string, f map[string]any) {
+	// rsyslog folds identical messages, brute-force attempts among them.
+	if m := reRepeated.FindStringSubmatch(msg); m != nil {
+		f["repeated"], _ = strconv.ParseInt(m[1], 10, 64)
+		msg = m[2]
+	}
 	switch program {
 	case "sshd", "sshd-session":
 		if m := reSSHAuth.FindStringSubmatch(msg); m != nil {
