@@ -20,5 +20,6 @@
 // without a Name become Data1, Data2, ... and all of them together Data
 // (the value itself when there is one). UserData's leaf elements become
 // fields by their element name; EventData's Binary element the field
-// Binary.
+// Binary. System's Level, Task, Opcode and Keywords, which some rules name,
+// are fields too unless EventData has a field of the same name.
 package evtx

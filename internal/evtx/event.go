@@ -8,6 +8,11 @@ import (
 	"github.com/mamori-dev/mamori/internal/logevent"
 )
 
+// systemFields are the System elements Sigma rules name besides the
+// header (Level: 2, Keywords: '0x8010000000000000'); they are fields unless
+// EventData has a field of the same name, which wins.
+var systemFields = []string{"Level", "Task", "Opcode", "Keywords"}
+
 // toEvent maps a record's decoded Event element (see the package doc).
 func toEvent(root *Element) *logevent.Event {
 	e := &logevent.Event{Product: "windows", Fields: map[string]any{}}
@@ -38,6 +43,11 @@ func toEvent(root *Element) *logevent.Event {
 		}
 		if k := sys.Kid("Computer"); k != nil {
 			e.Host = Text(k.Value())
+		}
+		for _, name := range systemFields {
+			if k := sys.Kid(name); k != nil && k.Value() != nil {
+				e.Fields[name] = k.Value()
+			}
 		}
 	}
 	e.Service = ServiceForChannel(e.Channel)

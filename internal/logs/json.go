@@ -194,6 +194,11 @@ func xmlJSONEvent(ev map[string]any) *logevent.Event {
 	t, _ := parseTime(ts)
 	e := windowsEvent(str(sys["Channel"]), prov, str(sys["Computer"]),
 		toInt(text(sys["EventID"])), uint64(toInt(text(sys["EventRecordID"]))), t)
+	for _, name := range []string{"Level", "Task", "Opcode", "Keywords"} {
+		if v := text(sys[name]); v != nil {
+			e.Fields[name] = jsonValue(v)
+		}
+	}
 	if ed, ok := ev["EventData"].(map[string]any); ok {
 		for k, v := range ed {
 			switch k {
