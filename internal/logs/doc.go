@@ -29,9 +29,11 @@
 // which carry no names and become Data1...), journald entries, and otherwise
 // flat objects whose keys are the fields (nested objects as dotted names;
 // EventID, Channel, Provider_Name, Computer, EventRecordID and a time key
-// fill the header). Windows events get the same Product/Service/Category
-// and unnamed-Data convention as internal/evtx. RecordID is the export's
-// record id, else the ordinal of the object in the file.
+// fill the header). Windows events get the same Product/Service/Category,
+// unnamed-Data and System Level/Task/Opcode/Keywords conventions as
+// internal/evtx (the last for XML-shaped dumps). RecordID is the export's
+// record id, else the ordinal of the object in the file. Times without a
+// zone are read as UTC.
 //
 // # Linux events
 //
