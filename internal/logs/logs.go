@@ -95,6 +95,18 @@ func Detect(head []byte) Format {
 // reading and is returned. The format returned is that of the file (of its
 // first log member for a zip); "" with a nil error means not a log.
 func ReadFile(ctx context.Context, path string, fn func(*logevent.Event) error, onErr func(error)) (Format, error) {
+	return readFile(ctx, path, false, fn, onErr)
+}
+
+// ReadFileUnordered is ReadFile for callers that sort events themselves:
+// an uncompressed EVTX file's chunks are decoded on all cores and arrive in
+// any chunk order (events of one chunk in order; fn is still never called
+// concurrently). Other inputs are read as ReadFile reads them.
+func ReadFileUnordered(ctx context.Context, path string, fn func(*logevent.Event) error, onErr func(error)) (Format, error) {
+	return readFile(ctx, path, true, fn, onErr)
+}
+
+func readFile(ctx context.Context, path string, unordered bool, fn func(*logevent.Event) error, onErr func(error)) (Format, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -121,6 +133,9 @@ func ReadFile(ctx context.Context, path string, fn func(*logevent.Event) error, 
 		r, err := evtx.Open(f, st.Size(), path)
 		if err != nil {
 			return EVTX, err
+		}
+		if unordered {
+			return EVTX, r.ParallelEvents(ctx, 0, fn, recordErrors(onErr))
 		}
 		return EVTX, r.Events(ctx, fn, recordErrors(onErr))
 	}

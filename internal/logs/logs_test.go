@@ -198,3 +198,35 @@ func TestStop(t *testing.T) {
 		t.Errorf("ReadFile = %v after %d events, want stop after 1", err, n)
 	}
 }
+
+// TestUnordered reads EVTX files both ways: the same events, in any order
+// (internal/evtx's TestWriteRead covers the parallel mode on many chunks).
+func TestUnordered(t *testing.T) {
+	corpus := "../../../shared/corpus/sigma/regression_data"
+	if _, err := os.Stat(corpus); err != nil {
+		t.Skipf("no corpus at %s", corpus)
+	}
+	var paths []string
+	filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
+		if err == nil && filepath.Ext(p) == ".evtx" {
+			paths = append(paths, p)
+		}
+		return err
+	})
+	for _, p := range paths[:10] {
+		count := func(read func(context.Context, string, func(*logevent.Event) error, func(error)) (Format, error)) map[int64]uint64 {
+			got := map[int64]uint64{}
+			format, err := read(context.Background(), p, func(e *logevent.Event) error {
+				got[e.Offset] = e.RecordID
+				return nil
+			}, func(err error) { t.Error(err) })
+			if err != nil || format != EVTX {
+				t.Fatalf("%s: %q, %v", p, format, err)
+			}
+			return got
+		}
+		if d := cmp.Diff(count(ReadFileUnordered), count(ReadFile)); d != "" {
+			t.Errorf("%s (-unordered +ordered):\n%s", p, d)
+		}
+	}
+}
