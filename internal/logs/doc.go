@@ -15,6 +15,7 @@
 //	syslog     RFC 5424, RFC 3164, or RFC 3164 with an RFC 3339 timestamp
 //	auditd     type=... msg=audit(...) lines (raw or enriched log_format)
 //	webaccess  NCSA combined or common log format
+//	w3c        W3C extended log format (IIS), by its #Software/#Version and #Fields
 //	history    bash history with "#<epoch>" lines, zsh extended history
 //
 // Text in UTF-16 with a byte order mark (Windows PowerShell 5's Out-File
@@ -62,6 +63,12 @@
 //	                                                  cs-request, sc-status, sc-bytes, cs-referer,
 //	                                                  cs-user-agent
 //	shell_history          history entries            command (multi-line commands joined by \n)
+//
+// IIS (W3C) lines are Product "windows", Service "iis", Category
+// "webserver", with the #Fields names as fields (cs-method, cs-uri-stem,
+// cs-uri-query, c-ip, cs-username, sc-status, ...), cs(User-Agent) and
+// cs(Referer) as cs-user-agent and cs-referer; Time from date and time
+// (UTC, as IIS writes them); Host from s-computername.
 //
 // Auth fields (present when the message says them; numbers are int64):
 //

@@ -52,6 +52,9 @@ func detectText(head []byte) Format {
 		return ""
 	case reAuditd.Match(first):
 		return Auditd
+	case bytes.HasPrefix(first, []byte("#Software: Microsoft Internet Information Services")),
+		bytes.HasPrefix(first, []byte("#Version: 1.0")) && bytes.Contains(head, []byte("\n#Fields: ")):
+		return W3C
 	case reBashTime.Match(first), reZshTime.Match(first):
 		return History
 	case reWeb.Match(first):
@@ -72,6 +75,7 @@ type lineParser struct {
 	format Format
 	name   string
 	mtime  time.Time // dates RFC 3164 lines, which carry no year
+	fields []string  // W3C: the current #Fields: directive
 }
 
 const maxLine = 1 << 20
@@ -128,6 +132,9 @@ func (p *lineParser) read(ctx context.Context, r io.Reader, fn func(*logevent.Ev
 			onErr(&RecordError{File: p.name, Offset: lineOff, Err: fmt.Errorf("line %d: %w", lineNo, perr)})
 			continue
 		}
+		if e == nil {
+			continue // a directive, not an event
+		}
 		e.Source, e.RecordID, e.Offset = p.name, lineNo, lineOff
 		if err := fn(e); err != nil {
 			return err
@@ -162,6 +169,8 @@ func (p *lineParser) parse(line string) (*logevent.Event, error) {
 		return parseAuditd(line)
 	case WebAccess:
 		return parseWeb(line)
+	case W3C:
+		return p.parseW3C(line)
 	}
 	s, ok := parseSyslog(line, p.mtime)
 	if !ok {
@@ -671,4 +680,70 @@ func (h *histEntry) event(name string) *logevent.Event {
 		Source: name, RecordID: h.line, Offset: h.offset,
 		Fields: map[string]any{"command": strings.Join(h.lines, "\n")},
 	}
+}
+
+// w3cNames maps W3C extended log field names to SigmaHQ's webserver names
+// where they differ.
+var w3cNames = map[string]string{
+	"cs(User-Agent)": "cs-user-agent",
+	"cs(Referer)":    "cs-referer",
+	"cs(Cookie)":     "cs-cookie",
+	"cs(Host)":       "cs-host",
+}
+
+// parseW3C reads a line of a W3C extended log (IIS): directives set the
+// field list, data lines are space-separated values in that order ("-" is
+// empty, "+" a space in IIS's header fields). date and time are UTC.
+func (p *lineParser) parseW3C(line string) (*logevent.Event, error) {
+	if strings.HasPrefix(line, "#") {
+		if f, ok := strings.CutPrefix(line, "#Fields:"); ok {
+			p.fields = strings.Fields(f)
+		}
+		return nil, nil
+	}
+	if p.fields == nil {
+		return nil, errors.New("W3C data line before any #Fields: directive")
+	}
+	vals := strings.Fields(line)
+	if len(vals) != len(p.fields) {
+		return nil, fmt.Errorf("%d values for %d fields", len(vals), len(p.fields))
+	}
+	e := &logevent.Event{Product: "windows", Service: "iis", Category: "webserver", Fields: map[string]any{}}
+	var date, clock string
+	for i, name := range p.fields {
+		v := vals[i]
+		switch name {
+		case "date":
+			date = v
+			continue
+		case "time":
+			clock = v
+			continue
+		case "s-computername":
+			e.Host = v
+		}
+		if v == "-" {
+			continue
+		}
+		if n, ok := w3cNames[name]; ok {
+			name = n
+			v = strings.ReplaceAll(v, "+", " ")
+		}
+		switch name {
+		case "sc-status", "sc-substatus", "sc-win32-status", "sc-bytes", "cs-bytes", "time-taken", "s-port":
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				e.Fields[name] = n
+				continue
+			}
+		}
+		e.Fields[name] = v
+	}
+	if date != "" {
+		t, err := time.Parse("2006-01-02 15:04:05", date+" "+clock)
+		if err != nil {
+			return nil, fmt.Errorf("date/time %q %q: %w", date, clock, err)
+		}
+		e.Time = t
+	}
+	return e, nil
 }

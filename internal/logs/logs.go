@@ -32,6 +32,7 @@ const (
 	Syslog    Format = "syslog" // RFC 3164 or RFC 5424 lines
 	Auditd    Format = "auditd"
 	WebAccess Format = "webaccess"
+	W3C       Format = "w3c" // W3C extended log format (IIS)
 	History   Format = "history"
 )
 

@@ -174,6 +174,8 @@ func TestDetect(t *testing.T) {
 		{"type=SYSCALL msg=audit(1.2:3): a=b\n", Auditd},
 		{"1.2.3.4 - - [01/Mar/2024:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1\n", WebAccess},
 		{"#1709251200\nls\n", History},
+		{"#Software: Microsoft Internet Information Services 10.0\n", W3C},
+		{"#Version: 1.0\n#Fields: date time c-ip\n", W3C},
 		{": 1709251300:0;ls\n", History},
 		{"hello world\n", ""},
 		{"", ""},
