@@ -16,7 +16,10 @@
 //	auditd     type=... msg=audit(...) lines (raw or enriched log_format)
 //	webaccess  NCSA combined or common log format
 //	w3c        W3C extended log format (IIS), by its #Software/#Version and #Fields
-//	history    bash history with "#<epoch>" lines, zsh extended history
+//	history    bash history with "#<epoch>" lines, zsh extended history; and,
+//	           the one use of a file name, a .bash_history, .zsh_history,
+//	           .sh_history, .ash_history or .history without timestamps
+//	           (its events have no time)
 //
 // Text in UTF-16 with a byte order mark (Windows PowerShell 5's Out-File
 // and > redirection) is decoded before detection.

@@ -10,7 +10,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
@@ -144,8 +147,28 @@ func readFile(ctx context.Context, path string, unordered bool, fn func(*logeven
 		return "", err
 	}
 	br, text := sniff(f)
-	format := Detect(text)
+	format := detectNamed(path, text)
 	return format, readStream(ctx, format, path, br, st.ModTime(), fn, onErr)
+}
+
+// historyNames are the shells' history files.
+var historyNames = map[string]bool{
+	".bash_history": true, ".zsh_history": true, ".sh_history": true, ".history": true,
+	".ash_history": true,
+}
+
+// detectNamed is Detect, except that a history without timestamps, which
+// has no content to know it by, is known by its well-known name (its
+// events then have no time). name may end in .gz or be archive!member.
+func detectNamed(name string, head []byte) Format {
+	format := Detect(head)
+	if _, member, ok := strings.Cut(name, "!"); ok {
+		name = member
+	}
+	if format == "" && historyNames[strings.TrimSuffix(filepath.Base(name), ".gz")] && utf8.Valid(head) {
+		format = History
+	}
+	return format
 }
 
 // sniff buffers r and returns its head, decoding UTF-16 text (Windows
@@ -188,7 +211,7 @@ func readGzip(ctx context.Context, name string, r io.Reader, mtime time.Time, fn
 		mtime = zr.ModTime
 	}
 	br, head := sniff(zr)
-	format := Detect(head)
+	format := detectNamed(name, head)
 	if err := readStream(ctx, format, name, br, mtime, fn, onErr); err != nil {
 		return format, err
 	}
@@ -249,7 +272,7 @@ func readMember(ctx context.Context, name string, m *zip.File, fn func(*logevent
 		return readGzip(ctx, name, br, m.Modified, fn, onErr)
 	}
 	br, head = sniff(br)
-	format := Detect(head)
+	format := detectNamed(name, head)
 	return format, readStream(ctx, format, name, br, m.Modified, fn, onErr)
 }
 
