@@ -228,7 +228,7 @@ func (d *decoder) fragment(pos *uint32, end uint32) ([]*Element, []any) {
 			k, t := d.templateInstance(pos, end)
 			kids, text = append(kids, k...), append(text, t...)
 		case 0x01, 0x41:
-			p := d.element(pos, end)
+			p := d.element(pos, end, false)
 			k, t := d.arena.instantiate([]pnode{{kind: kElem, elem: p}}, nil)
 			kids, text = append(kids, k...), append(text, t...)
 		default:
@@ -239,7 +239,9 @@ func (d *decoder) fragment(pos *uint32, end uint32) ([]*Element, []any) {
 }
 
 // content parses element content (or a template body) into nodes.
-func (d *decoder) content(pos *uint32, end uint32, inElem bool) []pnode {
+// inTemplate tells whether the content belongs to a template definition,
+// whose element starts carry a dependency identifier.
+func (d *decoder) content(pos *uint32, end uint32, inElem, inTemplate bool) []pnode {
 	var nodes []pnode
 	for {
 		if *pos >= end {
@@ -259,7 +261,7 @@ func (d *decoder) content(pos *uint32, end uint32, inElem bool) []pnode {
 		case 0x0f:
 			*pos += 4
 		case 0x01:
-			nodes = append(nodes, pnode{kind: kElem, elem: d.element(pos, end)})
+			nodes = append(nodes, pnode{kind: kElem, elem: d.element(pos, end, inTemplate)})
 		case 0x04:
 			if !inElem {
 				d.fail("end element outside an element at %d", *pos)
@@ -288,14 +290,23 @@ func (d *decoder) content(pos *uint32, end uint32, inElem bool) []pnode {
 	}
 }
 
-func (d *decoder) element(pos *uint32, end uint32) *pelem {
+func (d *decoder) element(pos *uint32, end uint32, inTemplate bool) *pelem {
 	tok := d.u8(*pos)
 	p := *pos + 1
-	// The two-byte dependency identifier is absent in some nested binary
-	// XML; a name offset outside the chunk tells which layout this is.
+	// Element starts in template definitions carry a two-byte dependency
+	// identifier; those of elements written directly in a record or in a
+	// nested binary XML value do not. A name offset outside the chunk
+	// means the other layout (writers are not all consistent).
+	if !inTemplate {
+		p -= 2
+	}
 	off := d.u32(p + 6)
 	if int(off)+8 > len(d.b) {
-		p -= 2
+		if inTemplate {
+			p -= 2
+		} else {
+			p += 2
+		}
 		off = d.u32(p + 6)
 	}
 	p += 10
@@ -321,7 +332,7 @@ func (d *decoder) element(pos *uint32, end uint32) *pelem {
 	switch d.u8(*pos) {
 	case 0x02:
 		*pos++
-		e.kids = d.content(pos, end, true)
+		e.kids = d.content(pos, end, true, inTemplate)
 	case 0x03:
 		*pos++
 	default:
@@ -428,7 +439,7 @@ func (d *decoder) parseTemplate(off, size uint32) *template {
 	t := &template{busy: true}
 	d.templates[off] = t
 	p := body
-	t.nodes = d.content(&p, end, false)
+	t.nodes = d.content(&p, end, false, true)
 	t.busy = false
 	return t
 }
