@@ -60,7 +60,8 @@ const HeadSize = 8192
 // file name); "" if it is not a log mamori reads. head should hold the
 // first HeadSize bytes, or the whole file if shorter.
 func Detect(head []byte) Format {
-	if bytes.HasPrefix(head, []byte("ElfFile\x00")) {
+	// A damaged file header still leaves the first chunk's signature.
+	if bytes.HasPrefix(head, []byte("ElfFile\x00")) || len(head) >= 4096+8 && bytes.HasPrefix(head[4096:], []byte("ElfChnk\x00")) {
 		return EVTX
 	}
 	t := bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))

@@ -164,6 +164,7 @@ func TestDetect(t *testing.T) {
 		want Format
 	}{
 		{"ElfFile\x00rest", EVTX},
+		{strings.Repeat("\x00", 4096) + "ElfChnk\x00", EVTX}, // damaged file header
 		{"[{\"a\":1}]", JSON},
 		{"{\n  \"Event\": {}\n}", JSON},
 		{"{\"a\":1}\n{\"a\":2}\n", JSONL},
