@@ -77,7 +77,10 @@ func Detect(head []byte) Format {
 	}
 	switch t[0] {
 	case '[':
-		return JSON
+		// An array of objects; "[2024-03-01 10:00] ..." is a text log.
+		if rest := bytes.TrimLeft(t[1:], " \t\r\n"); len(rest) == 0 || rest[0] == '{' || rest[0] == ']' {
+			return JSON
+		}
 	case '{':
 		first := t
 		if i := bytes.IndexByte(t, '\n'); i >= 0 {

@@ -166,6 +166,8 @@ func TestDetect(t *testing.T) {
 		{"ElfFile\x00rest", EVTX},
 		{strings.Repeat("\x00", 4096) + "ElfChnk\x00", EVTX}, // damaged file header
 		{"[{\"a\":1}]", JSON},
+		{"[\n  {\"a\":1}]", JSON},
+		{"[2024-03-01 10:00:00] app started\n", ""},
 		{"{\n  \"Event\": {}\n}", JSON},
 		{"{\"a\":1}\n{\"a\":2}\n", JSONL},
 		{"{\"__REALTIME_TIMESTAMP\":\"1\"}\n", Journal},
