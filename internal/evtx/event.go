@@ -15,7 +15,11 @@ var systemFields = []string{"Level", "Task", "Opcode", "Keywords"}
 
 // toEvent maps a record's decoded Event element (see the package doc).
 func toEvent(root *Element) *logevent.Event {
-	e := &logevent.Event{Product: "windows", Fields: map[string]any{}}
+	n := len(systemFields)
+	if ed := root.Kid("EventData"); ed != nil {
+		n += len(ed.Kids)
+	}
+	e := &logevent.Event{Product: "windows", Fields: make(map[string]any, n)}
 	if sys := root.Kid("System"); sys != nil {
 		if p := sys.Kid("Provider"); p != nil {
 			v, _ := p.Attr("Name")
