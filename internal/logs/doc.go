@@ -27,7 +27,9 @@
 // # JSON exports
 //
 // Each object is recognised by shape: {"Event":{"System":...}} XML-shaped
-// EVTX dumps ("#attributes"/"#text"; SigmaHQ's regression .json), Winlogbeat
+// EVTX dumps ("#attributes"/"#text" as evtx_dump and SigmaHQ's regression
+// .json write them, or xmltodict's "@Name"), Velociraptor's parse_evtx
+// ({"System":...,"EventData":...}, epoch SystemTime), Winlogbeat
 // and ECS ({"winlog":{...}}; event_data paramN become DataN), PowerShell's
 // Get-WinEvent | ConvertTo-Json (Id, LogName, ProviderName, Properties,
 // which carry no names and become Data1...), journald entries, and otherwise
