@@ -1,7 +1,9 @@
 package evtx_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -132,6 +134,57 @@ func checkWriteRead(t *testing.T, nest bool) {
 	if _, err := os.Stat("/usr/bin/evtxexport"); err == nil {
 		if d := cmp.Diff(ourRecords(t, path), evtxexportRecords(t, path)); d != "" {
 			t.Errorf("written file (-ours +evtxexport):\n%s", d)
+		}
+	}
+}
+
+// TestStreamAndStop reads a multi-chunk file as a plain stream (as from a
+// gzip or zip member) and checks that fn's error stops both modes.
+func TestStreamAndStop(t *testing.T) {
+	path := writeCorpus(t, corpusRecords(t), 500)
+	want, _ := readEvents(t, path, false)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []*logevent.Event
+	err = evtx.Stream(context.Background(), bytes.NewReader(b), path, func(e *logevent.Event) error {
+		got = append(got, e)
+		return nil
+	}, func(err error) { t.Error(err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(got, want); d != "" {
+		t.Errorf("stream (-got +want):\n%s", d)
+	}
+
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := evtx.Open(f, int64(len(b)), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	for _, parallel := range []bool{false, true} {
+		n := 0
+		fn := func(*logevent.Event) error {
+			n++
+			if n == 100 {
+				return stop
+			}
+			return nil
+		}
+		if parallel {
+			err = r.ParallelEvents(context.Background(), 2, fn, func(error) {})
+		} else {
+			err = r.Events(context.Background(), fn, func(error) {})
+		}
+		if !errors.Is(err, stop) || n != 100 {
+			t.Errorf("parallel=%v: %v after %d events, want stop after 100", parallel, err, n)
 		}
 	}
 }
