@@ -4,9 +4,9 @@
 // Every reader produces logevent.Events; a damaged record is reported as a
 // *RecordError naming the file and byte offset, and reading goes on.
 //
-// # Formats (Detect looks at content, never at the file name)
+// # Formats (Detect looks at content only; ReadFile adds one name rule)
 //
-//	evtx       "ElfFile\0" signature                      -> internal/evtx
+//	evtx       "ElfFile\0" signature, or a first chunk's "ElfChnk\0" -> internal/evtx
 //	json       a JSON array, or JSON values one after another (pretty-printed,
 //	           with or without evtx_dump's "Record N" lines between them)
 //	jsonl      one JSON object per line
