@@ -347,7 +347,15 @@ func (d *decoder) valueNode(pos *uint32, end uint32) pnode {
 	case 0x05:
 		typ := d.u8(*pos + 1)
 		if typ != 0x01 {
-			d.fail("value token of type 0x%02x at %d", typ, *pos)
+			// Windows writes text values as strings; other fixed-size
+			// types are read for completeness.
+			size, ok := fixedSize[typ]
+			if !ok {
+				d.fail("value token of type 0x%02x at %d", typ, *pos)
+			}
+			v := d.value(typ, *pos+2, uint32(size), end)
+			*pos += 2 + uint32(size)
+			return pnode{kind: kText, lit: v}
 		}
 		n := uint32(d.u16(*pos + 2))
 		s := d.utf16(d.bytes(*pos+4, 2*n, end))
@@ -699,6 +707,10 @@ func (d *decoder) value(typ byte, p, size, end uint32) any {
 	return nil
 }
 
+// fixedSize is the size of the value types that have one.
+var fixedSize = map[byte]int{0x03: 1, 0x04: 1, 0x05: 2, 0x06: 2, 0x07: 4, 0x08: 4, 0x09: 8, 0x0a: 8,
+	0x0b: 4, 0x0c: 8, 0x0d: 4, 0x0f: 16, 0x11: 8, 0x12: 16, 0x14: 4, 0x15: 8}
+
 func (d *decoder) array(typ byte, b []byte, p uint32) any {
 	var out []any
 	switch typ {
@@ -721,8 +733,7 @@ func (d *decoder) array(typ byte, b []byte, p uint32) any {
 		}
 		return out
 	}
-	size := map[byte]int{0x03: 1, 0x04: 1, 0x05: 2, 0x06: 2, 0x07: 4, 0x08: 4, 0x09: 8, 0x0a: 8,
-		0x0b: 4, 0x0c: 8, 0x0d: 4, 0x0f: 16, 0x11: 8, 0x12: 16, 0x14: 4, 0x15: 8}[typ]
+	size := fixedSize[typ]
 	if typ == 0x10 || typ == 0x20 {
 		size = 8
 		if len(b)%8 != 0 {

@@ -74,6 +74,16 @@ func TestDirectRecord(t *testing.T) {
 	if root.Name != "E" || root.Value() != "abc" {
 		t.Errorf("decoded %+v, want <E>abc</E>", root)
 	}
+	// The same with a UInt32 value token instead of the string.
+	b := directRecord()
+	b = append(append(b[:26:26], 0x05, 0x08, 0x10, 0x12, 0, 0), 0x04, 0x00)
+	root, err = decodeAt512(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root.Value() != int64(4624) {
+		t.Errorf("decoded %+v, want <E>4624</E>", root)
+	}
 }
 
 func TestMinimalRecord(t *testing.T) {
