@@ -77,7 +77,7 @@ func FuzzHistory(f *testing.F) {
 }
 
 func FuzzJSON(f *testing.F) {
-	seed(f, "getwinevent.json", "winlogbeat.jsonl", "journal.json")
+	seed(f, "getwinevent.json", "winlogbeat.jsonl", "journal.json", "xmltodict.jsonl", "velociraptor.jsonl", "evtx_dump.json")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzFormat(t, JSON, b)
 		fuzzFormat(t, JSONL, b)

@@ -445,8 +445,13 @@ func journalEvent(m map[string]any) *logevent.Event {
 	if s.program == "" {
 		s.program = str(m["_COMM"])
 	}
-	if us, err := strconv.ParseInt(str(m["__REALTIME_TIMESTAMP"]), 10, 64); err == nil {
-		s.t = time.UnixMicro(us).UTC()
+	// The source's own time when the sender gave one, else when journald
+	// received the entry.
+	for _, k := range []string{"_SOURCE_REALTIME_TIMESTAMP", "__REALTIME_TIMESTAMP"} {
+		if us, err := strconv.ParseInt(str(m[k]), 10, 64); err == nil {
+			s.t = time.UnixMicro(us).UTC()
+			break
+		}
 	}
 	pid := str(m["SYSLOG_PID"])
 	if pid == "" {
