@@ -26,12 +26,13 @@ var (
 	reTag      = regexp.MustCompile(`^([^\s\[:]+)(?:\[(\d+)\])?: ?`)
 )
 
-// authPrograms are the programs whose syslog lines become Service "auth".
+// authPrograms are the programs whose syslog lines become Service "auth"
+// (cron's lines stay syslog: its rules look for its own messages).
 var authPrograms = map[string]bool{
 	"sshd": true, "sshd-session": true, "sudo": true, "su": true, "useradd": true, "usermod": true,
 	"userdel": true, "groupadd": true, "groupmod": true, "groupdel": true, "passwd": true,
 	"chpasswd": true, "chage": true, "gpasswd": true, "login": true, "systemd-logind": true,
-	"polkitd": true, "pkexec": true, "cron": true, "CRON": true,
+	"polkitd": true, "pkexec": true,
 }
 
 // detectText names a text log format from its first lines.
