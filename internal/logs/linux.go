@@ -26,13 +26,12 @@ var (
 	reTag      = regexp.MustCompile(`^([^\s\[:]+)(?:\[(\d+)\])?: ?`)
 )
 
-// authPrograms are the programs whose syslog lines become Service "auth"
-// (cron's lines stay syslog: its rules look for its own messages).
+// authPrograms are the programs whose syslog lines become Service "auth".
 var authPrograms = map[string]bool{
 	"sshd": true, "sshd-session": true, "sudo": true, "su": true, "useradd": true, "usermod": true,
 	"userdel": true, "groupadd": true, "groupmod": true, "groupdel": true, "passwd": true,
 	"chpasswd": true, "chage": true, "gpasswd": true, "login": true, "systemd-logind": true,
-	"polkitd": true, "pkexec": true,
+	"polkitd": true, "pkexec": true, "cron": true, "CRON": true,
 }
 
 // detectText names a text log format from its first lines.
