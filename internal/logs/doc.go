@@ -100,4 +100,6 @@
 //	group_added       groupadd/useradd "new group: name=G, GID="
 //	user_modified     usermod "change user 'U' ...", "add 'U' to group 'G'", "lock/unlock user"
 //	passwd_changed    passwd/chpasswd "password changed for U"
+//	user_deleted      userdel "delete user 'U'"
+//	group_deleted     groupdel "group 'G' removed", "removed group 'G' owned by ..."
 package logs

@@ -328,6 +328,8 @@ var (
 	reNewGroup  = regexp.MustCompile(`^(?:new group|group added to \S+): name=([^,]+), GID=(\d+)`)
 	reUsermod   = regexp.MustCompile(`^(?:change user '([^']+)'|add '([^']+)' to (?:shadow )?group '([^']+)'|lock user '([^']+)'|unlock user '([^']+)')`)
 	rePasswdChg = regexp.MustCompile(`password changed for (\S+)`)
+	reUserdel   = regexp.MustCompile(`^delete user '([^']+)'`)
+	reGroupdel  = regexp.MustCompile(`^(?:group '([^']+)' removed$|removed group '([^']+)')`)
 	rePamUser   = regexp.MustCompile(`\buser=(\S+)`)
 	rePamRhost  = regexp.MustCompile(`\brhost=(\S+)`)
 )
@@ -410,6 +412,14 @@ func parseAuth(program, msg string, f map[string]any) {
 			if m[3] != "" {
 				f["group"] = m[3]
 			}
+		}
+	case "userdel":
+		if m := reUserdel.FindStringSubmatch(msg); m != nil {
+			f["event"], f["user"] = "user_deleted", m[1]
+		}
+	case "groupdel":
+		if m := reGroupdel.FindStringSubmatch(msg); m != nil {
+			f["event"], f["group"] = "group_deleted", m[1]+m[2]
 		}
 	case "passwd", "chpasswd":
 		if m := rePasswdChg.FindStringSubmatch(msg); m != nil {
