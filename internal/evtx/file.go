@@ -134,7 +134,10 @@ func StreamRecords(ctx context.Context, r io.Reader, name string, fn func(*Recor
 	}
 	if n < fileHeaderSize {
 		if _, err := parseFileHeader(hdr[:n]); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			if !bytes.HasPrefix(hdr, fileMagic) {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			onErr(&Error{File: name, Offset: 0, Err: err})
 		}
 		onErr(&Error{File: name, Offset: int64(n), Err: fmt.Errorf("file truncated to %d bytes, inside its header", n)})
 		return nil
