@@ -181,13 +181,15 @@ func (c *collection) run(ctx context.Context) []error {
 // logFiles expands the configured log globs, adds .evtx files under the
 // scan paths, and keeps each file once.
 func (c *collection) logFiles() []string {
-	globs := c.a.cfg.LogPaths
-	if globs == nil {
-		globs = DefaultLogPaths
-	}
 	var out []string
-	for _, g := range globs {
-		ms, _ := filepath.Glob(filepath.Join(c.a.fsRoot, g))
+	if c.a.cfg.LogPaths == nil {
+		for _, g := range DefaultLogPaths {
+			ms, _ := filepath.Glob(filepath.Join(c.a.fsRoot, g))
+			out = append(out, ms...)
+		}
+	}
+	for _, g := range c.a.cfg.LogPaths {
+		ms, _ := filepath.Glob(g)
 		out = append(out, ms...)
 	}
 	for _, root := range c.a.cfg.ScanPaths {
@@ -352,11 +354,14 @@ func (c *collection) files(ctx context.Context) []error {
 				return nil
 			}
 			times := fileTimes(fi)
-			var when time.Time
+			var when, made time.Time
 			var action string
 			for _, t := range times {
 				if c.inWindow(t.at) && (when.IsZero() || t.at.Before(when)) {
 					when, action = t.at, t.action
+				}
+				if t.action != "accessed" && c.inWindow(t.at) && (made.IsZero() || t.at.Before(made)) {
+					made = t.at
 				}
 			}
 			if when.IsZero() {
@@ -366,10 +371,10 @@ func (c *collection) files(ctx context.Context) []error {
 			if fi.Size() <= maxHashSize {
 				sum, _ = hashFile(p)
 			}
-			if c.want(wire.CollectArchives) && isArchive(p) && action != "accessed" {
+			if c.want(wire.CollectArchives) && isArchive(p) && !made.IsZero() {
 				members, err := archiveMembers(p)
-				ev := timeline.Event{Time: when.UTC(), Source: timeline.SourceCollector, Kind: "archive", Ref: "file:" + p,
-					Summary: fmt.Sprintf("archive %s %s with %d members", p, action, len(members)),
+				ev := timeline.Event{Time: made.UTC(), Source: timeline.SourceCollector, Kind: "archive", Ref: "file:" + p,
+					Summary: fmt.Sprintf("archive %s made with %d members", p, len(members)),
 					Fields: map[string]string{"path": p, "members": strings.Join(members, "\n"), "count": fmt.Sprint(len(members)),
 						"size": fmt.Sprint(fi.Size()), "sha256": sum}}
 				if err != nil {

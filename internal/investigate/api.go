@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -313,7 +314,13 @@ func (s *Service) fleet(ctx context.Context) ([]timeline.Host, error) {
 	out := make([]timeline.Host, 0, len(all))
 	for _, h := range all {
 		th := timeline.Host{ID: h.ID, Name: h.Name}
-		for _, ip := range h.IPs {
+		ips := slices.Clone(h.IPs)
+		for _, a := range strings.Split(h.Labels[timeline.AddrsLabel], ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				ips = append(ips, a)
+			}
+		}
+		for _, ip := range ips {
 			if p, err := netip.ParsePrefix(ip); err == nil {
 				th.Addrs = append(th.Addrs, p.Addr())
 			} else if a, err := netip.ParseAddr(ip); err == nil {

@@ -20,6 +20,11 @@ type Host struct {
 	Addrs []netip.Addr
 }
 
+// AddrsLabel is the host label that declares addresses a host is known by
+// besides those its agent reports (behind NAT, or in a lab), comma
+// separated.
+const AddrsLabel = "addrs"
+
 // Finding kinds.
 const (
 	EntryVector     = "entry_vector"

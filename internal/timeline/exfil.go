@@ -84,9 +84,27 @@ func (a *analysis) exfiltration() []Finding {
 			}
 			for _, t := range transferTools {
 				if t.re.MatchString(cmd) {
-					out = append(out, Finding{Kind: Exfiltration, Rule: "transfer_tool", Confidence: 0.7, Host: e.Host,
+					f := Finding{Kind: Exfiltration, Rule: "transfer_tool", Confidence: 0.7, Host: e.Host,
 						First: e.Time, Last: e.Time, Events: []int64{e.ID},
-						Reason: t.name + " run: " + cmd, Files: fileArgs(cmd)})
+						Reason: t.name + " run: " + cmd}
+					// An archive made earlier and sent now implicates
+					// its members and the files they were made from.
+					for _, arg := range fileArgs(cmd) {
+						files := []string{arg}
+						for _, ar := range archives[e.Host] {
+							if ar.e.Fields["path"] == arg || memberOf(ar.e.Fields["path"], []string{arg}) {
+								files = implicated(ar.e.Fields["path"], ar.members, seen[e.Host])
+								f.Events = append([]int64{ar.e.ID}, f.Events...)
+								f.First = ar.e.Time
+							}
+						}
+						for _, x := range files {
+							if !slices.Contains(f.Files, x) {
+								f.Files = append(f.Files, x)
+							}
+						}
+					}
+					out = append(out, f)
 					break
 				}
 			}
