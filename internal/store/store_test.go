@@ -44,6 +44,7 @@ func addHost(t *testing.T, s *store.Store, id string) {
 }
 
 func TestHosts(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -99,6 +100,7 @@ func TestHosts(t *testing.T) {
 }
 
 func TestDetectionsDeduplicated(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -176,6 +178,7 @@ func TestDetectionsDeduplicated(t *testing.T) {
 // TestGroupCommit stores batches of several agents in one transaction and
 // counts each batch's new findings separately.
 func TestGroupCommit(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -206,6 +209,7 @@ func TestGroupCommit(t *testing.T) {
 }
 
 func TestBundles(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -234,6 +238,7 @@ func TestBundles(t *testing.T) {
 }
 
 func TestSweeps(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -299,6 +304,7 @@ func TestSweeps(t *testing.T) {
 }
 
 func TestAuditAndSettings(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -338,6 +344,7 @@ func TestAuditAndSettings(t *testing.T) {
 // refused entry and a database error (the audit table dropped under the
 // store) roll back.
 func TestFailedAuditRollsBackChange(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -371,6 +378,7 @@ func TestFailedAuditRollsBackChange(t *testing.T) {
 }
 
 func TestPaging(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -417,6 +425,7 @@ func TestPaging(t *testing.T) {
 }
 
 func TestCancelSweepAndDeleteHost(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
