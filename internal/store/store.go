@@ -48,6 +48,10 @@ type Store struct {
 	hookMu       sync.RWMutex
 	onAudit      []AuditHook
 	onDetections []DetectionHook
+
+	auditOnce              sync.Once
+	auditHead, auditInsert *sql.Stmt
+	auditErr               error
 }
 
 // Open opens the database named by dsn and applies pending migrations. A dsn
@@ -59,6 +63,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	if err := s.Migrate(ctx, 0); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepareAudit(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
