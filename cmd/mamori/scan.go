@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -28,7 +29,8 @@ Reads every file under PATH once and checks it against all loaded matchers.
 With no --ioc, --filename-ioc, --rules or --pii, mamori's small embedded
 indicator set is used.
 
-Exit status: 0 nothing found, 1 findings, 2 usage or configuration error.
+Exit status: 0 nothing found, 1 findings, 2 usage or configuration error,
+or errors (unreadable or missing paths) with nothing found.
 
 flags:
 `
@@ -42,7 +44,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var (
 		iocFiles, nameFiles, excludes multiFlag
-		format                        = fs.String("format", "text", "output `format`: text, json or ndjson")
+		format                        = fs.String("format", "text", "output `format`: text, json, ndjson or csv")
 		threads                       = fs.Int("threads", 0, "parallel readers (default GOMAXPROCS)")
 		follow                        = fs.Bool("follow-symlinks", false, "follow symbolic links (loops are detected)")
 		oneFS                         = fs.Bool("one-file-system", false, "do not descend into other file systems")
@@ -68,9 +70,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch *format {
-	case "text", "json", "ndjson":
+	case "text", "json", "ndjson", "csv":
 	default:
-		fmt.Fprintf(stderr, "mamori scan: --format %q: want text, json or ndjson\n", *format)
+		fmt.Fprintf(stderr, "mamori scan: --format %q: want text, json, ndjson or csv\n", *format)
 		return 2
 	}
 
@@ -143,6 +145,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if sum.Findings > 0 {
 		return 1
 	}
+	if sum.Errors > 0 {
+		// Nothing found but not everything read: "clean" would be a lie.
+		fmt.Fprintf(stderr, "mamori scan: %d errors and no findings; the error records name what could not be read\n", sum.Errors)
+		return 2
+	}
 	return 0
 }
 
@@ -155,6 +162,7 @@ type recordWriter struct {
 	err     error
 	flushed time.Time
 	buf     []byte
+	csv     *csv.Writer
 }
 
 func newRecordWriter(w io.Writer, format string) *recordWriter {
@@ -169,6 +177,8 @@ func (o *recordWriter) write(r scan.Record) {
 	case "json":
 		o.all = append(o.all, r)
 		return
+	case "csv":
+		o.err = o.writeCSV(r)
 	case "ndjson":
 		if a, ok := r.(scan.JSONAppender); ok {
 			o.buf = append(a.AppendJSON(o.buf[:0]), '\n')
@@ -184,7 +194,7 @@ func (o *recordWriter) write(r scan.Record) {
 		o.err = o.w.WriteByte('\n')
 	default:
 		if t := r.Text(); t != "" {
-			o.w.WriteString(t)
+			o.w.WriteString(scan.EscapeText(t))
 			o.err = o.w.WriteByte('\n')
 		}
 	}
@@ -200,6 +210,12 @@ func (o *recordWriter) write(r scan.Record) {
 func (o *recordWriter) close() error {
 	if o.err != nil {
 		return o.err
+	}
+	if o.csv != nil {
+		o.csv.Flush()
+		if err := o.csv.Error(); err != nil {
+			return err
+		}
 	}
 	if o.format == "json" {
 		if o.all == nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
 	"github.com/mamori-dev/mamori/internal/store/storetest"
+	"github.com/mamori-dev/mamori/internal/testutil"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
 
@@ -117,7 +118,7 @@ func TestEnrolAndConnect(t *testing.T) {
 		t.Errorf("connected host = %+v", h)
 	}
 	a.disconnect()
-	eventually(t, "host offline", func() bool { return !ts.host(t, a.id).Online })
+	testutil.Eventually(t, "host offline", func() bool { return !ts.host(t, a.id).Online })
 
 	// A connection without a client certificate is refused.
 	code := apiCall(t, ts.client, ts.url, "", "GET", wire.WebSocketPath, nil, nil)
@@ -302,20 +303,20 @@ func TestIsolationStateMachine(t *testing.T) {
 		t.Errorf("isolate %+v: want DNS and DHCP allowed by default and the reason", iso.Isolate)
 	}
 	a.send(&wire.Message{Type: wire.TypeIsolationStatus, IsolationStatus: &wire.IsolationStatus{State: "isolated", CommandID: iso.ID}})
-	eventually(t, "isolated", func() bool { return ts.host(t, a.id).Isolation == "isolated" })
+	testutil.Eventually(t, "isolated", func() bool { return ts.host(t, a.id).Isolation == "isolated" })
 	ts.api(t, "POST", path+"/release", map[string]string{"reason": "cleaned"}, &h)
 	if h.Isolation != "release_requested" {
 		t.Errorf("after release: %q, want release_requested", h.Isolation)
 	}
 	rel := a.expect(wire.TypeRelease)
 	a.send(&wire.Message{Type: wire.TypeIsolationStatus, IsolationStatus: &wire.IsolationStatus{State: "none", CommandID: rel.ID}})
-	eventually(t, "released", func() bool { return ts.host(t, a.id).Isolation == "none" })
+	testutil.Eventually(t, "released", func() bool { return ts.host(t, a.id).Isolation == "none" })
 
 	// Failure keeps the agent's reason.
 	ts.api(t, "POST", path+"/isolate", map[string]string{"reason": "again"}, nil)
 	a.expect(wire.TypeIsolate)
 	a.send(&wire.Message{Type: wire.TypeIsolationStatus, IsolationStatus: &wire.IsolationStatus{State: "failed", Error: "server unreachable after applying rules; rolled back"}})
-	eventually(t, "failed", func() bool { return ts.host(t, a.id).Isolation == "failed" })
+	testutil.Eventually(t, "failed", func() bool { return ts.host(t, a.id).Isolation == "failed" })
 	if e := ts.host(t, a.id).IsolationError; !strings.Contains(e, "rolled back") {
 		t.Errorf("isolation_error = %q", e)
 	}
@@ -385,7 +386,9 @@ func TestAutoIsolationPolicy(t *testing.T) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestSweepSelectorsAndExpiry(t *testing.T) {
-	ts := newServer(t)
+	t.Parallel()
+	clock := newClock()
+	ts := newServerWith(t, Config{Now: clock.Now})
 	a := mustEnroll(t, ts, "a")
 	b := mustEnroll(t, ts, "b")
 	c := mustEnroll(t, ts, "c")
@@ -414,7 +417,7 @@ func TestSweepSelectorsAndExpiry(t *testing.T) {
 	}
 	// By id list, expiring before the host returns.
 	ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": yara, "paths": []string{"/srv"}, "hosts": []string{a.id}, "expires_in_seconds": 1}, &sw)
-	time.Sleep(1100 * time.Millisecond)
+	clock.Advance(2 * time.Second)
 	a.mustConnect(ts)
 	ts.api(t, "GET", "/api/v1/sweeps/"+sw.ID, nil, &view)
 	if view.State != "expired" {
