@@ -50,9 +50,8 @@ type Store struct {
 	onAudit      []AuditHook
 	onDetections []DetectionHook
 
-	auditOnce              sync.Once
+	// auditHead and auditInsert are prepared by Open.
 	auditHead, auditInsert *sql.Stmt
-	auditErr               error
 }
 
 // Open opens the database named by dsn and applies pending migrations. A dsn
