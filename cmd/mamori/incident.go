@@ -272,7 +272,8 @@ func printIncident(w io.Writer, v incident.IncidentView) {
 	fmt.Fprintf(w, "severity  %s\n", v.Severity)
 	fmt.Fprintf(w, "aware at  %s\n", v.AwareAt.Format(time.RFC3339))
 	fmt.Fprintf(w, "opened by %s at %s\n", v.OpenedBy, v.CreatedAt.Format(time.RFC3339))
-	fmt.Fprintf(w, "counts    %d hosts (%d isolated), %d detections, %d notes\n", v.IncidentCounts.Hosts, v.IncidentCounts.IsolatedHosts, v.IncidentCounts.Detections, v.IncidentCounts.Notes)
+	fmt.Fprintf(w, "counts    %s (%d isolated), %s, %s\n", plural(v.Counts.Hosts, "host"), v.Counts.IsolatedHosts,
+		plural(v.Counts.Detections, "detection"), plural(v.Counts.Notes, "note"))
 	if v.Summary != "" {
 		fmt.Fprintf(w, "summary   %s\n", v.Summary)
 	}
@@ -280,8 +281,11 @@ func printIncident(w io.Writer, v incident.IncidentView) {
 	for _, e := range v.History {
 		what := string(e.Kind)
 		switch {
-		case e.From != "" || e.To != "":
-			what += " " + strings.TrimSpace(e.From+" → "+e.To)
+		case e.Kind == incident.EventOpened:
+		case e.From != "":
+			what += " " + e.From + " → " + e.To
+		case e.To != "":
+			what += " → " + e.To
 		}
 		if e.Target != "" {
 			what += " " + e.Target
@@ -300,4 +304,11 @@ func moves(ms []incident.StateMove) string {
 		s[i] = m.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
