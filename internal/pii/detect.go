@@ -164,13 +164,19 @@ func (d *detector) scan() {
 	if d.hint == "" {
 		d.lineLabel(0)
 	}
+	d.wordStart(0)
 	for i := 0; i < len(t); {
 		c := t[i]
+		if !scanStops[c] {
+			i++
+			continue
+		}
 		switch {
 		case c == '\n':
 			if d.hint == "" {
 				d.lineLabel(i + 1)
 			}
+			d.wordStart(i + 1)
 		case c >= '0' && c <= '9' || (c == '+' || c == '(') && i+1 < len(t) && isDigit(t[i+1]):
 			if !numbers {
 				j := i + 1
@@ -193,19 +199,14 @@ func (d *detector) scan() {
 			}
 		case c == ':':
 			d.label(i)
-		case c == ' ' && i+3 < len(t) && (t[i+1] == 'c' || t[i+1] == 'p' || t[i+1] == 'r' || t[i+1] == 'w' ||
-			t[i+1] == 'e' || t[i+1] == 'v' || t[i+1] == 's') && i > 0 && t[i-1] >= 'a' && t[i-1] <= 'z':
-			d.proseNameAfter(i)
-		case (c == 's' || c == 't' || c == 'm' || c == 'c' || c == 'l' || c == 'e' || c == 'o') && (i == 0 || t[i-1] == ' '):
-			d.proseName(i)
-		case c == 'M' || c == 'D' || c == 'd' || c == 'b' || c == 'B':
-			if c == 'M' || c == 'D' {
-				d.westernName(i)
+			d.wordStart(i + 1)
+		case c < 0x80:
+			// White space and punctuation: a word may start after it.
+			if c == ' ' && i > 0 && t[i-1] >= 'a' && t[i-1] <= 'z' {
+				d.proseNameAfter(i)
 			}
-			if c != 'M' {
-				d.dobKeyword(i)
-			}
-		case c >= 0xE0:
+			d.wordStart(i + 1)
+		default:
 			r, w := utf8.DecodeRuneInString(t[i:])
 			switch r {
 			case '都', '道', '府', '県':
@@ -223,9 +224,43 @@ func (d *detector) scan() {
 				d.dobKeyword(i)
 			}
 			i += w
+			if i < len(t) && t[i] < 0x80 {
+				d.wordStart(i)
+			}
 			continue
 		}
 		i++
+	}
+}
+
+// scanStops are the bytes scan stops at: where a value, a context word or
+// a word can start. Every other byte (most letters) costs one table look.
+var scanStops = func() (s [256]bool) {
+	for _, c := range []byte("\n0123456789+(@: \t\"',;>/[") {
+		s[c] = true
+	}
+	for c := 0xE0; c < 0x100; c++ {
+		s[c] = true // leads of three- and four-byte runes: kana, kanji
+	}
+	return s
+}()
+
+// wordStart tries the detectors that start at a word: titles and
+// salutations, birth keywords, prose verbs before a name.
+func (d *detector) wordStart(p int) {
+	if p >= len(d.text) {
+		return
+	}
+	switch d.text[p] {
+	case 'M':
+		d.westernName(p)
+	case 'D':
+		d.westernName(p)
+		d.dobKeyword(p)
+	case 'd', 'b', 'B':
+		d.dobKeyword(p)
+	case 's', 't', 'm', 'c', 'l', 'e', 'o':
+		d.proseName(p)
 	}
 }
 
