@@ -37,6 +37,10 @@ type detector struct {
 	// fields.
 	keys      map[string]keyClass
 	headerKey bool
+	// code is set for program source: its words are identifiers and its
+	// "name:" lines struct fields, so only values that validate
+	// themselves (e-mail, phone, card, check-digit numbers) are sought.
+	code bool
 }
 
 func (d *detector) keyHint(key string) hint {
@@ -113,6 +117,11 @@ func DetectText(text, key, prev string) []Hit {
 func (d *detector) detect(text, key, prev string, hits []Hit) []Hit {
 	d.text, d.key, d.prev, d.hits = text, key, prev, hits
 	d.hint, d.headerKey = d.keyInfo(key)
+	if d.code {
+		d.hint, d.headerKey = "", false
+		d.scanCode()
+		return d.hits
+	}
 	if d.hint == PersonName || d.hint == Address || d.hint == DateOfBirth {
 		if d.wholeCell() {
 			return d.hits
@@ -231,6 +240,56 @@ func (d *detector) scan() {
 		}
 		i++
 	}
+}
+
+// scanCode is scan for program source: numbers and e-mail addresses only.
+func (d *detector) scanCode() {
+	t := d.text
+	for i := 0; i < len(t); {
+		c := t[i]
+		if !codeStops[c] {
+			i++
+			continue
+		}
+		switch {
+		case c >= '0' && c <= '9' || (c == '+' || c == '(') && i+1 < len(t) && isDigit(t[i+1]):
+			r, next := scanRun(t, i)
+			d.numbers(&r)
+			i = next
+			continue
+		case c == '@':
+			if e := d.email(i); e > i {
+				i = e
+				continue
+			}
+		}
+		i++
+	}
+}
+
+// codeStops are the bytes scanCode stops at.
+var codeStops = func() (s [256]bool) {
+	for _, c := range []byte("0123456789+(@") {
+		s[c] = true
+	}
+	return s
+}()
+
+// sourceExts are the extensions of program source and build files.
+var sourceExts = map[string]bool{".go": true, ".c": true, ".h": true, ".cc": true, ".cpp": true, ".hpp": true,
+	".s": true, ".asm": true, ".py": true, ".js": true, ".mjs": true, ".ts": true, ".java": true, ".kt": true,
+	".rs": true, ".rb": true, ".pl": true, ".pm": true, ".php": true, ".cs": true, ".swift": true, ".m": true,
+	".scala": true, ".lua": true, ".sh": true, ".bash": true, ".zsh": true, ".ps1": true, ".bat": true,
+	".awk": true, ".sed": true, ".el": true, ".lisp": true, ".hs": true, ".ml": true, ".erl": true, ".ex": true,
+	".proto": true, ".y": true, ".l": true, ".mk": true, ".cmake": true, ".gradle": true, ".patch": true, ".diff": true}
+
+// isSourceCode reports whether the file or member name is program source.
+func isSourceCode(name string) bool {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 || strings.LastIndexByte(name, '/') > i {
+		return false
+	}
+	return sourceExts[strings.ToLower(name[i:])]
 }
 
 // scanStops are the bytes scan stops at: where a value, a context word or

@@ -311,6 +311,11 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 // field detects the values of one field and adds them to the record's
 // subject (fs.node).
 func (fs *fileScan) field(name string, rec *extract.Record, f *extract.Field, key, prev string, opts Options, occ func(*Occurrence)) {
+	if f.Member != "" {
+		fs.det.code = isSourceCode(f.Member)
+	} else {
+		fs.det.code = isSourceCode(name)
+	}
 	fs.hits = fs.det.detect(f.Text, key, prev, fs.hits[:0])
 	if len(fs.hits) == 0 {
 		return
