@@ -2,6 +2,7 @@ package pii
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -160,12 +161,35 @@ func (m *Matcher) Match(ctx context.Context, f *scan.File, emit func(scan.Record
 	defer scans.Put(fs)
 	sum := fs.run(ctx, f.Path, f.Data, m.opts,
 		func(o *Occurrence) { emit(o) },
-		func(err error) { emit(scan.NewError(errorPath(f.Path, err), err)) })
+		func(err error) {
+			var sk *extract.Skipped
+			if errors.As(err, &sk) {
+				emit(&Skipped{Type: "skipped", Path: f.Path, Member: sk.Member, FileType: sk.Type, Reason: sk.Reason})
+				return
+			}
+			emit(scan.NewError(errorPath(f.Path, err), err))
+		})
 	if sum != nil {
 		emit(sum)
 	}
 	return ctx.Err()
 }
+
+// Skipped says a file (or archive member) was not searched for personal
+// data, naming what it is and why.
+type Skipped struct {
+	Type     string `json:"type"`
+	Path     string `json:"path"`
+	Member   string `json:"member,omitempty"`
+	FileType string `json:"file_type"`
+	Reason   string `json:"reason"`
+}
+
+func (s *Skipped) Kind() string  { return "skipped" }
+func (s *Skipped) Finding() bool { return false }
+
+// Text is empty: text output lists findings; ndjson and json list skips.
+func (s *Skipped) Text() string { return "" }
 
 // errorPath names the archive member an error came from when it says so.
 func errorPath(path string, err error) string {
