@@ -231,6 +231,16 @@ func (d *detector) scan() {
 				}
 			case '生', '誕':
 				d.dobKeyword(i)
+			case '로', '길':
+				if e := d.koreanAddress(i, w); e > i {
+					i = e
+					continue
+				}
+			case '号':
+				if e := d.chineseAddress(i, w); e > i {
+					i = e
+					continue
+				}
 			}
 			i += w
 			if i < len(t) && t[i] < 0x80 {
@@ -393,6 +403,9 @@ func (d *detector) numbers(r *numRun) {
 	total := 0
 	for g := 0; g < r.n; g++ {
 		total += r.ge[g] - r.gs[g]
+	}
+	if total <= 4 {
+		d.westernStreet(r)
 	}
 	if total < 5 || coordinate(d.text, r) {
 		return
