@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/mamori-dev/mamori/internal/pii/extract"
 	"github.com/mamori-dev/mamori/internal/scan"
@@ -317,7 +319,14 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 		}
 		return nil
 	}
-	if err := extract.Read(ctx, name, data, opts.Limits, visit, onErr); err != nil && ctx.Err() == nil {
+	if isSourceCode(name) && plainUTF8(data) {
+		// Program source holds no records: one field of the raw bytes,
+		// searched for self-validating values only, without the format
+		// readers' line splitting and width folding.
+		rec := extract.Record{Fields: []extract.Field{extract.NewField(unsafeString(data), "", 1, 0)}}
+		fs.node = -1
+		fs.field(name, &rec, &rec.Fields[0], "", "", opts, occ)
+	} else if err := extract.Read(ctx, name, data, opts.Limits, visit, onErr); err != nil && ctx.Err() == nil {
 		onErr(err)
 	}
 	if len(fs.counts) == 0 {
@@ -393,6 +402,19 @@ func (fs *fileScan) field(name string, rec *extract.Record, f *extract.Field, ke
 			}
 		}
 	}
+}
+
+// plainUTF8 reports UTF-8 without a byte order mark, NULs or anything an
+// archive or compound file starts with: text the readers would pass
+// through unchanged.
+func plainUTF8(data []byte) bool {
+	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
+		return false
+	}
+	if len(data) >= 2 && (data[0] == 'P' && data[1] == 'K' || data[0] == 0x1F && data[1] == 0x8B) {
+		return false
+	}
+	return bytes.IndexByte(data, 0) < 0 && utf8.Valid(data)
 }
 
 // sharedNumber reports numbers that many people share: free-dial and
