@@ -263,6 +263,18 @@ func (d *detector) scanCode() {
 		}
 		switch {
 		case c >= '0' && c <= '9' || (c == '+' || c == '(') && i+1 < len(t) && isDigit(t[i+1]):
+			if c >= '0' && c <= '9' {
+				// Most numbers in code are short and stand alone
+				// (x[1], 0x7f, 255): no value has fewer than 7 digits.
+				j := i + 1
+				for j < len(t) && isDigit(t[j]) {
+					j++
+				}
+				if j-i < 7 && (j+1 >= len(t) || !isDigit(t[j+1]) || !numberJoiner[t[j]]) {
+					i = j
+					continue
+				}
+			}
 			r, next := scanRun(t, i)
 			d.numbers(&r)
 			i = next
@@ -276,6 +288,9 @@ func (d *detector) scanCode() {
 		i++
 	}
 }
+
+// numberJoiner are the bytes that join digit groups into one value.
+var numberJoiner = [256]bool{' ': true, '-': true, '.': true, '(': true, ')': true, '\t': true}
 
 // codeStops are the bytes scanCode stops at.
 var codeStops = func() (s [256]bool) {
@@ -404,7 +419,7 @@ func (d *detector) numbers(r *numRun) {
 	for g := 0; g < r.n; g++ {
 		total += r.ge[g] - r.gs[g]
 	}
-	if total <= 4 {
+	if total <= 4 && !d.code {
 		d.westernStreet(r)
 	}
 	if total < 5 || coordinate(d.text, r) {
