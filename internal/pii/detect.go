@@ -616,6 +616,19 @@ func (d *detector) foreignPhone(c *candidate) bool {
 		return false
 	}
 	iso := domesticCountry(c.digits, c.lens, c.kinds)
+	if iso == "" && len(c.digits) >= 10 && c.digits[0] == '0' && c.digits[1] == '0' && c.digits[2] != '0' {
+		// 00 (or 011 from North America) and an E.164 number.
+		iso = e164(c.digits[2:])
+	} else if iso == "" && len(c.digits) >= 11 && string(c.digits[:3]) == "011" {
+		iso = e164(c.digits[3:])
+	}
+	dg := c.digits
+	if iso == "" && len(c.lens) == 1 && len(dg) == 11 && dg[0] == '1' && dg[1] >= '3' && inProse(d.text, c.start) {
+		iso = "CN" // 请拨打13800138000
+	}
+	if iso == "" && ctx == Phone && len(c.lens) == 1 && len(dg) == 11 && string(dg[:3]) == "010" {
+		iso = "KR"
+	}
 	switch iso {
 	case "FR", "DE", "AU", "TW":
 		// Their shapes are common in hex dumps and tables; only a
