@@ -740,8 +740,9 @@ func capitalWords(t string, p int) (int, int) {
 			break
 		}
 		q++
-		for q < len(t) && (t[q] >= 'a' && t[q] <= 'z' || t[q] == '\'' || t[q] == '-') {
-			q++
+		for q < len(t) && (t[q] >= 'a' && t[q] <= 'z' || t[q] == '\'' || t[q] == '-' ||
+			isUpper(t[q]) && (t[q-1] == '\'' || t[q-1] == '-' || q-ws == 2 && t[ws:q] == "Mc")) {
+			q++ // O'Neil, Smith-Jones, McDonald
 		}
 		if q-ws < 2 || q < len(t) && isAlnum(t[q]) || notNameWord[t[ws:q]] {
 			break
