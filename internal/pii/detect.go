@@ -353,10 +353,12 @@ func (d *detector) wordStart(p int) {
 // value starts its line), else the field's key, else the previous field.
 func (d *detector) context(start int) hint {
 	t := d.text
-	ls := strings.LastIndexByte(t[:start], '\n') + 1
+	back := max(start-256, 0)
+	ls := back + strings.LastIndexByte(t[back:start], '\n') + 1
 	from := ls
-	if strings.TrimSpace(t[ls:start]) == "" && ls > 0 {
-		from = strings.LastIndexByte(t[:ls-1], '\n') + 1
+	if strings.TrimSpace(t[ls:start]) == "" && ls > 0 && ls > back {
+		pb := max(ls-1-256, 0)
+		from = pb + strings.LastIndexByte(t[pb:ls-1], '\n') + 1
 	}
 	if start-from > 48 {
 		from = start - 48

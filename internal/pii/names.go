@@ -333,7 +333,10 @@ func (d *detector) label(colon int) {
 	if d.key != "" && d.hint != "" || colon == 0 || isDigit(t[colon-1]) {
 		return // times and ports, not labels
 	}
-	ls := strings.LastIndexByte(t[:colon], '\n') + 1
+	// Labels are short: look back 64 bytes at most, not to the start of
+	// a long line for every colon in it.
+	from := max(colon-64, 0)
+	ls := from + strings.LastIndexByte(t[from:colon], '\n') + 1
 	for _, sep := range []string{"\t", ",", "|", "  ", "。"} {
 		if i := strings.LastIndex(t[ls:colon], sep); i >= 0 {
 			ls += i + len(sep)
