@@ -223,7 +223,7 @@ func (d *detector) scan() {
 					i = e
 					continue
 				}
-			case '様', '殿':
+			case '様', '殿', '氏':
 				d.honorific(i, w)
 			case 'さ':
 				if strings.HasPrefix(t[i+w:], "ん") {

@@ -48,6 +48,8 @@ func TestDetectText(t *testing.T) {
 		{"birthday heading", "3.1.0 \"Happy Birthday Lina\" (2009-02-28)", "", nil},
 		{"prose names", "I spoke with Jane Doe today. Robert Miller called back.", "",
 			[]cv{{PersonName, "Jane Doe"}, {PersonName, "Robert Miller"}}},
+		{"shi honorific", "担当の山田太郎氏によれば、同氏は不在。氏名欄は空欄。", "", []cv{{PersonName, "山田太郎"}}},
+		{"korean name label", "성명 김민준\n", "", []cv{{PersonName, "김민준"}}},
 		{"furigana before honorific", "原田 桃子（ハラダ モモコ）様", "", []cv{{PersonName, "原田 桃子"}}},
 		{"british street", "Send it to 221 Baker Street, London NW1 6XE please", "",
 			[]cv{{Address, "221 Baker Street, London NW1 6XE"}, {PostalCode, "NW1 6XE"}}},

@@ -611,6 +611,10 @@ func nameShape(v string) bool {
 	if len(parts) == 0 || len(parts) > 3 {
 		return false
 	}
+	if joined := strings.Join(parts, ""); hangulOnly(joined) {
+		n := utf8.RuneCountInString(joined)
+		return n >= 2 && n <= 5 // 김민준, 남궁 민수
+	}
 	if kanaKanjiOnly(strings.Join(parts, ""), true) {
 		n := utf8.RuneCountInString(strings.Join(parts, ""))
 		first, _ := utf8.DecodeRuneInString(v)
@@ -756,4 +760,13 @@ func capitalWords(t string, p int) (int, int) {
 		return 0, 0
 	}
 	return start, end
+}
+
+func hangulOnly(s string) bool {
+	for _, r := range s {
+		if !isHangul(r) {
+			return false
+		}
+	}
+	return s != ""
 }
