@@ -266,7 +266,7 @@ func (d *detector) westernName(at int) {
 	if words == 0 || title == "Dear " && words < 2 {
 		return
 	}
-	d.emit(PersonName, start, end)
+	d.emit(PersonName, start, end).because(0.8, "title:"+strings.TrimSpace(title))
 }
 
 // displayName takes the name part of an e-mail header value such as
@@ -288,7 +288,7 @@ func (d *detector) displayName() {
 			s, e = s+1, e-1
 		}
 		if e > s && looksLikeName(t[s:e]) && !strings.Contains(t[s:e], "@") {
-			d.emit(PersonName, s, e)
+			d.emit(PersonName, s, e).because(0.9, "display-name:"+d.key)
 		}
 		gt := strings.IndexByte(t[lt:], '>')
 		if gt < 0 {
@@ -666,7 +666,9 @@ func leadingPostalCode(v string) int {
 var (
 	proseBefore = []string{"spoke with ", "spoke to ", "talked to ", "talked with ", "speaking with ", "met with ",
 		"call from ", "message from ", "letter from ", "email from ", "on behalf of "}
-	proseAfter = []string{" called", " phoned", " rang", " wrote", " emailed", " visited", " complained", " said"}
+	// "wrote" and "said" are left out: changelogs and AUTHORS files are
+	// full of "X wrote the parser".
+	proseAfter = []string{" called", " phoned", " rang", " emailed", " visited", " complained"}
 )
 
 // proseName finds "spoke with Jane Doe" and "Jane Doe called" around
