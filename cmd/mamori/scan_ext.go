@@ -18,6 +18,8 @@ type scanExtensions struct {
 	skipUnsupported *bool
 	pii, reveal     *bool
 	keyFile         *string
+	piiCategories   *string
+	minConfidence   *float64
 }
 
 func registerScanExtensions(fs *flag.FlagSet) *scanExtensions {
@@ -28,6 +30,8 @@ func registerScanExtensions(fs *flag.FlagSet) *scanExtensions {
 	e.pii = fs.Bool("pii", false, "detect personal data (e-mail, phone, card, My Number, names, addresses, ...)")
 	e.reveal = fs.Bool("reveal", false, "with --pii: put raw values in ndjson/json output instead of masked ones")
 	e.keyFile = fs.String("key-file", "", "with --pii: key `file` for subject keys (default: mamori/scope.key in the user config directory, created)")
+	e.piiCategories = fs.String("pii-categories", "", "with --pii: only these categories (`LIST` email,phone,...), or all but -name,-name")
+	e.minConfidence = fs.Float64("min-confidence", 0, "with --pii: drop findings less sure than this (0-1)")
 	e.skipUnsupported = fs.Bool("skip-unsupported", false, "drop YARA rules that use a feature mamori lacks, with a warning, instead of failing")
 	return e
 }
@@ -52,8 +56,20 @@ func (e *scanExtensions) matchers(ctx context.Context, warn func(string)) ([]sca
 	if *e.reveal && !*e.pii {
 		return nil, fmt.Errorf("--reveal given without --pii")
 	}
+	if !*e.pii && (*e.piiCategories != "" || *e.minConfidence != 0) {
+		return nil, fmt.Errorf("--pii-categories or --min-confidence given without --pii")
+	}
 	if *e.pii {
-		m, err := withSubjectKeys(pii.NewMatcher(pii.Options{Reveal: true}), *e.keyFile, *e.reveal)
+		cats, err := pii.ParseCategories(*e.piiCategories)
+		if err != nil {
+			return nil, fmt.Errorf("--pii-categories: %w", err)
+		}
+		if *e.minConfidence < 0 || *e.minConfidence > 1 {
+			return nil, fmt.Errorf("--min-confidence %v: want a number from 0 to 1", *e.minConfidence)
+		}
+		// Raw values key the subjects; the wrapper masks them again unless
+		// --reveal.
+		m, err := withSubjectKeys(pii.NewMatcher(pii.Options{Reveal: true, Categories: cats, MinConfidence: *e.minConfidence}), *e.keyFile, *e.reveal)
 		if err != nil {
 			return nil, err
 		}

@@ -330,6 +330,12 @@ func (r *Resolver) cat(c string) uint32 {
 // Add records one personal value found in record rec of source src. Values
 // that do not normalise still count for their category.
 func (r *Resolver) Add(src int32, rec int, category, value string) {
+	r.AddCountry(src, rec, category, value, "")
+}
+
+// AddCountry is Add for a value whose country the detector knew (a phone
+// number's): domestic forms are read as that country's.
+func (r *Resolver) AddCountry(src int32, rec int, category, value, country string) {
 	n := r.node(src, rec)
 	nd := &r.nodes[n]
 	if nd.flags&fDone != 0 {
@@ -338,7 +344,7 @@ func (r *Resolver) Add(src int32, rec int, category, value string) {
 		r.dirty = append(r.dirty, n)
 	}
 	nd.cats |= r.cat(category)
-	r.addValue(n, category, value)
+	r.addValue(n, category, value, country)
 }
 
 func (r *Resolver) key(n int32, kind uint8, norm string) {
@@ -349,7 +355,7 @@ func (r *Resolver) key(n int32, kind uint8, norm string) {
 	}
 }
 
-func (r *Resolver) addValue(n int32, category, value string) {
+func (r *Resolver) addValue(n int32, category, value, country string) {
 	nd := &r.nodes[n]
 	switch category {
 	case "email":
@@ -360,7 +366,7 @@ func (r *Resolver) addValue(n int32, category, value string) {
 			r.key(n, kEmail, v)
 		}
 	case "phone":
-		if v := NormalizePhone(value, r.opts.Country); v != "" && !sharedLine(v) {
+		if v := NormalizePhone(value, cmp.Or(country, r.opts.Country)); v != "" && !sharedLine(v) {
 			if nd.phone == 0 {
 				nd.phone = r.str(v)
 			}
