@@ -21,9 +21,9 @@ func WritePeopleCSV(w io.Writer, people []*Person) error {
 	cw := csv.NewWriter(w)
 	cw.Write(PeopleHeader)
 	for _, p := range people {
-		cats := p.CategoryList()
-		for i, c := range cats {
-			cats[i] = c + ":" + p.Categories[c].String()
+		cats := make([]string, len(p.Categories))
+		for i, c := range p.Categories {
+			cats[i] = c.Category + ":" + c.Exposure.String()
 		}
 		cw.Write([]string{p.ID, p.Name, p.Email, p.Phone, p.Address, p.PostalCode, p.Country, p.Language,
 			strings.Join(cats, ";"), p.Exposure.String(), strings.Join(p.SpecialCare, ";"),
@@ -132,7 +132,8 @@ func Summarize(reg *Register) *Summary {
 		CategoryLevel: map[string]map[string]int{}, ByCountry: map[string]int{}, Proposals: len(reg.Proposals), Hosts: []string{}}
 	srcs := map[string]bool{}
 	for _, p := range reg.People {
-		for c, e := range p.Categories {
+		for _, ce := range p.Categories {
+			c, e := ce.Category, ce.Exposure
 			s.ByCategory[c]++
 			if s.CategoryLevel[c] == nil {
 				s.CategoryLevel[c] = map[string]int{}

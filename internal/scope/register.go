@@ -18,14 +18,15 @@ type Person struct {
 	PostalCode string `json:"postal_code,omitempty"`
 	Language   string `json:"language,omitempty"`
 	Country    string `json:"country,omitempty"`
-	// Categories maps each exposed category to its highest exposure.
-	Categories    map[string]Exposure `json:"-"`
-	Exposure      Exposure            `json:"-"`
-	SpecialCare   []string            `json:"special_care,omitempty"`
-	FinancialRisk bool                `json:"financial_risk"`
-	MatchedMaster bool                `json:"matched_master"`
-	Sources       []string            `json:"sources"`
-	Hosts         []string            `json:"hosts,omitempty"`
+	// Categories lists each exposed category with its highest exposure,
+	// in the shared category order.
+	Categories    []CategoryExposure `json:"categories"`
+	Exposure      Exposure           `json:"exposure"`
+	SpecialCare   []string           `json:"special_care,omitempty"`
+	FinancialRisk bool               `json:"financial_risk"`
+	MatchedMaster bool               `json:"matched_master"`
+	Sources       []string           `json:"sources"`
+	Hosts         []string           `json:"hosts,omitempty"`
 	// Key names the strongest key the id comes from.
 	Key    string      `json:"key"`
 	Merges []MergeNote `json:"merges,omitempty"`
@@ -43,22 +44,27 @@ type MergeNote struct {
 	B   string `json:"b"`
 }
 
+// CategoryExposure is one category of a person and how far it went.
+type CategoryExposure struct {
+	Category string   `json:"category"`
+	Exposure Exposure `json:"exposure"`
+}
+
 // CategoryList returns the person's categories in the shared order.
 func (p *Person) CategoryList() []string {
-	out := make([]string, 0, len(p.Categories))
-	for _, c := range categoryOrder {
-		if _, ok := p.Categories[c]; ok {
-			out = append(out, c)
-		}
+	out := make([]string, len(p.Categories))
+	for i, c := range p.Categories {
+		out[i] = c.Category
 	}
-	var rest []string
-	for c := range p.Categories {
-		if !slices.Contains(categoryOrder, c) {
-			rest = append(rest, c)
-		}
+	return out
+}
+
+// catRank orders categories: the shared order, then others by name.
+func catRank(c string) int {
+	if i := slices.Index(categoryOrder, c); i >= 0 {
+		return i
 	}
-	slices.Sort(rest)
-	return append(out, rest...)
+	return len(categoryOrder)
 }
 
 var categoryOrder = []string{"email", "phone", "credit_card", "my_number", "person_name", "address",
@@ -166,7 +172,7 @@ func uniqueID(ids map[string]int32, id string, root int32) string {
 // person builds the register row of the cluster rooted at root, or nil when
 // the cluster exposes no data subject (master rows only, crowd records).
 func (r *Resolver) person(root int32) *Person {
-	p := &Person{Categories: map[string]Exposure{}, root: root}
+	p := &Person{root: root}
 	var bestRank uint8
 	var bestNode int32 = -1
 	var names, emails, phones, addrs, postals tally
@@ -222,9 +228,12 @@ func (r *Resolver) person(root int32) *Person {
 		if identifyingCat(name) {
 			subject = true
 		}
-		p.Categories[name] = catExp[i]
+		p.Categories = append(p.Categories, CategoryExposure{name, catExp[i]})
 		p.Exposure = max(p.Exposure, catExp[i])
 	}
+	slices.SortFunc(p.Categories, func(a, b CategoryExposure) int {
+		return cmp.Or(cmp.Compare(catRank(a.Category), catRank(b.Category)), cmp.Compare(a.Category, b.Category))
+	})
 	if !subject {
 		return nil
 	}

@@ -940,3 +940,11 @@ func abs(x int) int {
 	}
 	return x
 }
+
+func (e Exposure) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+
+func (e *Exposure) UnmarshalText(b []byte) error {
+	x, err := ParseExposure(string(b))
+	*e = x
+	return err
+}

@@ -218,9 +218,9 @@ func TestRegister(t *testing.T) {
 	}
 	var got []row
 	for _, p := range reg.People {
-		cats := p.CategoryList()
-		for i, c := range cats {
-			cats[i] = c + ":" + p.Categories[c].String()
+		var cats []string
+		for _, c := range p.Categories {
+			cats = append(cats, c.Category+":"+c.Exposure.String())
 		}
 		got = append(got, row{p.Name, p.Email, p.Address, p.Language, p.Country, strings.Join(cats, ";"), p.Exposure.String(),
 			strings.Join(p.SpecialCare, ";"), p.FinancialRisk, p.MatchedMaster, strings.Join(p.Sources, ";")})
