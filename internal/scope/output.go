@@ -115,13 +115,16 @@ type Summary struct {
 	ByExposure    map[string]int            `json:"by_exposure"`
 	CategoryLevel map[string]map[string]int `json:"by_category_exposure"`
 	ByCountry     map[string]int            `json:"by_country"`
-	NoContact     int                       `json:"no_contact"`
-	SpecialCare   int                       `json:"special_care"`
-	FinancialRisk int                       `json:"financial_risk"`
-	MatchedMaster int                       `json:"matched_master"`
-	Proposals     int                       `json:"proposals"`
-	Hosts         []string                  `json:"hosts"`
-	Sources       int                       `json:"sources"`
+	// ByChannel is how each person's notice can go: email, letter (a postal
+	// address and no e-mail) or none (a phone number at most).
+	ByChannel     map[string]int `json:"by_channel"`
+	NoContact     int            `json:"no_contact"`
+	SpecialCare   int            `json:"special_care"`
+	FinancialRisk int            `json:"financial_risk"`
+	MatchedMaster int            `json:"matched_master"`
+	Proposals     int            `json:"proposals"`
+	Hosts         []string       `json:"hosts"`
+	Sources       int            `json:"sources"`
 }
 
 // Summarize counts the register: people per category, per highest
@@ -129,7 +132,7 @@ type Summary struct {
 // phone tells), and people without a contact channel.
 func Summarize(reg *Register) *Summary {
 	s := &Summary{People: len(reg.People), ByCategory: map[string]int{}, ByExposure: map[string]int{},
-		CategoryLevel: map[string]map[string]int{}, ByCountry: map[string]int{}, Proposals: len(reg.Proposals), Hosts: []string{}}
+		CategoryLevel: map[string]map[string]int{}, ByCountry: map[string]int{}, ByChannel: map[string]int{}, Proposals: len(reg.Proposals), Hosts: []string{}}
 	srcs := map[string]bool{}
 	for _, p := range reg.People {
 		for _, ce := range p.Categories {
@@ -142,6 +145,14 @@ func Summarize(reg *Register) *Summary {
 		}
 		s.ByExposure[p.Exposure.String()]++
 		s.ByCountry[cmp.Or(p.Country, "unknown")]++
+		switch {
+		case p.Email != "":
+			s.ByChannel["email"]++
+		case p.Address != "":
+			s.ByChannel["letter"]++
+		default:
+			s.ByChannel["none"]++
+		}
 		if !p.HasContact() {
 			s.NoContact++
 		}

@@ -2,7 +2,9 @@ package scope
 
 import (
 	"cmp"
+	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"slices"
 )
 
@@ -34,6 +36,7 @@ type Person struct {
 	// idIn is the strongest key the id hashes; minName tells apart people
 	// sharing it (a household phone, see contact).
 	idIn, minName string
+	idh           uint64
 }
 
 // MergeNote explains one merge inside a person: the key kind and the two
@@ -106,36 +109,56 @@ type Register struct {
 // id. Proposals already settled by a merge are left out.
 func (r *Resolver) Register() *Register {
 	reg := &Register{}
-	shared := map[string]int{}
 	for n := range r.nodes {
 		if r.parent[n] != int32(n) {
 			continue
 		}
 		if p := r.person(int32(n)); p != nil {
-			shared[p.idIn]++
 			reg.People = append(reg.People, p)
 		}
 	}
 	// Ids depend on the data only: people sharing a strongest key are told
-	// apart by their names, and the rare rest by order of those names.
-	slices.SortFunc(reg.People, func(a, b *Person) int {
-		return cmp.Or(cmp.Compare(a.idIn, b.idIn), cmp.Compare(a.minName, b.minName))
-	})
-	r.lastShared = shared
+	// apart by their names, and the rare rest by their sources.
+	counts := make(map[uint64]int32, len(reg.People))
+	for _, p := range reg.People {
+		p.idh = r.idHash(p.idIn)
+		counts[p.idh]++
+	}
+	r.lastShared = counts
 	r.touchedList = r.touchedList[:0]
-	ids := map[string]int32{}
 	for _, p := range reg.People {
-		in := p.idIn
-		if shared[in] > 1 {
-			in += "|" + p.minName
+		if counts[p.idh] > 1 {
+			p.idh = r.idHash(p.idIn + "|" + p.minName)
 		}
-		p.ID = uniqueID(ids, "p-"+hex.EncodeToString(r.mac.sum("person:" + in)[:8]), p.root)
 	}
-	slices.SortFunc(reg.People, func(a, b *Person) int { return cmp.Compare(a.ID, b.ID) })
-	byRoot := map[int32]string{}
-	for _, p := range reg.People {
-		byRoot[p.root] = p.ID
+	slices.SortFunc(reg.People, func(a, b *Person) int {
+		if c := cmp.Compare(a.idh, b.idh); c != 0 {
+			return c
+		}
+		return slices.Compare(a.Sources, b.Sources)
+	})
+	var proposalRoots map[int32]string
+	if len(r.proposals) > 0 {
+		proposalRoots = map[int32]string{}
+		for _, pr := range r.proposals {
+			proposalRoots[r.find(pr.a)] = ""
+			proposalRoots[r.find(pr.b)] = ""
+		}
 	}
+	for i, p := range reg.People {
+		p.ID = fmt.Sprintf("p-%016x", p.idh)
+		if i > 0 && reg.People[i-1].idh == p.idh {
+			k := 2
+			for j := i - 1; j > 0 && reg.People[j-1].idh == p.idh; j-- {
+				k++
+			}
+			p.ID += "-" + itoa(k)
+		}
+		if _, ok := proposalRoots[p.root]; ok {
+			proposalRoots[p.root] = p.ID
+		}
+	}
+	byRoot := proposalRoots
 	r.propIndex = map[string]int{}
 	for i, pr := range r.proposals {
 		a, b := byRoot[r.find(pr.a)], byRoot[r.find(pr.b)]
@@ -158,15 +181,9 @@ func (r *Resolver) Register() *Register {
 	return reg
 }
 
-func uniqueID(ids map[string]int32, id string, root int32) string {
-	base := id
-	for i := 2; ; i++ {
-		if _, ok := ids[id]; !ok {
-			ids[id] = root
-			return id
-		}
-		id = base + "-" + itoa(i)
-	}
+// idHash is the keyed hash a person id is made of.
+func (r *Resolver) idHash(in string) uint64 {
+	return binary.BigEndian.Uint64(r.mac.sum("person:" + in)[:8])
 }
 
 // person builds the register row of the cluster rooted at root, or nil when
@@ -426,11 +443,11 @@ func (r *Resolver) Changed() []*Person {
 		}
 		seen[root] = true
 		if p := r.person(root); p != nil {
-			in := p.idIn
-			if r.lastShared[in] > 1 {
-				in += "|" + p.minName
+			p.idh = r.idHash(p.idIn)
+			if r.lastShared[p.idh] > 1 {
+				p.idh = r.idHash(p.idIn + "|" + p.minName)
 			}
-			p.ID = "p-" + hex.EncodeToString(r.mac.sum("person:" + in)[:8])
+			p.ID = fmt.Sprintf("p-%016x", p.idh)
 			out = append(out, p)
 		}
 	}

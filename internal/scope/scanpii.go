@@ -25,7 +25,7 @@ import (
 // share it while the key reveals no value.
 type ScanMatcher struct {
 	inner   scan.Matcher
-	mac     hashFunc
+	mac     *hashFunc
 	reveal  bool
 	country string
 	lim     extract.Limits
@@ -38,7 +38,7 @@ func NewScanMatcher(inner scan.Matcher, key []byte, reveal bool, country string)
 	if country == "" {
 		country = "JP"
 	}
-	return &ScanMatcher{inner: inner, mac: hashFunc{key}, reveal: reveal, country: country, lim: extract.DefaultLimits}
+	return &ScanMatcher{inner: inner, mac: &hashFunc{key: key}, reveal: reveal, country: country, lim: extract.DefaultLimits}
 }
 
 func (m *ScanMatcher) Digests() scan.Digests { return m.inner.Digests() }
