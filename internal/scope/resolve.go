@@ -911,7 +911,7 @@ func (r *Resolver) nearDOBPass(n int32) {
 	}
 	// A bounded block: a popular name and birthday cannot make this
 	// quadratic.
-	if len(list) < 16 {
+	if len(list) < 8 {
 		r.nearDOB[h] = append(list, n)
 	}
 }
