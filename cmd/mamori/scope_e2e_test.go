@@ -84,6 +84,9 @@ func scopeCorpus(t *testing.T) (hosts map[string]string, master, exposure string
 	writeFile(t, filepath.Join(hosts["pc01"], "health.csv"), "氏名,メールアドレス,病歴\n鈴木 一郎,ichiro@example.com,高血圧\n")
 	writeFile(t, filepath.Join(hosts["pc01"], "letter.txt"), "山田 太郎 様\n\n〒100-0005\n東京都千代田区丸の内１－２－３\n\nこのたびはご注文ありがとうございました。\n")
 
+	// A name alone: one of the two 山田 太郎, or someone else of that name.
+	writeFile(t, filepath.Join(hosts["pc01"], "memo.txt"), "お名前: 山田 太郎\n")
+
 	master = filepath.Join(root, "master.csv")
 	writeFile(t, master, "顧客番号,氏名,メールアドレス,電話番号,郵便番号,住所,言語\n"+
 		"1001,山田 太郎,taro.yamada@example.co.jp,090-1234-5678,100-0005,東京都千代田区丸の内1-2-3,ja\n"+
@@ -169,7 +172,7 @@ func TestScopeEndToEnd(t *testing.T) {
 	if errOut != "" {
 		t.Errorf("scope stderr: %s", errOut)
 	}
-	if !strings.HasPrefix(out, "6 people ") {
+	if !strings.HasPrefix(out, "6 people ") || !strings.Contains(out, "(1 name-only mentions)") {
 		t.Errorf("scope stdout: %s", out)
 	}
 	people := readPeople(t, filepath.Join(dir, "out", "people.csv"))

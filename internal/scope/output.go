@@ -123,8 +123,11 @@ type Summary struct {
 	FinancialRisk int            `json:"financial_risk"`
 	MatchedMaster int            `json:"matched_master"`
 	Proposals     int            `json:"proposals"`
-	Hosts         []string       `json:"hosts"`
-	Sources       int            `json:"sources"`
+	// Mentions are records holding only a name that a counted person also
+	// has: not counted, proposed for review.
+	Mentions int      `json:"mentions"`
+	Hosts    []string `json:"hosts"`
+	Sources  int      `json:"sources"`
 }
 
 // Summarize counts the register: people per category, per highest
@@ -132,7 +135,7 @@ type Summary struct {
 // phone tells), and people without a contact channel.
 func Summarize(reg *Register) *Summary {
 	s := &Summary{People: len(reg.People), ByCategory: map[string]int{}, ByExposure: map[string]int{},
-		CategoryLevel: map[string]map[string]int{}, ByCountry: map[string]int{}, ByChannel: map[string]int{}, Proposals: len(reg.Proposals), Hosts: []string{}}
+		CategoryLevel: map[string]map[string]int{}, ByCountry: map[string]int{}, ByChannel: map[string]int{}, Proposals: len(reg.Proposals), Mentions: reg.Mentions, Hosts: []string{}}
 	srcs := map[string]bool{}
 	for _, p := range reg.People {
 		for _, ce := range p.Categories {

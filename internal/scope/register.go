@@ -103,14 +103,25 @@ func identifyingCat(c string) bool { return c != "postal_code" && c != "date_of_
 type Register struct {
 	People    []*Person
 	Proposals []Proposal
+	// Mentions counts records holding only the name of a known person:
+	// not counted as people, each proposed for its candidates.
+	Mentions int
 }
 
 // Register builds the register from the current clusters, people sorted by
 // id. Proposals already settled by a merge are left out.
 func (r *Resolver) Register() *Register {
 	reg := &Register{}
+	mentions := r.mentions()
 	for n := range r.nodes {
 		if r.parent[n] != int32(n) {
+			continue
+		}
+		if cands, ok := mentions[int32(n)]; ok {
+			reg.Mentions++
+			for _, c := range cands {
+				r.propose(int32(n), c, kNameOnly, "only a name, the same as this person's")
+			}
 			continue
 		}
 		if p := r.person(int32(n)); p != nil {
@@ -141,7 +152,9 @@ func (r *Resolver) Register() *Register {
 	if len(r.proposals) > 0 {
 		proposalRoots = map[int32]string{}
 		for _, pr := range r.proposals {
-			proposalRoots[r.find(pr.a)] = ""
+			if _, ok := mentions[r.find(pr.a)]; !ok {
+				proposalRoots[r.find(pr.a)] = ""
+			}
 			proposalRoots[r.find(pr.b)] = ""
 		}
 	}
@@ -162,6 +175,9 @@ func (r *Resolver) Register() *Register {
 	r.propIndex = map[string]int{}
 	for i, pr := range r.proposals {
 		a, b := byRoot[r.find(pr.a)], byRoot[r.find(pr.b)]
+		if _, ok := mentions[r.find(pr.a)]; ok && a == "" {
+			a = "mention:" + r.nodeName(pr.a)
+		}
 		if a == "" || b == "" || a == b {
 			continue
 		}
@@ -179,6 +195,56 @@ func (r *Resolver) Register() *Register {
 	slices.SortFunc(reg.Proposals, func(a, b Proposal) int { return cmp.Compare(a.ID, b.ID) })
 	reg.Proposals = slices.CompactFunc(reg.Proposals, func(a, b Proposal) bool { return a.ID == b.ID })
 	return reg
+}
+
+// mentions finds the clusters made only of records holding a name and
+// nothing else whose name is that of a person known by keys. Such a
+// mention is not counted as another person, nor merged: a name alone may
+// be anyone of that name. It is proposed for each candidate instead. It
+// returns the candidates' roots by mention root.
+func (r *Resolver) mentions() map[int32][]int32 {
+	if len(r.nameOnly) == 0 {
+		return nil
+	}
+	cands := map[int32][]int32{}
+	for n := range r.nodes {
+		nd := &r.nodes[n]
+		if nd.rank == kRecord || nd.rank == 0 || nd.flags&fNoPerson != 0 || r.sources[nd.src].Master {
+			continue
+		}
+		for _, id := range nd.names {
+			if _, ok := r.nameOnly[id]; !ok || id == 0 {
+				continue
+			}
+			if root := r.find(int32(n)); !slices.Contains(cands[id], root) && len(cands[id]) < 8 {
+				cands[id] = append(cands[id], root)
+			}
+		}
+	}
+	out := map[int32][]int32{}
+	for id, n := range r.nameOnly {
+		root := r.find(n)
+		if len(cands[id]) == 0 || !r.onlyNameRecords(root) {
+			continue
+		}
+		out[root] = cands[id]
+	}
+	return out
+}
+
+// onlyNameRecords reports whether every record of a cluster is one with a
+// name and no key.
+func (r *Resolver) onlyNameRecords(root int32) bool {
+	n := root
+	for {
+		if nd := &r.nodes[n]; nd.rank != kRecord && !r.sources[nd.src].Master {
+			return false
+		}
+		n = r.next[n]
+		if n == root {
+			return true
+		}
+	}
 }
 
 // idHash is the keyed hash a person id is made of.

@@ -84,10 +84,11 @@ const (
 	kNameAddr
 	kRecord
 	kConfirmed // a merge a person confirmed
+	kNameOnly  // records holding the same name and nothing else
 )
 
 var kindNames = []string{"", "my_number", "passport", "drivers_license", "email", "phone", "credit_card",
-	"name+date_of_birth", "name+address", "record", "confirmed"}
+	"name+date_of_birth", "name+address", "record", "confirmed", "name only"}
 
 func contactKind(k uint8) bool { return k == kEmail || k == kPhone }
 
@@ -192,6 +193,7 @@ type Resolver struct {
 	pend         []keyRef
 	dirty        []int32
 	ids          map[uint64]int32
+	nameOnly     map[int32]int32  // name → a record holding only it
 	contacts     map[uint64]int32 // index into centries
 	centries     []contactEntry
 	nearDOB      map[uint64][]int32
@@ -244,7 +246,7 @@ func NewResolver(opts Options) *Resolver {
 	}
 	r := &Resolver{opts: opts, seed: maphash.MakeSeed(), mac: &hashFunc{key: opts.Key, h: hmac.New(sha256.New, opts.Key)},
 		srcIndex: map[string]int32{}, subj: map[subjKey]int32{}, names: map[string]int32{"": 0},
-		nameList: []string{""}, arena: []byte{0}, ids: map[uint64]int32{}, contacts: map[uint64]int32{},
+		nameList: []string{""}, arena: []byte{0}, ids: map[uint64]int32{}, nameOnly: map[int32]int32{}, contacts: map[uint64]int32{},
 		nearDOB: map[uint64][]int32{}, proposed: map[[2]int32]bool{}, catIndex: map[string]uint8{}, rejected: map[string]bool{}}
 	r.last.n = -1
 	return r
@@ -663,6 +665,15 @@ func (r *Resolver) Resolve() {
 		}
 		if nd.rank == 0 {
 			nd.rank = kRecord
+			// A record with a name and nothing to tell its person by: all
+			// such records of one name are one mention (see mentions).
+			if id := nd.names[0]; id != 0 && !r.sources[nd.src].Master {
+				if first, ok := r.nameOnly[id]; ok {
+					r.union(n, first, kNameOnly)
+				} else {
+					r.nameOnly[id] = n
+				}
+			}
 		}
 	}
 	// Identity keys first, so that contact keys see the names of whole
