@@ -631,7 +631,7 @@ func (r *Resolver) Resolve() {
 			fill[i]++
 		}
 	}
-	r.pend = r.pend[:0]
+	r.pend = nil // its capacity is the largest batch's: give it back
 	pos = nil
 	byNode := func(i int) []keyRef { return pend[start[i]:start[i+1]] }
 	var work []keyRef
