@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // Person is one row of the affected-people register.
@@ -113,6 +115,7 @@ type Register struct {
 func (r *Resolver) Register() *Register {
 	reg := &Register{}
 	mentions := r.mentions()
+	var roots []int32
 	for n := range r.nodes {
 		if r.parent[n] != int32(n) {
 			continue
@@ -124,10 +127,9 @@ func (r *Resolver) Register() *Register {
 			}
 			continue
 		}
-		if p := r.person(int32(n)); p != nil {
-			reg.People = append(reg.People, p)
-		}
+		roots = append(roots, int32(n))
 	}
+	reg.People = r.people(roots)
 	// Ids depend on the data only: people sharing a strongest key are told
 	// apart by their names, and the rare rest by their sources.
 	counts := make(map[uint64]int32, len(reg.People))
@@ -160,6 +162,7 @@ func (r *Resolver) Register() *Register {
 	}
 	for i, p := range reg.People {
 		p.ID = fmt.Sprintf("p-%016x", p.idh)
+		p.idIn, p.minName = "", ""
 		if i > 0 && reg.People[i-1].idh == p.idh {
 			k := 2
 			for j := i - 1; j > 0 && reg.People[j-1].idh == p.idh; j-- {
@@ -195,6 +198,34 @@ func (r *Resolver) Register() *Register {
 	slices.SortFunc(reg.Proposals, func(a, b Proposal) int { return cmp.Compare(a.ID, b.ID) })
 	reg.Proposals = slices.CompactFunc(reg.Proposals, func(a, b Proposal) bool { return a.ID == b.ID })
 	return reg
+}
+
+// people builds the rows of the clusters at roots, on every core: a
+// cluster's row reads the resolver and changes nothing.
+func (r *Resolver) people(roots []int32) []*Person {
+	for s := range r.sources {
+		r.srcName(int32(s)) // fill the cache before the workers read it
+	}
+	rows := make([]*Person, len(roots))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(roots)/10000))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(roots); i += workers {
+				rows[i] = r.person(roots[i])
+			}
+		}()
+	}
+	wg.Wait()
+	out := rows[:0]
+	for _, p := range rows {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // mentions finds the clusters made only of records holding a name and
