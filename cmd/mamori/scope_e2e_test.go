@@ -244,3 +244,50 @@ func readPeople(t *testing.T, path string) []map[string]string {
 	}
 	return out
 }
+
+func TestScopeDecisions(t *testing.T) {
+	dir := t.TempDir()
+	results := filepath.Join(dir, "r.ndjson")
+	writeFile(t, results, `{"type":"pii","path":"/a.csv","category":"person_name","record":0,"value":"斉藤 健"}
+{"type":"pii","path":"/a.csv","category":"phone","record":0,"value":"090-1111-2222"}
+{"type":"pii","path":"/b.csv","category":"person_name","record":0,"value":"斎藤 健"}
+{"type":"pii","path":"/b.csv","category":"phone","record":0,"value":"+81 90 1111 2222"}
+`)
+	out := filepath.Join(dir, "out")
+	stdout, errOut, code := mamori(t, "scope", "--pii-results", results, "--out", out)
+	if code != 0 || !strings.HasPrefix(stdout, "2 people ") || !strings.Contains(stdout, "1 proposals") {
+		t.Fatalf("first run: exit %d: %s%s", code, stdout, errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "proposals.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[1], ",") {
+		t.Fatalf("proposals.csv:\n%s", b)
+	}
+	decisions := filepath.Join(dir, "decisions.csv")
+	writeFile(t, decisions, lines[0]+"\n"+lines[1]+"confirm\n")
+	stdout, errOut, code = mamori(t, "scope", "--pii-results", results, "--decisions", decisions, "--out", out)
+	if code != 0 || !strings.HasPrefix(stdout, "1 people ") || !strings.Contains(stdout, "0 proposals") {
+		t.Errorf("confirmed: exit %d: %s%s", code, stdout, errOut)
+	}
+	merges, _ := os.ReadFile(filepath.Join(out, "merges.csv"))
+	if !strings.Contains(string(merges), ",confirmed,/a.csv#0,/b.csv#0") && !strings.Contains(string(merges), ",confirmed,/b.csv#0,/a.csv#0") {
+		t.Errorf("merges.csv:\n%s", merges)
+	}
+
+	// Bad input names the file and line, exit 2.
+	writeFile(t, decisions, "proposal_id,decision\nm-1,perhaps\n")
+	if _, errOut, code := mamori(t, "scope", "--pii-results", results, "--decisions", decisions, "--out", out); code != 2 || !strings.Contains(errOut, "decisions.csv:2") {
+		t.Errorf("bad decision: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := mamori(t, "scope", "--out", out); code != 2 || !strings.Contains(errOut, "no --pii-results") {
+		t.Errorf("no results: exit %d: %s", code, errOut)
+	}
+	masked := filepath.Join(dir, "masked.ndjson")
+	writeFile(t, masked, `{"type":"pii","path":"/a.csv","category":"email","record":0,"masked":"a***@b.jp"}`+"\n")
+	if _, errOut, code := mamori(t, "scope", "--pii-results", masked, "--out", out); code != 2 || !strings.Contains(errOut, "--reveal") {
+		t.Errorf("masked results: exit %d: %s", code, errOut)
+	}
+}
