@@ -23,7 +23,7 @@ func TestFlags(t *testing.T) {
 			[]string{"special_care name medical", "special_care column 既往歴"}},
 		{"notes.txt", "健康のため毎日歩いています。 Password reset for t@example.jp\n", nil},
 		{"race_results.csv", "name,time\nTaro,12.3\n", nil},
-		{"patients.csv", "name,race,religion\nTaro,x,y\n", []string{"special_care name patient", "special_care column race,religion"}},
+		{"patients.csv", "name,race,religion\nTaro,x,y\n", []string{"special_care name patients", "special_care column race,religion"}},
 	} {
 		var got []string
 		for _, f := range Flags(context.Background(), "/d/"+tc.name, []byte(tc.data), extract.DefaultLimits) {
