@@ -7,11 +7,13 @@ import (
 )
 
 // ObligationFacts are the facts a person set for an incident's
-// obligations assessment: the JSON document internal/obligation reads,
-// kept as written, with who set it, when and why.
+// obligations assessment: the JSON document internal/obligation reads and
+// the drafts' narrative (its DraftContext), kept as written, with who set
+// them, when and why.
 type ObligationFacts struct {
 	IncidentID string
 	Facts      []byte
+	Context    []byte
 	UpdatedAt  time.Time
 	UpdatedBy  string
 	Reason     string
@@ -30,23 +32,27 @@ func (t *Tx) ObligationFacts(ctx context.Context, incidentID string) (*Obligatio
 
 func obligationFacts(ctx context.Context, q querier, query, id string) (*ObligationFacts, error) {
 	o := &ObligationFacts{IncidentID: id}
-	var facts string
+	var facts, dctx string
 	var at int64
-	err := q.QueryRowContext(ctx, query, id).Scan(&facts, &at, &o.UpdatedBy, &o.Reason)
+	err := q.QueryRowContext(ctx, query, id).Scan(&facts, &dctx, &at, &o.UpdatedBy, &o.Reason)
 	if isNoRows(err) {
 		return nil, fmt.Errorf("obligation facts of incident %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: obligation facts of incident %s: %w", id, err)
 	}
-	o.Facts, o.UpdatedAt = []byte(facts), fromMS(at)
+	o.Facts, o.Context, o.UpdatedAt = []byte(facts), []byte(dctx), fromMS(at)
 	return o, nil
 }
 
 // PutObligationFacts stores the facts set for an incident, replacing any
 // earlier ones; the caller appends the audit entry in the same transaction.
 func (t *Tx) PutObligationFacts(ctx context.Context, o *ObligationFacts) error {
-	_, err := t.Exec(ctx, "obligation-facts-put", o.IncidentID, string(o.Facts), toMS(o.UpdatedAt), o.UpdatedBy, o.Reason)
+	dctx := string(o.Context)
+	if dctx == "" {
+		dctx = "{}"
+	}
+	_, err := t.Exec(ctx, "obligation-facts-put", o.IncidentID, string(o.Facts), dctx, toMS(o.UpdatedAt), o.UpdatedBy, o.Reason)
 	return err
 }
 

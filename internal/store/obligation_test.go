@@ -18,9 +18,9 @@ func TestObligationFacts(t *testing.T) {
 		if _, err := s.ObligationFacts(ctx, "i-1"); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("unset facts: err = %v, want ErrNotFound", err)
 		}
-		first := &store.ObligationFacts{IncidentID: "i-1", Facts: []byte(`{"cause":"malware"}`), UpdatedAt: t0, UpdatedBy: "alice", Reason: "EDR shows exfiltration"}
+		first := &store.ObligationFacts{IncidentID: "i-1", Facts: []byte(`{"cause":"malware"}`), Context: []byte(`{}`), UpdatedAt: t0, UpdatedBy: "alice", Reason: "EDR shows exfiltration"}
 		inTx(t, s, func(ctx context.Context, tx *store.Tx) error { return tx.PutObligationFacts(ctx, first) })
-		second := &store.ObligationFacts{IncidentID: "i-1", Facts: []byte(`{"cause":"insider"}`), UpdatedAt: t0.Add(3600e9), UpdatedBy: "bob", Reason: "it was an employee"}
+		second := &store.ObligationFacts{IncidentID: "i-1", Facts: []byte(`{"cause":"insider"}`), Context: []byte(`{"organization":"ACME"}`), UpdatedAt: t0.Add(3600e9), UpdatedBy: "bob", Reason: "it was an employee"}
 		inTx(t, s, func(ctx context.Context, tx *store.Tx) error { return tx.PutObligationFacts(ctx, second) })
 		got, err := s.ObligationFacts(ctx, "i-1")
 		if err != nil {
