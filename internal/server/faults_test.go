@@ -44,7 +44,7 @@ func TestFleetMonitoringIsOneChange(t *testing.T) {
 		}
 
 		storetest.Exec(t, dsn, "DROP TABLE audit")
-		code, body := rawCall(t, ts, ts.AdminToken(), "PUT", "/api/v1/monitoring", map[string]any{"level": "normal", "hosts": "all"}, nil)
+		code, body := rawCall(t, ts, ts.AdminToken(), "PUT", "/api/v1/monitoring", map[string]any{"level": "normal", "hosts": "all", "reason": "all clear"}, nil)
 		if code != http.StatusInternalServerError || !strings.Contains(string(body), "internal error (request r-") {
 			t.Errorf("with the audit table gone: %d %s, want 500 naming the request", code, body)
 		}
@@ -55,7 +55,6 @@ func TestFleetMonitoringIsOneChange(t *testing.T) {
 		}
 	})
 }
-
 
 // TestDatabaseErrorsAre500: a failing database is the server's fault, not
 // the client's: 500 with a JSON error naming the request, never 400 and
@@ -138,7 +137,7 @@ func TestListsPage(t *testing.T) {
 	var sweeps []string
 	for range 3 {
 		var sw SweepCreated
-		ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": yara, "paths": []string{"/srv"}, "hosts": "all"}, &sw)
+		ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": yara, "paths": []string{"/srv"}, "hosts": "all", "reason": "hunt"}, &sw)
 		sweeps = append(sweeps, sw.ID)
 	}
 	slices.Sort(sweeps)
