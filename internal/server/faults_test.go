@@ -31,7 +31,7 @@ func TestFleetMonitoringIsOneChange(t *testing.T) {
 		if len(sel.Hosts) != 3 {
 			t.Errorf("changed %v, want 3 hosts", sel.Hosts)
 		}
-		var log []AuditEntry
+		var log []AuditLeaf
 		ts.api(t, "GET", "/api/v1/audit", nil, &log)
 		var got []string
 		for _, e := range log {
@@ -43,7 +43,7 @@ func TestFleetMonitoringIsOneChange(t *testing.T) {
 			t.Errorf("monitoring audit entries (-got +want):\n%s", diff)
 		}
 
-		storetest.Exec(t, dsn, "DROP TABLE audit")
+		storetest.Exec(t, dsn, "DROP TABLE audit_log")
 		code, body := rawCall(t, ts, ts.AdminToken(), "PUT", "/api/v1/monitoring", map[string]any{"level": "normal", "hosts": "all", "reason": "all clear"}, nil)
 		if code != http.StatusInternalServerError || !strings.Contains(string(body), "internal error (request r-") {
 			t.Errorf("with the audit table gone: %d %s, want 500 naming the request", code, body)
@@ -65,7 +65,7 @@ func TestDatabaseErrorsAre500(t *testing.T) {
 	dsn := filepath.Join(dir, "mamori.db")
 	ts := startServer(t, dir, dsn)
 	a := mustEnroll(t, ts, "a")
-	storetest.Exec(t, dsn, "DROP TABLE audit")
+	storetest.Exec(t, dsn, "DROP TABLE audit_log")
 	for _, c := range []struct {
 		method, path string
 		body         any

@@ -40,7 +40,7 @@ func (s *Server) Handler() http.Handler {
 	allow := map[string][]string{}
 	for i := range s.routes {
 		r := &s.routes[i]
-		mux.Handle(r.Method+" "+httpapi.Prefix+r.Pattern, httpapi.Authorize(s.auth, r))
+		mux.Handle(r.Method+" "+httpapi.Prefix+r.Pattern, s.auditRefusals(r, httpapi.Authorize(s.auth, r)))
 		allow[r.Pattern] = append(allow[r.Pattern], r.Method)
 	}
 	// Errors the mux would answer in plain text are JSON like the rest.

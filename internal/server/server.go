@@ -64,6 +64,9 @@ type Config struct {
 	// capability that is an httpapi.Authenticator authenticates API
 	// callers after the bootstrap admin token.
 	Capabilities []CapabilityFunc
+	// CheckpointEvery is how often the audit log's tree is signed while
+	// entries arrive (default 1 min); one more is signed at shutdown.
+	CheckpointEvery time.Duration
 }
 
 func (c *Config) defaults() {
@@ -97,6 +100,9 @@ func (c *Config) defaults() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.CheckpointEvery <= 0 {
+		c.CheckpointEvery = time.Minute
+	}
 	if c.DB == "" {
 		c.DB = filepath.Join(c.DataDir, "mamori.db")
 	}
@@ -123,6 +129,7 @@ type Server struct {
 	hub    *hub
 	seen   *lastSeen
 	ingest *ingester
+	alog   *auditLog
 	routes []httpapi.Route
 	caps   []httpapi.Capability
 	auth   httpapi.Chain
@@ -198,12 +205,17 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.findingsLimit = newLimiter(findingsPerSec, findingsBurst, time.Now)
 	s.seen = newLastSeen()
 	s.ingest = newIngester(st)
+	if s.alog, err = newAuditLog(ctx, st, cfg.DataDir, s.log, cfg.Now); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if err := s.build(); err != nil {
 		s.cancel()
 		st.Close()
 		return nil, err
 	}
+	s.bg.Go(func() { s.alog.run(s.ctx, cfg.CheckpointEvery) })
 	s.bg.Go(func() { s.seen.run(s.ctx, s.st, s.log) })
 	s.bg.Go(func() { s.ingest.run(s.ctx) })
 	for _, c := range s.caps {

@@ -133,7 +133,7 @@ func TestCancelSweepAndDeleteHost(t *testing.T) {
 	if code := ts.api(t, "GET", "/api/v1/hosts/"+a.id, nil, nil); code != http.StatusNotFound {
 		t.Errorf("deleted host: %d, want 404", code)
 	}
-	var log []AuditEntry
+	var log []AuditLeaf
 	ts.api(t, "GET", "/api/v1/audit", nil, &log)
 	var got []string
 	for _, e := range log {

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -44,6 +45,10 @@ type Store struct {
 	// On PostgreSQL both are the same pool.
 	w, r *sql.DB
 	q    map[string]string
+
+	hookMu       sync.RWMutex
+	onAudit      []AuditHook
+	onDetections []DetectionHook
 }
 
 // Open opens the database named by dsn and applies pending migrations. A dsn
@@ -55,6 +60,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	if err := s.Migrate(ctx, 0); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.convertLegacyAudit(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/mamori-dev/mamori/internal/audit"
 	"github.com/mamori-dev/mamori/internal/store"
 	"github.com/mamori-dev/mamori/internal/store/storetest"
 )
@@ -310,16 +311,17 @@ func TestAuditAndSettings(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := s.AuditLog(ctx, "h2", 0, 0)
+		got, err := s.AuditEntries(ctx, "h2", 0, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []store.AuditEntry{{At: t0, Actor: "admin", Role: "admin", Action: "isolate", Target: "h2", Reason: "ransomware", RequestID: "r-1", Result: "ok"}}
-		if diff := cmp.Diff(got, want, cmpopts.IgnoreFields(store.AuditEntry{}, "ID")); diff != "" {
+		want := []audit.Entry{{Index: 1, Time: t0, Actor: "admin", Role: "admin", Action: "isolate", Target: "h2", Reason: "ransomware", RequestID: "r-1", Result: "ok"}}
+		if diff := cmp.Diff(got, want, cmpopts.IgnoreFields(audit.Entry{}, "ID", "Prev", "Hash")); diff != "" {
 			t.Errorf("audit (-got +want):\n%s", diff)
 		}
-		if all, _ := s.AuditLog(ctx, "", 0, 0); len(all) != 2 {
-			t.Errorf("AuditLog all = %d entries, want 2", len(all))
+		all, _ := s.AuditEntries(ctx, "", 0, 100)
+		if len(all) != 2 || all[1].Prev != all[0].Hash || all[1].Hash != all[1].LeafHash() {
+			t.Errorf("AuditEntries all = %+v, want 2 chained entries", all)
 		}
 		if _, err := s.Setting(ctx, "k"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Setting(k) = %v, want ErrNotFound", err)
@@ -359,7 +361,7 @@ func TestFailedAuditRollsBackChange(t *testing.T) {
 		if h, _ := s.Host(ctx, "h1"); h.Monitoring != "normal" {
 			t.Errorf("after refused audit entry: monitoring %s, want normal", h.Monitoring)
 		}
-		storetest.Exec(t, dsn, "DROP TABLE audit")
+		storetest.Exec(t, dsn, "DROP TABLE audit_log")
 		err := change(store.AuditEntry{At: t0, Actor: "admin", Action: "monitoring", Target: "h1"})
 		if err == nil {
 			t.Fatal("change committed without its audit entry")
