@@ -208,7 +208,7 @@ func (s *Service) putFacts(w http.ResponseWriter, r *http.Request) {
 		if err := tx.PutObligationFacts(ctx, set); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, httpapi.Audit(ctx, now, "obligation_facts", id, body.Reason, string(stored)))
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, now, "obligation.facts", id, body.Reason, string(stored)))
 	})
 	if err != nil {
 		httpapi.Fail(w, r, err)
@@ -247,7 +247,7 @@ func (s *Service) deleteFacts(w http.ResponseWriter, r *http.Request) {
 		if err := tx.DeleteObligationFacts(ctx, id); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, httpapi.Audit(ctx, now, "obligation_facts_reset", id, body.Reason, ""))
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, now, "obligation.facts_reset", id, body.Reason, ""))
 	})
 	if err != nil {
 		httpapi.Fail(w, r, err)

@@ -186,7 +186,7 @@ func TestObligationsWorkspace(t *testing.T) {
 		// The change was audited with its reason (the hook saw it append).
 		found := false
 		for _, e := range *audited {
-			if e.Action == "obligation_facts" && e.Target == in.ID && e.Actor == "privacy-user" && e.Role == "privacy" &&
+			if e.Action == "obligation.facts" && e.Target == in.ID && e.Actor == "privacy-user" && e.Role == "privacy" &&
 				e.Reason == "scoping counted 1,203 people" && strings.Contains(e.Detail, `"JP":1200`) {
 				found = true
 			}
