@@ -131,10 +131,30 @@ func TestObligationsWorkspace(t *testing.T) {
 			t.Fatalf("incident id from %s: %v", body, err)
 		}
 
-		// Derived: no people counted yet, so no duties.
+		// Derived: no people counted yet, so no duties; cause other until a
+		// detection is linked, malware after.
 		v := a.obligations("viewer", in.ID)
-		if v.FactsSource != "derived" || len(v.Duties) != 0 {
-			t.Errorf("derived view: source %s, duties %v", v.FactsSource, dutyLines(v))
+		if v.FactsSource != "derived" || len(v.Duties) != 0 || factsOf(t, v).Cause != "other" {
+			t.Errorf("derived view: source %s, duties %v, facts %s", v.FactsSource, dutyLines(v), v.Facts)
+		}
+		ctx := context.Background()
+		if err := a.st.InTx(ctx, func(tx *store.Tx) error {
+			return tx.CreateHost(ctx, &store.Host{ID: "h-1", Name: "pc-7", EnrolledAt: now, Monitoring: "normal", CertSerial: "s1"})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.st.InsertDetections(ctx, []store.Detection{{HostID: "h-1", FindingID: "f1", Type: "yara", Rule: "Emotet", SeenAt: now, ReceivedAt: now}}); err != nil {
+			t.Fatal(err)
+		}
+		dets, err := a.st.Detections(ctx, store.DetectionFilter{HostID: "h-1"})
+		if err != nil || len(dets) != 1 {
+			t.Fatalf("detections %v: %v", dets, err)
+		}
+		if code, body := a.call("responder", "POST", "/incidents/"+in.ID+"/detections", map[string]any{"detection_id": dets[0].ID, "reason": "same host"}); code != 200 {
+			t.Fatalf("link detection: %d %s", code, body)
+		}
+		if f := factsOf(t, a.obligations("viewer", in.ID)); f.Cause != "malware" || !f.AwareAt.Equal(now) {
+			t.Errorf("derived facts with a detection linked: %+v", f)
 		}
 
 		// Only privacy sets facts; a reason is required; fields are named.
@@ -264,4 +284,13 @@ func openStore(t *testing.T) *store.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+func factsOf(t *testing.T, v ObligationsView) obligation.Facts {
+	t.Helper()
+	f, err := obligation.DecodeFacts(bytes.NewReader(v.Facts))
+	if err != nil {
+		t.Fatalf("facts %s: %v", v.Facts, err)
+	}
+	return f
 }
