@@ -49,7 +49,7 @@ func (s *Service) Routes() []httpapi.Route {
 			Query:    []httpapi.Param{{Name: "format", Description: "json (default), markdown or html"}},
 			Response: obligation.Draft{}, Roles: readers, Handler: s.getDraft},
 		{Method: "GET", Pattern: "/obligations/warnings", Summary: "Incidents not closed with a deadline within 24 hours or past, for the console.",
-			Response: []IncidentWarnings(nil), Roles: readers, Handler: s.getWarnings},
+			Response: []ObligationWarnings(nil), Roles: readers, Handler: s.getWarnings},
 	}
 }
 
@@ -80,8 +80,8 @@ type ObligationFactsReset struct {
 	Reason string `json:"reason" required:"true"`
 }
 
-// IncidentWarnings are one incident's deadline warnings.
-type IncidentWarnings struct {
+// ObligationWarnings are one incident's deadline warnings.
+type ObligationWarnings struct {
 	IncidentID string    `json:"incident_id"`
 	Title      string    `json:"title"`
 	AwareAt    time.Time `json:"aware_at"`
@@ -385,7 +385,7 @@ func (s *Service) getDraft(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) getWarnings(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	out := []IncidentWarnings{}
+	out := []ObligationWarnings{}
 	now := s.now()
 	for after := ""; ; {
 		page, err := incident.List(ctx, s.st, "", after, httpapi.MaxLimit)
@@ -403,7 +403,7 @@ func (s *Service) getWarnings(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			if ws := obligation.CountdownAt(obligation.Assess(c.facts), now).Warnings; len(ws) > 0 {
-				out = append(out, IncidentWarnings{IncidentID: in.ID, Title: in.Title, AwareAt: in.AwareAt, Warnings: ws})
+				out = append(out, ObligationWarnings{IncidentID: in.ID, Title: in.Title, AwareAt: in.AwareAt, Warnings: ws})
 			}
 		}
 		if len(page) < httpapi.MaxLimit {

@@ -221,7 +221,7 @@ func TestObligationsWorkspace(t *testing.T) {
 			t.Errorf("warnings = %q", v.Warnings)
 		}
 		code, body = a.call("viewer", "GET", "/obligations/warnings", nil)
-		var ws []IncidentWarnings
+		var ws []ObligationWarnings
 		if code != 200 || json.Unmarshal(body, &ws) != nil || len(ws) != 1 || ws[0].IncidentID != in.ID {
 			t.Errorf("warnings list: %d %s", code, body)
 		}
