@@ -31,7 +31,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		collect   = fs.Duration("collect-interval", agent.DefaultCollectInterval, "how often heightened monitoring runs its collectors")
 		verbose   = fs.Bool("v", false, "log debug messages")
 		paths     multiFlag
+		logPaths  multiFlag
 	)
+	fs.Var(&logPaths, "log-path", "log file or glob incident collections read (repeatable; default: the system's auth, syslog, audit and web logs and shell histories)")
 	fs.Var(&paths, "scan-path", "directory or file to scan on schedule and watch in heightened monitoring (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -82,7 +84,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	a, err := agent.New(ctx, agent.Config{
 		ServerURL: *server, Roots: roots, EnrollToken: *token, DataDir: dir, Name: *name, Labels: lbl,
-		ScanPaths: abs, ScanInterval: *interval, HeightenedScanInterval: *hinterval, CollectInterval: *collect,
+		ScanPaths: abs, LogPaths: logPaths, ScanInterval: *interval, HeightenedScanInterval: *hinterval, CollectInterval: *collect,
 		Logger: log,
 	})
 	if err != nil {

@@ -51,6 +51,9 @@ type Config struct {
 	Name        string
 	Labels      map[string]string
 	ScanPaths   []string
+	// LogPaths are the logs (globs) incident collections read; nil means
+	// DefaultLogPaths.
+	LogPaths []string
 	// ScanInterval is the scheduled scan interval in normal monitoring;
 	// HeightenedScanInterval in heightened, unless the server sets one.
 	ScanInterval           time.Duration
