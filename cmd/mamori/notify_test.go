@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mamori-dev/mamori/internal/notify/notifytest"
+)
+
+// TestMain lets the test binary act as mamori in a child process, so the
+// kill test can kill -9 a real sender.
+func TestMain(m *testing.M) {
+	if args := os.Getenv("MAMORI_TEST_CHILD_ARGS"); args != "" {
+		var a []string
+		if err := json.Unmarshal([]byte(args), &a); err != nil {
+			panic(err)
+		}
+		os.Exit(run(context.Background(), a, os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+const factsJSON = `{"organization":"株式会社サンプル","summary":"2026年11月20日、顧客管理サーバーが不正アクセスを受けました。","cause":"VPN装置の脆弱性の悪用です。","secondary_harm":"現時点で二次被害は確認されておりません。","contact":"お問い合わせ窓口 0120-000-000"}`
+
+// writeCampaign writes n recipients and the facts, and creates and
+// approves a campaign, the way an operator would.
+func writeCampaign(t *testing.T, dir string, n int, srv *notifytest.Server, extra func(i int) string) (db string) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("person_id,name,email,postal_code,address,language,items\n")
+	for i := 0; i < n; i++ {
+		email := fmt.Sprintf("person%d@d%d.example", i, i%7)
+		if extra != nil {
+			if e := extra(i); e != "" {
+				email = e
+			}
+		}
+		lang := "ja"
+		if i%5 == 0 {
+			lang = "en"
+		}
+		fmt.Fprintf(&b, "p-%06d,利用者 %d,%s,100-0001,東京都千代田区千代田1-%d,%s,email=p***@example.jp;credit_card=****-%04d\n", i, i, email, i, lang, i%10000)
+	}
+	writeFile(t, filepath.Join(dir, "people.csv"), b.String())
+	writeFile(t, filepath.Join(dir, "facts.json"), factsJSON)
+	db = filepath.Join(dir, "notify.db")
+	for _, args := range [][]string{
+		{"notify", "create", "--db", db, "--campaign", "c-test", "--recipients", filepath.Join(dir, "people.csv"), "--facts", filepath.Join(dir, "facts.json"), "--from", "notice@example.jp"},
+		{"notify", "test", "--db", db, "--campaign", "c-test", "--to", "privacy-officer@example.jp", "--smtp", srv.Addr, "--tls", "none"},
+		{"notify", "approve", "--db", db, "--campaign", "c-test", "--by", "privacy@example.jp", "--reason", "notice approved by the incident lead"},
+	} {
+		if out, errOut, code := mamori(t, args...); code != 0 {
+			t.Fatalf("mamori %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+		}
+	}
+	return db
+}
+
+// TestNotifyKillResume sends a campaign with the sender killed with -9 at
+// random moments and resumed; every address must receive exactly one
+// notice, counted at the SMTP server. MAMORI_NOTIFY_KILL_N sets the size
+// (default 3000; the review runs 100000).
+func TestNotifyKillResume(t *testing.T) {
+	n := 3000
+	if v := os.Getenv("MAMORI_NOTIFY_KILL_N"); v != "" {
+		n, _ = strconv.Atoi(v)
+	}
+	dir := t.TempDir()
+	maildir := filepath.Join(dir, "Maildir")
+	srv := notifytest.Start(t, killServerOptions(maildir))
+	db := writeCampaign(t, dir, n, srv, nil)
+	testSends := srv.Total()
+	sendArgs := []string{"notify", "send", "--db", db, "--campaign", "c-test", "--smtp", srv.Addr, "--tls", "none", "--check-maildir", maildir, "--workers", "8", "--conns", "8"}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	kills := 5
+	for k := 0; k < kills; k++ {
+		cmd := child(t, sendArgs)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Kill at a random point of progress, not a random time: the
+		// machine's speed must not decide whether the kill lands mid-run.
+		target := srv.Total() + 1 + rng.IntN(max(n/(kills+2), 1))
+		deadline := time.Now().Add(2 * time.Minute)
+		for srv.Total() < target && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond) // land anywhere within a transaction
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		t.Logf("kill %d at %d accepted", k+1, srv.Total()-testSends)
+	}
+	cmd := child(t, sendArgs)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("final send: %v\n%s", err, out.String())
+	}
+	got := srv.Recipients()
+	delete(got, "privacy-officer@example.jp")
+	dups, missing := 0, 0
+	for i := 0; i < n; i++ {
+		switch c := got[fmt.Sprintf("person%d@d%d.example", i, i%7)]; {
+		case c == 0:
+			missing++
+		case c > 1:
+			dups++
+		}
+	}
+	if dups != 0 || missing != 0 || len(got) != n {
+		t.Errorf("%d addresses got more than one notice, %d none, %d distinct of %d", dups, missing, len(got), n)
+	}
+	stdout, _, code := mamori(t, "notify", "status", "--db", db, "--campaign", "c-test")
+	want := fmt.Sprintf("email           0        0     %4d        0        0        0", n)
+	if code != 0 || !strings.Contains(stdout, strings.TrimSpace(want)) || !strings.Contains(stdout, "c-test: done") {
+		t.Errorf("status: exit %d\n%s\nwant a line %q", code, stdout, want)
+	}
+}
+
+func killServerOptions(maildir string) notifytest.Options {
+	return notifytest.Options{Maildir: maildir, Discard: true}
+}
+
+func child(t *testing.T, args []string) *exec.Cmd {
+	t.Helper()
+	a, _ := json.Marshal(args)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "MAMORI_TEST_CHILD_ARGS="+string(a))
+	return cmd
+}
