@@ -49,8 +49,8 @@ func Compose(m Message) []byte {
 	sum := sha256.Sum256([]byte(m.MessageID))
 	boundary := "=_mamori_" + hex.EncodeToString(sum[:12])
 	header := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
-	header("From", m.From.String())
-	header("To", m.To.String())
+	header("From", addressHeader(m.From))
+	header("To", addressHeader(m.To))
 	if m.ReplyTo != "" {
 		header("Reply-To", m.ReplyTo)
 	}
@@ -59,7 +59,7 @@ func Compose(m Message) []byte {
 	header("Message-ID", m.MessageID)
 	header("MIME-Version", "1.0")
 	header("Auto-Submitted", "auto-generated")
-	header("Content-Type", `multipart/alternative; boundary="`+boundary+`"`)
+	header("Content-Type", "multipart/alternative;\r\n boundary=\""+boundary+"\"")
 	b.WriteString("\r\n")
 	part := func(ctype, body string) {
 		b.WriteString("--" + boundary + "\r\n")
@@ -72,6 +72,15 @@ func Compose(m Message) []byte {
 	part("text/html", m.HTML)
 	b.WriteString("--" + boundary + "--\r\n")
 	return b.Bytes()
+}
+
+// addressHeader writes a mailbox with a display name that is RFC 2047
+// encoded (and folded) where it is not ASCII.
+func addressHeader(a mail.Address) string {
+	if a.Name == "" || encodeHeader(a.Name) == a.Name {
+		return a.String()
+	}
+	return encodeHeader(a.Name) + "\r\n <" + a.Address + ">"
 }
 
 // encodeHeader encodes a header value as RFC 2047 words where it is not
