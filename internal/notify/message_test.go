@@ -23,8 +23,8 @@ import (
 func sampleMessage() notify.Message {
 	return notify.Message{
 		From: mail.Address{Name: "株式会社サンプル", Address: "notice@example.jp"}, To: mail.Address{Name: "山田 太郎", Address: "taro@example.com"},
-		Subject:   "【重要】株式会社サンプルより個人情報の漏えい等に関するお知らせとお詫び（長い件名が二つ以上の encoded-word に分かれることを確かめる）",
-		Text:      "山田 太郎 様\n本文です。\n", HTML: "<p>山田 太郎 様</p>",
+		Subject: "【重要】株式会社サンプルより個人情報の漏えい等に関するお知らせとお詫び（長い件名が二つ以上の encoded-word に分かれることを確かめる）",
+		Text:    "山田 太郎 様\n本文です。\n", HTML: "<p>山田 太郎 様</p>",
 		MessageID: notify.MessageID("c-1", "p-1", "example.jp"), Date: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC),
 	}
 }
