@@ -370,14 +370,10 @@ func (n *notifyCmd) send(ctx context.Context) (int, error) {
 	default:
 		return 2, fmt.Errorf("campaign %s is %s; it must be approved first", c.ID, c.State)
 	}
-	if hash, _, err := notify.Freeze(ctx, n.box, c); err != nil {
+	if hash, _, _, err := notify.Freeze(ctx, n.box, c, c.LastRow); err != nil {
 		return 2, err
 	} else if hash != c.Hash {
-		// Letters added after hard bounces come after the frozen rows and
-		// change the hash; only a campaign with none can be checked here.
-		if counts, _ := n.box.Counts(ctx, c.ID); counts.Total(notify.Bounced) == 0 {
-			return 2, fmt.Errorf("campaign %s changed since approval (hash %s, approved %s)", c.ID, hash, c.Hash)
-		}
+		return 2, fmt.Errorf("campaign %s changed since approval (hash %s, approved %s)", c.ID, hash, c.Hash)
 	}
 	owner := notify.NewOwner()
 	const ttl = 30 * time.Second

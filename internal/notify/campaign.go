@@ -29,9 +29,11 @@ func NewRow(c Campaign, p Person, now time.Time) (Row, bool) {
 }
 
 // Freeze computes the hash that approval stores: the campaign's content
-// (templates, facts, sender, zone) and every row's person, in id order. It
-// reads the outbox a page at a time.
-func Freeze(ctx context.Context, box Outbox, c Campaign) (hash string, n int, err error) {
+// (templates, facts, sender, zone) and every row's channel and person, in
+// id order, up to row id upTo (all rows when 0; rows added later, such as
+// letters after hard bounces, are not part of what was approved). It
+// reads the outbox a page at a time and returns the last row id hashed.
+func Freeze(ctx context.Context, box Outbox, c Campaign, upTo int64) (hash string, n int, last int64, err error) {
 	h := sha256.New()
 	content, _ := json.Marshal(struct {
 		T map[string]TemplateSource
@@ -45,12 +47,15 @@ func Freeze(ctx context.Context, box Outbox, c Campaign) (hash string, n int, er
 	for {
 		rows, err := box.List(ctx, Query{Campaign: c.ID, After: after, Limit: 1000})
 		if err != nil {
-			return "", 0, err
+			return "", 0, 0, err
 		}
-		if len(rows) == 0 {
-			return hex.EncodeToString(h.Sum(nil)), n, nil
+		if len(rows) == 0 || (upTo > 0 && rows[0].ID > upTo) {
+			return hex.EncodeToString(h.Sum(nil)), n, after, nil
 		}
 		for _, r := range rows {
+			if upTo > 0 && r.ID > upTo {
+				break
+			}
 			p, _ := json.Marshal(r.Person)
 			h.Write([]byte(string(r.Channel) + "\t"))
 			h.Write(p)
@@ -80,7 +85,7 @@ func Approve(ctx context.Context, cs Campaigns, box Outbox, id, by, reason strin
 	if strings.TrimSpace(reason) == "" {
 		return c, fmt.Errorf("campaign %s: approval needs a reason", id)
 	}
-	if c.Hash, c.Recipients, err = Freeze(ctx, box, c); err != nil {
+	if c.Hash, c.Recipients, c.LastRow, err = Freeze(ctx, box, c, 0); err != nil {
 		return c, err
 	}
 	c.State, c.ApprovedBy, c.ApprovedAt, c.Reason = Approved, by, now.UTC(), reason

@@ -101,6 +101,7 @@ type Campaign struct {
 	Zone       string                    `json:"zone"`
 	Recipients int                       `json:"recipients"`
 	Hash       string                    `json:"hash,omitempty"`
+	LastRow    int64                     `json:"last_row,omitempty"` // the last outbox row the hash covers
 	CreatedAt  time.Time                 `json:"created_at"`
 	TestSentTo string                    `json:"test_sent_to,omitempty"`
 	TestSentAt time.Time                 `json:"test_sent_at,omitzero"`
