@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -48,6 +49,9 @@ func parseSize(v string) (int64, error) {
 	n, err := strconv.ParseInt(t, 10, 64)
 	if err != nil || n <= 0 {
 		return 0, fmt.Errorf("size %q: want a positive number with an optional K, M, G or T suffix", v)
+	}
+	if n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("size %q: larger than %d bytes", v, int64(math.MaxInt64))
 	}
 	return n * mult, nil
 }

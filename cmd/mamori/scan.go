@@ -28,7 +28,8 @@ Reads every file under PATH once and checks it against all loaded matchers.
 With no --ioc, --filename-ioc, --rules or --pii, mamori's small embedded
 indicator set is used.
 
-Exit status: 0 nothing found, 1 findings, 2 usage or configuration error.
+Exit status: 0 nothing found, 1 findings, 2 usage or configuration error,
+or errors (unreadable or missing paths) with nothing found.
 
 flags:
 `
@@ -143,6 +144,11 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if sum.Findings > 0 {
 		return 1
 	}
+	if sum.Errors > 0 {
+		// Nothing found but not everything read: "clean" would be a lie.
+		fmt.Fprintf(stderr, "mamori scan: %d errors and no findings; the error records name what could not be read\n", sum.Errors)
+		return 2
+	}
 	return 0
 }
 
@@ -184,7 +190,7 @@ func (o *recordWriter) write(r scan.Record) {
 		o.err = o.w.WriteByte('\n')
 	default:
 		if t := r.Text(); t != "" {
-			o.w.WriteString(t)
+			o.w.WriteString(scan.EscapeText(t))
 			o.err = o.w.WriteByte('\n')
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,6 +19,14 @@ import (
 func init() {
 	register("server", "run the fleet server: CA and enrolment, agent gateway, API", runServer)
 }
+
+// capabilities are the server's parts beyond the fleet (incidents, audit,
+// ...). Each capability's subcommand file appends its constructor in an
+// init function, as subcommands register themselves, so adding one edits
+// no shared file:
+//
+//	func init() { capabilities = append(capabilities, incident.Capability) }
+var capabilities []server.CapabilityFunc
 
 func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("server", flag.ContinueOnError)
@@ -80,6 +89,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		level = slog.LevelDebug
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	cfg.Capabilities = capabilities
 	srv, err := server.New(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "mamori server: %v\n", err)
@@ -87,13 +97,13 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	if policy.Threshold > 0 || len(policyTags) > 0 {
 		policy.Enabled, policy.Tags = true, policyTags
-		if err := srv.SetPolicy(ctx, policy, "server-flags"); err != nil {
-			fmt.Fprintf(stderr, "mamori server: %v\n", err)
+		if err := srv.SetPolicy(server.WithActor(ctx, "server-flags"), policy); err != nil {
+			fmt.Fprintf(stderr, "mamori server: %v\n", errors.Join(err, srv.Close()))
 			return 1
 		}
 	}
 	if err := srv.Listen(); err != nil {
-		fmt.Fprintf(stderr, "mamori server: %v\n", err)
+		fmt.Fprintf(stderr, "mamori server: %v\n", errors.Join(err, srv.Close()))
 		return 1
 	}
 	fmt.Fprintf(stdout, "mamori server listening on %s\n", srv.URL())

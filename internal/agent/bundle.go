@@ -2,6 +2,7 @@ package agent
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -142,8 +143,22 @@ func toFinding(r scan.Record, source, sweepID string, b *compiled, now time.Time
 			f.Meta[k] = fmt.Sprint(v)
 		}
 	}
-	f.ID = findingID(f.Type, f.Rule, f.Indicator, f.Path, f.SHA256, sweepID)
+	f.ID = findingID(f.Type, f.Rule, f.Indicator, idPath(f.Path, str("path_raw")), f.SHA256, sweepID)
 	return f, nil
+}
+
+// idPath is the path a finding id is made from: the file name's own bytes
+// where the record carries them (path_raw), so that two names differing
+// only in bytes that are not UTF-8 stay two findings.
+func idPath(path, raw string) string {
+	if raw == "" {
+		return path
+	}
+	b, err := base64.StdEncoding.DecodeString(raw)
+	if err != nil {
+		return path
+	}
+	return string(b)
 }
 
 // findingID hashes the identifying parts of a finding.

@@ -82,7 +82,7 @@ func TestBundleFindings(t *testing.T) {
 		{Type: "ioc", Source: wire.SourceSweep, Rule: "incident-42", Indicator: "md5:" + hex.EncodeToString(md[:]),
 			Path: filepath.Join(dir, "bad.bin"), SHA256: hex.EncodeToString(sum[:]), Size: int64(len(hashed)), SeenAt: now, SweepID: "sw1", BundleVersion: 7},
 		{Type: "yara", Source: wire.SourceSweep, Rule: "planted_marker", Indicator: "planted_marker",
-			Path: filepath.Join(dir, "marked.txt"), SHA256: hex.EncodeToString(msum[:]), SeenAt: now, SweepID: "sw1", BundleVersion: 7,
+			Path: filepath.Join(dir, "marked.txt"), SHA256: hex.EncodeToString(msum[:]), Size: 21, SeenAt: now, SweepID: "sw1", BundleVersion: 7,
 			Tags: []string{"demo"}, Meta: map[string]string{"severity": "high"}},
 	}
 	sortByPath := cmpopts.SortSlices(func(x, y wire.Finding) bool { return x.Path < y.Path })

@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mamori-dev/mamori/internal/server"
+	"github.com/mamori-dev/mamori/internal/testutil"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
 
@@ -29,7 +30,7 @@ import (
 type fleet struct {
 	t       *testing.T
 	dataDir string
-	listen  string
+	ln      *os.File
 	srv     *server.Server
 	stop    context.CancelFunc
 	done    chan error
@@ -40,28 +41,23 @@ type fleet struct {
 	enroll  string
 }
 
-func startServer(t *testing.T, dataDir, listen string) *fleet {
+// startServer starts a server in dataDir listening on the socket ln (from
+// testutil.ListenerFile), so that a restart keeps the port.
+func startServer(t *testing.T, dataDir string, ln *os.File) *fleet {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.New(ctx, server.Config{DataDir: dataDir, Listen: listen, Heartbeat: time.Second})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	// The port is free again right after the previous server stopped,
-	// but give the kernel a moment on a loaded machine.
-	for i := 0; ; i++ {
-		if err = srv.Listen(); err == nil || i == 50 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	l := testutil.Listener(t, ln)
+	srv, err := server.New(ctx, server.Config{DataDir: dataDir, Listen: l.Addr().String(), Listener: l, Heartbeat: time.Second})
+	if err == nil {
+		err = srv.Listen()
 	}
 	if err != nil {
+		l.Close()
 		cancel()
 		t.Fatal(err)
 	}
 	f := &fleet{t: t, dataDir: dataDir, srv: srv, stop: cancel, done: make(chan error, 1), url: srv.URL(), admin: srv.AdminToken(), enroll: srv.EnrollToken()}
-	f.listen = srv.Addr().String()
+	f.ln = ln
 	f.roots = x509.NewCertPool()
 	f.roots.AppendCertsFromPEM(srv.CAPEM())
 	f.api = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.roots}}}
@@ -142,20 +138,6 @@ func (f *fleet) detections() []detectionView {
 	return ds
 }
 
-// eventually polls cond until it holds or the deadline passes. The
-// deadline is generous: this is a correctness test on a loaded machine,
-// not a timing one.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(45 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 type testAgent struct {
 	a      *Agent
 	cancel context.CancelFunc
@@ -220,7 +202,7 @@ func TestFleetEndToEnd(t *testing.T) {
 	}
 	root := t.TempDir()
 	srvDir := filepath.Join(root, "server")
-	f := startServer(t, srvDir, "127.0.0.1:0")
+	f := startServer(t, srvDir, testutil.ListenerFile(t))
 	scanRoot := filepath.Join(root, "hosts")
 	scan1, scan2 := filepath.Join(scanRoot, "one"), filepath.Join(scanRoot, "two")
 	for _, d := range []string{scan1, scan2} {
@@ -230,7 +212,7 @@ func TestFleetEndToEnd(t *testing.T) {
 	}
 	a1 := startAgent(t, f, "one", filepath.Join(root, "agent1"), scan1)
 	a2 := startAgent(t, f, "two", filepath.Join(root, "agent2"), scan2)
-	eventually(t, "both agents online", func() bool {
+	testutil.Eventually(t, "both agents online", func() bool {
 		h := f.hosts()
 		return h["one"].Online && h["two"].Online
 	})
@@ -243,11 +225,11 @@ func TestFleetEndToEnd(t *testing.T) {
 	plant(t, filepath.Join(scan2, "hashed.bin"), hashed)
 	rule := `rule e2e_marker { strings: $a = "E2E-PLANTED-MARKER" condition: $a }`
 	f.call("POST", "/rules", map[string]any{"name": "e2e", "yara": rule, "hashes": []string{hex.EncodeToString(sum[:])}}, nil)
-	eventually(t, "both agents on bundle 1", func() bool {
+	testutil.Eventually(t, "both agents on bundle 1", func() bool {
 		h := f.hosts()
 		return h["one"].Bundle == 1 && h["two"].Bundle == 1
 	})
-	eventually(t, "hash detection on host two", func() bool {
+	testutil.Eventually(t, "hash detection on host two", func() bool {
 		for _, d := range f.detections() {
 			if d.HostID == a2.a.ID() && d.Type == "ioc" && d.Path == filepath.Join(scan2, "hashed.bin") {
 				return true
@@ -259,7 +241,7 @@ func TestFleetEndToEnd(t *testing.T) {
 	// Heightened monitoring on host one: a file planted there is found
 	// by the watcher, with no scan scheduled.
 	f.call("PUT", "/hosts/"+a1.a.ID()+"/monitoring", map[string]string{"level": "heightened", "reason": "e2e incident"}, nil)
-	eventually(t, "heightened monitoring reported by host one", func() bool {
+	testutil.Eventually(t, "heightened monitoring reported by host one", func() bool {
 		h := f.hosts()["one"]
 		return h.Monitoring == wire.MonitoringHeightened && h.Reported == wire.MonitoringHeightened
 	})
@@ -269,7 +251,7 @@ func TestFleetEndToEnd(t *testing.T) {
 	planted := filepath.Join(scan1, "planted.txt")
 	plant(t, planted, "xx E2E-PLANTED-MARKER xx\n")
 	lastWrite := time.Now()
-	eventually(t, "live detection of the planted file", func() bool {
+	testutil.Eventually(t, "live detection of the planted file", func() bool {
 		if time.Since(lastWrite) > time.Second {
 			plant(t, planted, "xx E2E-PLANTED-MARKER xx\n")
 			lastWrite = time.Now()
@@ -300,7 +282,7 @@ func TestFleetEndToEnd(t *testing.T) {
 		} `json:"progress"`
 		Hosts []sweepHost `json:"hosts"`
 	}
-	eventually(t, "sweep done", func() bool {
+	testutil.Eventually(t, "sweep done", func() bool {
 		f.call("GET", "/sweeps/"+sw.ID, nil, &got)
 		return got.State == "done"
 	})
@@ -325,11 +307,11 @@ func TestFleetEndToEnd(t *testing.T) {
 		plant(t, p, fmt.Sprintf("E2E-PLANTED-MARKER %d\n", i))
 		offline = append(offline, p)
 	}
-	eventually(t, "offline findings queued", func() bool {
+	testutil.Eventually(t, "offline findings queued", func() bool {
 		n, err := a1.a.st.Len(context.Background())
 		return err == nil && n >= len(offline)
 	})
-	f2 := startServer(t, srvDir, f.listen)
+	f2 := startServer(t, srvDir, f.ln)
 	counts := func() map[string]int {
 		c := map[string]int{}
 		for _, d := range f2.detections() {
@@ -339,7 +321,7 @@ func TestFleetEndToEnd(t *testing.T) {
 		}
 		return c
 	}
-	eventually(t, "offline findings delivered", func() bool {
+	testutil.Eventually(t, "offline findings delivered", func() bool {
 		c := counts()
 		for _, p := range offline {
 			if c[p] == 0 {
@@ -348,7 +330,7 @@ func TestFleetEndToEnd(t *testing.T) {
 		}
 		return true
 	})
-	eventually(t, "queue drained", func() bool {
+	testutil.Eventually(t, "queue drained", func() bool {
 		n, err := a1.a.st.Len(context.Background())
 		return err == nil && n == 0
 	})
@@ -358,7 +340,7 @@ func TestFleetEndToEnd(t *testing.T) {
 			t.Errorf("%s: %d live detections, want exactly 1", p, c[p])
 		}
 	}
-	eventually(t, "both hosts back online", func() bool {
+	testutil.Eventually(t, "both hosts back online", func() bool {
 		h := f2.hosts()
 		return h["one"].Online && h["two"].Online
 	})
@@ -371,13 +353,13 @@ func TestRevokedAgentCannotReconnect(t *testing.T) {
 		t.Skip("end-to-end fleet test")
 	}
 	root := t.TempDir()
-	f := startServer(t, filepath.Join(root, "server"), "127.0.0.1:0")
+	f := startServer(t, filepath.Join(root, "server"), testutil.ListenerFile(t))
 	scan := filepath.Join(root, "scan")
 	os.MkdirAll(scan, 0o755)
 	a := startAgent(t, f, "victim", filepath.Join(root, "agent"), scan)
-	eventually(t, "agent online", func() bool { return f.hosts()["victim"].Online })
+	testutil.Eventually(t, "agent online", func() bool { return f.hosts()["victim"].Online })
 	f.call("POST", "/hosts/"+a.a.ID()+"/revoke", map[string]string{"reason": "stolen laptop"}, nil)
-	eventually(t, "agent offline", func() bool { return !f.hosts()["victim"].Online })
+	testutil.Eventually(t, "agent offline", func() bool { return !f.hosts()["victim"].Online })
 	// The agent keeps trying (backoff from 0.5 s); none of its attempts
 	// may get it back online.
 	deadline := time.Now().Add(3 * time.Second)

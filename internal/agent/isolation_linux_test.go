@@ -8,6 +8,7 @@ import (
 
 	"github.com/mamori-dev/mamori/internal/contain"
 	"github.com/mamori-dev/mamori/internal/contain/nstest"
+	"github.com/mamori-dev/mamori/internal/testutil"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
 
@@ -21,7 +22,7 @@ func TestIsolationPersists(t *testing.T) {
 	nstest.Require(t)
 	host := nstest.New(t)
 	root := t.TempDir()
-	f := startServer(t, filepath.Join(root, "server"), "127.0.0.1:0")
+	f := startServer(t, filepath.Join(root, "server"), testutil.ListenerFile(t))
 	scan := filepath.Join(root, "scan")
 	if err := os.MkdirAll(scan, 0o755); err != nil {
 		t.Fatal(err)
@@ -39,9 +40,9 @@ func TestIsolationPersists(t *testing.T) {
 	}
 
 	a := startAgentWith(t, f, "isolated", agentDir, scan, iso)
-	eventually(t, "agent online", func() bool { return f.hosts()["isolated"].Online })
+	testutil.Eventually(t, "agent online", func() bool { return f.hosts()["isolated"].Online })
 	f.call("POST", "/hosts/"+a.a.ID()+"/isolate", map[string]string{"reason": "e2e"}, nil)
-	eventually(t, "host isolated", func() bool { return f.hosts()["isolated"].Isolation == wire.IsolationIsolated })
+	testutil.Eventually(t, "host isolated", func() bool { return f.hosts()["isolated"].Isolation == wire.IsolationIsolated })
 	if !active() {
 		t.Fatal("host reported isolated but mamori's table is not in force")
 	}
@@ -53,8 +54,8 @@ func TestIsolationPersists(t *testing.T) {
 		t.Fatal(err)
 	}
 	a = startAgentWith(t, f, "isolated", agentDir, scan, iso)
-	eventually(t, "isolation re-applied", active)
-	eventually(t, "host online and still isolated", func() bool {
+	testutil.Eventually(t, "isolation re-applied", active)
+	testutil.Eventually(t, "host online and still isolated", func() bool {
 		h := f.hosts()["isolated"]
 		return h.Online && h.Isolation == wire.IsolationIsolated
 	})
@@ -65,17 +66,17 @@ func TestIsolationPersists(t *testing.T) {
 	if err := iso.Release(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "isolation restored after tampering", active)
+	testutil.Eventually(t, "isolation restored after tampering", active)
 
 	f.call("POST", "/hosts/"+a.a.ID()+"/release", map[string]string{"reason": "cleaned"}, nil)
-	eventually(t, "host released", func() bool { return f.hosts()["isolated"].Isolation == wire.IsolationNone })
+	testutil.Eventually(t, "host released", func() bool { return f.hosts()["isolated"].Isolation == wire.IsolationNone })
 	if active() {
 		t.Error("released host still has mamori's table")
 	}
 	// Released state is kept too: a restart does not isolate again.
 	a.stop()
 	a = startAgentWith(t, f, "isolated", agentDir, scan, iso)
-	eventually(t, "agent back online", func() bool { return f.hosts()["isolated"].Online })
+	testutil.Eventually(t, "agent back online", func() bool { return f.hosts()["isolated"].Online })
 	if active() {
 		t.Error("restart after release isolated the host again")
 	}

@@ -16,21 +16,27 @@ import (
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/server"
+	"github.com/mamori-dev/mamori/internal/testutil"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
 
 // The test binary doubles as a server process that a test can kill -9:
 // with these variables set it serves instead of running tests.
 const (
-	envServerDir    = "MAMORI_AGENT_TEST_SERVER_DIR"
-	envServerListen = "MAMORI_AGENT_TEST_SERVER_LISTEN"
+	envServerDir = "MAMORI_AGENT_TEST_SERVER_DIR"
 )
 
 func TestMain(m *testing.M) {
 	if dir := os.Getenv(envServerDir); dir != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 		defer stop()
-		srv, err := server.New(ctx, server.Config{DataDir: dir, Listen: os.Getenv(envServerListen), Heartbeat: time.Second})
+		// The parent passes the listening socket as descriptor 3, so
+		// that a restarted server keeps the port.
+		ln, err := net.FileListener(os.NewFile(3, "listener"))
+		var srv *server.Server
+		if err == nil {
+			srv, err = server.New(ctx, server.Config{DataDir: dir, Listen: ln.Addr().String(), Listener: ln, Heartbeat: time.Second})
+		}
 		if err == nil {
 			err = srv.Listen()
 		}
@@ -46,12 +52,13 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// serverProcess starts the test binary as a server in dir on listen and
-// waits until it answers.
-func serverProcess(t *testing.T, dir, listen string) *exec.Cmd {
+// serverProcess starts the test binary as a server in dir on the socket
+// ln and waits until it answers.
+func serverProcess(t *testing.T, dir string, ln *os.File, listen string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), envServerDir+"="+dir, envServerListen+"="+listen)
+	cmd.Env = append(os.Environ(), envServerDir+"="+dir)
+	cmd.ExtraFiles = []*os.File{ln}
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -60,8 +67,12 @@ func serverProcess(t *testing.T, dir, listen string) *exec.Cmd {
 		cmd.Process.Kill()
 		cmd.Wait()
 	})
-	eventually(t, "server process listening", func() bool {
-		c, err := net.DialTimeout("tcp", listen, time.Second)
+	// The socket accepts connections before the server is up; a finished
+	// TLS handshake says the server process answers. Its identity is
+	// checked by the test's own clients.
+	testutil.Eventually(t, "server process answering", func() bool {
+		d := &net.Dialer{Timeout: time.Second}
+		c, err := tls.DialWithDialer(d, "tcp", listen, &tls.Config{InsecureSkipVerify: true})
 		if err != nil {
 			return false
 		}
@@ -80,13 +91,11 @@ func TestServerKilledMidSweep(t *testing.T) {
 	}
 	root := t.TempDir()
 	dir := filepath.Join(root, "server")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	listen := ln.Addr().String()
-	ln.Close()
-	proc := serverProcess(t, dir, listen)
+	ln := testutil.ListenerFile(t)
+	l := testutil.Listener(t, ln)
+	listen := l.Addr().String()
+	l.Close()
+	proc := serverProcess(t, dir, ln, listen)
 
 	roots, err := LoadCA(filepath.Join(dir, "ca.pem"))
 	if err != nil {
@@ -118,14 +127,14 @@ func TestServerKilledMidSweep(t *testing.T) {
 		}
 	}
 	a := startAgent(t, f, "k9", filepath.Join(root, "agent"), filepath.Join(root, "empty"))
-	eventually(t, "agent online", func() bool { return f.hosts()["k9"].Online })
+	testutil.Eventually(t, "agent online", func() bool { return f.hosts()["k9"].Online })
 
 	var sw struct {
 		ID string `json:"id"`
 	}
 	rule := `rule kill9 { strings: $a = "KILL9-SWEEP-MARKER" condition: $a }`
 	f.call("POST", "/sweeps", map[string]any{"name": "k9", "yara": rule, "paths": []string{scan}, "hosts": "all"}, &sw)
-	eventually(t, "sweep running on the agent", func() bool {
+	testutil.Eventually(t, "sweep running on the agent", func() bool {
 		rows, err := a.a.st.Sweeps(context.Background(), time.Now())
 		return err == nil && len(rows) == 1 && rows[0].status.State != wire.SweepQueued
 	})
@@ -136,12 +145,12 @@ func TestServerKilledMidSweep(t *testing.T) {
 	rows, _ := a.a.st.Sweeps(context.Background(), time.Now())
 	t.Logf("server killed with the sweep %s on the agent", rows[0].status.State)
 	time.Sleep(500 * time.Millisecond)
-	serverProcess(t, dir, listen)
+	serverProcess(t, dir, ln, listen)
 
 	var got struct {
 		State string `json:"state"`
 	}
-	eventually(t, "sweep done after the restart", func() bool {
+	testutil.Eventually(t, "sweep done after the restart", func() bool {
 		f.call("GET", "/sweeps/"+sw.ID, nil, &got)
 		return got.State == "done"
 	})

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 )
 
 // Process is one running process.
@@ -45,10 +44,9 @@ type Hasher struct {
 }
 
 type exeKey struct {
-	dev, ino     uint64
-	size         int64
-	mtimeSec     int64
-	mtimeNanosec int64
+	dev, ino uint64
+	size     int64
+	mtime    int64 // Unix nanoseconds
 }
 
 // NewHasher returns a Hasher with a 512 MiB size bound.
@@ -68,11 +66,11 @@ func (h *Hasher) Hash(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
+	dev, ino, ok := fileIdentity(fi)
 	if !ok {
 		return "", fmt.Errorf("%s: no inode information", path)
 	}
-	key := exeKey{dev: uint64(st.Dev), ino: uint64(st.Ino), size: fi.Size(), mtimeSec: int64(st.Mtim.Sec), mtimeNanosec: int64(st.Mtim.Nsec)}
+	key := exeKey{dev: dev, ino: ino, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
 	h.mu.Lock()
 	sum, ok := h.cache[key]
 	h.mu.Unlock()

@@ -2,6 +2,7 @@ package ioc
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/hex"
@@ -11,6 +12,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 
 	"github.com/mamori-dev/mamori/internal/scan"
 )
@@ -97,9 +101,12 @@ func (s *HashSet) Lookup(digest string) (string, bool) {
 // LoadHashFile adds the indicators of one file. Accepted, as responders
 // receive them: one digest per line; "digest;description" and
 // "digest;score;description" (signature-base); "digest  name" (sha256sum
-// output); CSV with a header row naming a sha256, sha1, md5 or hash column;
-// '#' comments and blank lines. Algorithms may be mixed. An error names the
-// file and line.
+// output, including its backslash-escaped names); CSV with a header row
+// naming a sha256, sha1, md5 or hash column, separated by commas, tabs or
+// semicolons (PowerShell's Export-Csv of Get-FileHash, with its #TYPE
+// line); '#' comments and blank lines, also above a CSV header. UTF-8 with
+// or without a BOM and UTF-16 (as Windows tools write) are read.
+// Algorithms may be mixed. An error names the file and line.
 func (s *HashSet) LoadHashFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -112,7 +119,7 @@ func (s *HashSet) LoadHashFile(path string) error {
 // LoadHashes is LoadHashFile for content already open; name is used in
 // error messages.
 func (s *HashSet) LoadHashes(path string, r io.Reader) error {
-	br := bufio.NewReader(r)
+	br := bufio.NewReader(utf8Text(r))
 	head, _ := br.Peek(4096)
 	if cols, ok := csvHashColumns(head); ok {
 		return s.loadCSV(path, br, cols)
@@ -148,7 +155,46 @@ func eachLine(path string, r io.Reader, fn func(line int, text string) error) er
 	return nil
 }
 
+// utf8Text returns r as UTF-8 without a byte-order mark: feeds exported on
+// Windows come as UTF-16 (with a BOM, or without one but with the NUL
+// bytes of ASCII text in UTF-16LE) or with a UTF-8 BOM that would otherwise
+// glue itself to a quoted CSV header.
+func utf8Text(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	head, _ := br.Peek(64)
+	switch {
+	case bytes.HasPrefix(head, []byte{0xef, 0xbb, 0xbf}):
+		br.Discard(3)
+		return br
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}), bytes.HasPrefix(head, []byte{0xfe, 0xff}):
+		return transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder())
+	case looksUTF16LE(head):
+		return transform.NewReader(br, unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM).NewDecoder())
+	}
+	return br
+}
+
+// looksUTF16LE reports ASCII text in UTF-16LE: every odd byte NUL, every
+// even byte not.
+func looksUTF16LE(b []byte) bool {
+	if len(b) < 8 {
+		return false
+	}
+	for i := 0; i+1 < len(b); i += 2 {
+		if b[i] == 0 || b[i+1] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 func splitHashLine(text string) (digest, desc string) {
+	// sha256sum writes a name holding a backslash or newline as
+	// "\digest  escaped\nname".
+	escaped := strings.HasPrefix(text, `\`)
+	if escaped {
+		text = text[1:]
+	}
 	if i := strings.IndexByte(text, ';'); i >= 0 {
 		digest, desc = text[:i], strings.TrimSpace(text[i+1:])
 		// signature-base also writes digest;score;description.
@@ -161,9 +207,34 @@ func splitHashLine(text string) (digest, desc string) {
 	}
 	if i := strings.IndexAny(text, " \t"); i >= 0 {
 		// sha256sum style: "digest  filename" or "digest *filename".
-		return text[:i], strings.TrimLeft(strings.TrimSpace(text[i:]), "*")
+		name := strings.TrimLeft(strings.TrimSpace(text[i:]), "*")
+		if escaped {
+			name = unescapeSumName(name)
+		}
+		return text[:i], name
 	}
 	return text, ""
+}
+
+// unescapeSumName undoes coreutils' escaping of file names: \\ and \n.
+func unescapeSumName(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			switch s[i+1] {
+			case 'n':
+				b.WriteByte('\n')
+				i++
+				continue
+			case '\\':
+				b.WriteByte('\\')
+				i++
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // hashColumnNames lists header cells that name a digest column, in order
@@ -172,7 +243,7 @@ var hashColumnNames = []string{"sha256", "sha1", "md5", "hash"}
 
 // descColumnNames lists header cells whose column describes the indicator,
 // best first.
-var descColumnNames = []string{"description", "desc", "comment", "malware", "family", "threat", "name"}
+var descColumnNames = []string{"description", "desc", "comment", "malware", "family", "threat", "name", "path"}
 
 type csvColumns struct {
 	hashes []int
@@ -183,12 +254,23 @@ type csvColumns struct {
 // csvHashColumns decides whether the file is CSV with a header naming a
 // digest column, looking only at its first line.
 func csvHashColumns(head []byte) (csvColumns, bool) {
-	first := string(head)
-	if i := strings.IndexByte(first, '\n'); i >= 0 {
-		first = first[:i]
+	// The header is the first line that is neither blank nor a comment
+	// (PowerShell's Export-Csv starts with "#TYPE ...").
+	var first string
+	for rest := string(head); rest != ""; {
+		line := rest
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "#") {
+			first = line
+			break
+		}
 	}
-	first = strings.TrimPrefix(strings.TrimSpace(first), "\ufeff")
-	for _, comma := range []rune{',', '\t'} {
+	for _, comma := range []rune{',', '\t', ';'} {
 		if !strings.ContainsRune(first, comma) {
 			continue
 		}
@@ -282,7 +364,7 @@ func (s *HashSet) Match(_ context.Context, f *scan.File, emit func(scan.Record))
 			continue
 		}
 		if desc, ok := s.Lookup(c.digest); ok {
-			emit(&HashRecord{Type: "ioc", Path: f.Path, Size: f.Size, SHA256: f.SHA256, Indicator: c.algo + ":" + c.digest, Description: desc})
+			emit(&HashRecord{Type: "ioc", Path: scan.DisplayPath(f.Path), PathRaw: scan.RawPath(f.Path), Size: f.Size, SHA256: f.SHA256, Indicator: c.algo + ":" + c.digest, Description: desc})
 		}
 	}
 	return nil
@@ -292,6 +374,7 @@ func (s *HashSet) Match(_ context.Context, f *scan.File, emit func(scan.Record))
 type HashRecord struct {
 	Type        string `json:"type"`
 	Path        string `json:"path"`
+	PathRaw     string `json:"path_raw,omitempty"`
 	Size        int64  `json:"size"`
 	SHA256      string `json:"sha256"`
 	Indicator   string `json:"indicator"`

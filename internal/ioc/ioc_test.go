@@ -21,6 +21,15 @@ const (
 	abcSHA256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 )
 
+// utf16le encodes ASCII-and-BMP text as UTF-16LE.
+func utf16le(s string) string {
+	var b []byte
+	for _, r := range s {
+		b = append(b, byte(r), byte(r>>8))
+	}
+	return string(b)
+}
+
 func TestLoadHashesFormats(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -52,6 +61,37 @@ func TestLoadHashesFormats(t *testing.T) {
 			name:    "TSV with a hash column",
 			content: "hash\tnote\n" + abcSHA1 + "\tseen on host 7\n",
 			want:    map[string]string{abcSHA1: ""},
+		},
+		{
+			name:    "BOM and a quoted CSV header",
+			content: "\ufeff\"SHA256\",\"Description\"\n\"" + abcSHA256 + "\",\"Cobalt Strike\"\n",
+			want:    map[string]string{abcSHA256: "Cobalt Strike"},
+		},
+		{
+			name:    "comment lines above a CSV header",
+			content: "# exported 2026-11-01\n# source: CERT\nmd5,family\n" + abcMD5 + ",Emotet\n",
+			want:    map[string]string{abcMD5: "Emotet"},
+		},
+		{
+			name: "PowerShell Get-FileHash | Export-Csv with ; separator",
+			content: "#TYPE Microsoft.Powershell.Utility.FileHash\n\"Algorithm\";\"Hash\";\"Path\"\n" +
+				"\"SHA256\";\"" + strings.ToUpper(abcSHA256) + "\";\"C:\\Users\\a\\evil.exe\"\n",
+			want: map[string]string{abcSHA256: `C:\Users\a\evil.exe`},
+		},
+		{
+			name:    "UTF-16LE with BOM",
+			content: utf16le("\ufeff" + abcSHA1 + ";from a Windows tool\r\n"),
+			want:    map[string]string{abcSHA1: "from a Windows tool"},
+		},
+		{
+			name:    "UTF-16LE without BOM",
+			content: utf16le(abcMD5 + "\r\n"),
+			want:    map[string]string{abcMD5: ""},
+		},
+		{
+			name:    "sha256sum escaped name",
+			content: `\` + abcSHA256 + `  /tmp/a\nb\\c` + "\n",
+			want:    map[string]string{abcSHA256: "/tmp/a\nb\\c"},
 		},
 		{
 			name:    "bad digest length names the line",

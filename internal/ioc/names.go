@@ -213,7 +213,7 @@ func (s *NameSet) Match(_ context.Context, f *scan.File, emit func(scan.Record))
 		if p.exclude != nil && (p.exclude.MatchString(f.Path) || p.exclude.MatchString(win)) {
 			continue
 		}
-		emit(&NameRecord{Type: "filename_ioc", Path: f.Path, Pattern: p.Source, Score: p.Score})
+		emit(&NameRecord{Type: "filename_ioc", Path: scan.DisplayPath(f.Path), PathRaw: scan.RawPath(f.Path), Pattern: p.Source, Score: p.Score})
 	}
 	return nil
 }
@@ -222,6 +222,7 @@ func (s *NameSet) Match(_ context.Context, f *scan.File, emit func(scan.Record))
 type NameRecord struct {
 	Type    string `json:"type"`
 	Path    string `json:"path"`
+	PathRaw string `json:"path_raw,omitempty"`
 	Pattern string `json:"pattern"`
 	Score   int    `json:"score"`
 }

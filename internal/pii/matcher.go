@@ -25,6 +25,7 @@ type Options struct {
 type Occurrence struct {
 	Type     string `json:"type"`
 	Path     string `json:"path"`
+	PathRaw  string `json:"path_raw,omitempty"`
 	Category string `json:"category"`
 	// Offset is the value's first byte in the original file (or archive
 	// member), before any decoding.
@@ -45,8 +46,9 @@ func (o *Occurrence) Text() string { return "" }
 
 // Summary closes one file's occurrences.
 type Summary struct {
-	Type string `json:"type"`
-	Path string `json:"path"`
+	Type    string `json:"type"`
+	Path    string `json:"path"`
+	PathRaw string `json:"path_raw,omitempty"`
 	// Categories counts distinct values per category: the number of
 	// different e-mail addresses, not how often they repeat.
 	Categories map[string]int `json:"categories"`
@@ -101,10 +103,12 @@ func (m *Matcher) Match(ctx context.Context, f *scan.File, emit func(scan.Record
 	}
 	fs := scans.Get().(*fileScan)
 	defer scans.Put(fs)
+	path, raw := scan.DisplayPath(f.Path), scan.RawPath(f.Path)
 	sum := fs.run(ctx, f.Path, f.Data, m.opts,
-		func(o *Occurrence) { emit(o) },
+		func(o *Occurrence) { o.Path, o.PathRaw = path, raw; emit(o) },
 		func(err error) { emit(scan.NewError(errorPath(f.Path, err), err)) })
 	if sum != nil {
+		sum.Path, sum.PathRaw = path, raw
 		emit(sum)
 	}
 	return ctx.Err()
@@ -284,6 +288,10 @@ func (o *Occurrence) AppendJSON(b []byte) []byte {
 	b = scan.AppendJSONString(b, o.Type)
 	b = append(b, `,"path":`...)
 	b = scan.AppendJSONString(b, o.Path)
+	if o.PathRaw != "" {
+		b = append(b, `,"path_raw":`...)
+		b = scan.AppendJSONString(b, o.PathRaw)
+	}
 	b = append(b, `,"category":`...)
 	b = scan.AppendJSONString(b, o.Category)
 	b = append(b, `,"offset":`...)

@@ -11,7 +11,7 @@ func FuzzOccurrenceAppendJSON(f *testing.F) {
 	f.Add("/a/b.csv", "email", int64(57), 2, 0, "", "taro@example.jp", "")
 	f.Add("/x\xff<&>.txt", "phone", int64(0), 0, 9, "z.zip!m.csv", "", "***-****-5678")
 	f.Fuzz(func(t *testing.T, path, cat string, off int64, line, rec int, member, value, masked string) {
-		o := &Occurrence{Type: "pii", Path: path, Category: cat, Offset: off, Line: line, Record: rec, Member: member, Value: value, Masked: masked}
+		o := &Occurrence{Type: "pii", Path: path, Category: cat, Offset: off, Line: line, Record: rec, Member: member, Value: value, Masked: masked, PathRaw: member}
 		want, err := json.Marshal(o)
 		if err != nil {
 			t.Fatal(err)

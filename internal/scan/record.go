@@ -55,14 +55,15 @@ type Matcher interface {
 // ErrorRecord reports a file that could not be read or examined. It is never
 // silent and never fatal.
 type ErrorRecord struct {
-	Type  string `json:"type"`
-	Path  string `json:"path"`
-	Error string `json:"error"`
+	Type    string `json:"type"`
+	Path    string `json:"path"`
+	PathRaw string `json:"path_raw,omitempty"`
+	Error   string `json:"error"`
 }
 
 // NewError returns an error record for path.
 func NewError(path string, err error) *ErrorRecord {
-	return &ErrorRecord{Type: "error", Path: path, Error: err.Error()}
+	return &ErrorRecord{Type: "error", Path: DisplayPath(path), PathRaw: RawPath(path), Error: err.Error()}
 }
 
 func (r *ErrorRecord) Kind() string  { return "error" }

@@ -15,7 +15,6 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -42,9 +41,15 @@ type job struct {
 // Run scans roots with matchers and reports every record through emit,
 // which is never called concurrently. It returns the summary (also the last
 // record emitted). Problems with single files become error records; Run
-// returns an error only when ctx is cancelled.
+// returns an error only for invalid options (before anything is read) and
+// when ctx is cancelled.
 func Run(ctx context.Context, roots []string, opts Options, matchers []Matcher, emit func(Record)) (SummaryRecord, error) {
 	start := time.Now()
+	for _, g := range opts.Exclude {
+		if _, err := filepath.Match(g, ""); err != nil {
+			return SummaryRecord{}, fmt.Errorf("exclude glob %q: %w", g, err)
+		}
+	}
 	if opts.Threads <= 0 {
 		opts.Threads = runtime.GOMAXPROCS(0)
 	}
@@ -178,11 +183,7 @@ type reader struct {
 const maxKeptBuffer = 16 << 20
 
 func (r *reader) scanFile(ctx context.Context, j job, matchers []Matcher, emit func(Record), stats *counters) {
-	flags := os.O_RDONLY | syscall.O_NONBLOCK | syscall.O_CLOEXEC
-	if !r.opts.FollowSymlinks && !j.root {
-		flags |= syscall.O_NOFOLLOW
-	}
-	f, err := os.OpenFile(j.path, flags, 0)
+	f, err := os.OpenFile(j.path, openFlags(!r.opts.FollowSymlinks && !j.root), 0)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			err = fmt.Errorf("vanished before it could be read: %w", err)

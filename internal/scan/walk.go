@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // walker finds regular files. It runs in one goroutine; readers do the I/O
@@ -26,14 +25,6 @@ type walker struct {
 }
 
 type fileID struct{ dev, ino uint64 }
-
-func idOf(fi fs.FileInfo) (fileID, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return fileID{}, false
-	}
-	return fileID{dev: uint64(st.Dev), ino: uint64(st.Ino)}, true
-}
 
 // walkRoot scans one command-line path. Like find -H, a root that is itself
 // a symlink is followed: the responder named it explicitly.

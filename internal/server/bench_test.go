@@ -23,7 +23,10 @@ func BenchmarkIngest(b *testing.B) {
 	defer st.Close()
 	const agents, batch = 64, 50
 	for i := range agents {
-		if err := st.CreateHost(ctx, &store.Host{ID: fmt.Sprintf("h%d", i), EnrolledAt: time.Now(), Monitoring: "normal"}); err != nil {
+		err := st.InTx(ctx, func(tx *store.Tx) error {
+			return tx.CreateHost(ctx, &store.Host{ID: fmt.Sprintf("h%d", i), EnrolledAt: time.Now(), Monitoring: "normal"})
+		})
+		if err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,8 +36,22 @@ type testServer struct {
 
 func startServer(t *testing.T, dir, dsn string) *testServer {
 	t.Helper()
+	return startServerWith(t, Config{DataDir: dir, DB: dsn})
+}
+
+// startServerWith starts a server with cfg; an empty DataDir is a fresh
+// temporary directory.
+func startServerWith(t *testing.T, cfg Config) *testServer {
+	t.Helper()
+	if cfg.DataDir == "" {
+		cfg.DataDir = t.TempDir()
+	}
+	cfg.Listen = "127.0.0.1:0"
+	if cfg.Heartbeat == 0 {
+		cfg.Heartbeat = 30 * time.Second
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	s, err := New(ctx, Config{DataDir: dir, Listen: "127.0.0.1:0", DB: dsn, Heartbeat: 30 * time.Second})
+	s, err := New(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -260,21 +275,9 @@ func (a *testAgent) sendFindings(seq uint64, fs ...wire.Finding) {
 	}
 }
 
-// eventually polls cond until it holds or 10 s pass.
-func eventually(t *testing.T, what string, cond func() bool) {
+func (ts *testServer) host(t *testing.T, id string) Host {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (ts *testServer) host(t *testing.T, id string) hostJSON {
-	t.Helper()
-	var h hostJSON
+	var h Host
 	if code := ts.api(t, "GET", "/api/v1/hosts/"+id, nil, &h); code != http.StatusOK {
 		t.Fatalf("GET host %s: %d", id, code)
 	}
@@ -282,3 +285,56 @@ func (ts *testServer) host(t *testing.T, id string) hostJSON {
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+// rawCall calls the API with extra headers and returns the status and the
+// raw body.
+func rawCall(t *testing.T, ts *testServer, token, method, path string, body any, headers map[string]string) (int, []byte) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, ts.url+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := ts.client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// clock is a settable clock for Config.Now.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}

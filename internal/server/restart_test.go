@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/store/storetest"
+	"github.com/mamori-dev/mamori/internal/testutil"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
 
@@ -24,14 +25,22 @@ import (
 // kills with SIGKILL.
 func TestMain(m *testing.M) {
 	if dir := os.Getenv("MAMORI_TEST_SERVE_DIR"); dir != "" {
-		os.Exit(serveForTest(dir, os.Getenv("MAMORI_TEST_SERVE_DB"), os.Getenv("MAMORI_TEST_SERVE_LISTEN")))
+		os.Exit(serveForTest(dir, os.Getenv("MAMORI_TEST_SERVE_DB")))
 	}
 	os.Exit(m.Run())
 }
 
-func serveForTest(dir, dsn, listen string) int {
+// serveForTest serves on the listening socket the parent passed as file
+// descriptor 3, so that a restarted server is on the same port without the
+// port ever being free for someone else to take.
+func serveForTest(dir, dsn string) int {
 	ctx := context.Background()
-	s, err := New(ctx, Config{DataDir: dir, DB: dsn, Listen: listen, Heartbeat: 30 * time.Second})
+	ln, err := net.FileListener(os.NewFile(3, "listener"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	s, err := New(ctx, Config{DataDir: dir, DB: dsn, Listen: ln.Addr().String(), Listener: ln, Heartbeat: 30 * time.Second})
 	if err == nil {
 		err = s.Listen()
 	}
@@ -49,10 +58,11 @@ func serveForTest(dir, dsn, listen string) int {
 
 // startProcess runs the server as a child process and returns a testServer
 // pointing at it and the process to kill.
-func startProcess(t *testing.T, dir, dsn, listen string) (*testServer, *exec.Cmd) {
+func startProcess(t *testing.T, dir, dsn string, ln *os.File) (*testServer, *exec.Cmd) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "MAMORI_TEST_SERVE_DIR="+dir, "MAMORI_TEST_SERVE_DB="+dsn, "MAMORI_TEST_SERVE_LISTEN="+listen)
+	cmd.Env = append(os.Environ(), "MAMORI_TEST_SERVE_DIR="+dir, "MAMORI_TEST_SERVE_DB="+dsn)
+	cmd.ExtraFiles = []*os.File{ln}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -88,15 +98,6 @@ func startProcess(t *testing.T, dir, dsn, listen string) (*testServer, *exec.Cmd
 	return ts, cmd
 }
 
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // TestKillServerMidSweep kills the server with SIGKILL in the middle of a
 // sweep. After a restart the sweep resumes: the agent that was running it
 // re-sends its unacknowledged batch and finishes, the host that was offline
@@ -104,8 +105,8 @@ func freePort(t *testing.T) string {
 // stored twice.
 func TestKillServerMidSweep(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
-		dir, listen := t.TempDir(), freePort(t)
-		ts, proc := startProcess(t, dir, dsn, listen)
+		dir, ln := t.TempDir(), testutil.ListenerFile(t)
+		ts, proc := startProcess(t, dir, dsn, ln)
 		a := mustEnroll(t, ts, "a")
 		b := mustEnroll(t, ts, "b") // offline during launch
 		a.mustConnect(ts)
@@ -118,9 +119,9 @@ func TestKillServerMidSweep(t *testing.T) {
 		if got.SweepID != sw.ID || !got.Bundle.Verify() {
 			t.Fatalf("agent got sweep %+v", got)
 		}
-		var view sweepJSON
+		var view Sweep
 		ts.api(t, "GET", "/api/v1/sweeps/"+sw.ID, nil, &view)
-		if view.State != "running" || view.Progress != (progressJSON{0, 2}) {
+		if view.State != "running" || view.Progress != (SweepProgress{0, 2}) {
 			t.Errorf("sweep at launch: %s %+v", view.State, view.Progress)
 		}
 		finding := func(id string) wire.Finding {
@@ -137,7 +138,7 @@ func TestKillServerMidSweep(t *testing.T) {
 			t.Fatalf("after kill -9: %v", err)
 		}
 
-		ts, _ = startProcess(t, dir, dsn, listen)
+		ts, _ = startProcess(t, dir, dsn, ln)
 		// The agent still holds a2 and a3 unacknowledged (a2 was acked but
 		// the agent may re-send; a3 never reached the server).
 		a.sweeps = []string{sw.ID}
@@ -153,11 +154,11 @@ func TestKillServerMidSweep(t *testing.T) {
 		b.sendFindings(1, finding("b1"))
 		b.send(&wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &wire.SweepStatus{SweepID: sw.ID, State: wire.SweepDone, Files: 5, Findings: 1}})
 
-		eventually(t, "sweep done", func() bool {
+		testutil.Eventually(t, "sweep done", func() bool {
 			ts.api(t, "GET", "/api/v1/sweeps/"+sw.ID, nil, &view)
 			return view.State == "done"
 		})
-		want := map[string]sweepHostJSON{
+		want := map[string]SweepHost{
 			a.id: {HostID: a.id, State: "done", Files: 20, Findings: 3},
 			b.id: {HostID: b.id, State: "done", Files: 5, Findings: 1},
 		}
@@ -168,10 +169,10 @@ func TestKillServerMidSweep(t *testing.T) {
 				t.Errorf("host %s: %+v, want %+v", h.HostID, h, w)
 			}
 		}
-		if view.Progress != (progressJSON{2, 2}) || view.Findings != 4 {
+		if view.Progress != (SweepProgress{2, 2}) || view.Findings != 4 {
 			t.Errorf("sweep progress %+v findings %d, want 2/2 and 4", view.Progress, view.Findings)
 		}
-		var ds []detectionJSON
+		var ds []Detection
 		ts.api(t, "GET", "/api/v1/detections?sweep_id="+sw.ID, nil, &ds)
 		var paths []string
 		for _, d := range ds {

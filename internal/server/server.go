@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mamori-dev/mamori/internal/server/httpapi"
 	"github.com/mamori-dev/mamori/internal/store"
 )
 
@@ -24,6 +25,10 @@ type Config struct {
 	DataDir string
 	// Listen is the HOST:PORT of the TLS listener.
 	Listen string
+	// Listener, when set, is an already bound socket Listen uses instead
+	// of binding Listen's address (whose host still names the server in
+	// its certificate). Tests and socket activation pass one in.
+	Listener net.Listener
 	// DB is a store DSN (postgres://… or a SQLite path); empty means
 	// DataDir/mamori.db.
 	DB string
@@ -42,6 +47,14 @@ type Config struct {
 	// server; nil means DNS to its own resolvers and DHCP.
 	Isolation *IsolationPolicy
 	Logger    *slog.Logger
+	// Now is the clock; nil means time.Now. Tests inject one to move
+	// past expiries without sleeping.
+	Now func() time.Time
+	// Capabilities are built once the store is open; their routes join
+	// the fleet's, their Start hooks run until the server closes, and a
+	// capability that is an httpapi.Authenticator authenticates API
+	// callers after the bootstrap admin token.
+	Capabilities []CapabilityFunc
 }
 
 func (c *Config) defaults() {
@@ -62,6 +75,9 @@ func (c *Config) defaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	if c.DB == "" {
 		c.DB = filepath.Join(c.DataDir, "mamori.db")
@@ -89,7 +105,9 @@ type Server struct {
 	hub    *hub
 	seen   *lastSeen
 	ingest *ingester
-	routes []route
+	routes []httpapi.Route
+	caps   []httpapi.Capability
+	auth   httpapi.Chain
 	// stateMu serialises read-modify-write changes of a host's monitoring
 	// and isolation state, which are rare next to heartbeats and findings.
 	stateMu sync.Mutex
@@ -99,18 +117,23 @@ type Server struct {
 		findings, batches, duplicates atomic.Int64
 	}
 
-	// agents counts live agent handlers, so shutdown can wait for them
-	// before closing the store; publishMu keeps bundle pushes in version
+	// agents tracks live agent connections, so shutdown can wait for them
+	// before the background work; publishMu keeps bundle pushes in version
 	// order.
-	agents    sync.WaitGroup
+	agents    group
 	publishMu sync.Mutex
 
 	ln   net.Listener
 	http *http.Server
-	bg   sync.WaitGroup
-	// ctx lives from Serve to shutdown; agent connections run under it.
-	ctx    context.Context
-	cancel context.CancelFunc
+	// bg tracks every other goroutine that may touch the store; Close
+	// waits for it, after the agents, before closing the store.
+	bg group
+	// ctx lives from New to Close; agent connections and background work
+	// run under it.
+	ctx       context.Context
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New prepares the data directory (CA, tokens, database) and the handlers.
@@ -162,24 +185,64 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.hub = newHub()
 	s.seen = newLastSeen()
 	s.ingest = newIngester(st)
-	s.routes = s.apiRoutes()
+	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	if err := s.build(); err != nil {
+		s.cancel()
+		st.Close()
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	s.bg.Go(func() { s.seen.run(s.ctx, s.st, s.log) })
+	s.bg.Go(func() { s.ingest.run(s.ctx) })
+	for _, c := range s.caps {
+		if st, ok := c.(httpapi.Starter); ok {
+			s.bg.Go(func() {
+				if err := st.Start(s.ctx); err != nil && !errors.Is(err, context.Canceled) {
+					s.log.Error("capability stopped", "capability", fmt.Sprintf("%T", c), "err", err)
+				}
+			})
+		}
+	}
 	return s, nil
 }
 
-// Handler is everything the listener serves: gateway and API.
-func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /agent/v1/enroll", s.handleEnroll)
-	mux.HandleFunc("GET /agent/v1/ws", s.handleAgent)
-	for _, r := range s.routes {
-		mux.Handle(r.method+" "+apiPrefix+r.pattern, s.authenticated(r.handler))
+// build makes the capabilities, the route table and the authenticators.
+func (s *Server) build() error {
+	env := httpapi.Env{Store: s.st, Log: s.log, Now: s.cfg.Now}
+	s.routes = s.fleetRoutes()
+	auth := httpapi.Chain{httpapi.AuthenticatorFunc(s.adminToken)}
+	for _, f := range s.cfg.Capabilities {
+		c, err := f(env)
+		if err != nil {
+			return err
+		}
+		s.caps = append(s.caps, c)
+		s.routes = append(s.routes, c.Routes()...)
+		if a, ok := c.(httpapi.Authenticator); ok {
+			auth = append(auth, a)
+		}
 	}
-	return mux
+	s.auth = append(auth, httpapi.AuthenticatorFunc(rejectToken), httpapi.AuthenticatorFunc(agentCert))
+	seen := map[string]bool{}
+	for _, r := range s.routes {
+		k := r.Method + " " + r.Pattern
+		if seen[k] {
+			return fmt.Errorf("route %s is declared twice", k)
+		}
+		seen[k] = true
+	}
+	_, err := s.openAPI()
+	return err
 }
+
+func (s *Server) now() time.Time { return s.cfg.Now() }
 
 // Listen binds the listener; Addr then reports the bound address (useful
 // with port 0).
 func (s *Server) Listen() error {
+	if s.cfg.Listener != nil {
+		s.ln = s.cfg.Listener
+		return nil
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
@@ -201,43 +264,57 @@ func (s *Server) URL() string {
 	return "https://" + net.JoinHostPort(host, port)
 }
 
-// Serve serves until ctx ends, then shuts down: connections are closed,
-// pending heartbeats flushed and the store closed. Listen must have been
-// called.
+// Serve serves until ctx ends or Close is called, then shuts down:
+// connections are closed, pending heartbeats flushed and the store closed.
+// Listen must have been called.
 func (s *Server) Serve(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	s.ctx, s.cancel = ctx, cancel
-	s.bg.Add(2)
-	go func() { defer s.bg.Done(); s.seen.run(ctx, s.st, s.log) }()
-	go func() { defer s.bg.Done(); s.ingest.run(ctx) }()
+	if s.ln == nil {
+		return errors.New("server: Serve before Listen")
+	}
 	s.http = &http.Server{
 		Handler:           s.Handler(),
 		TLSConfig:         s.tls,
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		BaseContext:       func(net.Listener) context.Context { return s.ctx },
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(tls.NewListener(s.ln, s.tls)) }()
 	var err error
 	select {
 	case <-ctx.Done():
+	case <-s.ctx.Done():
 	case err = <-errc:
-	}
-	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer scancel()
-	s.hub.closeAll()
-	s.http.Shutdown(sctx)
-	cancel()
-	s.agents.Wait()
-	s.bg.Wait()
-	if cerr := s.st.Close(); err == nil {
-		err = cerr
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
-	return err
+	sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer scancel()
+	s.hub.closeAll()
+	if serr := s.http.Shutdown(sctx); serr != nil {
+		err = errors.Join(err, fmt.Errorf("server: shutdown: %w", serr))
+	}
+	return errors.Join(err, s.Close())
+}
+
+// Close ends the server: background work and agent connections stop, and
+// the store is closed once nothing uses it. It is safe to call at any point
+// after New, more than once, with or without Serve.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		s.hub.closeAll()
+		if s.http != nil {
+			s.http.Close()
+		}
+		s.agents.closeAndWait()
+		s.bg.closeAndWait()
+		if err := s.st.Close(); err != nil {
+			s.closeErr = fmt.Errorf("server: closing the store: %w", err)
+		}
+	})
+	return s.closeErr
 }
 
 // AdminToken is the bearer token of the admin API.

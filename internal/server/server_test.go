@@ -12,7 +12,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mamori-dev/mamori/internal/server/httpapi"
 	"github.com/mamori-dev/mamori/internal/store/storetest"
+	"github.com/mamori-dev/mamori/internal/testutil"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
 
@@ -21,28 +23,38 @@ func newServer(t *testing.T) *testServer {
 	return startServer(t, dir, filepath.Join(dir, "mamori.db"))
 }
 
-// TestEveryRouteRequiresToken walks the route table: each route must refuse
-// a missing and a wrong token, and accept the right one.
+func newServerWith(t *testing.T, cfg Config) *testServer {
+	return startServerWith(t, cfg)
+}
+
+// TestEveryRouteRequiresToken walks the route table, a test capability's
+// routes included: each route must refuse a missing and a wrong token, and
+// accept the right one.
 func TestEveryRouteRequiresToken(t *testing.T) {
-	ts := newServer(t)
+	t.Parallel()
+	ts := newServerWith(t, Config{Capabilities: []CapabilityFunc{newNotesCapability}})
 	param := regexp.MustCompile(`\{[a-z_]+\}`)
-	for _, r := range ts.routes {
-		path := apiPrefix + param.ReplaceAllString(r.pattern, "nope")
-		t.Run(r.method+" "+r.pattern, func(t *testing.T) {
+	if !slices.ContainsFunc(ts.Routes(), func(r httpapi.Route) bool { return r.Pattern == "/notes" }) {
+		t.Fatal("the capability's routes are not in the table")
+	}
+	for _, r := range ts.Routes() {
+		path := httpapi.Prefix + param.ReplaceAllString(r.Pattern, "nope")
+		t.Run(r.Method+" "+r.Pattern, func(t *testing.T) {
 			for _, tok := range []string{"", "wrong", ts.EnrollToken()} {
-				if code := apiCall(t, ts.client, ts.url, tok, r.method, path, nil, nil); code != http.StatusUnauthorized {
+				if code := apiCall(t, ts.client, ts.url, tok, r.Method, path, nil, nil); code != http.StatusUnauthorized {
 					t.Errorf("token %q: status %d, want 401", tok, code)
 				}
 			}
-			if code := ts.api(t, r.method, path, nil, nil); code == http.StatusUnauthorized {
-				t.Errorf("admin token: status 401")
+			if code := ts.api(t, r.Method, path, nil, nil); code == http.StatusUnauthorized || code == http.StatusForbidden {
+				t.Errorf("admin token: status %d", code)
 			}
 		})
 	}
 }
 
 func TestOpenAPIDescribesEveryRoute(t *testing.T) {
-	ts := newServer(t)
+	t.Parallel()
+	ts := newServerWith(t, Config{Capabilities: []CapabilityFunc{newNotesCapability}})
 	var doc struct {
 		Paths      map[string]map[string]map[string]any `json:"paths"`
 		Components struct {
@@ -56,22 +68,23 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	for _, ops := range doc.Paths {
 		n += len(ops)
 	}
-	if n != len(ts.routes) {
-		t.Errorf("%d operations documented, %d routes", n, len(ts.routes))
+	if n != len(ts.Routes()) {
+		t.Errorf("%d operations documented, %d routes", n, len(ts.Routes()))
 	}
-	for _, r := range ts.routes {
-		op := doc.Paths[apiPrefix+r.pattern][strings.ToLower(r.method)]
+	for _, r := range ts.Routes() {
+		op := doc.Paths[httpapi.Prefix+r.Pattern][strings.ToLower(r.Method)]
 		if op == nil {
-			t.Errorf("%s %s not documented", r.method, r.pattern)
+			t.Errorf("%s %s not documented", r.Method, r.Pattern)
 			continue
 		}
 		if op["summary"] == "" {
-			t.Errorf("%s %s: no summary", r.method, r.pattern)
+			t.Errorf("%s %s: no summary", r.Method, r.Pattern)
 		}
-		for _, name := range []string{r.request, r.response} {
-			if name != "" && doc.Components.Schemas[name] == nil {
-				t.Errorf("%s %s: schema %s missing", r.method, r.pattern, name)
-			}
+		if (r.Request != nil) != (op["requestBody"] != nil) {
+			t.Errorf("%s %s: request body documented %v, route has one %v", r.Method, r.Pattern, op["requestBody"] != nil, r.Request != nil)
+		}
+		if roles, _ := op["x-roles"].([]any); len(roles) != 1+len(r.Roles) {
+			t.Errorf("%s %s: roles %v documented, route allows admin and %v", r.Method, r.Pattern, roles, r.Roles)
 		}
 	}
 	// Every $ref in the document resolves.
@@ -105,7 +118,7 @@ func TestEnrolAndConnect(t *testing.T) {
 		t.Errorf("connected host = %+v", h)
 	}
 	a.disconnect()
-	eventually(t, "host offline", func() bool { return !ts.host(t, a.id).Online })
+	testutil.Eventually(t, "host offline", func() bool { return !ts.host(t, a.id).Online })
 
 	// A connection without a client certificate is refused.
 	code := apiCall(t, ts.client, ts.url, "", "GET", wire.WebSocketPath, nil, nil)
@@ -127,9 +140,9 @@ func TestRevokedAgentCannotReconnect(t *testing.T) {
 	if code, err := a.connect(ts); err == nil || code != http.StatusForbidden {
 		t.Errorf("revoked agent reconnect: status %d, err %v; want 403", code, err)
 	}
-	var log []auditJSON
+	var log []AuditEntry
 	ts.api(t, "GET", "/api/v1/audit?target="+a.id, nil, &log)
-	if !slices.ContainsFunc(log, func(e auditJSON) bool { return e.Action == "revoke" && e.Reason == "stolen laptop" }) {
+	if !slices.ContainsFunc(log, func(e AuditEntry) bool { return e.Action == "revoke" && e.Reason == "stolen laptop" }) {
 		t.Errorf("revocation not audited: %+v", log)
 	}
 }
@@ -197,12 +210,12 @@ func TestRulesAndDetections(t *testing.T) {
 			SHA256: "aa", SeenAt: seen, Tags: []string{"apt"}, Meta: map[string]string{"severity": "high"}}
 		a.sendFindings(1, f)
 		a.sendFindings(1, f) // a retry after a lost ack
-		var ds []detectionJSON
+		var ds []Detection
 		ts.api(t, "GET", "/api/v1/detections", nil, &ds)
 		if len(ds) != 1 {
 			t.Fatalf("%d detections after a retried batch, want 1", len(ds))
 		}
-		want := detectionJSON{ID: ds[0].ID, HostID: a.id, FindingID: "f1", Type: "yara", Source: "live", Rule: "evil",
+		want := Detection{ID: ds[0].ID, HostID: a.id, FindingID: "f1", Type: "yara", Source: "live", Rule: "evil",
 			Indicator: "evil", Path: "/tmp/x", SHA256: "aa", SeenAt: seen, ReceivedAt: ds[0].ReceivedAt,
 			Tags: []string{"apt"}, Meta: map[string]string{"severity": "high"}, Detail: []byte("{}")}
 		if diff := cmp.Diff(ds[0], want); diff != "" {
@@ -227,7 +240,7 @@ func TestMonitoring(t *testing.T) {
 	if code := ts.api(t, "PUT", "/api/v1/hosts/nope/monitoring", map[string]string{"level": "normal"}, nil); code != http.StatusNotFound {
 		t.Errorf("unknown host: %d, want 404", code)
 	}
-	var h hostJSON
+	var h Host
 	if code := ts.api(t, "PUT", "/api/v1/hosts/"+a.id+"/monitoring", map[string]string{"level": "heightened", "reason": "neighbour infected"}, &h); code != http.StatusOK {
 		t.Fatalf("PUT monitoring: %d", code)
 	}
@@ -256,9 +269,9 @@ func TestMonitoring(t *testing.T) {
 	if got := ts.host(t, c.id).Monitoring; got != "heightened" {
 		t.Errorf("host enrolled after fleet-wide change: %q", got)
 	}
-	var log []auditJSON
+	var log []AuditEntry
 	ts.api(t, "GET", "/api/v1/audit?target="+a.id, nil, &log)
-	if !slices.ContainsFunc(log, func(e auditJSON) bool {
+	if !slices.ContainsFunc(log, func(e AuditEntry) bool {
 		return e.Action == "monitoring" && e.Actor == "admin" && e.Reason == "neighbour infected" && e.Detail == "normal -> heightened"
 	}) {
 		t.Errorf("monitoring change not audited: %+v", log)
@@ -276,7 +289,7 @@ func TestIsolationStateMachine(t *testing.T) {
 	a := mustEnroll(t, ts, "a")
 	a.mustConnect(ts)
 	path := "/api/v1/hosts/" + a.id
-	var h hostJSON
+	var h Host
 	ts.api(t, "POST", path+"/isolate", map[string]string{"reason": "ransomware note found"}, &h)
 	if h.Isolation != "requested" {
 		t.Errorf("after isolate: %q, want requested", h.Isolation)
@@ -290,20 +303,20 @@ func TestIsolationStateMachine(t *testing.T) {
 		t.Errorf("isolate %+v: want DNS and DHCP allowed by default and the reason", iso.Isolate)
 	}
 	a.send(&wire.Message{Type: wire.TypeIsolationStatus, IsolationStatus: &wire.IsolationStatus{State: "isolated", CommandID: iso.ID}})
-	eventually(t, "isolated", func() bool { return ts.host(t, a.id).Isolation == "isolated" })
+	testutil.Eventually(t, "isolated", func() bool { return ts.host(t, a.id).Isolation == "isolated" })
 	ts.api(t, "POST", path+"/release", map[string]string{"reason": "cleaned"}, &h)
 	if h.Isolation != "release_requested" {
 		t.Errorf("after release: %q, want release_requested", h.Isolation)
 	}
 	rel := a.expect(wire.TypeRelease)
 	a.send(&wire.Message{Type: wire.TypeIsolationStatus, IsolationStatus: &wire.IsolationStatus{State: "none", CommandID: rel.ID}})
-	eventually(t, "released", func() bool { return ts.host(t, a.id).Isolation == "none" })
+	testutil.Eventually(t, "released", func() bool { return ts.host(t, a.id).Isolation == "none" })
 
 	// Failure keeps the agent's reason.
 	ts.api(t, "POST", path+"/isolate", map[string]string{"reason": "again"}, nil)
 	a.expect(wire.TypeIsolate)
 	a.send(&wire.Message{Type: wire.TypeIsolationStatus, IsolationStatus: &wire.IsolationStatus{State: "failed", Error: "server unreachable after applying rules; rolled back"}})
-	eventually(t, "failed", func() bool { return ts.host(t, a.id).Isolation == "failed" })
+	testutil.Eventually(t, "failed", func() bool { return ts.host(t, a.id).Isolation == "failed" })
 	if e := ts.host(t, a.id).IsolationError; !strings.Contains(e, "rolled back") {
 		t.Errorf("isolation_error = %q", e)
 	}
@@ -316,7 +329,7 @@ func TestIsolationStateMachine(t *testing.T) {
 		t.Errorf("reason sent on reconnect = %q", r)
 	}
 
-	var log []auditJSON
+	var log []AuditEntry
 	ts.api(t, "GET", "/api/v1/audit?target="+a.id, nil, &log)
 	var got []string
 	for _, e := range log {
@@ -373,7 +386,9 @@ func TestAutoIsolationPolicy(t *testing.T) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestSweepSelectorsAndExpiry(t *testing.T) {
-	ts := newServer(t)
+	t.Parallel()
+	clock := newClock()
+	ts := newServerWith(t, Config{Now: clock.Now})
 	a := mustEnroll(t, ts, "a")
 	b := mustEnroll(t, ts, "b")
 	c := mustEnroll(t, ts, "c")
@@ -395,14 +410,14 @@ func TestSweepSelectorsAndExpiry(t *testing.T) {
 	// By label: b only (c carries the label but is revoked).
 	var sw struct{ ID string }
 	ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": yara, "paths": []string{"/srv"}, "labels": map[string]string{"dept": "finance"}}, &sw)
-	var view sweepJSON
+	var view Sweep
 	ts.api(t, "GET", "/api/v1/sweeps/"+sw.ID, nil, &view)
 	if len(view.Hosts) != 1 || view.Hosts[0].HostID != b.id || view.Hosts[0].State != "offline" {
 		t.Errorf("label-selected sweep hosts = %+v, want b offline", view.Hosts)
 	}
 	// By id list, expiring before the host returns.
 	ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": yara, "paths": []string{"/srv"}, "hosts": []string{a.id}, "expires_in_seconds": 1}, &sw)
-	time.Sleep(1100 * time.Millisecond)
+	clock.Advance(2 * time.Second)
 	a.mustConnect(ts)
 	ts.api(t, "GET", "/api/v1/sweeps/"+sw.ID, nil, &view)
 	if view.State != "expired" {
@@ -419,7 +434,7 @@ func TestSweepSelectorsAndExpiry(t *testing.T) {
 			break
 		}
 	}
-	var list []sweepJSON
+	var list []Sweep
 	if ts.api(t, "GET", "/api/v1/sweeps", nil, &list); len(list) != 2 {
 		t.Errorf("GET sweeps: %d sweeps, want 2", len(list))
 	}

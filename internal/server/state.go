@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/mamori-dev/mamori/internal/server/httpapi"
 	"github.com/mamori-dev/mamori/internal/store"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
@@ -20,62 +20,38 @@ const (
 	settingFleetMonitoring = "fleet_monitoring"
 )
 
-// errConflict marks a request the host's state does not allow.
-var errConflict = errors.New("conflict")
-
-// audit records an action; a failure to record is logged, not returned,
-// because the action itself has already happened.
-func (s *Server) audit(ctx context.Context, actor, action, target, reason, detail string) {
-	err := s.st.AddAudit(ctx, store.Audit{At: time.Now(), Actor: actor, Action: action, Target: target, Reason: reason, Detail: detail})
-	if err != nil {
-		s.log.Error("recording audit entry", "action", action, "target", target, "err", err)
-	}
-}
-
-// setMonitoring changes a host's monitoring level and tells its agent.
-func (s *Server) setMonitoring(ctx context.Context, id, level, actor, reason string) error {
-	if level != wire.MonitoringNormal && level != wire.MonitoringHeightened {
-		return fmt.Errorf("field level: %q, want normal or heightened", level)
-	}
+// requestIsolation moves a host to "requested" and sends the command; an
+// offline host gets it when it reconnects. The audit actor comes from
+// ctx's principal.
+func (s *Server) requestIsolation(ctx context.Context, id, reason string) (*store.Host, error) {
+	var h *store.Host
+	changed := false
 	s.stateMu.Lock()
-	h, err := s.st.Host(ctx, id)
-	if err == nil {
-		err = s.st.SetMonitoring(ctx, id, level)
-	}
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		h, err = tx.Host(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !h.RevokedAt.IsZero() {
+			return httpapi.Conflict("host %s is revoked", id)
+		}
+		if h.Isolation == wire.IsolationRequested || h.Isolation == wire.IsolationIsolated {
+			return nil
+		}
+		changed = true
+		if err := tx.SetIsolation(ctx, id, wire.IsolationRequested, reason, ""); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, s.now(), "isolate", id, reason, h.Isolation+" -> "+wire.IsolationRequested))
+	})
 	s.stateMu.Unlock()
 	if err != nil {
-		return err
-	}
-	s.audit(ctx, actor, "monitoring", id, reason, h.Monitoring+" -> "+level)
-	if err := s.hub.sendTo(ctx, id, s.monitoringMessage(level, reason)); err != nil && !errors.Is(err, errOffline) {
-		s.log.Warn("sending monitoring level", "agent", id, "err", err)
-	}
-	return nil
-}
-
-// requestIsolation moves a host to "requested" and sends the command; an
-// offline host gets it when it reconnects.
-func (s *Server) requestIsolation(ctx context.Context, id, actor, reason string) (*store.Host, error) {
-	s.stateMu.Lock()
-	h, err := s.st.Host(ctx, id)
-	if err != nil {
-		s.stateMu.Unlock()
 		return nil, err
 	}
-	if !h.RevokedAt.IsZero() {
-		s.stateMu.Unlock()
-		return nil, fmt.Errorf("host %s is revoked: %w", id, errConflict)
-	}
-	if h.Isolation == wire.IsolationRequested || h.Isolation == wire.IsolationIsolated {
-		s.stateMu.Unlock()
+	if !changed {
 		return h, nil
 	}
-	err = s.st.SetIsolation(ctx, id, wire.IsolationRequested, reason, "")
-	s.stateMu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	s.audit(ctx, actor, "isolate", id, reason, h.Isolation+" -> "+wire.IsolationRequested)
 	if c := s.hub.get(id); c != nil {
 		if err := c.send(ctx, s.isolateMessage(c, reason)); err != nil {
 			s.log.Warn("sending isolate", "agent", id, "err", err)
@@ -86,23 +62,32 @@ func (s *Server) requestIsolation(ctx context.Context, id, actor, reason string)
 
 // requestRelease moves an isolated (or requested, or failed) host to
 // "release_requested" and sends the command.
-func (s *Server) requestRelease(ctx context.Context, id, actor, reason string) (*store.Host, error) {
+func (s *Server) requestRelease(ctx context.Context, id, reason string) (*store.Host, error) {
+	var h *store.Host
+	changed := false
 	s.stateMu.Lock()
-	h, err := s.st.Host(ctx, id)
-	if err != nil {
-		s.stateMu.Unlock()
-		return nil, err
-	}
-	if h.Isolation == wire.IsolationNone || h.Isolation == wire.IsolationReleaseRequested {
-		s.stateMu.Unlock()
-		return h, nil
-	}
-	err = s.st.SetIsolation(ctx, id, wire.IsolationReleaseRequested, reason, "")
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		h, err = tx.Host(ctx, id)
+		if err != nil {
+			return err
+		}
+		if h.Isolation == wire.IsolationNone || h.Isolation == wire.IsolationReleaseRequested {
+			return nil
+		}
+		changed = true
+		if err := tx.SetIsolation(ctx, id, wire.IsolationReleaseRequested, reason, ""); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, s.now(), "release", id, reason, h.Isolation+" -> "+wire.IsolationReleaseRequested))
+	})
 	s.stateMu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, actor, "release", id, reason, h.Isolation+" -> "+wire.IsolationReleaseRequested)
+	if !changed {
+		return h, nil
+	}
 	m := &wire.Message{Type: wire.TypeRelease, ID: s.nextCommandID(), Release: &wire.Release{Reason: reason}}
 	if err := s.hub.sendTo(ctx, id, m); err != nil && !errors.Is(err, errOffline) {
 		s.log.Warn("sending release", "agent", id, "err", err)
@@ -115,40 +100,51 @@ func (s *Server) requestRelease(ctx context.Context, id, actor, reason string) (
 // A report contradicting what the server wants is answered with the
 // command again rather than accepted.
 func (s *Server) isolationReported(ctx context.Context, id string, st wire.IsolationStatus) {
+	var h *store.Host
+	var next string
+	var resend wire.Type
+	ctx = httpapi.WithPrincipal(ctx, httpapi.Principal{Kind: httpapi.KindAgent, Name: id})
 	s.stateMu.Lock()
-	h, err := s.st.Host(ctx, id)
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		h, err = tx.Host(ctx, id)
+		if err != nil {
+			return err
+		}
+		next, resend = h.Isolation, ""
+		switch st.State {
+		case wire.IsolationIsolated:
+			switch h.Isolation {
+			case wire.IsolationRequested, wire.IsolationFailed:
+				next = wire.IsolationIsolated
+			case wire.IsolationNone, wire.IsolationReleaseRequested:
+				resend = wire.TypeRelease
+			}
+		case wire.IsolationNone:
+			switch h.Isolation {
+			case wire.IsolationReleaseRequested, wire.IsolationFailed:
+				next = wire.IsolationNone
+			case wire.IsolationIsolated:
+				resend = wire.TypeIsolate
+			}
+		case wire.IsolationFailed:
+			next = wire.IsolationFailed
+		}
+		if next == h.Isolation && (next != wire.IsolationFailed || st.Error == h.IsolationError) {
+			return nil
+		}
+		if err := tx.SetIsolation(ctx, id, next, h.IsolationReason, st.Error); err != nil {
+			return err
+		}
+		if next == h.Isolation {
+			return nil
+		}
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, s.now(), "isolation_status", id, st.Error, h.Isolation+" -> "+next))
+	})
+	s.stateMu.Unlock()
 	if err != nil {
-		s.stateMu.Unlock()
 		s.log.Error("isolation status", "agent", id, "err", err)
 		return
-	}
-	next, resend := h.Isolation, wire.Type("")
-	switch st.State {
-	case wire.IsolationIsolated:
-		switch h.Isolation {
-		case wire.IsolationRequested, wire.IsolationFailed:
-			next = wire.IsolationIsolated
-		case wire.IsolationNone, wire.IsolationReleaseRequested:
-			resend = wire.TypeRelease
-		}
-	case wire.IsolationNone:
-		switch h.Isolation {
-		case wire.IsolationReleaseRequested, wire.IsolationFailed:
-			next = wire.IsolationNone
-		case wire.IsolationIsolated:
-			resend = wire.TypeIsolate
-		}
-	case wire.IsolationFailed:
-		next = wire.IsolationFailed
-	}
-	if next != h.Isolation || (next == wire.IsolationFailed && st.Error != h.IsolationError) {
-		if err := s.st.SetIsolation(ctx, id, next, h.IsolationReason, st.Error); err != nil {
-			s.log.Error("isolation status", "agent", id, "err", err)
-		}
-	}
-	s.stateMu.Unlock()
-	if next != h.Isolation {
-		s.audit(ctx, "agent:"+id, "isolation_status", id, st.Error, h.Isolation+" -> "+next)
 	}
 	var m *wire.Message
 	switch resend {
@@ -222,19 +218,6 @@ func (s *Server) policy(ctx context.Context) (Policy, error) {
 	return p, nil
 }
 
-// SetPolicy stores the auto-isolation policy.
-func (s *Server) SetPolicy(ctx context.Context, p Policy, actor string) error {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	if err := s.st.PutSetting(ctx, settingAutoIsolation, string(b)); err != nil {
-		return err
-	}
-	s.audit(ctx, actor, "auto_isolation_policy", "fleet", "", string(b))
-	return nil
-}
-
 func (s *Server) applyPolicy(ctx context.Context, id string, fs []wire.Finding) {
 	p, err := s.policy(ctx)
 	if err != nil {
@@ -243,7 +226,7 @@ func (s *Server) applyPolicy(ctx context.Context, id string, fs []wire.Finding) 
 	}
 	for i := range fs {
 		if why := p.match(&fs[i]); why != "" {
-			if _, err := s.requestIsolation(ctx, id, "policy", "auto-isolation: "+why); err != nil {
+			if _, err := s.requestIsolation(WithActor(ctx, "policy"), id, "auto-isolation: "+why); err != nil {
 				s.log.Error("auto-isolation", "agent", id, "err", err)
 			}
 			return

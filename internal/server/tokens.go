@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -37,14 +36,4 @@ func newToken() string {
 	var b [32]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
-}
-
-// bearerMatches reports whether the request's Authorization header carries
-// want as a bearer token, comparing in constant time.
-func bearerMatches(header, want string) bool {
-	got, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok || want == "" {
-		return false
-	}
-	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(want)) == 1
 }

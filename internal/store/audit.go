@@ -2,29 +2,51 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
 
-// Audit is one recorded action: who did what to which target, when and why.
-type Audit struct {
+// AuditEntry is one recorded action: who (actor, under which role) did what
+// to which target, when, why, in which API request, with which result.
+type AuditEntry struct {
 	ID     int64
 	At     time.Time
 	Actor  string
+	Role   string
 	Action string
 	Target string
 	Reason string
-	Detail string
+	// Detail is what changed, e.g. "normal -> heightened".
+	Detail    string
+	RequestID string
+	// Result is "ok" or why the action was refused or failed.
+	Result string
 }
 
-// AddAudit records an action.
-func (s *Store) AddAudit(ctx context.Context, a Audit) error {
-	return s.exec(ctx, "insert-audit", toMS(a.At), a.Actor, a.Action, a.Target, a.Reason, a.Detail)
+// AppendAudit records an action in the transaction of the change it
+// records, so that both commit or neither does. An entry without actor or
+// action is refused.
+func (t *Tx) AppendAudit(ctx context.Context, a AuditEntry) error {
+	if a.Actor == "" || a.Action == "" {
+		return errors.New("store: audit entry without actor or action")
+	}
+	if a.Result == "" {
+		a.Result = "ok"
+	}
+	_, err := t.Exec(ctx, "insert-audit", toMS(a.At), a.Actor, a.Role, a.Action, a.Target, a.Reason, a.Detail, a.RequestID, a.Result)
+	return err
+}
+
+// AppendAudit records an action that changes nothing else in the
+// database (e.g. a token file rotated).
+func (s *Store) AppendAudit(ctx context.Context, a AuditEntry) error {
+	return s.InTx(ctx, func(tx *Tx) error { return tx.AppendAudit(ctx, a) })
 }
 
 // AuditLog lists actions in order, optionally for one target, after id
 // afterID, at most limit (0 means 1000).
-func (s *Store) AuditLog(ctx context.Context, target string, afterID int64, limit int) ([]Audit, error) {
+func (s *Store) AuditLog(ctx context.Context, target string, afterID int64, limit int) ([]AuditEntry, error) {
 	if limit <= 0 {
 		limit = 1000
 	}
@@ -33,11 +55,11 @@ func (s *Store) AuditLog(ctx context.Context, target string, afterID int64, limi
 		return nil, fmt.Errorf("store: audit: %w", err)
 	}
 	defer rows.Close()
-	out := []Audit{}
+	out := []AuditEntry{}
 	for rows.Next() {
-		var a Audit
+		var a AuditEntry
 		var at int64
-		if err := rows.Scan(&a.ID, &at, &a.Actor, &a.Action, &a.Target, &a.Reason, &a.Detail); err != nil {
+		if err := rows.Scan(&a.ID, &at, &a.Actor, &a.Role, &a.Action, &a.Target, &a.Reason, &a.Detail, &a.RequestID, &a.Result); err != nil {
 			return nil, fmt.Errorf("store: audit: %w", err)
 		}
 		a.At = fromMS(at)
@@ -51,10 +73,20 @@ func (s *Store) AuditLog(ctx context.Context, target string, afterID int64, limi
 
 // Setting returns a stored setting or ErrNotFound.
 func (s *Store) Setting(ctx context.Context, key string) (string, error) {
+	return setting(ctx, s.r, s.query("get-setting"), key)
+}
+
+// Setting returns a stored setting or ErrNotFound, as the transaction sees
+// it.
+func (t *Tx) Setting(ctx context.Context, key string) (string, error) {
+	return setting(ctx, t.tx, t.s.query("get-setting"), key)
+}
+
+func setting(ctx context.Context, q querier, query, key string) (string, error) {
 	var v string
-	err := s.r.QueryRowContext(ctx, s.query("get-setting"), key).Scan(&v)
+	err := q.QueryRowContext(ctx, query, key).Scan(&v)
 	if isNoRows(err) {
-		return "", fmt.Errorf("store: setting %s: %w", key, ErrNotFound)
+		return "", fmt.Errorf("setting %s: %w", key, ErrNotFound)
 	}
 	if err != nil {
 		return "", fmt.Errorf("store: setting %s: %w", key, err)
@@ -63,6 +95,7 @@ func (s *Store) Setting(ctx context.Context, key string) (string, error) {
 }
 
 // PutSetting stores a setting, replacing any previous value.
-func (s *Store) PutSetting(ctx context.Context, key, value string) error {
-	return s.exec(ctx, "put-setting", key, value)
+func (t *Tx) PutSetting(ctx context.Context, key, value string) error {
+	_, err := t.Exec(ctx, "put-setting", key, value)
+	return err
 }

@@ -19,13 +19,13 @@ type Bundle struct {
 }
 
 // CreateBundle stores b and returns its version, one more than the last.
-func (s *Store) CreateBundle(ctx context.Context, b *Bundle) (int64, error) {
+func (t *Tx) CreateBundle(ctx context.Context, b *Bundle) (int64, error) {
 	hashes, err := json.Marshal(nonNilSlice(b.Hashes))
 	if err != nil {
 		return 0, err
 	}
 	var v int64
-	err = s.w.QueryRowContext(ctx, s.query("insert-bundle"), b.Name, b.YARA, string(hashes), b.SHA256,
+	err = t.QueryRow(ctx, "insert-bundle", b.Name, b.YARA, string(hashes), b.SHA256,
 		toMS(b.CreatedAt), b.CreatedBy).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("store: create bundle: %w", err)
@@ -42,7 +42,7 @@ func (s *Store) LatestBundle(ctx context.Context) (*Bundle, error) {
 	err := s.r.QueryRowContext(ctx, s.query("latest-bundle")).Scan(&b.Version, &b.Name, &b.YARA, &hashes,
 		&b.SHA256, &created, &b.CreatedBy)
 	if isNoRows(err) {
-		return nil, fmt.Errorf("store: bundle: %w", ErrNotFound)
+		return nil, fmt.Errorf("rule bundle: %w", ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: latest bundle: %w", err)

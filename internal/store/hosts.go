@@ -44,12 +44,12 @@ type Inventory struct {
 }
 
 // CreateHost records a newly enrolled host.
-func (s *Store) CreateHost(ctx context.Context, h *Host) error {
+func (t *Tx) CreateHost(ctx context.Context, h *Host) error {
 	labels, err := json.Marshal(nonNilMap(h.Labels))
 	if err != nil {
 		return err
 	}
-	_, err = s.w.ExecContext(ctx, s.query("insert-host"), h.ID, h.Name, h.Hostname, string(labels),
+	_, err = t.tx.ExecContext(ctx, t.s.query("insert-host"), h.ID, h.Name, h.Hostname, string(labels),
 		h.CertSerial, toMS(h.EnrolledAt), h.Monitoring)
 	if err != nil {
 		return fmt.Errorf("store: create host %s: %w", h.ID, err)
@@ -59,23 +59,42 @@ func (s *Store) CreateHost(ctx context.Context, h *Host) error {
 
 // Host returns one host or ErrNotFound.
 func (s *Store) Host(ctx context.Context, id string) (*Host, error) {
-	hs, err := s.hosts(ctx, s.query("host-columns")+" WHERE id = $1", id)
+	return host(ctx, s.r, s.query("host-columns"), id)
+}
+
+// Host returns one host or ErrNotFound, as the transaction sees it.
+func (t *Tx) Host(ctx context.Context, id string) (*Host, error) {
+	return host(ctx, t.tx, t.s.query("host-columns"), id)
+}
+
+func host(ctx context.Context, q querier, cols, id string) (*Host, error) {
+	hs, err := hosts(ctx, q, cols+" WHERE id = $1", id)
 	if err != nil {
 		return nil, err
 	}
 	if len(hs) == 0 {
-		return nil, fmt.Errorf("store: host %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("host %s: %w", id, ErrNotFound)
 	}
 	return hs[0], nil
 }
 
 // Hosts lists every host, revoked ones included, ordered by id.
 func (s *Store) Hosts(ctx context.Context) ([]*Host, error) {
-	return s.hosts(ctx, s.query("host-columns")+" ORDER BY id")
+	return hosts(ctx, s.r, s.query("host-columns")+" ORDER BY id")
 }
 
-func (s *Store) hosts(ctx context.Context, q string, args ...any) ([]*Host, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
+// Hosts lists every host as the transaction sees it.
+func (t *Tx) Hosts(ctx context.Context) ([]*Host, error) {
+	return hosts(ctx, t.tx, t.s.query("host-columns")+" ORDER BY id")
+}
+
+// HostsPage lists at most limit hosts with ids after after, in id order.
+func (s *Store) HostsPage(ctx context.Context, after string, limit int) ([]*Host, error) {
+	return hosts(ctx, s.r, s.query("list-hosts"), after, limit)
+}
+
+func hosts(ctx context.Context, q querier, query string, args ...any) ([]*Host, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: hosts: %w", err)
 	}
@@ -137,37 +156,52 @@ func (s *Store) TouchHosts(ctx context.Context, seen map[string]time.Time) error
 }
 
 // SetMonitoring sets the level the server wants for a host.
-func (s *Store) SetMonitoring(ctx context.Context, id, level string) error {
-	return s.execOne(ctx, "set-monitoring", id, level)
+func (t *Tx) SetMonitoring(ctx context.Context, id, level string) error {
+	return t.execOne(ctx, "set-monitoring", id, level)
+}
+
+// SetMonitoringAll sets the level of every host not revoked, in one
+// statement, and returns how many hosts it set.
+func (t *Tx) SetMonitoringAll(ctx context.Context, level string) (int64, error) {
+	res, err := t.Exec(ctx, "set-monitoring-all", level)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // SetLabels replaces a host's labels.
-func (s *Store) SetLabels(ctx context.Context, id string, labels map[string]string) error {
+func (t *Tx) SetLabels(ctx context.Context, id string, labels map[string]string) error {
 	b, err := json.Marshal(nonNilMap(labels))
 	if err != nil {
 		return err
 	}
-	return s.execOne(ctx, "set-labels", id, string(b))
+	return t.execOne(ctx, "set-labels", id, string(b))
 }
 
 // SetIsolation sets a host's isolation state with the reason of the request
 // and, for the failed state, the agent's error.
-func (s *Store) SetIsolation(ctx context.Context, id, state, reason, errText string) error {
-	return s.execOne(ctx, "set-isolation", id, state, reason, errText)
+func (t *Tx) SetIsolation(ctx context.Context, id, state, reason, errText string) error {
+	return t.execOne(ctx, "set-isolation", id, state, reason, errText)
 }
 
 // SetBundleStatus records which bundle the agent loaded, or its load error.
 func (s *Store) SetBundleStatus(ctx context.Context, id string, version int64, errText string) error {
-	return s.execOne(ctx, "set-bundle-status", id, version, errText)
+	return execOne(ctx, s.w, s.query("set-bundle-status"), "set-bundle-status", id, version, errText)
 }
 
 // RevokeHost marks a host revoked; its certificate is refused from then on.
 // Revoking twice keeps the first time.
-func (s *Store) RevokeHost(ctx context.Context, id string, at time.Time) error {
-	if _, err := s.Host(ctx, id); err != nil {
+func (t *Tx) RevokeHost(ctx context.Context, id string, at time.Time) error {
+	if _, err := t.Host(ctx, id); err != nil {
 		return err
 	}
-	return s.exec(ctx, "revoke-host", id, toMS(at))
+	_, err := t.Exec(ctx, "revoke-host", id, toMS(at))
+	return err
+}
+
+func (t *Tx) execOne(ctx context.Context, name, id string, args ...any) error {
+	return execOne(ctx, t.tx, t.s.query(name), name, id, args...)
 }
 
 func (s *Store) exec(ctx context.Context, name string, args ...any) error {
@@ -179,8 +213,8 @@ func (s *Store) exec(ctx context.Context, name string, args ...any) error {
 
 // execOne runs an update of one host and reports ErrNotFound when there is
 // no such host.
-func (s *Store) execOne(ctx context.Context, name, id string, args ...any) error {
-	res, err := s.w.ExecContext(ctx, s.query(name), append([]any{id}, args...)...)
+func execOne(ctx context.Context, q querier, query, name, id string, args ...any) error {
+	res, err := q.ExecContext(ctx, query, append([]any{id}, args...)...)
 	if err != nil {
 		return fmt.Errorf("store: %s %s: %w", name, id, err)
 	}
@@ -189,7 +223,7 @@ func (s *Store) execOne(ctx context.Context, name, id string, args ...any) error
 		return fmt.Errorf("store: %s %s: %w", name, id, err)
 	}
 	if n == 0 {
-		return fmt.Errorf("store: host %s: %w", id, ErrNotFound)
+		return fmt.Errorf("host %s: %w", id, ErrNotFound)
 	}
 	return nil
 }

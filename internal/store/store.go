@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,7 +19,7 @@ import (
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
 )
 
-//go:embed queries.sql migrations
+//go:embed queries migrations
 var files embed.FS
 
 // ErrNotFound is returned when the host, sweep or setting asked for does not
@@ -110,14 +111,41 @@ func (s *Store) Close() error {
 	return err
 }
 
-// loadQueries reads queries.sql: each query follows a "-- name: NAME" line
-// and runs to the next one.
+// querier is what both the store's pools and a transaction offer, so the
+// same code serves Store methods and Tx methods.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// loadQueries reads every queries/*.sql file: each query follows a
+// "-- name: NAME" line and runs to the next one. A name used twice, in one
+// file or two, is an error naming both places.
 func loadQueries() (map[string]string, error) {
-	b, err := files.ReadFile("queries.sql")
+	ents, err := fs.ReadDir(files, "queries")
 	if err != nil {
 		return nil, err
 	}
 	q := map[string]string{}
+	where := map[string]string{}
+	for _, e := range ents {
+		if !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		file := path.Join("queries", e.Name())
+		b, err := files.ReadFile(file)
+		if err != nil {
+			return nil, err
+		}
+		if err := parseQueries(file, string(b), q, where); err != nil {
+			return nil, err
+		}
+	}
+	return q, nil
+}
+
+func parseQueries(file, text string, q, where map[string]string) error {
 	var name string
 	var body strings.Builder
 	flush := func() {
@@ -126,25 +154,27 @@ func loadQueries() (map[string]string, error) {
 		}
 		body.Reset()
 	}
-	sc := bufio.NewScanner(strings.NewReader(string(b)))
-	for sc.Scan() {
-		line := sc.Text()
-		if n, ok := strings.CutPrefix(line, "-- name: "); ok {
+	sc := bufio.NewScanner(strings.NewReader(text))
+	for line := 1; sc.Scan(); line++ {
+		l := sc.Text()
+		if n, ok := strings.CutPrefix(l, "-- name: "); ok {
 			flush()
 			name = strings.TrimSpace(n)
-			if _, dup := q[name]; dup {
-				return nil, fmt.Errorf("store: queries.sql: duplicate query %q", name)
+			at := fmt.Sprintf("%s:%d", file, line)
+			if prev, dup := where[name]; dup {
+				return fmt.Errorf("store: query %q is defined twice: %s and %s", name, prev, at)
 			}
+			where[name] = at
 			continue
 		}
-		if strings.HasPrefix(strings.TrimSpace(line), "--") {
+		if strings.HasPrefix(strings.TrimSpace(l), "--") {
 			continue
 		}
-		body.WriteString(line)
+		body.WriteString(l)
 		body.WriteByte('\n')
 	}
 	flush()
-	return q, nil
+	return nil
 }
 
 func (s *Store) query(name string) string {
@@ -157,44 +187,91 @@ func (s *Store) query(name string) string {
 	return q
 }
 
-// migration is one numbered schema change.
+// migration is one schema change. Its version is the number its file name
+// starts with: 0001 and 0002 from before timestamps, since then
+// YYYYMMDDHHMM, so that two branches adding migrations at once do not
+// collide on a number.
 type migration struct {
-	version int
+	version int64
 	name    string
 	sql     string
 }
 
-func (s *Store) migrations() ([]migration, error) {
-	dir := path.Join("migrations", string(s.dialect))
-	ents, err := fs.ReadDir(files, dir)
+var migrationName = regexp.MustCompile(`^([0-9]+)_[a-z0-9_]+\.sql$`)
+
+func migrationsOf(fsys fs.FS, d Dialect) ([]migration, error) {
+	dir := path.Join("migrations", string(d))
+	ents, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, err
 	}
 	var ms []migration
+	seen := map[int64]string{}
 	for _, e := range ents {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("store: migration %s/%s: name must be NNNN_name.sql", dir, e.Name())
+		m := migrationName.FindStringSubmatch(e.Name())
+		if m == nil {
+			return nil, fmt.Errorf("store: migration %s/%s: name must be YYYYMMDDHHMM_name.sql (lower case, digits, _)", dir, e.Name())
 		}
-		b, err := files.ReadFile(path.Join(dir, e.Name()))
+		v, err := strconv.ParseInt(m[1], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("store: migration %s/%s: %w", dir, e.Name(), err)
+		}
+		if prev, dup := seen[v]; dup {
+			return nil, fmt.Errorf("store: migrations %s/%s and %s have the same version %d; rename the newer one with the current time", dir, prev, e.Name(), v)
+		}
+		seen[v] = e.Name()
+		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
 		if err != nil {
 			return nil, err
 		}
 		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("store: migration %s: version %d, want %d", m.name, m.version, i+1)
-		}
-	}
 	return ms, nil
 }
 
-// Migrate applies migrations up to version to (0 for all), each in its own
-// transaction together with its schema_migrations row.
-func (s *Store) Migrate(ctx context.Context, to int) error {
+// checkDialects reports migrations that exist for one dialect and not the
+// other: every schema change needs both.
+func checkDialects(fsys fs.FS) error {
+	names := map[Dialect]map[string]bool{}
+	for _, d := range []Dialect{SQLite, Postgres} {
+		ms, err := migrationsOf(fsys, d)
+		if err != nil {
+			return err
+		}
+		names[d] = map[string]bool{}
+		for _, m := range ms {
+			names[d][m.name] = true
+		}
+	}
+	var errs []error
+	for _, pair := range [][2]Dialect{{SQLite, Postgres}, {Postgres, SQLite}} {
+		var missing []string
+		for n := range names[pair[0]] {
+			if !names[pair[1]][n] {
+				missing = append(missing, n)
+			}
+		}
+		sort.Strings(missing)
+		for _, n := range missing {
+			errs = append(errs, fmt.Errorf("store: migration %s exists in migrations/%s but not in migrations/%s; every schema change needs both dialects", n, pair[0], pair[1]))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) migrations() ([]migration, error) {
+	if err := checkDialects(files); err != nil {
+		return nil, err
+	}
+	return migrationsOf(files, s.dialect)
+}
+
+// Migrate applies the migrations not yet applied up to version to (0 for
+// all), oldest first, each in its own transaction together with its
+// schema_migrations row. A migration older than the newest applied one
+// (from a branch merged later) is still applied.
+func (s *Store) Migrate(ctx context.Context, to int64) error {
 	ms, err := s.migrations()
 	if err != nil {
 		return err
@@ -202,12 +279,12 @@ func (s *Store) Migrate(ctx context.Context, to int) error {
 	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
-	cur, err := s.SchemaVersion(ctx)
+	applied, err := s.appliedMigrations(ctx)
 	if err != nil {
 		return err
 	}
 	for _, m := range ms {
-		if m.version <= cur || (to > 0 && m.version > to) {
+		if applied[m.version] || (to > 0 && m.version > to) {
 			continue
 		}
 		err := s.tx(ctx, func(tx *sql.Tx) error {
@@ -224,13 +301,30 @@ func (s *Store) Migrate(ctx context.Context, to int) error {
 	return nil
 }
 
+func (s *Store) appliedMigrations(ctx context.Context) (map[int64]bool, error) {
+	rows, err := s.w.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("store: schema version: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]bool{}
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("store: schema version: %w", err)
+		}
+		out[v] = true
+	}
+	return out, rows.Err()
+}
+
 // SchemaVersion is the highest migration applied.
-func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 	var v sql.NullInt64
 	if err := s.w.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("store: schema version: %w", err)
 	}
-	return int(v.Int64), nil
+	return v.Int64, nil
 }
 
 func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
@@ -244,6 +338,82 @@ func (s *Store) tx(ctx context.Context, f func(*sql.Tx) error) error {
 	}
 	return tx.Commit()
 }
+
+// Tx is a transaction: what its methods change commits together or not at
+// all. Inside InTx use only the Tx, never the Store: on SQLite the Store's
+// one writer connection is the transaction's, so a Store write would wait
+// for itself forever.
+type Tx struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+// InTx runs f in a transaction, committing when it returns nil and rolling
+// back when it returns an error (which InTx returns) or panics. Every state
+// change and the audit entry recording it go through one InTx.
+func (s *Store) InTx(ctx context.Context, f func(tx *Tx) error) (err error) {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			sqlTx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := f(&Tx{s: s, tx: sqlTx}); err != nil {
+		sqlTx.Rollback()
+		return err
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
+
+// Dialect reports the engine the transaction runs on.
+func (t *Tx) Dialect() Dialect { return t.s.dialect }
+
+// Exec runs the named query (from queries/*.sql) in the transaction.
+func (t *Tx) Exec(ctx context.Context, name string, args ...any) (sql.Result, error) {
+	res, err := t.tx.ExecContext(ctx, t.s.query(name), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", name, err)
+	}
+	return res, nil
+}
+
+// Query runs the named query in the transaction.
+func (t *Tx) Query(ctx context.Context, name string, args ...any) (*sql.Rows, error) {
+	rows, err := t.tx.QueryContext(ctx, t.s.query(name), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", name, err)
+	}
+	return rows, nil
+}
+
+// QueryRow runs the named query, which returns at most one row, in the
+// transaction.
+func (t *Tx) QueryRow(ctx context.Context, name string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.s.query(name), args...)
+}
+
+// Query runs a named read query outside any transaction.
+func (s *Store) Query(ctx context.Context, name string, args ...any) (*sql.Rows, error) {
+	rows, err := s.r.QueryContext(ctx, s.query(name), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", name, err)
+	}
+	return rows, nil
+}
+
+// ToMS converts a time to stored Unix milliseconds (the zero time is 0),
+// for capabilities that run their own named queries.
+func ToMS(t time.Time) int64 { return toMS(t) }
+
+// FromMS is the inverse of ToMS.
+func FromMS(v int64) time.Time { return fromMS(v) }
 
 // toMS converts a time to stored Unix milliseconds; the zero time is 0.
 func toMS(t time.Time) int64 {

@@ -25,11 +25,20 @@ func open(t *testing.T, dsn string) *store.Store {
 	return s
 }
 
-func addHost(t *testing.T, s *store.Store, id string) {
+// inTx runs f in a transaction and fails t if it fails.
+func inTx(t *testing.T, s *store.Store, f func(ctx context.Context, tx *store.Tx) error) {
 	t.Helper()
-	if err := s.CreateHost(context.Background(), &store.Host{ID: id, Name: id, EnrolledAt: t0, Monitoring: "normal", CertSerial: "1" + id}); err != nil {
+	ctx := context.Background()
+	if err := s.InTx(ctx, func(tx *store.Tx) error { return f(ctx, tx) }); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func addHost(t *testing.T, s *store.Store, id string) {
+	t.Helper()
+	inTx(t, s, func(ctx context.Context, tx *store.Tx) error {
+		return tx.CreateHost(ctx, &store.Host{ID: id, Name: id, EnrolledAt: t0, Monitoring: "normal", CertSerial: "1" + id})
+	})
 }
 
 func TestHosts(t *testing.T) {
@@ -48,21 +57,14 @@ func TestHosts(t *testing.T) {
 		if err := s.TouchHosts(ctx, map[string]time.Time{"h1": t0.Add(2 * time.Second)}); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.SetMonitoring(ctx, "h1", "heightened"); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.SetIsolation(ctx, "h1", "failed", "incident 7", "server unreachable"); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.SetLabels(ctx, "h1", map[string]string{"site": "tokyo"}); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.RevokeHost(ctx, "h1", t0.Add(time.Minute)); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.RevokeHost(ctx, "h1", t0.Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
+		inTx(t, s, func(ctx context.Context, tx *store.Tx) error {
+			return errors.Join(
+				tx.SetMonitoring(ctx, "h1", "heightened"),
+				tx.SetIsolation(ctx, "h1", "failed", "incident 7", "server unreachable"),
+				tx.SetLabels(ctx, "h1", map[string]string{"site": "tokyo"}),
+				tx.RevokeHost(ctx, "h1", t0.Add(time.Minute)),
+				tx.RevokeHost(ctx, "h1", t0.Add(time.Hour)))
+		})
 		got, err := s.Host(ctx, "h1")
 		if err != nil {
 			t.Fatal(err)
@@ -79,10 +81,12 @@ func TestHosts(t *testing.T) {
 		if _, err := s.Host(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Host(nope) error = %v, want ErrNotFound", err)
 		}
-		if err := s.SetMonitoring(ctx, "nope", "normal"); !errors.Is(err, store.ErrNotFound) {
+		err = s.InTx(ctx, func(tx *store.Tx) error { return tx.SetMonitoring(ctx, "nope", "normal") })
+		if !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("SetMonitoring(nope) error = %v, want ErrNotFound", err)
 		}
-		if err := s.CreateHost(ctx, &store.Host{ID: "h1", EnrolledAt: t0}); err == nil {
+		err = s.InTx(ctx, func(tx *store.Tx) error { return tx.CreateHost(ctx, &store.Host{ID: "h1", EnrolledAt: t0}) })
+		if err == nil {
 			t.Error("duplicate host id accepted")
 		}
 		hs, err := s.Hosts(ctx)
@@ -207,10 +211,11 @@ func TestBundles(t *testing.T) {
 			t.Errorf("LatestBundle on empty store: %v, want ErrNotFound", err)
 		}
 		for i, name := range []string{"one", "two"} {
-			v, err := s.CreateBundle(ctx, &store.Bundle{Name: name, YARA: "rule " + name, Hashes: []string{"aa"}, SHA256: "x", CreatedAt: t0, CreatedBy: "admin"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			var v int64
+			inTx(t, s, func(ctx context.Context, tx *store.Tx) (err error) {
+				v, err = tx.CreateBundle(ctx, &store.Bundle{Name: name, YARA: "rule " + name, Hashes: []string{"aa"}, SHA256: "x", CreatedAt: t0, CreatedBy: "admin"})
+				return err
+			})
 			if v != int64(i+1) {
 				t.Errorf("bundle %s: version %d, want %d", name, v, i+1)
 			}
@@ -234,9 +239,9 @@ func TestSweeps(t *testing.T) {
 		addHost(t, s, "h2")
 		sw := &store.Sweep{ID: "s1", Name: "hunt", YARA: "rule x", Hashes: []string{}, SHA256: "d", Paths: []string{"/tmp"},
 			CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), CreatedBy: "admin"}
-		if err := s.CreateSweep(ctx, sw, map[string]string{"h1": "queued", "h2": "offline"}); err != nil {
-			t.Fatal(err)
-		}
+		inTx(t, s, func(ctx context.Context, tx *store.Tx) error {
+			return tx.CreateSweep(ctx, sw, map[string]string{"h1": "queued", "h2": "offline"})
+		})
 		got, err := s.Sweep(ctx, "s1")
 		if err != nil {
 			t.Fatal(err)
@@ -284,7 +289,7 @@ func TestSweeps(t *testing.T) {
 		if _, err := s.Sweep(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Sweep(nope) = %v, want ErrNotFound", err)
 		}
-		all, err := s.Sweeps(ctx)
+		all, err := s.Sweeps(ctx, "", 10)
 		if err != nil || len(all) != 1 {
 			t.Errorf("Sweeps = %d, %v; want 1", len(all), err)
 		}
@@ -295,11 +300,11 @@ func TestAuditAndSettings(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
-		for _, a := range []store.Audit{
+		for _, a := range []store.AuditEntry{
 			{At: t0, Actor: "admin", Action: "monitoring", Target: "h1", Reason: "incident", Detail: "heightened"},
-			{At: t0, Actor: "admin", Action: "isolate", Target: "h2", Reason: "ransomware"},
+			{At: t0, Actor: "admin", Role: "admin", Action: "isolate", Target: "h2", Reason: "ransomware", RequestID: "r-1"},
 		} {
-			if err := s.AddAudit(ctx, a); err != nil {
+			if err := s.AppendAudit(ctx, a); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -307,8 +312,8 @@ func TestAuditAndSettings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []store.Audit{{At: t0, Actor: "admin", Action: "isolate", Target: "h2", Reason: "ransomware"}}
-		if diff := cmp.Diff(got, want, cmpopts.IgnoreFields(store.Audit{}, "ID")); diff != "" {
+		want := []store.AuditEntry{{At: t0, Actor: "admin", Role: "admin", Action: "isolate", Target: "h2", Reason: "ransomware", RequestID: "r-1", Result: "ok"}}
+		if diff := cmp.Diff(got, want, cmpopts.IgnoreFields(store.AuditEntry{}, "ID")); diff != "" {
 			t.Errorf("audit (-got +want):\n%s", diff)
 		}
 		if all, _ := s.AuditLog(ctx, "", 0, 0); len(all) != 2 {
@@ -318,12 +323,93 @@ func TestAuditAndSettings(t *testing.T) {
 			t.Errorf("Setting(k) = %v, want ErrNotFound", err)
 		}
 		for _, v := range []string{"1", "2"} {
-			if err := s.PutSetting(ctx, "k", v); err != nil {
-				t.Fatal(err)
-			}
+			inTx(t, s, func(ctx context.Context, tx *store.Tx) error { return tx.PutSetting(ctx, "k", v) })
 		}
 		if v, err := s.Setting(ctx, "k"); err != nil || v != "2" {
 			t.Errorf("Setting(k) = %q, %v; want 2", v, err)
+		}
+	})
+}
+
+// TestFailedAuditRollsBackChange: a change and its audit entry commit
+// together, so when the audit insert fails the change is gone too. Both a
+// refused entry and a database error (the audit table dropped under the
+// store) roll back.
+func TestFailedAuditRollsBackChange(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := open(t, dsn)
+		addHost(t, s, "h1")
+		change := func(a store.AuditEntry) error {
+			return s.InTx(ctx, func(tx *store.Tx) error {
+				if err := tx.SetMonitoring(ctx, "h1", "heightened"); err != nil {
+					return err
+				}
+				if _, err := tx.SetMonitoringAll(ctx, "heightened"); err != nil {
+					return err
+				}
+				return tx.AppendAudit(ctx, a)
+			})
+		}
+		if err := change(store.AuditEntry{At: t0, Actor: "admin"}); err == nil {
+			t.Fatal("audit entry without action accepted")
+		}
+		if h, _ := s.Host(ctx, "h1"); h.Monitoring != "normal" {
+			t.Errorf("after refused audit entry: monitoring %s, want normal", h.Monitoring)
+		}
+		storetest.Exec(t, dsn, "DROP TABLE audit")
+		err := change(store.AuditEntry{At: t0, Actor: "admin", Action: "monitoring", Target: "h1"})
+		if err == nil {
+			t.Fatal("change committed without its audit entry")
+		}
+		if h, _ := s.Host(ctx, "h1"); h.Monitoring != "normal" {
+			t.Errorf("after failed audit insert: monitoring %s, want normal", h.Monitoring)
+		}
+	})
+}
+
+func TestPaging(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := open(t, dsn)
+		for _, id := range []string{"h3", "h1", "h2"} {
+			addHost(t, s, id)
+			inTx(t, s, func(ctx context.Context, tx *store.Tx) error {
+				return tx.CreateSweep(ctx, &store.Sweep{ID: "s" + id, CreatedAt: t0, ExpiresAt: t0}, nil)
+			})
+		}
+		var hostIDs, sweepIDs []string
+		for after := ""; ; {
+			hs, err := s.HostsPage(ctx, after, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(hs) == 0 {
+				break
+			}
+			for _, h := range hs {
+				hostIDs = append(hostIDs, h.ID)
+			}
+			after = hs[len(hs)-1].ID
+		}
+		for after := ""; ; {
+			sws, err := s.Sweeps(ctx, after, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(sws) == 0 {
+				break
+			}
+			for _, sw := range sws {
+				sweepIDs = append(sweepIDs, sw.ID)
+			}
+			after = sws[len(sws)-1].ID
+		}
+		if diff := cmp.Diff(hostIDs, []string{"h1", "h2", "h3"}); diff != "" {
+			t.Errorf("hosts (-got +want):\n%s", diff)
+		}
+		if diff := cmp.Diff(sweepIDs, []string{"sh1", "sh2", "sh3"}); diff != "" {
+			t.Errorf("sweeps (-got +want):\n%s", diff)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -33,9 +32,8 @@ type SweepHost struct {
 	UpdatedAt time.Time
 }
 
-// CreateSweep stores a sweep and its hosts' initial states in one
-// transaction.
-func (s *Store) CreateSweep(ctx context.Context, sw *Sweep, hosts map[string]string) error {
+// CreateSweep stores a sweep and its hosts' initial states.
+func (t *Tx) CreateSweep(ctx context.Context, sw *Sweep, hosts map[string]string) error {
 	hashes, err := json.Marshal(nonNilSlice(sw.Hashes))
 	if err != nil {
 		return err
@@ -44,12 +42,12 @@ func (s *Store) CreateSweep(ctx context.Context, sw *Sweep, hosts map[string]str
 	if err != nil {
 		return err
 	}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.query("insert-sweep"), sw.ID, sw.Name, sw.YARA, string(hashes), sw.SHA256,
+	err = func() error {
+		if _, err := t.tx.ExecContext(ctx, t.s.query("insert-sweep"), sw.ID, sw.Name, sw.YARA, string(hashes), sw.SHA256,
 			string(paths), toMS(sw.CreatedAt), toMS(sw.ExpiresAt), sw.CreatedBy); err != nil {
 			return err
 		}
-		st, err := tx.PrepareContext(ctx, s.query("insert-sweep-host"))
+		st, err := t.tx.PrepareContext(ctx, t.s.query("insert-sweep-host"))
 		if err != nil {
 			return err
 		}
@@ -60,7 +58,7 @@ func (s *Store) CreateSweep(ctx context.Context, sw *Sweep, hosts map[string]str
 			}
 		}
 		return nil
-	})
+	}()
 	if err != nil {
 		return fmt.Errorf("store: create sweep %s: %w", sw.ID, err)
 	}
@@ -74,14 +72,14 @@ func (s *Store) Sweep(ctx context.Context, id string) (*Sweep, error) {
 		return nil, err
 	}
 	if len(sws) == 0 {
-		return nil, fmt.Errorf("store: sweep %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("sweep %s: %w", id, ErrNotFound)
 	}
 	return sws[0], nil
 }
 
-// Sweeps lists every sweep, newest first.
-func (s *Store) Sweeps(ctx context.Context) ([]*Sweep, error) {
-	return s.sweeps(ctx, s.query("sweep-columns")+" ORDER BY created_at DESC, id")
+// Sweeps lists at most limit sweeps with ids after after, in id order.
+func (s *Store) Sweeps(ctx context.Context, after string, limit int) ([]*Sweep, error) {
+	return s.sweeps(ctx, s.query("list-sweeps"), after, limit)
 }
 
 // PendingSweeps lists the unexpired sweeps host has not finished, oldest

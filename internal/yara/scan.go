@@ -182,6 +182,8 @@ func externalValue(name string, t vtype, v any) (value, error) {
 type Record struct {
 	Type      string         `json:"type"`
 	Path      string         `json:"path"`
+	PathRaw   string         `json:"path_raw,omitempty"`
+	Size      int64          `json:"size"`
 	SHA256    string         `json:"sha256"`
 	Rule      string         `json:"rule"`
 	Namespace string         `json:"namespace"`
@@ -223,7 +225,7 @@ func (m matcher) Match(ctx context.Context, f *scan.File, emit func(scan.Record)
 		if meta == nil {
 			meta = map[string]any{}
 		}
-		emit(&Record{Type: "yara", Path: f.Path, SHA256: f.SHA256, Rule: mr.Rule, Namespace: mr.Namespace,
+		emit(&Record{Type: "yara", Path: scan.DisplayPath(f.Path), PathRaw: scan.RawPath(f.Path), Size: f.Size, SHA256: f.SHA256, Rule: mr.Rule, Namespace: mr.Namespace,
 			Tags: tags, Meta: meta, Strings: mr.Strings})
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
 )
 
 // PostgresEnv names the environment variable holding the PostgreSQL URL that
@@ -67,4 +68,23 @@ func TestPostgres(t testing.TB) string {
 		sep = "&"
 	}
 	return fmt.Sprintf("%s%ssearch_path=%s", base, sep, schema)
+}
+
+// Exec runs statement on the database dsn names (a SQLite path or a
+// PostgreSQL URL from TestPostgres) on a connection of its own, to break
+// or inspect a store behind its back.
+func Exec(t testing.TB, dsn, statement string) {
+	t.Helper()
+	driver, name := "sqlite", dsn
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		driver = "pgx"
+	}
+	db, err := sql.Open(driver, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(context.Background(), statement); err != nil {
+		t.Fatalf("%s: %v", statement, err)
+	}
 }

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Two files whose names differ only in bytes that are not UTF-8 must stay
+// two findings with usable names.
+func TestScanInvalidUTF8Names(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	content := "mamori-hostile-name-test\n"
+	a := filepath.Join(dir, "caf\xe9.bin")
+	b := filepath.Join(dir, "caf\xe8.bin")
+	writeFile(t, a, content)
+	writeFile(t, b, content)
+	ioc := filepath.Join(t.TempDir(), "iocs.txt")
+	writeFile(t, ioc, sha256hex(content)+";hostile name test\n")
+
+	out, errOut, code := mamori(t, "scan", "--ioc", ioc, "--format", "ndjson", dir)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr: %s", code, errOut)
+	}
+	type rec struct {
+		Type    string `json:"type"`
+		Path    string `json:"path"`
+		PathRaw string `json:"path_raw"`
+	}
+	raws := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r rec
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("%s: %v", l, err)
+		}
+		if r.Type != "ioc" {
+			continue
+		}
+		raw, err := base64.StdEncoding.DecodeString(r.PathRaw)
+		if err != nil {
+			t.Fatalf("path_raw %q: %v", r.PathRaw, err)
+		}
+		raws[r.Path] = string(raw)
+	}
+	want := map[string]string{
+		filepath.Join(dir, `caf\xe9.bin`): a,
+		filepath.Join(dir, `caf\xe8.bin`): b,
+	}
+	if diff := cmp.Diff(raws, want); diff != "" {
+		t.Errorf("findings (display path -> raw path) (-got +want):\n%s", diff)
+	}
+}
+
+func TestScanTextEscapesControlCharacters(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	content := "mamori-control-char-test\n"
+	writeFile(t, filepath.Join(dir, "a\nIOC forged\x1b[2J.bin"), content)
+	ioc := filepath.Join(t.TempDir(), "iocs.txt")
+	writeFile(t, ioc, sha256hex(content)+"\n")
+	out, _, code := mamori(t, "scan", "--ioc", ioc, dir)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], `a\x0aIOC forged\x1b[2J.bin`) {
+		t.Errorf("text output not escaped:\n%s", out)
+	}
+}
+
+func TestScanErrorsWithoutFindingsExit2(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "nonexistent")
+	out, errOut, code := mamori(t, "scan", "--format", "ndjson", missing)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2; stdout: %s", code, out)
+	}
+	if !strings.Contains(out, `"type":"error"`) || !strings.Contains(errOut, "1 errors and no findings") {
+		t.Errorf("stdout %q, stderr %q: want an error record and a closing message", out, errOut)
+	}
+}
+
+func TestScanConfigErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--exclude", "[", dir}, `exclude glob "["`},
+		{[]string{"--max-file-size", "9999999999T", dir}, "larger than"},
+	}
+	for _, tt := range tests {
+		_, errOut, code := mamori(t, append([]string{"scan"}, tt.args...)...)
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("scan %q: exit %d, stderr %q; want 2 and %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}

@@ -1,0 +1,59 @@
+package obligation
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestCountdown(t *testing.T) {
+	// Issue example: preliminary due 2026-03-05T23:59:59+09:00, GDPR 2026-03-05T10:00+09:00.
+	r := Assess(facts(t, `{"cause":"malware","categories":["person_name","credit_card"],"people":{"JP":10,"DE":1}}`))
+	cases := []struct {
+		name     string
+		now      string
+		warnings []string
+	}{
+		{"three days out", "2026-03-02T10:00:00+09:00", []string{}},
+		{"GDPR within 24 h", "2026-03-04T11:00:00+09:00", []string{
+			"EU-GDPR report_regulator is due 2026-03-05T10:00:00+09:00: 23h 00m left"}},
+		{"GDPR overdue, preliminary close", "2026-03-05T12:00:00+09:00", []string{
+			"JP-APPI report_regulator (preliminary) is due 2026-03-05T23:59:59+09:00: 12h 00m left",
+			"EU-GDPR report_regulator was due 2026-03-05T10:00:00+09:00: overdue by 2h 00m"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			now, _ := time.Parse(time.RFC3339, c.now)
+			cd := CountdownAt(r, now)
+			if diff := cmp.Diff(cd.Warnings, c.warnings); diff != "" {
+				t.Errorf("warnings (-got +want):\n%s", diff)
+			}
+			for _, d := range cd.Duties {
+				if (d.Due == nil) != (d.RemainingSeconds == nil) {
+					t.Errorf("%s %s: due %v, remaining %v", d.Law, d.Duty, d.Due, d.RemainingSeconds)
+				}
+			}
+		})
+	}
+}
+
+// The examples the README runs are valid facts.
+func TestReadmeExamples(t *testing.T) {
+	for _, name := range []string{"malware", "misconfiguration", "misdelivery"} {
+		f, err := openExample(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := DecodeFacts(f); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+		f.Close()
+	}
+}
+
+func openExample(name string) (*os.File, error) {
+	return os.Open(filepath.Join("testdata", "examples", name+".json"))
+}

@@ -1,0 +1,100 @@
+package server
+
+import (
+	"crypto/subtle"
+	"net/http"
+
+	"github.com/mamori-dev/mamori/internal/server/httpapi"
+)
+
+// CapabilityFunc builds a capability once the server's store is open.
+// cmd/mamori lists the capabilities it serves; see the package
+// documentation.
+type CapabilityFunc func(httpapi.Env) (httpapi.Capability, error)
+
+// fleetRoutes are the routes of the fleet itself, one file per resource.
+func (s *Server) fleetRoutes() []httpapi.Route {
+	var rs []httpapi.Route
+	for _, part := range [][]httpapi.Route{
+		s.hostRoutes(), s.detectionRoutes(), s.ruleRoutes(), s.sweepRoutes(),
+		s.auditRoutes(), s.policyRoutes(), s.statsRoutes(),
+	} {
+		rs = append(rs, part...)
+	}
+	return append(rs, httpapi.Route{
+		Method: "GET", Pattern: "/openapi.json", Summary: "This API's OpenAPI 3 description.",
+		Response: map[string]any{}, Roles: httpapi.Roles, Handler: s.getOpenAPI,
+	})
+}
+
+// Routes is the route table: the fleet's and every capability's.
+func (s *Server) Routes() []httpapi.Route { return s.routes }
+
+// Handler is everything the listener serves: gateway and API. It may be
+// mounted without Serve; Close then ends the server.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /agent/v1/enroll", s.handleEnroll)
+	mux.HandleFunc("GET /agent/v1/ws", s.handleAgent)
+	for i := range s.routes {
+		r := &s.routes[i]
+		mux.Handle(r.Method+" "+httpapi.Prefix+r.Pattern, httpapi.Authorize(s.auth, r))
+	}
+	return withLogger(s, mux)
+}
+
+func withLogger(s *Server, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(httpapi.WithLogger(r.Context(), s.log)))
+	})
+}
+
+// adminToken authenticates the bootstrap admin by the data directory's
+// admin.token. Other authenticators (per-user tokens) come from
+// capabilities that implement httpapi.Authenticator.
+func (s *Server) adminToken(r *http.Request) (httpapi.Principal, error) {
+	tok := httpapi.BearerToken(r)
+	if tok == "" {
+		return httpapi.Principal{}, httpapi.ErrNoCredentials
+	}
+	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.admin)) == 1 {
+		return httpapi.BootstrapAdmin, nil
+	}
+	return httpapi.Principal{}, httpapi.ErrNoCredentials
+}
+
+// rejectToken is the last authenticator: a bearer token nobody knew is a
+// wrong token.
+func rejectToken(r *http.Request) (httpapi.Principal, error) {
+	if httpapi.BearerToken(r) != "" {
+		return httpapi.Principal{}, httpapi.ErrBadCredentials
+	}
+	return httpapi.Principal{}, httpapi.ErrNoCredentials
+}
+
+// agentCert authenticates an agent by its verified client certificate.
+// Agents have no API role, so the API refuses them with 403; the gateway
+// checks revocation and the serial itself.
+func agentCert(r *http.Request) (httpapi.Principal, error) {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
+		return httpapi.Principal{}, httpapi.ErrNoCredentials
+	}
+	return httpapi.Principal{Kind: httpapi.KindAgent, Name: r.TLS.PeerCertificates[0].Subject.CommonName}, nil
+}
+
+func (s *Server) getOpenAPI(w http.ResponseWriter, r *http.Request) {
+	doc, err := s.openAPI()
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, doc)
+}
+
+func (s *Server) openAPI() (map[string]any, error) {
+	return httpapi.Document(httpapi.Info{
+		Title: "mamori fleet server API",
+		Description: "API of mamori server. Every route needs Authorization: Bearer TOKEN (DIR/admin.token is the bootstrap admin); " +
+			"each route lists the roles that may call it. Agents use the separate gateway (/agent/v1/enroll, /agent/v1/ws) described in internal/wire.",
+	}, s.routes)
+}

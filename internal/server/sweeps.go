@@ -1,0 +1,209 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/mamori-dev/mamori/internal/server/httpapi"
+	"github.com/mamori-dev/mamori/internal/store"
+	"github.com/mamori-dev/mamori/internal/wire"
+)
+
+func (s *Server) sweepRoutes() []httpapi.Route {
+	return []httpapi.Route{
+		{Method: "POST", Pattern: "/sweeps", Summary: "Launch a sweep (hunt) over paths on all hosts, a list of hosts, or hosts matching labels.",
+			Request: SweepIn{}, Response: SweepCreated{}, Roles: responders, Handler: s.postSweep},
+		{Method: "GET", Pattern: "/sweeps", Summary: "List sweeps in id order with per-host results.",
+			Response: []Sweep(nil), Query: httpapi.PageParams, Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RoleAuditor}, Handler: s.listSweeps},
+		{Method: "GET", Pattern: "/sweeps/{id}", Summary: "One sweep with its state, progress and per-host results.",
+			Response: Sweep{}, Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RoleAuditor}, Handler: s.getSweep},
+	}
+}
+
+// SweepIn launches a sweep.
+type SweepIn struct {
+	Name             string            `json:"name"`
+	YARA             string            `json:"yara"`
+	Hashes           []string          `json:"hashes"`
+	Paths            []string          `json:"paths" doc:"absolute paths" required:"true"`
+	Hosts            HostSelector      `json:"hosts"`
+	Labels           map[string]string `json:"labels" doc:"only hosts with all these labels"`
+	ExpiresInSeconds int64             `json:"expires_in_seconds" doc:"how long offline hosts may still pick it up (default 24 h)"`
+}
+
+// SweepCreated names a new sweep.
+type SweepCreated struct {
+	ID string `json:"id" doc:"sweep id"`
+}
+
+// Sweep is a sweep with its hosts' results.
+type Sweep struct {
+	ID        string        `json:"id"`
+	Name      string        `json:"name"`
+	State     string        `json:"state" enum:"running,done,expired"`
+	Paths     []string      `json:"paths"`
+	CreatedAt time.Time     `json:"created_at"`
+	ExpiresAt time.Time     `json:"expires_at"`
+	CreatedBy string        `json:"created_by"`
+	Progress  SweepProgress `json:"progress"`
+	Findings  int64         `json:"findings" doc:"detections from this sweep"`
+	Hosts     []SweepHost   `json:"hosts"`
+}
+
+// SweepProgress counts a sweep's finished hosts.
+type SweepProgress struct {
+	Done  int `json:"done" doc:"hosts done or failed"`
+	Total int `json:"total" doc:"hosts in the sweep"`
+}
+
+// SweepHost is one host's part of a sweep.
+type SweepHost struct {
+	HostID    string    `json:"host_id"`
+	State     string    `json:"state" enum:"queued,running,done,failed,offline"`
+	Files     int64     `json:"files" doc:"files scanned"`
+	Findings  int64     `json:"findings"`
+	Error     string    `json:"error,omitempty"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func newSweepID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return "s-" + hex.EncodeToString(b[:])
+}
+
+func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
+	var body SweepIn
+	if err := httpapi.DecodeBody(r, 0, &body); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	b := BundleIn{Name: body.Name, YARA: body.YARA, Hashes: body.Hashes}
+	if err := validateBundle(&b); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	if len(body.Paths) == 0 {
+		httpapi.Fail(w, r, httpapi.BadInput("paths", "empty"))
+		return
+	}
+	for i, p := range body.Paths {
+		if !filepath.IsAbs(p) {
+			httpapi.Fail(w, r, httpapi.BadInput(fmt.Sprintf("paths[%d]", i), "%q is not absolute", p))
+			return
+		}
+	}
+	ctx := r.Context()
+	hosts, err := s.selectHosts(ctx, body.Hosts, body.Labels)
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	ttl := s.cfg.SweepTTL
+	if body.ExpiresInSeconds > 0 {
+		ttl = time.Duration(body.ExpiresInSeconds) * time.Second
+	}
+	now := s.now()
+	p, _ := httpapi.PrincipalFrom(ctx)
+	sw := &store.Sweep{ID: newSweepID(), Name: body.Name, YARA: b.YARA, Hashes: nonNil(b.Hashes),
+		SHA256: wire.BundleDigest(b.YARA, b.Hashes), Paths: body.Paths, CreatedAt: now, ExpiresAt: now.Add(ttl), CreatedBy: p.Actor()}
+	states := map[string]string{}
+	for _, h := range hosts {
+		states[h.ID] = wire.SweepOffline
+		if s.hub.online(h.ID) {
+			states[h.ID] = wire.SweepQueued
+		}
+	}
+	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateSweep(ctx, sw, states); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, now, "sweep", sw.ID, "", fmt.Sprintf("%s on %d hosts", body.Name, len(states))))
+	})
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	var online []string
+	for id, st := range states {
+		if st == wire.SweepQueued {
+			online = append(online, id)
+		}
+	}
+	s.broadcast(ctx, online, func() *wire.Message { return sweepMessage(sw, s.nextCommandID()) })
+	httpapi.WriteJSON(w, http.StatusOK, SweepCreated{ID: sw.ID})
+}
+
+// sweepView computes a sweep's state: "done" when every host finished or
+// failed, "expired" when hosts were still missing at its expiry, else
+// "running". Hosts not yet reached show "offline" while disconnected.
+func (s *Server) sweepView(ctx context.Context, sw *store.Sweep) (Sweep, error) {
+	hosts, err := s.st.SweepHosts(ctx, sw.ID)
+	if err != nil {
+		return Sweep{}, err
+	}
+	v := Sweep{ID: sw.ID, Name: sw.Name, Paths: sw.Paths, CreatedAt: sw.CreatedAt, ExpiresAt: sw.ExpiresAt,
+		CreatedBy: sw.CreatedBy, Progress: SweepProgress{Total: len(hosts)}, Hosts: []SweepHost{}}
+	for _, h := range hosts {
+		state := h.State
+		if state == wire.SweepQueued && !s.hub.online(h.HostID) {
+			state = wire.SweepOffline
+		}
+		if state == wire.SweepDone || state == wire.SweepFailed {
+			v.Progress.Done++
+		}
+		v.Findings += h.Findings
+		v.Hosts = append(v.Hosts, SweepHost{HostID: h.HostID, State: state, Files: h.Files, Findings: h.Findings, Error: h.Error, UpdatedAt: h.UpdatedAt})
+	}
+	switch {
+	case v.Progress.Done == v.Progress.Total:
+		v.State = "done"
+	case s.now().After(sw.ExpiresAt):
+		v.State = "expired"
+	default:
+		v.State = "running"
+	}
+	return v, nil
+}
+
+func (s *Server) getSweep(w http.ResponseWriter, r *http.Request) {
+	sw, err := s.st.Sweep(r.Context(), r.PathValue("id"))
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	v, err := s.sweepView(r.Context(), sw)
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) listSweeps(w http.ResponseWriter, r *http.Request) {
+	p, err := httpapi.ParsePage(r)
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	sws, err := s.st.Sweeps(r.Context(), p.After, p.Limit)
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	out := []Sweep{}
+	for _, sw := range sws {
+		v, err := s.sweepView(r.Context(), sw)
+		if err != nil {
+			httpapi.Fail(w, r, err)
+			return
+		}
+		out = append(out, v)
+	}
+	httpapi.WriteJSON(w, http.StatusOK, out)
+}
