@@ -193,10 +193,9 @@ func (s *Sender) Run(ctx context.Context, campaign string) error {
 		go func() {
 			defer wg.Done()
 			for r := range jobs {
-				if err := s.one(ctx, cm, r); err != nil {
+				if err := s.one(ctx, cm, r, pass.Done); err != nil {
 					fatal(err)
 				}
-				pass.Done()
 			}
 		}()
 	}
@@ -293,26 +292,31 @@ func (s *Sender) feed(ctx context.Context, campaign string, jobs chan<- Row, pas
 	}
 }
 
-// one sends one row: claim it durably, send, record the outcome.
-func (s *Sender) one(ctx context.Context, cm *committer, r Row) error {
+// one sends one row: claim it durably, send, record the outcome. done is
+// called once the outcome is durable, so the feeder's next look at the
+// outbox sees it.
+func (s *Sender) one(ctx context.Context, cm *committer, r Row, done func()) error {
 	claim := Change{ID: r.ID, From: Queued, To: Sending, At: s.Now(), Attempts: r.Attempts + 1, NextAt: r.NextAt}
 	ok, err := cm.apply(claim)
 	if err != nil || !ok {
+		done()
 		return err // !ok: another sender took it, or its state moved on
 	}
 	r.Attempts++
 	from, to, msg, err := s.Compose(r)
 	if err != nil {
 		_, err = cm.apply(Change{ID: r.ID, From: Sending, To: Failed, At: s.Now(), Attempts: r.Attempts, Response: "compose: " + err.Error()})
+		done()
 		return err
 	}
 	res := s.Transport.Send(ctx, from, to, msg)
 	c, leave := s.outcome(r, res)
 	if leave {
 		s.Log.Warn("notify: outcome unknown, left sending", "row", r.ID, "message_id", r.MessageID, "err", res.Err)
+		done()
 		return nil
 	}
-	cm.submit(c)
+	cm.submit(c, done)
 	return nil
 }
 
@@ -360,6 +364,7 @@ type committer struct {
 type op struct {
 	c     Change
 	reply chan result
+	done  func()
 }
 
 type result struct {
@@ -410,6 +415,9 @@ func (cm *committer) loop() {
 			if o.reply != nil {
 				o.reply <- result{ok: err == nil && oks[i], err: err}
 			}
+			if o.done != nil {
+				o.done()
+			}
 		}
 	}
 }
@@ -421,7 +429,7 @@ func (cm *committer) apply(c Change) (bool, error) {
 	return r.ok, r.err
 }
 
-func (cm *committer) submit(c Change) { cm.in <- op{c: c} }
+func (cm *committer) submit(c Change, done func()) { cm.in <- op{c: c, done: done} }
 
 func (cm *committer) close() error {
 	cm.once.Do(func() { close(cm.in) })
