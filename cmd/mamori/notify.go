@@ -20,6 +20,7 @@ import (
 
 	"github.com/mamori-dev/mamori/internal/notify"
 	"github.com/mamori-dev/mamori/internal/notify/letter"
+	"github.com/mamori-dev/mamori/internal/notify/notifyapi"
 	"github.com/mamori-dev/mamori/internal/notify/smtpout"
 	"github.com/mamori-dev/mamori/internal/notify/sqlitebox"
 	"golang.org/x/term"
@@ -27,6 +28,7 @@ import (
 
 func init() {
 	register("notify", "individual breach notices by e-mail or letter, exactly once", runNotify)
+	capabilities = append(capabilities, notifyapi.Capability)
 }
 
 const notifyUsage = `usage: mamori notify ACTION --db FILE --campaign ID [flags]

@@ -26,10 +26,12 @@ func ms(t time.Time) int64 { return store.ToMS(t) }
 
 // Add implements notify.Outbox.
 func (b Box) Add(ctx context.Context, rows []notify.Row) error {
-	return b.S.InTx(ctx, func(tx *store.Tx) error { return insert(ctx, tx, rows) })
+	return b.S.InTx(ctx, func(tx *store.Tx) error { return Insert(ctx, tx, rows) })
 }
 
-func insert(ctx context.Context, tx *store.Tx, rows []notify.Row) error {
+// Insert adds outbox rows in tx, for a caller that audits in the same
+// transaction.
+func Insert(ctx context.Context, tx *store.Tx, rows []notify.Row) error {
 	for _, r := range rows {
 		p, err := json.Marshal(r.Person)
 		if err != nil {
@@ -109,7 +111,7 @@ func (b Box) Apply(ctx context.Context, changes []notify.Change) ([]bool, error)
 			}
 			ok[i] = n == 1
 			if ok[i] && c.Add != nil {
-				if err := insert(ctx, tx, []notify.Row{*c.Add}); err != nil {
+				if err := Insert(ctx, tx, []notify.Row{*c.Add}); err != nil {
 					return err
 				}
 			}
@@ -280,4 +282,10 @@ func (b Box) Lease(ctx context.Context, id, owner string, until, now time.Time) 
 		return nil
 	})
 	return holder, ok, err
+}
+
+// CampaignsInState lists campaigns in state st in id order, a page at a
+// time: the background sender looks for the ones that are sending.
+func (b Box) CampaignsInState(ctx context.Context, st notify.CampaignState, after string, limit int) ([]notify.Campaign, error) {
+	return b.campaigns(ctx, "notify-campaigns-in-state", string(st), after, limit)
 }

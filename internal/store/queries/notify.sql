@@ -59,3 +59,6 @@ WHERE id = $1 AND (lease_owner = '' OR lease_owner = $2 OR lease_until <= $4 OR 
 
 -- name: notify-campaign-lease-holder
 SELECT lease_owner FROM notify_campaigns WHERE id = $1;
+
+-- name: notify-campaigns-in-state
+SELECT doc FROM notify_campaigns WHERE state = $1 AND id > $2 ORDER BY id LIMIT $3;
