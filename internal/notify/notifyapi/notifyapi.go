@@ -72,15 +72,15 @@ func New(env httpapi.Env, relay *smtpout.Config) *Service {
 
 // CampaignRequest creates a draft campaign.
 type CampaignRequest struct {
-	Language   string                           `json:"language" doc:"template language for people without one (ja or en)"`
-	Facts      NoticeFacts                      `json:"facts" doc:"the incident facts the notice carries" required:"true"`
-	From       string                           `json:"from" doc:"sender address" required:"true"`
-	FromName   string                           `json:"from_name,omitempty"`
-	ReplyTo    string                           `json:"reply_to,omitempty"`
-	Zone       string                           `json:"zone,omitempty" doc:"time zone of dates in notices (default Asia/Tokyo)"`
+	Language   string                    `json:"language" doc:"template language for people without one (ja or en)"`
+	Facts      NoticeFacts               `json:"facts" doc:"the incident facts the notice carries" required:"true"`
+	From       string                    `json:"from" doc:"sender address" required:"true"`
+	FromName   string                    `json:"from_name,omitempty"`
+	ReplyTo    string                    `json:"reply_to,omitempty"`
+	Zone       string                    `json:"zone,omitempty" doc:"time zone of dates in notices (default Asia/Tokyo)"`
 	Templates  map[string]NoticeTemplate `json:"templates,omitempty" doc:"by language; mamori's ja and en templates when left out"`
-	Recipients []NoticeRecipient          `json:"recipients" doc:"the affected people, from the register" required:"true"`
-	Reason     string                           `json:"reason" required:"true"`
+	Recipients []NoticeRecipient         `json:"recipients" doc:"the affected people, from the register" required:"true"`
+	Reason     string                    `json:"reason" required:"true"`
 }
 
 // NoticeFacts are the incident facts a notice carries (notify.Facts).
