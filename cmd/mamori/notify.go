@@ -417,6 +417,10 @@ func (n *notifyCmd) send(ctx context.Context) (int, error) {
 	if n.f.checkMaildir != "" {
 		s.Checker = &notify.MaildirChecker{Dir: n.f.checkMaildir}
 	}
+	s.Settled = func(m map[notify.State]int) {
+		fmt.Fprintf(n.stderr, "mamori notify: notices left sending: %d found delivered (sent), %d not delivered (queued again), %d unknown\n",
+			m[notify.Sent], m[notify.Queued], m[notify.Unknown])
+	}
 	if fl, ok := n.stderr.(*os.File); ok && term.IsTerminal(int(fl.Fd())) {
 		start := time.Now()
 		s.Progress = func(cn notify.Counts) {

@@ -86,6 +86,8 @@ func TestNotifyKillResume(t *testing.T) {
 	kills := 5
 	for k := 0; k < kills; k++ {
 		cmd := child(t, sendArgs)
+		var errOut bytes.Buffer
+		cmd.Stderr = &errOut
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +101,7 @@ func TestNotifyKillResume(t *testing.T) {
 		time.Sleep(time.Duration(rng.IntN(3000)) * time.Microsecond) // land anywhere within a transaction
 		cmd.Process.Signal(syscall.SIGKILL)
 		cmd.Wait()
-		t.Logf("kill %d at %d accepted", k+1, srv.Total()-testSends)
+		t.Logf("kill %d at %d accepted; %s", k+1, srv.Total()-testSends, strings.TrimSpace(errOut.String()))
 	}
 	cmd := child(t, sendArgs)
 	var out bytes.Buffer
@@ -107,6 +109,7 @@ func TestNotifyKillResume(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("final send: %v\n%s", err, out.String())
 	}
+	t.Logf("final run:\n%s", out.String())
 	got := srv.Recipients()
 	delete(got, "privacy-officer@example.jp")
 	dups, missing := 0, 0

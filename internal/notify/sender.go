@@ -98,7 +98,10 @@ type Sender struct {
 	Wait     bool
 	Now      func() time.Time
 	Progress func(Counts) // called about once a second
-	Log      *slog.Logger
+	// Settled, if set, hears how the rows left sending were settled
+	// (their new states, counted), each time Resolve settles some.
+	Settled func(map[State]int)
+	Log     *slog.Logger
 }
 
 // DefaultBackoff waits 1, 4, 16, 64 minutes... capped at six hours.
@@ -135,6 +138,12 @@ func (s *Sender) defaults() {
 func (s *Sender) Resolve(ctx context.Context, campaign string) (int, error) {
 	s.defaults()
 	n := 0
+	settled := map[State]int{}
+	defer func() {
+		if n > 0 && s.Settled != nil {
+			s.Settled(settled)
+		}
+	}()
 	var after int64
 	for {
 		rows, err := s.Outbox.List(ctx, Query{Campaign: campaign, Channel: Email, State: Sending, After: after, Limit: 200})
@@ -159,10 +168,16 @@ func (s *Sender) Resolve(ctx context.Context, campaign string) (int, error) {
 			}
 			changes = append(changes, c)
 		}
-		if _, err := s.Outbox.Apply(ctx, changes); err != nil {
+		ok, err := s.Outbox.Apply(ctx, changes)
+		if err != nil {
 			return n, err
 		}
-		n += len(changes)
+		for i, c := range changes {
+			if ok[i] {
+				settled[c.To]++
+				n++
+			}
+		}
 	}
 }
 
