@@ -3,12 +3,10 @@ package notify
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // NewOwner names this process as a lease holder: host, pid and a nonce.
@@ -32,5 +30,5 @@ func OwnerGone(owner string) bool {
 	if parts[0] != host || err != nil || pid <= 0 {
 		return false
 	}
-	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
+	return processGone(pid)
 }
