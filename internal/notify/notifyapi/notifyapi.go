@@ -141,6 +141,16 @@ type CampaignTestSend struct {
 	Reason string `json:"reason" required:"true"`
 }
 
+// CampaignBounce is a DSN as received, for a mailbox watcher to post.
+type CampaignBounce struct {
+	Message string `json:"message" doc:"the whole DSN message (multipart/report; report-type=delivery-status)" required:"true"`
+}
+
+// CampaignBounceResult says what the DSN changed.
+type CampaignBounceResult struct {
+	Applied []string `json:"applied"`
+}
+
 // CampaignStateChange starts, pauses or resumes sending.
 type CampaignStateChange struct {
 	State  string `json:"state" enum:"sending,paused" required:"true"`
@@ -182,6 +192,8 @@ func (s *Service) Routes() []httpapi.Route {
 			Roles: []httpapi.Role{httpapi.RolePrivacy}, Handler: s.approve},
 		{Method: "POST", Pattern: base + "/{cid}/state", Summary: "Start, pause or resume sending.", Request: CampaignStateChange{}, Response: CampaignView{},
 			Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RolePrivacy}, Handler: s.setState},
+		{Method: "POST", Pattern: base + "/{cid}/bounces", Summary: "Apply a delivery status notification (RFC 3464): hard bounces become letters, soft ones are retried.",
+			Request: CampaignBounce{}, Response: CampaignBounceResult{}, Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RolePrivacy}, Handler: s.bounce},
 		{Method: "GET", Pattern: base + "/{cid}/notices", Summary: "Notices of a campaign: channel, state, times, SMTP response, bounce.", Response: []CampaignNotice(nil), Query: httpapi.PageParams,
 			Roles: readers, Handler: s.notices},
 	}
@@ -556,4 +568,45 @@ func (s *Service) notices(w http.ResponseWriter, r *http.Request) {
 			Response: x.Response, Bounce: x.Bounce, Batch: x.Batch, Cursor: fmt.Sprint(x.ID)})
 	}
 	httpapi.WriteJSON(w, http.StatusOK, out)
+}
+
+func (s *Service) bounce(w http.ResponseWriter, r *http.Request) {
+	var req CampaignBounce
+	if err := httpapi.DecodeBody(r, 8<<20, &req); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	c, err := s.campaign(r)
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	d, err := notify.ParseDSN(strings.NewReader(req.Message))
+	if err != nil {
+		httpapi.Fail(w, r, httpapi.BadInput("message", "%v", err))
+		return
+	}
+	row, err := s.box.ByMessageID(ctx, d.MessageID)
+	if err == nil && row.Campaign != c.ID {
+		err = fmt.Errorf("message %s is not campaign %s's: %w", d.MessageID, c.ID, notify.ErrNotFound)
+	}
+	if err != nil {
+		httpapi.Fail(w, r, apiErr(err))
+		return
+	}
+	snd := &notify.Sender{Outbox: s.box, Now: s.env.Now}
+	lines, err := snd.ApplyDSN(ctx, d)
+	if err != nil {
+		httpapi.Fail(w, r, apiErr(err))
+		return
+	}
+	err = s.env.Store.InTx(ctx, func(tx *store.Tx) error {
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, s.env.Now(), "notify_bounce", c.ID, "delivery status notification", strings.Join(lines, "; ")))
+	})
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, CampaignBounceResult{Applied: lines})
 }

@@ -141,6 +141,21 @@ func TestCampaignLifecycle(t *testing.T) {
 		if got := srv.Recipients(); got["taro@example.com"] != 1 || got["officer@example.jp"] != 1 || len(got) != 2 {
 			t.Errorf("accepted at the server: %v", got)
 		}
+		// A DSN for the notice the relay accepted: it bounced after all.
+		report := "Content-Type: multipart/report; report-type=delivery-status; boundary=B\r\n\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\n" +
+			"Reporting-MTA: dns; mx\r\n\r\nFinal-Recipient: rfc822; taro@example.com\r\nAction: failed\r\nStatus: 5.2.1\r\n\r\n" +
+			"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: " + notices[0].MessageID + "\r\n\r\n--B--\r\n"
+		var applied notifyapi.CampaignBounceResult
+		if code, body := call(t, ts, "resp", "POST", cb+"/bounces", notifyapi.CampaignBounce{Message: report}, &applied); code != 200 || len(applied.Applied) != 1 || !strings.Contains(applied.Applied[0], "sent → bounced") {
+			t.Errorf("bounce: %d %s", code, body)
+		}
+		if code, _ := call(t, ts, "resp", "POST", cb+"/bounces", notifyapi.CampaignBounce{Message: "Subject: hi\r\n\r\nno\r\n"}, nil); code != 400 {
+			t.Errorf("not a DSN: %d", code)
+		}
+		call(t, ts, "view", "GET", cb, nil, &c)
+		if c.Counts["email"]["bounced"] != 2 || c.Counts["letter"]["queued"] != 2 {
+			t.Errorf("after the DSN: %+v (p-1 has no postal address: no letter)", c.Counts)
+		}
 		log, err := st.AuditLog(ctx, c.ID, 0, 100)
 		if err != nil {
 			t.Fatal(err)
@@ -149,7 +164,7 @@ func TestCampaignLifecycle(t *testing.T) {
 		for _, e := range log {
 			actions = append(actions, e.Action+"/"+e.Actor)
 		}
-		want := "notify_campaign_create/rita notify_campaign_test/rita notify_campaign_approve/pia notify_campaign_state/rita notify_campaign_done/mamori"
+		want := "notify_campaign_create/rita notify_campaign_test/rita notify_campaign_approve/pia notify_campaign_state/rita notify_campaign_done/mamori notify_bounce/rita"
 		if strings.Join(actions, " ") != want {
 			t.Errorf("audit: %v\nwant %s", actions, want)
 		}
