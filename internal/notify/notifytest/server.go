@@ -36,6 +36,9 @@ type Options struct {
 	TLS                bool   // offer STARTTLS with a self-signed certificate
 	Username, Password string // require AUTH PLAIN
 	Discard            bool   // count only; do not keep message bodies
+	// TotalOnly keeps only the total: the server's own bookkeeping then
+	// stays constant, so a benchmark measures the sender's memory.
+	TotalOnly bool
 }
 
 // Server is a running SMTP server.
@@ -175,10 +178,13 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	ss.s.mu.Lock()
-	ss.s.tries[to]++
-	try := ss.s.tries[to]
-	ss.s.mu.Unlock()
+	try := 1
+	if !ss.s.opts.TotalOnly {
+		ss.s.mu.Lock()
+		ss.s.tries[to]++
+		try = ss.s.tries[to]
+		ss.s.mu.Unlock()
+	}
 	if err := inject("rcpt", to, try); err != nil {
 		return err
 	}
@@ -205,11 +211,14 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	ss.s.mu.Lock()
 	defer ss.s.mu.Unlock()
+	ss.s.total++
+	if ss.s.opts.TotalOnly {
+		return nil
+	}
 	ss.s.byID[id]++
 	for _, to := range ss.rcpts {
 		ss.s.byRcpt[to]++
 	}
-	ss.s.total++
 	if !ss.s.opts.Discard {
 		ss.s.messages = append(ss.s.messages, msg)
 	}
