@@ -52,7 +52,7 @@ type notifyFlags struct {
 	recipients, facts, templates, from, fromName, reply  string
 	zone, lang, person, to, by, reason, export           string
 	smtpAddr, tlsMode, user, passEnv, dkimKey, dkimSel   string
-	checkMaildir, maildir, batch, out, date, insecureTLS string
+	checkMaildir, maildir, batch, out, date, tlsCA string
 	workers, maxConns, domainConns, limit, maxAttempts   int
 	domainRate                                           float64
 	wait, html, allowPlainAuth                           bool
@@ -81,7 +81,7 @@ func newNotifyFlags(stderr io.Writer) *notifyFlags {
 	fs.StringVar(&f.export, "export", "", "write proof of notice: csv or jsonl")
 	fs.StringVar(&f.smtpAddr, "smtp", "127.0.0.1:25", "SMTP relay `host:port`")
 	fs.StringVar(&f.tlsMode, "tls", "starttls", "starttls, require-starttls, implicit or none")
-	fs.StringVar(&f.insecureTLS, "tls-ca", "", "PEM `file` of the CA that signed the relay's certificate")
+	fs.StringVar(&f.tlsCA, "tls-ca", "", "PEM `file` of the CA that signed the relay's certificate")
 	fs.StringVar(&f.user, "user", "", "SMTP AUTH user")
 	fs.StringVar(&f.passEnv, "password-env", "MAMORI_SMTP_PASSWORD", "environment `variable` holding the SMTP password")
 	fs.BoolVar(&f.allowPlainAuth, "allow-plain-auth", false, "allow AUTH without TLS (a relay on loopback)")
@@ -303,8 +303,8 @@ func (n *notifyCmd) pool() (*smtpout.Pool, error) {
 	f := n.f
 	cfg := smtpout.Config{Addr: f.smtpAddr, TLS: f.tlsMode, Username: f.user, Password: os.Getenv(f.passEnv), AllowPlainAuth: f.allowPlainAuth,
 		MaxConns: f.maxConns, DomainConns: f.domainConns, DomainRate: f.domainRate}
-	if f.insecureTLS != "" {
-		tc, err := tlsWithCA(f.insecureTLS, f.smtpAddr)
+	if f.tlsCA != "" {
+		tc, err := tlsWithCA(f.tlsCA, f.smtpAddr)
 		if err != nil {
 			return nil, err
 		}
