@@ -47,15 +47,15 @@ actions:
 exit status: 0 done, 1 notices need a person (failed, unknown), 2 usage or configuration error`
 
 type notifyFlags struct {
-	fs                                                   *flag.FlagSet
-	db, campaign                                         string
-	recipients, facts, templates, from, fromName, reply  string
-	zone, lang, person, to, by, reason, export           string
-	smtpAddr, tlsMode, user, passEnv, dkimKey, dkimSel   string
-	checkMaildir, maildir, batch, out, date, tlsCA string
-	workers, maxConns, domainConns, limit, maxAttempts   int
-	domainRate                                           float64
-	wait, html, allowPlainAuth                           bool
+	fs                                                  *flag.FlagSet
+	db, campaign                                        string
+	recipients, facts, templates, from, fromName, reply string
+	zone, lang, person, to, by, reason, export          string
+	smtpAddr, tlsMode, user, passEnv, dkimKey, dkimSel  string
+	checkMaildir, maildir, batch, out, date, tlsCA      string
+	workers, maxConns, domainConns, limit, maxAttempts  int
+	domainRate                                          float64
+	wait, html, allowPlainAuth                          bool
 }
 
 func newNotifyFlags(stderr io.Writer) *notifyFlags {
