@@ -56,6 +56,7 @@ type notifyFlags struct {
 	workers, maxConns, domainConns, limit, maxAttempts  int
 	domainRate                                          float64
 	wait, html, allowPlainAuth                          bool
+	settleAfter                                         time.Duration
 }
 
 func newNotifyFlags(stderr io.Writer) *notifyFlags {
@@ -93,6 +94,7 @@ func newNotifyFlags(stderr io.Writer) *notifyFlags {
 	fs.Float64Var(&f.domainRate, "domain-rate", 0, "messages per second per recipient domain (0: unlimited)")
 	fs.IntVar(&f.maxAttempts, "max-attempts", 8, "tries before a soft failure is final")
 	fs.BoolVar(&f.wait, "wait", false, "wait for soft retries that are not due yet")
+	fs.DurationVar(&f.settleAfter, "settle-after", 30*time.Second, "wait this long after a notice was left sending before checking --check-maildir")
 	fs.StringVar(&f.checkMaildir, "check-maildir", "", "Maildir receiving what the relay accepted, to settle rows a crash left sending")
 	fs.StringVar(&f.maildir, "maildir", "", "Maildir of bounces")
 	fs.StringVar(&f.batch, "batch", "", "letter batch `name`")
@@ -413,7 +415,8 @@ func (n *notifyCmd) send(ctx context.Context) (int, error) {
 		return 2, err
 	}
 	defer pool.Close()
-	s := &notify.Sender{Outbox: n.box, Transport: pool, Compose: comp.Compose, Workers: n.f.workers, MaxAttempts: n.f.maxAttempts, Wait: n.f.wait}
+	s := &notify.Sender{Outbox: n.box, Transport: pool, Compose: comp.Compose, Workers: n.f.workers, MaxAttempts: n.f.maxAttempts, Wait: n.f.wait,
+		SettleAfter: n.f.settleAfter}
 	if n.f.checkMaildir != "" {
 		s.Checker = &notify.MaildirChecker{Dir: n.f.checkMaildir}
 	}

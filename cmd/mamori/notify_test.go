@@ -81,7 +81,7 @@ func TestNotifyKillResume(t *testing.T) {
 	srv := notifytest.Start(t, killServerOptions(maildir))
 	db := writeCampaign(t, dir, n, srv, nil)
 	testSends := srv.Total()
-	sendArgs := []string{"notify", "send", "--db", db, "--campaign", "c-test", "--smtp", srv.Addr, "--tls", "none", "--check-maildir", maildir, "--workers", "8", "--conns", "8"}
+	sendArgs := []string{"notify", "send", "--db", db, "--campaign", "c-test", "--smtp", srv.Addr, "--tls", "none", "--check-maildir", maildir, "--settle-after", "1s", "--workers", "8", "--conns", "8"}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	kills := 5
 	for k := 0; k < kills; k++ {

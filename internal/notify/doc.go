@@ -41,7 +41,10 @@
 // and the person and is the same on every attempt: a Checker (the Maildir
 // that receives what the relay accepts, or the relay's log) that finds it
 // makes the row sent; one that does not find it makes the row queued again.
-// Without a Checker, or when the check fails, the row becomes unknown for a
+// The check waits until SettleAfter (30s) has passed since the row became
+// sending, so that a relay still finishing the dead sender's DATA is not
+// taken for one that never got it. Without a Checker, or when the check
+// fails, the row becomes unknown for a
 // person to decide (send again or not); it is never resent blindly. Rows
 // left sending are settled while the sender holds the campaign's lease, so
 // a live sender's rows are never mistaken for a dead one's.

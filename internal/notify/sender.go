@@ -95,9 +95,14 @@ type Sender struct {
 	Backoff func(n int) time.Duration
 	// Wait makes Run wait for soft retries that are not yet due; without
 	// it Run returns when only those remain.
-	Wait     bool
-	Now      func() time.Time
-	Progress func(Counts) // called about once a second
+	Wait bool
+	// SettleAfter is how long after a row became sending Resolve waits
+	// before it checks the row's delivery (default 30s): a relay may still
+	// be finishing the DATA of a sender that has just died, and checking
+	// too early would find nothing and send the notice again.
+	SettleAfter time.Duration
+	Now         func() time.Time
+	Progress    func(Counts) // called about once a second
 	// Settled, if set, hears how the rows left sending were settled
 	// (their new states, counted), each time Resolve settles some.
 	Settled func(map[State]int)
@@ -129,6 +134,9 @@ func (s *Sender) defaults() {
 	if s.Log == nil {
 		s.Log = slog.New(slog.DiscardHandler)
 	}
+	if s.SettleAfter <= 0 {
+		s.SettleAfter = 30 * time.Second
+	}
 }
 
 // Resolve settles e-mail rows left in `sending` (by a crash, or by a reply
@@ -149,6 +157,25 @@ func (s *Sender) Resolve(ctx context.Context, campaign string) (int, error) {
 		rows, err := s.Outbox.List(ctx, Query{Campaign: campaign, Channel: Email, State: Sending, After: after, Limit: 200})
 		if err != nil || len(rows) == 0 {
 			return n, err
+		}
+		if s.Checker != nil {
+			// Wait until the youngest row of the page has settled.
+			var youngest time.Time
+			for _, r := range rows {
+				if r.SendingAt.After(youngest) {
+					youngest = r.SendingAt
+				}
+			}
+			if wait := youngest.Add(s.SettleAfter).Sub(s.Now()); wait > 0 {
+				s.Log.Info("notify: waiting before checking notices left sending", "wait", wait)
+				t := time.NewTimer(wait)
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					t.Stop()
+					return n, ctx.Err()
+				}
+			}
 		}
 		var changes []Change
 		for _, r := range rows {
