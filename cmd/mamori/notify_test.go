@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -17,19 +16,6 @@ import (
 
 	"github.com/mamori-dev/mamori/internal/notify/notifytest"
 )
-
-// TestMain lets the test binary act as mamori in a child process, so the
-// kill test can kill -9 a real sender.
-func TestMain(m *testing.M) {
-	if args := os.Getenv("MAMORI_TEST_CHILD_ARGS"); args != "" {
-		var a []string
-		if err := json.Unmarshal([]byte(args), &a); err != nil {
-			panic(err)
-		}
-		os.Exit(run(context.Background(), a, os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
-}
 
 const factsJSON = `{"organization":"株式会社サンプル","summary":"2026年11月20日、顧客管理サーバーが不正アクセスを受けました。","cause":"VPN装置の脆弱性の悪用です。","secondary_harm":"現時点で二次被害は確認されておりません。","contact":"お問い合わせ窓口 0120-000-000"}`
 
@@ -135,11 +121,13 @@ func killServerOptions(maildir string) notifytest.Options {
 	return notifytest.Options{Maildir: maildir, Discard: true}
 }
 
+// child runs the test binary as mamori (see mainChild), so that the kill
+// test can kill -9 a real sender.
 func child(t *testing.T, args []string) *exec.Cmd {
 	t.Helper()
 	a, _ := json.Marshal(args)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "MAMORI_TEST_CHILD_ARGS="+string(a))
+	cmd.Env = append(os.Environ(), "MAMORI_TEST_ARGS="+string(a))
 	return cmd
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -43,7 +44,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var (
 		iocFiles, nameFiles, excludes multiFlag
-		format                        = fs.String("format", "text", "output `format`: text, json or ndjson")
+		format                        = fs.String("format", "text", "output `format`: text, json, ndjson or csv")
 		threads                       = fs.Int("threads", 0, "parallel readers (default GOMAXPROCS)")
 		follow                        = fs.Bool("follow-symlinks", false, "follow symbolic links (loops are detected)")
 		oneFS                         = fs.Bool("one-file-system", false, "do not descend into other file systems")
@@ -69,9 +70,9 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch *format {
-	case "text", "json", "ndjson":
+	case "text", "json", "ndjson", "csv":
 	default:
-		fmt.Fprintf(stderr, "mamori scan: --format %q: want text, json or ndjson\n", *format)
+		fmt.Fprintf(stderr, "mamori scan: --format %q: want text, json, ndjson or csv\n", *format)
 		return 2
 	}
 
@@ -161,6 +162,7 @@ type recordWriter struct {
 	err     error
 	flushed time.Time
 	buf     []byte
+	csv     *csv.Writer
 }
 
 func newRecordWriter(w io.Writer, format string) *recordWriter {
@@ -175,6 +177,8 @@ func (o *recordWriter) write(r scan.Record) {
 	case "json":
 		o.all = append(o.all, r)
 		return
+	case "csv":
+		o.err = o.writeCSV(r)
 	case "ndjson":
 		if a, ok := r.(scan.JSONAppender); ok {
 			o.buf = append(a.AppendJSON(o.buf[:0]), '\n')
@@ -206,6 +210,12 @@ func (o *recordWriter) write(r scan.Record) {
 func (o *recordWriter) close() error {
 	if o.err != nil {
 		return o.err
+	}
+	if o.csv != nil {
+		o.csv.Flush()
+		if err := o.csv.Error(); err != nil {
+			return err
+		}
 	}
 	if o.format == "json" {
 		if o.all == nil {

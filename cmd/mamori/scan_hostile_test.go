@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -100,5 +103,44 @@ func TestScanConfigErrors(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, tt.want) {
 			t.Errorf("scan %q: exit %d, stderr %q; want 2 and %q", tt.args, code, errOut, tt.want)
 		}
+	}
+}
+
+func TestScanYARATimeout(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.txt"), "x")
+	rules := filepath.Join(t.TempDir(), "endless.yar")
+	writeFile(t, rules, "rule endless { condition: for all i in (0..9223372036854775807) : (i >= 0) }\n")
+	out, errOut, code := mamori(t, "scan", "--rules", rules, "--timeout", "1", "--format", "ndjson", dir)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2 (an error, no findings); stderr %s", code, errOut)
+	}
+	if !strings.Contains(out, `"error":"yara: timed out after 1s; no rule results for this file"`) {
+		t.Errorf("no timeout error record in:\n%s", out)
+	}
+}
+
+// A signal (the cancelled context main passes in) must end a scan stuck in
+// rule evaluation at once, not when the rule is done.
+func TestScanStopsOnSignal(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.txt"), "x")
+	rules := filepath.Join(t.TempDir(), "endless.yar")
+	writeFile(t, rules, "rule endless { condition: for all i in (0..9223372036854775807) : (i >= 0) }\n")
+	// The "signal" arrives 300 ms in, while the rule is being evaluated.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var o, e bytes.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"scan", "--rules", rules, "--timeout", "0", dir}, &o, &e) }()
+	select {
+	case code := <-done:
+		if code != 2 {
+			t.Errorf("exit %d after cancel, want 2; stderr %s", code, e.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("scan still running 30 s after it was cancelled")
 	}
 }

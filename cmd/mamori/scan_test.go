@@ -240,3 +240,40 @@ func TestScanRuleErrors(t *testing.T) {
 		t.Errorf("--reveal alone: exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestScanPIIFilters(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "customers.csv"), "氏名,電話番号,メール\n山田太郎,090-1234-5678,taro@example.jp\n")
+	cats := func(out string) []string {
+		var got []string
+		for _, l := range strings.Split(out, "\n") {
+			if i := strings.Index(l, `"category":"`); i >= 0 && strings.Contains(l, `"type":"pii"`) {
+				got = append(got, strings.SplitN(l[i+12:], `"`, 2)[0])
+			}
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--pii-categories", "email,phone"}, []string{"phone", "email"}},
+		{[]string{"--pii-categories", "-email"}, []string{"person_name", "phone"}},
+		{[]string{"--min-confidence", "0.92"}, []string{"phone"}},
+	} {
+		args := append([]string{"scan", "--format", "ndjson", "--pii"}, tc.args...)
+		out, errOut, code := mamori(t, append(args, dir)...)
+		if code != 1 {
+			t.Fatalf("%v: exit %d, stderr %s", tc.args, code, errOut)
+		}
+		if diff := cmp.Diff(cats(out), tc.want); diff != "" {
+			t.Errorf("%v: categories (-got +want):\n%s", tc.args, diff)
+		}
+	}
+	for _, args := range [][]string{{"--pii", "--pii-categories", "emial"}, {"--pii", "--pii-categories", "email,-phone"},
+		{"--pii", "--min-confidence", "2"}, {"--min-confidence", "0.5"}} {
+		if _, errOut, code := mamori(t, append(append([]string{"scan"}, args...), dir)...); code != 2 || errOut == "" {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and a message", args, code, errOut)
+		}
+	}
+}

@@ -39,7 +39,7 @@ func compileBundle(b wire.Bundle) (*compiled, error) {
 		c.matchers = append(c.matchers, c.hashes)
 	}
 	if b.YARA != "" {
-		m, err := compileYARA(b.YARA, fmt.Sprintf("bundle-%d.yar", b.Version))
+		m, err := compileYARA(b.YARA, fmt.Sprintf("bundle-%d.yar", b.Version), b.Timeout())
 		if err != nil {
 			return nil, fmt.Errorf("bundle %d: yara: %w", b.Version, err)
 		}

@@ -269,7 +269,7 @@ func TestFleetEndToEnd(t *testing.T) {
 	var sw struct {
 		ID string `json:"id"`
 	}
-	f.call("POST", "/sweeps", map[string]any{"name": "hunt", "yara": rule, "paths": []string{scanRoot}, "hosts": "all"}, &sw)
+	f.call("POST", "/sweeps", map[string]any{"name": "hunt", "yara": rule, "paths": []string{scanRoot}, "hosts": "all", "reason": "e2e hunt"}, &sw)
 	type sweepHost struct {
 		HostID   string `json:"host_id"`
 		State    string `json:"state"`

@@ -133,7 +133,7 @@ func TestServerKilledMidSweep(t *testing.T) {
 		ID string `json:"id"`
 	}
 	rule := `rule kill9 { strings: $a = "KILL9-SWEEP-MARKER" condition: $a }`
-	f.call("POST", "/sweeps", map[string]any{"name": "k9", "yara": rule, "paths": []string{scan}, "hosts": "all"}, &sw)
+	f.call("POST", "/sweeps", map[string]any{"name": "k9", "yara": rule, "paths": []string{scan}, "hosts": "all", "reason": "kill -9 test"}, &sw)
 	testutil.Eventually(t, "sweep running on the agent", func() bool {
 		rows, err := a.a.st.Sweeps(context.Background(), time.Now())
 		return err == nil && len(rows) == 1 && rows[0].status.State != wire.SweepQueued

@@ -32,11 +32,15 @@ type labelKey struct{ file, cat, value string }
 // measure scans n generated files and scores every category against the
 // generator's labels, values compared in the generator's own normal form.
 func measure(t *testing.T, seed uint64, n int) (map[string]score, []string) {
+	return measureFiles(t, seed, n, (*piicorpus.Generator).Next)
+}
+
+func measureFiles(t *testing.T, seed uint64, n int, next func(*piicorpus.Generator) piicorpus.File) (map[string]score, []string) {
 	t.Helper()
 	g := piicorpus.New(seed)
 	truth, found := map[labelKey]bool{}, map[labelKey]bool{}
 	for i := 0; i < n; i++ {
-		f := g.Next()
+		f := next(g)
 		for _, l := range f.Labels {
 			truth[labelKey{l.File, l.Category, l.Value}] = true
 		}
@@ -94,6 +98,29 @@ func TestAccuracy(t *testing.T) {
 		}
 		if r := s.recall(); r < 0.98 {
 			t.Errorf("%s recall %.4f, want >= 0.98", cat, r)
+		}
+	}
+}
+
+// TestAccuracyInternational scores the US, UK, Korean and Chinese
+// customer lists, nested JSON and letters of the international generator.
+func TestAccuracyInternational(t *testing.T) {
+	scores, misses := measureFiles(t, 20261129, 4*len(piicorpus.Locales)*piicorpus.IntlKinds, (*piicorpus.Generator).NextIntl)
+	for _, m := range misses[:min(len(misses), 30)] {
+		t.Log(m)
+	}
+	for _, cat := range []string{piicorpus.Email, piicorpus.Phone, piicorpus.CreditCard, piicorpus.PersonName,
+		piicorpus.Address, piicorpus.PostalCode, piicorpus.DateOfBirth} {
+		s := scores[cat]
+		t.Logf("%-16s precision %.4f recall %.4f (tp %d, fp %d, fn %d)", cat, s.precision(), s.recall(), s.tp, s.fp, s.fn)
+		if s.tp == 0 {
+			t.Errorf("%s: corpus has no true values to measure", cat)
+		}
+		if p := s.precision(); p < 0.99 {
+			t.Errorf("%s precision %.4f, want >= 0.99", cat, p)
+		}
+		if r := s.recall(); r < 0.95 {
+			t.Errorf("%s recall %.4f, want >= 0.95", cat, r)
 		}
 	}
 }

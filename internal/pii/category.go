@@ -46,6 +46,13 @@ type keyword struct {
 // and in keys. Order matters for keys only: the first match wins, so
 // compound headers such as 注文者電話番号 resolve to the personal part.
 var contextWords = []keyword{
+	{"이메일", Email}, {"邮箱", Email}, {"电子邮件", Email}, {"电子邮箱", Email},
+	{"휴대폰", Phone}, {"휴대전화", Phone}, {"전화번호", Phone}, {"전화", Phone}, {"연락처", Phone},
+	{"联系电话", Phone}, {"电话", Phone}, {"手机", Phone},
+	{"우편번호", PostalCode}, {"邮编", PostalCode}, {"邮政编码", PostalCode},
+	{"생년월일", DateOfBirth}, {"출생", DateOfBirth}, {"出生日期", DateOfBirth},
+	{"주소", Address}, {"地址", Address}, {"住址", Address},
+	{"이름", PersonName}, {"성명", PersonName}, {"고객명", PersonName}, {"客户名", PersonName}, {"联系人", PersonName},
 	{"メールアドレス", Email}, {"メール", Email}, {"email", Email}, {"e-mail", Email}, {"mail", Email},
 	{"マイナンバー", MyNumber}, {"個人番号", MyNumber}, {"mynumber", MyNumber}, {"my number", MyNumber},
 	{"my_number", MyNumber}, {"my-number", MyNumber}, {"individual number", MyNumber}, {"individual_number", MyNumber},
@@ -60,11 +67,13 @@ var contextWords = []keyword{
 	{"account no", BankAccount}, {"bank account", BankAccount}, {"bank_account", BankAccount}, {"acct", BankAccount},
 	{"クレジットカード", CreditCard}, {"カード番号", CreditCard}, {"card number", CreditCard}, {"card_number", CreditCard},
 	{"credit card", CreditCard}, {"credit_card", CreditCard}, {"card no", CreditCard}, {"cc_number", CreditCard},
-	{"card", CreditCard}, {"カード", CreditCard},
+	{"card", CreditCard}, {"カード", CreditCard}, {"visa", CreditCard}, {"mastercard", CreditCard},
+	{"amex", CreditCard}, {"discover", CreditCard}, {"jcb", CreditCard}, {"unionpay", CreditCard},
+	{"maestro", CreditCard}, {"diners", CreditCard}, {"신용카드", CreditCard}, {"信用卡", CreditCard}, {"银行卡", CreditCard},
 	{"電話番号", Phone}, {"電話", Phone}, {"携帯", Phone}, {"連絡先", Phone}, {"fax", Phone}, {"tel", Phone},
-	{"phone", Phone}, {"mobile", Phone}, {"telephone", Phone}, {"sms", Phone}, {"call", Phone},
+	{"phone", Phone}, {"mobile", Phone}, {"cell", Phone}, {"telephone", Phone}, {"sms", Phone},
 	{"郵便番号", PostalCode}, {"〒", PostalCode}, {"郵便", PostalCode}, {"zip", PostalCode}, {"zipcode", PostalCode},
-	{"zip_code", PostalCode}, {"postal", PostalCode}, {"postcode", PostalCode}, {"post code", PostalCode},
+	{"zip_code", PostalCode}, {"postal", PostalCode}, {"postcode", PostalCode}, {"post code", PostalCode}, {"postal_code", PostalCode}, {"eircode", PostalCode},
 	{"生年月日", DateOfBirth}, {"誕生日", DateOfBirth}, {"生まれ", DateOfBirth}, {"date of birth", DateOfBirth},
 	{"date_of_birth", DateOfBirth}, {"birth_date", DateOfBirth}, {"birthdate", DateOfBirth}, {"birthday", DateOfBirth},
 	{"birth", DateOfBirth}, {"dob", DateOfBirth}, {"born", DateOfBirth},
@@ -145,12 +154,52 @@ func classifyKey(key string) hint {
 	case "emailaddress", "mailaddress":
 		return Email
 	}
-	for _, kw := range contextWords {
-		if findWord(k, kw.word, 0) >= 0 {
-			return kw.cat
-		}
+	if i := firstKeyword(k); i >= 0 {
+		return contextWords[i].cat
 	}
 	return ""
+}
+
+// firstKeyword returns the index in contextWords of the first keyword
+// (in that order) occurring in the lower-case k, or -1: one pass over k
+// with the keywords indexed by their first rune.
+func firstKeyword(k string) int {
+	best := -1
+	for p := 0; p < len(k); {
+		c := k[p]
+		size := 1
+		var cands []int
+		if c < 0x80 {
+			if !isWordByte(k, p-1) {
+				cands = asciiIndex[c]
+			}
+		} else {
+			var r rune
+			r, size = utf8.DecodeRuneInString(k[p:])
+			cands = otherIndex[r]
+		}
+		for _, i := range cands {
+			if best >= 0 && i >= best {
+				break // indexes are ascending
+			}
+			w := contextWords[i].word
+			if strings.HasPrefix(k[p:], w) && (w[0] >= 0x80 || !isWordByte(k, p+len(w))) {
+				best = i
+			}
+		}
+		p += size
+	}
+	return best
+}
+
+// weakKeys name a person or an address only in a person's record.
+var weakKeys = map[string]bool{"name": true, "address": true, "addr": true, "first": true, "last": true,
+	"holder": true, "customer": true, "sender": true, "recipient": true, "street": true, "location": true}
+
+// weakKey reports a key that says "name" or "address" without saying whose.
+func weakKey(key string) bool {
+	k := strings.ToLower(strings.TrimSpace(keyLeaf(key)))
+	return weakKeys[strings.Trim(k, "_-. ")]
 }
 
 // splitCamel turns phoneNumber into phone_Number so that the words of
@@ -230,15 +279,19 @@ func isWordByte(s string, i int) bool {
 var (
 	asciiWords [128][]keyword
 	otherWords = map[rune][]keyword{}
+	asciiIndex [128][]int
+	otherIndex = map[rune][]int{}
 )
 
 func init() {
-	for _, kw := range contextWords {
+	for i, kw := range contextWords {
 		r, _ := utf8.DecodeRuneInString(kw.word)
 		if r < 128 {
 			asciiWords[r] = append(asciiWords[r], kw)
+			asciiIndex[r] = append(asciiIndex[r], i)
 		} else {
 			otherWords[r] = append(otherWords[r], kw)
+			otherIndex[r] = append(otherIndex[r], i)
 		}
 	}
 }

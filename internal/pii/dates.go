@@ -101,9 +101,21 @@ func (d *detector) dobKeyword(at int) {
 		if nl := strings.IndexByte(t[p:e], '\n'); nl >= 0 {
 			e = p + nl
 		}
-		if s, de := findDate(t[p:e]); de > s && s <= 24 {
+		if s, de := findDate(t[p:e]); de > s && s <= 24 && dobGap(t[p:p+s]) {
 			d.emit(DateOfBirth, p+s, p+de)
 		}
 		return
 	}
+}
+
+// dobGap reports whether the text between a birth keyword and a date is
+// only what joins a label to its value ("Date of birth: ", "born on ",
+// "生年月日は"), not words: "Happy Birthday Lina (2009-02-28)" is a release.
+func dobGap(g string) bool {
+	g = strings.TrimSpace(strings.Trim(strings.TrimSpace(g), ":：-=)】]"))
+	switch strings.ToLower(g) {
+	case "", "is", "on", "was", "in", "は", "：", "(", "（", "date", "date:", "on:", "of birth":
+		return true
+	}
+	return false
 }

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mamori-dev/mamori/internal/ascii"
+	"github.com/mamori-dev/mamori/internal/pii/extract"
 )
 
 // Hit is one personal value inside a field's text.
@@ -14,6 +15,12 @@ type Hit struct {
 	// Start and End are byte positions in the field's normalised text.
 	Start, End int
 	Value      string
+	// Country is a phone number's ISO 3166 country, Brand a card's brand.
+	Country, Brand string
+	// Confidence (0–1) and Reason say how sure the detector is and what
+	// supported the finding: the validator, key, label or context word.
+	Confidence float64
+	Reason     string
 }
 
 // detector scans one field. It is reused across fields to keep its buffers.
@@ -49,7 +56,7 @@ func (d *detector) keyInfo(key string) (hint, bool) {
 	if d.keys == nil || len(d.keys) > 4096 {
 		d.keys = map[string]keyClass{}
 	}
-	k := keyClass{classifyKey(key), isHeaderNameKey(key)}
+	k := keyClass{classifyKey(key), isHeaderNameKey(key), weakKey(key)}
 	d.keys[key] = k
 	return k.h, k.header
 }
@@ -57,6 +64,42 @@ func (d *detector) keyInfo(key string) (hint, bool) {
 type keyClass struct {
 	h      hint
 	header bool
+	weak   bool
+}
+
+// fieldKey returns the key that speaks for f: its own, or for a JSON leaf
+// whose own key says nothing the nearest parent that does, so that
+// "address.full" and "address.line1" are address lines.
+func (d *detector) fieldKey(f *extract.Field) string {
+	if f.Path == "" || d.keyHint(f.Key) != "" {
+		return f.Key
+	}
+	p := f.Path
+	for {
+		i := strings.LastIndexAny(p, ".[")
+		if i <= 0 {
+			return f.Key
+		}
+		p = p[:i]
+		switch d.keyHint(p) {
+		case "":
+			continue
+		case Address, PersonName:
+			return keyLeaf(p)
+		}
+		return f.Key
+	}
+}
+
+// fieldHint returns what f's key says and whether it says it weakly: a
+// bare "name" or "address" key is as often a program's as a person's.
+func (d *detector) fieldHint(f *extract.Field) (hint, bool) {
+	k := d.fieldKey(f)
+	h, _ := d.keyInfo(k)
+	if k == "" {
+		return h, false
+	}
+	return h, d.keys[k].weak
 }
 
 // DetectText runs every detector over one field's normalised text. key is
@@ -78,7 +121,7 @@ func (d *detector) detect(text, key, prev string, hits []Hit) []Hit {
 	if d.headerKey {
 		d.displayName()
 	}
-	if d.hint == PostalCode && d.usZIP() {
+	if d.hint == PostalCode && d.postalCell() {
 		return d.hits
 	}
 	d.scan()
@@ -97,13 +140,20 @@ func isHeaderNameKey(key string) bool {
 	return false
 }
 
-func (d *detector) emit(cat string, start, end int) {
+func (d *detector) emit(cat string, start, end int) *Hit {
 	for _, h := range d.hits {
 		if h.Category == cat && h.Start < end && start < h.End {
-			return
+			return &Hit{}
 		}
 	}
 	d.hits = append(d.hits, Hit{Category: cat, Start: start, End: end, Value: d.text[start:end]})
+	return &d.hits[len(d.hits)-1]
+}
+
+// because records why the hit h was taken.
+func (h *Hit) because(conf float64, reason string) *Hit {
+	h.Confidence, h.Reason = conf, reason
+	return h
 }
 
 // scan is the single pass over the text: it stops only at bytes that can
@@ -143,6 +193,11 @@ func (d *detector) scan() {
 			}
 		case c == ':':
 			d.label(i)
+		case c == ' ' && i+3 < len(t) && (t[i+1] == 'c' || t[i+1] == 'p' || t[i+1] == 'r' || t[i+1] == 'w' ||
+			t[i+1] == 'e' || t[i+1] == 'v' || t[i+1] == 's') && i > 0 && t[i-1] >= 'a' && t[i-1] <= 'z':
+			d.proseNameAfter(i)
+		case (c == 's' || c == 't' || c == 'm' || c == 'c' || c == 'l' || c == 'e' || c == 'o') && (i == 0 || t[i-1] == ' '):
+			d.proseName(i)
 		case c == 'M' || c == 'D' || c == 'd' || c == 'b' || c == 'B':
 			if c == 'M' || c == 'D' {
 				d.westernName(i)
@@ -245,7 +300,7 @@ func (d *detector) numbers(r *numRun) {
 	for g := 0; g < r.n; g++ {
 		total += r.ge[g] - r.gs[g]
 	}
-	if total < 5 {
+	if total < 5 || coordinate(d.text, r) {
 		return
 	}
 	if r.badHead && r.n >= 1 && r.ge[0]-r.gs[0] == 7 && !(r.n == 1 && r.badTail) {
@@ -253,6 +308,9 @@ func (d *detector) numbers(r *numRun) {
 	}
 	if total == 5 || total == 9 {
 		d.westernAddress(r)
+	}
+	if total >= 4 && total <= 9 && r.n <= 2 && !r.badHead && !r.badTail {
+		d.postalNumber(r)
 	}
 	if total < 7 {
 		return
@@ -278,130 +336,281 @@ func (d *detector) numbers(r *numRun) {
 	}
 }
 
+// candidate is groups i..j of a run read as one value.
+type candidate struct {
+	digits     []byte
+	lens       []int  // digits per group
+	kinds      []byte // separator kinds between the groups
+	start, end int    // byte range in the text
+	plus       bool   // written with a leading '+'
+	whole      bool   // the whole run, not some of its groups
+}
+
 // classify validates groups i..j of r as one value and emits it.
 func (d *detector) classify(r *numRun, i, j int) bool {
-	t := d.text
-	d.buf = r.digits(t, i, j, d.buf[:0])
-	dg := d.buf
-	n := len(dg)
-	if n < 7 || n > 19 {
+	d.buf = r.digits(d.text, i, j, d.buf[:0])
+	if len(d.buf) < 7 || len(d.buf) > 19 {
 		return false
 	}
-	var lensA [maxGroups]int
-	lens := lensA[:0]
+	var lens [maxGroups]int
+	c := candidate{digits: d.buf, lens: lens[:0], kinds: r.kind[i:j], start: r.gs[i], end: r.ge[j], plus: r.plus && i == 0,
+		whole: i == 0 && j == r.n-1 && !r.badHead && !r.badTail}
 	for g := i; g <= j; g++ {
-		lens = append(lens, r.ge[g]-r.gs[g])
+		c.lens = append(c.lens, r.ge[g]-r.gs[g])
 	}
-	kinds := r.kind[i:j]
-	start, end := r.gs[i], r.ge[j]
 	if i == 0 {
-		start = r.start
+		c.start = r.start
 	}
-	if r.plus && i == 0 {
-		if n < 8 || n > 15 || d.context(start) == nonPersonal {
-			return false
-		}
-		if dg[0] == '8' && dg[1] == '1' {
-			nat := make([]byte, 0, 16)
-			if dg[2] != '0' {
-				nat = append(nat, '0')
-			}
-			nat = append(nat, dg[2:]...)
-			if m, l, s := jpNational(nat); m || l || s {
-				d.emit(Phone, start, end)
-				return true
-			}
-			return false
-		}
-		if countryCodeOK(dg) {
-			d.emit(Phone, start, end)
-			return true
-		}
-		return false
+	if c.plus {
+		return d.international(&c)
 	}
-	if bytes.IndexByte(kinds, sepDot) >= 0 {
-		// Dots join digits in versions, addresses and decimals; only a
-		// three-group Japanese phone number written with dots is taken.
-		if len(lens) == 3 && kinds[0] == sepDot && kinds[1] == sepDot && dg[0] == '0' && validJPPhone(dg, lens) &&
-			d.context(start) != nonPersonal {
-			d.emit(Phone, start, end)
-			return true
-		}
-		return false
+	if bytes.IndexByte(c.kinds, sepDot) >= 0 {
+		return d.dotted(&c)
 	}
-	if t[start] == '(' && (len(kinds) == 0 || kinds[0] != sepParen) {
+	if d.text[c.start] == '(' && (len(c.kinds) == 0 || c.kinds[0] != sepParen) {
 		// "(123 …" without a closing parenthesis after the first group.
-		start++
+		c.start++
 	}
-	switch n {
+	switch len(c.digits) {
 	case 12:
-		if !(len(lens) == 1 || len(lens) == 3 && lens[0] == 4 && lens[1] == 4 && sameKind(kinds)) {
-			return false
-		}
-		switch d.context(start) {
-		case MyNumber:
-			if myNumberValid(dg) {
-				d.emit(MyNumber, start, end)
-				return true
-			}
-		case DriversLicense:
-			d.emit(DriversLicense, start, end)
-			return true
-		case "":
-			// A valid check digit with the keyword a few lines up, as in
-			// a text table whose header row names the column.
-			if myNumberValid(dg) && d.wideContext(start, MyNumber) {
-				d.emit(MyNumber, start, end)
-				return true
-			}
-		}
-		return false
+		return d.twelveDigits(&c)
 	case 7:
-		ctx := d.context(start)
-		if ctx == BankAccount && len(lens) == 1 {
-			d.emit(BankAccount, start, end)
-			return true
-		}
-		if (len(lens) == 1 || len(lens) == 2 && lens[0] == 3 && kinds[0] == sepDash) &&
-			(ctx == PostalCode || followedByPrefecture(t, end)) {
-			d.emit(PostalCode, start, end)
-			return true
-		}
-		return false
+		return d.sevenDigits(&c)
 	}
-	if dg[0] == '0' && validJPPhone(dg, lens) {
-		ctx := d.context(start)
-		if ctx == nonPersonal {
-			return false
-		}
-		if _, land, _ := jpNational(dg); land && len(lens) == 1 && ctx != Phone && !inProse(t, start) {
-			// A bare 10-digit number in a log or a table is as often an
-			// ID as a landline; in Japanese prose it is a phone number.
-			return false
-		}
-		d.emit(Phone, start, end)
+	if c.digits[0] == '0' && validJPPhone(c.digits, c.lens) {
+		return d.jpPhone(&c)
+	}
+	if d.card(&c) {
 		return true
 	}
-	if cardIssuer(dg) != "" && luhn(dg) && validCardGrouping(lens, kinds) {
-		if d.context(start) == nonPersonal {
-			return false
-		}
-		d.emit(CreditCard, start, end)
+	return d.foreignPhone(&c)
+}
+
+// international takes "+CC …" numbers whose national part has a length
+// the country's numbering plan allows.
+func (d *detector) international(c *candidate) bool {
+	dg := c.digits
+	if len(dg) < 8 || len(dg) > 15 || d.context(c.start) == nonPersonal {
+		return false
+	}
+	iso := e164(dg)
+	if iso == "" {
+		return false
+	}
+	end := d.extension(c.end)
+	h := d.emit(Phone, c.start, end).because(0.9, "e164:"+iso)
+	h.Country = iso
+	return true
+}
+
+// dotted takes digits joined by dots, which are versions, addresses and
+// decimals, except a three-group Japanese phone number: "03.1234.5678".
+func (d *detector) dotted(c *candidate) bool {
+	k := c.kinds
+	if len(c.lens) != 3 || k[0] != sepDot || k[1] != sepDot || !c.whole || d.context(c.start) == nonPersonal {
+		return false
+	}
+	if c.digits[0] == '0' && validJPPhone(c.digits, c.lens) {
+		d.emit(Phone, c.start, c.end).because(0.8, "jp-plan").Country = "JP"
+		return true
+	}
+	if iso := domesticCountry(c.digits, c.lens, k); iso == "US" || iso == "CA" {
+		d.emit(Phone, c.start, d.extension(c.end)).because(0.75, "nanp").Country = iso
 		return true
 	}
 	return false
 }
 
-// usZIP takes a whole cell of a postal-code column that is a US ZIP or
-// ZIP+4 code; Japanese codes have seven digits and go through numbers.
-func (d *detector) usZIP() bool {
-	s, e := trimSpan(d.text, 0, len(d.text))
-	v := d.text[s:e]
-	if len(v) == 5 && allDigits(v) || len(v) == 10 && allDigits(v[:5]) && v[5] == '-' && allDigits(v[6:]) {
-		d.emit(PostalCode, s, e)
+// twelveDigits takes a My Number or a driver's licence number, which only
+// their keyword tells apart from other 12-digit numbers.
+func (d *detector) twelveDigits(c *candidate) bool {
+	l := c.lens
+	if !(len(l) == 1 || len(l) == 3 && l[0] == 4 && l[1] == 4 && sameKind(c.kinds)) {
+		return false
+	}
+	switch d.context(c.start) {
+	case MyNumber:
+		if myNumberValid(c.digits) {
+			d.emit(MyNumber, c.start, c.end)
+			return true
+		}
+	case DriversLicense:
+		d.emit(DriversLicense, c.start, c.end)
+		return true
+	case "":
+		// A valid check digit with the keyword a few lines up, as in
+		// a text table whose header row names the column.
+		if myNumberValid(c.digits) && d.wideContext(c.start, MyNumber) {
+			d.emit(MyNumber, c.start, c.end)
+			return true
+		}
+	}
+	return false
+}
+
+// sevenDigits takes a bank account number or a Japanese postal code, each
+// only with its keyword (or a prefecture after the postal code).
+func (d *detector) sevenDigits(c *candidate) bool {
+	ctx := d.context(c.start)
+	if ctx == BankAccount && len(c.lens) == 1 {
+		d.emit(BankAccount, c.start, c.end)
+		return true
+	}
+	if (len(c.lens) == 1 || len(c.lens) == 2 && c.lens[0] == 3 && c.kinds[0] == sepDash) &&
+		(ctx == PostalCode || followedByPrefecture(d.text, c.end)) {
+		d.emit(PostalCode, c.start, c.end)
 		return true
 	}
 	return false
+}
+
+// jpPhone takes a national number valid under the Japanese plan.
+func (d *detector) jpPhone(c *candidate) bool {
+	ctx := d.context(c.start)
+	if ctx == nonPersonal {
+		return false
+	}
+	if _, land, _ := jpNational(c.digits); land && len(c.lens) == 1 && ctx != Phone && !inProse(d.text, c.start) {
+		// A bare 10-digit number in a log or a table is as often an
+		// ID as a landline; in Japanese prose it is a phone number.
+		return false
+	}
+	conf, why := 0.8, "jp-plan"
+	if ctx == Phone {
+		conf, why = 0.95, "jp-plan+phone-keyword"
+	}
+	d.emit(Phone, c.start, c.end).because(conf, why).Country = "JP"
+	return true
+}
+
+// foreignPhone takes a national number printed the way its country prints
+// them; one standing among other numbers on its line is a table's.
+func (d *detector) foreignPhone(c *candidate) bool {
+	if !c.whole {
+		return false
+	}
+	ctx := d.context(c.start)
+	if ctx == nonPersonal {
+		return false
+	}
+	iso := domesticCountry(c.digits, c.lens, c.kinds)
+	switch iso {
+	case "FR", "DE", "AU", "TW":
+		// Their shapes are common in hex dumps and tables; only a
+		// phone keyword makes them numbers to call.
+		if ctx != Phone {
+			return false
+		}
+	}
+	if iso == "" && ctx == Phone && len(c.lens) == 1 {
+		switch {
+		case len(c.digits) == 10:
+			iso = nanpCountry(c.digits)
+		case len(c.digits) == 11 && c.digits[0] == '1' && c.digits[1] >= '3':
+			iso = "CN"
+		}
+	}
+	if iso == "" && ctx == Phone {
+		iso = shortDomestic(c.digits, c.lens)
+	}
+	if iso == "" || ctx != Phone && d.numericNeighbours(c.start, c.end) {
+		return false
+	}
+	conf, why := 0.7, "national-format"
+	if ctx == Phone {
+		conf, why = 0.9, "national-format+phone-keyword"
+	}
+	end := c.end
+	if iso == "US" || iso == "CA" {
+		end = d.extension(end)
+	}
+	d.emit(Phone, c.start, end).because(conf, why).Country = iso
+	return true
+}
+
+// extension extends a phone number ending at e over "x123", "ext. 123" or
+// "ext 123".
+func (d *detector) extension(e int) int {
+	t := d.text
+	p := e
+	for p < len(t) && t[p] == ' ' {
+		p++
+	}
+	switch {
+	case strings.HasPrefix(t[p:], "ext."):
+		p += 4
+	case strings.HasPrefix(t[p:], "ext"), strings.HasPrefix(t[p:], "Ext"):
+		p += 3
+	case strings.HasPrefix(t[p:], "x"):
+		p++
+	default:
+		return e
+	}
+	for p < len(t) && t[p] == ' ' {
+		p++
+	}
+	q := p
+	for q < len(t) && isDigit(t[q]) && q-p < 6 {
+		q++
+	}
+	if q == p || q < len(t) && isAlnum(t[q]) {
+		return e
+	}
+	return q
+}
+
+// numericNeighbours reports other numbers of three or more digits on the
+// value's line within 40 bytes: a row of a numeric table, not a phone or
+// a card number someone wrote down.
+func (d *detector) numericNeighbours(start, end int) bool {
+	t := d.text
+	from, to := max(start-40, 0), min(end+40, len(t))
+	if i := strings.LastIndexByte(t[from:start], '\n'); i >= 0 {
+		from += i + 1
+	}
+	if i := strings.IndexByte(t[end:to], '\n'); i >= 0 {
+		to = end + i
+	}
+	run := 0
+	for p := from; p < to; p++ {
+		if p == start {
+			p = end - 1
+			run = 0
+			continue
+		}
+		if isDigit(t[p]) {
+			run++
+			if run >= 3 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
+}
+
+// card takes a Luhn-valid number in an issuer's range, printed as cards are.
+func (d *detector) card(c *candidate) bool {
+	brand := cardIssuer(c.digits)
+	if brand == "" || !luhn(c.digits) || !validCardGrouping(c.lens, c.kinds) {
+		return false
+	}
+	ctx := d.context(c.start)
+	if ctx == nonPersonal {
+		return false
+	}
+	conf, why := 0.95, "luhn+iin+card-keyword"
+	if ctx != CreditCard {
+		// Without a card keyword, only a number standing alone: a row of
+		// a numeric table holds Luhn-valid runs by chance.
+		if !c.whole || d.numericNeighbours(c.start, c.end) {
+			return false
+		}
+		conf, why = 0.8, "luhn+iin"
+	}
+	d.emit(CreditCard, c.start, c.end).because(conf, why).Brand = brand
+	return true
 }
 
 // inProse reports whether text[start] follows Japanese text or an opening
@@ -440,3 +649,20 @@ func (d *detector) passport(r *numRun) {
 }
 
 func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+
+// postalNumber takes a postal code of digits after a postal keyword in
+// free text: "Postcode 2000", "邮编：100020", "우편번호 06236".
+func (d *detector) postalNumber(r *numRun) {
+	if d.hint == PostalCode {
+		return // the whole cell was tried
+	}
+	s, e := r.start, r.ge[r.n-1]
+	iso := postalShape(d.text[s:e])
+	if iso == "" || iso == "JP" || d.context(s) != PostalCode {
+		return
+	}
+	h := d.emit(PostalCode, s, e).because(0.85, "postal-keyword")
+	if iso != "5" {
+		h.Country = iso
+	}
+}

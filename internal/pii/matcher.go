@@ -19,6 +19,56 @@ type Options struct {
 	// Limits bound archive recursion; the zero value means
 	// extract.DefaultLimits.
 	Limits extract.Limits
+	// Categories, when set, keeps only occurrences of the categories it
+	// holds; see ParseCategories.
+	Categories map[string]bool
+	// MinConfidence drops occurrences less sure than it (0–1).
+	MinConfidence float64
+}
+
+// ParseCategories reads a --pii-categories list: "email,phone" keeps only
+// those, "-date_of_birth,-address" keeps all but those. Unknown names are
+// an error naming them.
+func ParseCategories(list string) (map[string]bool, error) {
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	known := map[string]bool{}
+	for _, c := range Categories {
+		known[c] = true
+	}
+	keep := map[string]bool{}
+	var include, exclude bool
+	for _, part := range strings.Split(list, ",") {
+		name := strings.TrimSpace(part)
+		neg := strings.HasPrefix(name, "-")
+		name = strings.TrimPrefix(name, "-")
+		if !known[name] {
+			return nil, fmt.Errorf("unknown personal-data category %q (known: %s)", name, strings.Join(Categories, ", "))
+		}
+		if neg {
+			exclude = true
+		} else {
+			include = true
+		}
+		keep[name] = !neg
+	}
+	if include && exclude {
+		return nil, fmt.Errorf("categories %q mix included and excluded (-name) entries", list)
+	}
+	if exclude {
+		for _, c := range Categories {
+			if _, ok := keep[c]; !ok {
+				keep[c] = true
+			}
+		}
+	}
+	for c, k := range keep {
+		if !k {
+			delete(keep, c)
+		}
+	}
+	return keep, nil
 }
 
 // Occurrence is one personal value in a file.
@@ -35,6 +85,13 @@ type Occurrence struct {
 	Member string `json:"member,omitempty"`
 	Value  string `json:"value,omitempty"`
 	Masked string `json:"masked,omitempty"`
+	// Country is a phone number's ISO 3166 country, Brand a card's.
+	Country string `json:"country,omitempty"`
+	Brand   string `json:"brand,omitempty"`
+	// Confidence (0–1) and Reason: the validator, key, label or context
+	// word that supported the finding.
+	Confidence float64 `json:"confidence"`
+	Reason     string  `json:"reason"`
 }
 
 func (o *Occurrence) Kind() string  { return "pii" }
@@ -151,6 +208,10 @@ type fileScan struct {
 	linkedBy map[valueKey]int
 	distinct map[valueKey]struct{}
 	counts   map[string]int
+	// node is the current record's subject, -1 before its first
+	// identifying value; deferred holds its weakly keyed fields.
+	node     int
+	deferred []int
 }
 
 // valueKey is a category and a normalised value.
@@ -195,64 +256,44 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		node := -1
+		fs.node = -1
+		fs.deferred = fs.deferred[:0]
+		strong := 0
+		for i := range rec.Fields {
+			if h, weak := fs.det.fieldHint(&rec.Fields[i]); h != "" && h != nonPersonal && !weak {
+				strong++
+			}
+		}
 		prev := ""
 		for i := range rec.Fields {
 			f := &rec.Fields[i]
+			key := fs.det.fieldKey(f)
+			if h, weak := fs.det.fieldHint(f); weak && strong == 0 && (h == PersonName || h == Address) {
+				// "name" and "address" alone say little: API documents,
+				// configuration and source code are full of them.
+				fs.deferred = append(fs.deferred, i)
+				continue
+			}
 			p := ""
-			if f.Key == "" {
+			if key == "" {
 				p = prev
 			}
-			fs.hits = fs.det.detect(f.Text, f.Key, p, fs.hits[:0])
-			if f.Key == "" {
+			fs.field(name, rec, f, key, p, opts, occ)
+			if key == "" {
 				prev = f.Text
 			} else {
 				prev = ""
 			}
-			if len(fs.hits) == 0 {
-				continue
+		}
+		// A weak key counts once the record holds something that
+		// identifies a person: an e-mail, a phone, a card number.
+		for _, i := range fs.deferred {
+			f := &rec.Fields[i]
+			key := ""
+			if fs.node >= 0 {
+				key = fs.det.fieldKey(f)
 			}
-			if len(fs.hits) > 1 {
-				slices.SortFunc(fs.hits, func(a, b Hit) int { return a.Start - b.Start })
-			}
-			line, lpos := f.Line, 0
-			for _, h := range fs.hits {
-				if f.Line > 0 {
-					line += strings.Count(f.Text[lpos:h.Start], "\n")
-					lpos = h.Start
-				}
-				o := Occurrence{Type: "pii", Path: name, Category: h.Category, Offset: f.Offset(h.Start),
-					Line: line, Record: rec.Index, Member: f.Member}
-				if opts.Reveal {
-					o.Value = h.Value
-				} else {
-					o.Masked = Mask(h.Category, h.Value)
-				}
-				occ(&o)
-				norm := Normalize(h.Category, h.Value)
-				dk := valueKey{h.Category, norm}
-				if _, ok := fs.distinct[dk]; !ok {
-					fs.distinct[dk] = struct{}{}
-					fs.counts[h.Category]++
-				}
-				if !identifying(h.Category) {
-					continue
-				}
-				if node < 0 {
-					node = len(fs.parent)
-					fs.parent = append(fs.parent, node)
-				}
-				if linking(h.Category) && !sharedNumber(h.Category, norm) {
-					if other, ok := fs.linkedBy[dk]; ok {
-						a, b := fs.find(node), fs.find(other)
-						if a != b {
-							fs.parent[a] = b
-						}
-					} else {
-						fs.linkedBy[dk] = node
-					}
-				}
-			}
+			fs.field(name, rec, f, key, "", opts, occ)
 		}
 		return nil
 	}
@@ -269,6 +310,64 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 		}
 	}
 	return &Summary{Type: "pii_summary", Path: name, Categories: fs.counts, Subjects: subjects}
+}
+
+// field detects the values of one field and adds them to the record's
+// subject (fs.node).
+func (fs *fileScan) field(name string, rec *extract.Record, f *extract.Field, key, prev string, opts Options, occ func(*Occurrence)) {
+	fs.hits = fs.det.detect(f.Text, key, prev, fs.hits[:0])
+	if len(fs.hits) == 0 {
+		return
+	}
+	if len(fs.hits) > 1 {
+		slices.SortFunc(fs.hits, func(a, b Hit) int { return a.Start - b.Start })
+	}
+	line, lpos := f.Line, 0
+	for i := range fs.hits {
+		h := &fs.hits[i]
+		if h.Confidence == 0 {
+			h.Confidence, h.Reason = defaultReason(h.Category, key, fs.det.keyHint(key))
+		}
+		if opts.Categories != nil && !opts.Categories[h.Category] || h.Confidence < opts.MinConfidence {
+			continue
+		}
+		if f.Line > 0 {
+			line += strings.Count(f.Text[lpos:h.Start], "\n")
+			lpos = h.Start
+		}
+		o := Occurrence{Type: "pii", Path: name, Category: h.Category, Offset: f.Offset(h.Start),
+			Line: line, Record: rec.Index, Member: f.Member, Country: h.Country, Brand: h.Brand,
+			Confidence: h.Confidence, Reason: h.Reason}
+		if opts.Reveal {
+			o.Value = h.Value
+		} else {
+			o.Masked = Mask(h.Category, h.Value)
+		}
+		occ(&o)
+		norm := Normalize(h.Category, h.Value)
+		dk := valueKey{h.Category, norm}
+		if _, ok := fs.distinct[dk]; !ok {
+			fs.distinct[dk] = struct{}{}
+			fs.counts[h.Category]++
+		}
+		if !identifying(h.Category) {
+			continue
+		}
+		if fs.node < 0 {
+			fs.node = len(fs.parent)
+			fs.parent = append(fs.parent, fs.node)
+		}
+		if linking(h.Category) && !sharedNumber(h.Category, norm) {
+			if other, ok := fs.linkedBy[dk]; ok {
+				a, b := fs.find(fs.node), fs.find(other)
+				if a != b {
+					fs.parent[a] = b
+				}
+			} else {
+				fs.linkedBy[dk] = fs.node
+			}
+		}
+	}
 }
 
 // sharedNumber reports numbers that many people share: free-dial and
@@ -312,5 +411,37 @@ func (o *Occurrence) AppendJSON(b []byte) []byte {
 		b = append(b, `,"masked":`...)
 		b = scan.AppendJSONString(b, o.Masked)
 	}
+	if o.Country != "" {
+		b = append(b, `,"country":`...)
+		b = scan.AppendJSONString(b, o.Country)
+	}
+	if o.Brand != "" {
+		b = append(b, `,"brand":`...)
+		b = scan.AppendJSONString(b, o.Brand)
+	}
+	b = append(b, `,"confidence":`...)
+	b = strconv.AppendFloat(b, o.Confidence, 'f', -1, 64)
+	b = append(b, `,"reason":`...)
+	b = scan.AppendJSONString(b, o.Reason)
 	return append(b, '}')
+}
+
+// defaultReason says why a hit its detector did not explain was taken:
+// the field's key when it names the category, else the category's own
+// validator or pattern.
+func defaultReason(cat, key string, h hint) (float64, string) {
+	if key != "" && h == cat {
+		return 0.9, "key:" + key
+	}
+	switch cat {
+	case Email:
+		return 0.95, "email-syntax"
+	case MyNumber:
+		return 0.95, "check-digit+keyword"
+	case PersonName:
+		return 0.75, "name-pattern"
+	case Address:
+		return 0.8, "address-pattern"
+	}
+	return 0.85, cat + "-keyword"
 }

@@ -128,8 +128,10 @@ func TestMatcherArchiveAndErrors(t *testing.T) {
 		}
 	}
 	want := []pii.Occurrence{
-		{Type: "pii", Path: "/x/a.zip", Category: pii.PersonName, Offset: 11, Line: 2, Record: 0, Member: "export/list.csv", Value: "Jane Doe"},
-		{Type: "pii", Path: "/x/a.zip", Category: pii.Email, Offset: 20, Line: 2, Record: 0, Member: "export/list.csv", Value: "jane@example.com"},
+		{Type: "pii", Path: "/x/a.zip", Category: pii.PersonName, Offset: 11, Line: 2, Record: 0, Member: "export/list.csv", Value: "Jane Doe",
+			Confidence: 0.9, Reason: "key:name"},
+		{Type: "pii", Path: "/x/a.zip", Category: pii.Email, Offset: 20, Line: 2, Record: 0, Member: "export/list.csv", Value: "jane@example.com",
+			Confidence: 0.9, Reason: "key:email"},
 	}
 	if diff := cmp.Diff(occ, want); diff != "" {
 		t.Errorf("archive occurrences (-got +want):\n%s", diff)

@@ -50,6 +50,22 @@ func (d *detector) honorific(at, w int) {
 	if at-end > 2 {
 		return
 	}
+	if r, sz := utf8.DecodeLastRuneInString(t[:end]); r == '）' || r == ')' {
+		// 原田 桃子（ハラダ モモコ）様: the reading in brackets sits
+		// between the name and the honorific.
+		open := strings.LastIndexAny(t[:end-sz], "（(")
+		if open < 0 {
+			return
+		}
+		_, ow := utf8.DecodeRuneInString(t[open:])
+		if reading := strings.NewReplacer(" ", "", "　", "").Replace(t[open+ow : end-sz]); !kanaKanjiOnly(reading, false) {
+			return
+		}
+		end = open
+		for end > 0 && t[end-1] == ' ' {
+			end--
+		}
+	}
 	// Collect up to 12 runes of kanji, kana and at most one space.
 	start, runes, space := end, 0, -1
 	for start > 0 && runes < 12 {
@@ -117,7 +133,8 @@ func (d *detector) honorific(at, w int) {
 				}
 				name -= sz
 			}
-			if c := utf8.RuneCountInString(t[name:end]); c < 1 || c > 6 {
+			first, _ := utf8.DecodeRuneInString(t[name:end])
+			if c := utf8.RuneCountInString(t[name:end]); c < 1 || c > 6 || c == 1 && !isKanji(first) {
 				return
 			}
 		}
@@ -151,7 +168,8 @@ func (d *detector) honorific(at, w int) {
 			}
 		}
 	}
-	d.emit(PersonName, name, end)
+	hon, _ := utf8.DecodeRuneInString(t[at:])
+	d.emit(PersonName, name, end).because(0.85, "honorific:"+string(hon))
 }
 
 // familyStart returns where a family name ending at end begins: the longest
@@ -366,7 +384,7 @@ func (d *detector) cell(h hint, s, e int) bool {
 	v := d.text[s:e]
 	switch h {
 	case PersonName:
-		if looksLikeName(v) && !strings.EqualFold(v, d.key) {
+		if looksLikeName(v) && !strings.EqualFold(v, d.key) && !identifierLike(v) {
 			d.emit(PersonName, s, e)
 			return true
 		}
@@ -376,8 +394,9 @@ func (d *detector) cell(h hint, s, e int) bool {
 			s += skip
 			v = d.text[s:e]
 		}
-		if looksLikeAddress(v) {
+		if addressShape(v) {
 			d.emit(Address, s, e)
+			d.trailingPostcode(s, e)
 			return true
 		}
 	case DateOfBirth:
@@ -403,6 +422,111 @@ func looksLikeAddress(v string) bool {
 	}
 	return letters >= 2 && utf8.RuneCountInString(v) >= 4
 }
+
+// codeBytes never occur in a name or a postal address, and always in
+// source code, shell and markup.
+const codeBytes = "{}[]()<>;=*&|$\"`\\"
+
+// identifierLike reports a name cell that is a program's word rather than
+// a person's: lower-case first letters (addr, callback), camelCase
+// (keepAlive), dotted or underscored words (obj.TYPE_MEM), code
+// punctuation.
+func identifierLike(v string) bool {
+	if strings.ContainsAny(v, codeBytes+"_") {
+		return true
+	}
+	if len(v) > 1 && strings.IndexByte(v, ' ') < 0 && strings.ToUpper(v) == v && v[0] < 0x80 {
+		return true // NAME: SUMMARY, "name": "BLR"
+	}
+	for _, w := range strings.Fields(v) {
+		c := w[0]
+		if c < 0x80 && !isUpper(c) {
+			return true
+		}
+		if codeWord(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// codeWord reports a token shaped like an identifier: a letter, a dot and a
+// letter (obj.TYPE), lower-case then upper-case letters (keepAlive,
+// RawSockaddr), lower-case letters then digits (uint64).
+func codeWord(w string) bool {
+	humps := 0
+	for i := 1; i < len(w); i++ {
+		a, b := w[i-1], w[i]
+		switch {
+		case a >= 'a' && a <= 'z' && isUpper(b):
+			// McDonald, MacLeod, DeAngelo, LeBlanc are names; keepAlive,
+			// IsAnyArrayBuffer, writableHighWaterMark are not.
+			humps++
+			if humps > 1 || i > 3 || !isUpper(w[0]) {
+				return true
+			}
+		case a >= 'a' && a <= 'z' && isDigit(b):
+			return true
+		case a == '.' && i >= 2 && isAlnum(w[i-2]) && isAlnum(b) && !(i == 2 && isUpper(w[0])):
+			// "J.Smith" initials pass; "obj.TYPE" and "sa.String" do not.
+			return true
+		}
+	}
+	return false
+}
+
+// addressShape accepts a cell of an address column or label: a Japanese,
+// Chinese or Korean address (some kanji or hangul), or a Western one with
+// a number and a capitalised word; never code, an e-mail address, a
+// paragraph or a sentence about something else.
+func addressShape(v string) bool {
+	if !looksLikeAddress(v) || strings.ContainsAny(v, codeBytes) || strings.Contains(v, "//") {
+		return false
+	}
+	cjk, digits, capital := 0, 0, false
+	for _, r := range v {
+		switch {
+		case isKanji(r) || r >= 0xAC00 && r <= 0xD7A3:
+			cjk++
+		case r >= '0' && r <= '9':
+			digits++
+		}
+	}
+	if cjk >= 2 {
+		return true
+	}
+	words := strings.Fields(v)
+	if len(words) < 2 || digits == 0 || strings.IndexByte(v, '_') >= 0 {
+		return false
+	}
+	street := isDigit(words[0][0])
+	for _, w := range words {
+		w = strings.Trim(w, ",.")
+		if w == "" {
+			continue
+		}
+		if codeWord(w) {
+			return false
+		}
+		if isUpper(w[0]) && len(w) > 1 && w[1] >= 'a' && w[1] <= 'z' {
+			capital = true
+		}
+		if streetWords[strings.ToLower(w)] {
+			street = true
+		}
+	}
+	return capital && street
+}
+
+// streetWords mark a Western address line: "Saratoga Avenue", "Fifth
+// Floor", "Flat 3", "PO Box 12".
+var streetWords = map[string]bool{"street": true, "st": true, "avenue": true, "ave": true, "road": true, "rd": true,
+	"lane": true, "ln": true, "drive": true, "dr": true, "boulevard": true, "blvd": true, "way": true, "court": true,
+	"ct": true, "place": true, "pl": true, "terrace": true, "parkway": true, "pkwy": true, "circle": true,
+	"highway": true, "hwy": true, "square": true, "sq": true, "close": true, "crescent": true, "grove": true,
+	"gardens": true, "mews": true, "row": true, "hill": true, "park": true, "green": true, "walk": true,
+	"floor": true, "suite": true, "ste": true, "apt": true, "apartment": true, "unit": true, "flat": true,
+	"box": true, "building": true, "house": true}
 
 // lineLabel handles a label separated from its value by white space or
 // brackets at the start of a line: "氏名　山田 太郎", "【住所】東京都…".
@@ -469,7 +593,7 @@ func (d *detector) lineLabel(ls int) {
 			d.emit(PersonName, s, e)
 		}
 	case Address:
-		if strings.ContainsAny(v, "0123456789") && looksLikeAddress(v) {
+		if strings.ContainsAny(v, "0123456789") && addressShape(v) {
 			d.emit(Address, s, e)
 		}
 	default:
@@ -528,4 +652,104 @@ func leadingPostalCode(v string) int {
 		r++
 	}
 	return r
+}
+
+// proseVerbs introduce or follow a person's name in running English:
+// "I spoke with Jane Doe", "Jane Doe called".
+var (
+	proseBefore = []string{"spoke with ", "spoke to ", "talked to ", "talked with ", "speaking with ", "met with ",
+		"call from ", "message from ", "letter from ", "email from ", "on behalf of "}
+	proseAfter = []string{" called", " phoned", " rang", " wrote", " emailed", " visited", " complained", " said"}
+)
+
+// proseName finds "spoke with Jane Doe" and "Jane Doe called" around
+// text[at], a lower-case letter starting one of the verbs.
+func (d *detector) proseName(at int) {
+	t := d.text
+	if at > 0 && isAlnum(t[at-1]) {
+		return
+	}
+	for _, v := range proseBefore {
+		if strings.HasPrefix(t[at:], v) {
+			if s, e := capitalWords(t, at+len(v)); e > s {
+				d.emit(PersonName, s, e).because(0.8, "prose:"+strings.TrimSpace(v))
+			}
+			return
+		}
+	}
+}
+
+// proseNameAfter finds a name ending right before a verb at text[at]
+// (the space before it).
+func (d *detector) proseNameAfter(at int) {
+	t := d.text
+	for _, v := range proseAfter {
+		if !strings.HasPrefix(t[at:], v) || at+len(v) < len(t) && isAlnum(t[at+len(v)]) {
+			continue
+		}
+		// Walk back over two or three capitalised words.
+		s, words := at, 0
+		for words < 2 {
+			q := s
+			for q > 0 && (t[q-1] >= 'a' && t[q-1] <= 'z' || t[q-1] == '\'' || t[q-1] == '-' || isUpper(t[q-1])) {
+				q--
+			}
+			if q == s || !isUpper(t[q]) || notNameWord[t[q:s]] || q > 0 && isAlnum(t[q-1]) {
+				break
+			}
+			s, words = q, words+1
+			if s == 0 || t[s-1] != ' ' {
+				break
+			}
+			s--
+		}
+		if t[s] == ' ' {
+			s++
+		}
+		if words >= 2 && !sentenceWord(t[s:at]) {
+			d.emit(PersonName, s, at).because(0.75, "prose:"+strings.TrimSpace(v))
+		}
+		return
+	}
+}
+
+// sentenceWord reports a capitalised run that starts with a word
+// sentences start with rather than a given name.
+func sentenceWord(v string) bool {
+	first, _, _ := strings.Cut(v, " ")
+	switch first {
+	case "The", "This", "That", "It", "He", "She", "We", "They", "You", "I", "Our", "Your", "Who", "When", "If", "Then", "Also":
+		return true
+	}
+	return false
+}
+
+// capitalWords returns the span of two or three capitalised words at p.
+func capitalWords(t string, p int) (int, int) {
+	start, end, words := p, p, 0
+	for words < 3 {
+		q := end
+		if words > 0 {
+			if q >= len(t) || t[q] != ' ' {
+				break
+			}
+			q++
+		}
+		ws := q
+		if q >= len(t) || !isUpper(t[q]) {
+			break
+		}
+		q++
+		for q < len(t) && (t[q] >= 'a' && t[q] <= 'z' || t[q] == '\'' || t[q] == '-') {
+			q++
+		}
+		if q-ws < 2 || q < len(t) && isAlnum(t[q]) || notNameWord[t[ws:q]] {
+			break
+		}
+		end, words = q, words+1
+	}
+	if words < 2 || sentenceWord(t[start:end]) {
+		return 0, 0
+	}
+	return start, end
 }

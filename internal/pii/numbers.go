@@ -138,7 +138,7 @@ func badBefore(text string, p int) bool {
 	}
 	c := text[p-1]
 	switch {
-	case isAlnum(c), c == '_', c == '/', c == '\\', c == '#', c == '+', c == '%':
+	case isAlnum(c), c == '_', c == '/', c == '\\', c == '#', c == '+', c == '%', c == '$', c == '~', c == '^':
 		return true
 	case c == '.' || c == ',' || c == ':':
 		return p >= 2 && isDigit(text[p-2])

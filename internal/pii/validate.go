@@ -25,24 +25,34 @@ func prefixNum(d []byte, n int) int {
 	return v
 }
 
-// cardIssuer returns the issuer whose number range and length d fits, or ""
-// when none does. Only the brands used in Japan are recognised: a
-// Luhn-valid 16-digit serial is far more likely than a Discover card in the
-// files mamori scans.
+// cardIssuer returns the brand whose issuer identification number range
+// and length d fits, or "" when none does: Visa 13/16/19, Mastercard
+// 51–55 and 2221–2720, American Express 34/37, Discover 6011, 644–649 and
+// 65, JCB 3528–3589 (and the legacy 15-digit 1800 and 2131), Diners Club
+// 300–305, 36, 38, 39, UnionPay 62, Maestro 12–19 digits.
 func cardIssuer(d []byte) string {
 	n := len(d)
-	p2, p3, p4 := prefixNum(d, 2), prefixNum(d, 3), prefixNum(d, 4)
+	p2, p3, p4, p6 := prefixNum(d, 2), prefixNum(d, 3), prefixNum(d, 4), prefixNum(d, 6)
 	switch {
-	case d[0] == '4' && n == 16:
+	case d[0] == '4' && (n == 13 || n == 16 || n == 19):
 		return "visa"
 	case (p2 >= 51 && p2 <= 55 || p4 >= 2221 && p4 <= 2720) && n == 16:
 		return "mastercard"
 	case (p2 == 34 || p2 == 37) && n == 15:
 		return "amex"
-	case p4 >= 3528 && p4 <= 3589 && n == 16:
+	case (p4 == 6011 || p3 >= 644 && p3 <= 649 || p2 == 65 || p6 >= 622126 && p6 <= 622925) && n >= 16 && n <= 19:
+		return "discover"
+	case p4 >= 3528 && p4 <= 3589 && n >= 16 && n <= 19:
 		return "jcb"
-	case (p3 >= 300 && p3 <= 305 || p2 == 36 || p2 == 38 || p2 == 39) && (n == 14 || n == 16):
+	case (p4 == 1800 || p4 == 2131) && n == 15:
+		return "jcb"
+	case (p3 >= 300 && p3 <= 305 || p2 == 36 || p2 == 38 || p2 == 39) && n >= 14 && n <= 19:
 		return "diners"
+	case p2 == 62 && n >= 16 && n <= 19:
+		return "unionpay"
+	case (p4 == 5018 || p4 == 5020 || p4 == 5038 || p4 == 5893 || p4 == 6304 || p4 == 6759 ||
+		p4 >= 6761 && p4 <= 6763 || p2 == 50 || p2 >= 56 && p2 <= 58 || p2 == 67) && n >= 12 && n <= 19:
+		return "maestro"
 	}
 	return ""
 }
@@ -63,7 +73,7 @@ func validCardGrouping(lens []int, kinds []byte) bool {
 		return true
 	}
 	for i, l := range lens {
-		if i < len(lens)-1 && l != 4 || i == len(lens)-1 && (l < 2 || l > 4) {
+		if i < len(lens)-1 && l != 4 || i == len(lens)-1 && (l < 1 || l > 4) {
 			return false
 		}
 	}
@@ -155,19 +165,4 @@ func validJPPhone(d []byte, lens []int) bool {
 		}
 	}
 	return false
-}
-
-// countryCodeOK rejects leading digits that start no ITU country code.
-func countryCodeOK(d []byte) bool {
-	switch d[0] {
-	case '1', '7':
-		return true
-	case '0':
-		return false
-	}
-	switch prefixNum(d, 2) {
-	case 28, 80, 83, 89:
-		return false
-	}
-	return true
 }

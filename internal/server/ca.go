@@ -141,24 +141,31 @@ func (c *ca) serverCert(host string, sans []string) (tls.Certificate, error) {
 	return tls.Certificate{Certificate: [][]byte{der, c.cert.Raw}, PrivateKey: key}, nil
 }
 
-// signAgent issues the client certificate for agentID from a PEM CSR. Only
-// the CSR's key is used: the subject is the server's choice.
-func (c *ca) signAgent(csrPEM []byte, agentID string) (*x509.Certificate, []byte, error) {
+// parseCSR reads an agent's PEM CSR and checks its signature and key,
+// which must be ECDSA P-256.
+func parseCSR(csrPEM []byte) (*x509.CertificateRequest, error) {
 	b, _ := pem.Decode(csrPEM)
 	if b == nil || b.Type != "CERTIFICATE REQUEST" {
-		return nil, nil, errors.New("field csr: no PEM CERTIFICATE REQUEST block")
+		return nil, errors.New("no PEM CERTIFICATE REQUEST block")
 	}
 	csr, err := x509.ParseCertificateRequest(b.Bytes)
 	if err != nil {
-		return nil, nil, fmt.Errorf("field csr: %w", err)
+		return nil, err
 	}
 	if err := csr.CheckSignature(); err != nil {
-		return nil, nil, fmt.Errorf("field csr: %w", err)
+		return nil, err
 	}
-	pub, ok := csr.PublicKey.(*ecdsa.PublicKey)
-	if !ok || pub.Curve != elliptic.P256() {
-		return nil, nil, errors.New("field csr: key must be ECDSA P-256")
+	if pub, ok := csr.PublicKey.(*ecdsa.PublicKey); !ok || pub.Curve != elliptic.P256() {
+		return nil, errors.New("key must be ECDSA P-256")
 	}
+	return csr, nil
+}
+
+// signAgent issues the client certificate for agentID from a CSR that
+// parseCSR accepted. Only the CSR's key is used: the subject is the
+// server's choice.
+func (c *ca) signAgent(csr *x509.CertificateRequest, agentID string) (*x509.Certificate, []byte, error) {
+	pub := csr.PublicKey
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber: randomSerial(),

@@ -115,14 +115,14 @@ func TestCapabilityRolesAndActor(t *testing.T) {
 			}
 		}
 	}
-	var log []AuditEntry
+	var log []AuditLeaf
 	ts.api(t, "GET", "/api/v1/audit", nil, &log)
 	var got []string
 	for _, e := range log {
 		if e.Action == "note" || e.Action == "monitoring" {
 			got = append(got, e.Actor+" "+e.Role+" "+e.Action+" "+e.Result)
 			if e.RequestID == "" {
-				t.Errorf("entry %d has no request id", e.ID)
+				t.Errorf("entry %d has no request id", e.Index)
 			}
 		}
 	}

@@ -31,7 +31,7 @@ func TestFleetMonitoringIsOneChange(t *testing.T) {
 		if len(sel.Hosts) != 3 {
 			t.Errorf("changed %v, want 3 hosts", sel.Hosts)
 		}
-		var log []AuditEntry
+		var log []AuditLeaf
 		ts.api(t, "GET", "/api/v1/audit", nil, &log)
 		var got []string
 		for _, e := range log {
@@ -43,8 +43,8 @@ func TestFleetMonitoringIsOneChange(t *testing.T) {
 			t.Errorf("monitoring audit entries (-got +want):\n%s", diff)
 		}
 
-		storetest.Exec(t, dsn, "DROP TABLE audit")
-		code, body := rawCall(t, ts, ts.AdminToken(), "PUT", "/api/v1/monitoring", map[string]any{"level": "normal", "hosts": "all"}, nil)
+		storetest.Exec(t, dsn, "DROP TABLE audit_log")
+		code, body := rawCall(t, ts, ts.AdminToken(), "PUT", "/api/v1/monitoring", map[string]any{"level": "normal", "hosts": "all", "reason": "all clear"}, nil)
 		if code != http.StatusInternalServerError || !strings.Contains(string(body), "internal error (request r-") {
 			t.Errorf("with the audit table gone: %d %s, want 500 naming the request", code, body)
 		}
@@ -56,7 +56,6 @@ func TestFleetMonitoringIsOneChange(t *testing.T) {
 	})
 }
 
-
 // TestDatabaseErrorsAre500: a failing database is the server's fault, not
 // the client's: 500 with a JSON error naming the request, never 400 and
 // never the raw database error.
@@ -66,7 +65,7 @@ func TestDatabaseErrorsAre500(t *testing.T) {
 	dsn := filepath.Join(dir, "mamori.db")
 	ts := startServer(t, dir, dsn)
 	a := mustEnroll(t, ts, "a")
-	storetest.Exec(t, dsn, "DROP TABLE audit")
+	storetest.Exec(t, dsn, "DROP TABLE audit_log")
 	for _, c := range []struct {
 		method, path string
 		body         any
@@ -138,7 +137,7 @@ func TestListsPage(t *testing.T) {
 	var sweeps []string
 	for range 3 {
 		var sw SweepCreated
-		ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": yara, "paths": []string{"/srv"}, "hosts": "all"}, &sw)
+		ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": yara, "paths": []string{"/srv"}, "hosts": "all", "reason": "hunt"}, &sw)
 		sweeps = append(sweeps, sw.ID)
 	}
 	slices.Sort(sweeps)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -24,27 +27,54 @@ import (
 // handleEnroll issues an agent its identity: POST wire.EnrollPath with the
 // enrolment token.
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			if ok, retry := s.enrolLimit.allow(host); !ok {
+				w.Header().Set("Retry-After", strconv.Itoa(int(retry/time.Second)+1))
+				httpapi.Error(w, http.StatusTooManyRequests, "too many enrolments from "+host+"; retry later")
+				return
+			}
+		}
+	}
 	if subtle.ConstantTimeCompare([]byte(httpapi.BearerToken(r)), []byte(s.EnrollToken())) != 1 {
 		httpapi.Error(w, http.StatusUnauthorized, "missing or wrong enrolment token")
 		return
 	}
 	var req wire.EnrollRequest
-	if err := httpapi.DecodeBody(r, 0, &req); err != nil {
+	if err := httpapi.DecodeBody(r, 64<<10, &req); err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	id := newAgentID()
-	cert, certPEM, err := s.ca.signAgent([]byte(req.CSR), id)
+	if err := checkEnrollRequest(&req); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	csr, err := parseCSR([]byte(req.CSR))
 	if err != nil {
 		httpapi.Fail(w, r, httpapi.BadInput("csr", "%v", err))
 		return
 	}
+	sum := sha256.Sum256(csr.RawSubjectPublicKeyInfo)
+	key := hex.EncodeToString(sum[:])
 	name := req.Name
 	if name == "" {
 		name = req.Hostname
 	}
 	ctx := WithActor(r.Context(), "enrolment")
+	var resp wire.EnrollResponse
 	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		// The same key again (a retry whose answer was lost, or a
+		// replay) gets the host it already has, not a second one.
+		id, certPEM, revoked, err := tx.HostByKey(ctx, key)
+		switch {
+		case err == nil && !revoked.IsZero():
+			return httpapi.Conflict("host %s enrolled with this key is revoked; enrol with a new key", id)
+		case err == nil:
+			resp = wire.EnrollResponse{AgentID: id, Certificate: certPEM, CA: string(s.ca.pem)}
+			return nil
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
 		// New hosts start at the fleet's level; if it cannot be read,
 		// enrolment fails rather than silently starting at normal.
 		level, err := tx.Setting(ctx, settingFleetMonitoring)
@@ -54,18 +84,68 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return fmt.Errorf("reading the fleet's monitoring level: %w", err)
 		}
+		id = newAgentID()
+		cert, certPEMBytes, err := s.ca.signAgent(csr, id)
+		if err != nil {
+			return err
+		}
 		h := &store.Host{ID: id, Name: name, Hostname: req.Hostname, Labels: req.Labels,
-			CertSerial: cert.SerialNumber.Text(16), EnrolledAt: s.now(), Monitoring: level}
+			CertSerial: cert.SerialNumber.Text(16), EnrolledAt: s.now(), Monitoring: level,
+			KeySHA256: key, CertPEM: string(certPEMBytes)}
 		if err := tx.CreateHost(ctx, h); err != nil {
 			return err
 		}
+		resp = wire.EnrollResponse{AgentID: id, Certificate: string(certPEMBytes), CA: string(s.ca.pem)}
 		return tx.AppendAudit(ctx, httpapi.Audit(ctx, s.now(), "enroll", id, "", "name="+name))
 	})
 	if err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	httpapi.WriteJSON(w, http.StatusOK, wire.EnrollResponse{AgentID: id, Certificate: string(certPEM), CA: string(s.ca.pem)})
+	httpapi.WriteJSON(w, http.StatusOK, resp)
+}
+
+// maxNameBytes bounds host names, hostnames and labels.
+const maxNameBytes = 255
+
+// checkEnrollRequest refuses names and labels that are not printable UTF-8
+// of at most 255 bytes: no control characters, NULs or bidirectional
+// overrides that would make a host look like another in a list.
+func checkEnrollRequest(req *wire.EnrollRequest) error {
+	if err := errors.Join(checkText("name", req.Name), checkText("hostname", req.Hostname)); err != nil {
+		return err
+	}
+	if req.Name == "" && req.Hostname == "" {
+		return httpapi.BadInput("name", "empty, and so is hostname")
+	}
+	if len(req.Labels) > 64 {
+		return httpapi.BadInput("labels", "%d labels, at most 64", len(req.Labels))
+	}
+	for k, v := range req.Labels {
+		if k == "" {
+			return httpapi.BadInput("labels", "empty key")
+		}
+		if err := errors.Join(checkText("labels key", k), checkText("labels["+k+"]", v)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkText refuses v unless it is printable UTF-8 of at most maxNameBytes.
+func checkText(field, v string) error {
+	if len(v) > maxNameBytes {
+		return httpapi.BadInput(field, "%d bytes, at most %d", len(v), maxNameBytes)
+	}
+	if !utf8.ValidString(v) {
+		return httpapi.BadInput(field, "not valid UTF-8")
+	}
+	for i, r := range v {
+		if !unicode.IsPrint(r) {
+			return httpapi.BadInput(field, "character %U at byte %d is not printable", r, i)
+		}
+	}
+	return nil
 }
 
 func newAgentID() string {
@@ -297,11 +377,6 @@ func (s *Server) isolateMessage(c *conn, reason string) *wire.Message {
 		Resolvers: s.cfg.Isolation.Resolvers, AllowDHCP: s.cfg.Isolation.AllowDHCP}}
 }
 
-func inventory(i wire.Inventory) store.Inventory {
-	return store.Inventory{Hostname: i.Hostname, OS: i.OS, Arch: i.Arch, OSVersion: i.OSVersion, IPs: i.IPs,
-		AgentVersion: i.AgentVersion, Monitoring: i.Monitoring, BundleVersion: i.BundleVersion}
-}
-
 func (s *Server) handleMessage(ctx context.Context, c *conn, m *wire.Message) error {
 	now := s.now()
 	s.seen.mark(c.id, now)
@@ -314,8 +389,18 @@ func (s *Server) handleMessage(ctx context.Context, c *conn, m *wire.Message) er
 		return s.handleFindings(ctx, c, m.Findings, now)
 	case wire.TypeSweepStatus:
 		st := m.SweepStatus
-		if _, err := s.st.SetSweepHost(ctx, st.SweepID, c.id, st.State, st.Files, st.Error, now); err != nil {
+		if err := checkSweepStatus(st); err != nil {
+			s.log.Warn("agent sent an invalid sweep status", "agent", c.id, "err", err)
+			return nil
+		}
+		changed, err := s.st.SetSweepHost(ctx, st.SweepID, c.id, st.State, st.Files, st.Error, now)
+		if err != nil {
 			return err
+		}
+		if !changed {
+			if _, err := s.st.SweepHostState(ctx, st.SweepID, c.id); errors.Is(err, store.ErrNotFound) {
+				s.log.Warn("agent reported on a sweep that does not target it", "agent", c.id, "sweep", st.SweepID)
+			}
 		}
 	case wire.TypeIsolationStatus:
 		s.isolationReported(ctx, c.id, *m.IsolationStatus)
@@ -339,43 +424,70 @@ func (s *Server) handleMessage(ctx context.Context, c *conn, m *wire.Message) er
 }
 
 func (s *Server) handleFindings(ctx context.Context, c *conn, f *wire.Findings, now time.Time) error {
-	ds := make([]store.Detection, len(f.Findings))
-	for i, x := range f.Findings {
+	// Past its rate, an agent's read loop waits here: TCP pushes back and
+	// the findings wait in the agent's queue, none are dropped.
+	if err := wait(ctx, s.findingsLimit.take(c.id, float64(len(f.Findings)))); err != nil {
+		return err
+	}
+	ds := make([]store.Detection, 0, len(f.Findings))
+	accepted := make([]wire.Finding, 0, len(f.Findings))
+	sweeps := map[string]bool{}
+	refused := 0
+	for i := range f.Findings {
+		x := &f.Findings[i]
+		err := checkFinding(x, now)
+		if err == nil && x.SweepID != "" {
+			var ok bool
+			if ok, err = s.sweepTargets(ctx, sweeps, x.SweepID, c.id); err != nil {
+				return err
+			} else if !ok {
+				err = fmt.Errorf("field sweep_id: sweep %.64q does not target this host", x.SweepID)
+			}
+		}
+		if err != nil {
+			// Refused, not retried: the batch is acknowledged so a
+			// misbehaving agent does not send it forever.
+			refused++
+			s.log.Warn("agent sent an invalid finding", "agent", c.id, "finding", fmt.Sprintf("%.64q", x.ID), "err", err)
+			continue
+		}
 		detail, err := json.Marshal(x.Detail)
 		if err != nil || x.Detail == nil {
 			detail = nil
 		}
-		ds[i] = store.Detection{HostID: c.id, FindingID: x.ID, Type: x.Type, Source: x.Source, Rule: x.Rule,
+		accepted = append(accepted, *x)
+		ds = append(ds, store.Detection{HostID: c.id, FindingID: x.ID, Type: x.Type, Source: x.Source, Rule: x.Rule,
 			Indicator: x.Indicator, Path: x.Path, SHA256: x.SHA256, Size: x.Size, SeenAt: x.SeenAt, ReceivedAt: now,
-			SweepID: x.SweepID, BundleVersion: x.BundleVersion, Tags: x.Tags, Meta: x.Meta, Detail: detail}
+			SweepID: x.SweepID, BundleVersion: x.BundleVersion, Tags: x.Tags, Meta: x.Meta, Detail: detail})
 	}
+	s.stats.refused.Add(int64(refused))
 	// The read loop does not wait for the commit: a command
 	// acknowledgement behind this batch must not queue behind the
 	// database. The ack goes out once the batch is committed.
 	return s.ingest.enqueue(ctx, ds, func(added int, err error) {
 		// Tracked, so no policy change is written after Close; during
 		// shutdown the batch goes unacknowledged and the agent re-sends it.
-		s.bg.Go(func() { s.batchCommitted(c, f, len(ds), added, err) })
+		s.bg.Go(func() { s.batchCommitted(c, f.Seq, accepted, added, err) })
 	})
 }
 
-func (s *Server) batchCommitted(c *conn, f *wire.Findings, n, added int, err error) {
+func (s *Server) batchCommitted(c *conn, seq uint64, fs []wire.Finding, added int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
 	defer cancel()
 	if err != nil {
 		// No ack: the agent keeps the batch. Dropping the connection makes
 		// it re-send after reconnecting rather than wait.
-		s.log.Error("storing findings", "agent", c.id, "seq", f.Seq, "err", err)
+		s.log.Error("storing findings", "agent", c.id, "seq", seq, "err", err)
 		c.ws.CloseNow()
 		return
 	}
 	s.stats.batches.Add(1)
 	s.stats.findings.Add(int64(added))
-	s.stats.duplicates.Add(int64(n - added))
-	if err := c.send(ctx, &wire.Message{Type: wire.TypeAck, Ack: &wire.Ack{Seq: f.Seq}}); err != nil {
-		s.log.Debug("acknowledging findings", "agent", c.id, "seq", f.Seq, "err", err)
+	s.stats.duplicates.Add(int64(len(fs) - added))
+	if err := c.send(ctx, &wire.Message{Type: wire.TypeAck, Ack: &wire.Ack{Seq: seq}}); err != nil {
+		s.log.Debug("acknowledging findings", "agent", c.id, "seq", seq, "err", err)
 	}
 	if added > 0 {
-		s.applyPolicy(ctx, c.id, f.Findings)
+		s.applyPolicy(ctx, c.id, fs)
 	}
 }

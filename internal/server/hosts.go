@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
@@ -24,6 +25,8 @@ func (s *Server) hostRoutes() []httpapi.Route {
 		{Method: "GET", Pattern: "/hosts", Summary: "List enrolled hosts in id order with online state, monitoring level and isolation state.",
 			Response: []Host(nil), Query: httpapi.PageParams, Roles: readers, Handler: s.listHosts},
 		{Method: "GET", Pattern: "/hosts/{id}", Summary: "One host.", Response: Host{}, Roles: readers, Handler: s.getHost},
+		{Method: "DELETE", Pattern: "/hosts/{id}", Summary: "Delete a revoked host with its detections; audited with the reason. Revoke it first.",
+			Request: ReasonBody{}, Response: HostIDs{}, Roles: responders, Handler: s.deleteHost},
 		{Method: "POST", Pattern: "/hosts/{id}/revoke", Summary: "Revoke a host's certificate: it is disconnected and cannot reconnect.",
 			Request: ReasonBody{}, Response: Host{}, Roles: responders, Handler: s.revokeHost},
 		{Method: "PUT", Pattern: "/hosts/{id}/monitoring", Summary: "Set a host's monitoring level (normal or heightened); audited with the reason.",
@@ -108,7 +111,8 @@ type PingResult struct {
 	RTTMS  float64 `json:"rtt_ms" doc:"command round-trip time"`
 }
 
-// HostSelector is "all" or a list of host ids; absent (nil) means all.
+// HostSelector is "all" or a list of host ids. It must be given: a missing
+// selector is bad input, never the whole fleet.
 type HostSelector struct {
 	All bool
 	IDs []string
@@ -138,7 +142,7 @@ func (h *HostSelector) UnmarshalJSON(b []byte) error {
 }
 
 func (h HostSelector) MarshalJSON() ([]byte, error) {
-	if h.All || !h.set {
+	if h.All {
 		return []byte(`"all"`), nil
 	}
 	return json.Marshal(h.IDs)
@@ -154,7 +158,20 @@ func (HostSelector) JSONSchema() map[string]any {
 
 // wholeFleet reports a selector naming every host with no label filter.
 func wholeFleet(sel HostSelector, labels map[string]string) bool {
-	return (sel.All || !sel.set) && len(labels) == 0
+	return sel.All && len(labels) == 0
+}
+
+// checkSelector insists on an explicit selector (hosts, or labels to
+// choose among all hosts), so that leaving "hosts" out never means the
+// whole fleet, and on a reason for "all".
+func checkSelector(sel HostSelector, labels map[string]string, reason string) error {
+	if !sel.set && len(labels) == 0 {
+		return httpapi.BadInput("hosts", `missing: "all" or a list of host ids`)
+	}
+	if sel.All && strings.TrimSpace(reason) == "" {
+		return httpapi.BadInput("reason", `required when hosts is "all"`)
+	}
+	return nil
 }
 
 func (s *Server) hostView(h *store.Host) Host {
@@ -232,6 +249,33 @@ func (s *Server) revokeHost(w http.ResponseWriter, r *http.Request) {
 	s.writeHost(w, r, id)
 }
 
+func (s *Server) deleteHost(w http.ResponseWriter, r *http.Request) {
+	var body ReasonBody
+	if err := httpapi.DecodeOptionalBody(r, 0, &body); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	ctx, id := r.Context(), r.PathValue("id")
+	err := s.st.InTx(ctx, func(tx *store.Tx) error {
+		h, err := tx.Host(ctx, id)
+		if err != nil {
+			return err
+		}
+		if h.RevokedAt.IsZero() {
+			return httpapi.Conflict("host %s is not revoked; revoke it first (POST %s/hosts/%s/revoke)", id, httpapi.Prefix, id)
+		}
+		if err := tx.DeleteHost(ctx, id); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, s.now(), "delete_host", id, body.Reason, "name="+h.Name))
+	})
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	httpapi.WriteJSON(w, http.StatusOK, HostIDs{Hosts: []string{id}})
+}
+
 func (s *Server) putMonitoring(w http.ResponseWriter, r *http.Request) {
 	var body MonitoringChange
 	if err := httpapi.DecodeBody(r, 0, &body); err != nil {
@@ -293,7 +337,7 @@ func (s *Server) putFleetMonitoring(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	if err := checkLevel(body.Level); err != nil {
+	if err := errors.Join(checkLevel(body.Level), checkSelector(body.Hosts, body.Labels, body.Reason)); err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
@@ -329,6 +373,10 @@ func (s *Server) putFleetMonitoring(w http.ResponseWriter, r *http.Request) {
 		hosts, err := s.selectHosts(ctx, body.Hosts, body.Labels)
 		if err != nil {
 			httpapi.Fail(w, r, err)
+			return
+		}
+		if len(hosts) == 0 {
+			httpapi.Fail(w, r, httpapi.BadInput("labels", "no enrolled host has all these labels"))
 			return
 		}
 		for _, h := range hosts {

@@ -111,7 +111,7 @@ func TestKillServerMidSweep(t *testing.T) {
 		b := mustEnroll(t, ts, "b") // offline during launch
 		a.mustConnect(ts)
 		var sw struct{ ID string }
-		body := map[string]any{"name": "hunt", "yara": `rule hunt { strings: $a = "x" condition: $a }`, "paths": []string{"/srv"}, "hosts": "all"}
+		body := map[string]any{"name": "hunt", "yara": `rule hunt { strings: $a = "x" condition: $a }`, "paths": []string{"/srv"}, "hosts": "all", "reason": "webshell"}
 		if code := ts.api(t, "POST", "/api/v1/sweeps", body, &sw); code != http.StatusOK {
 			t.Fatalf("POST sweep: %d", code)
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/subtle"
 	"net/http"
+	"strings"
 
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
 )
@@ -36,11 +37,28 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /agent/v1/enroll", s.handleEnroll)
 	mux.HandleFunc("GET /agent/v1/ws", s.handleAgent)
+	allow := map[string][]string{}
 	for i := range s.routes {
 		r := &s.routes[i]
-		mux.Handle(r.Method+" "+httpapi.Prefix+r.Pattern, httpapi.Authorize(s.auth, r))
+		mux.Handle(r.Method+" "+httpapi.Prefix+r.Pattern, s.auditRefusals(r, httpapi.Authorize(s.auth, r)))
+		allow[r.Pattern] = append(allow[r.Pattern], r.Method)
 	}
+	// Errors the mux would answer in plain text are JSON like the rest.
+	for pattern, methods := range allow {
+		mux.Handle(httpapi.Prefix+pattern, methodNotAllowed(methods))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		httpapi.Error(w, http.StatusNotFound, "no such path: "+r.URL.Path)
+	})
 	return withLogger(s, mux)
+}
+
+func methodNotAllowed(methods []string) http.Handler {
+	allowed := strings.Join(methods, ", ")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allowed)
+		httpapi.Error(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed here; allowed: "+allowed)
+	})
 }
 
 func withLogger(s *Server, h http.Handler) http.Handler {

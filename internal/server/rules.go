@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -72,7 +73,7 @@ func validateBundle(b *BundleIn) error {
 
 func (s *Server) postRules(w http.ResponseWriter, r *http.Request) {
 	var body BundleIn
-	if err := httpapi.DecodeBody(r, 0, &body); err != nil {
+	if err := httpapi.DecodeBody(r, wire.MaxMessageBytes, &body); err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
@@ -84,6 +85,10 @@ func (s *Server) postRules(w http.ResponseWriter, r *http.Request) {
 	p, _ := httpapi.PrincipalFrom(ctx)
 	b := &store.Bundle{Name: body.Name, YARA: body.YARA, Hashes: nonNil(body.Hashes),
 		SHA256: wire.BundleDigest(body.YARA, body.Hashes), CreatedAt: s.now(), CreatedBy: p.Actor()}
+	if err := fitsOnWire(s.bundleMessage(b), "rule bundle"); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
 	// One publication at a time, so no agent receives version n+1 before n.
 	s.publishMu.Lock()
 	defer s.publishMu.Unlock()
@@ -111,4 +116,17 @@ func (s *Server) getRules(w http.ResponseWriter, r *http.Request) {
 	}
 	httpapi.WriteJSON(w, http.StatusOK, Bundle{Version: b.Version, Name: b.Name, YARA: b.YARA,
 		Hashes: nonNil(b.Hashes), SHA256: b.SHA256, CreatedAt: b.CreatedAt, CreatedBy: b.CreatedBy})
+}
+
+// fitsOnWire refuses what could be stored but never sent: a message over
+// the wire limit would be refused by every agent, again at each reconnect.
+func fitsOnWire(m *wire.Message, what string) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	if len(b) > wire.MaxMessageBytes {
+		return &httpapi.TooLargeError{What: what + " as sent to agents", Limit: wire.MaxMessageBytes}
+	}
+	return nil
 }

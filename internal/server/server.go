@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,14 @@ type Config struct {
 	// server; nil means DNS to its own resolvers and DHCP.
 	Isolation *IsolationPolicy
 	Logger    *slog.Logger
+	// HeaderTimeout bounds the TLS handshake and reading a request's
+	// headers (default 10 s); IdleTimeout closes idle keep-alive
+	// connections (default and at most 60 s).
+	HeaderTimeout, IdleTimeout time.Duration
+	// MaxConnsPerAddress caps the connections one source address holds
+	// open besides established agent WebSockets (default
+	// DefaultMaxConnsPerAddress; negative: no cap).
+	MaxConnsPerAddress int
 	// Now is the clock; nil means time.Now. Tests inject one to move
 	// past expiries without sleeping.
 	Now func() time.Time
@@ -55,6 +64,9 @@ type Config struct {
 	// capability that is an httpapi.Authenticator authenticates API
 	// callers after the bootstrap admin token.
 	Capabilities []CapabilityFunc
+	// CheckpointEvery is how often the audit log's tree is signed while
+	// entries arrive (default 1 min); one more is signed at shutdown.
+	CheckpointEvery time.Duration
 }
 
 func (c *Config) defaults() {
@@ -76,8 +88,20 @@ func (c *Config) defaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.HeaderTimeout <= 0 {
+		c.HeaderTimeout = 10 * time.Second
+	}
+	if c.IdleTimeout <= 0 || c.IdleTimeout > time.Minute {
+		c.IdleTimeout = time.Minute
+	}
+	if c.MaxConnsPerAddress == 0 {
+		c.MaxConnsPerAddress = DefaultMaxConnsPerAddress
+	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.CheckpointEvery <= 0 {
+		c.CheckpointEvery = time.Minute
 	}
 	if c.DB == "" {
 		c.DB = filepath.Join(c.DataDir, "mamori.db")
@@ -105,16 +129,20 @@ type Server struct {
 	hub    *hub
 	seen   *lastSeen
 	ingest *ingester
+	alog   *auditLog
 	routes []httpapi.Route
 	caps   []httpapi.Capability
 	auth   httpapi.Chain
 	// stateMu serialises read-modify-write changes of a host's monitoring
 	// and isolation state, which are rare next to heartbeats and findings.
 	stateMu sync.Mutex
-	started time.Time
-	cmdSeq  atomic.Uint64
-	stats   struct {
-		findings, batches, duplicates atomic.Int64
+	// enrolLimit rate-limits enrolment per source address, findingsLimit
+	// findings per agent.
+	enrolLimit, findingsLimit *limiter
+	started                   time.Time
+	cmdSeq                    atomic.Uint64
+	stats                     struct {
+		findings, batches, duplicates, refused atomic.Int64
 	}
 
 	// agents tracks live agent connections, so shutdown can wait for them
@@ -136,42 +164,31 @@ type Server struct {
 	closeErr  error
 }
 
-// New prepares the data directory (CA, tokens, database) and the handlers.
-// Serve starts listening.
+// New prepares the data directory (database, CA, tokens) and the
+// handlers, and starts the background work; Serve starts listening. The
+// database is opened first, so that a server that cannot reach it writes
+// nothing. Errors name what failed without a "server:" prefix: the caller
+// adds its own.
 func New(ctx context.Context, cfg Config) (*Server, error) {
 	cfg.defaults()
 	if cfg.DataDir == "" {
-		return nil, errors.New("server: no data directory")
+		return nil, errors.New("no data directory")
 	}
 	host, _, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("server: --listen %q: %w", cfg.Listen, err)
+		return nil, fmt.Errorf("--listen %q: %w", cfg.Listen, err)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	c, err := loadOrCreateCA(cfg.DataDir)
-	if err != nil {
-		return nil, fmt.Errorf("server: CA: %w", err)
-	}
-	enroll, err := loadOrCreateToken(filepath.Join(cfg.DataDir, enrollTokenFile))
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	admin, err := loadOrCreateToken(filepath.Join(cfg.DataDir, adminTokenFile))
-	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
-	}
-	if host == "" {
-		host = "localhost"
-	}
-	cert, err := c.serverCert(host, cfg.SANs)
-	if err != nil {
-		return nil, fmt.Errorf("server: certificate: %w", err)
+	if err := prepareDataDir(cfg.DataDir, cfg.Logger); err != nil {
+		return nil, err
 	}
 	st, err := store.Open(ctx, cfg.DB)
 	if err != nil {
-		return nil, fmt.Errorf("server: %w", err)
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	c, enroll, admin, cert, err := loadSecrets(cfg, host)
+	if err != nil {
+		st.Close()
+		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, ca: c, st: st, admin: admin, started: time.Now()}
 	s.enroll.Store(&enroll)
@@ -183,14 +200,22 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		MinVersion: tls.VersionTLS12,
 	}
 	s.hub = newHub()
+	// 20 enrolments at once from one address, then one every 3 s.
+	s.enrolLimit = newLimiter(1.0/3, 20, cfg.Now)
+	s.findingsLimit = newLimiter(findingsPerSec, findingsBurst, time.Now)
 	s.seen = newLastSeen()
 	s.ingest = newIngester(st)
+	if s.alog, err = newAuditLog(ctx, st, cfg.DataDir, s.log, cfg.Now); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("server: %w", err)
+	}
 	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if err := s.build(); err != nil {
 		s.cancel()
 		st.Close()
-		return nil, fmt.Errorf("server: %w", err)
+		return nil, err
 	}
+	s.bg.Go(func() { s.alog.run(s.ctx, cfg.CheckpointEvery) })
 	s.bg.Go(func() { s.seen.run(s.ctx, s.st, s.log) })
 	s.bg.Go(func() { s.ingest.run(s.ctx) })
 	for _, c := range s.caps {
@@ -203,6 +228,48 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	return s, nil
+}
+
+// loadSecrets loads or creates the CA, the tokens and the server's
+// certificate for host.
+func loadSecrets(cfg Config, host string) (c *ca, enroll, admin string, cert tls.Certificate, err error) {
+	c, err = loadOrCreateCA(cfg.DataDir)
+	if err != nil {
+		return nil, "", "", cert, fmt.Errorf("certificate authority: %w", err)
+	}
+	if enroll, err = loadOrCreateToken(filepath.Join(cfg.DataDir, enrollTokenFile)); err != nil {
+		return nil, "", "", cert, err
+	}
+	if admin, err = loadOrCreateToken(filepath.Join(cfg.DataDir, adminTokenFile)); err != nil {
+		return nil, "", "", cert, err
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	if cert, err = c.serverCert(host, cfg.SANs); err != nil {
+		return nil, "", "", cert, fmt.Errorf("server certificate: %w", err)
+	}
+	return c, enroll, admin, cert, nil
+}
+
+// prepareDataDir creates the data directory readable by its owner only,
+// and tightens one that others could read: it holds the CA key and the
+// tokens.
+func prepareDataDir(dir string, log *slog.Logger) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if runtime.GOOS != "windows" && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("data directory was readable by others; changed to 0700", "dir", dir, "was", fmt.Sprintf("%04o", fi.Mode().Perm()))
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // build makes the capabilities, the route table and the authenticators.
@@ -245,7 +312,7 @@ func (s *Server) Listen() error {
 	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
-		return fmt.Errorf("server: %w", err)
+		return err
 	}
 	s.ln = ln
 	return nil
@@ -269,17 +336,30 @@ func (s *Server) URL() string {
 // Listen must have been called.
 func (s *Server) Serve(ctx context.Context) error {
 	if s.ln == nil {
-		return errors.New("server: Serve before Listen")
+		return errors.New("no listener: call Listen before Serve")
 	}
 	s.http = &http.Server{
-		Handler:           s.Handler(),
-		TLSConfig:         s.tls,
-		ReadHeaderTimeout: 10 * time.Second,
+		Handler:   s.Handler(),
+		TLSConfig: s.tls,
+		// The header timeout also bounds the TLS handshake; idle
+		// keep-alive connections close after a minute. Agent WebSockets
+		// are hijacked, which clears these deadlines; their liveness is
+		// the heartbeat.
+		ReadHeaderTimeout: s.cfg.HeaderTimeout,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		ConnState:         connState,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return s.ctx },
 	}
+	ln := s.ln
+	if s.cfg.MaxConnsPerAddress > 0 {
+		ln = newLimitListener(ln, s.cfg.MaxConnsPerAddress, true, func(addr string) {
+			s.log.Debug("connection refused: too many from one address", "addr", addr, "max", s.cfg.MaxConnsPerAddress)
+		})
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(tls.NewListener(s.ln, s.tls)) }()
+	go func() { errc <- s.http.Serve(tls.NewListener(ln, s.tls)) }()
 	var err error
 	select {
 	case <-ctx.Done():
@@ -293,7 +373,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer scancel()
 	s.hub.closeAll()
 	if serr := s.http.Shutdown(sctx); serr != nil {
-		err = errors.Join(err, fmt.Errorf("server: shutdown: %w", serr))
+		err = errors.Join(err, fmt.Errorf("shutting down: %w", serr))
 	}
 	return errors.Join(err, s.Close())
 }
@@ -311,7 +391,7 @@ func (s *Server) Close() error {
 		s.agents.closeAndWait()
 		s.bg.closeAndWait()
 		if err := s.st.Close(); err != nil {
-			s.closeErr = fmt.Errorf("server: closing the store: %w", err)
+			s.closeErr = fmt.Errorf("closing the database: %w", err)
 		}
 	})
 	return s.closeErr

@@ -140,9 +140,9 @@ func TestRevokedAgentCannotReconnect(t *testing.T) {
 	if code, err := a.connect(ts); err == nil || code != http.StatusForbidden {
 		t.Errorf("revoked agent reconnect: status %d, err %v; want 403", code, err)
 	}
-	var log []AuditEntry
+	var log []AuditLeaf
 	ts.api(t, "GET", "/api/v1/audit?target="+a.id, nil, &log)
-	if !slices.ContainsFunc(log, func(e AuditEntry) bool { return e.Action == "revoke" && e.Reason == "stolen laptop" }) {
+	if !slices.ContainsFunc(log, func(e AuditLeaf) bool { return e.Action == "revoke" && e.Reason == "stolen laptop" }) {
 		t.Errorf("revocation not audited: %+v", log)
 	}
 }
@@ -269,9 +269,9 @@ func TestMonitoring(t *testing.T) {
 	if got := ts.host(t, c.id).Monitoring; got != "heightened" {
 		t.Errorf("host enrolled after fleet-wide change: %q", got)
 	}
-	var log []AuditEntry
+	var log []AuditLeaf
 	ts.api(t, "GET", "/api/v1/audit?target="+a.id, nil, &log)
-	if !slices.ContainsFunc(log, func(e AuditEntry) bool {
+	if !slices.ContainsFunc(log, func(e AuditLeaf) bool {
 		return e.Action == "monitoring" && e.Actor == "admin" && e.Reason == "neighbour infected" && e.Detail == "normal -> heightened"
 	}) {
 		t.Errorf("monitoring change not audited: %+v", log)
@@ -329,7 +329,7 @@ func TestIsolationStateMachine(t *testing.T) {
 		t.Errorf("reason sent on reconnect = %q", r)
 	}
 
-	var log []AuditEntry
+	var log []AuditLeaf
 	ts.api(t, "GET", "/api/v1/audit?target="+a.id, nil, &log)
 	var got []string
 	for _, e := range log {

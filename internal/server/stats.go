@@ -21,6 +21,7 @@ type Stats struct {
 	FindingsIngested int64   `json:"findings_ingested" doc:"new findings stored since start"`
 	FindingBatches   int64   `json:"finding_batches"`
 	Duplicates       int64   `json:"duplicate_findings" doc:"re-sent findings skipped"`
+	Refused          int64   `json:"refused_findings" doc:"invalid findings from agents, not stored"`
 	Goroutines       int     `json:"goroutines"`
 	HeapBytes        uint64  `json:"heap_bytes"`
 	HeapInuseBytes   uint64  `json:"heap_inuse_bytes"`
@@ -37,7 +38,7 @@ func (s *Server) getStats(w http.ResponseWriter, r *http.Request) {
 	runtime.ReadMemStats(&ms)
 	httpapi.WriteJSON(w, http.StatusOK, Stats{
 		ConnectedAgents: s.hub.count(), FindingsIngested: s.stats.findings.Load(), FindingBatches: s.stats.batches.Load(),
-		Duplicates: s.stats.duplicates.Load(), Goroutines: runtime.NumGoroutine(), HeapBytes: ms.HeapAlloc,
+		Duplicates: s.stats.duplicates.Load(), Refused: s.stats.refused.Load(), Goroutines: runtime.NumGoroutine(), HeapBytes: ms.HeapAlloc,
 		HeapInuseBytes: ms.HeapInuse, StackBytes: ms.StackInuse, SysBytes: ms.Sys, RSSBytes: rss(), CPUSeconds: cpuSeconds(),
 		UptimeSeconds: time.Since(s.started).Seconds(), Store: string(s.st.Dialect()),
 	})

@@ -22,6 +22,8 @@ func (s *Server) sweepRoutes() []httpapi.Route {
 			Response: []Sweep(nil), Query: httpapi.PageParams, Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RoleAuditor}, Handler: s.listSweeps},
 		{Method: "GET", Pattern: "/sweeps/{id}", Summary: "One sweep with its state, progress and per-host results.",
 			Response: Sweep{}, Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RoleAuditor}, Handler: s.getSweep},
+		{Method: "DELETE", Pattern: "/sweeps/{id}", Summary: "Cancel a sweep: hosts that have not finished it are no longer sent it; audited with the reason.",
+			Request: ReasonBody{}, Response: Sweep{}, Roles: responders, Handler: s.cancelSweep},
 	}
 }
 
@@ -33,8 +35,13 @@ type SweepIn struct {
 	Paths            []string          `json:"paths" doc:"absolute paths" required:"true"`
 	Hosts            HostSelector      `json:"hosts"`
 	Labels           map[string]string `json:"labels" doc:"only hosts with all these labels"`
-	ExpiresInSeconds int64             `json:"expires_in_seconds" doc:"how long offline hosts may still pick it up (default 24 h)"`
+	Reason           string            `json:"reason" doc:"why, for the audit trail; required when hosts is \"all\""`
+	ExpiresInSeconds int64             `json:"expires_in_seconds" doc:"how long offline hosts may still pick it up (default 24 h, at most 30 days)"`
 }
+
+// maxSweepTTL bounds expires_in_seconds, far below where a duration
+// overflows.
+const maxSweepTTL = 30 * 24 * time.Hour
 
 // SweepCreated names a new sweep.
 type SweepCreated struct {
@@ -45,7 +52,7 @@ type SweepCreated struct {
 type Sweep struct {
 	ID        string        `json:"id"`
 	Name      string        `json:"name"`
-	State     string        `json:"state" enum:"running,done,expired"`
+	State     string        `json:"state" enum:"running,done,expired,cancelled"`
 	Paths     []string      `json:"paths"`
 	CreatedAt time.Time     `json:"created_at"`
 	ExpiresAt time.Time     `json:"expires_at"`
@@ -64,7 +71,7 @@ type SweepProgress struct {
 // SweepHost is one host's part of a sweep.
 type SweepHost struct {
 	HostID    string    `json:"host_id"`
-	State     string    `json:"state" enum:"queued,running,done,failed,offline"`
+	State     string    `json:"state" enum:"queued,running,done,failed,offline,cancelled"`
 	Files     int64     `json:"files" doc:"files scanned"`
 	Findings  int64     `json:"findings"`
 	Error     string    `json:"error,omitempty"`
@@ -79,8 +86,16 @@ func newSweepID() string {
 
 func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 	var body SweepIn
-	if err := httpapi.DecodeBody(r, 0, &body); err != nil {
+	if err := httpapi.DecodeBody(r, wire.MaxMessageBytes, &body); err != nil {
 		httpapi.Fail(w, r, err)
+		return
+	}
+	if err := checkSelector(body.Hosts, body.Labels, body.Reason); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	if body.ExpiresInSeconds < 0 || body.ExpiresInSeconds > int64(maxSweepTTL/time.Second) {
+		httpapi.Fail(w, r, httpapi.BadInput("expires_in_seconds", "%d, want 1 to %d (30 days), or 0 for the default", body.ExpiresInSeconds, int64(maxSweepTTL/time.Second)))
 		return
 	}
 	b := BundleIn{Name: body.Name, YARA: body.YARA, Hashes: body.Hashes}
@@ -104,6 +119,10 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, err)
 		return
 	}
+	if len(hosts) == 0 {
+		httpapi.Fail(w, r, httpapi.BadInput("labels", "no enrolled host matches the selection"))
+		return
+	}
 	ttl := s.cfg.SweepTTL
 	if body.ExpiresInSeconds > 0 {
 		ttl = time.Duration(body.ExpiresInSeconds) * time.Second
@@ -112,6 +131,10 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 	p, _ := httpapi.PrincipalFrom(ctx)
 	sw := &store.Sweep{ID: newSweepID(), Name: body.Name, YARA: b.YARA, Hashes: nonNil(b.Hashes),
 		SHA256: wire.BundleDigest(b.YARA, b.Hashes), Paths: body.Paths, CreatedAt: now, ExpiresAt: now.Add(ttl), CreatedBy: p.Actor()}
+	if err := fitsOnWire(sweepMessage(sw, s.nextCommandID()), "sweep"); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
 	states := map[string]string{}
 	for _, h := range hosts {
 		states[h.ID] = wire.SweepOffline
@@ -123,7 +146,7 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 		if err := tx.CreateSweep(ctx, sw, states); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, httpapi.Audit(ctx, now, "sweep", sw.ID, "", fmt.Sprintf("%s on %d hosts", body.Name, len(states))))
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, now, "sweep", sw.ID, body.Reason, fmt.Sprintf("%s on %d hosts", body.Name, len(states))))
 	})
 	if err != nil {
 		httpapi.Fail(w, r, err)
@@ -161,6 +184,8 @@ func (s *Server) sweepView(ctx context.Context, sw *store.Sweep) (Sweep, error) 
 		v.Hosts = append(v.Hosts, SweepHost{HostID: h.HostID, State: state, Files: h.Files, Findings: h.Findings, Error: h.Error, UpdatedAt: h.UpdatedAt})
 	}
 	switch {
+	case !sw.CancelledAt.IsZero():
+		v.State = "cancelled"
 	case v.Progress.Done == v.Progress.Total:
 		v.State = "done"
 	case s.now().After(sw.ExpiresAt):
@@ -206,4 +231,38 @@ func (s *Server) listSweeps(w http.ResponseWriter, r *http.Request) {
 		out = append(out, v)
 	}
 	httpapi.WriteJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) cancelSweep(w http.ResponseWriter, r *http.Request) {
+	var body ReasonBody
+	if err := httpapi.DecodeOptionalBody(r, 0, &body); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	ctx, id := r.Context(), r.PathValue("id")
+	sw, err := s.st.Sweep(ctx, id)
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	if v, err := s.sweepView(ctx, sw); err != nil || v.State == "done" || v.State == "expired" {
+		if err == nil {
+			err = httpapi.Conflict("sweep %s is %s; only a running sweep can be cancelled", id, v.State)
+		}
+		httpapi.Fail(w, r, err)
+		return
+	}
+	p, _ := httpapi.PrincipalFrom(ctx)
+	err = s.st.InTx(ctx, func(tx *store.Tx) error {
+		changed, err := tx.CancelSweep(ctx, id, p.Actor(), s.now())
+		if err != nil || !changed {
+			return err
+		}
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, s.now(), "cancel_sweep", id, body.Reason, ""))
+	})
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	s.getSweep(w, r)
 }

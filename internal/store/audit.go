@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/mamori-dev/mamori/internal/audit"
 )
 
 // AuditEntry is one recorded action: who (actor, under which role) did what
@@ -25,50 +27,53 @@ type AuditEntry struct {
 }
 
 // AppendAudit records an action in the transaction of the change it
-// records, so that both commit or neither does. An entry without actor or
-// action is refused.
+// records, so that both commit or neither does: the entry becomes the next
+// leaf of the audit log's Merkle tree (internal/audit). An entry without
+// actor or action is refused. The hooks registered with OnAudit run in the
+// same transaction.
 func (t *Tx) AppendAudit(ctx context.Context, a AuditEntry) error {
 	if a.Actor == "" || a.Action == "" {
 		return errors.New("store: audit entry without actor or action")
 	}
 	if a.Result == "" {
-		a.Result = "ok"
+		a.Result = audit.ResultOK
 	}
-	_, err := t.Exec(ctx, "insert-audit", toMS(a.At), a.Actor, a.Role, a.Action, a.Target, a.Reason, a.Detail, a.RequestID, a.Result)
-	return err
+	e, err := t.appendLeaf(ctx, a)
+	if err != nil {
+		return err
+	}
+	for _, h := range t.s.auditHooks() {
+		if err := h(ctx, t, e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AppendAudit records an action that changes nothing else in the
-// database (e.g. a token file rotated).
+// database (e.g. a token file rotated, or a refused API call).
 func (s *Store) AppendAudit(ctx context.Context, a AuditEntry) error {
 	return s.InTx(ctx, func(tx *Tx) error { return tx.AppendAudit(ctx, a) })
 }
 
-// AuditLog lists actions in order, optionally for one target, after id
-// afterID, at most limit (0 means 1000).
-func (s *Store) AuditLog(ctx context.Context, target string, afterID int64, limit int) ([]AuditEntry, error) {
-	if limit <= 0 {
-		limit = 1000
-	}
-	rows, err := s.r.QueryContext(ctx, s.query("list-audit"), target, afterID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
-	}
-	defer rows.Close()
-	out := []AuditEntry{}
-	for rows.Next() {
-		var a AuditEntry
-		var at int64
-		if err := rows.Scan(&a.ID, &at, &a.Actor, &a.Role, &a.Action, &a.Target, &a.Reason, &a.Detail, &a.RequestID, &a.Result); err != nil {
-			return nil, fmt.Errorf("store: audit: %w", err)
-		}
-		a.At = fromMS(at)
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
-	}
-	return out, nil
+// AuditHook runs inside the transaction of every audit append, after the
+// entry: a capability reacting to audited changes (the incident workspace
+// records a linked host's isolation in the incident's history) commits
+// with them.
+type AuditHook func(ctx context.Context, tx *Tx, e audit.Entry) error
+
+// OnAudit registers a hook; capabilities register theirs when they are
+// built, before the server serves.
+func (s *Store) OnAudit(h AuditHook) {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	s.onAudit = append(s.onAudit, h)
+}
+
+func (s *Store) auditHooks() []AuditHook {
+	s.hookMu.RLock()
+	defer s.hookMu.RUnlock()
+	return s.onAudit
 }
 
 // Setting returns a stored setting or ErrNotFound.

@@ -48,8 +48,10 @@ func (s *Store) InsertDetections(ctx context.Context, ds []Detection) (int, erro
 // were new. Either all batches are stored or none.
 func (s *Store) InsertDetectionBatches(ctx context.Context, batches [][]Detection) ([]int, error) {
 	added := make([]int, len(batches))
+	hooks := s.detectionHooks()
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		clear(added)
+		var fresh []Detection
 		st, err := tx.PrepareContext(ctx, s.query("insert-detection"))
 		if err != nil {
 			return err
@@ -62,6 +64,17 @@ func (s *Store) InsertDetectionBatches(ctx context.Context, batches [][]Detectio
 					return err
 				}
 				added[b] += n
+				if n == 1 && len(hooks) > 0 {
+					fresh = append(fresh, ds[i])
+				}
+			}
+		}
+		if len(fresh) == 0 {
+			return nil
+		}
+		for _, h := range hooks {
+			if err := h(ctx, &Tx{s: s, tx: tx}, fresh); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -72,6 +85,27 @@ func (s *Store) InsertDetectionBatches(ctx context.Context, batches [][]Detectio
 	return added, nil
 }
 
+// DetectionHook runs inside the transaction that stores new detections,
+// with those that were new (ID set), so that what a capability does about
+// them (the auto-incident policy) commits with them.
+type DetectionHook func(ctx context.Context, tx *Tx, ds []Detection) error
+
+// OnDetections registers a hook; capabilities register theirs when they
+// are built, before the server serves.
+func (s *Store) OnDetections(h DetectionHook) {
+	s.hookMu.Lock()
+	defer s.hookMu.Unlock()
+	s.onDetections = append(s.onDetections, h)
+}
+
+func (s *Store) detectionHooks() []DetectionHook {
+	s.hookMu.RLock()
+	defer s.hookMu.RUnlock()
+	return s.onDetections
+}
+
+// insertDetection stores d and sets its ID; it returns 0 for a finding
+// already stored.
 func insertDetection(ctx context.Context, st *sql.Stmt, d *Detection) (int, error) {
 	tags, err := json.Marshal(nonNilSlice(d.Tags))
 	if err != nil {
@@ -85,14 +119,16 @@ func insertDetection(ctx context.Context, st *sql.Stmt, d *Detection) (int, erro
 	if detail == "" {
 		detail = "{}"
 	}
-	res, err := st.ExecContext(ctx, d.HostID, d.FindingID, d.Type, d.Source, d.Rule, d.Indicator, d.Path,
+	err = st.QueryRowContext(ctx, d.HostID, d.FindingID, d.Type, d.Source, d.Rule, d.Indicator, d.Path,
 		d.SHA256, d.Size, toMS(d.SeenAt), toMS(d.ReceivedAt), d.SweepID, d.BundleVersion,
-		string(tags), string(meta), detail)
+		string(tags), string(meta), detail).Scan(&d.ID)
+	if isNoRows(err) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, fmt.Errorf("finding %s of host %s: %w", d.FindingID, d.HostID, err)
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	return 1, nil
 }
 
 // DetectionFilter selects detections; zero fields select everything.

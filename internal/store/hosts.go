@@ -32,6 +32,12 @@ type Host struct {
 	BundleVersion      int64
 	BundleError        string
 	RevokedAt          time.Time
+	// KeySHA256 is the SHA-256 of the agent key's SubjectPublicKeyInfo,
+	// hex, and CertPEM the certificate issued for it: what a repeated
+	// enrolment with the same key gets back. Written at enrolment; Host
+	// and Hosts do not read them back.
+	KeySHA256 string
+	CertPEM   string
 }
 
 // Inventory is what an agent reports about its host.
@@ -50,7 +56,7 @@ func (t *Tx) CreateHost(ctx context.Context, h *Host) error {
 		return err
 	}
 	_, err = t.tx.ExecContext(ctx, t.s.query("insert-host"), h.ID, h.Name, h.Hostname, string(labels),
-		h.CertSerial, toMS(h.EnrolledAt), h.Monitoring)
+		h.CertSerial, toMS(h.EnrolledAt), h.Monitoring, h.KeySHA256, h.CertPEM)
 	if err != nil {
 		return fmt.Errorf("store: create host %s: %w", h.ID, err)
 	}
@@ -244,3 +250,28 @@ func nonNilSlice(s []string) []string {
 
 // isNoRows reports a QueryRow that found nothing.
 func isNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+// DeleteHost removes a host with its detections and sweep states. The
+// audit trail keeps what was done to it.
+func (t *Tx) DeleteHost(ctx context.Context, id string) error {
+	for _, q := range []string{"delete-host-detections", "delete-host-sweeps"} {
+		if _, err := t.Exec(ctx, q, id); err != nil {
+			return err
+		}
+	}
+	return t.execOne(ctx, "delete-host", id)
+}
+
+// HostByKey returns the id, certificate and revocation time of the host
+// enrolled with the key whose SHA-256 is keySHA256, or ErrNotFound.
+func (t *Tx) HostByKey(ctx context.Context, keySHA256 string) (id, certPEM string, revokedAt time.Time, err error) {
+	var revoked int64
+	err = t.QueryRow(ctx, "host-by-key", keySHA256).Scan(&id, &certPEM, &revoked)
+	if isNoRows(err) {
+		return "", "", time.Time{}, fmt.Errorf("host with key %s: %w", keySHA256, ErrNotFound)
+	}
+	if err != nil {
+		return "", "", time.Time{}, fmt.Errorf("store: host by key: %w", err)
+	}
+	return id, certPEM, fromMS(revoked), nil
+}

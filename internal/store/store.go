@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -43,6 +45,10 @@ type Store struct {
 	// On PostgreSQL both are the same pool.
 	w, r *sql.DB
 	q    map[string]string
+
+	hookMu       sync.RWMutex
+	onAudit      []AuditHook
+	onDetections []DetectionHook
 }
 
 // Open opens the database named by dsn and applies pending migrations. A dsn
@@ -54,6 +60,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	if err := s.Migrate(ctx, 0); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.convertLegacyAudit(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -78,7 +88,10 @@ func open(dsn string) (*Store, error) {
 	}
 	file := strings.TrimPrefix(dsn, "sqlite:")
 	if file == "" {
-		return nil, errors.New("store: empty database path")
+		return nil, errors.New("empty database path")
+	}
+	if err := ownerOnly(file); err != nil {
+		return nil, err
 	}
 	const pragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
 	w, err := sql.Open("sqlite", "file:"+file+"?"+pragmas+"&_txlock=immediate")
@@ -97,6 +110,32 @@ func open(dsn string) (*Store, error) {
 	r.SetMaxIdleConns(4)
 	s.dialect, s.w, s.r = SQLite, w, r
 	return s, nil
+}
+
+// ownerOnly creates the database file readable by its owner only, or
+// tightens an existing one, before SQLite opens it: SQLite gives the WAL
+// and shared-memory files the database file's permissions.
+func ownerOnly(file string) error {
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, name := range []string{file, file + "-wal", file + "-shm"} {
+		fi, err := os.Stat(name)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(name, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Dialect reports the engine in use.

@@ -3,12 +3,15 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/mamori-dev/mamori/internal/audit"
 	"github.com/mamori-dev/mamori/internal/store"
 	"github.com/mamori-dev/mamori/internal/store/storetest"
 )
@@ -308,16 +311,17 @@ func TestAuditAndSettings(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got, err := s.AuditLog(ctx, "h2", 0, 0)
+		got, err := s.AuditEntries(ctx, "h2", 0, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []store.AuditEntry{{At: t0, Actor: "admin", Role: "admin", Action: "isolate", Target: "h2", Reason: "ransomware", RequestID: "r-1", Result: "ok"}}
-		if diff := cmp.Diff(got, want, cmpopts.IgnoreFields(store.AuditEntry{}, "ID")); diff != "" {
+		want := []audit.Entry{{Index: 1, Time: t0, Actor: "admin", Role: "admin", Action: "isolate", Target: "h2", Reason: "ransomware", RequestID: "r-1", Result: "ok"}}
+		if diff := cmp.Diff(got, want, cmpopts.IgnoreFields(audit.Entry{}, "ID", "Prev", "Hash")); diff != "" {
 			t.Errorf("audit (-got +want):\n%s", diff)
 		}
-		if all, _ := s.AuditLog(ctx, "", 0, 0); len(all) != 2 {
-			t.Errorf("AuditLog all = %d entries, want 2", len(all))
+		all, _ := s.AuditEntries(ctx, "", 0, 100)
+		if len(all) != 2 || all[1].Prev != all[0].Hash || all[1].Hash != all[1].LeafHash() {
+			t.Errorf("AuditEntries all = %+v, want 2 chained entries", all)
 		}
 		if _, err := s.Setting(ctx, "k"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("Setting(k) = %v, want ErrNotFound", err)
@@ -357,7 +361,7 @@ func TestFailedAuditRollsBackChange(t *testing.T) {
 		if h, _ := s.Host(ctx, "h1"); h.Monitoring != "normal" {
 			t.Errorf("after refused audit entry: monitoring %s, want normal", h.Monitoring)
 		}
-		storetest.Exec(t, dsn, "DROP TABLE audit")
+		storetest.Exec(t, dsn, "DROP TABLE audit_log")
 		err := change(store.AuditEntry{At: t0, Actor: "admin", Action: "monitoring", Target: "h1"})
 		if err == nil {
 			t.Fatal("change committed without its audit entry")
@@ -412,4 +416,85 @@ func TestPaging(t *testing.T) {
 			t.Errorf("sweeps (-got +want):\n%s", diff)
 		}
 	})
+}
+
+func TestCancelSweepAndDeleteHost(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		s := open(t, dsn)
+		addHost(t, s, "h1")
+		addHost(t, s, "h2")
+		sw := &store.Sweep{ID: "s1", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+		inTx(t, s, func(ctx context.Context, tx *store.Tx) error {
+			return tx.CreateSweep(ctx, sw, map[string]string{"h1": "running", "h2": "queued"})
+		})
+		if _, err := s.SetSweepHost(ctx, "s1", "h1", "done", 3, "", t0); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []bool{true, false} {
+			var changed bool
+			inTx(t, s, func(ctx context.Context, tx *store.Tx) (err error) {
+				changed, err = tx.CancelSweep(ctx, "s1", "alice", t0.Add(time.Minute))
+				return err
+			})
+			if changed != want {
+				t.Errorf("cancel %d: changed %v, want %v", i, changed, want)
+			}
+		}
+		if got, _ := s.Sweep(ctx, "s1"); got.CancelledBy != "alice" || !got.CancelledAt.Equal(t0.Add(time.Minute)) {
+			t.Errorf("cancelled sweep: %+v", got)
+		}
+		for host, want := range map[string]string{"h1": "done", "h2": store.SweepCancelled} {
+			if got, err := s.SweepHostState(ctx, "s1", host); got != want || err != nil {
+				t.Errorf("host %s: %q %v, want %q", host, got, err, want)
+			}
+		}
+		if changed, _ := s.SetSweepHost(ctx, "s1", "h2", "running", 0, "", t0); changed {
+			t.Error("a cancelled host's state changed")
+		}
+		if p, _ := s.PendingSweeps(ctx, "h2", t0); len(p) != 0 {
+			t.Error("cancelled sweep still pending")
+		}
+		if _, err := s.InsertDetections(ctx, []store.Detection{{HostID: "h1", FindingID: "f", Type: "ioc", SweepID: "s1", SeenAt: t0, ReceivedAt: t0}}); err != nil {
+			t.Fatal(err)
+		}
+		inTx(t, s, func(ctx context.Context, tx *store.Tx) error { return tx.DeleteHost(ctx, "h1") })
+		if _, err := s.Host(ctx, "h1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("deleted host: %v", err)
+		}
+		if n, _ := s.CountDetections(ctx); n != 0 {
+			t.Errorf("%d detections of a deleted host left", n)
+		}
+		if _, err := s.SweepHostState(ctx, "s1", "h1"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("sweep state of a deleted host: %v", err)
+		}
+		err := s.InTx(ctx, func(tx *store.Tx) error { return tx.DeleteHost(ctx, "h1") })
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("deleting twice: %v, want ErrNotFound", err)
+		}
+	})
+}
+
+// TestFilesOwnerOnly: the database, its WAL and shared-memory files are
+// readable by their owner only, and an existing database left readable by
+// others is tightened.
+func TestFilesOwnerOnly(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	file := filepath.Join(dir, "mamori.db")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := open(t, file)
+	addHost(t, s, "h1")
+	for _, name := range []string{file, file + "-wal", file + "-shm"} {
+		fi, err := os.Stat(name)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %04o, want 0600", filepath.Base(name), fi.Mode().Perm())
+		}
+	}
 }

@@ -18,7 +18,14 @@ type Sweep struct {
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	CreatedBy string
+	// CancelledAt is when it was cancelled, by CancelledBy; zero if not.
+	CancelledAt time.Time
+	CancelledBy string
 }
+
+// SweepCancelled is the state of a sweep's hosts that had not finished when
+// it was cancelled.
+const SweepCancelled = "cancelled"
 
 // SweepHost is one host's part of a sweep. Findings counts the stored
 // detections the host reported for the sweep, so it never counts a re-sent
@@ -98,8 +105,8 @@ func (s *Store) sweeps(ctx context.Context, q string, args ...any) ([]*Sweep, er
 	for rows.Next() {
 		var sw Sweep
 		var hashes, paths string
-		var created, expires int64
-		if err := rows.Scan(&sw.ID, &sw.Name, &sw.YARA, &hashes, &sw.SHA256, &paths, &created, &expires, &sw.CreatedBy); err != nil {
+		var created, expires, cancelled int64
+		if err := rows.Scan(&sw.ID, &sw.Name, &sw.YARA, &hashes, &sw.SHA256, &paths, &created, &expires, &sw.CreatedBy, &cancelled, &sw.CancelledBy); err != nil {
 			return nil, fmt.Errorf("store: sweeps: %w", err)
 		}
 		if err := json.Unmarshal([]byte(hashes), &sw.Hashes); err != nil {
@@ -108,7 +115,7 @@ func (s *Store) sweeps(ctx context.Context, q string, args ...any) ([]*Sweep, er
 		if err := json.Unmarshal([]byte(paths), &sw.Paths); err != nil {
 			return nil, fmt.Errorf("store: sweep %s: paths: %w", sw.ID, err)
 		}
-		sw.CreatedAt, sw.ExpiresAt = fromMS(created), fromMS(expires)
+		sw.CreatedAt, sw.ExpiresAt, sw.CancelledAt = fromMS(created), fromMS(expires), fromMS(cancelled)
 		out = append(out, &sw)
 	}
 	if err := rows.Err(); err != nil {
@@ -153,4 +160,34 @@ func (s *Store) SetSweepHost(ctx context.Context, sweepID, hostID, state string,
 		return false, fmt.Errorf("store: sweep %s host %s: %w", sweepID, hostID, err)
 	}
 	return n > 0, nil
+}
+
+// CancelSweep marks a sweep cancelled and its unfinished hosts cancelled,
+// reporting whether it changed anything (false when it was cancelled
+// already).
+func (t *Tx) CancelSweep(ctx context.Context, id, by string, at time.Time) (bool, error) {
+	res, err := t.Exec(ctx, "cancel-sweep", id, toMS(at), by)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return false, err
+	}
+	_, err = t.Exec(ctx, "cancel-sweep-hosts", id, toMS(at))
+	return err == nil, err
+}
+
+// SweepHostState is host's state in sweep, or ErrNotFound when the sweep
+// does not target the host.
+func (s *Store) SweepHostState(ctx context.Context, sweepID, hostID string) (string, error) {
+	var st string
+	err := s.r.QueryRowContext(ctx, s.query("sweep-host"), sweepID, hostID).Scan(&st)
+	if isNoRows(err) {
+		return "", fmt.Errorf("sweep %s on host %s: %w", sweepID, hostID, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: sweep %s on host %s: %w", sweepID, hostID, err)
+	}
+	return st, nil
 }

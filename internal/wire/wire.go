@@ -266,6 +266,17 @@ type Bundle struct {
 	// SHA256 is BundleDigest(YARA, Hashes); the agent refuses a bundle
 	// whose content does not match it.
 	SHA256 string `json:"sha256"`
+	// TimeoutSeconds bounds the rule evaluation of one file on the agent;
+	// 0 means the default (yara.DefaultTimeout's 60 s).
+	TimeoutSeconds int `json:"timeout_seconds,omitempty"`
+}
+
+// Timeout is the per-file rule evaluation limit the bundle asks for.
+func (b *Bundle) Timeout() time.Duration {
+	if b.TimeoutSeconds <= 0 {
+		return 60 * time.Second
+	}
+	return time.Duration(b.TimeoutSeconds) * time.Second
 }
 
 // BundleDigest is the content hash of a bundle: SHA-256 over the YARA text, a

@@ -278,6 +278,14 @@ func (c *compiler) finish() (*Rules, error) {
 		c.warn(fmt.Sprintf("%s:%d:%d: warning: %s; rule %q skipped", e.File, e.Line, e.Col, e.Msg, r.rules[ri].Name))
 		c.dropRule(ri)
 	}
+	// As yarac does, name the strings whose atoms are so poor that they
+	// slow every scan down.
+	for _, i := range r.set.Slow() {
+		if ri := r.patRule[i]; ri >= 0 {
+			pos := r.patPos[i]
+			c.warn(fmt.Sprintf("%s:%d:%d: warning: rule %q: string %s may slow down scanning", r.patFile[i], pos.Line, pos.Col, r.rules[ri].Name, r.patID[i]))
+		}
+	}
 	// Source positions only serve compile errors.
 	r.patPos, r.patFile, r.patSrc, r.patOff = nil, nil, nil, nil
 	for i, ru := range r.rules {

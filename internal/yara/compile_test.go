@@ -101,7 +101,7 @@ import "pe"
 rule uses_dotnet { condition: dotnet.number_of_streams == 1 }
 rule fine { condition: true }
 rule refers { condition: uses_dotnet }
-rule fine2 { strings: $a = "x" condition: $a and pe.is_pe == 0 }`
+rule fine2 { strings: $a = "xyzzy" condition: $a and pe.is_pe == 0 }`
 	if _, err := Compile(src, "t.yar", CompileOptions{}); err == nil || !strings.Contains(err.Error(), `rule "uses_dotnet"`) {
 		t.Fatalf("got %v, want an error naming rule uses_dotnet", err)
 	}
@@ -113,7 +113,7 @@ rule fine2 { strings: $a = "x" condition: $a and pe.is_pe == 0 }`
 	if r.Skipped() != 2 || r.NumRules() != 2 || len(warnings) != 2 {
 		t.Fatalf("skipped %d, kept %d, warnings %q; want 2, 2, 2", r.Skipped(), r.NumRules(), warnings)
 	}
-	res, err := r.Scan(context.Background(), []byte("x"), nil)
+	res, err := r.Scan(context.Background(), []byte("xyzzy"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package yara
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -41,6 +42,26 @@ type scanCtx struct {
 	memo map[memoKey]value
 	// err aborts the scan, as libyara's fatal execution errors do.
 	err error
+	// ctx is polled in condition loops: "for all i in (0..9223372036854775807)"
+	// must end with a timeout or a signal.
+	ctx   context.Context
+	spins uint32
+}
+
+// halted polls ctx every 1024 loop iterations and aborts the scan with
+// its error once it is done.
+func (sc *scanCtx) halted() bool {
+	if sc.err != nil {
+		return true
+	}
+	sc.spins++
+	if sc.spins&1023 == 0 && sc.ctx != nil {
+		if err := sc.ctx.Err(); err != nil {
+			sc.err = err
+			return true
+		}
+	}
+	return false
 }
 
 var errCountIn = errors.New("#string in (lo..hi) with lo != 0 aborts the scan in libyara 4.2.3 (internal fatal error 31); no rules reported for this file, as yara")
@@ -78,6 +99,7 @@ func (sc *scanCtx) reset() {
 	sc.log = nil
 	sc.memo = nil
 	sc.err = nil
+	sc.ctx = nil
 }
 
 func (sc *scanCtx) pe() *pe.File {
@@ -573,6 +595,9 @@ func (sc *scanCtx) forOf(n *node) value {
 	q := sc.quantifier(n)
 	trues, iters := int64(0), int64(0)
 	for _, s := range n.strs {
+		if sc.halted() {
+			break
+		}
 		sc.slots[n.slot] = intVal(int64(s))
 		v := sc.eval(n.b)
 		if v.ok {
@@ -593,6 +618,9 @@ func (sc *scanCtx) forIn(n *node) value {
 	trues, iters := int64(0), int64(0)
 	// step runs the body once; it returns false when the loop must stop.
 	step := func() bool {
+		if sc.halted() {
+			return false
+		}
 		v := sc.eval(n.b)
 		if v.ok {
 			trues += v.i

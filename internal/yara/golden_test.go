@@ -27,7 +27,7 @@ func TestMatcherGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := r.Matcher()
+	m := r.Matcher(0)
 	var out bytes.Buffer
 	f := &scan.File{Path: "/data/golden.data", Size: int64(len(data)), Data: data, SHA256: "00"}
 	err = m.Match(context.Background(), f, func(rec scan.Record) {

@@ -208,7 +208,7 @@ func (p *parser) errorOf(f func()) (err error) {
 		case parseError:
 			err = r.err
 		case unsupportedError:
-			err = unsupportedWrap{r.err}
+			err = unsupportedWrap(r)
 		default:
 			panic(r)
 		}

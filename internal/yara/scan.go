@@ -2,9 +2,11 @@ package yara
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/mamori-dev/mamori/internal/scan"
 	"github.com/mamori-dev/mamori/internal/yara/strmatch"
@@ -52,13 +54,23 @@ func (r *Rules) putCtx(sc *scanCtx) {
 
 // Scan matches data against the rules. vars override external variables
 // defined at compile time for this scan (their types must agree). The
-// result lists matching non-private rules in declaration order.
+// result lists matching non-private rules in declaration order. When ctx
+// ends (a timeout, a signal) the scan stops within moments, in string
+// matching and in condition loops alike, and returns ctx's error.
 func (r *Rules) Scan(ctx context.Context, data []byte, vars map[string]any) ([]MatchedRule, error) {
+	return r.ScanWarn(ctx, data, vars, nil)
+}
+
+// ScanWarn is Scan that also reports, through warn, each string that hit
+// libyara's limit of matches per string, in yara's words: results for its
+// rule may be incorrect.
+func (r *Rules) ScanWarn(ctx context.Context, data []byte, vars map[string]any, warn func(msg string)) ([]MatchedRule, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	sc := r.getCtx()
 	defer r.putCtx(sc)
+	sc.ctx = ctx
 	copy(sc.ext, r.extDefault)
 	for name, v := range vars {
 		i := slices.Index(r.extNames, name)
@@ -73,7 +85,7 @@ func (r *Rules) Scan(ctx context.Context, data []byte, vars map[string]any) ([]M
 	}
 	sc.data = data
 	if len(r.patterns) > 0 {
-		r.set.Scan(data, func(m strmatch.Match) {
+		full, err := r.set.ScanContext(ctx, data, func(m strmatch.Match) {
 			p := m.Pattern
 			ms := sc.matches[p]
 			if len(ms) == 0 {
@@ -84,6 +96,14 @@ func (r *Rules) Scan(ctx context.Context, data []byte, vars map[string]any) ([]M
 				sc.matches[p] = append(ms, m)
 			}
 		})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range full {
+			if warn != nil && r.patRule[p] >= 0 {
+				warn(fmt.Sprintf("rule %q: too many matches for %s, results for this rule may be incorrect", r.rules[r.patRule[p]].Name, r.patID[p]))
+			}
+		}
 		for _, p := range sc.touched {
 			sc.matches[p] = normalizeMatches(sc.matches[p])
 		}
@@ -198,13 +218,23 @@ func (r *Record) Kind() string  { return "yara" }
 func (r *Record) Finding() bool { return true }
 func (r *Record) Text() string  { return fmt.Sprintf("yara %s [%s] %s", r.Rule, r.Namespace, r.Path) }
 
-type matcher struct{ r *Rules }
+type matcher struct {
+	r       *Rules
+	timeout time.Duration
+}
 
 var _ scan.Matcher = matcher{}
 
+// DefaultTimeout bounds the rule evaluation of one file, as yara --timeout
+// does: hostile rules or data must not hold a worker for ever.
+const DefaultTimeout = 60 * time.Second
+
 // Matcher returns a scan.Matcher emitting one *Record per matching rule.
-// Files whose content was not read (over the size limit) are skipped.
-func (r *Rules) Matcher() scan.Matcher { return matcher{r} }
+// Files whose content was not read (over the size limit) are skipped. A
+// file whose evaluation takes longer than timeout (0: no limit) gets an
+// error record instead of results; so does a string with too many matches,
+// beside the results.
+func (r *Rules) Matcher(timeout time.Duration) scan.Matcher { return matcher{r, timeout} }
 
 func (m matcher) Digests() scan.Digests { return 0 }
 
@@ -212,8 +242,19 @@ func (m matcher) Match(ctx context.Context, f *scan.File, emit func(scan.Record)
 	if f.Data == nil {
 		return nil
 	}
-	res, err := m.r.Scan(ctx, f.Data, nil)
+	sctx := ctx
+	if m.timeout > 0 {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithTimeout(ctx, m.timeout)
+		defer cancel()
+	}
+	res, err := m.r.ScanWarn(sctx, f.Data, nil, func(msg string) {
+		emit(scan.NewError(f.Path, errors.New("yara: "+msg)))
+	})
 	if err != nil {
+		if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("yara: timed out after %s; no rule results for this file", m.timeout)
+		}
 		return fmt.Errorf("yara: %w", err)
 	}
 	for _, mr := range res {

@@ -156,7 +156,7 @@ func TestCampaignLifecycle(t *testing.T) {
 		if c.Counts["email"]["bounced"] != 2 || c.Counts["letter"]["queued"] != 2 {
 			t.Errorf("after the DSN: %+v (p-1 has no postal address: no letter)", c.Counts)
 		}
-		log, err := st.AuditLog(ctx, c.ID, 0, 100)
+		log, err := st.AuditEntries(ctx, c.ID, 0, 100)
 		if err != nil {
 			t.Fatal(err)
 		}

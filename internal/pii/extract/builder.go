@@ -127,7 +127,7 @@ func (b *builder) addRange(a, c int) {
 func (b *builder) walk(d *doc, a, c int) {
 	d.seek(a)
 	// In these encodings an ASCII character is its own byte.
-	asciiSame := d.enc == UTF8 || d.enc == ShiftJIS || d.enc == EUCJP
+	asciiSame := d.enc == UTF8 || d.enc == ShiftJIS || d.enc == EUCJP || d.enc == Windows1252
 	for t := a; t < c; {
 		if asciiSame && d.text[t] < utf8.RuneSelf {
 			k := t + 1

@@ -20,10 +20,11 @@ const (
 	ShiftJIS // Windows code page 932, a superset of Shift_JIS
 	EUCJP
 	ISO2022JP
+	Windows1252 // and ISO-8859-1, which it extends
 )
 
 func (e Encoding) String() string {
-	return [...]string{"UTF-8", "UTF-16LE", "UTF-16BE", "Shift_JIS", "EUC-JP", "ISO-2022-JP"}[e]
+	return [...]string{"UTF-8", "UTF-16LE", "UTF-16BE", "Shift_JIS", "EUC-JP", "ISO-2022-JP", "Windows-1252"}[e]
 }
 
 // sniffLen bounds the bytes examined to choose an encoding.
@@ -32,9 +33,8 @@ const sniffLen = 1 << 20
 // Detect chooses the encoding of data and returns the length of its byte
 // order mark (0 without one). A BOM decides; otherwise NUL bytes at every
 // other position mean UTF-16, escape sequences mean ISO-2022-JP, valid UTF-8
-// means UTF-8, and between UTF-8, Shift_JIS and EUC-JP the decoding with
-// the fewest invalid sequences wins, ties going to the one that yields more
-// kana and kanji.
+// means UTF-8, and among Shift_JIS, EUC-JP, Windows-1252 and broken UTF-8
+// the reading whose characters are most plausible wins (charset.go).
 func Detect(data []byte) (Encoding, int) {
 	switch {
 	case bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}):
@@ -67,18 +67,11 @@ func Detect(data []byte) (Encoding, int) {
 	if validUTF8Prefix(s, len(s) < len(data)) {
 		return UTF8, 0
 	}
-	// 64 KiB of Japanese text decides between the candidates.
+	// 64 KiB decides between the candidates; see charset.go.
 	if len(s) > 64<<10 {
 		s = s[:64<<10]
 	}
-	best, bestErr, bestGood := UTF8, -1, -1
-	for _, e := range []Encoding{UTF8, ShiftJIS, EUCJP} {
-		bad, good := score(s, e)
-		if bestErr < 0 || bad < bestErr || bad == bestErr && good > bestGood {
-			best, bestErr, bestGood = e, bad, good
-		}
-	}
-	return best, 0
+	return detectLegacy(s), 0
 }
 
 // validUTF8Prefix is utf8.Valid, forgiving a rune cut by the sample's end.
@@ -140,27 +133,6 @@ func sniffUTF16(s []byte) (Encoding, bool) {
 	return 0, false
 }
 
-// score decodes s as e and counts invalid sequences and plausible Japanese
-// characters (kana count double: every Japanese text has them).
-func score(s []byte, e Encoding) (bad, good int) {
-	var st uint8
-	for o := 0; o < len(s); {
-		r, n, st2, ok := step(s, o, e, st)
-		st = st2
-		if !ok {
-			bad++
-		}
-		switch {
-		case r >= 0x3041 && r <= 0x30FF:
-			good += 2
-		case r >= 0x4E00 && r <= 0x9FFF, r >= 0xFF01 && r <= 0xFF5E:
-			good++
-		}
-		o += n
-	}
-	return bad, good
-}
-
 // step decodes the character at data[o:] in encoding e with ISO-2022-JP
 // shift state st. It returns the rune (-1 for an escape sequence, which
 // yields no text), the bytes consumed (at least 1), the new state, and
@@ -207,6 +179,9 @@ func step(data []byte, o int, e Encoding, st uint8) (rune, int, uint8, bool) {
 			}
 		}
 		return utf8.RuneError, 1, st, false
+	case Windows1252:
+		r, ok := win1252(b)
+		return r, 1, st, ok
 	case ISO2022JP:
 		if b == 0x1B && o+2 < len(data) {
 			switch string(data[o+1 : o+3]) {

@@ -398,6 +398,8 @@ func charsetEncoding(cs string) (Encoding, bool) {
 		return ShiftJIS, true
 	case "euc-jp", "x-euc-jp", "eucjp":
 		return EUCJP, true
+	case "iso-8859-1", "latin1", "iso_8859-1", "windows-1252", "cp1252", "us-ascii+latin1":
+		return Windows1252, true
 	case "utf-16le":
 		return UTF16LE, true
 	case "utf-16be", "utf-16":
@@ -411,6 +413,10 @@ func (m *emlReader) textPart(a, b int, cte, charset string, html bool) error {
 	content, omap := m.decodeBody(a, b, cte)
 	var d *doc
 	if enc, ok := charsetEncoding(charset); ok {
+		if got, ok := fits(content, enc); !ok {
+			m.r.report(m.member, m.ln.at(a), fmt.Errorf("e-mail: part declared %s reads as %s; decoded as %s", charset, got, got))
+			enc = got
+		}
 		d = decodeAs(content, enc, 0)
 	} else if charset != "" && !strings.EqualFold(charset, "us-ascii") {
 		// Another charset (ISO-8859-1, say): decoded whole, offsets at

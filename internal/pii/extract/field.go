@@ -51,7 +51,7 @@ type lazyRef struct {
 func (l *lazyRef) walk(i int, esc bool) cursor {
 	d, c := l.d, l.c
 	target := c.t + max(i, 0)
-	asciiSame := d.enc == UTF8 || d.enc == ShiftJIS || d.enc == EUCJP
+	asciiSame := d.enc == UTF8 || d.enc == ShiftJIS || d.enc == EUCJP || d.enc == Windows1252
 	for c.o < len(d.data) {
 		if c.t < target && asciiSame && d.data[c.o] < utf8.RuneSelf {
 			c.t++

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/japanese"
 )
 
@@ -46,6 +47,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(utf16le(sample, true))
 	f.Add(utf16be(sample, false))
 	f.Add([]byte("\xEF\xBB\xBFabc\xff\xfe"))
+	f.Add(encode(f, charmap.Windows1252, latinSample))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d := decode(data)
 		if !utf8.ValidString(d.text) {

@@ -215,6 +215,9 @@ func (r *reader) read(name, member string, data []byte, depth int) error {
 	if isTar(data) {
 		return stopErr(r.readTar(member, data, depth))
 	}
+	if isSQLite(data) {
+		return stopErr(r.readSQLite(member, data))
+	}
 	switch f {
 	case fmtXLSX, fmtDOCX, fmtZip:
 		r.report(member, 0, errors.New("not a zip archive"))

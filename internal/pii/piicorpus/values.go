@@ -13,7 +13,6 @@ type person struct {
 	western               bool
 	email                 string
 	phone                 string // as written
-	mobile                string
 	postal                string
 	address               string
 	dob                   string

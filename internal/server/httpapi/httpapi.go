@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mamori-dev/mamori/internal/store"
 )
@@ -181,23 +183,27 @@ func DecodeBody(r *http.Request, limit int64, v any) error {
 	if r.ContentLength > limit {
 		return &TooLargeError{What: "request body", Limit: limit}
 	}
-	lr := &io.LimitedReader{R: r.Body, N: limit + 1}
-	dec := json.NewDecoder(lr)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if lr.N <= 0 {
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return &InputError{Msg: "request body: " + err.Error()}
+	}
+	if int64(len(b)) > limit {
 		return &TooLargeError{What: "request body", Limit: limit}
 	}
-	if err != nil {
+	// JSON is UTF-8; encoding/json would turn invalid bytes into U+FFFD
+	// and so let two different names collapse into one.
+	if !utf8.Valid(b) {
+		return &InputError{Msg: "request body: not valid UTF-8"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
 			return &InputError{Msg: "request body: empty, want a JSON object"}
 		}
 		return &InputError{Msg: "request body: " + err.Error()}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if lr.N <= 0 {
-			return &TooLargeError{What: "request body", Limit: limit}
-		}
 		return &InputError{Msg: "request body: unexpected data after the JSON value"}
 	}
 	return nil

@@ -31,6 +31,7 @@ func TestDecodeBody(t *testing.T) {
 		{`{"name":"a"} x`, 0, 400, "unexpected data after the JSON value"},
 		{`{"nam":"a"}`, 0, 400, `unknown field "nam"`},
 		{``, 0, 400, "empty"},
+		{"{\"name\":\"a\xff\"}", 0, 400, "not valid UTF-8"},
 		{`{"name":"` + strings.Repeat("a", 100) + `"}`, 64, 413, "limit of 64 bytes"},
 		{`{"name":"a"}` + strings.Repeat(" ", 100), 64, 413, "limit of 64 bytes"},
 	}

@@ -5,7 +5,8 @@
 INSERT INTO detections (host_id, finding_id, type, source, rule, indicator, path, sha256, size,
                         seen_at, received_at, sweep_id, bundle_version, tags, meta, detail)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-ON CONFLICT (host_id, finding_id) DO NOTHING;
+ON CONFLICT (host_id, finding_id) DO NOTHING
+RETURNING id;
 
 -- name: list-detections
 SELECT id, host_id, finding_id, type, source, rule, indicator, path, sha256, size, seen_at,

@@ -2,8 +2,11 @@
 -- ON CONFLICT and RETURNING work on both).
 
 -- name: insert-host
-INSERT INTO hosts (id, name, hostname, labels, cert_serial, enrolled_at, monitoring)
-VALUES ($1, $2, $3, $4, $5, $6, $7);
+INSERT INTO hosts (id, name, hostname, labels, cert_serial, enrolled_at, monitoring, key_sha256, cert_pem)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
+
+-- name: host-by-key
+SELECT id, cert_pem, revoked_at FROM hosts WHERE key_sha256 = $1;
 
 -- name: host-columns
 SELECT id, name, hostname, os, arch, os_version, ips, agent_version, labels, cert_serial,
@@ -45,3 +48,12 @@ FROM hosts
 WHERE id > $1
 ORDER BY id
 LIMIT $2;
+
+-- name: delete-host-detections
+DELETE FROM detections WHERE host_id = $1;
+
+-- name: delete-host-sweeps
+DELETE FROM sweep_hosts WHERE host_id = $1;
+
+-- name: delete-host
+DELETE FROM hosts WHERE id = $1;

@@ -1,9 +1,11 @@
 package strmatch
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+	"slices"
 	"sort"
 	"sync"
 )
@@ -416,17 +418,48 @@ type scratch struct {
 	full     []bool
 	pats     []int
 	runStart []int
+
+	// ctx is polled every 64 verifications, so that a timeout or
+	// a signal ends a scan that hostile patterns or data keep busy.
+	ctx     context.Context
+	tick    uint32
+	stopped bool
+}
+
+// halt reports whether the scan must stop, polling ctx now and then.
+func (sc *scratch) halt() bool {
+	if sc.stopped {
+		return true
+	}
+	sc.tick++
+	if sc.tick&63 == 0 && sc.ctx.Err() != nil {
+		sc.stopped = true
+	}
+	return sc.stopped
 }
 
 // Scan reports every match of every pattern in data, grouped by pattern
 // in index order and sorted by offset within a pattern.
 func (s *Set) Scan(data []byte, visit func(Match)) {
+	s.ScanContext(context.Background(), data, visit)
+}
+
+// ScanContext is Scan that gives up when ctx is done, returning ctx's error
+// (matches found until then are not reported). full lists, in order, the
+// patterns that reached libyara's limit of matches per string and were not
+// searched further: their matches are incomplete.
+func (s *Set) ScanContext(ctx context.Context, data []byte, visit func(Match)) (full []int, err error) {
 	sc := s.pool.Get().(*scratch)
 	defer s.pool.Put(sc)
 	if len(sc.full) != len(s.pieces) {
 		sc.full = make([]bool, len(s.pieces))
 	}
+	sc.ctx, sc.tick, sc.stopped = ctx, 0, false
+	defer func() { sc.ctx = nil }()
 	s.idx.each(data, func(r *atomRef, at int) {
+		if sc.halt() {
+			return
+		}
 		if r.nextMask != 0 && at+2*maxAtom <= len(data) &&
 			binary.LittleEndian.Uint32(data[at+maxAtom:])&r.nextMask != r.next {
 			return
@@ -446,16 +479,26 @@ func (s *Set) Scan(data []byte, visit func(Match)) {
 	s.scanRuns(sc, data)
 	for _, id := range s.slowEvery {
 		pc := &s.pieces[id]
-		for at := 0; at < len(data) && !sc.full[id]; at++ {
+		for at := 0; at < len(data) && !sc.full[id] && !sc.halt(); at++ {
 			s.verifyTree(sc, id, data, at, pc.entry, -1, pc.pre, -1)
 		}
 	}
-	s.deliver(sc, visit)
+	if sc.stopped {
+		err = ctx.Err()
+	} else {
+		s.deliver(sc, visit)
+	}
 	for _, id := range sc.touched {
+		if sc.full[id] && (len(full) == 0 || full[len(full)-1] != s.pieces[id].pat) {
+			full = append(full, s.pieces[id].pat)
+		}
 		sc.lists[id] = sc.lists[id][:0]
 		sc.full[id] = false
 	}
 	sc.touched = sc.touched[:0]
+	sort.Ints(full)
+	full = slices.Compact(full)
+	return full, err
 }
 
 // slowRun describes a piece without atoms whose matches start with a run
@@ -533,7 +576,7 @@ func (s *Set) scanRuns(sc *scratch, data []byte) {
 
 func (s *Set) runEnded(sc *scratch, r *slowRun, data []byte, start, end int) {
 	pc := &s.pieces[r.id]
-	for at := start; at <= end-r.h && !sc.full[r.id]; at++ {
+	for at := start; at <= end-r.h && !sc.full[r.id] && !sc.halt(); at++ {
 		if r.every {
 			s.record(sc, r.id, at, r.h, false)
 			continue

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/mamori-dev/mamori/internal/scope"
+)
+
+func init() {
+	register("scope", "resolve personal-data findings into the register of affected people", runScope)
+}
+
+const scopeUsage = `usage: mamori scope --pii-results [HOST=]FILE... [flags] --out DIR
+
+Reads saved 'mamori scan --pii --reveal --format ndjson' output (one file per
+host; HOST= names the host), de-duplicates the data subjects into people, and
+writes DIR/people.csv (the register), DIR/summary.json (counts for the
+report), DIR/merges.csv (why sources were joined) and DIR/proposals.csv
+(near matches to confirm or reject, then pass back with --decisions).
+
+Exit status: 0 register written, 2 usage, input or configuration error.
+
+flags:
+`
+
+func runScope(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scope", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, scopeUsage)
+		fs.PrintDefaults()
+	}
+	var results multiFlag
+	fs.Var(&results, "pii-results", "saved scan output `[HOST=]FILE` (ndjson, - for stdin); repeatable")
+	var (
+		out       = fs.String("out", "", "output `directory` (created)")
+		master    = fs.String("master", "", "customer master data `file` (CSV, TSV or xlsx)")
+		masterMap = fs.String("master-map", "", "explicit master column mapping `field=header,...` (fields: name, kana, last_name, first_name, email, phone, address, postal_code, date_of_birth, language, country, id)")
+		masterDB  = fs.String("master-db", "", "PostgreSQL `URL` of the customer master data")
+		masterQ   = fs.String("master-query", "", "`SQL` query reading the master data from --master-db")
+		exposure  = fs.String("exposure", "", "exposure rules `file`: LEVEL,PATTERN per line (present, accessed, exfiltrated)")
+		decisions = fs.String("decisions", "", "filled-in proposals.csv `file`: confirm or reject per proposal")
+		keyFile   = fs.String("key-file", "", "key `file` for person ids and hashes (default: mamori/scope.key in the user config directory, created)")
+		country   = fs.String("country", "JP", "`country` whose domestic phone numbers are read (ISO code)")
+	)
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0
+		}
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "mamori scope:", err)
+		return 2
+	}
+	switch {
+	case fs.NArg() > 0:
+		return fail(fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	case len(results) == 0:
+		fmt.Fprintln(stderr, "mamori scope: no --pii-results given")
+		fs.Usage()
+		return 2
+	case *out == "":
+		return fail(errors.New("no --out DIR given"))
+	case (*masterDB == "") != (*masterQ == ""):
+		return fail(errors.New("--master-db and --master-query go together"))
+	case *master != "" && *masterDB != "":
+		return fail(errors.New("give --master or --master-db, not both"))
+	}
+	if *keyFile == "" {
+		p, err := scope.DefaultKeyFile()
+		if err != nil {
+			return fail(err)
+		}
+		*keyFile = p
+	}
+	key, err := scope.LoadKey(*keyFile)
+	if err != nil {
+		return fail(err)
+	}
+	r := scope.NewResolver(scope.Options{Key: key, Country: strings.ToUpper(*country)})
+
+	var mapping map[string]string
+	if *masterMap != "" {
+		if mapping, err = scope.ParseMapping(*masterMap); err != nil {
+			return fail(err)
+		}
+	}
+	var m *scope.Master
+	switch {
+	case *master != "":
+		m, err = scope.ReadMasterFile(ctx, *master, mapping)
+	case *masterDB != "":
+		m, err = scope.ReadMasterQuery(ctx, *masterDB, *masterQ, mapping)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if m != nil {
+		name := *master
+		if name == "" {
+			name = "query"
+		}
+		src := r.Source(scope.Source{Path: name, Master: true})
+		for i, row := range m.Rows {
+			r.AddMaster(src, i, row)
+		}
+	}
+
+	var occ, masked int
+	for _, spec := range results {
+		host, file := "", spec
+		if h, f, ok := strings.Cut(spec, "="); ok {
+			host, file = h, f
+		}
+		var in io.Reader = os.Stdin
+		if file != "-" {
+			f, err := os.Open(file)
+			if err != nil {
+				return fail(err)
+			}
+			defer f.Close()
+			in = f
+		}
+		st, err := r.ReadResults(in, file, host)
+		if err != nil {
+			return fail(err)
+		}
+		occ += st.Occurrences
+		masked += st.Masked
+	}
+	if occ > 0 && masked == occ {
+		return fail(errors.New("the results hold masked values only: scope needs 'mamori scan --pii --reveal --format ndjson' output"))
+	}
+	if masked > 0 {
+		fmt.Fprintf(stderr, "mamori scope: warning: %d of %d occurrences have no raw value and make no key\n", masked, occ)
+	}
+	if *exposure != "" {
+		f, err := os.Open(*exposure)
+		if err != nil {
+			return fail(err)
+		}
+		rules, err := scope.ReadExposure(f, *exposure)
+		f.Close()
+		if err != nil {
+			return fail(err)
+		}
+		for i, n := range r.ApplyExposure(rules) {
+			if n == 0 {
+				fmt.Fprintf(stderr, "mamori scope: warning: %s:%d: %s matches no file\n", *exposure, rules[i].Line, rules[i].Pattern)
+			}
+		}
+	}
+	r.Resolve()
+	if *decisions != "" {
+		f, err := os.Open(*decisions)
+		if err != nil {
+			return fail(err)
+		}
+		ds, err := scope.ReadDecisions(f, *decisions)
+		f.Close()
+		if err != nil {
+			return fail(err)
+		}
+		r.Register() // numbers the proposals
+		for _, d := range ds {
+			if !r.Decide(d.ID, d.Confirm) {
+				fmt.Fprintf(stderr, "mamori scope: warning: %s:%d: no proposal %s in these results\n", *decisions, d.Line, d.ID)
+			}
+		}
+	}
+	reg := r.Register()
+	sum := scope.Summarize(reg)
+	if err := writeScope(*out, r, reg, sum, m); err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(stdout, "%d people from %d occurrences in %d sources on %d hosts; %d matched the master data, %d without a contact channel, %d proposals to review\n",
+		sum.People, occ, sum.Sources, len(sum.Hosts), sum.MatchedMaster, sum.NoContact, sum.Proposals)
+	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(*out, "people.csv"))
+	return 0
+}
+
+func writeScope(dir string, r *scope.Resolver, reg *scope.Register, sum *scope.Summary, m *scope.Master) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	write := func(name string, fn func(io.Writer) error) error {
+		// The register holds contact details: readable by the owner only.
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		if err := fn(f); err != nil {
+			f.Close()
+			return fmt.Errorf("writing %s: %w", f.Name(), err)
+		}
+		return f.Close()
+	}
+	jsonOut := func(v any) func(io.Writer) error {
+		return func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(v)
+		}
+	}
+	err := errors.Join(
+		write("people.csv", func(w io.Writer) error { return scope.WritePeopleCSV(w, reg.People) }),
+		write("summary.json", jsonOut(sum)),
+		write("merges.csv", func(w io.Writer) error { return scope.WriteMergesCSV(w, reg.People, r.AllMergeNotes(reg)) }),
+		write("proposals.csv", func(w io.Writer) error { return scope.WriteProposalsCSV(w, reg.Proposals) }),
+	)
+	if err == nil && m != nil {
+		type col struct {
+			Header string `json:"header"`
+			Field  string `json:"field"`
+		}
+		var cols []col
+		for _, h := range m.Headers {
+			cols = append(cols, col{h, m.Mapping[h]})
+		}
+		slices.SortStableFunc(cols, func(a, b col) int { return strings.Compare(a.Field, b.Field) })
+		err = write("master-mapping.json", jsonOut(map[string]any{"rows": len(m.Rows), "columns": cols}))
+	}
+	return err
+}

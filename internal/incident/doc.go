@@ -1,0 +1,39 @@
+// Package incident owns the incident: the unit of work of a breach
+// response. It defines the incident and its fields (aware_at, from which
+// every legal deadline counts), the state machine and which moves it
+// allows, the history entries, the append-only notes and decisions, the
+// links to hosts and detections, and the auto-incident policy that opens
+// an incident for a high-score detection. It is pure logic: the store keeps
+// incidents and the server applies these rules inside its transactions.
+//
+// # States
+//
+//	open → contained → investigating → scoped → reporting → notifying → closed
+//
+// Every state change carries a reason, kept in the incident's history.
+// [Check] accepts:
+//
+//   - the next state in that line;
+//   - open → investigating, when there is nothing to contain (for example a
+//     lost, already-offline laptop);
+//   - one step back (scoped → investigating when new hosts turn up, and so
+//     on), and closed → investigating to reopen;
+//   - closing early, from any state: a false positive, or a breach that
+//     turns out to touch no personal data.
+//
+// The last two are exceptional moves: without a reason they are refused as
+// a conflict (409) like any move that is not listed, naming the allowed
+// next states. An ordinary move without a reason is bad input (400). Every
+// other jump is refused: open → notifying cannot skip scoping and the
+// report, and notifying cannot be reached except from reporting.
+//
+// # Auto-incident
+//
+// [AutoPolicy] decides, for each new detection, whether it opens an
+// incident or joins one: a detection whose rule score (meta "score", or
+// "severity" low 25, medium 50, high 75, critical 100) is at least
+// MinScore (default 70) on a host that has no open incident opens one,
+// with the host and the detection linked and aware_at the detection's time.
+// Any later detection on a host of an open (not closed) incident, whatever
+// its score, is linked to that incident.
+package incident

@@ -1,0 +1,26 @@
+// Package scope owns entity resolution for a breach: it turns personal-data
+// occurrences found in files on many hosts, plus optional customer master
+// data, into a register of the real people affected.
+//
+// Each data subject of a file (a CSV row, a JSON object, a letter: one
+// pii "record") is a node. Nodes are clustered with union-find over
+// deterministic keys built from normalised values (normalize.go):
+//
+//   - identity keys merge unconditionally: My Number, passport, driver's
+//     licence, card number (kept as a keyed hash only), name + date of
+//     birth, name + normalised address;
+//   - contact keys, e-mail and phone, merge only when the names agree or
+//     one side has no name: a household phone or a shared family mailbox
+//     does not make two differently named people one. When a nameless node
+//     meets two differently named people on one contact key it stays apart
+//     and a merge is proposed instead.
+//
+// A name alone is never a key: two 山田太郎 sharing nothing else are two
+// people. A near-match pass (edit distance on names that share a phone or a
+// date of birth) only proposes merges; a person confirms or rejects each
+// (Decisions), and nothing probabilistic merges by itself.
+//
+// Every merge is recorded with the key kind and the two sources it joined.
+// Person ids are "p-" plus a keyed hash of the cluster's strongest key, so
+// reruns over the same data with the same key agree.
+package scope

@@ -1,0 +1,936 @@
+package scope
+
+import (
+	"cmp"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash/maphash"
+	"slices"
+	"strings"
+)
+
+// Exposure is how far a file's data went. Levels are ordered.
+type Exposure uint8
+
+const (
+	ExposureNone Exposure = iota
+	Present
+	Accessed
+	Exfiltrated
+)
+
+var exposureNames = []string{"", "present", "accessed", "exfiltrated"}
+
+func (e Exposure) String() string {
+	if int(e) < len(exposureNames) {
+		return exposureNames[e]
+	}
+	return fmt.Sprintf("exposure(%d)", e)
+}
+
+// ParseExposure reads "present", "accessed" or "exfiltrated".
+func ParseExposure(s string) (Exposure, error) {
+	for i, n := range exposureNames {
+		if i > 0 && strings.EqualFold(strings.TrimSpace(s), n) {
+			return Exposure(i), nil
+		}
+	}
+	return 0, fmt.Errorf("exposure %q: want present, accessed or exfiltrated", s)
+}
+
+// Source is one file, or one member of an archive, on one host; or the
+// master data.
+type Source struct {
+	Host, Path, Member string
+	Exposure           Exposure
+	// Master marks the customer master data: its rows say who a person is
+	// but expose nothing.
+	Master bool
+	// SpecialCare lists the terms (column names, keywords, document types)
+	// that make the source's data 要配慮個人情報.
+	SpecialCare []string
+	// Credentials says the source holds passwords or PINs next to account
+	// numbers.
+	Credentials bool
+}
+
+// Name renders a source for people: host:path!member.
+func (s *Source) Name() string {
+	n := s.Path
+	if s.Host != "" {
+		n = s.Host + ":" + n
+	}
+	if s.Member != "" {
+		n += "!" + s.Member
+	}
+	return n
+}
+
+// Key kinds, strongest first: a cluster's person id comes from its
+// strongest key.
+const (
+	kMyNumber uint8 = iota + 1
+	kPassport
+	kLicense
+	kEmail
+	kPhone
+	kCard
+	kNameDOB
+	kNameAddr
+	kRecord
+	kConfirmed // a merge a person confirmed
+)
+
+var kindNames = []string{"", "my_number", "passport", "drivers_license", "email", "phone", "credit_card",
+	"name+date_of_birth", "name+address", "record", "confirmed"}
+
+func contactKind(k uint8) bool { return k == kEmail || k == kPhone }
+
+// Options configure a Resolver.
+type Options struct {
+	// Key keys the hashes that leave the resolver: person ids and card
+	// numbers. Reruns agree only under the same key.
+	Key []byte
+	// Country reads domestic phone numbers; "JP" when empty.
+	Country string
+}
+
+// node is one data subject of one source (a row, an object, a letter) or
+// one master row. Strings live in the arena.
+type node struct {
+	src     int32
+	record  int32
+	cats    uint32
+	names   [2]int32 // interned normalised names, 0 when absent
+	dob     int32    // days since 1800-01-01, 0 when absent
+	addrH   uint64
+	disp    uint32 // arena: display name
+	email   uint32
+	phone   uint32 // E.164
+	addr    uint32
+	postal  uint32
+	lang    uint32
+	country uint32
+	best    uint32 // arena: the normalised value of the strongest key
+	rank    uint8
+	flags   uint8
+}
+
+const (
+	fCrowd    uint8 = 1 << iota // several people in one record: split
+	fNoPerson                   // values moved to split nodes
+	fManyName                   // more than two names
+	fDone                       // keys applied
+)
+
+// keyRef is one key of a node waiting for Resolve.
+type keyRef struct {
+	h    uint64
+	node int32
+	kind uint8
+}
+
+// Merge records why two nodes are one person.
+type Merge struct {
+	A, B int32
+	Kind uint8
+}
+
+// contactEntry is the state of one e-mail or phone key: the nodes of the
+// differently named people holding it, and nameless nodes waiting.
+type contactEntry struct {
+	anchors []int32
+	pending int32 // -1 when none
+	// common is set once more than maxAnchors differently named people
+	// hold the value: a company's address or switchboard, not a person's.
+	common bool
+}
+
+const maxAnchors = 16
+
+// Resolver clusters nodes. Add values, then Resolve; more values may be
+// added and Resolve called again (incremental).
+type Resolver struct {
+	opts  Options
+	seed  maphash.Seed
+	mac   hashFunc
+	nodes []node
+	// parent, size and next (circular member lists) are the union-find.
+	parent, next []int32
+	size         []int32
+	rootNames    [][]int32 // per root: its clusters' names
+	sources      []Source
+	srcIndex     map[string]int32
+	subj         map[subjKey]int32
+	names        map[string]int32
+	nameList     []string
+	arena        []byte
+	pend         []keyRef
+	dirty        []int32
+	ids          map[uint64]int32
+	contacts     map[uint64]*contactEntry
+	nearDOB      map[uint64][]int32
+	merges       []Merge
+	proposals    []Proposal
+	proposed     map[[2]int32]bool
+	catIndex     map[string]uint8
+	catNames     []string
+	// touchedList holds nodes whose clusters changed (see Changed).
+	touchedList []int32
+	lastShared  map[string]int
+	rejected    map[string]bool
+	srcNames    []string
+	propIndex   map[string]int
+	last        struct {
+		k subjKey
+		n int32
+	}
+}
+
+type subjKey struct {
+	src, record int32
+}
+
+type hashFunc struct{ key []byte }
+
+func (h hashFunc) sum(s string) []byte {
+	m := hmac.New(sha256.New, h.key)
+	m.Write([]byte(s))
+	return m.Sum(nil)
+}
+
+// NewResolver returns an empty Resolver.
+func NewResolver(opts Options) *Resolver {
+	if opts.Country == "" {
+		opts.Country = "JP"
+	}
+	r := &Resolver{opts: opts, seed: maphash.MakeSeed(), mac: hashFunc{opts.Key},
+		srcIndex: map[string]int32{}, subj: map[subjKey]int32{}, names: map[string]int32{"": 0},
+		nameList: []string{""}, arena: []byte{0}, ids: map[uint64]int32{}, contacts: map[uint64]*contactEntry{},
+		nearDOB: map[uint64][]int32{}, proposed: map[[2]int32]bool{}, catIndex: map[string]uint8{}, rejected: map[string]bool{}}
+	r.last.n = -1
+	return r
+}
+
+// Source returns the index of a source, adding it when new. A known
+// source's exposure rises to s.Exposure and its flags accumulate.
+func (r *Resolver) Source(s Source) int32 {
+	k := s.Host + "\x00" + s.Path + "\x00" + s.Member
+	if s.Master {
+		k = "\x01" + k
+	}
+	if i, ok := r.srcIndex[k]; ok {
+		cur := &r.sources[i]
+		cur.Exposure = max(cur.Exposure, s.Exposure)
+		cur.SpecialCare = appendNew(cur.SpecialCare, s.SpecialCare...)
+		cur.Credentials = cur.Credentials || s.Credentials
+		return i
+	}
+	if s.Exposure == ExposureNone && !s.Master {
+		s.Exposure = Present
+	}
+	i := int32(len(r.sources))
+	r.sources = append(r.sources, s)
+	r.srcIndex[k] = i
+	return i
+}
+
+// Sources returns the sources added so far; callers may raise exposures
+// and add flags through the pointer before building a register.
+func (r *Resolver) Sources() []Source { return r.sources }
+
+func appendNew(dst []string, vs ...string) []string {
+	for _, v := range vs {
+		if !slices.Contains(dst, v) {
+			dst = append(dst, v)
+		}
+	}
+	return dst
+}
+
+func (r *Resolver) str(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	o := uint32(len(r.arena))
+	r.arena = binary.AppendUvarint(r.arena, uint64(len(s)))
+	r.arena = append(r.arena, s...)
+	return o
+}
+
+func (r *Resolver) get(o uint32) string {
+	if o == 0 {
+		return ""
+	}
+	n, k := binary.Uvarint(r.arena[o:])
+	return string(r.arena[int(o)+k : int(o)+k+int(n)])
+}
+
+func (r *Resolver) nameID(n string) int32 {
+	if id, ok := r.names[n]; ok {
+		return id
+	}
+	id := int32(len(r.nameList))
+	r.names[n] = id
+	r.nameList = append(r.nameList, n)
+	return id
+}
+
+func (r *Resolver) hash(kind uint8, v string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(r.seed)
+	h.WriteByte(kind)
+	h.WriteString(v)
+	return h.Sum64()
+}
+
+// node returns the node of record rec of source src.
+func (r *Resolver) node(src int32, rec int) int32 {
+	k := subjKey{src, int32(rec)}
+	if r.last.n >= 0 && r.last.k == k {
+		return r.last.n
+	}
+	n, ok := r.subj[k]
+	if !ok {
+		n = r.newNode(node{src: src, record: int32(rec)})
+		r.subj[k] = n
+	}
+	r.last.k, r.last.n = k, n
+	return n
+}
+
+func (r *Resolver) newNode(nd node) int32 {
+	n := int32(len(r.nodes))
+	nd.flags &^= fDone
+	r.nodes = append(r.nodes, nd)
+	r.parent = append(r.parent, n)
+	r.next = append(r.next, n)
+	r.size = append(r.size, 1)
+	r.rootNames = append(r.rootNames, nil)
+	r.dirty = append(r.dirty, n)
+	return n
+}
+
+func (r *Resolver) cat(c string) uint32 {
+	i, ok := r.catIndex[c]
+	if !ok {
+		if len(r.catNames) >= 32 {
+			return 0
+		}
+		i = uint8(len(r.catNames))
+		r.catIndex[c] = i
+		r.catNames = append(r.catNames, c)
+	}
+	return 1 << i
+}
+
+// Add records one personal value found in record rec of source src. Values
+// that do not normalise still count for their category.
+func (r *Resolver) Add(src int32, rec int, category, value string) {
+	n := r.node(src, rec)
+	nd := &r.nodes[n]
+	if nd.flags&fDone != 0 {
+		// A record that grew after Resolve is resolved again.
+		nd.flags &^= fDone
+		r.dirty = append(r.dirty, n)
+	}
+	nd.cats |= r.cat(category)
+	r.addValue(n, category, value)
+}
+
+func (r *Resolver) key(n int32, kind uint8, norm string) {
+	r.pend = append(r.pend, keyRef{r.hash(kind, norm), n, kind})
+	nd := &r.nodes[n]
+	if nd.rank == 0 || kind < nd.rank || kind == nd.rank && norm < r.get(nd.best) {
+		nd.rank, nd.best = kind, r.str(norm)
+	}
+}
+
+func (r *Resolver) addValue(n int32, category, value string) {
+	nd := &r.nodes[n]
+	switch category {
+	case "email":
+		if v := NormalizeEmail(value); v != "" {
+			if nd.email == 0 {
+				nd.email = r.str(strings.TrimSpace(value))
+			}
+			r.key(n, kEmail, v)
+		}
+	case "phone":
+		if v := NormalizePhone(value, r.opts.Country); v != "" && !sharedLine(v) {
+			if nd.phone == 0 {
+				nd.phone = r.str(v)
+			}
+			r.key(n, kPhone, v)
+		}
+	case "my_number":
+		if v := NormalizeMyNumber(value); v != "" {
+			r.key(n, kMyNumber, v)
+		}
+	case "credit_card":
+		if v := NormalizeCard(value); v != "" {
+			// Only a keyed hash of the number is kept.
+			r.key(n, kCard, hex.EncodeToString(r.mac.sum("card:" + v)[:16]))
+		}
+	case "passport":
+		if v := NormalizeID(value); v != "" {
+			r.key(n, kPassport, v)
+		}
+	case "drivers_license":
+		if v := NormalizeID(value); v != "" {
+			r.key(n, kLicense, v)
+		}
+	case "person_name":
+		v := NormalizeName(value)
+		if v == "" {
+			return
+		}
+		id := r.nameID(v)
+		switch {
+		case nd.names[0] == 0 || nd.names[0] == id:
+			nd.names[0] = id
+			if nd.disp == 0 || IsKanaName(r.nameList[r.nodes[n].names[0]]) {
+				nd.disp = r.str(strings.TrimSpace(value))
+			}
+		case nd.names[1] == 0 || nd.names[1] == id:
+			nd.names[1] = id
+			// The written name beats its kana reading for display.
+			if IsKanaName(r.nameList[nd.names[0]]) && !IsKanaName(v) {
+				nd.names[0], nd.names[1] = id, nd.names[0]
+				nd.disp = r.str(strings.TrimSpace(value))
+			}
+		default:
+			nd.flags |= fManyName
+		}
+	case "address":
+		if v := NormalizeAddress(value); v != "" {
+			if nd.addr == 0 {
+				nd.addr = r.str(strings.TrimSpace(value))
+				nd.addrH = r.hash(kNameAddr, v)
+			}
+		}
+	case "postal_code":
+		if v := NormalizePostal(value); v != "" && nd.postal == 0 {
+			nd.postal = r.str(v)
+		}
+	case "date_of_birth":
+		if v := NormalizeDate(value); v != "" && nd.dob == 0 {
+			nd.dob = dateDays(v)
+		}
+	}
+}
+
+// sharedLine reports company numbers printed on every customer's letter
+// (free dial, navi dial): they identify nobody.
+func sharedLine(e164 string) bool {
+	for _, p := range []string{"+81120", "+81800", "+81570", "+81990"} {
+		if strings.HasPrefix(e164, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func dateDays(iso string) int32 {
+	y := atoi(iso[:4])
+	m := atoi(iso[5:7])
+	d := atoi(iso[8:10])
+	return int32((y-1800)*372 + m*31 + d)
+}
+
+func daysDate(v int32) string {
+	y := int(v) / 372
+	rest := int(v) % 372
+	m, d := rest/31, rest%31
+	if d == 0 {
+		m--
+		d = 31
+	}
+	return itoa(y+1800) + "-" + pad2(m) + "-" + pad2(d)
+}
+
+func atoi(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
+
+func (r *Resolver) find(x int32) int32 {
+	for r.parent[x] != x {
+		r.parent[x] = r.parent[r.parent[x]]
+		x = r.parent[x]
+	}
+	return x
+}
+
+// union joins the clusters of a and b and records why.
+func (r *Resolver) union(a, b int32, kind uint8) bool {
+	ra, rb := r.find(a), r.find(b)
+	if ra == rb {
+		return false
+	}
+	if r.size[ra] < r.size[rb] {
+		ra, rb = rb, ra
+	}
+	r.parent[rb] = ra
+	r.size[ra] += r.size[rb]
+	r.next[ra], r.next[rb] = r.next[rb], r.next[ra]
+	r.rootNames[ra] = mergeNames(r.rootNames[ra], r.rootNames[rb])
+	r.rootNames[rb] = nil
+	r.merges = append(r.merges, Merge{a, b, kind})
+	r.touchedList = append(r.touchedList, ra)
+	return true
+}
+
+func mergeNames(a, b []int32) []int32 {
+	for _, x := range b {
+		if !slices.Contains(a, x) && len(a) < 16 {
+			a = append(a, x)
+		}
+	}
+	return a
+}
+
+func (r *Resolver) namesMeet(a, b int32) bool {
+	na, nb := r.rootNames[a], r.rootNames[b]
+	for _, x := range na {
+		if slices.Contains(nb, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// Name scripts: names in different scripts (山田太郎, やまだたろう, Taro
+// Yamada) cannot be compared, so they neither agree nor disagree.
+const (
+	scriptLatin = 1 << iota
+	scriptKana
+	scriptKanji
+)
+
+func nameScript(n string) int {
+	if IsKanaName(n) {
+		return scriptKana
+	}
+	for _, r := range n {
+		if r >= 0x80 {
+			return scriptKanji
+		}
+	}
+	return scriptLatin
+}
+
+// namesAgree reports whether two clusters may be one person by their
+// names: they share a name, or they have no script in common to compare.
+func (r *Resolver) namesAgree(a, b int32) bool {
+	if r.namesMeet(a, b) {
+		return true
+	}
+	var sa, sb int
+	for _, x := range r.rootNames[a] {
+		sa |= nameScript(r.nameList[x])
+	}
+	for _, x := range r.rootNames[b] {
+		sb |= nameScript(r.nameList[x])
+	}
+	return sa&sb == 0
+}
+
+// Resolve applies the keys of the nodes added since the last call.
+func (r *Resolver) Resolve() {
+	dirty := r.dirty
+	r.dirty = nil
+	// Input order varies between scans (files are read in parallel);
+	// sorting by source and record makes the result depend on the data only.
+	rank := r.srcRanks()
+	type ord struct {
+		k uint64
+		n int32
+	}
+	os := make([]ord, len(dirty))
+	for i, n := range dirty {
+		nd := &r.nodes[n]
+		os[i] = ord{uint64(rank[nd.src])<<32 | uint64(uint32(nd.record)), n}
+	}
+	slices.SortFunc(os, func(a, b ord) int { return cmp.Compare(a.k, b.k) })
+	for i := range os {
+		dirty[i] = os[i].n
+	}
+	os = nil
+	// The keys of each dirty node, by a counting sort on the node.
+	pos := make([]int32, len(r.nodes))
+	for i := range pos {
+		pos[i] = -1
+	}
+	for i, n := range dirty {
+		pos[n] = int32(i)
+	}
+	start := make([]int32, len(dirty)+1)
+	for _, k := range r.pend {
+		if i := pos[k.node]; i >= 0 {
+			start[i+1]++
+		}
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
+	pend := make([]keyRef, start[len(dirty)])
+	fill := slices.Clone(start[:len(dirty)])
+	for _, k := range r.pend {
+		if i := pos[k.node]; i >= 0 {
+			pend[fill[i]] = k
+			fill[i]++
+		}
+	}
+	r.pend = r.pend[:0]
+	pos = nil
+	byNode := func(i int) []keyRef { return pend[start[i]:start[i+1]] }
+	var work []keyRef
+	for i, n := range dirty {
+		nd := &r.nodes[n]
+		nd.flags |= fDone
+		ks := byNode(i)
+		r.touchedList = append(r.touchedList, n)
+		if r.crowd(n, ks) {
+			work = append(work, r.split(n, ks)...)
+			continue
+		}
+		for _, id := range nd.names {
+			if id != 0 {
+				r.rootNames[n] = mergeNames(r.rootNames[n], []int32{id})
+			}
+		}
+		work = append(work, ks...)
+		for _, id := range nd.names {
+			if id == 0 {
+				continue
+			}
+			if nd.dob != 0 {
+				work = append(work, keyRef{r.hash2(kNameDOB, id, uint64(nd.dob)), n, kNameDOB})
+				r.rankAtLeast(n, kNameDOB, id)
+			}
+			if nd.addrH != 0 {
+				work = append(work, keyRef{r.hash2(kNameAddr, id, nd.addrH), n, kNameAddr})
+				r.rankAtLeast(n, kNameAddr, id)
+			}
+		}
+		if nd.rank == 0 {
+			nd.rank = kRecord
+		}
+	}
+	// Identity keys first, so that contact keys see the names of whole
+	// clusters.
+	for _, k := range work {
+		if contactKind(k.kind) {
+			continue
+		}
+		if m, ok := r.ids[k.h]; ok {
+			r.union(k.node, m, k.kind)
+		} else {
+			r.ids[k.h] = k.node
+		}
+	}
+	for _, k := range work {
+		if contactKind(k.kind) {
+			r.contact(k)
+		}
+	}
+	for _, n := range dirty {
+		r.nearDOBPass(n)
+	}
+}
+
+// rankAtLeast notes a composite key of node n built on name id; the
+// node's first name is the one composite keys and ids use.
+func (r *Resolver) rankAtLeast(n int32, kind uint8, id int32) {
+	nd := &r.nodes[n]
+	if id != nd.names[0] {
+		return
+	}
+	if nd.rank == 0 || kind < nd.rank {
+		nd.rank = kind
+	}
+}
+
+// hash2 hashes a composite key: a name and a value.
+func (r *Resolver) hash2(kind uint8, name int32, v uint64) uint64 {
+	var h maphash.Hash
+	h.SetSeed(r.seed)
+	h.WriteByte(kind)
+	h.WriteString(r.nameList[name])
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	h.Write(b[:])
+	return h.Sum64()
+}
+
+// srcRanks orders the sources by name.
+func (r *Resolver) srcRanks() []int32 {
+	idx := make([]int32, len(r.sources))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	slices.SortFunc(idx, func(a, b int32) int { return cmp.Compare(r.srcName(a), r.srcName(b)) })
+	rank := make([]int32, len(r.sources))
+	for i, s := range idx {
+		rank[s] = int32(i)
+	}
+	return rank
+}
+
+// srcName caches Source.Name.
+func (r *Resolver) srcName(s int32) string {
+	for int(s) >= len(r.srcNames) {
+		r.srcNames = append(r.srcNames, r.sources[len(r.srcNames)].Name())
+	}
+	return r.srcNames[s]
+}
+
+// crowd reports a record holding several people: a mail with From and To,
+// a letter listing customers, a log line with two parties. Two written
+// names (a kana reading does not count), more than three addresses or
+// more than three phone numbers.
+func (r *Resolver) crowd(n int32, ks []keyRef) bool {
+	nd := &r.nodes[n]
+	if nd.flags&fManyName != 0 {
+		return true
+	}
+	if nd.names[1] != 0 && !IsKanaName(r.nameList[nd.names[0]]) && !IsKanaName(r.nameList[nd.names[1]]) {
+		return true
+	}
+	var emails, phones int
+	var seen []uint64
+	for _, k := range ks {
+		if slices.Contains(seen, k.h) {
+			continue
+		}
+		seen = append(seen, k.h)
+		switch k.kind {
+		case kEmail:
+			emails++
+		case kPhone:
+			phones++
+		}
+	}
+	return emails > 3 || phones > 3
+}
+
+// split turns a crowd record into one nameless node per identifying value,
+// so that each links to its own person and the record joins nobody.
+func (r *Resolver) split(n int32, ks []keyRef) []keyRef {
+	nd := &r.nodes[n]
+	nd.flags |= fCrowd | fNoPerson
+	var out []keyRef
+	seen := map[uint64]int32{}
+	for _, k := range ks {
+		if m, ok := seen[k.h]; ok {
+			out = append(out, keyRef{k.h, m, k.kind})
+			continue
+		}
+		c := node{src: nd.src, record: nd.record, cats: nd.cats & r.splitCats(k.kind), flags: fCrowd | fDone}
+		m := int32(len(r.nodes))
+		r.nodes = append(r.nodes, c)
+		r.parent = append(r.parent, m)
+		r.next = append(r.next, m)
+		r.size = append(r.size, 1)
+		r.rootNames = append(r.rootNames, nil)
+		r.touchedList = append(r.touchedList, m)
+		seen[k.h] = m
+		out = append(out, keyRef{k.h, m, k.kind})
+	}
+	// The split nodes carry the contact value they stand for.
+	for _, k := range ks {
+		m := seen[k.h]
+		cn := &r.nodes[m]
+		if cn.rank == 0 {
+			cn.rank, cn.best = k.kind, r.str(fmt.Sprintf("%s:%x", kindNames[k.kind], k.h))
+		}
+	}
+	return out
+}
+
+// splitCats is the category a split node keeps for its key kind.
+func (r *Resolver) splitCats(kind uint8) uint32 {
+	switch kind {
+	case kEmail:
+		return r.cat("email")
+	case kPhone:
+		return r.cat("phone")
+	case kMyNumber:
+		return r.cat("my_number")
+	case kCard:
+		return r.cat("credit_card")
+	case kPassport:
+		return r.cat("passport")
+	case kLicense:
+		return r.cat("drivers_license")
+	}
+	return 0
+}
+
+// contact applies an e-mail or phone key under the name rule.
+func (r *Resolver) contact(k keyRef) {
+	e := r.contacts[k.h]
+	if e == nil {
+		e = &contactEntry{pending: -1}
+		r.contacts[k.h] = e
+	}
+	if e.common {
+		return
+	}
+	root := r.find(k.node)
+	if len(r.rootNames[root]) == 0 {
+		roots := r.anchorRoots(e)
+		switch len(roots) {
+		case 0:
+			if e.pending >= 0 {
+				r.union(k.node, e.pending, k.kind)
+			} else {
+				e.pending = k.node
+			}
+		case 1:
+			r.union(k.node, roots[0], k.kind)
+		default:
+			for _, a := range roots {
+				r.propose(k.node, a, k.kind, "a nameless record shares this "+kindNames[k.kind]+" with differently named people")
+			}
+		}
+		return
+	}
+	matched := false
+	for _, a := range e.anchors {
+		ra := r.find(a)
+		if ra == r.find(k.node) {
+			matched = true
+			continue
+		}
+		if r.namesAgree(ra, r.find(k.node)) {
+			r.union(k.node, a, k.kind)
+			matched = true
+		}
+	}
+	if !matched {
+		for _, a := range e.anchors {
+			if d, ok := r.nearNames(r.find(a), r.find(k.node)); ok {
+				r.propose(k.node, a, k.kind, fmt.Sprintf("names %d edit(s) apart share this %s", d, kindNames[k.kind]))
+			}
+		}
+		e.anchors = append(e.anchors, k.node)
+		if len(e.anchors) > maxAnchors {
+			e.common, e.anchors = true, nil
+			return
+		}
+	}
+	if e.pending >= 0 {
+		if roots := r.anchorRoots(e); len(roots) == 1 {
+			r.union(e.pending, roots[0], k.kind)
+			e.pending = -1
+		}
+	}
+}
+
+func (r *Resolver) anchorRoots(e *contactEntry) []int32 {
+	var roots []int32
+	for _, a := range e.anchors {
+		if ra := r.find(a); !slices.Contains(roots, ra) {
+			roots = append(roots, ra)
+		}
+	}
+	return roots
+}
+
+// nearDOBPass proposes merges of people born the same day whose names are
+// one or two edits apart (斉藤/斎藤, Tarou/Taro).
+func (r *Resolver) nearDOBPass(n int32) {
+	nd := &r.nodes[n]
+	if nd.dob == 0 || nd.names[0] == 0 || nd.flags&fNoPerson != 0 {
+		return
+	}
+	name := []rune(r.nameList[nd.names[0]])
+	if len(name) == 0 {
+		return
+	}
+	h := r.hash(kNameDOB, itoa(int(nd.dob))+"|"+string(name[0]))
+	list := r.nearDOB[h]
+	for _, m := range list {
+		a, b := r.find(m), r.find(n)
+		if a == b {
+			continue
+		}
+		if d, ok := r.nearNames(a, b); ok {
+			r.propose(n, m, kNameDOB, fmt.Sprintf("same date of birth, names %d edit(s) apart", d))
+		}
+	}
+	// A bounded block: a popular name and birthday cannot make this
+	// quadratic.
+	if len(list) < 32 {
+		r.nearDOB[h] = append(list, n)
+	}
+}
+
+// nearNames reports whether two clusters have names 1–2 edits apart (1 for
+// names of up to four characters) and no name in common.
+func (r *Resolver) nearNames(a, b int32) (int, bool) {
+	if r.namesMeet(a, b) {
+		return 0, false
+	}
+	best := 99
+	for _, x := range r.rootNames[a] {
+		for _, y := range r.rootNames[b] {
+			nx, ny := []rune(r.nameList[x]), []rune(r.nameList[y])
+			if IsKanaName(string(nx)) != IsKanaName(string(ny)) {
+				continue
+			}
+			lim := 2
+			if min(len(nx), len(ny)) <= 4 {
+				lim = 1
+			}
+			if d := editDistance(nx, ny, lim); d <= lim && d < best {
+				best = d
+			}
+		}
+	}
+	return best, best < 99
+}
+
+// editDistance is Levenshtein's distance, cut off above lim.
+func editDistance(a, b []rune, lim int) int {
+	if abs(len(a)-len(b)) > lim {
+		return lim + 1
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c = 1 + min(prev[j-1], prev[j], cur[j-1])
+			}
+			cur[j] = c
+			rowMin = min(rowMin, c)
+		}
+		if rowMin > lim {
+			return lim + 1
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

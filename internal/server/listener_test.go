@@ -1,0 +1,90 @@
+package server
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// TestLimitListener: an address at the cap has further connections closed;
+// closing one or hijacking it (an established agent) frees its place.
+func TestLimitListener(t *testing.T) {
+	t.Parallel()
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := make(chan string, 10)
+	ln := newLimitListener(raw, 2, false, func(addr string) { refused <- addr })
+	defer ln.Close()
+	accepted := make(chan net.Conn, 10)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", raw.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	dial()
+	dial()
+	first, second := <-accepted, <-accepted
+	third := dial()
+	if addr := <-refused; addr != "127.0.0.1" {
+		t.Errorf("refused %s", addr)
+	}
+	third.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := third.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Errorf("connection over the cap: read %v, want EOF", err)
+	}
+	first.Close()
+	dial()
+	<-accepted
+	connState(tls.Server(second, &tls.Config{}), 0) // not hijacked: still counted
+	dial()
+	<-refused
+	connState(tls.Server(second, &tls.Config{}), http.StateHijacked)
+	dial()
+	<-accepted
+}
+
+// TestIdleConnectionsClosed: a connection that never completes a TLS
+// handshake, and a keep-alive connection left idle, are closed by the
+// server.
+func TestIdleConnectionsClosed(t *testing.T) {
+	t.Parallel()
+	ts := startServerWith(t, Config{HeaderTimeout: 200 * time.Millisecond, IdleTimeout: 300 * time.Millisecond})
+	addr := ts.Addr().String()
+	raw, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := raw.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Errorf("silent connection: read %v, want EOF from the server", err)
+	}
+	c, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ts.ca.pool, ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /api/v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadAll(c); err != nil {
+		t.Errorf("idle keep-alive connection: %v, want closed by the server", err)
+	}
+}

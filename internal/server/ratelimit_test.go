@@ -1,0 +1,37 @@
+package server
+
+import (
+	"testing"
+	"time"
+)
+
+func TestLimiter(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	l := newLimiter(10, 20, clock.Now) // 10 a second, 20 at once
+	if d := l.take("a", 20); d != 0 {
+		t.Errorf("burst: wait %v, want 0", d)
+	}
+	if d := l.take("a", 10); d != time.Second {
+		t.Errorf("10 over the burst: wait %v, want 1s", d)
+	}
+	if d := l.take("b", 5); d != 0 {
+		t.Errorf("another key: wait %v, want 0", d)
+	}
+	clock.Advance(3 * time.Second) // a: -10 + 30 = 20
+	if d := l.take("a", 20); d != 0 {
+		t.Errorf("after refilling: wait %v, want 0", d)
+	}
+	for i := range 3 {
+		ok, _ := l.allow("c")
+		if !ok {
+			t.Fatalf("allow %d refused within the burst", i)
+		}
+	}
+	l2 := newLimiter(1, 2, clock.Now)
+	l2.allow("x")
+	l2.allow("x")
+	if ok, retry := l2.allow("x"); ok || retry != time.Second {
+		t.Errorf("over the burst: %v, retry %v; want refused, 1s", ok, retry)
+	}
+}

@@ -1,0 +1,148 @@
+package server
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mamori-dev/mamori/internal/server/httpapi"
+	"github.com/mamori-dev/mamori/internal/testutil"
+	"github.com/mamori-dev/mamori/internal/wire"
+)
+
+// TestAPIValidation tries what an attacker or a careless script would
+// send: each is refused with the status and a JSON error naming what was
+// wrong.
+func TestAPIValidation(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t)
+	a := mustEnroll(t, ts, "a")
+	yara := `rule x { strings: $a = "x" condition: $a }`
+	// JSON escapes '<' as six bytes: a body under the limit whose message
+	// to agents is over it.
+	escaped := `"rule big { strings: $a = \"x\" condition: $a }\n/*` + strings.Repeat("<", wire.MaxMessageBytes/5) + `*/"`
+	tests := []struct {
+		name, method, path string
+		body               string
+		code               int
+		errText            string
+	}{
+		{"fleet monitoring without hosts", "PUT", "/api/v1/monitoring", `{"level":"heightened"}`, 400, `field hosts: missing: "all" or a list of host ids`},
+		{"fleet monitoring, all without reason", "PUT", "/api/v1/monitoring", `{"level":"heightened","hosts":"all"}`, 400, `field reason: required when hosts is "all"`},
+		{"monitoring by labels matching nothing", "PUT", "/api/v1/monitoring", `{"level":"heightened","labels":{"site":"mars"}}`, 400, "field labels: no enrolled host has all these labels"},
+		{"sweep without hosts", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"]}`, 400, "field hosts: missing"},
+		{"sweep on all without reason", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"],"hosts":"all"}`, 400, "field reason: required"},
+		{"sweep by labels matching nothing", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"],"labels":{"site":"mars"}}`, 400, "field labels: no enrolled host matches the selection"},
+		{"negative expiry", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"],"hosts":["` + a.id + `"],"expires_in_seconds":-1}`, 400, "field expires_in_seconds: -1, want 1 to 2592000"},
+		{"overflowing expiry", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"],"hosts":["` + a.id + `"],"expires_in_seconds":9223372036854775807}`, 400, "field expires_in_seconds"},
+		{"trailing JSON", "PUT", "/api/v1/hosts/" + a.id + "/labels", `{"labels":{}} {"labels":{"x":"y"}}`, 400, "unexpected data after the JSON value"},
+		{"unknown field", "PUT", "/api/v1/hosts/" + a.id + "/labels", `{"label":{}}`, 400, `unknown field "label"`},
+		{"rules body over the wire limit", "POST", "/api/v1/rules", `{"yara":"` + strings.Repeat("a", wire.MaxMessageBytes) + `"}`, 413, "request body larger than the limit of 4194304 bytes"},
+		{"rules message over the wire limit", "POST", "/api/v1/rules", `{"yara":` + escaped + `}`, 413, "rule bundle as sent to agents larger than the limit of 4194304 bytes"},
+		{"sweep message over the wire limit", "POST", "/api/v1/sweeps", `{"yara":` + escaped + `,"paths":["/srv"],"hosts":["` + a.id + `"]}`, 413, "sweep as sent to agents larger than the limit"},
+		{"unknown path", "GET", "/api/v1/nothing", ``, 404, "no such path: /api/v1/nothing"},
+		{"wrong method", "DELETE", "/api/v1/rules", ``, 405, "method DELETE not allowed here; allowed: POST, GET"},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequest(tt.method, ts.url+tt.path, strings.NewReader(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "bearer "+ts.AdminToken())
+		resp, err := ts.client.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var e httpapi.ErrorBody
+		jsonErr := jsonUnmarshal(b, &e)
+		if resp.StatusCode != tt.code || jsonErr != nil || !strings.Contains(e.Error, tt.errText) {
+			t.Errorf("%s: %d %.200s, want %d with %q", tt.name, resp.StatusCode, b, tt.code, tt.errText)
+		}
+	}
+	var sweeps []Sweep
+	ts.api(t, "GET", "/api/v1/sweeps", nil, &sweeps)
+	if len(sweeps) != 0 {
+		t.Errorf("%d sweeps created by refused requests", len(sweeps))
+	}
+}
+
+func jsonString(s string) string {
+	b, _ := jsonMarshal(s)
+	return string(bytes.TrimSpace(b))
+}
+
+// TestCancelSweepAndDeleteHost: a cancelled sweep is no longer sent to
+// hosts that reconnect, a finished one cannot be cancelled, and a host is
+// deleted only once revoked; both are audited.
+func TestCancelSweepAndDeleteHost(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t)
+	a := mustEnroll(t, ts, "a")
+	b := mustEnroll(t, ts, "b")
+	a.mustConnect(ts)
+	yara := `rule x { strings: $a = "x" condition: $a }`
+	var sw SweepCreated
+	ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": yara, "paths": []string{"/srv"}, "hosts": "all", "reason": "hunt"}, &sw)
+	a.expect(wire.TypeSweep)
+	var view Sweep
+	if code := ts.api(t, "DELETE", "/api/v1/sweeps/"+sw.ID, ReasonBody{Reason: "wrong rule"}, &view); code != http.StatusOK {
+		t.Fatalf("DELETE sweep: %d", code)
+	}
+	if view.State != "cancelled" {
+		t.Errorf("cancelled sweep: state %s", view.State)
+	}
+	if code := ts.api(t, "DELETE", "/api/v1/sweeps/"+sw.ID, nil, nil); code != http.StatusOK {
+		t.Errorf("cancelling twice: %d, want 200", code)
+	}
+	b.mustConnect(ts)
+	// Had the cancelled sweep been sent, it would arrive before the ping.
+	ts.api(t, "POST", "/api/v1/hosts/"+b.id+"/ping", nil, nil)
+	for m := range b.msgs {
+		if m.Type == wire.TypeSweep {
+			t.Fatal("cancelled sweep sent to a reconnecting host")
+		}
+		if m.Type == wire.TypePing {
+			break
+		}
+	}
+	var done SweepCreated
+	ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": yara, "paths": []string{"/srv"}, "hosts": []string{a.id}}, &done)
+	a.expect(wire.TypeSweep)
+	a.send(&wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &wire.SweepStatus{SweepID: done.ID, State: wire.SweepDone}})
+	testutil.Eventually(t, "sweep done", func() bool {
+		ts.api(t, "GET", "/api/v1/sweeps/"+done.ID, nil, &view)
+		return view.State == "done"
+	})
+	if code, body := rawCall(t, ts, ts.AdminToken(), "DELETE", "/api/v1/sweeps/"+done.ID, nil, nil); code != http.StatusConflict || !strings.Contains(string(body), "is done; only a running sweep can be cancelled") {
+		t.Errorf("cancelling a done sweep: %d %s", code, body)
+	}
+
+	if code, body := rawCall(t, ts, ts.AdminToken(), "DELETE", "/api/v1/hosts/"+a.id, nil, nil); code != http.StatusConflict || !strings.Contains(string(body), "not revoked; revoke it first") {
+		t.Errorf("deleting an enrolled host: %d %s", code, body)
+	}
+	ts.api(t, "POST", "/api/v1/hosts/"+a.id+"/revoke", nil, nil)
+	if code := ts.api(t, "DELETE", "/api/v1/hosts/"+a.id, ReasonBody{Reason: "decommissioned"}, nil); code != http.StatusOK {
+		t.Errorf("deleting a revoked host: %d", code)
+	}
+	if code := ts.api(t, "GET", "/api/v1/hosts/"+a.id, nil, nil); code != http.StatusNotFound {
+		t.Errorf("deleted host: %d, want 404", code)
+	}
+	var log []AuditLeaf
+	ts.api(t, "GET", "/api/v1/audit", nil, &log)
+	var got []string
+	for _, e := range log {
+		if e.Action == "cancel_sweep" || e.Action == "delete_host" {
+			got = append(got, e.Action+" "+e.Target+" "+e.Reason)
+		}
+	}
+	want := []string{"cancel_sweep " + sw.ID + " wrong rule", "delete_host " + a.id + " decommissioned"}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("audit (-got +want):\n%s", diff)
+	}
+}
