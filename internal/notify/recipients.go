@@ -9,8 +9,10 @@ import (
 	"strings"
 )
 
-// RecipientsHeader is the register export's CSV header that mamori notify
-// reads. items is "category=masked value" pairs separated by ";".
+// RecipientsHeader is the CSV header mamori notify reads. items is
+// "category=masked value" pairs separated by ";". The scoping register's
+// people.csv is read too: its categories column ("category:exposure"
+// pairs) gives the items, without values.
 var RecipientsHeader = []string{"person_id", "name", "email", "postal_code", "address", "language", "items"}
 
 // ReadRecipients streams people from a register export CSV, one call of fn
@@ -56,6 +58,13 @@ func ReadRecipients(r io.Reader, fn func(Person) error) error {
 			a, err := mail.ParseAddress(p.Email)
 			if err != nil || a.Address != p.Email || strings.ContainsAny(p.Email, "<>\r\n ") {
 				return fmt.Errorf("recipients: line %d: email %q is not a bare address", line, p.Email)
+			}
+		}
+		if _, ok := col["items"]; !ok {
+			for _, kv := range strings.Split(get("categories"), ";") {
+				if k, _, _ := strings.Cut(kv, ":"); strings.TrimSpace(k) != "" {
+					p.Items = append(p.Items, Item{Category: strings.TrimSpace(k)})
+				}
 			}
 		}
 		if items := get("items"); items != "" {

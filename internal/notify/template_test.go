@@ -3,6 +3,9 @@ package notify_test
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/mamori-dev/mamori/internal/notify"
 )
@@ -58,5 +61,27 @@ func TestDefaultTemplatesCarryTheRequiredItems(t *testing.T) {
 				t.Errorf("%s: the text or HTML lacks %q", lang, want)
 			}
 		}
+	}
+}
+
+func TestReadRecipientsFromTheRegister(t *testing.T) {
+	csv := "person_id,name,email,phone,address,postal_code,country,language,categories,exposure,special_care,financial_risk,matched_master,hosts,sources,key\n" +
+		"p-1a2b,山田 太郎,taro@example.com,,東京都千代田区千代田1-1,100-0001,JP,ja,credit_card:exfiltrated;email:accessed,exfiltrated,,true,true,h-1,/srv/a.csv,k\n"
+	var got []notify.Person
+	if err := notify.ReadRecipients(strings.NewReader(csv), func(p notify.Person) error { got = append(got, p); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want := []notify.Person{{ID: "p-1a2b", Name: "山田 太郎", Email: "taro@example.com", PostalCode: "100-0001", Address: "東京都千代田区千代田1-1", Language: "ja",
+		Items: []notify.Item{{Category: "credit_card"}, {Category: "email"}}}}
+	if d := cmp.Diff(got, want); d != "" {
+		t.Errorf("(-got +want):\n%s", d)
+	}
+	tm, _ := notify.ParseTemplates(notify.DefaultTemplates(), "ja")
+	r, err := tm.Render("ja", notify.NewData(got[0], notify.Facts{}, "ja", time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Text, "・クレジットカード番号\n・メールアドレス\n") {
+		t.Errorf("items without values:\n%s", r.Text)
 	}
 }

@@ -281,6 +281,10 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, err)
 		return
 	}
+	if err := s.incidentExists(ctx, c.Incident); err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
 	if _, err := notify.NewComposer(c, nil); err != nil {
 		httpapi.Fail(w, r, httpapi.BadInput("templates", "%v", err))
 		return
@@ -311,6 +315,23 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.respond(w, r, c, http.StatusCreated)
+}
+
+// incidentExists reads the incident through the incident workspace's named
+// query: a campaign belongs to an incident that exists.
+func (s *Service) incidentExists(ctx context.Context, id string) error {
+	rows, err := s.env.Store.Query(ctx, "incident-get", id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return fmt.Errorf("incident %s: %w", id, store.ErrNotFound)
+	}
+	return nil
 }
 
 func (s *Service) respond(w http.ResponseWriter, r *http.Request, c notify.Campaign, code int) {

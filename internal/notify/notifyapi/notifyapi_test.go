@@ -75,6 +75,14 @@ func TestCampaignLifecycle(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
+		now := time.Now().UnixMilli()
+		err = st.InTx(ctx, func(tx *store.Tx) error {
+			_, err := tx.Exec(ctx, "incident-insert", "i-1", "VPN breach", "", "high", "notifying", now, "rita", now, now)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		srv := notifytest.Start(t, notifytest.Options{})
 		svc := notifyapi.New(httpapi.Env{Store: st, Log: slog.New(slog.DiscardHandler), Now: time.Now}, &smtpout.Config{Addr: srv.Addr, TLS: "none"})
 		svc.Poll = 20 * time.Millisecond
@@ -93,6 +101,9 @@ func TestCampaignLifecycle(t *testing.T) {
 		base := "/incidents/i-1/campaigns"
 		if code, body := call(t, ts, "view", "POST", base, req, nil); code != 403 || !strings.Contains(body, "responder") {
 			t.Errorf("viewer creates: %d %s", code, body)
+		}
+		if code, body := call(t, ts, "resp", "POST", "/incidents/i-9/campaigns", req, nil); code != 404 || !strings.Contains(body, "incident i-9") {
+			t.Errorf("campaign for a missing incident: %d %s", code, body)
 		}
 		var c notifyapi.CampaignView
 		if code, body := call(t, ts, "resp", "POST", base, req, &c); code != 201 {
