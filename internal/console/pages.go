@@ -249,7 +249,7 @@ func (c *Console) incident(w http.ResponseWriter, r *http.Request, s *session) {
 		c.apiFail(w, r, s, err)
 		return
 	}
-	p.MoreDetections = p.Incident.IncidentCounts.Detections > len(p.Detections)
+	p.MoreDetections = p.Incident.Counts.Detections > len(p.Detections)
 	c.renderTitled(w, r, s, http.StatusOK, "incident", p.Incident.Title, p)
 }
 
