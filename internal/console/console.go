@@ -335,19 +335,36 @@ func (e *apiError) Error() string { return fmt.Sprintf("%d %s", e.Code, e.Msg) }
 
 // call makes an API call in process as the session's user: the route's
 // role check, validation and audit apply exactly as to a token holder.
+// The JSON answer is decoded into out.
 func (c *Console) call(r *http.Request, s *session, method, path string, body, out any) error {
+	b, err := c.do(r, s, method, path, body)
+	if err != nil || out == nil {
+		return err
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("console: %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// callRaw is call for an answer that is not JSON.
+func (c *Console) callRaw(r *http.Request, s *session, method, path string) ([]byte, error) {
+	return c.do(r, s, method, path, nil)
+}
+
+func (c *Console) do(r *http.Request, s *session, method, path string, body any) ([]byte, error) {
 	var rd io.Reader = http.NoBody
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	ctx := context.WithValue(r.Context(), principalKey{}, s.principal)
 	req, err := http.NewRequestWithContext(ctx, method, httpapi.Prefix+path, rd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	req.RemoteAddr = r.RemoteAddr
 	if body != nil {
@@ -358,15 +375,9 @@ func (c *Console) call(r *http.Request, s *session, method, path string, body, o
 	if rec.code/100 != 2 {
 		var eb httpapi.ErrorBody
 		json.Unmarshal(rec.body.Bytes(), &eb)
-		return &apiError{Code: rec.code, Msg: eb.Error}
+		return nil, &apiError{Code: rec.code, Msg: eb.Error}
 	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(rec.body.Bytes(), out); err != nil {
-		return fmt.Errorf("console: %s %s: %w", method, path, err)
-	}
-	return nil
+	return rec.body.Bytes(), nil
 }
 
 // recorder is the ResponseWriter of an in-process call.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mamori-dev/mamori/internal/account"
 	"github.com/mamori-dev/mamori/internal/incident"
+	"github.com/mamori-dev/mamori/internal/obligation/workspace"
 	"github.com/mamori-dev/mamori/internal/server"
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
 	"github.com/mamori-dev/mamori/internal/store"
@@ -72,7 +73,7 @@ func newFixture(t testing.TB, cfg server.Config) *fixture {
 	if cfg.Now == nil {
 		cfg.Now = f.clock.Now
 	}
-	cfg.Capabilities = []server.CapabilityFunc{account.Capability, incident.Capability,
+	cfg.Capabilities = []server.CapabilityFunc{account.Capability, incident.Capability, workspace.Capability,
 		func(env httpapi.Env) (httpapi.Capability, error) {
 			c, err := Capability(env)
 			if err == nil {
@@ -124,8 +125,12 @@ func (f *fixture) seed(t testing.TB) {
 	var v struct {
 		ID string `json:"id"`
 	}
-	f.apiAdmin(t, "POST", "/incidents", `{"title":"Ransomware on accounting PC","severity":"high","hosts":["`+f.host+`"],"reason":"EDR alert"}`, &v)
+	// Aware 60 hours ago: GDPR's 72-hour report is due within a day.
+	aware := f.clock.Now().Add(-60 * time.Hour).Format(time.RFC3339)
+	f.apiAdmin(t, "POST", "/incidents", `{"title":"Ransomware on accounting PC","severity":"high","aware_at":"`+aware+`","hosts":["`+f.host+`"],"reason":"EDR alert"}`, &v)
 	f.incident = v.ID
+	f.apiAdmin(t, "PUT", "/incidents/"+f.incident+"/obligations/facts",
+		`{"facts":{"cause":"malware","status":"suspected","categories":["email","credit_card"],"people":{"JP":1200,"DE":3},"financial_damage_risk":true},"reason":"first count from scoping"}`, nil)
 }
 
 // apiAdmin calls the API with the bootstrap admin token.

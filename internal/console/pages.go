@@ -2,6 +2,7 @@ package console
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/mamori-dev/mamori/internal/audit"
 	"github.com/mamori-dev/mamori/internal/incident"
+	"github.com/mamori-dev/mamori/internal/obligation"
 )
 
 // The JSON shapes of the fleet's API answers the pages show. They are the
@@ -139,6 +141,8 @@ func (c *Console) pageRoutes(mux *http.ServeMux) {
 	c.page(mux, "GET /hosts/{id}/state", "GET /hosts/{id}", c.hostState)
 	c.page(mux, "GET /hosts/{id}/confirm/{action}", "POST /hosts/{id}/isolate", c.confirm)
 	c.page(mux, "POST /hosts/{id}/{action}", "POST /hosts/{id}/isolate", c.act)
+	c.page(mux, "GET /incidents/{id}/drafts", "GET /incidents/{id}/obligations/drafts", c.drafts)
+	c.page(mux, "GET /incidents/{id}/drafts/{name}", "GET /incidents/{id}/obligations/drafts/{name}", c.draft)
 	c.page(mux, "GET /audit", "GET /audit", c.audit)
 	c.page(mux, "GET /rules", "GET /rules", c.rules)
 	c.page(mux, "GET /sweeps", "GET /sweeps", c.sweeps)
@@ -195,6 +199,7 @@ type hostList struct {
 
 type incidentPage struct {
 	Incident       incident.IncidentView
+	Obligations    *obligation.Countdown
 	Detections     []incident.IncidentDetection
 	MoreDetections bool
 	hostList
@@ -250,6 +255,13 @@ func (c *Console) incident(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	p.MoreDetections = p.Incident.Counts.Detections > len(p.Detections)
+	if c.allowed(s, "GET /incidents/{id}/obligations") {
+		p.Obligations = &obligation.Countdown{}
+		if err := c.call(r, s, "GET", "/incidents/"+url.PathEscape(id)+"/obligations", nil, p.Obligations); err != nil {
+			c.apiFail(w, r, s, err)
+			return
+		}
+	}
 	c.renderTitled(w, r, s, http.StatusOK, "incident", p.Incident.Title, p)
 }
 
@@ -511,3 +523,57 @@ func (c *Console) sweeps(w http.ResponseWriter, r *http.Request, s *session) {
 	p.paging = pageLinks(r, len(p.Items), last)
 	c.render(w, r, s, http.StatusOK, "sweeps", p)
 }
+
+type draftsPage struct {
+	IncidentID string
+	Drafts     []obligation.Draft
+}
+
+func (c *Console) drafts(w http.ResponseWriter, r *http.Request, s *session) {
+	p := draftsPage{IncidentID: r.PathValue("id")}
+	if err := c.call(r, s, "GET", "/incidents/"+url.PathEscape(p.IncidentID)+"/obligations/drafts", nil, &p.Drafts); err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "drafts", p)
+}
+
+// draft downloads one draft as Markdown, the form a person edits and
+// files; the drafts page shows them all.
+func (c *Console) draft(w http.ResponseWriter, r *http.Request, s *session) {
+	id, name := r.PathValue("id"), r.PathValue("name")
+	body, err := c.callRaw(r, s, "GET", "/incidents/"+url.PathEscape(id)+"/obligations/drafts/"+url.PathEscape(name)+"?format=markdown")
+	if err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/markdown; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+safeFileName(id+"-"+name)+`.md"`)
+	w.Write(body)
+}
+
+func safeFileName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// remaining says how long is left to a duty's deadline, for a person.
+func remaining(secs *int64) string {
+	if secs == nil {
+		return "—"
+	}
+	d := time.Duration(*secs) * time.Second
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	return fmt.Sprintf("%s%dh %02dm", sign, int(d.Hours()), int(d.Minutes())%60)
+}
+
+// dueSoon is true for a duty due within 24 hours or overdue.
+func dueSoon(secs *int64) bool { return secs != nil && *secs < 24*3600 }

@@ -20,7 +20,7 @@ type templates map[string]*template.Template
 var shared = []string{"templates/base.html", "templates/pager.html", "templates/hosttable.html",
 	"templates/hoststate.html", "templates/actionform.html"}
 
-var pageNames = []string{"login", "error", "incidents", "incident", "hosts", "host", "confirm", "audit", "rules", "sweeps"}
+var pageNames = []string{"login", "error", "incidents", "incident", "hosts", "host", "confirm", "drafts", "audit", "rules", "sweeps"}
 
 func parseTemplates() (*templates, error) {
 	funcs := template.FuncMap{
@@ -31,6 +31,8 @@ func parseTemplates() (*templates, error) {
 			return t.In(v.Zone).Format("2006-01-02 15:04:05 MST")
 		},
 		"actionData": func(v *view, action string) actionForm { return newActionForm(v, action, true) },
+		"remaining":  remaining,
+		"dueSoon":    dueSoon,
 	}
 	t := templates{}
 	for _, name := range pageNames {
