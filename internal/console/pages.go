@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/audit"
@@ -222,14 +223,18 @@ func (c *Console) incidentHostList(r *http.Request, s *session, id string) (host
 	// A role that may see the incident but not the fleet (privacy) sees
 	// which hosts are linked, not their state.
 	hl.IDsOnly = !c.allowed(s, "GET /hosts/{id}")
-	for _, l := range links[from:to] {
-		h := hostJSON{ID: l.HostID}
-		if !hl.IDsOnly {
-			if err := c.call(r, s, "GET", "/hosts/"+url.PathEscape(l.HostID), nil, &h); err != nil {
-				return hostList{}, err
-			}
+	page := links[from:to]
+	hl.Hosts = make([]hostJSON, len(page))
+	for i, l := range page {
+		hl.Hosts[i].ID = l.HostID
+	}
+	if !hl.IDsOnly {
+		err := parallel(len(page), 4, func(i int) error {
+			return c.call(r, s, "GET", "/hosts/"+url.PathEscape(page[i].HostID), nil, &hl.Hosts[i])
+		})
+		if err != nil {
+			return hostList{}, err
 		}
-		hl.Hosts = append(hl.Hosts, h)
 	}
 	hl.paging = paging{Paged: from > 0, First: "/incidents/" + url.PathEscape(id)}
 	if to < len(links) {
@@ -240,29 +245,59 @@ func (c *Console) incidentHostList(r *http.Request, s *session, id string) (host
 
 func (c *Console) incident(w http.ResponseWriter, r *http.Request, s *session) {
 	id := r.PathValue("id")
+	base := "/incidents/" + url.PathEscape(id)
 	var p incidentPage
-	if err := c.call(r, s, "GET", "/incidents/"+url.PathEscape(id), nil, &p.Incident); err != nil {
-		c.apiFail(w, r, s, err)
-		return
+	// The parts are independent reads; on a large incident each costs a
+	// query over its links, so they run side by side.
+	parts := []func() error{
+		func() error { return c.call(r, s, "GET", base, nil, &p.Incident) },
+		func() (err error) { p.hostList, err = c.incidentHostList(r, s, id); return err },
+		func() error {
+			return c.call(r, s, "GET", base+"/detections?limit="+strconv.Itoa(pageSize), nil, &p.Detections)
+		},
 	}
-	var err error
-	if p.hostList, err = c.incidentHostList(r, s, id); err != nil {
-		c.apiFail(w, r, s, err)
-		return
+	if c.allowed(s, "GET /incidents/{id}/obligations") {
+		p.Obligations = &obligation.Countdown{}
+		parts = append(parts, func() error { return c.call(r, s, "GET", base+"/obligations", nil, p.Obligations) })
 	}
-	if err := c.call(r, s, "GET", "/incidents/"+url.PathEscape(id)+"/detections?limit="+strconv.Itoa(pageSize), nil, &p.Detections); err != nil {
+	if err := parallel(len(parts), len(parts), func(i int) error { return parts[i]() }); err != nil {
 		c.apiFail(w, r, s, err)
 		return
 	}
 	p.MoreDetections = p.Incident.Counts.Detections > len(p.Detections)
-	if c.allowed(s, "GET /incidents/{id}/obligations") {
-		p.Obligations = &obligation.Countdown{}
-		if err := c.call(r, s, "GET", "/incidents/"+url.PathEscape(id)+"/obligations", nil, p.Obligations); err != nil {
-			c.apiFail(w, r, s, err)
-			return
-		}
-	}
 	c.renderTitled(w, r, s, http.StatusOK, "incident", p.Incident.Title, p)
+}
+
+// parallel runs f(0..n-1) on at most width goroutines and returns the
+// first error.
+func parallel(n, width int, f func(i int) error) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		next  = make(chan int)
+	)
+	for range min(n, width) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := f(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return first
 }
 
 func (c *Console) incidentHosts(w http.ResponseWriter, r *http.Request, s *session) {
