@@ -26,6 +26,7 @@ func TestPagesByRole(t *testing.T) {
 		{"/incidents/" + f.incident, false, []httpapi.Role{"responder", "privacy", "auditor", "viewer"}},
 		{"/incidents/" + f.incident + "/live", true, []httpapi.Role{"responder", "privacy", "auditor", "viewer"}},
 		{"/incidents/" + f.incident + "/drafts", false, []httpapi.Role{"responder", "privacy", "auditor", "viewer"}},
+		{"/incidents/" + f.incident + "/timeline?level=high&from=2026-01-01T09:00", false, []httpapi.Role{"responder", "auditor", "viewer"}},
 		{"/hosts", false, []httpapi.Role{"responder", "auditor", "viewer"}},
 		{"/hosts/" + f.host, false, []httpapi.Role{"responder", "auditor", "viewer"}},
 		{"/hosts/" + f.host + "/state", true, []httpapi.Role{"responder", "auditor", "viewer"}},

@@ -44,7 +44,9 @@ var messages = map[string]map[string]string{
 		"bad_csrf": "The form was stale or forged (CSRF token mismatch). Reload the page and try again.",
 		"live":     "Updated live", "linked_hosts": "Linked hosts", "all_hosts": "all hosts",
 		"no_bundle": "No rule bundle published yet.", "obligations": "Legal duties", "law": "Law", "duty": "Duty",
-		"authority": "Authority", "due": "Due", "remaining": "Time left", "basis": "Basis", "drafts": "Drafts", "download": "Download", "host_detections": "Latest detections",
+		"authority": "Authority", "due": "Due", "remaining": "Time left", "basis": "Basis", "drafts": "Drafts", "download": "Download",
+		"timeline": "Timeline", "kind": "Kind", "level": "Level at least", "from": "From", "to": "To", "summary": "Summary",
+		"raw": "Raw event", "technique": "Technique", "any": "any", "host_detections": "Latest detections",
 	},
 	"ja": {
 		"title": "mamori コンソール", "skip": "本文へ移動", "nav": "メイン",
@@ -79,7 +81,9 @@ var messages = map[string]map[string]string{
 		"bad_csrf": "フォームが古いか偽造されています（CSRF トークン不一致）。再読み込みしてやり直してください。",
 		"live":     "自動更新", "linked_hosts": "関連ホスト", "all_hosts": "全ホスト",
 		"no_bundle": "ルールバンドルはまだ公開されていません。", "obligations": "法的義務", "law": "法令", "duty": "義務",
-		"authority": "提出先", "due": "期限", "remaining": "残り時間", "basis": "根拠", "drafts": "報告書案", "download": "ダウンロード", "host_detections": "最近の検知",
+		"authority": "提出先", "due": "期限", "remaining": "残り時間", "basis": "根拠", "drafts": "報告書案", "download": "ダウンロード",
+		"timeline": "タイムライン", "kind": "種類", "level": "レベル（以上）", "from": "開始", "to": "終了", "summary": "概要",
+		"raw": "元イベント", "technique": "手法", "any": "すべて", "host_detections": "最近の検知",
 	},
 }
 

@@ -144,6 +144,7 @@ func (c *Console) pageRoutes(mux *http.ServeMux) {
 	c.page(mux, "POST /hosts/{id}/{action}", "POST /hosts/{id}/isolate", c.act)
 	c.page(mux, "GET /incidents/{id}/drafts", "GET /incidents/{id}/obligations/drafts", c.drafts)
 	c.page(mux, "GET /incidents/{id}/drafts/{name}", "GET /incidents/{id}/obligations/drafts/{name}", c.draft)
+	c.page(mux, "GET /incidents/{id}/timeline", "GET /incidents/{id}/timeline", c.timeline)
 	c.page(mux, "GET /audit", "GET /audit", c.audit)
 	c.page(mux, "GET /rules", "GET /rules", c.rules)
 	c.page(mux, "GET /sweeps", "GET /sweeps", c.sweeps)
@@ -201,6 +202,7 @@ type hostList struct {
 type incidentPage struct {
 	Incident       incident.IncidentView
 	Obligations    *obligation.Countdown
+	Timeline       bool
 	Detections     []incident.IncidentDetection
 	MoreDetections bool
 	hostList
@@ -265,6 +267,7 @@ func (c *Console) incident(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	p.MoreDetections = p.Incident.Counts.Detections > len(p.Detections)
+	p.Timeline = c.allowed(s, "GET /incidents/{id}/timeline")
 	c.renderTitled(w, r, s, http.StatusOK, "incident", p.Incident.Title, p)
 }
 
@@ -612,3 +615,72 @@ func remaining(secs *int64) string {
 
 // dueSoon is true for a duty due within 24 hours or overdue.
 func dueSoon(secs *int64) bool { return secs != nil && *secs < 24*3600 }
+
+type timelineEvent struct {
+	ID        int64             `json:"id"`
+	Time      time.Time         `json:"time"`
+	Host      string            `json:"host"`
+	Source    string            `json:"source"`
+	Kind      string            `json:"kind"`
+	Summary   string            `json:"summary"`
+	Level     string            `json:"level"`
+	Technique string            `json:"technique"`
+	Rule      string            `json:"rule"`
+	Ref       string            `json:"ref"`
+	Fields    map[string]string `json:"fields"`
+}
+
+type timelinePage struct {
+	IncidentID                  string
+	Host, Kind, Level, From, To string
+	Levels                      []string
+	Events                      []timelineEvent
+	paging
+}
+
+// localTime is the value of a datetime-local field.
+const localTime = "2006-01-02T15:04"
+
+// timeline shows the incident's timeline with the API's filters; times
+// in the form are in the user's zone.
+func (c *Console) timeline(w http.ResponseWriter, r *http.Request, s *session) {
+	id := r.PathValue("id")
+	in := r.URL.Query()
+	p := timelinePage{IncidentID: id, Host: in.Get("host"), Kind: in.Get("kind"), Level: in.Get("level"),
+		From: in.Get("from"), To: in.Get("to"), Levels: []string{"", "informational", "low", "medium", "high", "critical"}}
+	q := url.Values{"limit": {strconv.Itoa(pageSize)}}
+	for k, v := range map[string]string{"host": p.Host, "kind": p.Kind, "level": p.Level, "after": in.Get("after")} {
+		if v != "" {
+			q.Set(k, v)
+		}
+	}
+	loc := zone(r)
+	for k, v := range map[string]string{"from": p.From, "to": p.To} {
+		if v == "" {
+			continue
+		}
+		t, err := time.ParseInLocation(localTime, v, loc)
+		if err != nil {
+			c.fail(w, r, s, http.StatusBadRequest, "error", k+": "+err.Error())
+			return
+		}
+		q.Set(k, t.Format(time.RFC3339))
+	}
+	var page struct {
+		Events []timelineEvent `json:"events"`
+		Next   string          `json:"next"`
+	}
+	if err := c.call(r, s, "GET", "/incidents/"+url.PathEscape(id)+"/timeline?"+q.Encode(), nil, &page); err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	p.Events = page.Events
+	p.paging = paging{Paged: in.Get("after") != ""}
+	in.Del("after")
+	p.First = (&url.URL{Path: r.URL.Path, RawQuery: in.Encode()}).String()
+	if page.Next != "" {
+		in.Set("after", page.Next)
+		p.Next = (&url.URL{Path: r.URL.Path, RawQuery: in.Encode()}).String()
+	}
+	c.render(w, r, s, http.StatusOK, "timeline", p)
+}
