@@ -123,8 +123,11 @@ func TestBrowser(t *testing.T) {
 	var in struct {
 		ID string `json:"id"`
 	}
-	f.apiAdmin(t, "POST", "/incidents", `{"title":"Ransomware on the accounting PC","severity":"high","hosts":["`+f.host+`"],"reason":"EDR alert from kaikei-pc01"}`, &in)
+	aware := time.Now().Add(-60 * time.Hour).UTC().Format(time.RFC3339)
+	f.apiAdmin(t, "POST", "/incidents", `{"title":"Ransomware on the accounting PC","severity":"high","aware_at":"`+aware+`","hosts":["`+f.host+`"],"reason":"EDR alert from kaikei-pc01"}`, &in)
 	f.incident = in.ID
+	f.apiAdmin(t, "PUT", "/incidents/"+f.incident+"/obligations/facts",
+		`{"facts":{"cause":"malware","status":"suspected","categories":["email","credit_card"],"people":{"JP":1200,"DE":3},"financial_damage_risk":true},"reason":"first count from scoping"}`, nil)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path),
 		chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
