@@ -27,6 +27,7 @@ func TestPagesByRole(t *testing.T) {
 		{"/incidents/" + f.incident + "/live", true, []httpapi.Role{"responder", "privacy", "auditor", "viewer"}},
 		{"/incidents/" + f.incident + "/drafts", false, []httpapi.Role{"responder", "privacy", "auditor", "viewer"}},
 		{"/incidents/" + f.incident + "/timeline?level=high&from=2026-01-01T09:00", false, []httpapi.Role{"responder", "auditor", "viewer"}},
+		{"/incidents/" + f.incident + "/campaigns", false, []httpapi.Role{"responder", "privacy", "auditor", "viewer"}},
 		{"/hosts", false, []httpapi.Role{"responder", "auditor", "viewer"}},
 		{"/hosts/" + f.host, false, []httpapi.Role{"responder", "auditor", "viewer"}},
 		{"/hosts/" + f.host + "/state", true, []httpapi.Role{"responder", "auditor", "viewer"}},
@@ -186,6 +187,15 @@ func TestActionsCSRF(t *testing.T) {
 	last := entries[len(entries)-1]
 	if last.Actor != "rei" || last.Role != "responder" || last.Reason != "ransom note found" {
 		t.Fatalf("audit entry: %+v", last)
+	}
+	// Approving a campaign is privacy's: others are refused before the API
+	// is asked, privacy reaches it (no such campaign here: 404).
+	for name, want := range map[string]int{"rei": http.StatusForbidden, "vic": http.StatusForbidden, "pia": http.StatusNotFound} {
+		u := f.login(t, name)
+		resp := u.do(t, "POST", "/incidents/"+f.incident+"/campaigns/c-00/approve", url.Values{"reason": {"ok"}, "csrf": {u.csrf}}, nil)
+		if resp.code != want {
+			t.Errorf("%s approve: %d, want %d", name, resp.code, want)
+		}
 	}
 	// A missing reason is the API's 400, shown as an error page.
 	if resp := b.do(t, "POST", "/hosts/"+f.host+"/heighten", url.Values{"csrf": {b.csrf}}, nil); resp.code/100 == 5 {

@@ -46,7 +46,9 @@ var messages = map[string]map[string]string{
 		"no_bundle": "No rule bundle published yet.", "obligations": "Legal duties", "law": "Law", "duty": "Duty",
 		"authority": "Authority", "due": "Due", "remaining": "Time left", "basis": "Basis", "drafts": "Drafts", "download": "Download",
 		"timeline": "Timeline", "kind": "Kind", "level": "Level at least", "from": "From", "to": "To", "summary": "Summary",
-		"raw": "Raw event", "technique": "Technique", "any": "any", "host_detections": "Latest detections",
+		"raw": "Raw event", "technique": "Technique", "any": "any",
+		"campaigns": "Notice campaigns", "recipients": "Recipients", "approve": "Approve", "approved": "Approved",
+		"test_sent": "Test notice sent", "confirm_approve": "Approve this campaign? Its templates and recipients are frozen.", "host_detections": "Latest detections",
 	},
 	"ja": {
 		"title": "mamori コンソール", "skip": "本文へ移動", "nav": "メイン",
@@ -83,7 +85,9 @@ var messages = map[string]map[string]string{
 		"no_bundle": "ルールバンドルはまだ公開されていません。", "obligations": "法的義務", "law": "法令", "duty": "義務",
 		"authority": "提出先", "due": "期限", "remaining": "残り時間", "basis": "根拠", "drafts": "報告書案", "download": "ダウンロード",
 		"timeline": "タイムライン", "kind": "種類", "level": "レベル（以上）", "from": "開始", "to": "終了", "summary": "概要",
-		"raw": "元イベント", "technique": "手法", "any": "すべて", "host_detections": "最近の検知",
+		"raw": "元イベント", "technique": "手法", "any": "すべて",
+		"campaigns": "通知キャンペーン", "recipients": "宛先数", "approve": "承認", "approved": "承認",
+		"test_sent": "テスト送信", "confirm_approve": "このキャンペーンを承認しますか？テンプレートと宛先が確定されます。", "host_detections": "最近の検知",
 	},
 }
 

@@ -145,6 +145,8 @@ func (c *Console) pageRoutes(mux *http.ServeMux) {
 	c.page(mux, "GET /incidents/{id}/drafts", "GET /incidents/{id}/obligations/drafts", c.drafts)
 	c.page(mux, "GET /incidents/{id}/drafts/{name}", "GET /incidents/{id}/obligations/drafts/{name}", c.draft)
 	c.page(mux, "GET /incidents/{id}/timeline", "GET /incidents/{id}/timeline", c.timeline)
+	c.page(mux, "GET /incidents/{id}/campaigns", "GET /incidents/{id}/campaigns", c.campaigns)
+	c.page(mux, "POST /incidents/{id}/campaigns/{cid}/approve", "POST /incidents/{id}/campaigns/{cid}/approve", c.approve)
 	c.page(mux, "GET /audit", "GET /audit", c.audit)
 	c.page(mux, "GET /rules", "GET /rules", c.rules)
 	c.page(mux, "GET /sweeps", "GET /sweeps", c.sweeps)
@@ -203,6 +205,7 @@ type incidentPage struct {
 	Incident       incident.IncidentView
 	Obligations    *obligation.Countdown
 	Timeline       bool
+	Campaigns      bool
 	Detections     []incident.IncidentDetection
 	MoreDetections bool
 	hostList
@@ -268,6 +271,7 @@ func (c *Console) incident(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	p.MoreDetections = p.Incident.Counts.Detections > len(p.Detections)
 	p.Timeline = c.allowed(s, "GET /incidents/{id}/timeline")
+	p.Campaigns = c.allowed(s, "GET /incidents/{id}/campaigns")
 	c.renderTitled(w, r, s, http.StatusOK, "incident", p.Incident.Title, p)
 }
 
@@ -683,4 +687,54 @@ func (c *Console) timeline(w http.ResponseWriter, r *http.Request, s *session) {
 		p.Next = (&url.URL{Path: r.URL.Path, RawQuery: in.Encode()}).String()
 	}
 	c.render(w, r, s, http.StatusOK, "timeline", p)
+}
+
+type campaignJSON struct {
+	ID         string                    `json:"id"`
+	State      string                    `json:"state"`
+	Language   string                    `json:"language"`
+	Recipients int                       `json:"recipients"`
+	ApprovedBy string                    `json:"approved_by"`
+	ApprovedAt string                    `json:"approved_at"`
+	TestSentAt string                    `json:"test_sent_at"`
+	Counts     map[string]map[string]int `json:"counts"`
+}
+
+type campaignsPage struct {
+	IncidentID string
+	Items      []campaignJSON
+	CanApprove bool
+	paging
+}
+
+// campaigns lists an incident's notice campaigns with their progress;
+// counts only, never a recipient.
+func (c *Console) campaigns(w http.ResponseWriter, r *http.Request, s *session) {
+	p := campaignsPage{IncidentID: r.PathValue("id"), CanApprove: c.allowed(s, "POST /incidents/{id}/campaigns/{cid}/approve")}
+	q := url.Values{"limit": {strconv.Itoa(pageSize)}}
+	if a := r.URL.Query().Get("after"); a != "" {
+		q.Set("after", a)
+	}
+	if err := c.call(r, s, "GET", "/incidents/"+url.PathEscape(p.IncidentID)+"/campaigns?"+q.Encode(), nil, &p.Items); err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	last := ""
+	if len(p.Items) > 0 {
+		last = p.Items[len(p.Items)-1].ID
+	}
+	p.paging = pageLinks(r, len(p.Items), last)
+	c.render(w, r, s, http.StatusOK, "campaigns", p)
+}
+
+// approve approves a draft campaign through its API route, with the
+// reason given.
+func (c *Console) approve(w http.ResponseWriter, r *http.Request, s *session) {
+	id, cid := r.PathValue("id"), r.PathValue("cid")
+	path := "/incidents/" + url.PathEscape(id) + "/campaigns/" + url.PathEscape(cid) + "/approve"
+	if err := c.call(r, s, "POST", path, map[string]string{"reason": r.PostForm.Get("reason")}, nil); err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/incidents/"+url.PathEscape(id)+"/campaigns", http.StatusSeeOther)
 }

@@ -20,7 +20,7 @@ type templates map[string]*template.Template
 var shared = []string{"templates/base.html", "templates/pager.html", "templates/hosttable.html",
 	"templates/hoststate.html", "templates/actionform.html"}
 
-var pageNames = []string{"login", "error", "incidents", "incident", "hosts", "host", "confirm", "drafts", "timeline", "audit", "rules", "sweeps"}
+var pageNames = []string{"login", "error", "incidents", "incident", "hosts", "host", "confirm", "drafts", "timeline", "campaigns", "audit", "rules", "sweeps"}
 
 func parseTemplates() (*templates, error) {
 	funcs := template.FuncMap{
