@@ -42,8 +42,7 @@ func TestAuditVerifyCatchesTampering(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// 5 users, open, 2 state changes, 1 refusal.
-	const size = 9
+	// 5 users, open, 2 state changes, 1 refusal: 9 entries.
 	code, out, errs := runCmd("audit", "verify", "--data", dir)
 	if code != 0 || !regexp.MustCompile(`^ok: 9 entries, root [A-Za-z0-9+/]{43}=\n1 signed checkpoint by mamori-audit\S*, the latest at 9 entries`).MatchString(out) {
 		t.Fatalf("clean log: exit %d\n%s%s", code, out, errs)
