@@ -75,7 +75,7 @@ func TestIsolationPersists(t *testing.T) {
 	}
 	// Released state is kept too: a restart does not isolate again.
 	a.stop()
-	a = startAgentWith(t, f, "isolated", agentDir, scan, iso)
+	startAgentWith(t, f, "isolated", agentDir, scan, iso)
 	testutil.Eventually(t, "agent back online", func() bool { return f.hosts()["isolated"].Online })
 	if active() {
 		t.Error("restart after release isolated the host again")

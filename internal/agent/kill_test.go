@@ -144,7 +144,13 @@ func TestServerKilledMidSweep(t *testing.T) {
 	proc.Wait()
 	rows, _ := a.a.st.Sweeps(context.Background(), time.Now())
 	t.Logf("server killed with the sweep %s on the agent", rows[0].status.State)
-	time.Sleep(500 * time.Millisecond)
+	// The agent notices the server is gone (and queues what it finds)
+	// before the server comes back.
+	testutil.Eventually(t, "agent disconnected", func() bool {
+		a.a.mu.Lock()
+		defer a.a.mu.Unlock()
+		return a.a.conn == nil
+	})
 	serverProcess(t, dir, ln, listen)
 
 	var got struct {

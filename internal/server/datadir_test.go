@@ -42,8 +42,8 @@ func TestUnreachableDatabaseWritesNothing(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	_, err := New(t.Context(), Config{DataDir: dir, Listen: "127.0.0.1:0", DB: "postgres://nobody@127.0.0.1:1/none?connect_timeout=5"})
-	if err == nil || !strings.HasPrefix(err.Error(), "database: ") {
-		t.Fatalf("New with an unreachable database: %v, want an error starting database:", err)
+	if err == nil || !strings.HasPrefix(err.Error(), "database: cannot connect: ") {
+		t.Fatalf("New with an unreachable database: %v, want database: cannot connect: ...", err)
 	}
 	ents, _ := os.ReadDir(dir)
 	if len(ents) != 0 {

@@ -86,6 +86,21 @@
 // store. Serve closes the server when its context ends and returns the
 // shutdown's errors joined.
 //
+// # Hostile input
+//
+// The server runs while an attacker may hold an enrolled host and the
+// network. TLS handshakes and request headers must arrive within 10 s,
+// requests within a minute, and idle keep-alive connections close after
+// at most a minute; one source address may hold 256 connections that are
+// not established agent WebSockets (loopback is exempt). Enrolment
+// refuses unprintable names, gives a replayed CSR its existing host and
+// is rate-limited per address. What agents report is checked before it is
+// stored (agentinput.go): findings for sweeps that do not target the host,
+// negative sizes and oversized fields are refused, times outside a sane
+// window replaced, and each agent's findings are rate-limited by making
+// its read loop wait, so they queue on the agent rather than being
+// dropped. Bundles and sweeps over the wire limit get 413 at the API.
+//
 // Scale: a connection costs one goroutine (reading from it) and no
 // tickers of its own; writes to an agent happen on the goroutine that has
 // something to say. Heartbeats only touch memory, flushed to the

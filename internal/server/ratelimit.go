@@ -14,6 +14,9 @@ type limiter struct {
 
 	mu sync.Mutex
 	m  map[string]*bucket
+	// pruneAt is the size at which the next prune runs: it doubles when a
+	// prune frees little, so many active keys do not cost a scan each.
+	pruneAt int
 }
 
 type bucket struct {
@@ -26,7 +29,7 @@ type bucket struct {
 const maxBuckets = 10000
 
 func newLimiter(rate, burst float64, now func() time.Time) *limiter {
-	return &limiter{rate: rate, burst: burst, now: now, m: map[string]*bucket{}}
+	return &limiter{rate: rate, burst: burst, now: now, m: map[string]*bucket{}, pruneAt: maxBuckets}
 }
 
 // take removes n tokens from key's bucket and returns how long the caller
@@ -37,14 +40,7 @@ func (l *limiter) take(key string, n float64) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	b := l.m[key]
-	if b == nil {
-		if len(l.m) >= maxBuckets {
-			l.prune(now)
-		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.m[key] = b
-	}
+	b := l.bucket(key, now)
 	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
 	b.last = now
 	b.tokens -= n
@@ -60,14 +56,7 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	b := l.m[key]
-	if b == nil {
-		if len(l.m) >= maxBuckets {
-			l.prune(now)
-		}
-		b = &bucket{tokens: l.burst, last: now}
-		l.m[key] = b
-	}
+	b := l.bucket(key, now)
 	b.tokens = min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rate)
 	b.last = now
 	if b.tokens < 1 {
@@ -77,12 +66,22 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	return true, 0
 }
 
-func (l *limiter) prune(now time.Time) {
-	for k, b := range l.m {
-		if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
-			delete(l.m, k)
+// bucket returns key's bucket, making a full one for a new key.
+func (l *limiter) bucket(key string, now time.Time) *bucket {
+	b := l.m[key]
+	if b == nil {
+		if len(l.m) >= l.pruneAt {
+			for k, b := range l.m {
+				if b.tokens+now.Sub(b.last).Seconds()*l.rate >= l.burst {
+					delete(l.m, k)
+				}
+			}
+			l.pruneAt = max(maxBuckets, 2*len(l.m))
 		}
+		b = &bucket{tokens: l.burst, last: now}
+		l.m[key] = b
 	}
+	return b
 }
 
 // wait sleeps for d or until ctx ends.

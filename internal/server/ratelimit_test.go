@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -33,5 +34,26 @@ func TestLimiter(t *testing.T) {
 	l2.allow("x")
 	if ok, retry := l2.allow("x"); ok || retry != time.Second {
 		t.Errorf("over the burst: %v, retry %v; want refused, 1s", ok, retry)
+	}
+}
+
+// TestLimiterForgetsIdleKeys: past maxBuckets keys, those idle long enough
+// to have refilled are dropped; active ones are kept.
+func TestLimiterForgetsIdleKeys(t *testing.T) {
+	t.Parallel()
+	clock := newClock()
+	l := newLimiter(1, 1, clock.Now)
+	l.take("active", 1)
+	for i := range maxBuckets - 1 {
+		l.allow(fmt.Sprint("idle-", i))
+	}
+	clock.Advance(2 * time.Second)
+	l.take("active", 2) // still in debt after the refill
+	l.allow("new")
+	if n := len(l.m); n != 2 {
+		t.Errorf("%d buckets after pruning, want 2 (active and new)", n)
+	}
+	if d := l.take("active", 0); d == 0 {
+		t.Error("the active key's debt was forgotten")
 	}
 }

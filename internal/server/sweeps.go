@@ -52,7 +52,7 @@ type SweepCreated struct {
 type Sweep struct {
 	ID        string        `json:"id"`
 	Name      string        `json:"name"`
-	State     string        `json:"state" enum:"running,done,expired,cancelled"`
+	State     string        `json:"state" enum:"running,done,done_with_errors,expired,cancelled" doc:"done_with_errors: every host finished, and some failed or reported errors"`
 	Paths     []string      `json:"paths"`
 	CreatedAt time.Time     `json:"created_at"`
 	ExpiresAt time.Time     `json:"expires_at"`
@@ -163,7 +163,7 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 }
 
 // sweepView computes a sweep's state: "done" when every host finished or
-// failed, "expired" when hosts were still missing at its expiry, else
+// failed ("done_with_errors" when some failed or reported errors), "expired" when hosts were still missing at its expiry, else
 // "running". Hosts not yet reached show "offline" while disconnected.
 func (s *Server) sweepView(ctx context.Context, sw *store.Sweep) (Sweep, error) {
 	hosts, err := s.st.SweepHosts(ctx, sw.ID)
@@ -172,6 +172,7 @@ func (s *Server) sweepView(ctx context.Context, sw *store.Sweep) (Sweep, error) 
 	}
 	v := Sweep{ID: sw.ID, Name: sw.Name, Paths: sw.Paths, CreatedAt: sw.CreatedAt, ExpiresAt: sw.ExpiresAt,
 		CreatedBy: sw.CreatedBy, Progress: SweepProgress{Total: len(hosts)}, Hosts: []SweepHost{}}
+	hostErrors := false
 	for _, h := range hosts {
 		state := h.State
 		if state == wire.SweepQueued && !s.hub.online(h.HostID) {
@@ -180,12 +181,15 @@ func (s *Server) sweepView(ctx context.Context, sw *store.Sweep) (Sweep, error) 
 		if state == wire.SweepDone || state == wire.SweepFailed {
 			v.Progress.Done++
 		}
+		hostErrors = hostErrors || state == wire.SweepFailed || h.Error != ""
 		v.Findings += h.Findings
 		v.Hosts = append(v.Hosts, SweepHost{HostID: h.HostID, State: state, Files: h.Files, Findings: h.Findings, Error: h.Error, UpdatedAt: h.UpdatedAt})
 	}
 	switch {
 	case !sw.CancelledAt.IsZero():
 		v.State = "cancelled"
+	case v.Progress.Done == v.Progress.Total && hostErrors:
+		v.State = "done_with_errors"
 	case v.Progress.Done == v.Progress.Total:
 		v.State = "done"
 	case s.now().After(sw.ExpiresAt):
@@ -245,7 +249,7 @@ func (s *Server) cancelSweep(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	if v, err := s.sweepView(ctx, sw); err != nil || v.State == "done" || v.State == "expired" {
+	if v, err := s.sweepView(ctx, sw); err != nil || v.State == "done" || v.State == "done_with_errors" || v.State == "expired" {
 		if err == nil {
 			err = httpapi.Conflict("sweep %s is %s; only a running sweep can be cancelled", id, v.State)
 		}

@@ -146,3 +146,28 @@ func TestCancelSweepAndDeleteHost(t *testing.T) {
 		t.Errorf("audit (-got +want):\n%s", diff)
 	}
 }
+
+// TestSweepDoneWithErrors: a sweep whose hosts all finished, one of them
+// with errors, says so rather than plain done.
+func TestSweepDoneWithErrors(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t)
+	a := mustEnroll(t, ts, "a")
+	b := mustEnroll(t, ts, "b")
+	a.mustConnect(ts)
+	b.mustConnect(ts)
+	var sw SweepCreated
+	ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": `rule x { strings: $a = "x" condition: $a }`, "paths": []string{"/srv", "/missing"}, "hosts": "all", "reason": "hunt"}, &sw)
+	a.expect(wire.TypeSweep)
+	b.expect(wire.TypeSweep)
+	a.send(&wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &wire.SweepStatus{SweepID: sw.ID, State: wire.SweepDone, Files: 3}})
+	b.send(&wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &wire.SweepStatus{SweepID: sw.ID, State: wire.SweepDone, Files: 2, Error: "/missing: no such file or directory"}})
+	var view Sweep
+	testutil.Eventually(t, "sweep finished", func() bool {
+		ts.api(t, "GET", "/api/v1/sweeps/"+sw.ID, nil, &view)
+		return view.Progress.Done == 2
+	})
+	if view.State != "done_with_errors" {
+		t.Errorf("state %q, want done_with_errors", view.State)
+	}
+}

@@ -17,11 +17,9 @@ type condRef struct{ idx int }
 type condNot struct{ c cond }
 type condAnd []cond
 type condOr []cond
-type condConst bool
 
 func (c condRef) eval(st *ruleEval) bool { return st.search(c.idx) }
 func (c condNot) eval(st *ruleEval) bool { return !c.c.eval(st) }
-func (c condConst) eval(*ruleEval) bool  { return bool(c) }
 func (c condAnd) eval(st *ruleEval) bool {
 	for _, x := range c {
 		if !x.eval(st) {

@@ -166,7 +166,7 @@ func parseRule(n *yaml.Node, c *compiler) (*Rule, error) {
 		Tags:        stringList(mapGet(n, "tags")),
 	}
 	if scalar(mapGet(n, "action")) != "" {
-		return r, errors.New("Sigma 1 rule collection (action:) is not Sigma 2")
+		return r, errors.New("a Sigma 1 rule collection (action:) is not Sigma 2")
 	}
 	if r.Title == "" {
 		return r, errors.New("no title")
@@ -186,7 +186,7 @@ func parseRule(n *yaml.Node, c *compiler) (*Rule, error) {
 		return r, nil
 	}
 	if mapGet(n, "filter") != nil {
-		return r, errors.New("Sigma filter documents are not detection rules")
+		return r, errors.New("a Sigma filter document is not a detection rule")
 	}
 	ls := mapGet(n, "logsource")
 	if ls == nil {

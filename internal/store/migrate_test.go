@@ -111,14 +111,14 @@ func TestMigrationNames(t *testing.T) {
 		{"one dialect only", fstest.MapFS{
 			"migrations/sqlite/0001_a.sql": file, "migrations/postgres/0001_a.sql": file,
 			"migrations/sqlite/202612010900_incident.sql": file,
-		}, "store: migration 202612010900_incident.sql exists in migrations/sqlite but not in migrations/postgres; every schema change needs both dialects"},
+		}, "migration 202612010900_incident.sql exists in migrations/sqlite but not in migrations/postgres; every schema change needs both dialects"},
 		{"same version", fstest.MapFS{
 			"migrations/sqlite/202612010900_a.sql": file, "migrations/postgres/202612010900_a.sql": file,
 			"migrations/sqlite/202612010900_b.sql": file, "migrations/postgres/202612010900_b.sql": file,
-		}, "store: migrations migrations/sqlite/202612010900_a.sql and 202612010900_b.sql have the same version 202612010900; rename the newer one with the current time"},
+		}, "migrations migrations/sqlite/202612010900_a.sql and 202612010900_b.sql have the same version 202612010900; rename the newer one with the current time"},
 		{"bad name", fstest.MapFS{
 			"migrations/sqlite/incident.sql": file, "migrations/postgres/incident.sql": file,
-		}, "store: migration migrations/sqlite/incident.sql: name must be YYYYMMDDHHMM_name.sql (lower case, digits, _)"},
+		}, "migration migrations/sqlite/incident.sql: name must be YYYYMMDDHHMM_name.sql (lower case, digits, _)"},
 	}
 	for _, tt := range tests {
 		got := ""
@@ -138,7 +138,7 @@ func TestQueryNamesUnique(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := parseQueries("queries/incident.sql", "-- comment\n-- name: b\nSELECT 2;\n-- name: a\nSELECT 3;\n", q, where)
-	want := `store: query "a" is defined twice: queries/hosts.sql:1 and queries/incident.sql:4`
+	want := `query "a" is defined twice: queries/hosts.sql:1 and queries/incident.sql:4`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}

@@ -62,6 +62,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.w.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("cannot connect: %w", err)
+	}
 	if err := s.Migrate(ctx, 0); err != nil {
 		s.Close()
 		return nil, err
@@ -86,7 +90,7 @@ func open(dsn string) (*Store, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
-			return nil, fmt.Errorf("store: open postgres: %w", err)
+			return nil, fmt.Errorf("opening postgres: %w", err)
 		}
 		db.SetMaxOpenConns(16)
 		db.SetMaxIdleConns(16)
@@ -103,7 +107,7 @@ func open(dsn string) (*Store, error) {
 	const pragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
 	w, err := sql.Open("sqlite", "file:"+file+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", file, err)
+		return nil, fmt.Errorf("open %s: %w", file, err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -111,7 +115,7 @@ func open(dsn string) (*Store, error) {
 	r, err := sql.Open("sqlite", "file:"+file+"?"+pragmas+"&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", file, err)
+		return nil, fmt.Errorf("open %s: %w", file, err)
 	}
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
@@ -208,7 +212,7 @@ func parseQueries(file, text string, q, where map[string]string) error {
 			name = strings.TrimSpace(n)
 			at := fmt.Sprintf("%s:%d", file, line)
 			if prev, dup := where[name]; dup {
-				return fmt.Errorf("store: query %q is defined twice: %s and %s", name, prev, at)
+				return fmt.Errorf("query %q is defined twice: %s and %s", name, prev, at)
 			}
 			where[name] = at
 			continue
@@ -256,14 +260,14 @@ func migrationsOf(fsys fs.FS, d Dialect) ([]migration, error) {
 	for _, e := range ents {
 		m := migrationName.FindStringSubmatch(e.Name())
 		if m == nil {
-			return nil, fmt.Errorf("store: migration %s/%s: name must be YYYYMMDDHHMM_name.sql (lower case, digits, _)", dir, e.Name())
+			return nil, fmt.Errorf("migration %s/%s: name must be YYYYMMDDHHMM_name.sql (lower case, digits, _)", dir, e.Name())
 		}
 		v, err := strconv.ParseInt(m[1], 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("store: migration %s/%s: %w", dir, e.Name(), err)
+			return nil, fmt.Errorf("migration %s/%s: %w", dir, e.Name(), err)
 		}
 		if prev, dup := seen[v]; dup {
-			return nil, fmt.Errorf("store: migrations %s/%s and %s have the same version %d; rename the newer one with the current time", dir, prev, e.Name(), v)
+			return nil, fmt.Errorf("migrations %s/%s and %s have the same version %d; rename the newer one with the current time", dir, prev, e.Name(), v)
 		}
 		seen[v] = e.Name()
 		b, err := fs.ReadFile(fsys, path.Join(dir, e.Name()))
@@ -300,7 +304,7 @@ func checkDialects(fsys fs.FS) error {
 		}
 		sort.Strings(missing)
 		for _, n := range missing {
-			errs = append(errs, fmt.Errorf("store: migration %s exists in migrations/%s but not in migrations/%s; every schema change needs both dialects", n, pair[0], pair[1]))
+			errs = append(errs, fmt.Errorf("migration %s exists in migrations/%s but not in migrations/%s; every schema change needs both dialects", n, pair[0], pair[1]))
 		}
 	}
 	return errors.Join(errs...)
@@ -323,7 +327,7 @@ func (s *Store) Migrate(ctx context.Context, to int64) error {
 		return err
 	}
 	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("store: create schema_migrations: %w", err)
+		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	applied, err := s.appliedMigrations(ctx)
 	if err != nil {
@@ -341,7 +345,7 @@ func (s *Store) Migrate(ctx context.Context, to int64) error {
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("store: migration %s: %w", m.name, err)
+			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
 	return nil
@@ -350,14 +354,14 @@ func (s *Store) Migrate(ctx context.Context, to int64) error {
 func (s *Store) appliedMigrations(ctx context.Context) (map[int64]bool, error) {
 	rows, err := s.w.QueryContext(ctx, `SELECT version FROM schema_migrations`)
 	if err != nil {
-		return nil, fmt.Errorf("store: schema version: %w", err)
+		return nil, fmt.Errorf("schema version: %w", err)
 	}
 	defer rows.Close()
 	out := map[int64]bool{}
 	for rows.Next() {
 		var v int64
 		if err := rows.Scan(&v); err != nil {
-			return nil, fmt.Errorf("store: schema version: %w", err)
+			return nil, fmt.Errorf("schema version: %w", err)
 		}
 		out[v] = true
 	}
@@ -368,7 +372,7 @@ func (s *Store) appliedMigrations(ctx context.Context) (map[int64]bool, error) {
 func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 	var v sql.NullInt64
 	if err := s.w.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v); err != nil {
-		return 0, fmt.Errorf("store: schema version: %w", err)
+		return 0, fmt.Errorf("schema version: %w", err)
 	}
 	return v.Int64, nil
 }

@@ -549,7 +549,7 @@ func TestContainment(t *testing.T) {
 		t.Fatal(err)
 	}
 	var audit []struct {
-		At                    time.Time
+		At                    time.Time `json:"time"`
 		Actor, Action, Reason string
 	}
 	if err := json.Unmarshal(b, &audit); err != nil {

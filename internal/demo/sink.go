@@ -1,0 +1,71 @@
+package demo
+
+import (
+	"io"
+	"net"
+	"strings"
+	"sync"
+
+	"github.com/emersion/go-smtp"
+)
+
+// sink is an SMTP server on loopback that keeps a count of the messages
+// each recipient received, standing in for the company's mail relay.
+type sink struct {
+	mu   sync.Mutex
+	rcpt map[string]int
+	srv  *smtp.Server
+	addr string
+}
+
+func startSink() (*sink, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &sink{rcpt: map[string]int{}, addr: ln.Addr().String()}
+	s.srv = smtp.NewServer(s)
+	s.srv.Domain = "sink.mamori.test"
+	s.srv.AllowInsecureAuth = true
+	s.srv.MaxMessageBytes = 10 << 20
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+func (s *sink) close() { s.srv.Close() }
+
+// messages is the number of messages delivered and of distinct recipients.
+func (s *sink) counts() (messages, recipients int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, n := range s.rcpt {
+		messages += n
+	}
+	return messages, len(s.rcpt)
+}
+
+func (s *sink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s}, nil }
+
+type sinkSession struct {
+	s  *sink
+	to []string
+}
+
+func (ss *sinkSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.to = append(ss.to, strings.ToLower(to))
+	return nil
+}
+func (ss *sinkSession) Data(r io.Reader) error {
+	if _, err := io.Copy(io.Discard, r); err != nil {
+		return err
+	}
+	ss.s.mu.Lock()
+	for _, t := range ss.to {
+		ss.s.rcpt[t]++
+	}
+	ss.s.mu.Unlock()
+	return nil
+}
+func (ss *sinkSession) Reset()        { ss.to = nil }
+func (ss *sinkSession) Logout() error { return nil }
