@@ -214,8 +214,14 @@ type incidentPage struct {
 // incidentHostList is one page (by position, ?after=N) of an incident's
 // linked hosts with each host's state from GET /hosts/{id}.
 func (c *Console) incidentHostList(r *http.Request, s *session, id string) (hostList, error) {
-	var links []incident.IncidentHost
-	if err := c.call(r, s, "GET", "/incidents/"+url.PathEscape(id)+"/hosts", nil, &links); err != nil {
+	// The list of links is read from the store directly: through the API
+	// an incident with 10,000 hosts costs most of the page in JSON. The
+	// role check is the route's all the same.
+	if !c.allowed(s, "GET /incidents/{id}/hosts") {
+		return hostList{}, &apiError{Code: http.StatusForbidden, Msg: "GET /incidents/{id}/hosts"}
+	}
+	links, err := incident.Hosts(r.Context(), c.st, id)
+	if err != nil {
 		return hostList{}, err
 	}
 	from, _ := strconv.Atoi(r.URL.Query().Get("after"))
