@@ -160,7 +160,10 @@ func (c *Console) current(r *http.Request) *session {
 	if r.Header.Get("HX-Request") == "" {
 		s.seen = now
 	}
-	return s
+	// A copy: requests of one session run concurrently, and each may
+	// refresh its copy's roles.
+	cp := *s
+	return &cp
 }
 
 // authed wraps a handler that needs a session: without one, a page view
