@@ -10,9 +10,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -140,15 +142,25 @@ const incidentUsage = `usage: mamori incident list  --server URL --ca FILE --tok
        mamori incident state --server URL --ca FILE --token @FILE ID STATE --reason TEXT
 states: open → contained → investigating → scoped → reporting → notifying → closed`
 
+// incidentSubcommands are the `mamori incident` subcommands that other
+// files add (timeline, findings, ...), each with its usage line.
+var incidentSubcommands = map[string]command{}
+
 func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(stderr, incidentUsage)
+		for _, name := range slices.Sorted(maps.Keys(incidentSubcommands)) {
+			fmt.Fprintln(stderr, "       "+incidentSubcommands[name].summary)
+		}
 		if len(args) == 0 {
 			return 2
 		}
 		return 0
 	}
 	sub := args[0]
+	if more, ok := incidentSubcommands[sub]; ok {
+		return more.run(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("incident "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, incidentUsage) }
