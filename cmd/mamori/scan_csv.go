@@ -13,7 +13,8 @@ import (
 // scanCSVHeader are the columns of --format csv. Personal-data occurrences
 // fill the named columns; other records put their remaining fields, as
 // JSON, in detail.
-var scanCSVHeader = []string{"type", "path", "member", "record", "line", "offset", "category", "subject", "value", "masked", "detail"}
+var scanCSVHeader = []string{"type", "path", "member", "record", "line", "offset", "category", "subject", "value", "masked",
+	"confidence", "reason", "country", "brand", "detail"}
 
 // writeCSV renders one record as a CSV row, the header first.
 func (o *recordWriter) writeCSV(r scan.Record) error {
@@ -25,7 +26,8 @@ func (o *recordWriter) writeCSV(r scan.Record) error {
 	}
 	if p, ok := r.(*scope.Occurrence); ok {
 		return o.csv.Write([]string{"pii", p.Path, p.Member, strconv.Itoa(p.Record), strconv.Itoa(p.Line),
-			strconv.FormatInt(p.Offset, 10), p.Category, p.Subject, p.Value, p.Masked, ""})
+			strconv.FormatInt(p.Offset, 10), p.Category, p.Subject, p.Value, p.Masked,
+			strconv.FormatFloat(p.Confidence, 'f', -1, 64), p.Reason, p.Country, p.Brand, ""})
 	}
 	var b []byte
 	var err error

@@ -183,8 +183,8 @@ func runScope(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err := writeScope(*out, r, reg, sum, m); err != nil {
 		return fail(err)
 	}
-	fmt.Fprintf(stdout, "%d people from %d occurrences in %d sources on %d hosts; %d matched the master data, %d without a contact channel, %d proposals to review\n",
-		sum.People, occ, sum.Sources, len(sum.Hosts), sum.MatchedMaster, sum.NoContact, sum.Proposals)
+	fmt.Fprintf(stdout, "%d people from %d occurrences in %d sources on %d hosts; %d matched the master data, %d without a contact channel, %d proposals to review (%d name-only mentions)\n",
+		sum.People, occ, sum.Sources, len(sum.Hosts), sum.MatchedMaster, sum.NoContact, sum.Proposals, sum.Mentions)
 	fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(*out, "people.csv"))
 	return 0
 }

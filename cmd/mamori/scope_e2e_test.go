@@ -84,6 +84,9 @@ func scopeCorpus(t *testing.T) (hosts map[string]string, master, exposure string
 	writeFile(t, filepath.Join(hosts["pc01"], "health.csv"), "氏名,メールアドレス,病歴\n鈴木 一郎,ichiro@example.com,高血圧\n")
 	writeFile(t, filepath.Join(hosts["pc01"], "letter.txt"), "山田 太郎 様\n\n〒100-0005\n東京都千代田区丸の内１－２－３\n\nこのたびはご注文ありがとうございました。\n")
 
+	// A name alone: one of the two 山田 太郎, or someone else of that name.
+	writeFile(t, filepath.Join(hosts["pc01"], "memo.txt"), "お名前: 山田 太郎\n")
+
 	master = filepath.Join(root, "master.csv")
 	writeFile(t, master, "顧客番号,氏名,メールアドレス,電話番号,郵便番号,住所,言語\n"+
 		"1001,山田 太郎,taro.yamada@example.co.jp,090-1234-5678,100-0005,東京都千代田区丸の内1-2-3,ja\n"+
@@ -169,7 +172,7 @@ func TestScopeEndToEnd(t *testing.T) {
 	if errOut != "" {
 		t.Errorf("scope stderr: %s", errOut)
 	}
-	if !strings.HasPrefix(out, "6 people ") {
+	if !strings.HasPrefix(out, "6 people ") || !strings.Contains(out, "(1 name-only mentions)") {
 		t.Errorf("scope stdout: %s", out)
 	}
 	people := readPeople(t, filepath.Join(dir, "out", "people.csv"))
@@ -240,4 +243,51 @@ func readPeople(t *testing.T, path string) []map[string]string {
 		out = append(out, m)
 	}
 	return out
+}
+
+func TestScopeDecisions(t *testing.T) {
+	dir := t.TempDir()
+	results := filepath.Join(dir, "r.ndjson")
+	writeFile(t, results, `{"type":"pii","path":"/a.csv","category":"person_name","record":0,"value":"斉藤 健"}
+{"type":"pii","path":"/a.csv","category":"phone","record":0,"value":"090-1111-2222"}
+{"type":"pii","path":"/b.csv","category":"person_name","record":0,"value":"斎藤 健"}
+{"type":"pii","path":"/b.csv","category":"phone","record":0,"value":"+81 90 1111 2222"}
+`)
+	out := filepath.Join(dir, "out")
+	stdout, errOut, code := mamori(t, "scope", "--pii-results", results, "--out", out)
+	if code != 0 || !strings.HasPrefix(stdout, "2 people ") || !strings.Contains(stdout, "1 proposals") {
+		t.Fatalf("first run: exit %d: %s%s", code, stdout, errOut)
+	}
+	b, err := os.ReadFile(filepath.Join(out, "proposals.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 2 || !strings.HasSuffix(lines[1], ",") {
+		t.Fatalf("proposals.csv:\n%s", b)
+	}
+	decisions := filepath.Join(dir, "decisions.csv")
+	writeFile(t, decisions, lines[0]+"\n"+lines[1]+"confirm\n")
+	stdout, errOut, code = mamori(t, "scope", "--pii-results", results, "--decisions", decisions, "--out", out)
+	if code != 0 || !strings.HasPrefix(stdout, "1 people ") || !strings.Contains(stdout, "0 proposals") {
+		t.Errorf("confirmed: exit %d: %s%s", code, stdout, errOut)
+	}
+	merges, _ := os.ReadFile(filepath.Join(out, "merges.csv"))
+	if !strings.Contains(string(merges), ",confirmed,/a.csv#0,/b.csv#0") && !strings.Contains(string(merges), ",confirmed,/b.csv#0,/a.csv#0") {
+		t.Errorf("merges.csv:\n%s", merges)
+	}
+
+	// Bad input names the file and line, exit 2.
+	writeFile(t, decisions, "proposal_id,decision\nm-1,perhaps\n")
+	if _, errOut, code := mamori(t, "scope", "--pii-results", results, "--decisions", decisions, "--out", out); code != 2 || !strings.Contains(errOut, "decisions.csv:2") {
+		t.Errorf("bad decision: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := mamori(t, "scope", "--out", out); code != 2 || !strings.Contains(errOut, "no --pii-results") {
+		t.Errorf("no results: exit %d: %s", code, errOut)
+	}
+	masked := filepath.Join(dir, "masked.ndjson")
+	writeFile(t, masked, `{"type":"pii","path":"/a.csv","category":"email","record":0,"masked":"a***@b.jp"}`+"\n")
+	if _, errOut, code := mamori(t, "scope", "--pii-results", masked, "--out", out); code != 2 || !strings.Contains(errOut, "--reveal") {
+		t.Errorf("masked results: exit %d: %s", code, errOut)
+	}
 }

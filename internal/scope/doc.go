@@ -16,7 +16,10 @@
 //     and a merge is proposed instead.
 //
 // A name alone is never a key: two 山田太郎 sharing nothing else are two
-// people. A near-match pass (edit distance on names that share a phone or a
+// people. Records holding only a name are one person per name, unless a
+// person known by keys has that name: then they are a mention, proposed
+// and not counted. A record naming several people (two written names, more
+// than three e-mails or phones) is split into one node per value. A near-match pass (edit distance on names that share a phone or a
 // date of birth) only proposes merges; a person confirms or rejects each
 // (Decisions), and nothing probabilistic merges by itself.
 //

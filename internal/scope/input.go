@@ -19,6 +19,7 @@ type piiLine struct {
 	Category string   `json:"category"`
 	Record   *int     `json:"record"`
 	Value    string   `json:"value"`
+	Country  string   `json:"country"`
 	Masked   string   `json:"masked"`
 	Terms    []string `json:"terms"`
 	Flag     string   `json:"flag"`
@@ -110,7 +111,7 @@ func (r *Resolver) ReadResults(in io.Reader, name, host string) (ReadStats, erro
 			if l.Value == "" {
 				st.Masked++
 			}
-			r.Add(src, *l.Record, l.Category, l.Value)
+			r.AddCountry(src, *l.Record, l.Category, l.Value, l.Country)
 		case "pii_flag":
 			st.Flags++
 			s := Source{Host: h, Path: l.Path, Member: l.Member}

@@ -21,9 +21,9 @@ func WritePeopleCSV(w io.Writer, people []*Person) error {
 	cw := csv.NewWriter(w)
 	cw.Write(PeopleHeader)
 	for _, p := range people {
-		cats := p.CategoryList()
-		for i, c := range cats {
-			cats[i] = c + ":" + p.Categories[c].String()
+		cats := make([]string, len(p.Categories))
+		for i, c := range p.Categories {
+			cats[i] = c.Category + ":" + c.Exposure.String()
 		}
 		cw.Write([]string{p.ID, p.Name, p.Email, p.Phone, p.Address, p.PostalCode, p.Country, p.Language,
 			strings.Join(cats, ";"), p.Exposure.String(), strings.Join(p.SpecialCare, ";"),
@@ -115,13 +115,19 @@ type Summary struct {
 	ByExposure    map[string]int            `json:"by_exposure"`
 	CategoryLevel map[string]map[string]int `json:"by_category_exposure"`
 	ByCountry     map[string]int            `json:"by_country"`
-	NoContact     int                       `json:"no_contact"`
-	SpecialCare   int                       `json:"special_care"`
-	FinancialRisk int                       `json:"financial_risk"`
-	MatchedMaster int                       `json:"matched_master"`
-	Proposals     int                       `json:"proposals"`
-	Hosts         []string                  `json:"hosts"`
-	Sources       int                       `json:"sources"`
+	// ByChannel is how each person's notice can go: email, letter (a postal
+	// address and no e-mail) or none (a phone number at most).
+	ByChannel     map[string]int `json:"by_channel"`
+	NoContact     int            `json:"no_contact"`
+	SpecialCare   int            `json:"special_care"`
+	FinancialRisk int            `json:"financial_risk"`
+	MatchedMaster int            `json:"matched_master"`
+	Proposals     int            `json:"proposals"`
+	// Mentions are records holding only a name that a counted person also
+	// has: not counted, proposed for review.
+	Mentions int      `json:"mentions"`
+	Hosts    []string `json:"hosts"`
+	Sources  int      `json:"sources"`
 }
 
 // Summarize counts the register: people per category, per highest
@@ -129,10 +135,11 @@ type Summary struct {
 // phone tells), and people without a contact channel.
 func Summarize(reg *Register) *Summary {
 	s := &Summary{People: len(reg.People), ByCategory: map[string]int{}, ByExposure: map[string]int{},
-		CategoryLevel: map[string]map[string]int{}, ByCountry: map[string]int{}, Proposals: len(reg.Proposals), Hosts: []string{}}
+		CategoryLevel: map[string]map[string]int{}, ByCountry: map[string]int{}, ByChannel: map[string]int{}, Proposals: len(reg.Proposals), Mentions: reg.Mentions, Hosts: []string{}}
 	srcs := map[string]bool{}
 	for _, p := range reg.People {
-		for c, e := range p.Categories {
+		for _, ce := range p.Categories {
+			c, e := ce.Category, ce.Exposure
 			s.ByCategory[c]++
 			if s.CategoryLevel[c] == nil {
 				s.CategoryLevel[c] = map[string]int{}
@@ -141,6 +148,14 @@ func Summarize(reg *Register) *Summary {
 		}
 		s.ByExposure[p.Exposure.String()]++
 		s.ByCountry[cmp.Or(p.Country, "unknown")]++
+		switch {
+		case p.Email != "":
+			s.ByChannel["email"]++
+		case p.Address != "":
+			s.ByChannel["letter"]++
+		default:
+			s.ByChannel["none"]++
+		}
 		if !p.HasContact() {
 			s.NoContact++
 		}

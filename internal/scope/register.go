@@ -2,8 +2,12 @@ package scope
 
 import (
 	"cmp"
+	"encoding/binary"
 	"encoding/hex"
+	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 )
 
 // Person is one row of the affected-people register.
@@ -18,14 +22,15 @@ type Person struct {
 	PostalCode string `json:"postal_code,omitempty"`
 	Language   string `json:"language,omitempty"`
 	Country    string `json:"country,omitempty"`
-	// Categories maps each exposed category to its highest exposure.
-	Categories    map[string]Exposure `json:"-"`
-	Exposure      Exposure            `json:"-"`
-	SpecialCare   []string            `json:"special_care,omitempty"`
-	FinancialRisk bool                `json:"financial_risk"`
-	MatchedMaster bool                `json:"matched_master"`
-	Sources       []string            `json:"sources"`
-	Hosts         []string            `json:"hosts,omitempty"`
+	// Categories lists each exposed category with its highest exposure,
+	// in the shared category order.
+	Categories    []CategoryExposure `json:"categories"`
+	Exposure      Exposure           `json:"exposure"`
+	SpecialCare   []string           `json:"special_care,omitempty"`
+	FinancialRisk bool               `json:"financial_risk"`
+	MatchedMaster bool               `json:"matched_master"`
+	Sources       []string           `json:"sources"`
+	Hosts         []string           `json:"hosts,omitempty"`
 	// Key names the strongest key the id comes from.
 	Key    string      `json:"key"`
 	Merges []MergeNote `json:"merges,omitempty"`
@@ -33,6 +38,7 @@ type Person struct {
 	// idIn is the strongest key the id hashes; minName tells apart people
 	// sharing it (a household phone, see contact).
 	idIn, minName string
+	idh           uint64
 }
 
 // MergeNote explains one merge inside a person: the key kind and the two
@@ -43,22 +49,27 @@ type MergeNote struct {
 	B   string `json:"b"`
 }
 
+// CategoryExposure is one category of a person and how far it went.
+type CategoryExposure struct {
+	Category string   `json:"category"`
+	Exposure Exposure `json:"exposure"`
+}
+
 // CategoryList returns the person's categories in the shared order.
 func (p *Person) CategoryList() []string {
-	out := make([]string, 0, len(p.Categories))
-	for _, c := range categoryOrder {
-		if _, ok := p.Categories[c]; ok {
-			out = append(out, c)
-		}
+	out := make([]string, len(p.Categories))
+	for i, c := range p.Categories {
+		out[i] = c.Category
 	}
-	var rest []string
-	for c := range p.Categories {
-		if !slices.Contains(categoryOrder, c) {
-			rest = append(rest, c)
-		}
+	return out
+}
+
+// catRank orders categories: the shared order, then others by name.
+func catRank(c string) int {
+	if i := slices.Index(categoryOrder, c); i >= 0 {
+		return i
 	}
-	slices.Sort(rest)
-	return append(out, rest...)
+	return len(categoryOrder)
 }
 
 var categoryOrder = []string{"email", "phone", "credit_card", "my_number", "person_name", "address",
@@ -94,45 +105,82 @@ func identifyingCat(c string) bool { return c != "postal_code" && c != "date_of_
 type Register struct {
 	People    []*Person
 	Proposals []Proposal
+	// Mentions counts records holding only the name of a known person:
+	// not counted as people, each proposed for its candidates.
+	Mentions int
 }
 
 // Register builds the register from the current clusters, people sorted by
 // id. Proposals already settled by a merge are left out.
 func (r *Resolver) Register() *Register {
 	reg := &Register{}
-	shared := map[string]int{}
+	mentions := r.mentions()
+	var roots []int32
 	for n := range r.nodes {
 		if r.parent[n] != int32(n) {
 			continue
 		}
-		if p := r.person(int32(n)); p != nil {
-			shared[p.idIn]++
-			reg.People = append(reg.People, p)
+		if cands, ok := mentions[int32(n)]; ok {
+			reg.Mentions++
+			for _, c := range cands {
+				r.propose(int32(n), c, kNameOnly, "only a name, the same as this person's")
+			}
+			continue
 		}
+		roots = append(roots, int32(n))
 	}
+	reg.People = r.people(roots)
 	// Ids depend on the data only: people sharing a strongest key are told
-	// apart by their names, and the rare rest by order of those names.
-	slices.SortFunc(reg.People, func(a, b *Person) int {
-		return cmp.Or(cmp.Compare(a.idIn, b.idIn), cmp.Compare(a.minName, b.minName))
-	})
-	r.lastShared = shared
+	// apart by their names, and the rare rest by their sources.
+	counts := make(map[uint64]int32, len(reg.People))
+	for _, p := range reg.People {
+		p.idh = r.idHash(p.idIn)
+		counts[p.idh]++
+	}
+	r.lastShared = counts
 	r.touchedList = r.touchedList[:0]
-	ids := map[string]int32{}
 	for _, p := range reg.People {
-		in := p.idIn
-		if shared[in] > 1 {
-			in += "|" + p.minName
+		if counts[p.idh] > 1 {
+			p.idh = r.idHash(p.idIn + "|" + p.minName)
 		}
-		p.ID = uniqueID(ids, "p-"+hex.EncodeToString(r.mac.sum("person:" + in)[:8]), p.root)
 	}
-	slices.SortFunc(reg.People, func(a, b *Person) int { return cmp.Compare(a.ID, b.ID) })
-	byRoot := map[int32]string{}
-	for _, p := range reg.People {
-		byRoot[p.root] = p.ID
+	slices.SortFunc(reg.People, func(a, b *Person) int {
+		if c := cmp.Compare(a.idh, b.idh); c != 0 {
+			return c
+		}
+		return slices.Compare(a.Sources, b.Sources)
+	})
+	var proposalRoots map[int32]string
+	if len(r.proposals) > 0 {
+		proposalRoots = map[int32]string{}
+		for _, pr := range r.proposals {
+			if _, ok := mentions[r.find(pr.a)]; !ok {
+				proposalRoots[r.find(pr.a)] = ""
+			}
+			proposalRoots[r.find(pr.b)] = ""
+		}
 	}
+	for i, p := range reg.People {
+		p.ID = fmt.Sprintf("p-%016x", p.idh)
+		p.idIn, p.minName = "", ""
+		if i > 0 && reg.People[i-1].idh == p.idh {
+			k := 2
+			for j := i - 1; j > 0 && reg.People[j-1].idh == p.idh; j-- {
+				k++
+			}
+			p.ID += "-" + itoa(k)
+		}
+		if _, ok := proposalRoots[p.root]; ok {
+			proposalRoots[p.root] = p.ID
+		}
+	}
+	byRoot := proposalRoots
 	r.propIndex = map[string]int{}
 	for i, pr := range r.proposals {
 		a, b := byRoot[r.find(pr.a)], byRoot[r.find(pr.b)]
+		if _, ok := mentions[r.find(pr.a)]; ok && a == "" {
+			a = "mention:" + r.nodeName(pr.a)
+		}
 		if a == "" || b == "" || a == b {
 			continue
 		}
@@ -152,21 +200,93 @@ func (r *Resolver) Register() *Register {
 	return reg
 }
 
-func uniqueID(ids map[string]int32, id string, root int32) string {
-	base := id
-	for i := 2; ; i++ {
-		if _, ok := ids[id]; !ok {
-			ids[id] = root
-			return id
-		}
-		id = base + "-" + itoa(i)
+// people builds the rows of the clusters at roots, on every core: a
+// cluster's row reads the resolver and changes nothing.
+func (r *Resolver) people(roots []int32) []*Person {
+	for s := range r.sources {
+		r.srcName(int32(s)) // fill the cache before the workers read it
 	}
+	rows := make([]*Person, len(roots))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(roots)/10000))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(roots); i += workers {
+				rows[i] = r.person(roots[i])
+			}
+		}()
+	}
+	wg.Wait()
+	out := rows[:0]
+	for _, p := range rows {
+		if p != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// mentions finds the clusters made only of records holding a name and
+// nothing else whose name is that of a person known by keys. Such a
+// mention is not counted as another person, nor merged: a name alone may
+// be anyone of that name. It is proposed for each candidate instead. It
+// returns the candidates' roots by mention root.
+func (r *Resolver) mentions() map[int32][]int32 {
+	if len(r.nameOnly) == 0 {
+		return nil
+	}
+	cands := map[int32][]int32{}
+	for n := range r.nodes {
+		nd := &r.nodes[n]
+		if nd.rank == kRecord || nd.rank == 0 || nd.flags&fNoPerson != 0 || r.sources[nd.src].Master {
+			continue
+		}
+		for _, id := range nd.names {
+			if _, ok := r.nameOnly[id]; !ok || id == 0 {
+				continue
+			}
+			if root := r.find(int32(n)); !slices.Contains(cands[id], root) && len(cands[id]) < 8 {
+				cands[id] = append(cands[id], root)
+			}
+		}
+	}
+	out := map[int32][]int32{}
+	for id, n := range r.nameOnly {
+		root := r.find(n)
+		if len(cands[id]) == 0 || !r.onlyNameRecords(root) {
+			continue
+		}
+		out[root] = cands[id]
+	}
+	return out
+}
+
+// onlyNameRecords reports whether every record of a cluster is one with a
+// name and no key.
+func (r *Resolver) onlyNameRecords(root int32) bool {
+	n := root
+	for {
+		if nd := &r.nodes[n]; nd.rank != kRecord && !r.sources[nd.src].Master {
+			return false
+		}
+		n = r.next[n]
+		if n == root {
+			return true
+		}
+	}
+}
+
+// idHash is the keyed hash a person id is made of.
+func (r *Resolver) idHash(in string) uint64 {
+	return binary.BigEndian.Uint64(r.mac.sum("person:" + in)[:8])
 }
 
 // person builds the register row of the cluster rooted at root, or nil when
 // the cluster exposes no data subject (master rows only, crowd records).
 func (r *Resolver) person(root int32) *Person {
-	p := &Person{Categories: map[string]Exposure{}, root: root}
+	p := &Person{root: root}
 	var bestRank uint8
 	var bestNode int32 = -1
 	var names, emails, phones, addrs, postals tally
@@ -222,9 +342,12 @@ func (r *Resolver) person(root int32) *Person {
 		if identifyingCat(name) {
 			subject = true
 		}
-		p.Categories[name] = catExp[i]
+		p.Categories = append(p.Categories, CategoryExposure{name, catExp[i]})
 		p.Exposure = max(p.Exposure, catExp[i])
 	}
+	slices.SortFunc(p.Categories, func(a, b CategoryExposure) int {
+		return cmp.Or(cmp.Compare(catRank(a.Category), catRank(b.Category)), cmp.Compare(a.Category, b.Category))
+	})
 	if !subject {
 		return nil
 	}
@@ -417,11 +540,11 @@ func (r *Resolver) Changed() []*Person {
 		}
 		seen[root] = true
 		if p := r.person(root); p != nil {
-			in := p.idIn
-			if r.lastShared[in] > 1 {
-				in += "|" + p.minName
+			p.idh = r.idHash(p.idIn)
+			if r.lastShared[p.idh] > 1 {
+				p.idh = r.idHash(p.idIn + "|" + p.minName)
 			}
-			p.ID = "p-" + hex.EncodeToString(r.mac.sum("person:" + in)[:8])
+			p.ID = fmt.Sprintf("p-%016x", p.idh)
 			out = append(out, p)
 		}
 	}

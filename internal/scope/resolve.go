@@ -7,9 +7,11 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"hash"
 	"hash/maphash"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Exposure is how far a file's data went. Levels are ordered.
@@ -82,10 +84,11 @@ const (
 	kNameAddr
 	kRecord
 	kConfirmed // a merge a person confirmed
+	kNameOnly  // records holding the same name and nothing else
 )
 
 var kindNames = []string{"", "my_number", "passport", "drivers_license", "email", "phone", "credit_card",
-	"name+date_of_birth", "name+address", "record", "confirmed"}
+	"name+date_of_birth", "name+address", "record", "confirmed", "name only"}
 
 func contactKind(k uint8) bool { return k == kEmail || k == kPhone }
 
@@ -142,7 +145,10 @@ type Merge struct {
 // contactEntry is the state of one e-mail or phone key: the nodes of the
 // differently named people holding it, and nameless nodes waiting.
 type contactEntry struct {
-	anchors []int32
+	// first and more are the anchors; most keys have one, without an
+	// allocation.
+	first   int32 // -1 when none
+	more    []int32
 	pending int32 // -1 when none
 	// common is set once more than maxAnchors differently named people
 	// hold the value: a company's address or switchboard, not a person's.
@@ -151,12 +157,28 @@ type contactEntry struct {
 
 const maxAnchors = 16
 
+func (e *contactEntry) anchors(buf []int32) []int32 {
+	if e.first < 0 {
+		return buf
+	}
+	return append(append(buf, e.first), e.more...)
+}
+
+func (e *contactEntry) addAnchor(n int32) int {
+	if e.first < 0 {
+		e.first = n
+		return 1
+	}
+	e.more = append(e.more, n)
+	return 1 + len(e.more)
+}
+
 // Resolver clusters nodes. Add values, then Resolve; more values may be
 // added and Resolve called again (incremental).
 type Resolver struct {
 	opts  Options
 	seed  maphash.Seed
-	mac   hashFunc
+	mac   *hashFunc
 	nodes []node
 	// parent, size and next (circular member lists) are the union-find.
 	parent, next []int32
@@ -171,7 +193,9 @@ type Resolver struct {
 	pend         []keyRef
 	dirty        []int32
 	ids          map[uint64]int32
-	contacts     map[uint64]*contactEntry
+	nameOnly     map[int32]int32  // name → a record holding only it
+	contacts     map[uint64]int32 // index into centries
+	centries     []contactEntry
 	nearDOB      map[uint64][]int32
 	merges       []Merge
 	proposals    []Proposal
@@ -180,7 +204,7 @@ type Resolver struct {
 	catNames     []string
 	// touchedList holds nodes whose clusters changed (see Changed).
 	touchedList []int32
-	lastShared  map[string]int
+	lastShared  map[uint64]int32
 	rejected    map[string]bool
 	srcNames    []string
 	propIndex   map[string]int
@@ -194,12 +218,25 @@ type subjKey struct {
 	src, record int32
 }
 
-type hashFunc struct{ key []byte }
+// hashFunc computes keyed hashes. Its zero value for a key (newHash)
+// makes a fresh HMAC per call and is safe for concurrent use; a Resolver's
+// own reuses one (resolvers are not concurrent).
+type hashFunc struct {
+	key []byte
+	h   hash.Hash
+	buf []byte
+}
 
-func (h hashFunc) sum(s string) []byte {
-	m := hmac.New(sha256.New, h.key)
-	m.Write([]byte(s))
-	return m.Sum(nil)
+func (h *hashFunc) sum(s string) []byte {
+	if h.h == nil {
+		m := hmac.New(sha256.New, h.key)
+		m.Write([]byte(s))
+		return m.Sum(nil)
+	}
+	h.h.Reset()
+	h.buf = append(h.buf[:0], s...)
+	h.h.Write(h.buf)
+	return h.h.Sum(nil)
 }
 
 // NewResolver returns an empty Resolver.
@@ -207,9 +244,9 @@ func NewResolver(opts Options) *Resolver {
 	if opts.Country == "" {
 		opts.Country = "JP"
 	}
-	r := &Resolver{opts: opts, seed: maphash.MakeSeed(), mac: hashFunc{opts.Key},
+	r := &Resolver{opts: opts, seed: maphash.MakeSeed(), mac: &hashFunc{key: opts.Key, h: hmac.New(sha256.New, opts.Key)},
 		srcIndex: map[string]int32{}, subj: map[subjKey]int32{}, names: map[string]int32{"": 0},
-		nameList: []string{""}, arena: []byte{0}, ids: map[uint64]int32{}, contacts: map[uint64]*contactEntry{},
+		nameList: []string{""}, arena: []byte{0}, ids: map[uint64]int32{}, nameOnly: map[int32]int32{}, contacts: map[uint64]int32{},
 		nearDOB: map[uint64][]int32{}, proposed: map[[2]int32]bool{}, catIndex: map[string]uint8{}, rejected: map[string]bool{}}
 	r.last.n = -1
 	return r
@@ -330,6 +367,12 @@ func (r *Resolver) cat(c string) uint32 {
 // Add records one personal value found in record rec of source src. Values
 // that do not normalise still count for their category.
 func (r *Resolver) Add(src int32, rec int, category, value string) {
+	r.AddCountry(src, rec, category, value, "")
+}
+
+// AddCountry is Add for a value whose country the detector knew (a phone
+// number's): domestic forms are read as that country's.
+func (r *Resolver) AddCountry(src int32, rec int, category, value, country string) {
 	n := r.node(src, rec)
 	nd := &r.nodes[n]
 	if nd.flags&fDone != 0 {
@@ -338,7 +381,7 @@ func (r *Resolver) Add(src int32, rec int, category, value string) {
 		r.dirty = append(r.dirty, n)
 	}
 	nd.cats |= r.cat(category)
-	r.addValue(n, category, value)
+	r.addValue(n, category, value, country)
 }
 
 func (r *Resolver) key(n int32, kind uint8, norm string) {
@@ -349,7 +392,7 @@ func (r *Resolver) key(n int32, kind uint8, norm string) {
 	}
 }
 
-func (r *Resolver) addValue(n int32, category, value string) {
+func (r *Resolver) addValue(n int32, category, value, country string) {
 	nd := &r.nodes[n]
 	switch category {
 	case "email":
@@ -360,7 +403,7 @@ func (r *Resolver) addValue(n int32, category, value string) {
 			r.key(n, kEmail, v)
 		}
 	case "phone":
-		if v := NormalizePhone(value, r.opts.Country); v != "" && !sharedLine(v) {
+		if v := NormalizePhone(value, cmp.Or(country, r.opts.Country)); v != "" && !sharedLine(v) {
 			if nd.phone == 0 {
 				nd.phone = r.str(v)
 			}
@@ -588,7 +631,7 @@ func (r *Resolver) Resolve() {
 			fill[i]++
 		}
 	}
-	r.pend = r.pend[:0]
+	r.pend = nil // its capacity is the largest batch's: give it back
 	pos = nil
 	byNode := func(i int) []keyRef { return pend[start[i]:start[i+1]] }
 	var work []keyRef
@@ -622,6 +665,15 @@ func (r *Resolver) Resolve() {
 		}
 		if nd.rank == 0 {
 			nd.rank = kRecord
+			// A record with a name and nothing to tell its person by: all
+			// such records of one name are one mention (see mentions).
+			if id := nd.names[0]; id != 0 && !r.sources[nd.src].Master {
+				if first, ok := r.nameOnly[id]; ok {
+					r.union(n, first, kNameOnly)
+				} else {
+					r.nameOnly[id] = n
+				}
+			}
 		}
 	}
 	// Identity keys first, so that contact keys see the names of whole
@@ -776,17 +828,20 @@ func (r *Resolver) splitCats(kind uint8) uint32 {
 
 // contact applies an e-mail or phone key under the name rule.
 func (r *Resolver) contact(k keyRef) {
-	e := r.contacts[k.h]
-	if e == nil {
-		e = &contactEntry{pending: -1}
-		r.contacts[k.h] = e
+	idx, ok := r.contacts[k.h]
+	if !ok {
+		idx = int32(len(r.centries))
+		r.centries = append(r.centries, contactEntry{first: -1, pending: -1})
+		r.contacts[k.h] = idx
 	}
+	e := &r.centries[idx]
 	if e.common {
 		return
 	}
+	var buf [maxAnchors + 1]int32
 	root := r.find(k.node)
 	if len(r.rootNames[root]) == 0 {
-		roots := r.anchorRoots(e)
+		roots := r.anchorRoots(e, buf[:0])
 		switch len(roots) {
 		case 0:
 			if e.pending >= 0 {
@@ -804,7 +859,8 @@ func (r *Resolver) contact(k keyRef) {
 		return
 	}
 	matched := false
-	for _, a := range e.anchors {
+	anchors := e.anchors(buf[:0])
+	for _, a := range anchors {
 		ra := r.find(a)
 		if ra == r.find(k.node) {
 			matched = true
@@ -816,28 +872,28 @@ func (r *Resolver) contact(k keyRef) {
 		}
 	}
 	if !matched {
-		for _, a := range e.anchors {
+		for _, a := range anchors {
 			if d, ok := r.nearNames(r.find(a), r.find(k.node)); ok {
 				r.propose(k.node, a, k.kind, fmt.Sprintf("names %d edit(s) apart share this %s", d, kindNames[k.kind]))
 			}
 		}
-		e.anchors = append(e.anchors, k.node)
-		if len(e.anchors) > maxAnchors {
-			e.common, e.anchors = true, nil
+		if e.addAnchor(k.node) > maxAnchors {
+			e.common, e.first, e.more = true, -1, nil
 			return
 		}
 	}
 	if e.pending >= 0 {
-		if roots := r.anchorRoots(e); len(roots) == 1 {
+		if roots := r.anchorRoots(e, buf[:0]); len(roots) == 1 {
 			r.union(e.pending, roots[0], k.kind)
 			e.pending = -1
 		}
 	}
 }
 
-func (r *Resolver) anchorRoots(e *contactEntry) []int32 {
-	var roots []int32
-	for _, a := range e.anchors {
+func (r *Resolver) anchorRoots(e *contactEntry, buf []int32) []int32 {
+	roots := buf
+	var tmp [maxAnchors + 1]int32
+	for _, a := range e.anchors(tmp[:0]) {
 		if ra := r.find(a); !slices.Contains(roots, ra) {
 			roots = append(roots, ra)
 		}
@@ -852,11 +908,8 @@ func (r *Resolver) nearDOBPass(n int32) {
 	if nd.dob == 0 || nd.names[0] == 0 || nd.flags&fNoPerson != 0 {
 		return
 	}
-	name := []rune(r.nameList[nd.names[0]])
-	if len(name) == 0 {
-		return
-	}
-	h := r.hash(kNameDOB, itoa(int(nd.dob))+"|"+string(name[0]))
+	first, _ := utf8.DecodeRuneInString(r.nameList[nd.names[0]])
+	h := r.hash2(kNameDOB, 0, uint64(nd.dob)<<32|uint64(first))
 	list := r.nearDOB[h]
 	for _, m := range list {
 		a, b := r.find(m), r.find(n)
@@ -869,7 +922,7 @@ func (r *Resolver) nearDOBPass(n int32) {
 	}
 	// A bounded block: a popular name and birthday cannot make this
 	// quadratic.
-	if len(list) < 32 {
+	if len(list) < 8 {
 		r.nearDOB[h] = append(list, n)
 	}
 }
@@ -881,10 +934,12 @@ func (r *Resolver) nearNames(a, b int32) (int, bool) {
 		return 0, false
 	}
 	best := 99
+	var bx, by [48]rune
 	for _, x := range r.rootNames[a] {
+		nx := runes(bx[:0], r.nameList[x])
 		for _, y := range r.rootNames[b] {
-			nx, ny := []rune(r.nameList[x]), []rune(r.nameList[y])
-			if IsKanaName(string(nx)) != IsKanaName(string(ny)) {
+			ny := runes(by[:0], r.nameList[y])
+			if nameScript(r.nameList[x]) != nameScript(r.nameList[y]) {
 				continue
 			}
 			lim := 2
@@ -899,13 +954,25 @@ func (r *Resolver) nearNames(a, b int32) (int, bool) {
 	return best, best < 99
 }
 
+// runes decodes s into buf, without allocating for names of usual length.
+func runes(buf []rune, s string) []rune {
+	for _, c := range s {
+		buf = append(buf, c)
+	}
+	return buf
+}
+
 // editDistance is Levenshtein's distance, cut off above lim.
 func editDistance(a, b []rune, lim int) int {
 	if abs(len(a)-len(b)) > lim {
 		return lim + 1
 	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	var pb, cb [49]int
+	prev, cur := pb[:0], cb[:0]
+	if len(b)+1 > len(pb) {
+		prev, cur = make([]int, 0, len(b)+1), make([]int, 0, len(b)+1)
+	}
+	prev, cur = prev[:len(b)+1], cur[:len(b)+1]
 	for j := range prev {
 		prev[j] = j
 	}
@@ -933,4 +1000,12 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+func (e Exposure) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
+
+func (e *Exposure) UnmarshalText(b []byte) error {
+	x, err := ParseExposure(string(b))
+	*e = x
+	return err
 }

@@ -129,6 +129,16 @@ func TestResolve(t *testing.T) {
 			want: []string{"a.csv#0 list.txt#0", "a.csv#1 list.txt#0", "a.csv#2 list.txt#0", "a.csv#3 list.txt#0"},
 		},
 		{
+			name: "a name alone is a mention of a known person, not another person",
+			files: []file{
+				{path: "a.csv", recs: []rec{{"person_name=山田 太郎", "email=t1@example.jp"}, {"person_name=山田 太郎", "email=t2@example.jp"}}},
+				{path: "letter.txt", recs: []rec{{"person_name=山田太郎 様"}}},
+				{path: "memo.txt", recs: []rec{{"person_name=田中 一郎"}, {"person_name=田中一郎"}}},
+			},
+			want:      []string{"a.csv#0", "a.csv#1", "memo.txt#0 memo.txt#1"},
+			proposals: 2,
+		},
+		{
 			name: "free dial numbers identify nobody",
 			files: []file{
 				{path: "a.txt", recs: []rec{{"person_name=A", "phone=0120-123-456"}, {"person_name=B", "phone=0120-123-456"}}},
@@ -218,9 +228,9 @@ func TestRegister(t *testing.T) {
 	}
 	var got []row
 	for _, p := range reg.People {
-		cats := p.CategoryList()
-		for i, c := range cats {
-			cats[i] = c + ":" + p.Categories[c].String()
+		var cats []string
+		for _, c := range p.Categories {
+			cats = append(cats, c.Category+":"+c.Exposure.String())
 		}
 		got = append(got, row{p.Name, p.Email, p.Address, p.Language, p.Country, strings.Join(cats, ";"), p.Exposure.String(),
 			strings.Join(p.SpecialCare, ";"), p.FinancialRisk, p.MatchedMaster, strings.Join(p.Sources, ";")})

@@ -1,6 +1,7 @@
 package scope
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -25,7 +26,7 @@ import (
 // share it while the key reveals no value.
 type ScanMatcher struct {
 	inner   scan.Matcher
-	mac     hashFunc
+	mac     *hashFunc
 	reveal  bool
 	country string
 	lim     extract.Limits
@@ -38,7 +39,7 @@ func NewScanMatcher(inner scan.Matcher, key []byte, reveal bool, country string)
 	if country == "" {
 		country = "JP"
 	}
-	return &ScanMatcher{inner: inner, mac: hashFunc{key}, reveal: reveal, country: country, lim: extract.DefaultLimits}
+	return &ScanMatcher{inner: inner, mac: &hashFunc{key: key}, reveal: reveal, country: country, lim: extract.DefaultLimits}
 }
 
 func (m *ScanMatcher) Digests() scan.Digests { return m.inner.Digests() }
@@ -195,8 +196,11 @@ func (f *Flag) Text() string {
 // and document names only; the narrow ones in free text too.
 var specialCareBroad = []string{"健康", "健診", "診断", "診療", "通院", "入院", "服薬", "処方", "障害", "障がい",
 	"介護", "カルテ", "検査結果", "アレルギー", "医療", "疾患", "health", "medical", "diagnosis", "disease", "illness",
-	"prescription", "medication", "disability", "allergy", "patient", "treatment", "religion", "belief", "race",
+	"prescription", "medication", "disability", "allergy", "patient", "patients", "treatment", "religion", "belief", "race",
 	"ethnicity", "criminal", "conviction", "genetic", "genome"}
+
+// columnOnly terms say too little in a file name (race_results.csv).
+var columnOnly = map[string]bool{"race": true, "belief": true, "treatment": true}
 
 var specialCareNarrow = []string{"病歴", "既往歴", "病名", "傷病名", "診断名", "犯罪歴", "前科", "前歴", "逮捕歴",
 	"犯罪被害", "宗教", "信仰", "信条", "人種", "民族", "門地", "社会的身分", "遺伝子", "ゲノム", "障害者手帳",
@@ -208,6 +212,9 @@ var credentialTerms = []string{"暗証番号", "パスワード", "password", "p
 // maxFlagRecords bounds the records looked at per file: column names come
 // first, and a file is flagged as a whole.
 const maxFlagRecords = 2000
+
+// flagTextBytes bounds the text read for flags.
+const flagTextBytes = 1 << 20
 
 var errEnough = errors.New("enough records")
 
@@ -234,6 +241,9 @@ func Flags(ctx context.Context, path string, data []byte, lim extract.Limits) []
 		}
 		if broad {
 			for _, t := range specialCareBroad {
+				if via == "name" && columnOnly[t] {
+					continue
+				}
 				if termIn(low, t) {
 					add(at{member, "special_care", via}, t)
 				}
@@ -246,6 +256,16 @@ func Flags(ctx context.Context, path string, data []byte, lim extract.Limits) []
 		}
 	}
 	check("", "name", baseName(path), true)
+	// Column names come first: a text file's first MiB says enough, and a
+	// second decoding of a whole large Shift_JIS export would double its
+	// cost. Archives and databases need all their bytes to be read at all.
+	if len(data) > flagTextBytes && !bytes.HasPrefix(data, []byte("PK")) && !bytes.HasPrefix(data, []byte("SQLite format 3\x00")) {
+		cut := data[:flagTextBytes]
+		if i := bytes.LastIndexByte(cut, '\n'); i > 0 {
+			cut = cut[:i+1]
+		}
+		data = cut
+	}
 	n := 0
 	extract.Read(ctx, path, data, lim, func(rec *extract.Record) error {
 		if n++; n > maxFlagRecords {
