@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/mamori-dev/mamori/internal/agent"
 )
@@ -22,7 +24,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	var (
 		server    = fs.String("server", "", "server base URL, https://HOST:PORT (required)")
 		caFile    = fs.String("ca", "", "PEM file of the fleet CA that signed the server's certificate (required)")
-		token     = fs.String("enroll-token", "", "fleet enrolment token (needed on first start only)")
+		token     = fs.String("enroll-token", "", "fleet enrolment `TOKEN`, or @FILE to read it from a file (needed on first start only; default $MAMORI_ENROLL_TOKEN, which keeps it out of ps)")
 		dataDir   = fs.String("data", "", "directory for the agent's key, certificate, queue and state (required)")
 		name      = fs.String("name", "", "host name shown on the server (default: the OS hostname)")
 		labels    = fs.String("labels", "", "comma-separated key=value labels sent at enrolment")
@@ -31,7 +33,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		collect   = fs.Duration("collect-interval", agent.DefaultCollectInterval, "how often heightened monitoring runs its collectors")
 		verbose   = fs.Bool("v", false, "log debug messages")
 		paths     multiFlag
+		logPaths  multiFlag
 	)
+	fs.Var(&logPaths, "log-path", "log file or glob incident collections read (repeatable; default: the system's auth, syslog, audit and web logs and shell histories)")
 	fs.Var(&paths, "scan-path", "directory or file to scan on schedule and watch in heightened monitoring (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -53,6 +57,10 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return usage("--ca is required")
 	case *dataDir == "":
 		return usage("--data is required")
+	}
+	tok, err := enrollToken(*token, os.Getenv("MAMORI_ENROLL_TOKEN"))
+	if err != nil {
+		return usage(err.Error())
 	}
 	lbl, err := agent.ParseLabels(*labels)
 	if err != nil {
@@ -81,8 +89,8 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	a, err := agent.New(ctx, agent.Config{
-		ServerURL: *server, Roots: roots, EnrollToken: *token, DataDir: dir, Name: *name, Labels: lbl,
-		ScanPaths: abs, ScanInterval: *interval, HeightenedScanInterval: *hinterval, CollectInterval: *collect,
+		ServerURL: *server, Roots: roots, EnrollToken: tok, DataDir: dir, Name: *name, Labels: lbl,
+		ScanPaths: abs, LogPaths: logPaths, ScanInterval: *interval, HeightenedScanInterval: *hinterval, CollectInterval: *collect,
 		Logger: log,
 	})
 	if err != nil {
@@ -96,4 +104,26 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 1
 	}
 	return 0
+}
+
+// enrollToken resolves --enroll-token: @FILE reads the token from FILE, an
+// empty flag falls back to the environment, so that the token need not
+// appear in the process list.
+func enrollToken(flagValue, env string) (string, error) {
+	file, ok := strings.CutPrefix(flagValue, "@")
+	if !ok {
+		if flagValue == "" {
+			return env, nil
+		}
+		return flagValue, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("--enroll-token @%s: %w", file, err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return "", fmt.Errorf("--enroll-token @%s: the file is empty", file)
+	}
+	return tok, nil
 }

@@ -10,10 +10,14 @@ import (
 	"os"
 
 	"github.com/mamori-dev/mamori/internal/obligation"
+	"github.com/mamori-dev/mamori/internal/obligation/workspace"
 )
 
 func init() {
 	register("assess", "which breach laws apply, what is due when (mamori assess --facts FILE)", runAssess)
+	// On the server, the same assessment per incident: facts, duties with
+	// a countdown, warnings and drafts under /incidents/{id}/obligations.
+	capabilities = append(capabilities, workspace.Capability)
 }
 
 const assessUsage = `usage: mamori assess --facts FILE [--format json|text] [--drafts DIR [--context FILE] [--register FILE]]

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mamori-dev/mamori/internal/server/httpapi"
 )
 
 func TestAssessCommand(t *testing.T) {
@@ -67,5 +70,40 @@ func TestAssessCommandDrafts(t *testing.T) {
 	_, errOut, code = mamori(t, "assess", "--facts", facts, "--drafts", drafts, "--context", "../../internal/obligation/testdata/context.json")
 	if code != 0 || !strings.Contains(errOut, "-- 本人の数: 5名") || !strings.Contains(errOut, "+- 本人の数: 6名") {
 		t.Errorf("exit %d; stderr lacks the diff of the changed count:\n%s", code, errOut)
+	}
+}
+
+// The server serves the same assessment per incident: a privacy user sets
+// the facts with a reason, any reader gets the duties with a countdown.
+func TestObligationsOnServer(t *testing.T) {
+	_, ts, _, tokens := newTestServer(t)
+	code, body := call(t, ts, tokens[httpapi.RoleResponder], "POST", "/api/v1/incidents",
+		`{"title":"Emotet on pc-7","aware_at":"2026-03-02T10:00:00+09:00","reason":"EDR alert"}`)
+	var in struct{ ID string }
+	if code != 201 || json.Unmarshal(body, &in) != nil {
+		t.Fatalf("open incident: %d %s", code, body)
+	}
+	facts := `{"facts":{"cause":"malware","categories":["person_name","credit_card"],"people":{"JP":12}},"reason":"first count"}`
+	if code, body := call(t, ts, tokens[httpapi.RoleResponder], "PUT", "/api/v1/incidents/"+in.ID+"/obligations/facts", facts); code != 403 {
+		t.Errorf("responder sets facts: %d %s, want 403", code, body)
+	}
+	if code, body := call(t, ts, tokens[httpapi.RolePrivacy], "PUT", "/api/v1/incidents/"+in.ID+"/obligations/facts", facts); code != 200 {
+		t.Fatalf("privacy sets facts: %d %s", code, body)
+	}
+	code, body = call(t, ts, tokens[httpapi.RoleViewer], "GET", "/api/v1/incidents/"+in.ID+"/obligations", "")
+	var v struct {
+		Duties []struct {
+			Law, Duty, Stage string
+			Due              *string
+			Remaining        *int64 `json:"remaining_seconds"`
+		}
+		FactsSource string `json:"facts_source"`
+	}
+	if code != 200 || json.Unmarshal(body, &v) != nil {
+		t.Fatalf("obligations: %d %s", code, body)
+	}
+	if len(v.Duties) != 3 || v.Duties[0].Stage != "preliminary" || *v.Duties[0].Due != "2026-03-05T23:59:59+09:00" ||
+		v.Duties[0].Remaining == nil || v.Duties[1].Stage != "final" || *v.Duties[1].Due != "2026-04-30T23:59:59+09:00" || v.FactsSource != "set" {
+		t.Errorf("obligations: %s", body)
 	}
 }

@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/mamori-dev/mamori/internal/server"
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
 )
 
@@ -42,8 +46,7 @@ func TestAuditVerifyCatchesTampering(t *testing.T) {
 	if err := srv.Close(); err != nil {
 		t.Fatal(err)
 	}
-	// 5 users, open, 2 state changes, 1 refusal.
-	const size = 9
+	// 5 users, open, 2 state changes, 1 refusal: 9 entries.
 	code, out, errs := runCmd("audit", "verify", "--data", dir)
 	if code != 0 || !regexp.MustCompile(`^ok: 9 entries, root [A-Za-z0-9+/]{43}=\n1 signed checkpoint by mamori-audit\S*, the latest at 9 entries`).MatchString(out) {
 		t.Fatalf("clean log: exit %d\n%s%s", code, out, errs)
@@ -98,5 +101,42 @@ func TestAuditVerifyCatchesTampering(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "audit.key")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestCheckpointsWhileEntriesArrive: the server signs checkpoints on its
+// own as entries arrive (every CheckpointEvery), not only when asked.
+func TestCheckpointsWhileEntriesArrive(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	srv, err := server.New(context.Background(), server.Config{DataDir: dir, Listen: "127.0.0.1:0",
+		Capabilities: capabilities, CheckpointEvery: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	var checkpoints []struct{ Size int64 }
+	for i := 1; i <= 3; i++ {
+		if code, b := call(t, ts, srv.AdminToken(), "POST", "/api/v1/incidents", `{"title":"t","reason":"r"}`); code != 201 {
+			t.Fatalf("open: %d %s", code, b)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			_, b := call(t, ts, srv.AdminToken(), "GET", "/api/v1/audit/checkpoints", "")
+			if err := json.Unmarshal(b, &checkpoints); err != nil {
+				t.Fatal(err)
+			}
+			if len(checkpoints) > 0 && checkpoints[len(checkpoints)-1].Size == int64(i) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no checkpoint of size %d: %+v", i, checkpoints)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	if len(checkpoints) != 3 {
+		t.Errorf("%d checkpoints for 3 entries, want one per size: %+v", len(checkpoints), checkpoints)
 	}
 }

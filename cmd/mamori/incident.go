@@ -10,9 +10,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -140,15 +142,25 @@ const incidentUsage = `usage: mamori incident list  --server URL --ca FILE --tok
        mamori incident state --server URL --ca FILE --token @FILE ID STATE --reason TEXT
 states: open → contained → investigating → scoped → reporting → notifying → closed`
 
+// incidentSubcommands are the `mamori incident` subcommands that other
+// files add (timeline, findings, ...), each with its usage line.
+var incidentSubcommands = map[string]command{}
+
 func runIncident(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintln(stderr, incidentUsage)
+		for _, name := range slices.Sorted(maps.Keys(incidentSubcommands)) {
+			fmt.Fprintln(stderr, "       "+incidentSubcommands[name].summary)
+		}
 		if len(args) == 0 {
 			return 2
 		}
 		return 0
 	}
 	sub := args[0]
+	if more, ok := incidentSubcommands[sub]; ok {
+		return more.run(ctx, args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("incident "+sub, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, incidentUsage) }
@@ -260,7 +272,8 @@ func printIncident(w io.Writer, v incident.IncidentView) {
 	fmt.Fprintf(w, "severity  %s\n", v.Severity)
 	fmt.Fprintf(w, "aware at  %s\n", v.AwareAt.Format(time.RFC3339))
 	fmt.Fprintf(w, "opened by %s at %s\n", v.OpenedBy, v.CreatedAt.Format(time.RFC3339))
-	fmt.Fprintf(w, "counts    %d hosts (%d isolated), %d detections, %d notes\n", v.IncidentCounts.Hosts, v.IncidentCounts.IsolatedHosts, v.IncidentCounts.Detections, v.IncidentCounts.Notes)
+	fmt.Fprintf(w, "counts    %s (%d isolated), %s, %s\n", plural(v.Counts.Hosts, "host"), v.Counts.IsolatedHosts,
+		plural(v.Counts.Detections, "detection"), plural(v.Counts.Notes, "note"))
 	if v.Summary != "" {
 		fmt.Fprintf(w, "summary   %s\n", v.Summary)
 	}
@@ -268,8 +281,11 @@ func printIncident(w io.Writer, v incident.IncidentView) {
 	for _, e := range v.History {
 		what := string(e.Kind)
 		switch {
-		case e.From != "" || e.To != "":
-			what += " " + strings.TrimSpace(e.From+" → "+e.To)
+		case e.Kind == incident.EventOpened:
+		case e.From != "":
+			what += " " + e.From + " → " + e.To
+		case e.To != "":
+			what += " → " + e.To
 		}
 		if e.Target != "" {
 			what += " " + e.Target
@@ -288,4 +304,11 @@ func moves(ms []incident.StateMove) string {
 		s[i] = m.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

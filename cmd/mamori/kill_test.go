@@ -22,21 +22,23 @@ import (
 	"github.com/mamori-dev/mamori/internal/store"
 )
 
-// mainChild makes the test binary a mamori process for the tests that kill
-// one (TestKillServerDuringAuditedCalls): with MAMORI_TEST_ARGS set (a JSON
-// list of arguments) it runs that command instead of the tests.
-func mainChild() {
-	if v := os.Getenv("MAMORI_TEST_ARGS"); v != "" {
-		var args []string
-		if err := json.Unmarshal([]byte(v), &args); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(2)
-		}
-		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-		code := run(ctx, args, os.Stdout, os.Stderr)
-		stop()
-		os.Exit(code)
+// TestMamoriProcess is not a test: with MAMORI_TEST_ARGS set (a JSON list
+// of arguments) it runs that mamori command and exits, so that
+// TestKillServerDuringAuditedCalls can run a server it kills.
+func TestMamoriProcess(t *testing.T) {
+	v := os.Getenv("MAMORI_TEST_ARGS")
+	if v == "" {
+		return
 	}
+	var args []string
+	if err := json.Unmarshal([]byte(v), &args); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
 // startServer runs mamori server on dir as a child process and returns its
@@ -44,7 +46,7 @@ func mainChild() {
 func startServer(t *testing.T, dir string) (string, *exec.Cmd) {
 	t.Helper()
 	args, _ := json.Marshal([]string{"server", "--data", dir, "--listen", "127.0.0.1:0"})
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMamoriProcess$")
 	cmd.Env = append(os.Environ(), "MAMORI_TEST_ARGS="+string(args))
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
-	"syscall"
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/server"
@@ -57,6 +56,7 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.BoolVar(&iso.AllowDHCP, "isolate-allow-dhcp", true, "let isolated hosts use DHCP")
 	memLimit := sizeFlag(1792 << 20)
 	fs.Var(&memLimit, "memory-limit", "soft memory `SIZE` the Go runtime keeps the server under by collecting garbage sooner (GOMEMLIMIT overrides)")
+	expectAgents := fs.Uint("expect-agents", 1000, "how many agents will connect, to warn when the open-file limit is too low for them")
 	fs.BoolVar(&verbose, "v", false, "log debug messages")
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -77,7 +77,9 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 	}
 	cfg.Isolation = &iso
-	raiseFileLimit(stderr)
+	if w := fileLimitWarning(raiseFileLimit(), *expectAgents); w != "" {
+		fmt.Fprintln(stderr, w)
+	}
 	// Idle connections hold little live memory but the default GC pacing
 	// lets garbage double the heap; a soft limit trades some CPU for a
 	// bounded RSS with 20,000 agents connected.
@@ -114,22 +116,11 @@ func runServer(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	return 0
 }
 
-// raiseFileLimit lifts the open-file limit as far as allowed: every agent
-// connection is a descriptor, and a fleet of 20,000 exceeds common defaults.
-func raiseFileLimit(stderr io.Writer) {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return
+// fileLimitWarning is the warning for an open-file limit too low for the
+// agents expected, or "" (also when the limit is unknown, 0).
+func fileLimitWarning(limit uint64, agents uint) string {
+	if limit == 0 || limit >= uint64(agents)+fileLimitMargin {
+		return ""
 	}
-	want := lim
-	want.Cur = max(lim.Max, 1<<20)
-	want.Max = want.Cur
-	// Raising the hard limit needs privilege; without it settle for it.
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want); err != nil {
-		want.Cur, want.Max = lim.Max, lim.Max
-		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want)
-	}
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) == nil && lim.Cur < 25000 {
-		fmt.Fprintf(stderr, "mamori server: warning: open-file limit %d caps the number of agents\n", lim.Cur)
-	}
+	return fmt.Sprintf("mamori server: warning: the open-file limit %d is too low for %d agents (--expect-agents); raise it (ulimit -n, LimitNOFILE=)", limit, agents)
 }

@@ -77,3 +77,18 @@ func TestServerCommandUsage(t *testing.T) {
 		}
 	}
 }
+
+func TestFileLimitWarning(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		limit  uint64
+		agents uint
+		warn   bool
+	}{
+		{0, 20000, false}, {1 << 20, 20000, false}, {4096, 1000, false}, {1024, 1000, true}, {4096, 20000, true},
+	} {
+		if got := fileLimitWarning(tt.limit, tt.agents); (got != "") != tt.warn {
+			t.Errorf("limit %d, %d agents: %q, want a warning %v", tt.limit, tt.agents, got, tt.warn)
+		}
+	}
+}

@@ -51,6 +51,9 @@ type Config struct {
 	Name        string
 	Labels      map[string]string
 	ScanPaths   []string
+	// LogPaths are the logs (globs) incident collections read; nil means
+	// DefaultLogPaths.
+	LogPaths []string
 	// ScanInterval is the scheduled scan interval in normal monitoring;
 	// HeightenedScanInterval in heightened, unless the server sets one.
 	ScanInterval           time.Duration
@@ -209,14 +212,23 @@ func wake(ch chan struct{}) {
 	}
 }
 
-// Run keeps the agent connected and working until ctx ends. Isolation kept
-// from an earlier run is re-applied before the first connection.
+// ErrRevoked is what Run returns when the server refuses the agent's
+// certificate: it was revoked (or the host deleted), and retrying cannot
+// help.
+var ErrRevoked = errors.New("the server refused this agent's certificate: it was revoked or its host deleted; enrol it again with a new --data directory")
+
+// Run keeps the agent connected and working until ctx ends, or until the
+// server refuses it for good (ErrRevoked). Isolation kept from an earlier
+// run is re-applied before the first connection.
 func (a *Agent) Run(ctx context.Context) error {
 	if err := a.reapplyIsolation(ctx); err != nil {
 		a.log.Error("re-applying isolation", "err", err)
 	}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	connect := func(ctx context.Context) { a.connectLoop(ctx, stop) }
 	var wg sync.WaitGroup
-	for _, f := range []func(context.Context){a.connectLoop, a.commandLoop, a.scheduler, a.sweeper, a.monitor} {
+	for _, f := range []func(context.Context){connect, a.commandLoop, a.scheduler, a.sweeper, a.monitor} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -224,16 +236,25 @@ func (a *Agent) Run(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	if err := context.Cause(ctx); errors.Is(err, ErrRevoked) {
+		return err
+	}
 	return ctx.Err()
 }
 
-// connectLoop keeps one session up, reconnecting with backoff.
-func (a *Agent) connectLoop(ctx context.Context) {
+// connectLoop keeps one session up, reconnecting with backoff. A server
+// that refuses the certificate stops the agent.
+func (a *Agent) connectLoop(ctx context.Context, stop context.CancelCauseFunc) {
 	b := backoff{base: 500 * time.Millisecond, max: 30 * time.Second}
 	for ctx.Err() == nil {
 		start := time.Now()
 		welcomed, err := a.session(ctx)
 		if ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, ErrRevoked) {
+			a.log.Error("stopping", "err", err)
+			stop(err)
 			return
 		}
 		// A session that got as far as Welcome and lasted a while means
@@ -294,8 +315,8 @@ func dialWS(ctx context.Context, a *Agent) (*websocket.Conn, *http.Response, err
 func (a *Agent) session(ctx context.Context) (welcomed bool, err error) {
 	c, resp, err := dialWS(ctx, a)
 	if err != nil {
-		if resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
-			return false, fmt.Errorf("server refused this agent (%s): revoked or unknown", resp.Status)
+		if resp != nil && resp.StatusCode == http.StatusForbidden {
+			return false, ErrRevoked
 		}
 		return false, fmt.Errorf("dial %s: %w", a.wsURL, err)
 	}

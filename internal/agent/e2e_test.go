@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -142,6 +143,7 @@ type testAgent struct {
 	a      *Agent
 	cancel context.CancelFunc
 	done   chan struct{}
+	err    error // Run's, once done is closed
 	scan   string
 }
 
@@ -166,7 +168,7 @@ func startAgentWith(t *testing.T, f *fleet, name, dataDir, scanDir string, iso I
 	ta := &testAgent{a: a, cancel: cancel, done: make(chan struct{}), scan: scanDir}
 	go func() {
 		defer close(ta.done)
-		a.Run(ctx)
+		ta.err = a.Run(ctx)
 	}()
 	t.Cleanup(ta.stop)
 	return ta
@@ -360,14 +362,18 @@ func TestRevokedAgentCannotReconnect(t *testing.T) {
 	testutil.Eventually(t, "agent online", func() bool { return f.hosts()["victim"].Online })
 	f.call("POST", "/hosts/"+a.a.ID()+"/revoke", map[string]string{"reason": "stolen laptop"}, nil)
 	testutil.Eventually(t, "agent offline", func() bool { return !f.hosts()["victim"].Online })
-	// The agent keeps trying (backoff from 0.5 s); none of its attempts
-	// may get it back online.
-	deadline := time.Now().Add(3 * time.Second)
-	for time.Now().Before(deadline) {
-		if f.hosts()["victim"].Online {
-			t.Fatal("revoked agent is online again")
-		}
-		time.Sleep(200 * time.Millisecond)
+	// Its next attempt is refused, and the agent stops saying why rather
+	// than retrying for ever.
+	select {
+	case <-a.done:
+	case <-time.After(testutil.EventuallyTimeout):
+		t.Fatal("revoked agent still running")
+	}
+	if !errors.Is(a.err, ErrRevoked) {
+		t.Errorf("revoked agent stopped with %v, want ErrRevoked", a.err)
+	}
+	if f.hosts()["victim"].Online {
+		t.Error("revoked agent is online again")
 	}
 	// A fresh TLS handshake with its certificate is refused at the
 	// WebSocket, with a clear status.

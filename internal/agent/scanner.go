@@ -217,6 +217,10 @@ func (a *Agent) resendSweepStatus(ctx context.Context, id string) {
 }
 
 func (a *Agent) runSweep(ctx context.Context, sw wire.Sweep) {
+	if sw.Collect != nil {
+		a.runCollect(ctx, sw)
+		return
+	}
 	st := wire.SweepStatus{SweepID: sw.SweepID, State: wire.SweepRunning}
 	if !sw.ExpiresAt.IsZero() && time.Now().After(sw.ExpiresAt) {
 		st.State, st.Error = wire.SweepFailed, "expired before it could run"

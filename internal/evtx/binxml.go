@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Element is one decoded XML element of a record, with its substitutions
@@ -103,6 +104,7 @@ type decoder struct {
 	names     map[uint32]string
 	templates map[uint32]*template
 	depth     int
+	arena     arena
 }
 
 type template struct {
@@ -226,8 +228,8 @@ func (d *decoder) fragment(pos *uint32, end uint32) ([]*Element, []any) {
 			k, t := d.templateInstance(pos, end)
 			kids, text = append(kids, k...), append(text, t...)
 		case 0x01, 0x41:
-			p := d.element(pos, end)
-			k, t := instantiate([]pnode{{kind: kElem, elem: p}}, nil)
+			p := d.element(pos, end, false)
+			k, t := d.arena.instantiate([]pnode{{kind: kElem, elem: p}}, nil)
 			kids, text = append(kids, k...), append(text, t...)
 		default:
 			d.fail("unexpected token 0x%02x at %d", tok, *pos)
@@ -237,7 +239,9 @@ func (d *decoder) fragment(pos *uint32, end uint32) ([]*Element, []any) {
 }
 
 // content parses element content (or a template body) into nodes.
-func (d *decoder) content(pos *uint32, end uint32, inElem bool) []pnode {
+// inTemplate tells whether the content belongs to a template definition,
+// whose element starts carry a dependency identifier.
+func (d *decoder) content(pos *uint32, end uint32, inElem, inTemplate bool) []pnode {
 	var nodes []pnode
 	for {
 		if *pos >= end {
@@ -257,7 +261,7 @@ func (d *decoder) content(pos *uint32, end uint32, inElem bool) []pnode {
 		case 0x0f:
 			*pos += 4
 		case 0x01:
-			nodes = append(nodes, pnode{kind: kElem, elem: d.element(pos, end)})
+			nodes = append(nodes, pnode{kind: kElem, elem: d.element(pos, end, inTemplate)})
 		case 0x04:
 			if !inElem {
 				d.fail("end element outside an element at %d", *pos)
@@ -286,14 +290,23 @@ func (d *decoder) content(pos *uint32, end uint32, inElem bool) []pnode {
 	}
 }
 
-func (d *decoder) element(pos *uint32, end uint32) *pelem {
+func (d *decoder) element(pos *uint32, end uint32, inTemplate bool) *pelem {
 	tok := d.u8(*pos)
 	p := *pos + 1
-	// The two-byte dependency identifier is absent in some nested binary
-	// XML; a name offset outside the chunk tells which layout this is.
+	// Element starts in template definitions carry a two-byte dependency
+	// identifier; those of elements written directly in a record or in a
+	// nested binary XML value do not. A name offset outside the chunk
+	// means the other layout (writers are not all consistent).
+	if !inTemplate {
+		p -= 2
+	}
 	off := d.u32(p + 6)
 	if int(off)+8 > len(d.b) {
-		p -= 2
+		if inTemplate {
+			p -= 2
+		} else {
+			p += 2
+		}
 		off = d.u32(p + 6)
 	}
 	p += 10
@@ -319,7 +332,7 @@ func (d *decoder) element(pos *uint32, end uint32) *pelem {
 	switch d.u8(*pos) {
 	case 0x02:
 		*pos++
-		e.kids = d.content(pos, end, true)
+		e.kids = d.content(pos, end, true, inTemplate)
 	case 0x03:
 		*pos++
 	default:
@@ -334,7 +347,15 @@ func (d *decoder) valueNode(pos *uint32, end uint32) pnode {
 	case 0x05:
 		typ := d.u8(*pos + 1)
 		if typ != 0x01 {
-			d.fail("value token of type 0x%02x at %d", typ, *pos)
+			// Windows writes text values as strings; other fixed-size
+			// types are read for completeness.
+			size, ok := fixedSize[typ]
+			if !ok {
+				d.fail("value token of type 0x%02x at %d", typ, *pos)
+			}
+			v := d.value(typ, *pos+2, uint32(size), end)
+			*pos += 2 + uint32(size)
+			return pnode{kind: kText, lit: v}
 		}
 		n := uint32(d.u16(*pos + 2))
 		s := d.utf16(d.bytes(*pos+4, 2*n, end))
@@ -414,7 +435,7 @@ func (d *decoder) templateInstance(pos *uint32, end uint32) ([]*Element, []any) 
 		p += size
 	}
 	*pos = p
-	return instantiate(t.nodes, vals)
+	return d.arena.instantiate(t.nodes, vals)
 }
 
 func (d *decoder) parseTemplate(off, size uint32) *template {
@@ -426,41 +447,104 @@ func (d *decoder) parseTemplate(off, size uint32) *template {
 	t := &template{busy: true}
 	d.templates[off] = t
 	p := body
-	t.nodes = d.content(&p, end, false)
+	t.nodes = d.content(&p, end, false, true)
 	t.busy = false
 	return t
 }
 
-func instantiate(nodes []pnode, vals []any) ([]*Element, []any) {
-	var kids []*Element
-	var text []any
+// arena hands out elements and slices in batches: decoding allocates
+// per batch instead of per element. Batches are never reused, so decoded
+// records stay valid for as long as their holders keep them.
+type arena struct {
+	elems []Element
+	ptrs  []*Element
+	anys  []any
+}
+
+func (a *arena) elem(name string) *Element {
+	if len(a.elems) == cap(a.elems) {
+		a.elems = make([]Element, 0, 64)
+	}
+	a.elems = append(a.elems, Element{Name: name})
+	return &a.elems[len(a.elems)-1]
+}
+
+func (a *arena) kids(n int) []*Element {
+	if cap(a.ptrs)-len(a.ptrs) < n {
+		a.ptrs = make([]*Element, 0, max(64, n))
+	}
+	l := len(a.ptrs)
+	a.ptrs = a.ptrs[:l+n]
+	return a.ptrs[l : l : l+n]
+}
+
+func (a *arena) text(n int) []any {
+	if cap(a.anys)-len(a.anys) < n {
+		a.anys = make([]any, 0, max(128, n))
+	}
+	l := len(a.anys)
+	a.anys = a.anys[:l+n]
+	return a.anys[l : l : l+n]
+}
+
+// instantiate fills a template's nodes with the substitution values. Text
+// pieces and child elements are gathered in two passes so each element's
+// slices come from the arena at their final size.
+func (a *arena) instantiate(nodes []pnode, vals []any) ([]*Element, []any) {
+	nkids, ntext := 0, 0
 	for i := range nodes {
 		n := &nodes[i]
 		switch n.kind {
 		case kElem:
-			e := &Element{Name: n.elem.name}
-			for _, a := range n.elem.attrs {
-				parts, skip := resolve(a.val, vals)
-				if skip {
-					continue
-				}
-				e.Attrs = append(e.Attrs, Attr{Name: a.name, Value: join(parts)})
+			nkids++
+		case kText:
+			ntext++
+		case kSub:
+			switch x := subst(n, vals).(type) {
+			case nil:
+			case *fragment:
+				nkids += len(x.kids)
+				ntext += len(x.text)
+			default:
+				ntext++
 			}
-			e.Kids, e.Text = instantiate(n.elem.kids, vals)
+		case kOut:
+			nkids += len(n.out)
+		}
+	}
+	var kids []*Element
+	var text []any
+	if nkids > 0 {
+		kids = a.kids(nkids)
+	}
+	if ntext > 0 {
+		text = a.text(ntext)
+	}
+	for i := range nodes {
+		n := &nodes[i]
+		switch n.kind {
+		case kElem:
+			e := a.elem(n.elem.name)
+			if len(n.elem.attrs) > 0 {
+				e.Attrs = make([]Attr, 0, len(n.elem.attrs))
+			}
+			for _, at := range n.elem.attrs {
+				v, skip := resolve(at.val, vals)
+				if !skip {
+					e.Attrs = append(e.Attrs, Attr{Name: at.name, Value: v})
+				}
+			}
+			e.Kids, e.Text = a.instantiate(n.elem.kids, vals)
 			kids = append(kids, e)
 		case kText:
 			text = append(text, n.lit)
 		case kSub:
-			var v any
-			if int(n.sub) < len(vals) {
-				v = vals[n.sub]
-			}
-			switch x := v.(type) {
+			switch x := subst(n, vals).(type) {
 			case nil:
 			case *fragment:
 				kids, text = append(kids, x.kids...), append(text, x.text...)
 			default:
-				text = append(text, v)
+				text = append(text, x)
 			}
 		case kOut:
 			kids = append(kids, n.out...)
@@ -469,20 +553,33 @@ func instantiate(nodes []pnode, vals []any) ([]*Element, []any) {
 	return kids, text
 }
 
+func subst(n *pnode, vals []any) any {
+	if int(n.sub) < len(vals) {
+		return vals[n.sub]
+	}
+	return nil
+}
+
 // resolve fills an attribute's value; skip is true for an attribute made
 // only of optional substitutions that are empty, which Windows leaves out.
-func resolve(nodes []pnode, vals []any) (parts []any, skip bool) {
+func resolve(nodes []pnode, vals []any) (value any, skip bool) {
+	if len(nodes) == 1 && nodes[0].kind == kSub { // the usual case
+		v := subst(&nodes[0], vals)
+		if _, ok := v.(*fragment); ok {
+			v = nil
+		}
+		return v, v == nil && nodes[0].opt
+	}
+	var parts []any
 	optEmpty := true
-	for _, n := range nodes {
+	for i := range nodes {
+		n := &nodes[i]
 		switch n.kind {
 		case kText:
 			parts = append(parts, n.lit)
 			optEmpty = false
 		case kSub:
-			var v any
-			if int(n.sub) < len(vals) {
-				v = vals[n.sub]
-			}
+			v := subst(n, vals)
 			if _, ok := v.(*fragment); ok {
 				v = nil
 			}
@@ -494,12 +591,17 @@ func resolve(nodes []pnode, vals []any) (parts []any, skip bool) {
 			}
 		}
 	}
-	return parts, optEmpty && len(nodes) > 0
+	return join(parts), optEmpty && len(nodes) > 0
 }
 
 // value decodes a substitution value of type typ and size bytes at p.
 func (d *decoder) value(typ byte, p, size, end uint32) any {
 	b := d.bytes(p, size, end)
+	if size == 0 && typ != 0x0e {
+		// An empty value of any type (optional substitutions are often
+		// typed yet empty): nothing to render.
+		return nil
+	}
 	if typ&0x80 != 0 {
 		return d.array(typ&0x7f, b, p)
 	}
@@ -605,6 +707,10 @@ func (d *decoder) value(typ byte, p, size, end uint32) any {
 	return nil
 }
 
+// fixedSize is the size of the value types that have one.
+var fixedSize = map[byte]int{0x03: 1, 0x04: 1, 0x05: 2, 0x06: 2, 0x07: 4, 0x08: 4, 0x09: 8, 0x0a: 8,
+	0x0b: 4, 0x0c: 8, 0x0d: 4, 0x0f: 16, 0x11: 8, 0x12: 16, 0x14: 4, 0x15: 8}
+
 func (d *decoder) array(typ byte, b []byte, p uint32) any {
 	var out []any
 	switch typ {
@@ -627,8 +733,7 @@ func (d *decoder) array(typ byte, b []byte, p uint32) any {
 		}
 		return out
 	}
-	size := map[byte]int{0x03: 1, 0x04: 1, 0x05: 2, 0x06: 2, 0x07: 4, 0x08: 4, 0x09: 8, 0x0a: 8,
-		0x0b: 4, 0x0c: 8, 0x0d: 4, 0x0f: 16, 0x11: 8, 0x12: 16, 0x14: 4, 0x15: 8}[typ]
+	size := fixedSize[typ]
 	if typ == 0x10 || typ == 0x20 {
 		size = 8
 		if len(b)%8 != 0 {
@@ -665,11 +770,17 @@ func (d *decoder) utf16(b []byte) string {
 		}
 	}
 	if ascii {
-		s := make([]byte, 0, n)
-		for i := 0; i < n; i++ {
-			s = append(s, b[2*i])
+		for n > 0 && b[2*n-2] == 0 {
+			n--
 		}
-		return strings.TrimRight(string(s), "\x00")
+		if n == 0 {
+			return ""
+		}
+		s := make([]byte, n)
+		for i := range s {
+			s[i] = b[2*i]
+		}
+		return unsafe.String(&s[0], n) // s is never written again
 	}
 	u := make([]uint16, n)
 	for i := range u {
@@ -691,10 +802,25 @@ func ansi(b []byte) string {
 	return string(r)
 }
 
+// guid renders a GUID as Windows does: {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX},
+// the first three groups being little-endian integers.
 func guid(b []byte) string {
-	le := binary.LittleEndian
-	return fmt.Sprintf("{%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X}",
-		le.Uint32(b), le.Uint16(b[4:]), le.Uint16(b[6:]), b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])
+	const digits = "0123456789ABCDEF"
+	order := [16]int{3, 2, 1, 0, -1, 5, 4, -1, 7, 6, -1, 8, 9, -1, 10, 11}
+	out := make([]byte, 0, 38)
+	out = append(out, '{')
+	for _, i := range order {
+		if i < 0 {
+			out = append(out, '-')
+			continue
+		}
+		out = append(out, digits[b[i]>>4], digits[b[i]&15])
+	}
+	for _, c := range b[12:16] {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	out = append(out, '}')
+	return string(out)
 }
 
 func (d *decoder) sid(b []byte) string {

@@ -59,10 +59,10 @@ func (c *chunk) read(buf []byte, off int64, fn func(*Record) error, onErr func(e
 	pos := uint32(chunkHeaderSize)
 	for pos+recordHeaderSize+4 <= free {
 		if !bytes.Equal(buf[pos:pos+4], recordMagic) {
-			if bytes.Equal(buf[pos:pos+4], []byte{0, 0, 0, 0}) {
+			next := c.resync(pos+1, free)
+			if next == free && allZero(buf[pos:free]) {
 				break // slack after the last record
 			}
-			next := c.resync(pos+1, free)
 			onErr(&Error{File: c.name, Offset: off + int64(pos), Err: fmt.Errorf("no record signature; %d bytes skipped", next-pos)})
 			pos = next
 			continue
@@ -143,4 +143,13 @@ func filetime(ft uint64) time.Time {
 	}
 	t := ft - epochDiff
 	return time.Unix(int64(t/10000000), int64(t%10000000)*100).UTC()
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
 }

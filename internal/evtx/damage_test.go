@@ -63,6 +63,10 @@ func TestDamage(t *testing.T) {
 			return b
 		}, []string{fmt.Sprintf("offset %d: chunk without ElfChnk signature", chunk(4))},
 			func(b []byte) int { return recordsIn(b, 4) }},
+		{"file header", func(b []byte) []byte {
+			copy(b, "XXXXXXXX")
+			return b
+		}, []string{"offset 0: not an EVTX file"}, func([]byte) int { return 0 }},
 		{"truncated", func(b []byte) []byte {
 			return b[:chunk(5)+30000]
 		}, []string{fmt.Sprintf("offset %d: chunk truncated", chunk(5))},

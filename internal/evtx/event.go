@@ -8,9 +8,18 @@ import (
 	"github.com/mamori-dev/mamori/internal/logevent"
 )
 
+// systemFields are the System elements Sigma rules name besides the
+// header (Level: 2, Keywords: '0x8010000000000000'); they are fields unless
+// EventData has a field of the same name, which wins.
+var systemFields = []string{"Level", "Task", "Opcode", "Keywords"}
+
 // toEvent maps a record's decoded Event element (see the package doc).
 func toEvent(root *Element) *logevent.Event {
-	e := &logevent.Event{Product: "windows", Fields: map[string]any{}}
+	n := len(systemFields)
+	if ed := root.Kid("EventData"); ed != nil {
+		n += len(ed.Kids)
+	}
+	e := &logevent.Event{Product: "windows", Fields: make(map[string]any, n)}
 	if sys := root.Kid("System"); sys != nil {
 		if p := sys.Kid("Provider"); p != nil {
 			v, _ := p.Attr("Name")
@@ -38,6 +47,11 @@ func toEvent(root *Element) *logevent.Event {
 		}
 		if k := sys.Kid("Computer"); k != nil {
 			e.Host = Text(k.Value())
+		}
+		for _, name := range systemFields {
+			if k := sys.Kid(name); k != nil && k.Value() != nil {
+				e.Fields[name] = k.Value()
+			}
 		}
 	}
 	e.Service = ServiceForChannel(e.Channel)

@@ -68,10 +68,21 @@ func Open(r io.ReaderAt, size int64, name string) (*File, error) {
 	}
 	f := &File{Name: name, r: r, size: size}
 	f.Header, f.headerErr = parseFileHeader(hdr[:n])
-	if f.headerErr != nil && !bytes.HasPrefix(hdr[:], fileMagic) {
+	if f.headerErr != nil && !isEVTX(r, hdr[:n]) {
 		return nil, fmt.Errorf("%s: %w", name, f.headerErr)
 	}
 	return f, nil
+}
+
+// isEVTX tells an EVTX file with a damaged header (its first chunk is
+// still there) from something else.
+func isEVTX(r io.ReaderAt, hdr []byte) bool {
+	if bytes.HasPrefix(hdr, fileMagic) {
+		return true
+	}
+	var sig [8]byte
+	_, err := r.ReadAt(sig[:], fileHeaderSize)
+	return err == nil && bytes.Equal(sig[:], chunkMagic)
 }
 
 func parseFileHeader(b []byte) (Header, error) {
@@ -121,22 +132,32 @@ func StreamRecords(ctx context.Context, r io.Reader, name string, fn func(*Recor
 		}
 		return fmt.Errorf("%s: evtx header: %w", name, err)
 	}
-	if _, err := parseFileHeader(hdr); err != nil {
-		if !bytes.HasPrefix(hdr, fileMagic) {
-			return fmt.Errorf("%s: %w", name, err)
-		}
-		onErr(&Error{File: name, Offset: 0, Err: err})
-	}
 	if n < fileHeaderSize {
+		if _, err := parseFileHeader(hdr[:n]); err != nil {
+			if !bytes.HasPrefix(hdr, fileMagic) {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			onErr(&Error{File: name, Offset: 0, Err: err})
+		}
+		onErr(&Error{File: name, Offset: int64(n), Err: fmt.Errorf("file truncated to %d bytes, inside its header", n)})
 		return nil
 	}
 	c := newChunk(name)
 	buf := make([]byte, chunkSize)
+	n, _ = io.ReadFull(r, buf)
+	if _, err := parseFileHeader(hdr); err != nil {
+		if !bytes.HasPrefix(hdr, fileMagic) && !bytes.HasPrefix(buf[:n], chunkMagic) {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		onErr(&Error{File: name, Offset: 0, Err: err})
+	}
 	for off := int64(fileHeaderSize); ; off += chunkSize {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		n, _ := io.ReadFull(r, buf)
+		if off > fileHeaderSize {
+			n, _ = io.ReadFull(r, buf)
+		}
 		if n == 0 {
 			return nil
 		}

@@ -53,6 +53,39 @@ func decodeAt512(data []byte) (*Element, error) {
 	return d.document(chunkHeaderSize, uint32(len(buf)))
 }
 
+// directRecord is <E>abc</E> written directly, without a template: its
+// element start has no dependency identifier, and its inline name's first
+// bytes are zero (which fooled a guess by name offset alone).
+func directRecord() []byte {
+	return []byte{
+		0x0f, 1, 1, 0,
+		0x01, 0x20, 0, 0, 0, 0x0d, 0x02, 0, 0, // <E>, name inline at 525
+		0, 0, 0, 0, 0, 0, 1, 0, 'E', 0, 0, 0,
+		0x02, 0x05, 0x01, 3, 0, 'a', 0, 'b', 0, 'c', 0,
+		0x04, 0x00,
+	}
+}
+
+func TestDirectRecord(t *testing.T) {
+	root, err := decodeAt512(directRecord())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root.Name != "E" || root.Value() != "abc" {
+		t.Errorf("decoded %+v, want <E>abc</E>", root)
+	}
+	// The same with a UInt32 value token instead of the string.
+	b := directRecord()
+	b = append(append(b[:26:26], 0x05, 0x08, 0x10, 0x12, 0, 0), 0x04, 0x00)
+	root, err = decodeAt512(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root.Value() != int64(4624) {
+		t.Errorf("decoded %+v, want <E>4624</E>", root)
+	}
+}
+
 func TestMinimalRecord(t *testing.T) {
 	root, err := decodeAt512(minimalRecord())
 	if err != nil {
@@ -66,6 +99,7 @@ func TestMinimalRecord(t *testing.T) {
 
 func FuzzBinXML(f *testing.F) {
 	f.Add(minimalRecord())
+	f.Add(directRecord())
 	seedFiles(f, func(b []byte) {
 		if len(b) >= fileHeaderSize+chunkSize {
 			c := b[fileHeaderSize : fileHeaderSize+chunkSize]

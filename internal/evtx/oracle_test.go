@@ -130,6 +130,11 @@ func evtxexportRecords(t *testing.T, path string) []oracleRecord {
 			if k := sys.kid("Computer"); k != nil {
 				r.Host = k.Text
 			}
+			for _, name := range []string{"Level", "Task", "Opcode", "Keywords"} {
+				if k := sys.kid(name); k != nil && k.Text != "" {
+					r.Fields[name] = norm(k.Text)
+				}
+			}
 		}
 		if ed := ev.kid("EventData"); ed != nil {
 			n := 0

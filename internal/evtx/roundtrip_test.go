@@ -1,7 +1,9 @@
 package evtx_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -42,12 +44,18 @@ func corpusRecords(t testing.TB) []*evtx.Record {
 // writeCorpus writes n records cycling through recs into a new file, with
 // record numbers from 1 and times a second apart.
 func writeCorpus(t testing.TB, recs []*evtx.Record, n int) string {
+	return writeFile(t, recs, n, false)
+}
+
+// writeFile is writeCorpus with EventData/UserData nested or not.
+func writeFile(t testing.TB, recs []*evtx.Record, n int, nest bool) string {
 	path := filepath.Join(t.TempDir(), "big.evtx")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := evtxwrite.New(f)
+	w.Nest = nest
 	base := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
 		if err := w.Write(uint64(i+1), base.Add(time.Duration(i)*time.Second), recs[i%len(recs)].Root); err != nil {
@@ -87,13 +95,19 @@ func readEvents(t testing.TB, path string, parallel bool) ([]*logevent.Event, []
 	return evs, errs
 }
 
-// TestWriteRead writes the corpus records many times over into a
+// TestWriteRead writes the corpus records several times over into a
 // multi-chunk file: reading it back gives the same events (sequentially
 // and in parallel), and evtxexport reads it the same way.
 func TestWriteRead(t *testing.T) {
+	t.Run("flat", func(t *testing.T) { checkWriteRead(t, false) })
+	// Nested binary XML values (type 0x21) carry EventData and UserData.
+	t.Run("nested", func(t *testing.T) { checkWriteRead(t, true) })
+}
+
+func checkWriteRead(t *testing.T, nest bool) {
 	recs := corpusRecords(t)
-	const n = 2000
-	path := writeCorpus(t, recs, n)
+	const n = 1000
+	path := writeFile(t, recs, n, nest)
 	evs, errs := readEvents(t, path, false)
 	if len(errs) > 0 || len(evs) != n {
 		t.Fatalf("read %d events, errors %v; want %d", len(evs), errs, n)
@@ -120,6 +134,57 @@ func TestWriteRead(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/evtxexport"); err == nil {
 		if d := cmp.Diff(ourRecords(t, path), evtxexportRecords(t, path)); d != "" {
 			t.Errorf("written file (-ours +evtxexport):\n%s", d)
+		}
+	}
+}
+
+// TestStreamAndStop reads a multi-chunk file as a plain stream (as from a
+// gzip or zip member) and checks that fn's error stops both modes.
+func TestStreamAndStop(t *testing.T) {
+	path := writeCorpus(t, corpusRecords(t), 500)
+	want, _ := readEvents(t, path, false)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []*logevent.Event
+	err = evtx.Stream(context.Background(), bytes.NewReader(b), path, func(e *logevent.Event) error {
+		got = append(got, e)
+		return nil
+	}, func(err error) { t.Error(err) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(got, want); d != "" {
+		t.Errorf("stream (-got +want):\n%s", d)
+	}
+
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := evtx.Open(f, int64(len(b)), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := errors.New("stop")
+	for _, parallel := range []bool{false, true} {
+		n := 0
+		fn := func(*logevent.Event) error {
+			n++
+			if n == 100 {
+				return stop
+			}
+			return nil
+		}
+		if parallel {
+			err = r.ParallelEvents(context.Background(), 2, fn, func(error) {})
+		} else {
+			err = r.Events(context.Background(), fn, func(error) {})
+		}
+		if !errors.Is(err, stop) || n != 100 {
+			t.Errorf("parallel=%v: %v after %d events, want stop after 100", parallel, err, n)
 		}
 	}
 }

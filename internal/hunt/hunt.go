@@ -232,6 +232,7 @@ type hunter struct {
 	bytes       atomic.Int64
 	events      atomic.Int64
 	hits        atomic.Int64
+	attack      sync.Map // *sigma.Rule -> []string
 }
 
 type workerOut struct {
@@ -314,7 +315,7 @@ func (h *hunter) match(in <-chan []*logevent.Event, out *workerOut) {
 				if hit.Rule.Suppressed() || sigma.LevelRank(hit.Rule.Level) < h.minRank {
 					continue
 				}
-				out.hits = append(out.hits, eventHit(e, hit))
+				out.hits = append(out.hits, h.eventHit(e, hit))
 				titles = append(titles, hit.Rule.Title)
 				level = max(level, sigma.LevelRank(hit.Rule.Level))
 			}
@@ -328,7 +329,16 @@ func (h *hunter) match(in <-chan []*logevent.Event, out *workerOut) {
 	}
 }
 
-// attackTags keeps the ATT&CK tags of a rule.
+// attackTags keeps the ATT&CK tags of a rule, computed once per rule so
+// the many hits of one rule share one slice.
+func (h *hunter) attackTags(r *sigma.Rule) []string {
+	if v, ok := h.attack.Load(r); ok {
+		return v.([]string)
+	}
+	v, _ := h.attack.LoadOrStore(r, attackTags(r.Tags))
+	return v.([]string)
+}
+
 func attackTags(tags []string) []string {
 	var out []string
 	for _, t := range tags {
@@ -339,11 +349,11 @@ func attackTags(tags []string) []string {
 	return out
 }
 
-func eventHit(e *logevent.Event, hit sigma.Hit) Hit {
+func (h *hunter) eventHit(e *logevent.Event, hit sigma.Hit) Hit {
 	r := hit.Rule
 	return Hit{
 		Type: "sigma", Time: e.Time, Computer: e.Host, Channel: e.Channel, Provider: e.Provider,
-		EventID: e.EventID, RuleID: r.ID, Rule: r.Title, Level: r.Level, Attack: attackTags(r.Tags),
+		EventID: e.EventID, RuleID: r.ID, Rule: r.Title, Level: r.Level, Attack: h.attackTags(r),
 		Matched: slices.Clone(hit.Matched), Source: e.Source, Record: e.RecordID, RuleFile: r.File,
 	}
 }

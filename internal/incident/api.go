@@ -77,9 +77,9 @@ func (s *Service) Routes() []httpapi.Route {
 // IncidentView is an incident as GET /incidents/{id} shows it.
 type IncidentView struct {
 	Incident
-	IncidentCounts IncidentCounts  `json:"counts"`
-	History        []IncidentEvent `json:"history" doc:"the first 1000 entries of its history, oldest first"`
-	Next           []StateMove     `json:"next" doc:"the states it may move to"`
+	Counts  IncidentCounts  `json:"counts"`
+	History []IncidentEvent `json:"history" doc:"the first 1000 entries of its history, oldest first"`
+	Next    []StateMove     `json:"next" doc:"the states it may move to"`
 }
 
 // OpenRequest opens an incident by hand.
@@ -165,7 +165,7 @@ func (s *Service) view(ctx context.Context, id string) (IncidentView, error) {
 		return IncidentView{}, err
 	}
 	v := IncidentView{Incident: in, Next: Next(in.State)}
-	if v.IncidentCounts, err = CountsOf(ctx, s.st, id); err != nil {
+	if v.Counts, err = CountsOf(ctx, s.st, id); err != nil {
 		return IncidentView{}, err
 	}
 	if v.History, err = History(ctx, s.st, id, 0, 1000); err != nil {
@@ -600,9 +600,9 @@ func (s *Service) onDetections(ctx context.Context, tx *store.Tx, ds []store.Det
 	// must not bury the history under one entry per finding.
 	for _, id := range order {
 		dets := linked[id]
-		what := fmt.Sprintf("%d detections (ids %d..%d)", len(dets), dets[0], dets[len(dets)-1])
+		what := fmt.Sprintf("%d..%d (%d detections)", dets[0], dets[len(dets)-1], len(dets))
 		if len(dets) == 1 {
-			what = fmt.Sprintf("detection %d", dets[0])
+			what = strconv.FormatInt(dets[0], 10)
 		}
 		if err := addEvent(ctx, tx, IncidentEvent{IncidentID: id, At: now, Actor: AutoActor, Kind: EventDetectionLinked, Target: what, Reason: "new detections on its hosts"}); err != nil {
 			return err

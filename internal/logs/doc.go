@@ -4,30 +4,42 @@
 // Every reader produces logevent.Events; a damaged record is reported as a
 // *RecordError naming the file and byte offset, and reading goes on.
 //
-// # Formats (Detect looks at content, never at the file name)
+// # Formats (Detect looks at content only; ReadFile adds one name rule)
 //
-//	evtx       "ElfFile\0" signature                      -> internal/evtx
-//	json       a JSON array, or JSON values one after another (pretty-printed)
+//	evtx       "ElfFile\0" signature, or a first chunk's "ElfChnk\0" -> internal/evtx
+//	json       a JSON array, or JSON values one after another (pretty-printed,
+//	           with or without evtx_dump's "Record N" lines between them)
 //	jsonl      one JSON object per line
 //	journal    `journalctl -o json` (JSONL with __REALTIME_TIMESTAMP)
 //	auth       syslog lines of which some come from an auth program
 //	syslog     RFC 5424, RFC 3164, or RFC 3164 with an RFC 3339 timestamp
 //	auditd     type=... msg=audit(...) lines (raw or enriched log_format)
 //	webaccess  NCSA combined or common log format
-//	history    bash history with "#<epoch>" lines, zsh extended history
+//	w3c        W3C extended log format (IIS), by its #Software/#Version and #Fields
+//	history    bash history with "#<epoch>" lines, zsh extended history; and,
+//	           the one use of a file name, a .bash_history, .zsh_history,
+//	           .sh_history, .ash_history or .history without timestamps
+//	           (its events have no time)
+//
+// Text in UTF-16 with a byte order mark (Windows PowerShell 5's Out-File
+// and > redirection) is decoded before detection.
 //
 // # JSON exports
 //
 // Each object is recognised by shape: {"Event":{"System":...}} XML-shaped
-// EVTX dumps ("#attributes"/"#text"; SigmaHQ's regression .json), Winlogbeat
+// EVTX dumps ("#attributes"/"#text" as evtx_dump and SigmaHQ's regression
+// .json write them, or xmltodict's "@Name"), Velociraptor's parse_evtx
+// ({"System":...,"EventData":...}, epoch SystemTime), Winlogbeat
 // and ECS ({"winlog":{...}}; event_data paramN become DataN), PowerShell's
 // Get-WinEvent | ConvertTo-Json (Id, LogName, ProviderName, Properties,
 // which carry no names and become Data1...), journald entries, and otherwise
 // flat objects whose keys are the fields (nested objects as dotted names;
 // EventID, Channel, Provider_Name, Computer, EventRecordID and a time key
-// fill the header). Windows events get the same Product/Service/Category
-// and unnamed-Data convention as internal/evtx. RecordID is the export's
-// record id, else the ordinal of the object in the file.
+// fill the header). Windows events get the same Product/Service/Category,
+// unnamed-Data and System Level/Task/Opcode/Keywords conventions as
+// internal/evtx (the last for XML-shaped dumps). RecordID is the export's
+// record id, else the ordinal of the object in the file. Times without a
+// zone are read as UTC.
 //
 // # Linux events
 //
@@ -57,6 +69,12 @@
 //	                                                  cs-user-agent
 //	shell_history          history entries            command (multi-line commands joined by \n)
 //
+// IIS (W3C) lines are Product "windows", Service "iis", Category
+// "webserver", with the #Fields names as fields (cs-method, cs-uri-stem,
+// cs-uri-query, c-ip, cs-username, sc-status, ...), cs(User-Agent) and
+// cs(Referer) as cs-user-agent and cs-referer; Time from date and time
+// (UTC, as IIS writes them); Host from s-computername.
+//
 // Auth fields (present when the message says them; numbers are int64):
 //
 //	program      syslog tag (sshd, sudo, ...)      pid          process id
@@ -67,7 +85,8 @@
 //	uid, gid     useradd/groupadd ids               home, shell  useradd's home and shell
 //	command      sudo's COMMAND=                    tty, pwd     sudo's TTY= and PWD=, su's tty
 //	group        usermod/groupadd group name        sudo_error   e.g. "3 incorrect password attempts"
-//	su_failed    true for "FAILED su"
+//	su_failed    true for "FAILED su"               repeated     N of rsyslog's "message repeated N times: [ ... ]",
+//	                                                             whose inner message is the one parsed
 //
 //	event             message
 //	ssh_failed        sshd "Failed <method> for [invalid user] U from IP port P"
@@ -81,4 +100,6 @@
 //	group_added       groupadd/useradd "new group: name=G, GID="
 //	user_modified     usermod "change user 'U' ...", "add 'U' to group 'G'", "lock/unlock user"
 //	passwd_changed    passwd/chpasswd "password changed for U"
+//	user_deleted      userdel "delete user 'U'"
+//	group_deleted     groupdel "group 'G' removed", "removed group 'G' owned by ..."
 package logs

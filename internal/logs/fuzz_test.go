@@ -48,7 +48,7 @@ func seed(f *testing.F, files ...string) {
 }
 
 func FuzzDetect(f *testing.F) {
-	seed(f, "auth.log", "audit.log", "access.log", "journal.json", "bash_history")
+	seed(f, "auth.log", "audit.log", "access.log", "journal.json", "bash_history", "u_ex240301.log")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if format := Detect(b); format != "" && format != EVTX {
 			fuzzFormat(t, format, b)
@@ -77,9 +77,14 @@ func FuzzHistory(f *testing.F) {
 }
 
 func FuzzJSON(f *testing.F) {
-	seed(f, "getwinevent.json", "winlogbeat.jsonl", "journal.json")
+	seed(f, "getwinevent.json", "winlogbeat.jsonl", "journal.json", "xmltodict.jsonl", "velociraptor.jsonl", "evtx_dump.json")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fuzzFormat(t, JSON, b)
 		fuzzFormat(t, JSONL, b)
 	})
+}
+
+func FuzzW3C(f *testing.F) {
+	seed(f, "u_ex240301.log")
+	f.Fuzz(func(t *testing.T, b []byte) { fuzzFormat(t, W3C, b) })
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,7 @@ func json1Valid(line []byte) bool {
 // after another (pretty-printed dumps). A syntax error cannot be skipped
 // past, so it is reported and ends the file.
 func readJSON(ctx context.Context, name string, r io.Reader, fn func(*logevent.Event) error, onErr func(error)) error {
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(&recordLineFilter{br: bufio.NewReaderSize(r, 64<<10)}, 64<<10)
 	array := false
 	for {
 		c, err := br.ReadByte()
@@ -69,6 +70,39 @@ func readJSON(ctx context.Context, name string, r io.Reader, fn func(*logevent.E
 		}
 	}
 	return nil
+}
+
+var reRecordLine = regexp.MustCompile(`(?m)^Record \d+\r?$`)
+
+// recordLineFilter drops the "Record N" lines evtx_dump writes between
+// its JSON documents (JSON itself never has such a line).
+type recordLineFilter struct {
+	br      *bufio.Reader
+	pending []byte
+	buf     []byte
+	midLine bool // the last fragment was part of a longer line
+	err     error
+}
+
+func (f *recordLineFilter) Read(p []byte) (int, error) {
+	for len(f.pending) == 0 {
+		if f.err != nil {
+			return 0, f.err
+		}
+		line, err := f.br.ReadSlice('\n')
+		keep := f.midLine || !reRecordLine.Match(bytes.TrimRight(line, "\n"))
+		f.midLine = errors.Is(err, bufio.ErrBufferFull)
+		if keep {
+			f.buf = append(f.buf[:0], line...)
+			f.pending = f.buf
+		}
+		if err != nil && !f.midLine {
+			f.err = err
+		}
+	}
+	n := copy(p, f.pending)
+	f.pending = f.pending[n:]
+	return n, nil
 }
 
 // readJSONL reads one JSON object per line; a bad line is reported and
@@ -128,6 +162,9 @@ func jsonEvent(m map[string]any) *logevent.Event {
 			return xmlJSONEvent(ev)
 		}
 	}
+	if _, ok := m["System"].(map[string]any); ok { // Velociraptor's parse_evtx
+		return xmlJSONEvent(m)
+	}
 	if w, ok := m["winlog"].(map[string]any); ok {
 		return winlogbeatEvent(m, w)
 	}
@@ -156,15 +193,36 @@ func windowsEvent(channel, provider, host string, id int64, rec uint64, t time.T
 func xmlJSONEvent(ev map[string]any) *logevent.Event {
 	sys, _ := ev["System"].(map[string]any)
 	prov, _ := attr(sys["Provider"], "Name").(string)
-	ts, _ := attr(sys["TimeCreated"], "SystemTime").(string)
-	t, _ := parseTime(ts)
+	var t time.Time
+	switch ts := attr(sys["TimeCreated"], "SystemTime").(type) {
+	case string:
+		t, _ = parseTime(ts)
+	case json.Number: // Velociraptor: seconds since 1970
+		if f, err := ts.Float64(); err == nil {
+			t = time.Unix(0, int64(f*1e9)).UTC().Truncate(time.Microsecond)
+		}
+	}
 	e := windowsEvent(str(sys["Channel"]), prov, str(sys["Computer"]),
 		toInt(text(sys["EventID"])), uint64(toInt(text(sys["EventRecordID"]))), t)
+	for _, name := range []string{"Level", "Task", "Opcode", "Keywords"} {
+		if v := text(sys[name]); v != nil {
+			e.Fields[name] = jsonValue(v)
+			if n, ok := v.(json.Number); ok && name == "Keywords" {
+				// Windows renders keywords in hex; some dumps as decimal.
+				if u, err := strconv.ParseUint(string(n), 10, 64); err == nil {
+					e.Fields[name] = "0x" + strconv.FormatUint(u, 16)
+				}
+			}
+		}
+	}
 	if ed, ok := ev["EventData"].(map[string]any); ok {
 		for k, v := range ed {
 			switch k {
 			case "#attributes":
 			case "Data", "#text":
+				if named(e.Fields, v) {
+					continue
+				}
 				addUnnamed(e.Fields, text(v))
 			default:
 				e.Fields[k] = jsonValue(text(v))
@@ -182,6 +240,29 @@ func xmlJSONEvent(ev map[string]any) *logevent.Event {
 	return e
 }
 
+// named adds xmltodict's Data elements, a list of {"@Name": ..., "#text":
+// ...}, by name; false when the Data are not named that way.
+func named(f map[string]any, data any) bool {
+	list, ok := data.([]any)
+	if !ok {
+		list = []any{data}
+	}
+	for _, d := range list {
+		m, ok := d.(map[string]any)
+		if !ok {
+			return false
+		}
+		if _, ok := m["@Name"].(string); !ok {
+			return false
+		}
+	}
+	for _, d := range list {
+		m := d.(map[string]any)
+		f[m["@Name"].(string)] = jsonValue(m["#text"])
+	}
+	return true
+}
+
 // leavesInto adds UserData's leaf elements by element name, as the EVTX
 // reader does.
 func leavesInto(f map[string]any, v any) {
@@ -190,7 +271,7 @@ func leavesInto(f map[string]any, v any) {
 		return
 	}
 	for k, x := range m {
-		if k == "#attributes" {
+		if k == "#attributes" || strings.HasPrefix(k, "@") {
 			continue
 		}
 		if sub, ok := x.(map[string]any); ok {
@@ -364,20 +445,31 @@ func jsonValue(v any) any {
 // attr returns an XML-shaped JSON node's attribute.
 func attr(node any, name string) any {
 	m, _ := node.(map[string]any)
-	a, _ := m["#attributes"].(map[string]any)
-	return a[name]
+	if a, ok := m["#attributes"].(map[string]any); ok {
+		return a[name]
+	}
+	if v, ok := m["@"+name]; ok { // xmltodict's attributes
+		return v
+	}
+	return m[name] // Velociraptor's: attributes as plain keys
 }
 
 // text returns an XML-shaped JSON node's text ("#text" when it has
-// attributes too).
+// attributes too, "Value" in Velociraptor's EventID).
 func text(node any) any {
 	if m, ok := node.(map[string]any); ok {
 		if t, ok := m["#text"]; ok {
 			return t
 		}
-		if _, ok := m["#attributes"]; ok && len(m) == 1 {
-			return nil
+		if t, ok := m["Value"]; ok {
+			return t
 		}
+		for k := range m {
+			if k != "#attributes" && !strings.HasPrefix(k, "@") && k != "Qualifiers" {
+				return node
+			}
+		}
+		return nil // attributes only: an empty element
 	}
 	return node
 }

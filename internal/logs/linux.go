@@ -52,6 +52,9 @@ func detectText(head []byte) Format {
 		return ""
 	case reAuditd.Match(first):
 		return Auditd
+	case bytes.HasPrefix(first, []byte("#Software: Microsoft Internet Information Services")),
+		bytes.HasPrefix(first, []byte("#Version: 1.0")) && bytes.Contains(head, []byte("\n#Fields: ")):
+		return W3C
 	case reBashTime.Match(first), reZshTime.Match(first):
 		return History
 	case reWeb.Match(first):
@@ -72,6 +75,7 @@ type lineParser struct {
 	format Format
 	name   string
 	mtime  time.Time // dates RFC 3164 lines, which carry no year
+	fields []string  // W3C: the current #Fields: directive
 }
 
 const maxLine = 1 << 20
@@ -128,6 +132,9 @@ func (p *lineParser) read(ctx context.Context, r io.Reader, fn func(*logevent.Ev
 			onErr(&RecordError{File: p.name, Offset: lineOff, Err: fmt.Errorf("line %d: %w", lineNo, perr)})
 			continue
 		}
+		if e == nil {
+			continue // a directive, not an event
+		}
 		e.Source, e.RecordID, e.Offset = p.name, lineNo, lineOff
 		if err := fn(e); err != nil {
 			return err
@@ -162,6 +169,8 @@ func (p *lineParser) parse(line string) (*logevent.Event, error) {
 		return parseAuditd(line)
 	case WebAccess:
 		return parseWeb(line)
+	case W3C:
+		return p.parseW3C(line)
 	}
 	s, ok := parseSyslog(line, p.mtime)
 	if !ok {
@@ -319,12 +328,21 @@ var (
 	reNewGroup  = regexp.MustCompile(`^(?:new group|group added to \S+): name=([^,]+), GID=(\d+)`)
 	reUsermod   = regexp.MustCompile(`^(?:change user '([^']+)'|add '([^']+)' to (?:shadow )?group '([^']+)'|lock user '([^']+)'|unlock user '([^']+)')`)
 	rePasswdChg = regexp.MustCompile(`password changed for (\S+)`)
+	reUserdel   = regexp.MustCompile(`^delete user '([^']+)'`)
+	reGroupdel  = regexp.MustCompile(`^(?:group '([^']+)' removed$|removed group '([^']+)')`)
 	rePamUser   = regexp.MustCompile(`\buser=(\S+)`)
 	rePamRhost  = regexp.MustCompile(`\brhost=(\S+)`)
 )
 
+var reRepeated = regexp.MustCompile(`^message repeated (\d+) times: \[ ?(.*?)\]$`)
+
 // parseAuth adds the fields of an auth message (see doc.go).
 func parseAuth(program, msg string, f map[string]any) {
+	// rsyslog folds identical messages, brute-force attempts among them.
+	if m := reRepeated.FindStringSubmatch(msg); m != nil {
+		f["repeated"], _ = strconv.ParseInt(m[1], 10, 64)
+		msg = m[2]
+	}
 	switch program {
 	case "sshd", "sshd-session":
 		if m := reSSHAuth.FindStringSubmatch(msg); m != nil {
@@ -395,6 +413,14 @@ func parseAuth(program, msg string, f map[string]any) {
 				f["group"] = m[3]
 			}
 		}
+	case "userdel":
+		if m := reUserdel.FindStringSubmatch(msg); m != nil {
+			f["event"], f["user"] = "user_deleted", m[1]
+		}
+	case "groupdel":
+		if m := reGroupdel.FindStringSubmatch(msg); m != nil {
+			f["event"], f["group"] = "group_deleted", m[1]+m[2]
+		}
 	case "passwd", "chpasswd":
 		if m := rePasswdChg.FindStringSubmatch(msg); m != nil {
 			f["event"], f["user"] = "passwd_changed", m[1]
@@ -429,8 +455,13 @@ func journalEvent(m map[string]any) *logevent.Event {
 	if s.program == "" {
 		s.program = str(m["_COMM"])
 	}
-	if us, err := strconv.ParseInt(str(m["__REALTIME_TIMESTAMP"]), 10, 64); err == nil {
-		s.t = time.UnixMicro(us).UTC()
+	// The source's own time when the sender gave one, else when journald
+	// received the entry.
+	for _, k := range []string{"_SOURCE_REALTIME_TIMESTAMP", "__REALTIME_TIMESTAMP"} {
+		if us, err := strconv.ParseInt(str(m[k]), 10, 64); err == nil {
+			s.t = time.UnixMicro(us).UTC()
+			break
+		}
 	}
 	pid := str(m["SYSLOG_PID"])
 	if pid == "" {
@@ -664,4 +695,70 @@ func (h *histEntry) event(name string) *logevent.Event {
 		Source: name, RecordID: h.line, Offset: h.offset,
 		Fields: map[string]any{"command": strings.Join(h.lines, "\n")},
 	}
+}
+
+// w3cNames maps W3C extended log field names to SigmaHQ's webserver names
+// where they differ.
+var w3cNames = map[string]string{
+	"cs(User-Agent)": "cs-user-agent",
+	"cs(Referer)":    "cs-referer",
+	"cs(Cookie)":     "cs-cookie",
+	"cs(Host)":       "cs-host",
+}
+
+// parseW3C reads a line of a W3C extended log (IIS): directives set the
+// field list, data lines are space-separated values in that order ("-" is
+// empty, "+" a space in IIS's header fields). date and time are UTC.
+func (p *lineParser) parseW3C(line string) (*logevent.Event, error) {
+	if strings.HasPrefix(line, "#") {
+		if f, ok := strings.CutPrefix(line, "#Fields:"); ok {
+			p.fields = strings.Fields(f)
+		}
+		return nil, nil
+	}
+	if p.fields == nil {
+		return nil, errors.New("W3C data line before any #Fields: directive")
+	}
+	vals := strings.Fields(line)
+	if len(vals) != len(p.fields) {
+		return nil, fmt.Errorf("%d values for %d fields", len(vals), len(p.fields))
+	}
+	e := &logevent.Event{Product: "windows", Service: "iis", Category: "webserver", Fields: map[string]any{}}
+	var date, clock string
+	for i, name := range p.fields {
+		v := vals[i]
+		switch name {
+		case "date":
+			date = v
+			continue
+		case "time":
+			clock = v
+			continue
+		case "s-computername":
+			e.Host = v
+		}
+		if v == "-" {
+			continue
+		}
+		if n, ok := w3cNames[name]; ok {
+			name = n
+			v = strings.ReplaceAll(v, "+", " ")
+		}
+		switch name {
+		case "sc-status", "sc-substatus", "sc-win32-status", "sc-bytes", "cs-bytes", "time-taken", "s-port":
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				e.Fields[name] = n
+				continue
+			}
+		}
+		e.Fields[name] = v
+	}
+	if date != "" {
+		t, err := time.Parse("2006-01-02 15:04:05", date+" "+clock)
+		if err != nil {
+			return nil, fmt.Errorf("date/time %q %q: %w", date, clock, err)
+		}
+		e.Time = t
+	}
+	return e, nil
 }

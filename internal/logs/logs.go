@@ -10,7 +10,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
 
 	"github.com/mamori-dev/mamori/internal/evtx"
 	"github.com/mamori-dev/mamori/internal/logevent"
@@ -29,6 +35,7 @@ const (
 	Syslog    Format = "syslog" // RFC 3164 or RFC 5424 lines
 	Auditd    Format = "auditd"
 	WebAccess Format = "webaccess"
+	W3C       Format = "w3c" // W3C extended log format (IIS)
 	History   Format = "history"
 )
 
@@ -53,18 +60,27 @@ const HeadSize = 8192
 // file name); "" if it is not a log mamori reads. head should hold the
 // first HeadSize bytes, or the whole file if shorter.
 func Detect(head []byte) Format {
-	if bytes.HasPrefix(head, []byte("ElfFile\x00")) {
+	// A damaged file header still leaves the first chunk's signature.
+	if bytes.HasPrefix(head, []byte("ElfFile\x00")) || len(head) >= 4096+8 && bytes.HasPrefix(head[4096:], []byte("ElfChnk\x00")) {
 		return EVTX
 	}
-	t := bytes.TrimLeft(head, " \t\r\n\ufeff")
-	t = bytes.TrimPrefix(t, []byte("\xef\xbb\xbf"))
+	t := bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
 	t = bytes.TrimLeft(t, " \t\r\n")
+	// evtx_dump writes "Record N" before each JSON rendering.
+	if m := reRecordLine.FindIndex(t); m != nil && m[0] == 0 {
+		if rest := bytes.TrimLeft(t[m[1]:], " \t\r\n"); len(rest) > 0 && rest[0] == '{' {
+			return JSON
+		}
+	}
 	if len(t) == 0 {
 		return ""
 	}
 	switch t[0] {
 	case '[':
-		return JSON
+		// An array of objects; "[2024-03-01 10:00] ..." is a text log.
+		if rest := bytes.TrimLeft(t[1:], " \t\r\n"); len(rest) == 0 || rest[0] == '{' || rest[0] == ']' {
+			return JSON
+		}
 	case '{':
 		first := t
 		if i := bytes.IndexByte(t, '\n'); i >= 0 {
@@ -87,6 +103,18 @@ func Detect(head []byte) Format {
 // reading and is returned. The format returned is that of the file (of its
 // first log member for a zip); "" with a nil error means not a log.
 func ReadFile(ctx context.Context, path string, fn func(*logevent.Event) error, onErr func(error)) (Format, error) {
+	return readFile(ctx, path, false, fn, onErr)
+}
+
+// ReadFileUnordered is ReadFile for callers that sort events themselves:
+// an uncompressed EVTX file's chunks are decoded on all cores and arrive in
+// any chunk order (events of one chunk in order; fn is still never called
+// concurrently). Other inputs are read as ReadFile reads them.
+func ReadFileUnordered(ctx context.Context, path string, fn func(*logevent.Event) error, onErr func(error)) (Format, error) {
+	return readFile(ctx, path, true, fn, onErr)
+}
+
+func readFile(ctx context.Context, path string, unordered bool, fn func(*logevent.Event) error, onErr func(error)) (Format, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -109,18 +137,56 @@ func ReadFile(ctx context.Context, path string, fn func(*logevent.Event) error, 
 	}
 	head := make([]byte, HeadSize)
 	hn, _ := io.ReadFull(f, head)
-	format := Detect(head[:hn])
-	if format == EVTX {
+	if Detect(head[:hn]) == EVTX {
 		r, err := evtx.Open(f, st.Size(), path)
 		if err != nil {
-			return format, err
+			return EVTX, err
 		}
-		return format, r.Events(ctx, fn, recordErrors(onErr))
+		if unordered {
+			return EVTX, r.ParallelEvents(ctx, 0, fn, recordErrors(onErr))
+		}
+		return EVTX, r.Events(ctx, fn, recordErrors(onErr))
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return "", err
 	}
-	return format, readStream(ctx, format, path, f, st.ModTime(), fn, onErr)
+	br, text := sniff(f)
+	format := detectNamed(path, text)
+	return format, readStream(ctx, format, path, br, st.ModTime(), fn, onErr)
+}
+
+// historyNames are the shells' history files.
+var historyNames = map[string]bool{
+	".bash_history": true, ".zsh_history": true, ".sh_history": true, ".history": true,
+	".ash_history": true,
+}
+
+// detectNamed is Detect, except that a history without timestamps, which
+// has no content to know it by, is known by its well-known name (its
+// events then have no time). name may end in .gz or be archive!member.
+func detectNamed(name string, head []byte) Format {
+	format := Detect(head)
+	if _, member, ok := strings.Cut(name, "!"); ok {
+		name = member
+	}
+	if format == "" && historyNames[strings.TrimSuffix(filepath.Base(name), ".gz")] && utf8.Valid(head) {
+		format = History
+	}
+	return format
+}
+
+// sniff buffers r and returns its head, decoding UTF-16 text (Windows
+// PowerShell 5 writes its redirections and Out-File as UTF-16LE with a
+// byte order mark) to UTF-8.
+func sniff(r io.Reader) (*bufio.Reader, []byte) {
+	br := bufio.NewReaderSize(r, HeadSize)
+	head, _ := br.Peek(HeadSize)
+	if len(head) >= 2 && (head[0] == 0xff && head[1] == 0xfe || head[0] == 0xfe && head[1] == 0xff) {
+		dec := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder()
+		br = bufio.NewReaderSize(transform.NewReader(br, dec), HeadSize)
+		head, _ = br.Peek(HeadSize)
+	}
+	return br, head
 }
 
 // readStream reads a decompressed stream of a known format.
@@ -148,9 +214,8 @@ func readGzip(ctx context.Context, name string, r io.Reader, mtime time.Time, fn
 	if !zr.ModTime.IsZero() {
 		mtime = zr.ModTime
 	}
-	br := bufio.NewReaderSize(zr, HeadSize)
-	head, _ := br.Peek(HeadSize)
-	format := Detect(head)
+	br, head := sniff(zr)
+	format := detectNamed(name, head)
 	if err := readStream(ctx, format, name, br, mtime, fn, onErr); err != nil {
 		return format, err
 	}
@@ -210,7 +275,8 @@ func readMember(ctx context.Context, name string, m *zip.File, fn func(*logevent
 	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
 		return readGzip(ctx, name, br, m.Modified, fn, onErr)
 	}
-	format := Detect(head)
+	br, head = sniff(br)
+	format := detectNamed(name, head)
 	return format, readStream(ctx, format, name, br, m.Modified, fn, onErr)
 }
 

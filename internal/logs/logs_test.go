@@ -164,7 +164,10 @@ func TestDetect(t *testing.T) {
 		want Format
 	}{
 		{"ElfFile\x00rest", EVTX},
+		{strings.Repeat("\x00", 4096) + "ElfChnk\x00", EVTX}, // damaged file header
 		{"[{\"a\":1}]", JSON},
+		{"[\n  {\"a\":1}]", JSON},
+		{"[2024-03-01 10:00:00] app started\n", ""},
 		{"{\n  \"Event\": {}\n}", JSON},
 		{"{\"a\":1}\n{\"a\":2}\n", JSONL},
 		{"{\"__REALTIME_TIMESTAMP\":\"1\"}\n", Journal},
@@ -174,6 +177,8 @@ func TestDetect(t *testing.T) {
 		{"type=SYSCALL msg=audit(1.2:3): a=b\n", Auditd},
 		{"1.2.3.4 - - [01/Mar/2024:10:00:00 +0000] \"GET / HTTP/1.1\" 200 1\n", WebAccess},
 		{"#1709251200\nls\n", History},
+		{"#Software: Microsoft Internet Information Services 10.0\n", W3C},
+		{"#Version: 1.0\n#Fields: date time c-ip\n", W3C},
 		{": 1709251300:0;ls\n", History},
 		{"hello world\n", ""},
 		{"", ""},
@@ -196,5 +201,37 @@ func TestStop(t *testing.T) {
 	}, func(error) {})
 	if !errors.Is(err, stop) || n != 1 {
 		t.Errorf("ReadFile = %v after %d events, want stop after 1", err, n)
+	}
+}
+
+// TestUnordered reads EVTX files both ways: the same events, in any order
+// (internal/evtx's TestWriteRead covers the parallel mode on many chunks).
+func TestUnordered(t *testing.T) {
+	corpus := "../../../shared/corpus/sigma/regression_data"
+	if _, err := os.Stat(corpus); err != nil {
+		t.Skipf("no corpus at %s", corpus)
+	}
+	var paths []string
+	filepath.WalkDir(corpus, func(p string, d os.DirEntry, err error) error {
+		if err == nil && filepath.Ext(p) == ".evtx" {
+			paths = append(paths, p)
+		}
+		return err
+	})
+	for _, p := range paths[:10] {
+		count := func(read func(context.Context, string, func(*logevent.Event) error, func(error)) (Format, error)) map[int64]uint64 {
+			got := map[int64]uint64{}
+			format, err := read(context.Background(), p, func(e *logevent.Event) error {
+				got[e.Offset] = e.RecordID
+				return nil
+			}, func(err error) { t.Error(err) })
+			if err != nil || format != EVTX {
+				t.Fatalf("%s: %q, %v", p, format, err)
+			}
+			return got
+		}
+		if d := cmp.Diff(count(ReadFileUnordered), count(ReadFile)); d != "" {
+			t.Errorf("%s (-unordered +ordered):\n%s", p, d)
+		}
 	}
 }

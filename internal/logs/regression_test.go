@@ -1,7 +1,11 @@
 package logs
 
 import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -92,4 +96,54 @@ func TestRegressionJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d .evtx/.json pairs, %d records", files, records)
+}
+
+// TestEVTXCompressed reads regression .evtx files gzipped and zipped: the
+// streaming reader gives the events of the random-access one.
+func TestEVTXCompressed(t *testing.T) {
+	dir := "../../../shared/corpus/sigma/regression_data"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("no corpus at %s", dir)
+	}
+	var paths []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && filepath.Ext(p) == ".evtx" && len(paths) < 5 {
+			paths = append(paths, p)
+		}
+		return err
+	})
+	tmp := t.TempDir()
+	zpath := filepath.Join(tmp, "evtx.zip")
+	zf, err := os.Create(zpath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(zf)
+	var want []sameEvent
+	for i, p := range paths {
+		plain := readSame(t, p)
+		want = append(want, plain...)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gz bytes.Buffer
+		w := gzip.NewWriter(&gz)
+		w.Write(b)
+		w.Close()
+		gzPath := filepath.Join(tmp, fmt.Sprintf("%d.evtx.gz", i))
+		if err := os.WriteFile(gzPath, gz.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(readSame(t, gzPath), plain); d != "" {
+			t.Errorf("%s gzipped (-got +want):\n%s", p, d)
+		}
+		m, _ := zw.Create(fmt.Sprintf("logs/%d.evtx", i))
+		m.Write(b)
+	}
+	zw.Close()
+	zf.Close()
+	if d := cmp.Diff(readSame(t, zpath), want); d != "" {
+		t.Errorf("zip (-got +want):\n%s", d)
+	}
 }

@@ -18,6 +18,7 @@
 //     Markdown, HTML and JSON, each naming the facts it used, and a line
 //     diff for regenerations.
 //
-// The package knows nothing of servers or stores: the incident workspace
-// derives Facts from an incident and its register and serves the result.
+// The package knows nothing of servers or stores: its subpackage workspace
+// is the server capability that keeps each incident's facts and serves the
+// duties, countdowns and drafts under /api/v1/incidents/{id}/obligations.
 package obligation

@@ -70,23 +70,23 @@ func DecodeRegisterSummary(r io.Reader) (RegisterSummary, error) {
 // Draft is one document to send or publish, as sections of labelled
 // fields so it renders alike in Markdown, HTML and JSON.
 type Draft struct {
-	Name     string    `json:"name"`
-	Title    string    `json:"title"`
-	Lang     string    `json:"lang"`
-	Sections []Section `json:"sections"`
+	Name     string         `json:"name"`
+	Title    string         `json:"title"`
+	Lang     string         `json:"lang"`
+	Sections []DraftSection `json:"sections"`
 	// FactsUsed names the facts (and register or context fields) the draft
 	// was filled from, with their values.
 	FactsUsed []string `json:"facts_used"`
 }
 
-// Section is a numbered item of a form, or a paragraph group of a letter.
-type Section struct {
-	Heading string  `json:"heading"`
-	Fields  []Field `json:"fields"`
+// DraftSection is a numbered item of a form, or a paragraph group of a letter.
+type DraftSection struct {
+	Heading string       `json:"heading"`
+	Fields  []DraftField `json:"fields"`
 }
 
-// Field is one labelled value; Unknown marks a value still to be found.
-type Field struct {
+// DraftField is one labelled value; Unknown marks a value still to be found.
+type DraftField struct {
 	Label   string `json:"label,omitempty"`
 	Value   string `json:"value"`
 	Unknown bool   `json:"unknown,omitempty"`
@@ -97,14 +97,14 @@ const (
 	unknownEN = "Not yet known (under investigation)"
 )
 
-func val(v, unknown string) Field {
+func val(v, unknown string) DraftField {
 	if strings.TrimSpace(v) == "" {
-		return Field{Value: unknown, Unknown: true}
+		return DraftField{Value: unknown, Unknown: true}
 	}
-	return Field{Value: v}
+	return DraftField{Value: v}
 }
 
-func labelled(label string, f Field) Field { f.Label = label; return f }
+func labelled(label string, f DraftField) DraftField { f.Label = label; return f }
 
 // draftBase is what every draft derives from the facts.
 type draftBase struct {
@@ -339,33 +339,33 @@ func (b *draftBase) ppcReport() Draft {
 	}
 	return Draft{
 		Name: "ppc-report", Lang: "ja", Title: "個人データの漏えい等の報告書（個人情報保護委員会 宛）",
-		Sections: []Section{
-			{Heading: "報告者", Fields: []Field{labelled("事業者の名称", val(b.ctx.Organization, unknownJA)), labelled("連絡先", val(b.ctx.Contact, unknownJA)), labelled("報告の区分", Field{Value: stageNote})}},
-			{Heading: "1. 概要", Fields: []Field{
-				labelled("発覚日時", Field{Value: jaDate(f.AwareAt)}),
+		Sections: []DraftSection{
+			{Heading: "報告者", Fields: []DraftField{labelled("事業者の名称", val(b.ctx.Organization, unknownJA)), labelled("連絡先", val(b.ctx.Contact, unknownJA)), labelled("報告の区分", DraftField{Value: stageNote})}},
+			{Heading: "1. 概要", Fields: []DraftField{
+				labelled("発覚日時", DraftField{Value: jaDate(f.AwareAt)}),
 				labelled("発生日時", val(b.ctx.OccurredAt, unknownJA)),
 				labelled("発覚の経緯", val(b.ctx.HowDiscovered, unknownJA)),
-				labelled("事案の概要", Field{Value: summary}),
-				labelled("報告対象事態", Field{Value: events}),
+				labelled("事案の概要", DraftField{Value: summary}),
+				labelled("報告対象事態", DraftField{Value: events}),
 			}},
-			{Heading: "2. 漏えい等が発生し、又は発生したおそれがある個人データの項目", Fields: []Field{
+			{Heading: "2. 漏えい等が発生し、又は発生したおそれがある個人データの項目", Fields: []DraftField{
 				labelled("項目", val(b.categoryList("ja"), unknownJA)),
-				labelled("暗号化等の保護措置", Field{Value: enc}),
+				labelled("暗号化等の保護措置", DraftField{Value: enc}),
 			}},
-			{Heading: "3. 漏えい等が発生し、又は発生したおそれがある個人データに係る本人の数", Fields: []Field{
-				labelled("本人の数", Field{Value: count}),
-				labelled("居住国別の内訳", Field{Value: strings.Join(byCountry, "、")}),
+			{Heading: "3. 漏えい等が発生し、又は発生したおそれがある個人データに係る本人の数", Fields: []DraftField{
+				labelled("本人の数", DraftField{Value: count}),
+				labelled("居住国別の内訳", DraftField{Value: strings.Join(byCountry, "、")}),
 				labelled("漏えいの状況別", val(exposure, unknownJA)),
 			}},
-			{Heading: "4. 原因", Fields: []Field{
-				labelled("原因の区分", Field{Value: causeJA[f.Cause]}),
+			{Heading: "4. 原因", Fields: []DraftField{
+				labelled("原因の区分", DraftField{Value: causeJA[f.Cause]}),
 				labelled("詳細", val(b.ctx.CauseDetail, unknownJA)),
 			}},
-			{Heading: "5. 二次被害又はそのおそれの有無及びその内容", Fields: []Field{val(b.ctx.SecondaryHarm, unknownJA)}},
-			{Heading: "6. 本人への対応の実施状況", Fields: []Field{val(individual, unknownJA)}},
-			{Heading: "7. 公表の実施状況", Fields: []Field{val(b.ctx.Publication, unknownJA)}},
-			{Heading: "8. 再発防止のための措置", Fields: []Field{val(b.ctx.Measures, unknownJA)}},
-			{Heading: "9. その他参考となる事項", Fields: []Field{val(other, unknownJA)}},
+			{Heading: "5. 二次被害又はそのおそれの有無及びその内容", Fields: []DraftField{val(b.ctx.SecondaryHarm, unknownJA)}},
+			{Heading: "6. 本人への対応の実施状況", Fields: []DraftField{val(individual, unknownJA)}},
+			{Heading: "7. 公表の実施状況", Fields: []DraftField{val(b.ctx.Publication, unknownJA)}},
+			{Heading: "8. 再発防止のための措置", Fields: []DraftField{val(b.ctx.Measures, unknownJA)}},
+			{Heading: "9. その他参考となる事項", Fields: []DraftField{val(other, unknownJA)}},
 		},
 		FactsUsed: b.used,
 	}
@@ -395,18 +395,18 @@ func (b *draftBase) gdprNotification(law string) Draft {
 	}
 	return Draft{
 		Name: strings.ToLower(law) + "-art33", Lang: "en", Title: "Personal data breach notification to " + authority + " (" + law + " Art. 33)",
-		Sections: []Section{
-			{Heading: "Controller", Fields: []Field{labelled("Name", val(b.ctx.Organization, unknownEN)), labelled("Deadline", Field{Value: b.dueOf(law, DutyReportRegulator, "")})}},
-			{Heading: "(a) Nature of the breach", Fields: []Field{
-				labelled("Description", Field{Value: nature}),
+		Sections: []DraftSection{
+			{Heading: "Controller", Fields: []DraftField{labelled("Name", val(b.ctx.Organization, unknownEN)), labelled("Deadline", DraftField{Value: b.dueOf(law, DutyReportRegulator, "")})}},
+			{Heading: "(a) Nature of the breach", Fields: []DraftField{
+				labelled("Description", DraftField{Value: nature}),
 				labelled("Categories of personal data", val(b.categoryList("en"), unknownEN)),
-				labelled("Approximate number of data subjects concerned", Field{Value: fmt.Sprintf("%d (of %d affected in all)", residents, b.total)}),
+				labelled("Approximate number of data subjects concerned", DraftField{Value: fmt.Sprintf("%d (of %d affected in all)", residents, b.total)}),
 				labelled("Approximate number of records concerned", val("", unknownEN)),
 			}},
-			{Heading: "(b) Contact point", Fields: []Field{labelled("Data protection officer or other contact", val(firstNonEmpty(b.ctx.DPO, b.ctx.Contact), unknownEN))}},
-			{Heading: "(c) Likely consequences", Fields: []Field{val(consequences, unknownEN)}},
-			{Heading: "(d) Measures taken or proposed", Fields: []Field{val(b.ctx.Measures, unknownEN)}},
-			{Heading: "Phased notification (Art. 33(4))", Fields: []Field{{Value: "Information not yet available will be provided in phases without undue further delay."}}},
+			{Heading: "(b) Contact point", Fields: []DraftField{labelled("Data protection officer or other contact", val(firstNonEmpty(b.ctx.DPO, b.ctx.Contact), unknownEN))}},
+			{Heading: "(c) Likely consequences", Fields: []DraftField{val(consequences, unknownEN)}},
+			{Heading: "(d) Measures taken or proposed", Fields: []DraftField{val(b.ctx.Measures, unknownEN)}},
+			{Heading: "Phased notification (Art. 33(4))", Fields: []DraftField{{Value: "Information not yet available will be provided in phases without undue further delay."}}},
 		},
 		FactsUsed: b.used,
 	}
@@ -433,24 +433,24 @@ func (b *draftBase) publicStatement(lang string) Draft {
 		org := firstNonEmpty(b.ctx.Organization, "当社")
 		maybe := map[string]string{"suspected": "漏えいした可能性があることが判明しました", "confirmed": "漏えいしたことが判明しました"}[f.Status]
 		return Draft{Name: "public-statement-ja", Lang: "ja", Title: "個人情報漏えいに関するお知らせとお詫び",
-			Sections: []Section{
-				{Heading: "概要", Fields: []Field{{Value: fmt.Sprintf("このたび、%sにおいて%sにより、お客様の個人情報が%s。お客様及び関係者の皆様に多大なるご迷惑とご心配をおかけしますことを、深くお詫び申し上げます。", org, causeJA[f.Cause], maybe)}}},
-				{Heading: "漏えいのおそれがある個人情報", Fields: []Field{labelled("項目", Field{Value: b.categoryList("ja")}), labelled("対象者数", Field{Value: fmt.Sprintf("%d名", b.total)})}},
-				{Heading: "経緯", Fields: []Field{labelled("発覚日", Field{Value: jaDate(f.AwareAt)}), val(b.ctx.HowDiscovered, unknownJA)}},
-				{Heading: "二次被害", Fields: []Field{val(b.ctx.SecondaryHarm, unknownJA)}},
-				{Heading: "対応", Fields: []Field{{Value: "対象のお客様には個別にご連絡いたします。個人情報保護委員会へ報告しております。"}, val(b.ctx.Measures, unknownJA)}},
-				{Heading: "お問い合わせ窓口", Fields: []Field{val(b.ctx.Contact, unknownJA)}},
+			Sections: []DraftSection{
+				{Heading: "概要", Fields: []DraftField{{Value: fmt.Sprintf("このたび、%sにおいて%sにより、お客様の個人情報が%s。お客様及び関係者の皆様に多大なるご迷惑とご心配をおかけしますことを、深くお詫び申し上げます。", org, causeJA[f.Cause], maybe)}}},
+				{Heading: "漏えいのおそれがある個人情報", Fields: []DraftField{labelled("項目", DraftField{Value: b.categoryList("ja")}), labelled("対象者数", DraftField{Value: fmt.Sprintf("%d名", b.total)})}},
+				{Heading: "経緯", Fields: []DraftField{labelled("発覚日", DraftField{Value: jaDate(f.AwareAt)}), val(b.ctx.HowDiscovered, unknownJA)}},
+				{Heading: "二次被害", Fields: []DraftField{val(b.ctx.SecondaryHarm, unknownJA)}},
+				{Heading: "対応", Fields: []DraftField{{Value: "対象のお客様には個別にご連絡いたします。個人情報保護委員会へ報告しております。"}, val(b.ctx.Measures, unknownJA)}},
+				{Heading: "お問い合わせ窓口", Fields: []DraftField{val(b.ctx.Contact, unknownJA)}},
 			}, FactsUsed: b.used}
 	}
 	org := firstNonEmpty(b.ctx.Organization, "We")
 	maybe := map[string]string{"suspected": "may have been exposed", "confirmed": "was exposed"}[f.Status]
 	return Draft{Name: "public-statement-en", Lang: "en", Title: "Notice of a personal data incident",
-		Sections: []Section{
-			{Heading: "What happened", Fields: []Field{{Value: fmt.Sprintf("%s found that, through %s, personal information of our customers %s. We sincerely apologise for the concern and inconvenience this causes.", org, causeEN[f.Cause], maybe)}}},
-			{Heading: "What information was involved", Fields: []Field{labelled("Items", Field{Value: b.categoryList("en")}), labelled("People affected", Field{Value: fmt.Sprintf("%d", b.total)})}},
-			{Heading: "Timeline", Fields: []Field{labelled("Discovered", Field{Value: f.AwareAt.UTC().Format("2006-01-02 15:04 UTC")}), val(b.ctx.HowDiscovered, unknownEN)}},
-			{Heading: "What we are doing", Fields: []Field{{Value: "We are contacting each affected person and have reported the incident to the regulators concerned."}, val(b.ctx.Measures, unknownEN)}},
-			{Heading: "Contact", Fields: []Field{val(b.ctx.Contact, unknownEN)}},
+		Sections: []DraftSection{
+			{Heading: "What happened", Fields: []DraftField{{Value: fmt.Sprintf("%s found that, through %s, personal information of our customers %s. We sincerely apologise for the concern and inconvenience this causes.", org, causeEN[f.Cause], maybe)}}},
+			{Heading: "What information was involved", Fields: []DraftField{labelled("Items", DraftField{Value: b.categoryList("en")}), labelled("People affected", DraftField{Value: fmt.Sprintf("%d", b.total)})}},
+			{Heading: "Timeline", Fields: []DraftField{labelled("Discovered", DraftField{Value: f.AwareAt.UTC().Format("2006-01-02 15:04 UTC")}), val(b.ctx.HowDiscovered, unknownEN)}},
+			{Heading: "What we are doing", Fields: []DraftField{{Value: "We are contacting each affected person and have reported the incident to the regulators concerned."}, val(b.ctx.Measures, unknownEN)}},
+			{Heading: "Contact", Fields: []DraftField{val(b.ctx.Contact, unknownEN)}},
 		}, FactsUsed: b.used}
 }
 
@@ -511,12 +511,12 @@ func (n IndividualNotice) Draft(lang string) Draft {
 			items = append(items, categoryJA[c])
 		}
 		return Draft{Name: "individual-notice-ja", Lang: "ja", Title: "個人情報の漏えい等に関するご通知（個人情報保護法施行規則第10条の事項）",
-			Sections: []Section{
-				{Heading: "1. 概要", Fields: []Field{{Value: n.Summary}, labelled("発覚日時", Field{Value: jaDate(n.AwareAt)})}},
-				{Heading: "2. 漏えい等が発生し、又は発生したおそれがある個人データの項目", Fields: []Field{{Value: strings.Join(items, "、")}}},
-				{Heading: "3. 原因", Fields: []Field{{Value: n.Cause}}},
-				{Heading: "4. 二次被害又はそのおそれの有無及びその内容", Fields: []Field{val(n.SecondaryHarm, unknownJA)}},
-				{Heading: "5. その他参考となる事項", Fields: []Field{val(n.Other, unknownJA), labelled("お問い合わせ窓口", val(n.Contact, unknownJA))}},
+			Sections: []DraftSection{
+				{Heading: "1. 概要", Fields: []DraftField{{Value: n.Summary}, labelled("発覚日時", DraftField{Value: jaDate(n.AwareAt)})}},
+				{Heading: "2. 漏えい等が発生し、又は発生したおそれがある個人データの項目", Fields: []DraftField{{Value: strings.Join(items, "、")}}},
+				{Heading: "3. 原因", Fields: []DraftField{{Value: n.Cause}}},
+				{Heading: "4. 二次被害又はそのおそれの有無及びその内容", Fields: []DraftField{val(n.SecondaryHarm, unknownJA)}},
+				{Heading: "5. その他参考となる事項", Fields: []DraftField{val(n.Other, unknownJA), labelled("お問い合わせ窓口", val(n.Contact, unknownJA))}},
 			}, FactsUsed: n.FactsUsed}
 	}
 	var items []string
@@ -524,12 +524,12 @@ func (n IndividualNotice) Draft(lang string) Draft {
 		items = append(items, categoryEN[c])
 	}
 	return Draft{Name: "individual-notice-en", Lang: "en", Title: "Notice of a data breach involving your personal information",
-		Sections: []Section{
-			{Heading: "What happened", Fields: []Field{{Value: n.SummaryEN}, labelled("Discovered", Field{Value: n.AwareAt.UTC().Format("2006-01-02 15:04 UTC")})}},
-			{Heading: "What information was involved", Fields: []Field{{Value: strings.Join(items, ", ")}}},
-			{Heading: "Cause", Fields: []Field{{Value: n.CauseEN}}},
-			{Heading: "Possible consequences", Fields: []Field{val("", unknownEN)}},
-			{Heading: "What you can do / For more information", Fields: []Field{labelled("Contact", val(n.Contact, unknownEN))}},
+		Sections: []DraftSection{
+			{Heading: "What happened", Fields: []DraftField{{Value: n.SummaryEN}, labelled("Discovered", DraftField{Value: n.AwareAt.UTC().Format("2006-01-02 15:04 UTC")})}},
+			{Heading: "What information was involved", Fields: []DraftField{{Value: strings.Join(items, ", ")}}},
+			{Heading: "Cause", Fields: []DraftField{{Value: n.CauseEN}}},
+			{Heading: "Possible consequences", Fields: []DraftField{val("", unknownEN)}},
+			{Heading: "What you can do / For more information", Fields: []DraftField{labelled("Contact", val(n.Contact, unknownEN))}},
 		}, FactsUsed: n.FactsUsed}
 }
 

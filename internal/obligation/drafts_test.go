@@ -140,4 +140,8 @@ func TestLineDiff(t *testing.T) {
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("(-got +want):\n%s", diff)
 	}
+	// A draft that appears is all additions.
+	if diff := cmp.Diff(LineDiff("a", "b", "", "x\ny\n"), "--- a\n+++ b\n@@ -1 +1 @@\n+x\n+y\n"); diff != "" {
+		t.Errorf("from nothing (-got +want):\n%s", diff)
+	}
 }

@@ -89,11 +89,18 @@ func WriteDrafts(dir string, drafts []Draft) (diffs []string, err error) {
 	return diffs, nil
 }
 
+// lines splits a text into lines; an empty text has none.
+func lines(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
+}
+
 // LineDiff is a unified-style diff of two texts by whole lines (longest
 // common subsequence), with no context trimming: drafts are short.
 func LineDiff(nameA, nameB, a, b string) string {
-	x := strings.Split(strings.TrimSuffix(a, "\n"), "\n")
-	y := strings.Split(strings.TrimSuffix(b, "\n"), "\n")
+	x, y := lines(a), lines(b)
 	// lcs[i][j] is the LCS length of x[i:] and y[j:].
 	lcs := make([][]int, len(x)+1)
 	for i := range lcs {

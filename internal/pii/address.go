@@ -80,7 +80,8 @@ func (d *detector) prefecture(at int) int {
 	end := addressEnd(t, p)
 	// One more space-separated segment when it is the street number or the
 	// building: "東京都千代田区丸の内 1-2-3 丸の内ビル 5F".
-	for seg := 0; seg < 2; seg++ {
+	afterBuilding := false
+	for seg := 0; seg < 3; seg++ {
 		q := end
 		for q < len(t) && t[q] == ' ' {
 			q++
@@ -101,9 +102,12 @@ func (d *detector) prefecture(at int) int {
 				break
 			}
 		}
-		if !(isDigit(t[q]) && !hasDigit) && !building {
+		// After the building, its room: "1203", "203号", "101号室".
+		room := afterBuilding && isDigit(t[q]) && utf8.RuneCountInString(s) <= 8
+		if !(isDigit(t[q]) && !hasDigit) && !building && !room {
 			break
 		}
+		afterBuilding = building && !room
 		end = se
 	}
 	d.emit(Address, start, end)
@@ -163,4 +167,187 @@ func (d *detector) westernAddress(r *numRun) {
 		return
 	}
 	d.emit(Address, from+loc[0], from+loc[1])
+}
+
+// westernStreet reads a street address in running text that starts at the
+// house number r and ends in a British or Canadian postcode: "221 Baker
+// Street, London NW1 6XE". US addresses end in a state and ZIP code and go
+// through westernAddress.
+func (d *detector) westernStreet(r *numRun) {
+	t := d.text
+	s := r.gs[0]
+	if r.n != 1 || r.ge[0]-s > 4 || r.badHead || r.ge[0]+2 >= len(t) || t[r.ge[0]] != ' ' || !isUpper(t[r.ge[0]+1]) {
+		return
+	}
+	limit := min(len(t), s+120)
+	if nl := strings.IndexByte(t[s:limit], '\n'); nl >= 0 {
+		limit = s + nl
+	}
+	// Word start and end positions up to the line's (or window's) end.
+	var ws, we []int
+	for p := s; p < limit && len(ws) < 16; {
+		for p < limit && t[p] == ' ' {
+			p++
+		}
+		q := p
+		for q < limit && t[q] != ' ' {
+			q++
+		}
+		if q > p {
+			ws, we = append(ws, p), append(we, q)
+		}
+		p = q
+	}
+	street := false
+	for i := range ws {
+		w := t[ws[i]:we[i]]
+		if i > 0 && i <= 5 && streetWords[strings.ToLower(strings.Trim(w, ",."))] {
+			street = true
+		}
+		if !street || i+1 >= len(ws) {
+			continue
+		}
+		in := strings.TrimRight(t[ws[i+1]:we[i+1]], ",.;)")
+		if pc := w + " " + in; gbPostcode(pc) || caPostcode(pc) {
+			e := ws[i+1] + len(in)
+			d.emit(Address, s, e).because(0.85, "street+postcode")
+			iso := "GB"
+			if caPostcode(pc) {
+				iso = "CA"
+			}
+			d.emit(PostalCode, ws[i], e).because(0.85, "address-postcode").Country = iso
+			return
+		}
+		if i > 12 {
+			return
+		}
+	}
+}
+
+func isHangul(r rune) bool { return r >= 0xAC00 && r <= 0xD7A3 }
+
+// koreanAddress reads a road-name address around the road name ending in
+// 로 or 길 at text[at] (w bytes): "서울특별시 강남구 테헤란로 152 강남빌딩
+// 10층". It returns the byte after it, or at.
+func (d *detector) koreanAddress(at, w int) int {
+	t := d.text
+	p := at + w
+	if p+1 >= len(t) || t[p] != ' ' || !isDigit(t[p+1]) {
+		return at
+	}
+	wordStart := func(e int) int {
+		s := e
+		for s > 0 {
+			r, sz := utf8.DecodeLastRuneInString(t[:s])
+			if !isHangul(r) {
+				break
+			}
+			s -= sz
+		}
+		return s
+	}
+	start := wordStart(at + w)
+	district, city := false, false
+	for n := 0; n < 3 && start > 1 && t[start-1] == ' '; n++ {
+		s := wordStart(start - 1)
+		if s == start-1 {
+			break
+		}
+		last, _ := utf8.DecodeLastRuneInString(t[s : start-1])
+		switch last {
+		case '구', '군':
+			district = true
+		case '시', '도':
+			city = true
+		default:
+			n = 3
+			continue
+		}
+		start = s
+	}
+	if !city && !district {
+		return at
+	}
+	// The building number, then the building and its floor or unit.
+	e := p + 1
+	for e < len(t) && (isDigit(t[e]) || t[e] == '-' && e+1 < len(t) && isDigit(t[e+1])) {
+		e++
+	}
+	for seg := 0; seg < 2 && e+1 < len(t) && t[e] == ' '; seg++ {
+		q := e + 1
+		for q < len(t) {
+			r, sz := utf8.DecodeRuneInString(t[q:])
+			if !isHangul(r) && !(r < 0x80 && isAlnum(byte(r))) {
+				break
+			}
+			q += sz
+		}
+		if q == e+1 {
+			break
+		}
+		last, _ := utf8.DecodeLastRuneInString(t[e+1 : q])
+		if !strings.ContainsRune("층호동관빌딩센터타워아파트", last) {
+			break
+		}
+		e = q
+	}
+	d.emit(Address, start, e).because(0.85, "road-name-address")
+	return e
+}
+
+// chineseAddress reads a Chinese address ending at the 号 at text[at]:
+// led by a province or city (省, 市, 自治区), with a district or road
+// (区, 县, 路, 街, 道), and followed by the building and room
+// ("…建国路88号SOHO现代城5号楼1201室").
+func (d *detector) chineseAddress(at, w int) int {
+	t := d.text
+	if at == 0 || !isDigit(t[at-1]) {
+		return at
+	}
+	start, runes := at, 0
+	lead := -1
+	for start > 0 && runes < 30 {
+		r, sz := utf8.DecodeLastRuneInString(t[:start])
+		if !isKanji(r) && !(r < 0x80 && isAlnum(byte(r))) && r != '-' {
+			break
+		}
+		start -= sz
+		runes++
+		if r == '省' || r == '市' {
+			lead = start
+		}
+	}
+	if lead < 0 {
+		return at
+	}
+	// The leading place name: two runes before the first 省/市 (北京市,
+	// 广东省), three for the provinces named so (黑龙江省).
+	s := lead
+	for n := 0; s > start && n < 2; n++ {
+		_, sz := utf8.DecodeLastRuneInString(t[:s])
+		s -= sz
+	}
+	if s > start {
+		r, sz := utf8.DecodeLastRuneInString(t[:s])
+		if strings.HasPrefix(string(r)+t[s:lead], "黑龙江") || strings.HasPrefix(string(r)+t[s:lead], "内蒙古") {
+			s -= sz
+		}
+	}
+	if !strings.ContainsAny(t[s:at], "区县路街道") {
+		return at
+	}
+	e := at + w
+	last := e
+	for q, n := e, 0; q < len(t) && n < 24; n++ {
+		r, sz := utf8.DecodeRuneInString(t[q:])
+		if !isKanji(r) && !(r < 0x80 && isAlnum(byte(r))) && r != '-' {
+			break
+		}
+		q += sz
+		if strings.ContainsRune("室楼层号座", r) {
+			last = q
+		}
+	}
+	d.emit(Address, s, last).because(0.85, "chinese-address")
+	return last
 }

@@ -37,6 +37,10 @@ type detector struct {
 	// fields.
 	keys      map[string]keyClass
 	headerKey bool
+	// code is set for program source: its words are identifiers and its
+	// "name:" lines struct fields, so only values that validate
+	// themselves (e-mail, phone, card, check-digit numbers) are sought.
+	code bool
 }
 
 func (d *detector) keyHint(key string) hint {
@@ -113,6 +117,11 @@ func DetectText(text, key, prev string) []Hit {
 func (d *detector) detect(text, key, prev string, hits []Hit) []Hit {
 	d.text, d.key, d.prev, d.hits = text, key, prev, hits
 	d.hint, d.headerKey = d.keyInfo(key)
+	if d.code {
+		d.hint, d.headerKey = "", false
+		d.scanCode()
+		return d.hits
+	}
 	if d.hint == PersonName || d.hint == Address || d.hint == DateOfBirth {
 		if d.wholeCell() {
 			return d.hits
@@ -164,13 +173,19 @@ func (d *detector) scan() {
 	if d.hint == "" {
 		d.lineLabel(0)
 	}
+	d.wordStart(0)
 	for i := 0; i < len(t); {
 		c := t[i]
+		if !scanStops[c] {
+			i++
+			continue
+		}
 		switch {
 		case c == '\n':
 			if d.hint == "" {
 				d.lineLabel(i + 1)
 			}
+			d.wordStart(i + 1)
 		case c >= '0' && c <= '9' || (c == '+' || c == '(') && i+1 < len(t) && isDigit(t[i+1]):
 			if !numbers {
 				j := i + 1
@@ -193,19 +208,14 @@ func (d *detector) scan() {
 			}
 		case c == ':':
 			d.label(i)
-		case c == ' ' && i+3 < len(t) && (t[i+1] == 'c' || t[i+1] == 'p' || t[i+1] == 'r' || t[i+1] == 'w' ||
-			t[i+1] == 'e' || t[i+1] == 'v' || t[i+1] == 's') && i > 0 && t[i-1] >= 'a' && t[i-1] <= 'z':
-			d.proseNameAfter(i)
-		case (c == 's' || c == 't' || c == 'm' || c == 'c' || c == 'l' || c == 'e' || c == 'o') && (i == 0 || t[i-1] == ' '):
-			d.proseName(i)
-		case c == 'M' || c == 'D' || c == 'd' || c == 'b' || c == 'B':
-			if c == 'M' || c == 'D' {
-				d.westernName(i)
+			d.wordStart(i + 1)
+		case c < 0x80:
+			// White space and punctuation: a word may start after it.
+			if c == ' ' && i > 0 && t[i-1] >= 'a' && t[i-1] <= 'z' {
+				d.proseNameAfter(i)
 			}
-			if c != 'M' {
-				d.dobKeyword(i)
-			}
-		case c >= 0xE0:
+			d.wordStart(i + 1)
+		default:
 			r, w := utf8.DecodeRuneInString(t[i:])
 			switch r {
 			case '都', '道', '府', '県':
@@ -213,7 +223,7 @@ func (d *detector) scan() {
 					i = e
 					continue
 				}
-			case '様', '殿':
+			case '様', '殿', '氏':
 				d.honorific(i, w)
 			case 'さ':
 				if strings.HasPrefix(t[i+w:], "ん") {
@@ -221,11 +231,120 @@ func (d *detector) scan() {
 				}
 			case '生', '誕':
 				d.dobKeyword(i)
+			case '로', '길':
+				if e := d.koreanAddress(i, w); e > i {
+					i = e
+					continue
+				}
+			case '号':
+				if e := d.chineseAddress(i, w); e > i {
+					i = e
+					continue
+				}
 			}
 			i += w
+			if i < len(t) && t[i] < 0x80 {
+				d.wordStart(i)
+			}
 			continue
 		}
 		i++
+	}
+}
+
+// scanCode is scan for program source: numbers and e-mail addresses only.
+func (d *detector) scanCode() {
+	t := d.text
+	for i := 0; i < len(t); {
+		c := t[i]
+		if !codeStops[c] {
+			i++
+			continue
+		}
+		switch {
+		case c >= '0' && c <= '9' || (c == '+' || c == '(') && i+1 < len(t) && isDigit(t[i+1]):
+			if c >= '0' && c <= '9' {
+				// Most numbers in code are short and stand alone
+				// (x[1], 0x7f, 255): no value has fewer than 7 digits.
+				j := i + 1
+				for j < len(t) && isDigit(t[j]) {
+					j++
+				}
+				if j-i < 7 && (j+1 >= len(t) || !isDigit(t[j+1]) || !numberJoiner[t[j]]) {
+					i = j
+					continue
+				}
+			}
+			r, next := scanRun(t, i)
+			d.numbers(&r)
+			i = next
+			continue
+		case c == '@':
+			if e := d.email(i); e > i {
+				i = e
+				continue
+			}
+		}
+		i++
+	}
+}
+
+// numberJoiner are the bytes that join digit groups into one value.
+var numberJoiner = [256]bool{' ': true, '-': true, '.': true, '(': true, ')': true, '\t': true}
+
+// codeStops are the bytes scanCode stops at.
+var codeStops = func() (s [256]bool) {
+	for _, c := range []byte("0123456789+(@") {
+		s[c] = true
+	}
+	return s
+}()
+
+// sourceExts are the extensions of program source and build files.
+var sourceExts = map[string]bool{".go": true, ".c": true, ".h": true, ".cc": true, ".cpp": true, ".hpp": true,
+	".s": true, ".asm": true, ".py": true, ".js": true, ".mjs": true, ".ts": true, ".java": true, ".kt": true,
+	".rs": true, ".rb": true, ".pl": true, ".pm": true, ".php": true, ".cs": true, ".swift": true, ".m": true,
+	".scala": true, ".lua": true, ".sh": true, ".bash": true, ".zsh": true, ".ps1": true, ".bat": true,
+	".awk": true, ".sed": true, ".el": true, ".lisp": true, ".hs": true, ".ml": true, ".erl": true, ".ex": true,
+	".proto": true, ".y": true, ".l": true, ".mk": true, ".cmake": true, ".gradle": true, ".patch": true, ".diff": true}
+
+// isSourceCode reports whether the file or member name is program source.
+func isSourceCode(name string) bool {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 || strings.LastIndexByte(name, '/') > i {
+		return false
+	}
+	return sourceExts[strings.ToLower(name[i:])]
+}
+
+// scanStops are the bytes scan stops at: where a value, a context word or
+// a word can start. Every other byte (most letters) costs one table look.
+var scanStops = func() (s [256]bool) {
+	for _, c := range []byte("\n0123456789+(@: \t\"',;>/[") {
+		s[c] = true
+	}
+	for c := 0xE0; c < 0x100; c++ {
+		s[c] = true // leads of three- and four-byte runes: kana, kanji
+	}
+	return s
+}()
+
+// wordStart tries the detectors that start at a word: titles and
+// salutations, birth keywords, prose verbs before a name.
+func (d *detector) wordStart(p int) {
+	if p >= len(d.text) {
+		return
+	}
+	switch d.text[p] {
+	case 'M':
+		d.westernName(p)
+	case 'D':
+		d.westernName(p)
+		d.dobKeyword(p)
+	case 'd', 'b', 'B':
+		d.dobKeyword(p)
+	case 's', 't', 'm', 'c', 'l', 'e', 'o':
+		d.proseName(p)
 	}
 }
 
@@ -234,10 +353,12 @@ func (d *detector) scan() {
 // value starts its line), else the field's key, else the previous field.
 func (d *detector) context(start int) hint {
 	t := d.text
-	ls := strings.LastIndexByte(t[:start], '\n') + 1
+	back := max(start-256, 0)
+	ls := back + strings.LastIndexByte(t[back:start], '\n') + 1
 	from := ls
-	if strings.TrimSpace(t[ls:start]) == "" && ls > 0 {
-		from = strings.LastIndexByte(t[:ls-1], '\n') + 1
+	if strings.TrimSpace(t[ls:start]) == "" && ls > 0 && ls > back {
+		pb := max(ls-1-256, 0)
+		from = pb + strings.LastIndexByte(t[pb:ls-1], '\n') + 1
 	}
 	if start-from > 48 {
 		from = start - 48
@@ -299,6 +420,9 @@ func (d *detector) numbers(r *numRun) {
 	total := 0
 	for g := 0; g < r.n; g++ {
 		total += r.ge[g] - r.gs[g]
+	}
+	if total <= 4 && !d.code {
+		d.westernStreet(r)
 	}
 	if total < 5 || coordinate(d.text, r) {
 		return
@@ -494,6 +618,19 @@ func (d *detector) foreignPhone(c *candidate) bool {
 		return false
 	}
 	iso := domesticCountry(c.digits, c.lens, c.kinds)
+	if iso == "" && len(c.digits) >= 10 && c.digits[0] == '0' && c.digits[1] == '0' && c.digits[2] != '0' {
+		// 00 (or 011 from North America) and an E.164 number.
+		iso = e164(c.digits[2:])
+	} else if iso == "" && len(c.digits) >= 11 && string(c.digits[:3]) == "011" {
+		iso = e164(c.digits[3:])
+	}
+	dg := c.digits
+	if iso == "" && len(c.lens) == 1 && len(dg) == 11 && dg[0] == '1' && dg[1] >= '3' && inProse(d.text, c.start) {
+		iso = "CN" // 请拨打13800138000
+	}
+	if iso == "" && ctx == Phone && len(c.lens) == 1 && len(dg) == 11 && string(dg[:3]) == "010" {
+		iso = "KR"
+	}
 	switch iso {
 	case "FR", "DE", "AU", "TW":
 		// Their shapes are common in hex dumps and tables; only a

@@ -1,12 +1,15 @@
 package pii
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/mamori-dev/mamori/internal/pii/extract"
 	"github.com/mamori-dev/mamori/internal/scan"
@@ -163,13 +166,37 @@ func (m *Matcher) Match(ctx context.Context, f *scan.File, emit func(scan.Record
 	path, raw := scan.DisplayPath(f.Path), scan.RawPath(f.Path)
 	sum := fs.run(ctx, f.Path, f.Data, m.opts,
 		func(o *Occurrence) { o.Path, o.PathRaw = path, raw; emit(o) },
-		func(err error) { emit(scan.NewError(errorPath(f.Path, err), err)) })
+		func(err error) {
+			var sk *extract.Skipped
+			if errors.As(err, &sk) {
+				emit(&Skipped{Type: "skipped", Path: path, PathRaw: raw, Member: sk.Member, FileType: sk.Type, Reason: sk.Reason})
+				return
+			}
+			emit(scan.NewError(errorPath(f.Path, err), err))
+		})
 	if sum != nil {
 		sum.Path, sum.PathRaw = path, raw
 		emit(sum)
 	}
 	return ctx.Err()
 }
+
+// Skipped says a file (or archive member) was not searched for personal
+// data, naming what it is and why.
+type Skipped struct {
+	Type     string `json:"type"`
+	Path     string `json:"path"`
+	PathRaw  string `json:"path_raw,omitempty"`
+	Member   string `json:"member,omitempty"`
+	FileType string `json:"file_type"`
+	Reason   string `json:"reason"`
+}
+
+func (s *Skipped) Kind() string  { return "skipped" }
+func (s *Skipped) Finding() bool { return false }
+
+// Text is empty: text output lists findings; ndjson and json list skips.
+func (s *Skipped) Text() string { return "" }
 
 // errorPath names the archive member an error came from when it says so.
 func errorPath(path string, err error) string {
@@ -297,7 +324,14 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 		}
 		return nil
 	}
-	if err := extract.Read(ctx, name, data, opts.Limits, visit, onErr); err != nil && ctx.Err() == nil {
+	if isSourceCode(name) && plainUTF8(data) {
+		// Program source holds no records: one field of the raw bytes,
+		// searched for self-validating values only, without the format
+		// readers' line splitting and width folding.
+		rec := extract.Record{Fields: []extract.Field{extract.NewField(unsafeString(data), "", 1, 0)}}
+		fs.node = -1
+		fs.field(name, &rec, &rec.Fields[0], "", "", opts, occ)
+	} else if err := extract.Read(ctx, name, data, opts.Limits, visit, onErr); err != nil && ctx.Err() == nil {
 		onErr(err)
 	}
 	if len(fs.counts) == 0 {
@@ -315,6 +349,11 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 // field detects the values of one field and adds them to the record's
 // subject (fs.node).
 func (fs *fileScan) field(name string, rec *extract.Record, f *extract.Field, key, prev string, opts Options, occ func(*Occurrence)) {
+	if f.Member != "" {
+		fs.det.code = isSourceCode(f.Member)
+	} else {
+		fs.det.code = isSourceCode(name)
+	}
 	fs.hits = fs.det.detect(f.Text, key, prev, fs.hits[:0])
 	if len(fs.hits) == 0 {
 		return
@@ -368,6 +407,19 @@ func (fs *fileScan) field(name string, rec *extract.Record, f *extract.Field, ke
 			}
 		}
 	}
+}
+
+// plainUTF8 reports UTF-8 without a byte order mark, NULs or anything an
+// archive or compound file starts with: text the readers would pass
+// through unchanged.
+func plainUTF8(data []byte) bool {
+	if len(data) >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF {
+		return false
+	}
+	if len(data) >= 2 && (data[0] == 'P' && data[1] == 'K' || data[0] == 0x1F && data[1] == 0x8B) {
+		return false
+	}
+	return bytes.IndexByte(data, 0) < 0 && utf8.Valid(data)
 }
 
 // sharedNumber reports numbers that many people share: free-dial and

@@ -192,3 +192,19 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+func TestMatcherSkipped(t *testing.T) {
+	m := pii.NewMatcher(pii.Options{})
+	_, recs := matchAll(t, m, "/x/logo.png", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"))
+	var got []pii.Skipped
+	for _, r := range recs {
+		if s, ok := r.(*pii.Skipped); ok {
+			got = append(got, *s)
+		}
+	}
+	want := []pii.Skipped{{Type: "skipped", Path: "/x/logo.png", FileType: "image",
+		Reason: "images have no text layer; text in them needs OCR, which mamori does not do"}}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("skipped records (-got +want):\n%s", diff)
+	}
+}

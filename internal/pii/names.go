@@ -266,7 +266,7 @@ func (d *detector) westernName(at int) {
 	if words == 0 || title == "Dear " && words < 2 {
 		return
 	}
-	d.emit(PersonName, start, end)
+	d.emit(PersonName, start, end).because(0.8, "title:"+strings.TrimSpace(title))
 }
 
 // displayName takes the name part of an e-mail header value such as
@@ -288,7 +288,7 @@ func (d *detector) displayName() {
 			s, e = s+1, e-1
 		}
 		if e > s && looksLikeName(t[s:e]) && !strings.Contains(t[s:e], "@") {
-			d.emit(PersonName, s, e)
+			d.emit(PersonName, s, e).because(0.9, "display-name:"+d.key)
 		}
 		gt := strings.IndexByte(t[lt:], '>')
 		if gt < 0 {
@@ -333,7 +333,10 @@ func (d *detector) label(colon int) {
 	if d.key != "" && d.hint != "" || colon == 0 || isDigit(t[colon-1]) {
 		return // times and ports, not labels
 	}
-	ls := strings.LastIndexByte(t[:colon], '\n') + 1
+	// Labels are short: look back 64 bytes at most, not to the start of
+	// a long line for every colon in it.
+	from := max(colon-64, 0)
+	ls := from + strings.LastIndexByte(t[from:colon], '\n') + 1
 	for _, sep := range []string{"\t", ",", "|", "  ", "。"} {
 		if i := strings.LastIndex(t[ls:colon], sep); i >= 0 {
 			ls += i + len(sep)
@@ -608,6 +611,10 @@ func nameShape(v string) bool {
 	if len(parts) == 0 || len(parts) > 3 {
 		return false
 	}
+	if joined := strings.Join(parts, ""); hangulOnly(joined) {
+		n := utf8.RuneCountInString(joined)
+		return n >= 2 && n <= 5 // 김민준, 남궁 민수
+	}
 	if kanaKanjiOnly(strings.Join(parts, ""), true) {
 		n := utf8.RuneCountInString(strings.Join(parts, ""))
 		first, _ := utf8.DecodeRuneInString(v)
@@ -659,7 +666,9 @@ func leadingPostalCode(v string) int {
 var (
 	proseBefore = []string{"spoke with ", "spoke to ", "talked to ", "talked with ", "speaking with ", "met with ",
 		"call from ", "message from ", "letter from ", "email from ", "on behalf of "}
-	proseAfter = []string{" called", " phoned", " rang", " wrote", " emailed", " visited", " complained", " said"}
+	// "wrote" and "said" are left out: changelogs and AUTHORS files are
+	// full of "X wrote the parser".
+	proseAfter = []string{" called", " phoned", " rang", " emailed", " visited", " complained"}
 )
 
 // proseName finds "spoke with Jane Doe" and "Jane Doe called" around
@@ -740,8 +749,9 @@ func capitalWords(t string, p int) (int, int) {
 			break
 		}
 		q++
-		for q < len(t) && (t[q] >= 'a' && t[q] <= 'z' || t[q] == '\'' || t[q] == '-') {
-			q++
+		for q < len(t) && (t[q] >= 'a' && t[q] <= 'z' || t[q] == '\'' || t[q] == '-' ||
+			isUpper(t[q]) && (t[q-1] == '\'' || t[q-1] == '-' || q-ws == 2 && t[ws:q] == "Mc")) {
+			q++ // O'Neil, Smith-Jones, McDonald
 		}
 		if q-ws < 2 || q < len(t) && isAlnum(t[q]) || notNameWord[t[ws:q]] {
 			break
@@ -752,4 +762,13 @@ func capitalWords(t string, p int) (int, int) {
 		return 0, 0
 	}
 	return start, end
+}
+
+func hangulOnly(s string) bool {
+	for _, r := range s {
+		if !isHangul(r) {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -165,6 +165,8 @@ func badAfter(text string, e int) bool {
 	}
 	c := text[e]
 	switch {
+	case c == 'x' && e+1 < len(text) && isDigit(text[e+1]) && e >= 4 && isDigit(text[e-4]):
+		return false // an extension: 212-555-0123x1234
 	case isAlnum(c), c == '_', c == '@':
 		return true
 	case c == '.' || c == ',' || c == ':' || c == '/':

@@ -1,5 +1,7 @@
 package pii
 
+import "strings"
+
 // plan is one country's national significant number (NSN) lengths in the
 // E.164 numbering plan.
 type plan struct {
@@ -157,6 +159,10 @@ func domesticCountry(d []byte, lens []int, kinds []byte) string {
 		return ""
 	case n == 11 && d[1] == '1' && d[2] == '0' && g == 3 && lens[0] == 3:
 		return "KR" // 010-1234-5678
+	case n == 11 && d[1] >= '3' && d[1] <= '6' && g == 3 && lens[0] == 3 && lens[1] == 4:
+		return "KR" // 031-1234-5678
+	case (n == 9 || n == 10) && d[1] == '2' && g == 3 && lens[0] == 2 && lens[2] == 4:
+		return "KR" // 02-312-3456, 02-3123-4567
 	case n == 10 && g == 5 && lens[0] == 2 && lens[1] == 2 && lens[2] == 2 && d[1] != '0':
 		return "FR" // 01 23 45 67 89
 	case n == 10 && g == 3 && lens[0] == 4 && lens[1] == 3 && lens[2] == 3 && d[1] == '4':
@@ -165,10 +171,11 @@ func domesticCountry(d []byte, lens []int, kinds []byte) string {
 		return "TW" // 0912 345 678
 	case n == 10 && g == 3 && lens[0] == 2 && lens[1] == 4 && lens[2] == 4 && (d[1] == '2' || d[1] == '3' || d[1] == '7' || d[1] == '8'):
 		return "AU" // (02) 1234 5678
-	case (n == 10 || n == 11) && d[1] >= '1' && d[1] <= '3' && (g == 2 && lens[0] >= 4 && lens[0] <= 5 || g == 3 && (lens[0] == 3 || lens[0] == 4)):
-		return "GB" // 020 7946 0958, 01632 960001, 0161 496 0000
-	case n == 11 && d[1] == '7' && g == 2 && lens[0] == 5:
-		return "GB" // 07700 900123
+	case (n == 10 || n == 11) && strings.IndexByte("123589", d[1]) >= 0 &&
+		(g == 2 && lens[0] >= 4 && lens[0] <= 5 || g == 3 && lens[0] >= 3 && lens[0] <= 5):
+		return "GB" // 020 7946 0958, 01632 960001, 0161 496 0000, 0808 157 0123
+	case n == 11 && d[1] == '7' && (g == 2 || g == 3) && lens[0] == 5:
+		return "GB" // 07700 900123, 07700 900 123
 	case (n == 11 || n == 12) && g == 2 && (lens[0] == 3 || lens[0] == 4) && lens[1] >= 7 && d[1] != '1':
 		return "CN" // 010-12345678, 0755-12345678
 	case n >= 10 && n <= 12 && g == 2 && lens[0] >= 3 && lens[0] <= 5 && d[1] >= '2':
@@ -182,7 +189,7 @@ func domesticCountry(d []byte, lens []int, kinds []byte) string {
 // shortDomestic recognises 8-digit numbers of Singapore and Hong Kong,
 // which only a phone keyword tells from other numbers.
 func shortDomestic(d []byte, lens []int) string {
-	if len(d) != 8 || len(lens) > 2 || len(lens) == 2 && lens[0] != 4 {
+	if len(d) != 8 || len(lens) > 2 || len(lens) == 2 && lens[0] != 4 || len(lens) == 1 && compactDate(d) {
 		return ""
 	}
 	switch d[0] {
@@ -192,4 +199,14 @@ func shortDomestic(d []byte, lens []int) string {
 		return "HK"
 	}
 	return ""
+}
+
+// compactDate reports a YYYYMMDD date of the last two centuries.
+func compactDate(d []byte) bool {
+	if len(d) != 8 || !(d[0] == '1' && d[1] == '9' || d[0] == '2' && d[1] == '0') {
+		return false
+	}
+	m := int(d[4]-'0')*10 + int(d[5]-'0')
+	day := int(d[6]-'0')*10 + int(d[7]-'0')
+	return m >= 1 && m <= 12 && day >= 1 && day <= 31
 }

@@ -25,11 +25,10 @@ const (
 	// than a day after it, carries a wrong time: it is stored with the
 	// time the server received it instead (and the agent's time in its
 	// meta), so that neither the detection nor the timeline is lost.
-	maxFindingAge  = 365 * 24 * time.Hour
-	maxClockAhead  = 24 * time.Hour
-	seenAtMetaKey  = "agent_seen_at"
-	findingsPerSec = 1000
-	findingsBurst  = 5 * wire.MaxFindingsPerBatch
+	maxFindingAge         = 365 * 24 * time.Hour
+	maxClockAhead         = 24 * time.Hour
+	seenAtMetaKey         = "agent_seen_at"
+	defaultFindingsPerSec = 1000
 )
 
 // checkFinding refuses a finding whose fields no real agent sends, and

@@ -27,8 +27,9 @@ type auditLog struct {
 	// mu serialises syncing the tree and signing.
 	mu   sync.Mutex
 	tree audit.Tree
-	// signed is the size of the latest checkpoint.
+	// signed is the size of the latest checkpoint; any says there is one.
 	signed int64
+	any    bool
 }
 
 func newAuditLog(ctx context.Context, st *store.Store, dir string, log *slog.Logger, now func() time.Time) (*auditLog, error) {
@@ -58,7 +59,7 @@ func newAuditLog(ctx context.Context, st *store.Store, dir string, log *slog.Log
 			if root, _ := a.tree.Root(c.Size); root != c.Root {
 				log.Error("audit log: the log does not match its latest checkpoint; run mamori audit verify", "checkpoint_size", c.Size)
 			}
-			a.signed = c.Size
+			a.signed, a.any = c.Size, true
 		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
@@ -86,15 +87,16 @@ func (a *auditLog) sync(ctx context.Context) error {
 }
 
 // checkpoint signs and stores a checkpoint of the whole log when it grew
-// since the last one.
-func (a *auditLog) checkpoint(ctx context.Context) error {
+// since the last one, or, when asked for one (force) and there is none
+// yet, of the empty log.
+func (a *auditLog) checkpoint(ctx context.Context, force bool) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err := a.sync(ctx); err != nil {
 		return err
 	}
 	n := a.tree.Size()
-	if n == a.signed && n > 0 {
+	if n == a.signed && (a.any || !force) {
 		return nil
 	}
 	root, err := a.tree.Root(n)
@@ -109,7 +111,7 @@ func (a *auditLog) checkpoint(ctx context.Context) error {
 	if err := a.st.AddCheckpoint(ctx, c, msg); err != nil {
 		return err
 	}
-	a.signed = n
+	a.signed, a.any = n, true
 	return nil
 }
 
@@ -121,12 +123,12 @@ func (a *auditLog) run(ctx context.Context, every time.Duration) {
 	for {
 		select {
 		case <-t.C:
-			if err := a.checkpoint(ctx); err != nil && ctx.Err() == nil {
+			if err := a.checkpoint(ctx, false); err != nil && ctx.Err() == nil {
 				a.log.Error("audit checkpoint", "err", err)
 			}
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			if err := a.checkpoint(fctx); err != nil {
+			if err := a.checkpoint(fctx, false); err != nil {
 				a.log.Error("audit checkpoint at shutdown", "err", err)
 			}
 			cancel()
@@ -245,7 +247,7 @@ func (s *Server) checkpointView(msg []byte) (AuditCheckpoint, error) {
 
 func (s *Server) getCheckpoint(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := s.alog.checkpoint(ctx); err != nil {
+	if err := s.alog.checkpoint(ctx, true); err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}

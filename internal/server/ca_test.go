@@ -23,6 +23,7 @@ func csrPEM(t testing.TB, key any) []byte {
 }
 
 func TestCA(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	c, err := loadOrCreateCA(dir)
 	if err != nil {

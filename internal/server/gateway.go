@@ -328,10 +328,17 @@ func (s *Server) reconcile(ctx context.Context, c *conn, hello *wire.Hello) erro
 }
 
 func sweepMessage(sw *store.Sweep, cmdID string) *wire.Message {
-	return &wire.Message{Type: wire.TypeSweep, ID: cmdID, Sweep: &wire.Sweep{
+	m := &wire.Message{Type: wire.TypeSweep, ID: cmdID, Sweep: &wire.Sweep{
 		SweepID: sw.ID, Paths: sw.Paths, ExpiresAt: sw.ExpiresAt,
 		Bundle: wire.Bundle{Name: sw.Name, YARA: sw.YARA, Hashes: sw.Hashes, SHA256: sw.SHA256},
 	}}
+	if len(sw.Collect) > 0 {
+		var c wire.Collect
+		if json.Unmarshal(sw.Collect, &c) == nil {
+			m.Sweep.Collect = &c
+		}
+	}
+	return m
 }
 
 func (s *Server) bundleMessage(b *store.Bundle) *wire.Message {

@@ -104,6 +104,7 @@ func startProcess(t *testing.T, dir, dsn string, ln *os.File) (*testServer, *exe
 // at launch gets the sweep when it connects, and no finding is lost or
 // stored twice.
 func TestKillServerMidSweep(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		dir, ln := t.TempDir(), testutil.ListenerFile(t)
 		ts, proc := startProcess(t, dir, dsn, ln)

@@ -17,7 +17,7 @@ type CapabilityFunc func(httpapi.Env) (httpapi.Capability, error)
 func (s *Server) fleetRoutes() []httpapi.Route {
 	var rs []httpapi.Route
 	for _, part := range [][]httpapi.Route{
-		s.hostRoutes(), s.detectionRoutes(), s.ruleRoutes(), s.sweepRoutes(),
+		s.hostRoutes(), s.detectionRoutes(), s.ruleRoutes(), s.sweepRoutes(), s.collectRoutes(),
 		s.auditRoutes(), s.policyRoutes(), s.statsRoutes(),
 	} {
 		rs = append(rs, part...)

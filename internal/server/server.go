@@ -17,6 +17,7 @@ import (
 
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
 	"github.com/mamori-dev/mamori/internal/store"
+	"github.com/mamori-dev/mamori/internal/wire"
 )
 
 // Config configures a Server. Zero durations take the defaults below.
@@ -56,6 +57,10 @@ type Config struct {
 	// open besides established agent WebSockets (default
 	// DefaultMaxConnsPerAddress; negative: no cap).
 	MaxConnsPerAddress int
+	// FindingsPerSecond is the rate of findings one agent may send after
+	// a burst of five seconds' worth (default 1000); past it the agent's
+	// findings wait in its own queue.
+	FindingsPerSecond int
 	// Now is the clock; nil means time.Now. Tests inject one to move
 	// past expiries without sleeping.
 	Now func() time.Time
@@ -96,6 +101,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxConnsPerAddress == 0 {
 		c.MaxConnsPerAddress = DefaultMaxConnsPerAddress
+	}
+	if c.FindingsPerSecond <= 0 {
+		c.FindingsPerSecond = defaultFindingsPerSec
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -202,7 +210,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.hub = newHub()
 	// 20 enrolments at once from one address, then one every 3 s.
 	s.enrolLimit = newLimiter(1.0/3, 20, cfg.Now)
-	s.findingsLimit = newLimiter(findingsPerSec, findingsBurst, time.Now)
+	s.findingsLimit = newLimiter(float64(cfg.FindingsPerSecond), float64(max(5*cfg.FindingsPerSecond, wire.MaxFindingsPerBatch)), time.Now)
 	s.seen = newLastSeen()
 	s.ingest = newIngester(st)
 	if s.alog, err = newAuditLog(ctx, st, cfg.DataDir, s.log, cfg.Now); err != nil {

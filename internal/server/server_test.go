@@ -97,6 +97,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 }
 
 func TestEnrolAndConnect(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t)
 	if _, code := enroll(t, ts, "wrong", "a"); code != http.StatusUnauthorized {
 		t.Errorf("wrong enrolment token: %d, want 401", code)
@@ -128,6 +129,7 @@ func TestEnrolAndConnect(t *testing.T) {
 }
 
 func TestRevokedAgentCannotReconnect(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t)
 	a := mustEnroll(t, ts, "a")
 	a.mustConnect(ts)
@@ -148,6 +150,7 @@ func TestRevokedAgentCannotReconnect(t *testing.T) {
 }
 
 func TestEnrolTokenRotation(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t)
 	old := ts.EnrollToken()
 	a := mustEnroll(t, ts, "a")
@@ -172,6 +175,7 @@ func TestEnrolTokenRotation(t *testing.T) {
 }
 
 func TestRulesAndDetections(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ts := startServer(t, t.TempDir(), dsn)
 		a := mustEnroll(t, ts, "a")
@@ -230,6 +234,7 @@ func TestRulesAndDetections(t *testing.T) {
 }
 
 func TestMonitoring(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t)
 	a := mustEnroll(t, ts, "a")
 	b := mustEnroll(t, ts, "b")
@@ -285,6 +290,7 @@ func TestMonitoring(t *testing.T) {
 }
 
 func TestIsolationStateMachine(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t)
 	a := mustEnroll(t, ts, "a")
 	a.mustConnect(ts)
@@ -351,6 +357,7 @@ func TestIsolationStateMachine(t *testing.T) {
 }
 
 func TestAutoIsolationPolicy(t *testing.T) {
+	t.Parallel()
 	ts := newServer(t)
 	a := mustEnroll(t, ts, "a")
 	a.mustConnect(ts)

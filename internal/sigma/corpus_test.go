@@ -254,3 +254,21 @@ func TestRegressionData(t *testing.T) {
 	}
 	t.Logf("regression cases passed: %d/%d (%d with a match_count other than the events that match; %d sibling hits)", passed, len(cases), countDiff, sibling)
 }
+
+// BenchmarkMatchRegression evaluates the regression events against every
+// SigmaHQ rule.
+func BenchmarkMatchRegression(b *testing.B) {
+	rs := loadCorpus(b)
+	var evs []*logevent.Event
+	for _, tc := range regressionCases(b) {
+		evs = append(evs, readJSONEvents(b, tc.data)...)
+	}
+	m := rs.NewMatcher()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, e := range evs {
+			m.Match(e)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(evs))/b.Elapsed().Seconds(), "events/s")
+}

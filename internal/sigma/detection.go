@@ -290,7 +290,7 @@ func (c *compiler) value(s, match string, transforms []string, cased, expand, re
 		if err != nil {
 			return nil, fmt.Errorf("regular expression %q: %w", s, err)
 		}
-		return []valTest{{kind: vStr, str: strMatcher{kind: mRegex, re: re}}}, nil
+		return []valTest{{kind: vStr, str: strMatcher{kind: mRegex, re: re, globLiteral: requiredLiteral(expr)}}}, nil
 	case "cidr":
 		_, n, err := net.ParseCIDR(s)
 		if err != nil {

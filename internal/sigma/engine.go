@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/mamori-dev/mamori/internal/logevent"
 )
@@ -30,9 +32,11 @@ type Ruleset struct {
 
 	c       *compiler
 	built   bool
-	winAll  []winEntry // product windows without category or service
+	winAll  *ruleList // product windows without category or service
 	byChan  map[string]*chanIndex
-	generic []*Rule
+	generic *ruleList // every non-Windows rule
+	pf      *prefilter
+	kwFid   int // pseudo field id the prefilter files keyword needles under
 }
 
 type winEntry struct {
@@ -41,8 +45,44 @@ type winEntry struct {
 }
 
 type chanIndex struct {
-	any   []winEntry
-	byEID map[int64][]winEntry
+	any   *ruleList
+	byEID map[int64]*ruleList
+}
+
+// ruleList is the rules one index key selects, split for the prefilter:
+// rules with needles are only evaluated when one of them occurs.
+type ruleList struct {
+	entries []winEntry
+	always  []winEntry
+	byRule  map[int]winEntry // rules with needles, by rule index
+	fids    []int            // the fields those needles are on
+}
+
+func (l *ruleList) add(e winEntry) { l.entries = append(l.entries, e) }
+
+func (l *ruleList) split(pf *prefilter) {
+	l.byRule = map[int]winEntry{}
+	fids := map[int]bool{}
+	for _, e := range l.entries {
+		if e.rule.needles == nil {
+			l.always = append(l.always, e)
+			continue
+		}
+		l.byRule[e.rule.index] = e
+		for _, id := range e.rule.needles {
+			fids[pf.needles[id].fid] = true
+		}
+		for _, set := range e.rule.clauses {
+			for _, id := range set {
+				fids[pf.needles[id].fid] = true
+			}
+		}
+	}
+	for f := range fids {
+		l.fids = append(l.fids, f)
+	}
+	sort.Ints(l.fids)
+	l.entries = nil
 }
 
 // New returns an empty Ruleset.
@@ -128,14 +168,17 @@ func (rs *Ruleset) Build() {
 	}
 	rs.built = true
 	rs.resolveCorrelations()
+	rs.kwFid = rs.c.fields.id("\x00keywords")
+	rs.buildPrefilter()
 	rs.byChan = map[string]*chanIndex{}
+	rs.winAll, rs.generic = &ruleList{}, &ruleList{}
 	for _, r := range rs.Rules {
 		if !r.src.windows {
-			rs.generic = append(rs.generic, r)
+			rs.generic.add(winEntry{rule: r})
 			continue
 		}
 		if r.src.wins == nil {
-			rs.winAll = append(rs.winAll, winEntry{rule: r})
+			rs.winAll.add(winEntry{rule: r})
 			continue
 		}
 		for i := range r.src.wins {
@@ -143,15 +186,28 @@ func (rs *Ruleset) Build() {
 			key := strings.ToLower(w.channel)
 			ci := rs.byChan[key]
 			if ci == nil {
-				ci = &chanIndex{byEID: map[int64][]winEntry{}}
+				ci = &chanIndex{any: &ruleList{}, byEID: map[int64]*ruleList{}}
 				rs.byChan[key] = ci
 			}
 			if len(w.eventIDs) == 0 {
-				ci.any = append(ci.any, winEntry{r, w})
+				ci.any.add(winEntry{r, w})
 			}
 			for _, id := range w.eventIDs {
-				ci.byEID[id] = append(ci.byEID[id], winEntry{r, w})
+				l := ci.byEID[id]
+				if l == nil {
+					l = &ruleList{}
+					ci.byEID[id] = l
+				}
+				l.add(winEntry{r, w})
 			}
+		}
+	}
+	rs.winAll.split(rs.pf)
+	rs.generic.split(rs.pf)
+	for _, ci := range rs.byChan {
+		ci.any.split(rs.pf)
+		for _, l := range ci.byEID {
+			l.split(rs.pf)
 		}
 	}
 }
@@ -292,11 +348,17 @@ type Matcher struct {
 	all     fieldVal // every value of the event, for keywords
 	ev      *logevent.Event
 	aliases map[string]string
-	cand    []winEntry
+	lists   []*ruleList
 	hits    []Hit
 
 	spacedGen   uint32
 	spacedNames map[string]string
+
+	scanned   []uint32 // by field id: gen when the prefilter scanned it
+	hitNeedle []uint32 // by needle id: gen when found
+	found     []int32  // needles found in this event
+	arena     []byte   // lower-cased values of this event
+	tried     []uint32 // by rule index: gen when considered through a needle
 }
 
 type fieldVal struct {
@@ -309,7 +371,9 @@ type fieldVal struct {
 // NewMatcher returns a Matcher for rs, building rs if needed.
 func (rs *Ruleset) NewMatcher() *Matcher {
 	rs.Build()
-	return &Matcher{rs: rs, cache: make([]fieldVal, len(rs.c.fields.names))}
+	n := len(rs.c.fields.names)
+	return &Matcher{rs: rs, cache: make([]fieldVal, n), scanned: make([]uint32, n),
+		hitNeedle: make([]uint32, len(rs.pf.needles)), tried: make([]uint32, len(rs.Rules))}
 }
 
 // Match returns the rules e matches, in rule order. The slice is reused by
@@ -320,32 +384,61 @@ func (m *Matcher) Match(e *logevent.Event) []Hit {
 		for i := range m.cache {
 			m.cache[i].gen = 0
 		}
+		clear(m.scanned)
+		clear(m.hitNeedle)
+		clear(m.tried)
 		m.all.gen = 0
 		m.gen = 1
 	}
 	m.ev = e
 	m.aliases = nil
 	m.hits = m.hits[:0]
-	m.cand = m.cand[:0]
+	if cap(m.arena) > 1<<20 {
+		m.arena = nil // one huge event should not pin its arena
+	}
+	m.arena = m.arena[:0]
+	m.found = m.found[:0]
+	lists := m.lists[:0]
 	if e.Channel != "" {
-		m.cand = append(m.cand, m.rs.winAll...)
+		lists = append(lists, m.rs.winAll)
 		if ci := m.rs.byChan[strings.ToLower(e.Channel)]; ci != nil {
-			m.cand = append(m.cand, ci.any...)
-			m.cand = append(m.cand, ci.byEID[e.EventID]...)
+			lists = append(lists, ci.any)
+			if l := ci.byEID[e.EventID]; l != nil {
+				lists = append(lists, l)
+			}
 		}
 		if e.EventID == 4688 && strings.EqualFold(e.Channel, "Security") {
 			m.aliases = securityAliases
 		}
-		for _, c := range m.cand {
-			if c.src != nil && !m.sourceDetail(c.src) {
+	} else {
+		lists = append(lists, m.rs.generic)
+	}
+	m.lists = lists
+	for _, l := range lists {
+		for _, fid := range l.fids {
+			if m.scanned[fid] != m.gen {
+				m.scanField(fid)
+			}
+		}
+	}
+	for _, l := range lists {
+		for _, c := range l.always {
+			m.consider(c)
+		}
+	}
+	for _, id := range m.found {
+		for _, ri := range m.rs.pf.rules[id] {
+			if m.tried[ri] == m.gen {
 				continue
 			}
-			m.try(c.rule)
-		}
-	} else {
-		for _, r := range m.rs.generic {
-			if r.src.matchGeneric(e) {
-				m.try(r)
+			m.tried[ri] = m.gen
+			for _, l := range lists {
+				if c, ok := l.byRule[ri]; ok {
+					if m.clausesHold(c.rule) {
+						m.consider(c)
+					}
+					break
+				}
 			}
 		}
 	}
@@ -353,6 +446,19 @@ func (m *Matcher) Match(e *logevent.Event) []Hit {
 		sort.Slice(m.hits, func(i, j int) bool { return m.hits[i].Rule.index < m.hits[j].Rule.index })
 	}
 	return m.hits
+}
+
+func (m *Matcher) consider(c winEntry) {
+	if c.src != nil && !m.sourceDetail(c.src) {
+		return
+	}
+	if !c.rule.src.windows && !c.rule.src.matchGeneric(m.ev) {
+		return
+	}
+	st := ruleEval{m: m, r: c.rule}
+	if c.rule.cond.eval(&st) {
+		m.hits = append(m.hits, Hit{Rule: c.rule, Matched: m.explain(c.rule)})
+	}
 }
 
 func (m *Matcher) sourceDetail(w *winSource) bool {
@@ -371,13 +477,6 @@ func (m *Matcher) sourceDetail(w *winSource) bool {
 		return false
 	}
 	return true
-}
-
-func (m *Matcher) try(r *Rule) {
-	st := ruleEval{m: m, r: r}
-	if r.cond.eval(&st) {
-		m.hits = append(m.hits, Hit{Rule: r, Matched: m.explain(r)})
-	}
 }
 
 // ruleEval is the state of evaluating one rule on one event.
@@ -423,7 +522,7 @@ func (m *Matcher) field(fid int) *fieldVal {
 	}
 	fv.present, fv.null = ok, ok && v == nil
 	if ok {
-		fv.add(v)
+		m.add(fv, v)
 	}
 	return fv
 }
@@ -449,16 +548,42 @@ func (m *Matcher) spaced(name string) (any, bool) {
 	return nil, false
 }
 
-func (fv *fieldVal) add(v any) {
+func (m *Matcher) add(fv *fieldVal, v any) {
 	if l, ok := v.([]any); ok {
 		for _, x := range l {
-			fv.add(x)
+			m.add(fv, x)
 		}
 		return
 	}
 	s := logevent.String(v)
 	fv.raw = append(fv.raw, s)
-	fv.lo = append(fv.lo, lower(s))
+	fv.lo = append(fv.lo, m.lower(s))
+}
+
+// lower is lower() without an allocation per value for ASCII text: the
+// lower-cased copies live in an arena reused from event to event (no
+// lower-cased value outlives the event it was made for).
+func (m *Matcher) lower(s string) string {
+	upper := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(s)
+		}
+		upper = upper || c >= 'A' && c <= 'Z'
+	}
+	if !upper {
+		return s
+	}
+	start := len(m.arena)
+	m.arena = append(m.arena, s...)
+	b := m.arena[start:]
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 func (m *Matcher) allValues() *fieldVal {
@@ -470,7 +595,7 @@ func (m *Matcher) allValues() *fieldVal {
 	fv.raw, fv.lo = fv.raw[:0], fv.lo[:0]
 	fv.present = true
 	for _, v := range m.ev.Fields {
-		fv.add(v)
+		m.add(fv, v)
 	}
 	return fv
 }

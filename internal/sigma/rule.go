@@ -46,7 +46,9 @@ type Rule struct {
 	// suppressed is set on rules a correlation references without
 	// generate: their hits feed the correlation only.
 	suppressed bool
-	correlated bool // referenced by some correlation
+	correlated bool      // referenced by some correlation
+	needles    []int32   // prefilter: one of these must occur (nil: always evaluate)
+	clauses    [][]int32 // and one of each of these
 }
 
 // Correlation holds a correlation rule's parameters.

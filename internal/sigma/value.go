@@ -80,6 +80,10 @@ type strMatcher struct {
 	cased bool
 	s     string
 	re    *regexp.Regexp
+	// globLiteral is the longest literal run of a glob or the longest
+	// literal a regular expression requires, lower-cased, for the
+	// prefilter.
+	globLiteral string
 }
 
 // compileString turns a pattern into the cheapest matcher that has its
@@ -131,7 +135,7 @@ func compileString(p pattern, cased bool) (strMatcher, error) {
 	if err != nil {
 		return strMatcher{}, err
 	}
-	return strMatcher{kind: mGlob, cased: cased, re: re}, nil
+	return strMatcher{kind: mGlob, cased: cased, re: re, globLiteral: lower(longestLiteral(q))}, nil
 }
 
 // match tests raw (the value as the event has it) and lo (its lower-cased

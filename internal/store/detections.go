@@ -58,7 +58,12 @@ func (s *Store) InsertDetectionBatches(ctx context.Context, batches [][]Detectio
 		}
 		defer st.Close()
 		for b, ds := range batches {
+			var events []*Detection
 			for i := range ds {
+				if ds[i].Type == TimelineType {
+					events = append(events, &ds[i])
+					continue
+				}
 				n, err := insertDetection(ctx, st, &ds[i])
 				if err != nil {
 					return err
@@ -67,6 +72,13 @@ func (s *Store) InsertDetectionBatches(ctx context.Context, batches [][]Detectio
 				if n == 1 && len(hooks) > 0 {
 					fresh = append(fresh, ds[i])
 				}
+			}
+			if len(events) > 0 {
+				n, err := s.insertTimelineDetections(ctx, tx, events)
+				if err != nil {
+					return err
+				}
+				added[b] += n
 			}
 		}
 		if len(fresh) == 0 {

@@ -15,6 +15,7 @@ import (
 // must apply on top of the previous one, record its version, and leave
 // re-running Migrate a no-op.
 func TestMigrations(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s, err := open(dsn)
@@ -150,6 +151,7 @@ func TestQueryNamesUnique(t *testing.T) {
 // have after all migrations: a migration written for one dialect and
 // mistranslated for the other shows up here.
 func TestSchemasAgree(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pg, err := Open(ctx, storetest.TestPostgres(t))
 	if err != nil {

@@ -49,6 +49,9 @@ type Store struct {
 	hookMu       sync.RWMutex
 	onAudit      []AuditHook
 	onDetections []DetectionHook
+
+	// auditHead and auditInsert are prepared by Open.
+	auditHead, auditInsert *sql.Stmt
 }
 
 // Open opens the database named by dsn and applies pending migrations. A dsn
@@ -60,6 +63,10 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, err
 	}
 	if err := s.Migrate(ctx, 0); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.prepareAudit(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}

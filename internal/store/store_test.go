@@ -45,6 +45,7 @@ func addHost(t *testing.T, s *store.Store, id string) {
 }
 
 func TestHosts(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -100,6 +101,7 @@ func TestHosts(t *testing.T) {
 }
 
 func TestDetectionsDeduplicated(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -177,6 +179,7 @@ func TestDetectionsDeduplicated(t *testing.T) {
 // TestGroupCommit stores batches of several agents in one transaction and
 // counts each batch's new findings separately.
 func TestGroupCommit(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -207,6 +210,7 @@ func TestGroupCommit(t *testing.T) {
 }
 
 func TestBundles(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -235,6 +239,7 @@ func TestBundles(t *testing.T) {
 }
 
 func TestSweeps(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -300,6 +305,7 @@ func TestSweeps(t *testing.T) {
 }
 
 func TestAuditAndSettings(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -340,6 +346,7 @@ func TestAuditAndSettings(t *testing.T) {
 // refused entry and a database error (the audit table dropped under the
 // store) roll back.
 func TestFailedAuditRollsBackChange(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -373,6 +380,7 @@ func TestFailedAuditRollsBackChange(t *testing.T) {
 }
 
 func TestPaging(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)
@@ -419,6 +427,7 @@ func TestPaging(t *testing.T) {
 }
 
 func TestCancelSweepAndDeleteHost(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		ctx := context.Background()
 		s := open(t, dsn)

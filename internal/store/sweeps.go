@@ -21,6 +21,9 @@ type Sweep struct {
 	// CancelledAt is when it was cancelled, by CancelledBy; zero if not.
 	CancelledAt time.Time
 	CancelledBy string
+	// Collect is the collection spec (wire.Collect as JSON) of a sweep that
+	// gathers evidence for an incident; nil for a plain sweep.
+	Collect json.RawMessage
 }
 
 // SweepCancelled is the state of a sweep's hosts that had not finished when
@@ -120,6 +123,10 @@ func (s *Store) sweeps(ctx context.Context, q string, args ...any) ([]*Sweep, er
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: sweeps: %w", err)
+	}
+	rows.Close()
+	if err := s.collectionSpecs(ctx, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

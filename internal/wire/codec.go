@@ -185,6 +185,14 @@ func (m *Message) validatePayload() error {
 		if s.SweepID == "" {
 			return missing("sweep.sweep_id")
 		}
+		if s.Collect != nil {
+			// A collection reads the host's logs and artefacts; it has
+			// neither paths nor rules of its own.
+			if s.Collect.IncidentID == "" {
+				return missing("sweep.collect.incident_id")
+			}
+			return nil
+		}
 		if len(s.Paths) == 0 {
 			return missing("sweep.paths")
 		}

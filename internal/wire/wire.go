@@ -301,7 +301,35 @@ type Sweep struct {
 	Bundle    Bundle    `json:"bundle"`
 	Paths     []string  `json:"paths"`
 	ExpiresAt time.Time `json:"expires_at"`
+	// Collect, when set, makes the sweep a collection of evidence for an
+	// incident instead of a scan: the agent reads its logs and artefacts
+	// in the window and sends timeline events (findings of type
+	// "timeline" whose Detail is the event).
+	Collect *Collect `json:"collect,omitempty"`
 }
+
+// Collect says what an incident collection gathers.
+type Collect struct {
+	IncidentID string    `json:"incident_id"`
+	From       time.Time `json:"from"`
+	To         time.Time `json:"to"`
+	// Kinds of artefact: CollectLogs, CollectProcesses, CollectConnections,
+	// CollectPersistence, CollectFiles, CollectArchives. Empty means all.
+	Kinds []string `json:"kinds,omitempty"`
+	// MaxEvents caps the log and file events sent (Sigma hits and
+	// collector snapshots are always sent); 0 means the agent's default.
+	MaxEvents int `json:"max_events,omitempty"`
+}
+
+// Artefact kinds of a collection.
+const (
+	CollectLogs        = "logs"
+	CollectProcesses   = "processes"
+	CollectConnections = "connections"
+	CollectPersistence = "persistence"
+	CollectFiles       = "files"
+	CollectArchives    = "archives"
+)
 
 // Scan asks for an immediate scan of the agent's scan paths with its current
 // bundle.

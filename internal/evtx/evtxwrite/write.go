@@ -30,6 +30,11 @@ const (
 
 // Writer writes an EVTX file; Close writes the file header.
 type Writer struct {
+	// Nest writes each record's EventData or UserData as a nested binary
+	// XML value (type 0x21) with a template of its own, as Windows does
+	// for some providers' records.
+	Nest bool
+
 	w         io.WriterAt
 	chunk     []byte
 	pos       uint32
@@ -89,45 +94,15 @@ func (x *Writer) encode(id uint64, written time.Time, root *evtx.Element) bool {
 	e.u32(0)
 	e.u64(id)
 	e.u64(filetime(written))
-	var vals []any
-	sig := signature(root, &vals)
-	e.b = append(e.b, 0x0f, 0x01, 0x01, 0x00, 0x0c, 0x01)
-	e.u32(uint32(fnv32(sig)))
-	if off, ok := x.templates[sig]; ok {
-		e.u32(off)
-	} else {
-		defOff := uint32(len(e.b)) + 4
-		e.u32(defOff)
-		x.templates[sig] = defOff
-		e.u32(0)
-		e.b = append(e.b, make([]byte, 16)...)
-		sizeAt := len(e.b)
-		e.u32(0)
-		bodyStart := len(e.b)
-		e.b = append(e.b, 0x0f, 0x01, 0x01, 0x00)
-		n := 0
-		e.element(root, &n)
-		e.b = append(e.b, 0x00)
-		binary.LittleEndian.PutUint32(e.b[sizeAt:], uint32(len(e.b)-bodyStart))
-	}
-	e.u32(uint32(len(vals)))
-	data := make([][]byte, len(vals))
-	types := make([]byte, len(vals))
-	for i, v := range vals {
-		types[i], data[i] = value(v)
-		e.u16(uint16(len(data[i])))
-		e.b = append(e.b, types[i], 0)
-	}
-	for _, d := range data {
-		e.b = append(e.b, d...)
-	}
-	e.b = append(e.b, 0) // end of fragment
+	e.fragment(root, x.Nest)
 	for (len(e.b)-int(start)+4)%8 != 0 {
 		e.b = append(e.b, 0)
 	}
 	size := uint32(len(e.b)) - start + 4
 	e.u32(size)
-	if len(e.b) > chunkSize || e.overflow {
+	// A record ending exactly at the chunk's end is valid, but libevtx
+	// does not read it; leaving slack keeps evtxexport a usable oracle.
+	if len(e.b) >= chunkSize || e.overflow {
 		x.names, x.templates = names, templates
 		clear(x.chunk[start:])
 		return false
@@ -141,6 +116,61 @@ func (x *Writer) encode(id uint64, written time.Time, root *evtx.Element) bool {
 	x.nrec++
 	return true
 }
+
+// fragment writes root as a binary XML fragment: a template instance
+// (the template inline at its first use in the chunk) and its values.
+func (e *enc) fragment(root *evtx.Element, nest bool) {
+	var vals []any
+	sig := signature(root, &vals, nest)
+	e.b = append(e.b, 0x0f, 0x01, 0x01, 0x00, 0x0c, 0x01)
+	e.u32(fnv32(sig))
+	if off, ok := e.x.templates[sig]; ok {
+		e.u32(off)
+	} else {
+		defOff := uint32(e.off()) + 4
+		e.u32(defOff)
+		e.x.templates[sig] = defOff
+		e.u32(0)
+		e.b = append(e.b, make([]byte, 16)...)
+		sizeAt := len(e.b)
+		e.u32(0)
+		bodyStart := len(e.b)
+		e.b = append(e.b, 0x0f, 0x01, 0x01, 0x00)
+		n := 0
+		e.element(root, &n, nest, 0)
+		e.b = append(e.b, 0x00)
+		binary.LittleEndian.PutUint32(e.b[sizeAt:], uint32(len(e.b)-bodyStart))
+	}
+	e.u32(uint32(len(vals)))
+	// Values follow their descriptors; a nested fragment's offsets are
+	// absolute, so it is encoded knowing where it will land.
+	pos := e.off() + 4*len(vals)
+	data := make([][]byte, len(vals))
+	types := make([]byte, len(vals))
+	for i, v := range vals {
+		if nv, ok := v.(nested); ok {
+			sub := &enc{x: e.x, base: pos}
+			sub.fragment(nv.el, false)
+			types[i], data[i] = 0x21, sub.b
+			e.overflow = e.overflow || sub.overflow
+		} else {
+			types[i], data[i] = value(v)
+		}
+		pos += len(data[i])
+		e.u16(uint16(len(data[i])))
+		e.b = append(e.b, types[i], 0)
+	}
+	for _, d := range data {
+		e.b = append(e.b, d...)
+	}
+	e.b = append(e.b, 0) // end of fragment
+	if e.off() > chunkSize {
+		e.overflow = true
+	}
+}
+
+// nested is an element written as a nested binary XML value.
+type nested struct{ el *evtx.Element }
 
 func cloneMap(m map[string]uint32) map[string]uint32 {
 	c := make(map[string]uint32, len(m))
@@ -198,10 +228,15 @@ func (x *Writer) Close() error {
 
 // signature is the template a record's structure needs; it also collects
 // the substitution values in template order.
-func signature(e *evtx.Element, vals *[]any) string {
+func signature(e *evtx.Element, vals *[]any, nest bool) string {
 	var sb strings.Builder
-	var walk func(e *evtx.Element)
-	walk = func(e *evtx.Element) {
+	var walk func(e *evtx.Element, depth int)
+	walk = func(e *evtx.Element, depth int) {
+		if nestable(e, depth, nest) {
+			sb.WriteString("<#nested>")
+			*vals = append(*vals, nested{e})
+			return
+		}
 		sb.WriteString("<" + e.Name)
 		for _, a := range e.Attrs {
 			sb.WriteString(" " + a.Name)
@@ -213,19 +248,26 @@ func signature(e *evtx.Element, vals *[]any) string {
 		}
 		*vals = append(*vals, e.Text...)
 		for _, k := range e.Kids {
-			walk(k)
+			walk(k, depth+1)
 		}
 		sb.WriteString("</>")
 	}
-	walk(e)
+	walk(e, 0)
 	return sb.String()
+}
+
+func nestable(e *evtx.Element, depth int, nest bool) bool {
+	return nest && depth == 1 && (e.Name == "EventData" || e.Name == "UserData")
 }
 
 type enc struct {
 	x        *Writer
 	b        []byte
+	base     int // chunk offset of b[0]
 	overflow bool
 }
+
+func (e *enc) off() int { return e.base + len(e.b) }
 
 func (e *enc) u16(v uint16) { e.b = binary.LittleEndian.AppendUint16(e.b, v) }
 func (e *enc) u32(v uint32) { e.b = binary.LittleEndian.AppendUint32(e.b, v) }
@@ -236,7 +278,7 @@ func (e *enc) name(s string) {
 		e.u32(off)
 		return
 	}
-	off := uint32(len(e.b)) + 4
+	off := uint32(e.off()) + 4
 	e.x.names[s] = off
 	e.u32(off)
 	u := utf16.Encode([]rune(s))
@@ -254,7 +296,14 @@ func (e *enc) name(s string) {
 }
 
 // element writes an element of the template; *n numbers substitutions.
-func (e *enc) element(el *evtx.Element, n *int) {
+func (e *enc) element(el *evtx.Element, n *int, nest bool, depth int) {
+	if nestable(el, depth, nest) {
+		e.b = append(e.b, 0x0d)
+		e.u16(uint16(*n))
+		e.b = append(e.b, 0x21)
+		*n++
+		return
+	}
 	tok := byte(0x01)
 	if len(el.Attrs) > 0 {
 		tok = 0x41
@@ -297,12 +346,12 @@ func (e *enc) element(el *evtx.Element, n *int) {
 			*n++
 		}
 		for _, k := range el.Kids {
-			e.element(k, n)
+			e.element(k, n, nest, depth+1)
 		}
 		e.b = append(e.b, 0x04)
 	}
 	binary.LittleEndian.PutUint32(e.b[sizeAt:], uint32(len(e.b)-sizeAt-4))
-	if len(e.b) > chunkSize {
+	if e.off() > chunkSize {
 		e.overflow = true
 	}
 }

@@ -53,6 +53,47 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Skipped says that a file or member was not read for personal data, and
+// why: Read reports it to onErr like an error, but it is no fault.
+type Skipped struct {
+	Member string
+	// Type names what the file is: "image/png", "executable", "binary".
+	Type   string
+	Reason string
+}
+
+func (s *Skipped) Error() string {
+	if s.Member != "" {
+		return s.Member + ": skipped " + s.Type + ": " + s.Reason
+	}
+	return "skipped " + s.Type + ": " + s.Reason
+}
+
+func (r *reader) skip(member, typ, reason string) {
+	if r.onErr != nil {
+		r.onErr(&Skipped{Member: member, Type: typ, Reason: reason})
+	}
+}
+
+// binaryType names binary content by its magic number, "" when unknown.
+func binaryType(data []byte) (string, string) {
+	has := func(p string) bool { return bytes.HasPrefix(data, []byte(p)) }
+	switch {
+	case has("\x89PNG"), has("\xFF\xD8\xFF"), has("GIF8"), has("II*\x00"), has("MM\x00*"), has("BM"),
+		len(data) > 12 && string(data[8:12]) == "WEBP":
+		return "image", "images have no text layer; text in them needs OCR, which mamori does not do"
+	case has("\x7FELF"), has("MZ"), has("\xCF\xFA\xED\xFE"), has("\xFE\xED\xFA"):
+		return "executable", "program binaries hold no records of people"
+	case has("SQLite format 3\x00"):
+		return "sqlite", "database files are not read by the text scanner"
+	case has("7z\xBC\xAF\x27\x1C"), has("Rar!"), has("\xFD7zXZ"), has("BZh"):
+		return "archive", "7z, RAR, xz and bzip2 archives are not unpacked"
+	case has("ID3"), has("OggS"), has("fLaC"), len(data) > 8 && string(data[4:8]) == "ftyp", has("RIFF"):
+		return "media", "audio and video hold no text"
+	}
+	return "", ""
+}
+
 // ErrorMember returns the archive member an error from Read names, or "".
 func ErrorMember(err error) string {
 	var e *Error
@@ -218,6 +259,16 @@ func (r *reader) read(name, member string, data []byte, depth int) error {
 	if isSQLite(data) {
 		return stopErr(r.readSQLite(member, data))
 	}
+	if isPDF(data) {
+		if bytes.Contains(data, []byte("/Encrypt")) {
+			r.skip(member, "pdf", "encrypted PDF: its text streams cannot be read without the password")
+			return nil
+		}
+		return stopErr(r.readPDF(member, data))
+	}
+	if isCFB(data) {
+		return stopErr(r.readMSG(name, member, data, depth))
+	}
 	switch f {
 	case fmtXLSX, fmtDOCX, fmtZip:
 		r.report(member, 0, errors.New("not a zip archive"))
@@ -229,6 +280,13 @@ func (r *reader) read(name, member string, data []byte, depth int) error {
 			return stopErr(r.readEML(member, data, depth))
 		}
 		if f == fmtUnknown && !LooksLikeText(data) {
+			if len(data) > 0 {
+				typ, why := binaryType(data)
+				if typ == "" {
+					typ, why = "binary", "content of unknown type that is not text"
+				}
+				r.skip(member, typ, why)
+			}
 			return nil
 		}
 	}

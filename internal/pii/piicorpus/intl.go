@@ -76,7 +76,7 @@ func newIntlPerson(r *rand.Rand, locale string) *intlPerson {
 		p.name = first + " " + last
 		p.email = strings.ToLower(first+"."+strings.ReplaceAll(last, "'", "")) + fmt.Sprint(r.IntN(100)) + "@example.com"
 		a, e, l := nanpNumber(r)
-		switch r.IntN(5) {
+		switch r.IntN(10) {
 		case 0:
 			p.phone = "(" + a + ") " + e + "-" + l
 		case 1:
@@ -85,6 +85,16 @@ func newIntlPerson(r *rand.Rand, locale string) *intlPerson {
 			p.phone = "+1 " + a + " " + e + " " + l
 		case 3:
 			p.phone = a + "." + e + "." + l + " x" + fmt.Sprint(10+r.IntN(9000))
+		case 4:
+			p.phone = "+1-" + a + "-" + e + "-" + l
+		case 5:
+			p.phone = "+1 (" + a + ") " + e + "-" + l
+		case 6:
+			p.phone = a + "-" + e + "-" + l + " ext. " + fmt.Sprint(1+r.IntN(999))
+		case 7:
+			p.phone = "001-" + a + "-" + e + "-" + l + "x" + fmt.Sprint(100+r.IntN(900))
+		case 8:
+			p.phone = "(" + a + ")" + e + "-" + l
 		default:
 			p.phone = "1-" + a + "-" + e + "-" + l
 		}
@@ -95,13 +105,21 @@ func newIntlPerson(r *rand.Rand, locale string) *intlPerson {
 		first, last := pick(r, westernFirst), pick(r, westernLast)
 		p.name = first + " " + last
 		p.email = strings.ToLower(string(first[0])+strings.ReplaceAll(last, "'", "")) + "@example.co.uk"
-		switch r.IntN(4) {
+		switch r.IntN(8) {
 		case 0:
 			p.phone = "020 7946 " + digits(r, 4)
 		case 1:
 			p.phone = "07700 900" + digits(r, 3)
 		case 2:
 			p.phone = "+44 20 7946 " + digits(r, 4)
+		case 3:
+			p.phone = "+44(0)1632 960 " + digits(r, 3)
+		case 4:
+			p.phone = "(01632) 960 " + digits(r, 3)
+		case 5:
+			p.phone = "0808 157 " + digits(r, 4)
+		case 6:
+			p.phone = "07700 900 " + digits(r, 3)
 		default:
 			p.phone = "0161 496 " + digits(r, 4)
 		}
@@ -111,11 +129,17 @@ func newIntlPerson(r *rand.Rand, locale string) *intlPerson {
 	case "ko_KR":
 		p.name = pick(r, krFamily) + pick(r, krGiven)
 		p.email = "user" + digits(r, 5) + "@example.kr"
-		switch r.IntN(3) {
+		switch r.IntN(6) {
 		case 0:
 			p.phone = "010-" + digits(r, 4) + "-" + digits(r, 4)
 		case 1:
 			p.phone = "+82 10 " + digits(r, 4) + " " + digits(r, 4)
+		case 2:
+			p.phone = "02-" + fmt.Sprint(200+r.IntN(800)) + "-" + digits(r, 4)
+		case 3:
+			p.phone = "031-" + fmt.Sprint(1000+r.IntN(9000)) + "-" + digits(r, 4)
+		case 4:
+			p.phone = "+82-10-" + digits(r, 4) + "-" + digits(r, 4)
 		default:
 			p.phone = "010 " + digits(r, 4) + " " + digits(r, 4)
 		}
@@ -125,11 +149,13 @@ func newIntlPerson(r *rand.Rand, locale string) *intlPerson {
 		p.name = pick(r, cnFamily) + pick(r, cnGiven)
 		p.email = "user" + digits(r, 6) + "@example.cn"
 		m := fmt.Sprint(13+r.IntN(7)) + digits(r, 9)
-		switch r.IntN(3) {
+		switch r.IntN(4) {
 		case 0:
 			p.phone = m
 		case 1:
 			p.phone = m[:3] + " " + m[3:7] + " " + m[7:]
+		case 2:
+			p.phone = m[:3] + "-" + m[3:7] + "-" + m[7:]
 		default:
 			p.phone = "+86 " + m[:3] + " " + m[3:7] + " " + m[7:]
 		}
@@ -209,8 +235,20 @@ func (g *Generator) NextIntl() File {
 		h := headers[locale]
 		switch locale {
 		case "en_US", "en_GB":
-			fmt.Fprintf(&t, "Dear %s,\n\n", p.name)
-			fmt.Fprintf(&t, "Thank you for your order. Earlier today I spoke with %s about the delivery.\n", p.name)
+			if b.r.IntN(2) == 0 {
+				fmt.Fprintf(&t, "Dear %s,\n\n", p.name)
+			} else {
+				t.WriteString("Dear Customer,\n\n") // the name is only in the prose below
+			}
+			if b.r.IntN(2) == 0 {
+				fmt.Fprintf(&t, "Thank you for your order. Earlier today I spoke with %s about the delivery.\n", p.name)
+			} else {
+				fmt.Fprintf(&t, "Thank you for your order. Yesterday %s called about the delivery.\n", p.name)
+			}
+			// Decoys: an order number shaped like a phone number with an
+			// invalid area code, a version, a Luhn-invalid card.
+			fmt.Fprintf(&t, "Order 123-%s-%s, build 4.%d.%d, ref %s\n", digits(b.r, 3), digits(b.r, 4), b.r.IntN(9), b.r.IntN(99),
+				luhnBreak(luhnComplete("4"+digits(b.r, 14))))
 		default:
 			fmt.Fprintf(&t, "%s: %s\n", h[0], p.name)
 		}

@@ -222,7 +222,9 @@ func phone(r *rand.Rand) (s string, bareLandline bool) {
 func intlPhone(r *rand.Rand) string {
 	switch r.IntN(3) {
 	case 0:
-		return "+1 " + fmt.Sprint(200+r.IntN(700)) + " 555 " + digits(r, 4)
+		// A valid NANP area code: no middle 9, no N11 service code.
+		a, _, _ := nanpNumber(r)
+		return "+1 " + a + " 555 " + digits(r, 4)
 	case 1:
 		return "+44 20 " + digits(r, 4) + " " + digits(r, 4)
 	default:

@@ -21,7 +21,7 @@ import (
 // tests use; tests needing PostgreSQL skip when it is unset.
 const PostgresEnv = "MAMORI_TEST_POSTGRES"
 
-// ForEachBackend runs f as a subtest against a fresh SQLite store and, when
+// ForEachBackend runs f as a parallel subtest against a fresh SQLite store and, when
 // PostgresEnv is set, a fresh PostgreSQL store in a schema of its own that is
 // dropped afterwards. Other packages' tests (the server's) use it too, so
 // that everything stored runs against both engines. f receives the DSN too,
@@ -29,9 +29,11 @@ const PostgresEnv = "MAMORI_TEST_POSTGRES"
 func ForEachBackend(t *testing.T, f func(t *testing.T, dsn string)) {
 	t.Helper()
 	t.Run("sqlite", func(t *testing.T) {
+		t.Parallel()
 		f(t, filepath.Join(t.TempDir(), "mamori.db"))
 	})
 	t.Run("postgres", func(t *testing.T) {
+		t.Parallel()
 		f(t, TestPostgres(t))
 	})
 }

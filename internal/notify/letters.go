@@ -1,0 +1,91 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/mamori-dev/mamori/internal/notify/letter"
+)
+
+// PrintBatch puts up to limit queued letters of a campaign into batch (they
+// become sending: printed, not yet posted) and writes the batch's PDF and
+// contractor CSV. Called again with the same batch name it prints the same
+// letters again, so a lost file never means a lost or doubled letter.
+func PrintBatch(ctx context.Context, box Outbox, comp *Composer, batch string, limit int, fonts letter.Fonts, pdf, csv io.Writer) (int, error) {
+	campaign := comp.Campaign.ID
+	existing, err := box.List(ctx, Query{Campaign: campaign, Channel: Letter, Batch: batch, Limit: 1})
+	if err != nil {
+		return 0, err
+	}
+	if len(existing) == 0 {
+		queued, err := box.List(ctx, Query{Campaign: campaign, Channel: Letter, State: Queued, Limit: limit})
+		if err != nil {
+			return 0, err
+		}
+		var changes []Change
+		for _, r := range queued {
+			changes = append(changes, Change{ID: r.ID, From: Queued, To: Sending, At: comp.Now(), Attempts: r.Attempts + 1, Batch: batch})
+		}
+		if len(changes) > 0 {
+			if _, err := box.Apply(ctx, changes); err != nil {
+				return 0, err
+			}
+		}
+	}
+	var letters []letter.Letter
+	var after int64
+	for {
+		rows, err := box.List(ctx, Query{Campaign: campaign, Channel: Letter, Batch: batch, After: after, Limit: 500})
+		if err != nil {
+			return 0, err
+		}
+		if len(rows) == 0 {
+			break
+		}
+		for _, r := range rows {
+			after = r.ID
+			rd, err := comp.Render(r.Person)
+			if err != nil {
+				return 0, err
+			}
+			letters = append(letters, letter.Letter{PersonID: r.Person.ID, PostalCode: r.Person.PostalCode, Address: r.Person.Address, Name: r.Person.Name,
+				Date: FormatDate(comp.Now().In(comp.Zone), rd.Lang), Sender: comp.Campaign.Facts.Organization, Body: rd.Text})
+		}
+	}
+	if len(letters) == 0 {
+		return 0, nil
+	}
+	sheets, err := letter.Write(pdf, letters, fonts)
+	if err != nil {
+		return 0, err
+	}
+	return len(letters), letter.WriteCSV(csv, batch, sheets)
+}
+
+// MarkPosted records that the letters of a batch were posted on the date
+// the operator gives.
+func MarkPosted(ctx context.Context, box Outbox, campaign, batch string, posted time.Time) (int, error) {
+	n := 0
+	for {
+		rows, err := box.List(ctx, Query{Campaign: campaign, Channel: Letter, State: Sending, Batch: batch, Limit: 500})
+		if err != nil {
+			return n, err
+		}
+		if len(rows) == 0 {
+			if n == 0 {
+				return 0, fmt.Errorf("batch %s: no printed letters waiting: %w", batch, ErrNotFound)
+			}
+			return n, nil
+		}
+		var changes []Change
+		for _, r := range rows {
+			changes = append(changes, Change{ID: r.ID, From: Sending, To: Sent, At: posted, Attempts: r.Attempts, Response: "posted " + posted.Format("2006-01-02")})
+		}
+		if _, err := box.Apply(ctx, changes); err != nil {
+			return n, err
+		}
+		n += len(changes)
+	}
+}
