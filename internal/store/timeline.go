@@ -213,7 +213,19 @@ func (s *Store) Timeline(ctx context.Context, incidentID string, f TimelineFilte
 	if !f.From.IsZero() {
 		from = toMS(f.From)
 	}
-	rows, err := s.Query(ctx, "timeline-page", incidentID, f.HostID, f.Kind, LevelRank(f.MinLevel), from, to, afterAt, f.AfterID, f.Limit)
+	// Levels belong to Sigma hits: a level filter alone walks their index.
+	kind := f.Kind
+	if kind == "" && LevelRank(f.MinLevel) > 0 {
+		kind = "sigma"
+	}
+	q, key, rest := "timeline-page", "", ""
+	switch {
+	case f.HostID != "":
+		q, key, rest = "timeline-page-host", f.HostID, kind
+	case kind != "":
+		q, key = "timeline-page-kind", kind
+	}
+	rows, err := s.Query(ctx, q, incidentID, key, rest, LevelRank(f.MinLevel), from, to, afterAt, f.AfterID, f.Limit)
 	if err != nil {
 		return nil, err
 	}
