@@ -159,7 +159,7 @@ func TestCollectionLargeKilledAndCapped(t *testing.T) {
 	w := bufio.NewWriter(lf)
 	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	for i := range n {
-		at := day.Add(time.Duration(i) * 24 * time.Hour / time.Duration(n))
+		at := day.Add(time.Duration(i) * (24 * time.Hour / time.Duration(n)))
 		fmt.Fprintf(w, "%s web-01 CRON[%d]: (root) CMD (/usr/local/bin/job --run %d)\n", at.Format(time.Stamp), 1000+i%30000, i)
 	}
 	if err := w.Flush(); err != nil {
@@ -243,7 +243,15 @@ func TestCollectionLargeKilledAndCapped(t *testing.T) {
 		next = p.Next
 	}
 	if rows != n || len(refs) != n {
-		t.Errorf("%d log events on the server from %d distinct records, want %d each once", rows, len(refs), n)
+		first := ""
+		for i := 1; i <= n; i++ {
+			if refs[fmt.Sprintf("%s#%d", logPath, i)] == 0 {
+				first = fmt.Sprintf("%s#%d", logPath, i)
+				break
+			}
+		}
+		t.Errorf("%d log events on the server from %d distinct records, want %d each once; first missing %s; hosts %+v",
+			rows, len(refs), n, first, collection(col.ID).Hosts)
 	}
 
 	// A cap below the log's size is reported in the host's error.

@@ -149,3 +149,45 @@ func BenchmarkTimeline(b *testing.B) {
 		})
 	}
 }
+
+// TestTimelineInsertCounts: a batch longer than one INSERT's rows, partly
+// stored already and repeating an event within itself, counts only what
+// is new, on both backends.
+func TestTimelineInsertCounts(t *testing.T) {
+	t.Parallel()
+	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		st := openWithIncident(t, dsn)
+		t0 := time.Date(2026, 11, 20, 3, 0, 0, 0, time.UTC)
+		ev := func(i int) store.TimelineEvent {
+			return store.TimelineEvent{HostID: "h-a", Key: strconv.Itoa(i), At: t0.Add(time.Duration(i) * time.Second), Source: "log", Kind: "log",
+				Summary: fmt.Sprint("event ", i), Fields: map[string]string{"i": strconv.Itoa(i)}}
+		}
+		var first, second []store.TimelineEvent
+		for i := range 100 {
+			first = append(first, ev(i))
+		}
+		for i := 50; i < 550; i++ {
+			second = append(second, ev(i))
+		}
+		second = append(second, ev(300))
+		for _, tc := range []struct {
+			evs  []store.TimelineEvent
+			want int
+		}{{first, 100}, {second, 450}, {second, 0}} {
+			err := st.InTx(ctx, func(tx *store.Tx) error {
+				n, err := tx.InsertTimeline(ctx, "i-1", tc.evs)
+				if n != tc.want {
+					t.Errorf("inserted %d of %d, want %d", n, len(tc.evs), tc.want)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if all, err := st.Timeline(ctx, "i-1", store.TimelineFilter{Limit: 10000}); err != nil || len(all) != 550 {
+			t.Errorf("%d events stored (%v), want 550", len(all), err)
+		}
+	})
+}
