@@ -44,7 +44,8 @@ actions:
   letters   print a batch of queued letters (--batch, --out DIR)
   posted    mark a printed batch posted on --date YYYY-MM-DD
 
-exit status: 0 done, 1 notices need a person (failed, unknown), 2 usage or configuration error`
+exit status: 0 done, 1 notices need a person (failed, unknown, or bounced
+with no postal address), 2 usage or configuration error`
 
 type notifyFlags struct {
 	fs                                                  *flag.FlagSet
@@ -494,13 +495,39 @@ func (n *notifyCmd) status(ctx context.Context) (int, error) {
 		return 2, err
 	}
 	n.printCounts(c.ID, c.State, counts)
+	unreached, err := n.unreached(ctx, c.ID)
+	if err != nil {
+		return 2, err
+	}
+	if unreached > 0 {
+		fmt.Fprintf(n.stdout, "%d people bounced and have no postal address: not notified\n", unreached)
+	}
 	if c.Hash != "" {
 		fmt.Fprintf(n.stdout, "approved by %s at %s (%s), sha256 %s\n", c.ApprovedBy, c.ApprovedAt.Format(time.RFC3339), c.Reason, c.Hash)
 	}
-	if counts.Total(notify.Failed)+counts.Total(notify.Unknown) > 0 {
+	if counts.Total(notify.Failed)+counts.Total(notify.Unknown)+unreached > 0 {
 		return 1, nil
 	}
 	return 0, nil
+}
+
+// unreached counts people whose e-mail bounced and who have no postal
+// address for a letter: nobody has told them yet.
+func (n *notifyCmd) unreached(ctx context.Context, campaign string) (int, error) {
+	k := 0
+	var after int64
+	for {
+		rows, err := n.box.List(ctx, notify.Query{Campaign: campaign, Channel: notify.Email, State: notify.Bounced, After: after, Limit: 1000})
+		if err != nil || len(rows) == 0 {
+			return k, err
+		}
+		for _, r := range rows {
+			after = r.ID
+			if !r.Person.CanLetter() {
+				k++
+			}
+		}
+	}
 }
 
 func (n *notifyCmd) bounces(ctx context.Context, files []string) (int, error) {

@@ -143,7 +143,8 @@ func TestNotifyFlow(t *testing.T) {
 		"p-2,Jane Smith,jane@example.org,,,en,email=j***@example.org\n"+
 		"p-3,佐藤 花子,rcpt550@example.net,530-0001,大阪府大阪市北区梅田1-1-1,ja,phone=090-****-5678\n"+
 		"p-4,鈴木 一郎,,060-0001,北海道札幌市中央区北一条西1-1,ja,address=北海道札幌市***\n"+
-		"p-5,高橋 次郎,,,,ja,phone=080-****-0000\n")
+		"p-5,高橋 次郎,,,,ja,phone=080-****-0000\n"+
+		"p-6,田中 三郎,rcpt550b@example.net,,,ja,phone=070-****-1111\n")
 	writeFile(t, filepath.Join(dir, "facts.json"), factsJSON)
 	db := filepath.Join(dir, "notify.db")
 	base := []string{"--db", db, "--campaign", "c-flow"}
@@ -158,7 +159,7 @@ func TestNotifyFlow(t *testing.T) {
 	}
 	smtp := []string{"--smtp", srv.Addr, "--tls", "none"}
 	out := step(0, "create", "--recipients", filepath.Join(dir, "people.csv"), "--facts", filepath.Join(dir, "facts.json"), "--from", "notice@example.jp", "--from-name", "株式会社サンプル")
-	if !strings.Contains(out, "draft, 3 by e-mail, 1 by letter, 1 unreachable") {
+	if !strings.Contains(out, "draft, 4 by e-mail, 1 by letter, 1 unreachable") {
 		t.Errorf("create:\n%s", out)
 	}
 	out = step(0, "preview", "--person", "p-2")
@@ -169,7 +170,7 @@ func TestNotifyFlow(t *testing.T) {
 		t.Errorf("approve before test:\n%s", out)
 	}
 	step(0, append([]string{"test", "--to", "officer@example.jp"}, smtp...)...)
-	if out = step(0, "approve", "--by", "privacy@example.jp", "--reason", "reviewed with counsel"); !strings.Contains(out, "4 notices frozen, sha256 ") {
+	if out = step(0, "approve", "--by", "privacy@example.jp", "--reason", "reviewed with counsel"); !strings.Contains(out, "5 notices frozen, sha256 ") {
 		t.Errorf("approve:\n%s", out)
 	}
 	step(2, "approve", "--by", "privacy@example.jp", "--reason", "again")
@@ -201,8 +202,9 @@ func TestNotifyFlow(t *testing.T) {
 		}
 		step(0, "posted", "--batch", "b-1", "--date", "2026-12-01")
 	}
-	out = step(0, "status")
-	t.Logf("status:\n%s", out)
+	if out = step(1, "status"); !strings.Contains(out, "1 people bounced and have no postal address: not notified") {
+		t.Errorf("status:\n%s", out)
+	}
 	out = step(0, "status", "--export", "csv")
 	for _, want := range []string{"c-flow,p-3,佐藤 花子,email,bounced,1,", "550 5.1.1 no such user", "c-flow,p-2,Jane Smith,email,sent,1,"} {
 		if !strings.Contains(out, want) {

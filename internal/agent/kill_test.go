@@ -27,6 +27,13 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(envAgent); spec != "" {
+		if err := runChildAgent(spec); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if dir := os.Getenv(envServerDir); dir != "" {
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 		defer stop()

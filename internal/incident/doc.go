@@ -3,8 +3,14 @@
 // every legal deadline counts), the state machine and which moves it
 // allows, the history entries, the append-only notes and decisions, the
 // links to hosts and detections, and the auto-incident policy that opens
-// an incident for a high-score detection. It is pure logic: the store keeps
-// incidents and the server applies these rules inside its transactions.
+// an incident for a high-score detection. Those rules are pure functions,
+// table-tested. Around them, the package is the server capability of the
+// incident workspace (api.go: routes under /api/v1/incidents and the
+// policy route; store.go: its reads and writes through the store's named
+// queries in queries/incident.sql), and it registers two store hooks: the
+// auto-incident policy runs in the transaction that stores new detections,
+// and isolation and monitoring changes of linked hosts are recorded in
+// their open incidents in the transaction of the change.
 //
 // # States
 //

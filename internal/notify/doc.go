@@ -64,6 +64,9 @@
 //
 // Packages: smtpout is the SMTP client (relay, STARTTLS, AUTH, pipelining,
 // per-domain limits); letter lays out the PDF; sqlitebox stores campaigns
-// and the outbox in a SQLite file of their own; notifytest is the real SMTP
-// server the tests run on loopback.
+// and the outbox in a SQLite file of their own (mamori notify), storebox in
+// the server's store (both dialects); notifyapi serves campaigns on the
+// server's API and sends them in the background; notifytest is the real
+// SMTP server the tests run on loopback and the contract both outboxes
+// pass.
 package notify

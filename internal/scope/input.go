@@ -2,12 +2,15 @@ package scope
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"path"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // piiLine is the part of a `mamori scan --pii` ndjson record scoping reads.
@@ -63,71 +66,155 @@ type ReadStats struct {
 func (r *Resolver) ReadResults(in io.Reader, name, host string) (ReadStats, error) {
 	var st ReadStats
 	sheets := map[string]*sheetTracker{}
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	for sc.Scan() {
-		st.Lines++
-		line := sc.Bytes()
-		if len(strings.TrimSpace(string(line))) == 0 {
-			continue
-		}
-		var l piiLine
-		if err := json.Unmarshal(line, &l); err != nil {
-			return st, fmt.Errorf("%s:%d: %w", name, st.Lines, err)
-		}
-		h := host
-		if l.Host != "" {
-			h = l.Host
-		}
-		switch l.Type {
-		case "pii":
-			if l.Path == "" || l.Category == "" || l.Record == nil {
-				return st, fmt.Errorf("%s:%d: pii record without path, category or record", name, st.Lines)
-			}
-			member := l.Member
-			if c, part, ok := ooxmlPart(member); ok {
-				k := h + "\x00" + l.Path + "\x00" + c
-				t := sheets[k]
-				if t == nil {
-					t = &sheetTracker{}
-					sheets[k] = t
-				}
-				isSheet := strings.HasPrefix(part, "xl/worksheets/")
-				if *l.Record < t.lastRec || isSheet && t.sheetPart != "" && t.sheetPart != part {
-					t.seg++
-					t.sheetPart = ""
-				}
-				if isSheet {
-					t.sheetPart = part
-				}
-				t.lastRec = *l.Record
-				member = c
-				if strings.HasPrefix(part, "xl/") {
-					member = joinMember(c, "sheet"+strconv.Itoa(t.seg+1))
-				}
-			}
-			src := r.Source(Source{Host: h, Path: l.Path, Member: member})
-			st.Occurrences++
-			if l.Value == "" {
-				st.Masked++
-			}
-			r.AddCountry(src, *l.Record, l.Category, l.Value, l.Country)
-		case "pii_flag":
-			st.Flags++
-			s := Source{Host: h, Path: l.Path, Member: l.Member}
-			switch l.Flag {
-			case "special_care":
-				s.SpecialCare = l.Terms
-			case "credentials":
-				s.Credentials = true
-			}
-			r.Source(s)
-		}
+	var last struct {
+		h, path, member string
+		src             int32
 	}
-	if err := sc.Err(); err != nil {
-		return st, fmt.Errorf("%s: %w", name, err)
+	last.src = -1
+	stop := make(chan struct{})
+	defer close(stop)
+	for b := range decodeBatches(in, stop) {
+		<-b.done
+		for i := range b.lines {
+			l := &b.lines[i]
+			st.Lines = b.first + i
+			if b.errAt == i && b.err != nil {
+				return st, fmt.Errorf("%s:%d: %w", name, st.Lines, b.err)
+			}
+			h := host
+			if l.Host != "" {
+				h = l.Host
+			}
+			switch l.Type {
+			case "pii":
+				if l.Path == "" || l.Category == "" || l.Record == nil {
+					return st, fmt.Errorf("%s:%d: pii record without path, category or record", name, st.Lines)
+				}
+				member := l.Member
+				if c, part, ok := ooxmlPart(member); ok {
+					k := h + "\x00" + l.Path + "\x00" + c
+					t := sheets[k]
+					if t == nil {
+						t = &sheetTracker{}
+						sheets[k] = t
+					}
+					isSheet := strings.HasPrefix(part, "xl/worksheets/")
+					if *l.Record < t.lastRec || isSheet && t.sheetPart != "" && t.sheetPart != part {
+						t.seg++
+						t.sheetPart = ""
+					}
+					if isSheet {
+						t.sheetPart = part
+					}
+					t.lastRec = *l.Record
+					member = c
+					if strings.HasPrefix(part, "xl/") {
+						member = joinMember(c, "sheet"+strconv.Itoa(t.seg+1))
+					}
+				}
+				if last.src < 0 || last.h != h || last.path != l.Path || last.member != member {
+					last.h, last.path, last.member = h, l.Path, member
+					last.src = r.Source(Source{Host: h, Path: l.Path, Member: member})
+				}
+				st.Occurrences++
+				if l.Value == "" {
+					st.Masked++
+				}
+				r.AddCountry(last.src, *l.Record, l.Category, l.Value, l.Country)
+			case "pii_flag":
+				st.Flags++
+				s := Source{Host: h, Path: l.Path, Member: l.Member}
+				switch l.Flag {
+				case "special_care":
+					s.SpecialCare = l.Terms
+				case "credentials":
+					s.Credentials = true
+				}
+				r.Source(s)
+			}
+		}
+		if b.readErr != nil {
+			return st, fmt.Errorf("%s: %w", name, b.readErr)
+		}
 	}
 	return st, nil
+}
+
+// lineBatch is a run of input lines decoded by a worker.
+type lineBatch struct {
+	first   int // line number of lines[0]
+	raw     [][]byte
+	lines   []piiLine
+	err     error
+	errAt   int
+	readErr error
+	done    chan struct{}
+}
+
+const batchLines = 4096
+
+// decodeBatches reads in line by line and decodes the JSON of each batch
+// of lines on every core; batches come out in input order, each ready once
+// its done channel is closed. Blank lines decode as zero records.
+func decodeBatches(in io.Reader, stop <-chan struct{}) <-chan *lineBatch {
+	ordered := make(chan *lineBatch, 2*runtime.GOMAXPROCS(0))
+	work := make(chan *lineBatch, 2*runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range work {
+				b.lines = make([]piiLine, len(b.raw))
+				b.errAt = -1
+				for i, line := range b.raw {
+					if len(bytes.TrimSpace(line)) == 0 {
+						continue
+					}
+					if err := json.Unmarshal(line, &b.lines[i]); err != nil {
+						b.err, b.errAt = err, i
+						b.lines = b.lines[:i+1]
+						break
+					}
+				}
+				close(b.done)
+			}
+		}()
+	}
+	go func() {
+		defer close(ordered)
+		defer func() { close(work); wg.Wait() }()
+		sc := bufio.NewScanner(in)
+		sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+		n := 0
+		b := &lineBatch{first: 1, done: make(chan struct{})}
+		send := func() bool {
+			select {
+			case work <- b:
+			case <-stop:
+				return false
+			}
+			select {
+			case ordered <- b:
+				return true
+			case <-stop:
+				return false
+			}
+		}
+		for sc.Scan() {
+			n++
+			b.raw = append(b.raw, bytes.Clone(sc.Bytes()))
+			if len(b.raw) == batchLines {
+				if !send() {
+					return
+				}
+				b = &lineBatch{first: n + 1, done: make(chan struct{})}
+			}
+		}
+		b.readErr = sc.Err()
+		send()
+	}()
+	return ordered
 }
 
 // ExposureRule raises the files matching Pattern to Level.

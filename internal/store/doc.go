@@ -19,6 +19,16 @@
 //			Action: "monitoring", Target: id, Reason: reason, RequestID: rid})
 //	})
 //
+// Each entry becomes the next leaf of the audit log's Merkle tree
+// (internal/audit): its index and the hash of the leaf before it are read
+// and written in the same transaction, serialised by SQLite's one writer or
+// a PostgreSQL advisory lock, so the log has no gaps and no forks.
+//
+// Capabilities that react to changes register hooks that run inside the
+// transaction of what triggers them: OnAudit after every audit append,
+// OnDetections with the detections a batch stored for the first time (ids
+// set). A hook's error rolls the whole transaction back.
+//
 // Inside InTx use only the Tx. On SQLite the store has one writer
 // connection and the transaction holds it, so a write through the Store
 // inside InTx waits for itself forever.

@@ -146,6 +146,52 @@ func (sc *scanCtx) eval(n *node) value {
 			return undef
 		}
 		return readInt(sc.data, off.i, n.val.i)
+	case opStrFound, opStrAt, opStrIn, opStrCountIn, opStrCount, opStrOffset, opStrLength:
+		return sc.evalString(n)
+	case opRule:
+		return boolVal(sc.ruleRes[n.slot])
+	case opExternal:
+		return sc.ext[n.slot]
+	case opVar:
+		return sc.slots[n.slot]
+	case opModule:
+		return sc.module(n.slot)
+	case opField, opIndex, opLookup, opCall:
+		return sc.evalAccess(n)
+	case opNot, opToBool, opNeg, opBitNot:
+		return sc.evalUnary(n)
+	case opDefined:
+		return boolVal(sc.eval(n.a).ok)
+	case opAnd:
+		if !truth(sc.eval(n.a)) {
+			return boolVal(false)
+		}
+		return boolVal(truth(sc.eval(n.b)))
+	case opOr:
+		if truth(sc.eval(n.a)) {
+			return boolVal(true)
+		}
+		return boolVal(truth(sc.eval(n.b)))
+	case opAdd, opSub, opMul, opDiv, opMod, opShl, opShr, opBitAnd, opBitOr, opBitXor:
+		return sc.arith(n)
+	case opLT, opLE, opGT, opGE, opEQ, opNE:
+		return sc.compare(n)
+	case opContains, opIContains, opStartsWith, opIStartsWith, opEndsWith, opIEndsWith, opIEquals, opMatches:
+		return sc.evalText(n)
+	case opOf, opOfPercent, opOfIn:
+		return sc.of(n)
+	case opForOf:
+		return sc.forOf(n)
+	case opForIn:
+		return sc.forIn(n)
+	}
+	return undef
+}
+
+// evalString evaluates the operators on a string's matches: $a, $a at,
+// $a in, #a, #a in, @a[i] and !a[i].
+func (sc *scanCtx) evalString(n *node) value {
+	switch n.op {
 	case opStrFound:
 		return boolVal(len(sc.strMatches(n)) > 0)
 	case opStrAt:
@@ -206,14 +252,14 @@ func (sc *scanCtx) eval(n *node) value {
 			return intVal(m.Offset)
 		}
 		return intVal(int64(m.Length))
-	case opRule:
-		return boolVal(sc.ruleRes[n.slot])
-	case opExternal:
-		return sc.ext[n.slot]
-	case opVar:
-		return sc.slots[n.slot]
-	case opModule:
-		return sc.module(n.slot)
+	}
+	return undef
+}
+
+// evalAccess evaluates module structure access: fields, array indexes,
+// dictionary lookups and function calls.
+func (sc *scanCtx) evalAccess(n *node) value {
+	switch n.op {
 	case opField:
 		parent := sc.eval(n.a)
 		if !parent.ok || n.obj.get == nil {
@@ -266,24 +312,20 @@ func (sc *scanCtx) eval(n *node) value {
 			return undef
 		}
 		return n.fn.call(sc, parent.o, args)
+	}
+	return undef
+}
+
+// evalUnary evaluates not, the boolean reading of a value, negation and
+// bitwise not.
+func (sc *scanCtx) evalUnary(n *node) value {
+	switch n.op {
 	case opNot:
 		v := sc.eval(n.a)
 		if !v.ok {
 			return undef
 		}
 		return boolVal(v.i == 0)
-	case opDefined:
-		return boolVal(sc.eval(n.a).ok)
-	case opAnd:
-		if !truth(sc.eval(n.a)) {
-			return boolVal(false)
-		}
-		return boolVal(truth(sc.eval(n.b)))
-	case opOr:
-		if truth(sc.eval(n.a)) {
-			return boolVal(true)
-		}
-		return boolVal(truth(sc.eval(n.b)))
 	case opToBool:
 		v := sc.eval(n.a)
 		if !v.ok {
@@ -311,10 +353,13 @@ func (sc *scanCtx) eval(n *node) value {
 			return undef
 		}
 		return intVal(^v.i)
-	case opAdd, opSub, opMul, opDiv, opMod, opShl, opShr, opBitAnd, opBitOr, opBitXor:
-		return sc.arith(n)
-	case opLT, opLE, opGT, opGE, opEQ, opNE:
-		return sc.compare(n)
+	}
+	return undef
+}
+
+// evalText evaluates the string comparison operators and matches.
+func (sc *scanCtx) evalText(n *node) value {
+	switch n.op {
 	case opContains, opIContains, opStartsWith, opIStartsWith, opEndsWith, opIEndsWith, opIEquals:
 		a, b := sc.eval(n.a), sc.eval(n.b)
 		if !a.ok || !b.ok {
@@ -340,12 +385,6 @@ func (sc *scanCtx) eval(n *node) value {
 			return undef
 		}
 		return boolVal(n.re.MatchString(latin1(a.s)))
-	case opOf, opOfPercent, opOfIn:
-		return sc.of(n)
-	case opForOf:
-		return sc.forOf(n)
-	case opForIn:
-		return sc.forIn(n)
 	}
 	return undef
 }

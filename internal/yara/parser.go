@@ -1208,6 +1208,35 @@ func (p *parser) parseFor(forTok token) *node {
 	p.loopDepth++
 	defer func() { p.loopDepth-- }()
 	n := &node{op: opForIn, t: tyBool, pos: forTok.pos}
+	p.parseQuantifier(n)
+	if p.peek().isKw("of") {
+		return p.parseForOf(forTok, n)
+	}
+	names := p.parseLoopVars()
+	p.expectKw("in")
+	types, objs := p.parseIterator(n)
+	if len(names) != len(types) {
+		p.fail(names[0].pos, "iterator yields %d values per item, %d loop variables given", len(types), len(names))
+	}
+	n.nvars = len(names)
+	base := len(p.vars)
+	for i, v := range names {
+		slot := p.newSlot()
+		if i == 0 {
+			n.slot = slot
+		}
+		p.vars = append(p.vars, loopVar{name: v.text, t: types[i], obj: objs[i], slot: slot})
+	}
+	p.expectPunct(":")
+	p.expectPunct("(")
+	n.b = p.boolean(p.parseExpr())
+	p.expectPunct(")")
+	p.vars = p.vars[:base]
+	return n
+}
+
+// parseQuantifier reads all, any, none or an expression into n.
+func (p *parser) parseQuantifier(n *node) {
 	t := p.peek()
 	switch {
 	case t.isKw("all"):
@@ -1223,24 +1252,32 @@ func (p *parser) parseFor(forTok token) *node {
 		n.quant = qExpr
 		n.a = p.parseArith(0)
 	}
-	if p.peek().isKw("of") {
-		if p.anonDepth > 0 {
-			p.fail(forTok.pos, "'for <quantifier> of <string set>' loops can't be nested")
-		}
-		p.advance()
-		n.op = opForOf
-		n.strs = p.parseStringSet()
-		p.expectPunct(":")
-		p.expectPunct("(")
-		n.slot = p.newSlot()
-		p.anonDepth++
-		p.anonSlot = append(p.anonSlot, n.slot)
-		n.b = p.boolean(p.parseExpr())
-		p.anonSlot = p.anonSlot[:len(p.anonSlot)-1]
-		p.anonDepth--
-		p.expectPunct(")")
-		return n
+}
+
+// parseForOf reads the rest of "for <quantifier> of <string set> : (...)",
+// whose body sees the anonymous string $.
+func (p *parser) parseForOf(forTok token, n *node) *node {
+	if p.anonDepth > 0 {
+		p.fail(forTok.pos, "'for <quantifier> of <string set>' loops can't be nested")
 	}
+	p.advance()
+	n.op = opForOf
+	n.strs = p.parseStringSet()
+	p.expectPunct(":")
+	p.expectPunct("(")
+	n.slot = p.newSlot()
+	p.anonDepth++
+	p.anonSlot = append(p.anonSlot, n.slot)
+	n.b = p.boolean(p.parseExpr())
+	p.anonSlot = p.anonSlot[:len(p.anonSlot)-1]
+	p.anonDepth--
+	p.expectPunct(")")
+	return n
+}
+
+// parseLoopVars reads the comma-separated loop variables, refusing names
+// already bound by an enclosing loop.
+func (p *parser) parseLoopVars() []token {
 	var names []token
 	for {
 		v := p.advance()
@@ -1254,15 +1291,17 @@ func (p *parser) parseFor(forTok token) *node {
 		}
 		names = append(names, v)
 		if !p.peek().isPunct(",") {
-			break
+			return names
 		}
 		p.advance()
 	}
-	p.expectKw("in")
-	it := p.peek()
-	var types []vtype
-	var objs []*objType
-	if it.isPunct("(") {
+}
+
+// parseIterator reads what a for-in loop iterates over (a range, an
+// enumeration, or a module array or dictionary) into n, and returns the
+// types of the values each iteration binds.
+func (p *parser) parseIterator(n *node) ([]vtype, []*objType) {
+	if p.peek().isPunct("(") {
 		p.advance()
 		first := p.parseArith(0)
 		p.expectInt(first, "loop bound")
@@ -1284,49 +1323,26 @@ func (p *parser) parseFor(forTok token) *node {
 			}
 			p.expectPunct(")")
 		}
-		types = []vtype{tyInt}
-		objs = []*objType{nil}
-	} else {
-		idt := p.advance()
-		if idt.kind != tIdent {
-			p.syntax(idt, "identifier or \"(\"")
-		}
-		obj := p.identifier(idt)
-		switch obj.t {
-		case tyArray:
-			n.iterKind = iterArray
-			types = []vtype{obj.obj.elem.kind}
-			objs = []*objType{obj.obj.elem}
-		case tyDict:
-			n.iterKind = iterDict
-			types = []vtype{tyStr, obj.obj.elem.kind}
-			objs = []*objType{nil, obj.obj.elem}
-		case tyAny:
-			types = []vtype{tyAny, tyAny}
-			objs = []*objType{nil, nil}
-		default:
-			p.fail(idt.pos, "identifier %q is not iterable", idt.text)
-		}
-		n.c = obj
+		return []vtype{tyInt}, []*objType{nil}
 	}
-	if len(names) != len(types) {
-		p.fail(names[0].pos, "iterator yields %d values per item, %d loop variables given", len(types), len(names))
+	idt := p.advance()
+	if idt.kind != tIdent {
+		p.syntax(idt, "identifier or \"(\"")
 	}
-	n.nvars = len(names)
-	base := len(p.vars)
-	for i, v := range names {
-		slot := p.newSlot()
-		if i == 0 {
-			n.slot = slot
-		}
-		p.vars = append(p.vars, loopVar{name: v.text, t: types[i], obj: objs[i], slot: slot})
+	obj := p.identifier(idt)
+	n.c = obj
+	switch obj.t {
+	case tyArray:
+		n.iterKind = iterArray
+		return []vtype{obj.obj.elem.kind}, []*objType{obj.obj.elem}
+	case tyDict:
+		n.iterKind = iterDict
+		return []vtype{tyStr, obj.obj.elem.kind}, []*objType{nil, obj.obj.elem}
+	case tyAny:
+		return []vtype{tyAny, tyAny}, []*objType{nil, nil}
 	}
-	p.expectPunct(":")
-	p.expectPunct("(")
-	n.b = p.boolean(p.parseExpr())
-	p.expectPunct(")")
-	p.vars = p.vars[:base]
-	return n
+	p.fail(idt.pos, "identifier %q is not iterable", idt.text)
+	return nil, nil
 }
 
 func (p *parser) newSlot() int {

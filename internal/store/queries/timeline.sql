@@ -35,14 +35,33 @@ WHERE incident_id = $1 AND id = $2;
 UPDATE investigation_findings SET state = $3, decided_by = $4, decided_at = $5, reason = $6, updated_at = $5
 WHERE incident_id = $1 AND id = $2;
 
+-- The timeline pages come in three shapes so that each filter can walk an
+-- index in time order: by incident, by incident and host, by incident and
+-- kind. $2 is the host or kind; the other filters apply on the way.
+
 -- name: timeline-page
 SELECT id, host_id, event_key, at, source, kind, level, technique, rule, summary, ref, fields
 FROM timeline_events
-WHERE incident_id = $1
-  AND ($2 = '' OR host_id = $2)
-  AND ($3 = '' OR kind = $3)
-  AND level_rank >= $4
-  AND at >= $5 AND at <= $6
+WHERE incident_id = $1 AND $2 = '' AND $3 = ''
+  AND level_rank >= $4 AND at >= $5 AND at <= $6
+  AND (at > $7 OR (at = $7 AND id > $8))
+ORDER BY at, id
+LIMIT $9;
+
+-- name: timeline-page-host
+SELECT id, host_id, event_key, at, source, kind, level, technique, rule, summary, ref, fields
+FROM timeline_events
+WHERE incident_id = $1 AND host_id = $2 AND ($3 = '' OR kind = $3)
+  AND level_rank >= $4 AND at >= $5 AND at <= $6
+  AND (at > $7 OR (at = $7 AND id > $8))
+ORDER BY at, id
+LIMIT $9;
+
+-- name: timeline-page-kind
+SELECT id, host_id, event_key, at, source, kind, level, technique, rule, summary, ref, fields
+FROM timeline_events
+WHERE incident_id = $1 AND kind = $2 AND $3 = ''
+  AND level_rank >= $4 AND at >= $5 AND at <= $6
   AND (at > $7 OR (at = $7 AND id > $8))
 ORDER BY at, id
 LIMIT $9;

@@ -25,7 +25,8 @@ CREATE TABLE timeline_events (
 	summary     TEXT NOT NULL,
 	ref         TEXT NOT NULL,
 	fields      TEXT NOT NULL,
-	UNIQUE (incident_id, host_id, event_key)
+	-- key first, so that the host index below is the one host filters use
+	UNIQUE (incident_id, event_key, host_id)
 );
 CREATE INDEX timeline_at ON timeline_events (incident_id, at, id);
 CREATE INDEX timeline_host ON timeline_events (incident_id, host_id, at, id);
