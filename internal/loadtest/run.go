@@ -70,6 +70,7 @@ type Report struct {
 	ConnectError    string  `json:"connect_error,omitempty"`
 	ServerConnected int     `json:"server_connected"`
 	Disconnects     int64   `json:"disconnects"`
+	Reconnects      int64   `json:"reconnects"`
 	Seconds         float64 `json:"seconds"`
 	// RTT percentiles: Server* is the server's own measurement from
 	// sending the ping command to its acknowledgement; API* is the
@@ -95,7 +96,7 @@ type Report struct {
 // Text renders r for a terminal.
 func (r Report) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "agents connected:        %d of %d (server sees %d; %d disconnects during the run)\n", r.Connected, r.Agents, r.ServerConnected, r.Disconnects)
+	fmt.Fprintf(&b, "agents connected:        %d of %d (server sees %d; %d disconnects and %d reconnects during the run)\n", r.Connected, r.Agents, r.ServerConnected, r.Disconnects, r.Reconnects)
 	if r.ConnectFailures > 0 {
 		fmt.Fprintf(&b, "never connected:         %d (first error: %s)\n", r.ConnectFailures, r.ConnectError)
 	}
@@ -112,15 +113,17 @@ func (r Report) Text() string {
 }
 
 type runner struct {
-	cfg      Config
-	dial     *dialer
-	wsURL    string
-	log      *slog.Logger
-	api      *http.Client
-	acked    atomic.Int64
-	sent     atomic.Int64
-	drops    atomic.Int64
-	commands atomic.Int64
+	cfg   Config
+	dial  *dialer
+	wsURL string
+	log   *slog.Logger
+	api   *http.Client
+	acked atomic.Int64
+	sent  atomic.Int64
+	drops atomic.Int64
+	// reconnects counts simulated agents back after a disconnect.
+	reconnects atomic.Int64
+	commands   atomic.Int64
 	// beat is the heartbeat interval the server's welcome asked for.
 	beat atomic.Int64
 
@@ -242,6 +245,7 @@ func Run(ctx context.Context, cfg Config) (Report, error) {
 	rep.Connected = r.liveCount()
 	rep.ConnectFailures, rep.ConnectError = r.connectFailures, r.connectErr
 	rep.Disconnects = r.drops.Load()
+	rep.Reconnects = r.reconnects.Load()
 	rep.Pings, rep.PingErrors = len(serverRTT), pingErrs
 	rep.ServerRTTP50ms, rep.ServerRTTP99ms = percentile(serverRTT, 50), percentile(serverRTT, 99)
 	rep.APIRTTP50ms, rep.APIRTTP99ms = percentile(apiRTT, 50), percentile(apiRTT, 99)
@@ -305,14 +309,7 @@ func (r *runner) connectAll(ctx context.Context, ids []*identity, readers *sync.
 				readers.Add(1)
 				go func() {
 					defer readers.Done()
-					err := s.readLoop(ctx)
-					r.mu.Lock()
-					delete(r.live, s)
-					r.mu.Unlock()
-					if ctx.Err() == nil {
-						r.drops.Add(1)
-						r.log.Warn("simulated agent disconnected", "agent", s.id.Name, "err", err)
-					}
+					r.keepConnected(ctx, n-1, s)
 				}()
 			}
 		}()
@@ -326,6 +323,42 @@ func (r *runner) connectAll(ctx context.Context, ids []*identity, readers *sync.
 		r.log.Warn("some agents could not connect", "failed", failed, "first_error", firstErr)
 	}
 	return ctx.Err()
+}
+
+// keepConnected reads from the simulated agent at slot i and, as a real
+// agent does, reconnects with growing, jittered waits when the server goes
+// away (a restart of the server under test), until ctx ends.
+func (r *runner) keepConnected(ctx context.Context, i int, s *sim) {
+	for {
+		err := s.readLoop(ctx)
+		r.mu.Lock()
+		delete(r.live, s)
+		r.mu.Unlock()
+		if ctx.Err() != nil {
+			return
+		}
+		r.drops.Add(1)
+		r.log.Warn("simulated agent disconnected", "agent", s.id.Name, "err", err)
+		wait := 500 * time.Millisecond
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait/2 + rand.N(wait)):
+			}
+			next, err := r.connect(ctx, s.id)
+			if err == nil {
+				s = next
+				break
+			}
+			wait = min(2*wait, 30*time.Second)
+		}
+		r.reconnects.Add(1)
+		r.mu.Lock()
+		r.sims[i] = s
+		r.live[s] = true
+		r.mu.Unlock()
+	}
 }
 
 func (r *runner) closeAll() {
