@@ -44,6 +44,7 @@ func runHunt(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var (
 		rulePaths  multiFlag
+		phFlags    multiFlag
 		minLevel   = fs.String("min-level", "informational", "drop hits below `level`: informational, low, medium, high or critical")
 		fromFlag   = fs.String("from", "", "skip events before `time` (RFC 3339, or 2006-01-02[T15:04:05] in UTC)")
 		toFlag     = fs.String("to", "", "skip events after `time`")
@@ -53,6 +54,7 @@ func runHunt(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		noProgress = fs.Bool("no-progress", false, "no progress line, even on a terminal")
 	)
 	fs.Var(&rulePaths, "sigma", "Sigma rule `file or directory`; repeatable (default: the embedded rule set)")
+	fs.Var(&phFlags, "placeholder", "values for a rule's %NAME% placeholder, as `NAME=VALUE[,VALUE]`; repeatable (unset placeholders match nothing)")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -89,11 +91,16 @@ func runHunt(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageErr("--to is before --from")
 	}
 
+	placeholders, err := parsePlaceholders(phFlags)
+	if err != nil {
+		return usageErr("--placeholder %v", err)
+	}
+	sopts := sigma.Options{Placeholders: placeholders}
 	var rules *sigma.Ruleset
 	if len(rulePaths) == 0 {
-		rules = hunt.DefaultRules(sigma.Options{})
+		rules = hunt.DefaultRules(sopts)
 	} else {
-		rules = sigma.New(sigma.Options{})
+		rules = sigma.New(sopts)
 		for _, p := range rulePaths {
 			if err := rules.AddPath(p); err != nil {
 				return usageErr("%v", err)
@@ -143,6 +150,21 @@ func runHunt(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// parsePlaceholders reads NAME=VALUE[,VALUE] flags; repeating a NAME adds
+// values.
+func parsePlaceholders(flags []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, f := range flags {
+		name, vals, ok := strings.Cut(f, "=")
+		name = strings.Trim(strings.TrimSpace(name), "%")
+		if !ok || name == "" || vals == "" {
+			return nil, fmt.Errorf("%q: want NAME=VALUE[,VALUE]", f)
+		}
+		out[name] = append(out[name], strings.Split(vals, ",")...)
+	}
+	return out, nil
 }
 
 func parseHuntTime(s string) (time.Time, error) {
