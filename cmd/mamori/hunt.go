@@ -44,6 +44,7 @@ func runHunt(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var (
 		rulePaths  multiFlag
+		phFlags    multiFlag
 		minLevel   = fs.String("min-level", "informational", "drop hits below `level`: informational, low, medium, high or critical")
 		fromFlag   = fs.String("from", "", "skip events before `time` (RFC 3339, or 2006-01-02[T15:04:05] in UTC)")
 		toFlag     = fs.String("to", "", "skip events after `time`")
@@ -53,6 +54,7 @@ func runHunt(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		noProgress = fs.Bool("no-progress", false, "no progress line, even on a terminal")
 	)
 	fs.Var(&rulePaths, "sigma", "Sigma rule `file or directory`; repeatable (default: the embedded rule set)")
+	fs.Var(&phFlags, "placeholder", "values for a rule's %NAME% placeholder, as `NAME=VALUE[,VALUE]`; repeatable (unset placeholders match nothing)")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		if err == flag.ErrHelp {
@@ -89,11 +91,16 @@ func runHunt(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usageErr("--to is before --from")
 	}
 
+	placeholders, err := parsePlaceholders(phFlags)
+	if err != nil {
+		return usageErr("--placeholder %v", err)
+	}
+	sopts := sigma.Options{Placeholders: placeholders}
 	var rules *sigma.Ruleset
 	if len(rulePaths) == 0 {
-		rules = hunt.DefaultRules(sigma.Options{})
+		rules = hunt.DefaultRules(sopts)
 	} else {
-		rules = sigma.New(sigma.Options{})
+		rules = sigma.New(sopts)
 		for _, p := range rulePaths {
 			if err := rules.AddPath(p); err != nil {
 				return usageErr("%v", err)
@@ -126,6 +133,7 @@ func runHunt(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mamori hunt:", err)
 		return 2
 	}
+	defer res.Close()
 	if *timeline {
 		if err := out.Flush(); err != nil {
 			fmt.Fprintln(stderr, "mamori hunt: writing the timeline:", err)
@@ -139,10 +147,25 @@ func runHunt(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mamori hunt: writing output:", err)
 		return 2
 	}
-	if len(res.Hits) > 0 {
+	if res.HitCount > 0 {
 		return 1
 	}
 	return 0
+}
+
+// parsePlaceholders reads NAME=VALUE[,VALUE] flags; repeating a NAME adds
+// values.
+func parsePlaceholders(flags []string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, f := range flags {
+		name, vals, ok := strings.Cut(f, "=")
+		name = strings.Trim(strings.TrimSpace(name), "%")
+		if !ok || name == "" || vals == "" {
+			return nil, fmt.Errorf("%q: want NAME=VALUE[,VALUE]", f)
+		}
+		out[name] = append(out[name], strings.Split(vals, ",")...)
+	}
+	return out, nil
 }
 
 func parseHuntTime(s string) (time.Time, error) {
@@ -170,12 +193,8 @@ type huntSummary struct {
 }
 
 func summarize(res *hunt.Result) huntSummary {
-	s := huntSummary{Type: "summary", Files: res.Files, Skipped: res.Skipped, Events: res.Events, Bytes: res.Bytes,
-		Hits: len(res.Hits), Levels: map[string]int{}, Errors: len(res.Errors), Seconds: res.Elapsed.Seconds()}
-	for _, h := range res.Hits {
-		s.Levels[h.Level]++
-	}
-	return s
+	return huntSummary{Type: "summary", Files: res.Files, Skipped: res.Skipped, Events: res.Events, Bytes: res.Bytes,
+		Hits: res.HitCount, Levels: res.Levels, Errors: len(res.Errors), Seconds: res.Elapsed.Seconds()}
 }
 
 func summaryText(res *hunt.Result) string {
@@ -203,45 +222,63 @@ func errorText(e hunt.FileError) string {
 
 func writeHuntResult(w io.Writer, format string, res *hunt.Result) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
+	// Hits are streamed (a dense hunt can have millions, spilled to disk),
+	// except for text, which groups them by rule.
 	switch format {
 	case "ndjson":
 		enc := json.NewEncoder(bw)
-		for _, h := range res.Hits {
-			enc.Encode(h)
+		if err := res.EachHit(func(h hunt.Hit) error { return enc.Encode(h) }); err != nil {
+			return err
 		}
 		for _, e := range res.Errors {
 			enc.Encode(e)
 		}
 		enc.Encode(summarize(res))
 	case "json":
-		all := make([]any, 0, len(res.Hits)+len(res.Errors)+1)
-		for _, h := range res.Hits {
-			all = append(all, h)
+		// The elements of an indented array, one at a time.
+		sep := "[\n  "
+		elem := func(v any) error {
+			b, err := json.MarshalIndent(v, "  ", "  ")
+			if err != nil {
+				return err
+			}
+			bw.WriteString(sep)
+			bw.Write(b)
+			sep = ",\n  "
+			return nil
+		}
+		if err := res.EachHit(func(h hunt.Hit) error { return elem(h) }); err != nil {
+			return err
 		}
 		for _, e := range res.Errors {
-			all = append(all, e)
+			elem(e)
 		}
-		all = append(all, summarize(res))
-		enc := json.NewEncoder(bw)
-		enc.SetIndent("", "  ")
-		enc.Encode(all)
+		elem(summarize(res))
+		bw.WriteString("\n]\n")
 	case "csv":
 		cw := csv.NewWriter(bw)
 		cw.Write([]string{"time", "level", "rule", "rule_id", "attack", "computer", "channel", "provider", "event_id", "source", "record", "matched"})
-		for _, h := range res.Hits {
+		err := res.EachHit(func(h hunt.Hit) error {
 			eid := ""
 			if h.Channel != "" {
 				eid = strconv.FormatInt(h.EventID, 10)
 			}
-			cw.Write([]string{h.Time.UTC().Format(time.RFC3339Nano), h.Level, h.Rule, h.RuleID, strings.Join(h.Attack, " "),
+			return cw.Write([]string{h.Time.UTC().Format(time.RFC3339Nano), h.Level, h.Rule, h.RuleID, strings.Join(h.Attack, " "),
 				h.Computer, h.Channel, h.Provider, eid, h.Source, strconv.FormatUint(h.Record, 10), matchedText(h.Matched)})
+		})
+		if err != nil {
+			return err
 		}
 		cw.Flush()
 		if err := cw.Error(); err != nil {
 			return err
 		}
 	default:
-		writeHuntText(bw, res)
+		var hits []hunt.Hit
+		if err := res.EachHit(func(h hunt.Hit) error { hits = append(hits, h); return nil }); err != nil {
+			return err
+		}
+		writeHuntText(bw, hits, res)
 	}
 	return bw.Flush()
 }
@@ -256,13 +293,13 @@ func matchedText(m []sigma.FieldMatch) string {
 
 // writeHuntText groups hits by level, most severe first, and within a level
 // by rule (most hits first), each hit on one line in time order.
-func writeHuntText(w io.Writer, res *hunt.Result) {
+func writeHuntText(w io.Writer, all []hunt.Hit, res *hunt.Result) {
 	for li := len(sigma.Levels) - 1; li >= 0; li-- {
 		level := sigma.Levels[li]
 		byRule := map[string][]hunt.Hit{}
 		var order []string
 		n := 0
-		for _, h := range res.Hits {
+		for _, h := range all {
 			if h.Level != level {
 				continue
 			}

@@ -77,3 +77,35 @@ func TestHuntExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestHuntPlaceholder: a %placeholder% matches nothing until --placeholder
+// gives it values.
+func TestHuntPlaceholder(t *testing.T) {
+	dir := t.TempDir()
+	logs := filepath.Join(dir, "logs")
+	writeFile(t, filepath.Join(logs, "cron.log"), "Mar  3 02:10:01 web1 CRON[2101]: (root) CMD (run-parts /etc/cron.hourly)\n")
+	rule := filepath.Join(dir, "ph.yml")
+	writeFile(t, rule, "title: scheduled daemon\nlogsource:\n  product: linux\n  service: cron\ndetection:\n  sel:\n    program|expand: '%daemons%'\n  condition: sel\nlevel: high\n")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unset", nil, 0, "0 hits"},
+		{"other value", []string{"--placeholder", "daemons=atd"}, 0, "0 hits"},
+		{"listed value", []string{"--placeholder", "daemons=atd,CRON"}, 1, "1 × scheduled daemon"},
+		{"repeated", []string{"--placeholder", "daemons=atd", "--placeholder", "%daemons%=cron"}, 1, "1 × scheduled daemon"},
+		{"malformed", []string{"--placeholder", "daemons"}, 2, ""},
+	}
+	for _, tt := range tests {
+		args := append([]string{"hunt", "--no-progress", "--sigma", rule}, tt.args...)
+		out, stderr, code := mamori(t, append(args, logs)...)
+		if code != tt.code || !strings.Contains(out, tt.want) {
+			t.Errorf("%s: exit %d, out:\n%s\nstderr:\n%s\nwant exit %d and %q", tt.name, code, out, stderr, tt.code, tt.want)
+		}
+		if tt.code == 2 && !strings.Contains(stderr, `--placeholder "daemons": want NAME=VALUE[,VALUE]`) {
+			t.Errorf("%s: stderr:\n%s", tt.name, stderr)
+		}
+	}
+}

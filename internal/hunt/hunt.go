@@ -28,7 +28,8 @@ type Options struct {
 	// Timeline, when set, receives every event in time order as Timesketch
 	// CSV once the hunt is done.
 	Timeline io.Writer
-	// TempDir holds the timeline's sorted runs ("" for os.TempDir).
+	// TempDir holds the sorted runs of hits and of the timeline ("" for
+	// os.TempDir).
 	TempDir  string
 	Workers  int // matching goroutines (GOMAXPROCS when <= 0)
 	Progress func(Progress)
@@ -81,13 +82,40 @@ type FileError struct {
 
 // Result is what a hunt found.
 type Result struct {
-	Hits    []Hit
-	Errors  []FileError
-	Files   int   // log files read
-	Skipped int   // files that are not logs mamori reads
-	Events  int64 // events evaluated (inside From/To)
-	Bytes   int64
-	Elapsed time.Duration
+	// Hits are the hits in time order when they fitted in memory; nil when
+	// some were spilled to disk. EachHit reads them in either case.
+	Hits     []Hit
+	HitCount int
+	Levels   map[string]int // hits per level
+	Errors   []FileError
+	Files    int   // log files read
+	Skipped  int   // files that are not logs mamori reads
+	Events   int64 // events evaluated (inside From/To)
+	Bytes    int64
+	Elapsed  time.Duration
+
+	runs *hitRuns
+}
+
+// EachHit calls fn for every hit in time order, stopping at fn's first
+// error. It can be called more than once.
+func (r *Result) EachHit(fn func(Hit) error) error {
+	if r.runs == nil {
+		for _, h := range r.Hits {
+			if err := fn(h); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return r.runs.each(fn)
+}
+
+// Close releases the temporary files of spilled hits.
+func (r *Result) Close() {
+	if r.runs != nil {
+		r.runs.close()
+	}
 }
 
 // Run hunts through paths (files or directories, walked recursively).
@@ -152,7 +180,7 @@ func Run(ctx context.Context, paths []string, opts Options) (*Result, error) {
 	var mwg sync.WaitGroup
 	results := make([]*workerOut, workers)
 	for i := range workers {
-		results[i] = &workerOut{}
+		results[i] = &workerOut{store: hitStore{dir: opts.TempDir}}
 		mwg.Add(1)
 		go func(out *workerOut) {
 			defer mwg.Done()
@@ -188,23 +216,47 @@ func Run(ctx context.Context, paths []string, opts Options) (*Result, error) {
 	}
 
 	res := h.res
+	runs := &hitRuns{}
+	res.Levels = map[string]int{}
+	var err error
 	for _, o := range results {
-		res.Hits = append(res.Hits, o.hits...)
+		runs.runs = append(runs.runs, o.store.runs...)
+		runs.mem = append(runs.mem, o.store.hits...)
 		res.Events += o.events
+		res.HitCount += o.count
+		for lv, n := range o.levels {
+			res.Levels[lv] += n
+		}
+		err = cmp.Or(err, o.err)
 	}
+	if err != nil {
+		runs.close()
+		return nil, err
+	}
+	var corrHits []Hit
 	for _, c := range h.corr.Results() {
 		if sigma.LevelRank(c.Rule.Level) < minRank {
 			continue
 		}
-		res.Hits = append(res.Hits, correlationHit(c))
+		ch := correlationHit(c)
+		corrHits = append(corrHits, ch)
+		res.HitCount++
+		res.Levels[ch.Level]++
 	}
-	slices.SortStableFunc(res.Hits, compareHits)
+	runs.mem = append(runs.mem, corrHits...)
+	slices.SortStableFunc(runs.mem, compareHits)
+	if len(runs.runs) == 0 {
+		res.Hits = runs.mem
+	} else {
+		res.runs = runs
+	}
 	slices.SortStableFunc(res.Errors, func(a, b FileError) int {
 		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Offset, b.Offset))
 	})
 	res.Bytes = h.bytes.Load()
 	if h.tl != nil {
-		if err := h.tl.finish(opts.Timeline, res.Hits); err != nil {
+		if err := h.tl.finish(opts.Timeline, corrHits); err != nil {
+			res.Close()
 			return nil, err
 		}
 	}
@@ -236,8 +288,11 @@ type hunter struct {
 }
 
 type workerOut struct {
-	hits   []Hit
+	store  hitStore
+	count  int
+	levels map[string]int
 	events int64
+	err    error // spilling hits failed; later hits are dropped
 }
 
 func (h *hunter) fileError(file string, off int64, err error) {
@@ -315,7 +370,14 @@ func (h *hunter) match(in <-chan []*logevent.Event, out *workerOut) {
 				if hit.Rule.Suppressed() || sigma.LevelRank(hit.Rule.Level) < h.minRank {
 					continue
 				}
-				out.hits = append(out.hits, h.eventHit(e, hit))
+				if out.err == nil {
+					out.err = out.store.add(h.eventHit(e, hit))
+				}
+				out.count++
+				if out.levels == nil {
+					out.levels = map[string]int{}
+				}
+				out.levels[hit.Rule.Level]++
 				titles = append(titles, hit.Rule.Title)
 				level = max(level, sigma.LevelRank(hit.Rule.Level))
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/mamori-dev/mamori/internal/sigma"
 	"go.yaml.in/yaml/v3"
 )
@@ -198,4 +199,41 @@ func TestRegressionEVTX(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("regression .evtx cases whose rule fired: %d/%d", passed, cases)
+}
+
+// TestHitsSpilled: hits spilled to sorted runs on disk come back in the
+// order and with the content of hits kept in memory, and more than once.
+func TestHitsSpilled(t *testing.T) {
+	rules := DefaultRules(sigma.Options{})
+	run := func() *Result {
+		res, err := Run(context.Background(), []string{"testdata/linux"}, Options{Rules: rules, TempDir: t.TempDir(), Workers: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(res.Close)
+		return res
+	}
+	mem := run()
+	old := hitRunBytes
+	hitRunBytes = 1 // every hit its own run
+	disk := run()
+	hitRunBytes = old
+	if mem.Hits == nil || disk.Hits != nil {
+		t.Fatalf("in memory: %d hits; spilled: %d hits kept in memory", len(mem.Hits), len(disk.Hits))
+	}
+	for pass := range 2 {
+		var got []Hit
+		if err := disk.EachHit(func(h Hit) error { got = append(got, h); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(got, mem.Hits, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("pass %d: spilled hits (-disk +mem)\n%s", pass, diff)
+		}
+	}
+	if disk.HitCount != len(mem.Hits) || mem.HitCount != len(mem.Hits) {
+		t.Errorf("HitCount %d (spilled), %d (in memory), want %d", disk.HitCount, mem.HitCount, len(mem.Hits))
+	}
+	if diff := cmp.Diff(disk.Levels, mem.Levels); diff != "" {
+		t.Errorf("levels (-disk +mem)\n%s", diff)
+	}
 }

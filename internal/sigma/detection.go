@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -29,6 +30,52 @@ type fieldTest struct {
 	all    bool
 	groups [][]valTest
 	exists int8 // 1: |exists: true, -1: |exists: false, 0: no exists test
+	// asciiGroups are the groups an all-ASCII value can match: a literal
+	// with a non-ASCII byte cannot occur in it, and rules listing hundreds
+	// of emoji or homoglyphs would otherwise test each against every event.
+	asciiGroups [][]valTest
+	nonASCII    bool // some group matches only non-ASCII values
+}
+
+// setASCIIGroups fills asciiGroups and nonASCII from groups.
+func (ft *fieldTest) setASCIIGroups() {
+	ft.asciiGroups = ft.asciiGroups[:0]
+	for _, g := range ft.groups {
+		if needsNonASCII(g) {
+			ft.nonASCII = true
+		} else {
+			ft.asciiGroups = append(ft.asciiGroups, g)
+		}
+	}
+}
+
+// needsNonASCII: every test of g is a literal comparison with a non-ASCII
+// byte in its (already folded) text.
+func needsNonASCII(g []valTest) bool {
+	for i := range g {
+		v := &g[i]
+		if v.kind != vStr {
+			return false
+		}
+		switch v.str.kind {
+		case mExact, mPrefix, mSuffix, mContains:
+		default:
+			return false
+		}
+		if isASCII(v.str.s) {
+			return false
+		}
+	}
+	return len(g) > 0
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 const (
@@ -263,6 +310,7 @@ func (c *compiler) fieldTest(field string, mods []string, n *yaml.Node) (*fieldT
 	if len(ft.groups) == 0 {
 		return nil, errors.New("no values")
 	}
+	ft.setASCIIGroups()
 	return ft, nil
 }
 

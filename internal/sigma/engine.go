@@ -365,6 +365,7 @@ type fieldVal struct {
 	gen     uint32
 	present bool
 	null    bool
+	ascii   bool // every value is ASCII
 	raw, lo []string
 }
 
@@ -510,6 +511,7 @@ func (m *Matcher) field(fid int) *fieldVal {
 	}
 	fv.gen = m.gen
 	fv.raw, fv.lo = fv.raw[:0], fv.lo[:0]
+	fv.ascii = true
 	name := m.rs.c.fields.names[fid]
 	v, ok := m.ev.Get(name)
 	if !ok && m.aliases != nil {
@@ -556,6 +558,7 @@ func (m *Matcher) add(fv *fieldVal, v any) {
 		return
 	}
 	s := logevent.String(v)
+	fv.ascii = fv.ascii && isASCII(s)
 	fv.raw = append(fv.raw, s)
 	fv.lo = append(fv.lo, m.lower(s))
 }
@@ -593,6 +596,7 @@ func (m *Matcher) allValues() *fieldVal {
 	}
 	fv.gen = m.gen
 	fv.raw, fv.lo = fv.raw[:0], fv.lo[:0]
+	fv.ascii = true
 	fv.present = true
 	for _, v := range m.ev.Fields {
 		m.add(fv, v)
@@ -610,15 +614,22 @@ func (m *Matcher) test(ft *fieldTest) bool {
 	if ft.exists != 0 {
 		return fv.present == (ft.exists > 0)
 	}
+	groups := ft.groups
+	if fv.ascii {
+		if ft.all && ft.nonASCII {
+			return false
+		}
+		groups = ft.asciiGroups
+	}
 	if ft.all {
-		for _, g := range ft.groups {
+		for _, g := range groups {
 			if !m.group(fv, g) {
 				return false
 			}
 		}
 		return true
 	}
-	for _, g := range ft.groups {
+	for _, g := range groups {
 		if m.group(fv, g) {
 			return true
 		}
