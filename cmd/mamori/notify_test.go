@@ -56,9 +56,9 @@ func writeCampaign(t *testing.T, dir string, n int, srv *notifytest.Server, extr
 // TestNotifyKillResume sends a campaign with the sender killed with -9 at
 // random moments and resumed; every address must receive exactly one
 // notice, counted at the SMTP server. MAMORI_NOTIFY_KILL_N sets the size
-// (default 3000; the review runs 100000).
+// (default 1000; the review runs 100000).
 func TestNotifyKillResume(t *testing.T) {
-	n := 3000
+	n := 1000
 	if v := os.Getenv("MAMORI_NOTIFY_KILL_N"); v != "" {
 		n, _ = strconv.Atoi(v)
 	}
