@@ -82,6 +82,11 @@ func (a *Agent) runCollect(ctx context.Context, sw wire.Sweep) {
 		defer cancel()
 	}
 	errs := c.run(cctx)
+	if cctx.Err() != nil && ctx.Err() == nil {
+		// The readers stop quietly on their context; without this the
+		// host would look complete.
+		errs = append(errs, fmt.Errorf("stopped at the collection's expiry %s: later events were not read", sw.ExpiresAt.UTC().Format(time.RFC3339)))
+	}
 	if ferr := c.sink.flush(ctx); ferr != nil {
 		errs = append(errs, ferr)
 	}

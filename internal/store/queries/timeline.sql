@@ -38,6 +38,12 @@ WHERE incident_id = $1 AND id = $2;
 -- The timeline pages come in three shapes so that each filter can walk an
 -- index in time order: by incident, by incident and host, by incident and
 -- kind. $2 is the host or kind; the other filters apply on the way.
+-- In the host and kind shapes the end of the window is written +at, which
+-- keeps it out of index choice: SQLite without statistics rated the
+-- two-sided time range on timeline_at above host or kind on their own
+-- index, and walked every event of the incident for a rare kind (460 ms
+-- at 200,000 events; 2 ms this way). The walk in time order still ends at
+-- LIMIT.
 
 -- name: timeline-page
 SELECT id, host_id, event_key, at, source, kind, level, technique, rule, summary, ref, fields
@@ -52,7 +58,7 @@ LIMIT $9;
 SELECT id, host_id, event_key, at, source, kind, level, technique, rule, summary, ref, fields
 FROM timeline_events
 WHERE incident_id = $1 AND host_id = $2 AND ($3 = '' OR kind = $3)
-  AND level_rank >= $4 AND at >= $5 AND at <= $6
+  AND level_rank >= $4 AND at >= $5 AND +at <= $6
   AND (at > $7 OR (at = $7 AND id > $8))
 ORDER BY at, id
 LIMIT $9;
@@ -61,7 +67,7 @@ LIMIT $9;
 SELECT id, host_id, event_key, at, source, kind, level, technique, rule, summary, ref, fields
 FROM timeline_events
 WHERE incident_id = $1 AND kind = $2 AND $3 = ''
-  AND level_rank >= $4 AND at >= $5 AND at <= $6
+  AND level_rank >= $4 AND at >= $5 AND +at <= $6
   AND (at > $7 OR (at = $7 AND id > $8))
 ORDER BY at, id
 LIMIT $9;
