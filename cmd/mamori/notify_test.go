@@ -126,7 +126,7 @@ func killServerOptions(maildir string) notifytest.Options {
 func child(t *testing.T, args []string) *exec.Cmd {
 	t.Helper()
 	a, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMamoriProcess$")
 	cmd.Env = append(os.Environ(), "MAMORI_TEST_ARGS="+string(a))
 	return cmd
 }
