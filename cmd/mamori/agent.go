@@ -35,7 +35,7 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		paths     multiFlag
 		logPaths  multiFlag
 	)
-	fs.Var(&logPaths, "log-path", "log file or glob incident collections read (repeatable; default: the system's auth, syslog, audit and web logs and shell histories)")
+	fs.Var(&logPaths, "log-path", "log file or glob incident collections read (repeatable; default: the system's auth, syslog, audit and web logs, shell histories and the journal)")
 	fs.Var(&paths, "scan-path", "directory or file to scan on schedule and watch in heightened monitoring (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
