@@ -88,6 +88,22 @@ func (e *apiError) Error() string {
 	return fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), e.Msg)
 }
 
+// answerError is the *apiError of a non-2xx answer, with the JSON error's
+// text (or the body's), or nil.
+func answerError(resp *http.Response) error {
+	if resp.StatusCode/100 == 2 {
+		return nil
+	}
+	var e struct {
+		Error string `json:"error"`
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if json.Unmarshal(b, &e) != nil || e.Error == "" {
+		e.Error = strings.TrimSpace(string(b))
+	}
+	return &apiError{Status: resp.StatusCode, Msg: e.Error}
+}
+
 // do sends in (if not nil) as JSON and decodes the answer into out (if not
 // nil).
 func (c *apiClient) do(ctx context.Context, method, path string, in, out any) error {
@@ -112,15 +128,8 @@ func (c *apiClient) do(ctx context.Context, method, path string, in, out any) er
 		return err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-		if json.Unmarshal(b, &e) != nil || e.Error == "" {
-			e.Error = strings.TrimSpace(string(b))
-		}
-		return &apiError{Status: resp.StatusCode, Msg: e.Error}
+	if err := answerError(resp); err != nil {
+		return err
 	}
 	if out == nil {
 		return nil

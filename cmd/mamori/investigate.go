@@ -252,16 +252,9 @@ func (c *apiClient) raw(ctx context.Context, path string) (io.ReadCloser, error)
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode/100 != 2 {
-		defer resp.Body.Close()
-		var e struct {
-			Error string `json:"error"`
-		}
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-		if json.Unmarshal(b, &e) != nil || e.Error == "" {
-			e.Error = strings.TrimSpace(string(b))
-		}
-		return nil, &apiError{Status: resp.StatusCode, Msg: e.Error}
+	if err := answerError(resp); err != nil {
+		resp.Body.Close()
+		return nil, err
 	}
 	return resp.Body, nil
 }

@@ -55,7 +55,7 @@ func (d *demo) obligations(ctx context.Context) error {
 		d.say("  %-7s %-18s %-11s %-4s due %s  [%s]", du.Law, du.Duty, du.Stage, du.Authority, due, du.Basis)
 		d.res.Duties = append(d.res.Duties, strings.TrimSuffix(du.Law+"/"+du.Duty+"/"+du.Stage, "/"))
 	}
-	md, err := d.raw(ctx, "/incidents/"+id+"/obligations/drafts/ppc-report?format=markdown")
+	md, err := d.api.send(ctx, "GET", "/incidents/"+id+"/obligations/drafts/ppc-report?format=markdown", nil)
 	if err != nil {
 		return err
 	}
@@ -65,21 +65,6 @@ func (d *demo) obligations(ctx context.Context) error {
 	}
 	d.say("PPC report draft (nine items of Rules art. 8(1)): $DIR/out/ppc-report.md, %d bytes", len(md))
 	return d.move(ctx, "reporting", "preliminary report drafted")
-}
-
-// raw GETs a non-JSON answer.
-func (d *demo) raw(ctx context.Context, path string) ([]byte, error) {
-	var s json.RawMessage
-	err := d.api.do(ctx, "GET", path, nil, &s)
-	if err == nil {
-		// A JSON string (or document) answer.
-		var str string
-		if json.Unmarshal(s, &str) == nil {
-			return []byte(str), nil
-		}
-		return s, nil
-	}
-	return d.api.rawGet(ctx, path)
 }
 
 func (d *demo) notices(ctx context.Context) error {

@@ -322,20 +322,8 @@ func (s *Service) unlinkHost(w http.ResponseWriter, r *http.Request) {
 	}
 	s.change(w, r, http.StatusOK, "incident.unlink_host", body.Reason, func(ctx context.Context, tx *store.Tx, now time.Time) (string, string, error) {
 		id, host := r.PathValue("id"), r.PathValue("host")
-		if _, err := getTx(ctx, tx, id); err != nil {
-			return "", "", err
-		}
-		if err := CheckReason(body.Reason); err != nil {
-			return "", "", err
-		}
-		res, err := tx.Exec(ctx, "incident-unlink-host", id, host)
-		if err != nil {
-			return "", "", err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return "", "", fmt.Errorf("host %s in incident %s: %w", host, id, store.ErrNotFound)
-		}
-		return id, "host=" + host, addEvent(ctx, tx, IncidentEvent{IncidentID: id, At: now, Actor: actor(ctx), Kind: EventHostUnlinked, Target: host, Reason: body.Reason})
+		err := unlink(ctx, tx, "incident-unlink-host", host, "host "+host, IncidentEvent{IncidentID: id, At: now, Actor: actor(ctx), Kind: EventHostUnlinked, Target: host, Reason: body.Reason})
+		return id, "host=" + host, err
 	})
 }
 
@@ -387,21 +375,28 @@ func (s *Service) unlinkDetection(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return "", "", fieldErr("detection", "%q is not a detection id", det)
 		}
-		if _, err := getTx(ctx, tx, id); err != nil {
-			return "", "", err
-		}
-		if err := CheckReason(body.Reason); err != nil {
-			return "", "", err
-		}
-		res, err := tx.Exec(ctx, "incident-unlink-detection", id, d)
-		if err != nil {
-			return "", "", err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return "", "", fmt.Errorf("detection %d in incident %s: %w", d, id, store.ErrNotFound)
-		}
-		return id, "detection=" + det, addEvent(ctx, tx, IncidentEvent{IncidentID: id, At: now, Actor: actor(ctx), Kind: EventDetectionUnlinked, Target: det, Reason: body.Reason})
+		err = unlink(ctx, tx, "incident-unlink-detection", d, "detection "+det, IncidentEvent{IncidentID: id, At: now, Actor: actor(ctx), Kind: EventDetectionUnlinked, Target: det, Reason: body.Reason})
+		return id, "detection=" + det, err
 	})
+}
+
+// unlink removes one link of incident ev.IncidentID (what names it in the
+// not-found error) with the named query, and records ev in its history.
+func unlink(ctx context.Context, tx *store.Tx, query string, key any, what string, ev IncidentEvent) error {
+	if _, err := getTx(ctx, tx, ev.IncidentID); err != nil {
+		return err
+	}
+	if err := CheckReason(ev.Reason); err != nil {
+		return err
+	}
+	res, err := tx.Exec(ctx, query, ev.IncidentID, key)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%s in incident %s: %w", what, ev.IncidentID, store.ErrNotFound)
+	}
+	return addEvent(ctx, tx, ev)
 }
 
 func (s *Service) hosts(w http.ResponseWriter, r *http.Request) {
