@@ -306,6 +306,10 @@ type Sweep struct {
 	// in the window and sends timeline events (findings of type
 	// "timeline" whose Detail is the event).
 	Collect *Collect `json:"collect,omitempty"`
+	// PII asks for personal-data discovery over Paths as well: the agent
+	// sends one finding of type "pii_file" per file holding personal
+	// data (see scope.FileResult), values included.
+	PII bool `json:"pii,omitempty"`
 }
 
 // Collect says what an incident collection gathers.
