@@ -225,6 +225,19 @@ func linkDetection(ctx context.Context, tx *store.Tx, id string, l IncidentDetec
 	return n > 0, err
 }
 
+// latestAuto returns the last incident the auto-incident policy opened
+// that is not closed, or nil.
+func latestAuto(ctx context.Context, tx *store.Tx) (*Incident, error) {
+	in, err := scanIncident(tx.QueryRow(ctx, "incident-latest-auto", AutoActor))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("incident: latest automatic incident: %w", err)
+	}
+	return &in, nil
+}
+
 func openForHost(ctx context.Context, tx *store.Tx, hostID string) ([]string, error) {
 	rows, err := tx.Query(ctx, "incident-open-for-host", hostID)
 	if err != nil {
