@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mamori-dev/mamori/internal/demo"
+	"github.com/mamori-dev/mamori/internal/notify/letter"
 )
 
 // TestDemo runs the whole chain with small sizes and checks each step's
@@ -25,8 +26,8 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.IncidentID == "" {
-		t.Error("no incident opened")
+	if res.IncidentID == "" || res.Incidents != 1 {
+		t.Errorf("%d incidents opened (%q), want one for the outbreak", res.Incidents, res.IncidentID)
 	}
 	if !slices.Equal(res.Isolated, []string{"pc-01", "pc-02"}) {
 		t.Errorf("isolated %v, want pc-01 and pc-02", res.Isolated)
@@ -47,8 +48,14 @@ func TestDemo(t *testing.T) {
 	if res.Messages != res.WithEmail || res.Recipients != res.WithEmail {
 		t.Errorf("SMTP sink got %d messages for %d addresses, want one each for %d people with e-mail", res.Messages, res.Recipients, res.WithEmail)
 	}
-	if res.LettersPDF == "" {
-		t.Error("no letters PDF")
+	if res.CampaignState != "done" || !res.ConsoleCampaign {
+		t.Errorf("campaign %s is %q (console shows it: %v), want done and shown", res.CampaignID, res.CampaignState, res.ConsoleCampaign)
+	}
+	if res.Letters != res.People-res.WithEmail {
+		t.Errorf("%d letters queued, want one for each of the %d people without e-mail", res.Letters, res.People-res.WithEmail)
+	}
+	if _, err := letter.FindFonts(); err == nil && res.LettersPDF == "" {
+		t.Error("no letters PDF, though a Japanese font is installed")
 	}
 	if !res.AuditOK {
 		t.Error("audit log did not verify")
