@@ -204,19 +204,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	d.res.Dir = dir
-	start := time.Now()
-	if err := d.play(ctx); err != nil {
+	if err := d.play(ctx, time.Now()); err != nil {
 		return &d.res, err
-	}
-	d.summary(time.Since(start))
-	if cfg.Keep {
-		d.say("\n--keep: the server, the agents and the console run until Ctrl-C.")
-		<-ctx.Done()
 	}
 	return &d.res, nil
 }
 
-func (d *demo) play(ctx context.Context) error {
+func (d *demo) play(ctx context.Context, start time.Time) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	dir := d.res.Dir
@@ -333,6 +327,13 @@ func (d *demo) play(ctx context.Context) error {
 		if err := step(ctx); err != nil {
 			return err
 		}
+	}
+	d.summary(time.Since(start))
+	if d.cfg.Keep {
+		// Here, before play's deferred calls stop the server, the agents
+		// and the sink.
+		d.say("\n--keep: the server, the agents and the console run until Ctrl-C.")
+		<-ctx.Done()
 	}
 	return nil
 }
