@@ -49,6 +49,7 @@ var messages = map[string]map[string]string{
 		"raw": "Raw event", "technique": "Technique", "any": "any",
 		"campaigns": "Notice campaigns", "recipients": "Recipients", "approve": "Approve", "approved": "Approved",
 		"test_sent": "Test notice sent", "confirm_approve": "Approve this campaign? Its templates and recipients are frozen.", "host_detections": "Latest detections",
+		"letters": "Letters", "letters_pdf": "Download the letters to print (PDF)", "letters_posted": "Mark the printed letters posted",
 	},
 	"ja": {
 		"title": "mamori コンソール", "skip": "本文へ移動", "nav": "メイン",
@@ -88,6 +89,7 @@ var messages = map[string]map[string]string{
 		"raw": "元イベント", "technique": "手法", "any": "すべて",
 		"campaigns": "通知キャンペーン", "recipients": "宛先数", "approve": "承認", "approved": "承認",
 		"test_sent": "テスト送信", "confirm_approve": "このキャンペーンを承認しますか？テンプレートと宛先が確定されます。", "host_detections": "最近の検知",
+		"letters": "郵送", "letters_pdf": "印刷用の通知書をダウンロード（PDF）", "letters_posted": "印刷した通知書を投函済みにする",
 	},
 }
 

@@ -1,10 +1,12 @@
 // Package notifyapi serves notice campaigns on the server's API under
 // /api/v1/incidents/{id}/campaigns: drafts made from the affected people,
 // a test send, approval by the privacy role (audited; it freezes the
-// templates and the recipient list with a hash), sending and pausing, and
-// per-notice tracking. The campaigns that are `sending` are sent by the
-// server's background work, exactly once per notice, as package notify
-// describes.
+// templates and the recipient list with a hash), sending and pausing,
+// per-notice tracking, and the letters of people without e-mail: one PDF to
+// print (privacy role, audited) and a mark that they were posted, so both
+// channels are tracked on the server. The campaigns that are `sending` are
+// sent by the server's background work, exactly once per notice, as
+// package notify describes. Letters need the IPAex fonts on the server.
 //
 // The SMTP relay comes from the environment: MAMORI_NOTIFY_SMTP
 // (host:port), MAMORI_NOTIFY_SMTP_TLS (starttls, require-starttls,
@@ -179,7 +181,7 @@ var readers = []httpapi.Role{httpapi.RoleResponder, httpapi.RolePrivacy, httpapi
 // Routes implements httpapi.Capability.
 func (s *Service) Routes() []httpapi.Route {
 	base := "/incidents/{id}/campaigns"
-	return []httpapi.Route{
+	return append([]httpapi.Route{
 		{Method: "POST", Pattern: base, Summary: "Create a draft notice campaign for an incident's affected people.", Request: CampaignRequest{}, Response: CampaignView{},
 			Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RolePrivacy}, Handler: s.create},
 		{Method: "GET", Pattern: base, Summary: "List an incident's notice campaigns.", Response: []CampaignView(nil), Query: httpapi.PageParams,
@@ -196,7 +198,7 @@ func (s *Service) Routes() []httpapi.Route {
 			Request: CampaignBounce{}, Response: CampaignBounceResult{}, Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RolePrivacy}, Handler: s.bounce},
 		{Method: "GET", Pattern: base + "/{cid}/notices", Summary: "Notices of a campaign: channel, state, times, SMTP response, bounce.", Response: []CampaignNotice(nil), Query: httpapi.PageParams,
 			Roles: readers, Handler: s.notices},
-	}
+	}, s.letterRoutes(base)...)
 }
 
 // apiErr maps notify's errors to the ones httpapi.Fail knows.
