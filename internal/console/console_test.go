@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -261,5 +262,39 @@ func TestStatic(t *testing.T) {
 	}
 	if resp := b.get(t, "/api/v1/nope"); resp.code != http.StatusNotFound || !strings.Contains(resp.body, `"error"`) {
 		t.Errorf("unknown API path: %d %s", resp.code, resp.body)
+	}
+}
+
+// TestDutiesDueSoon: the incident page shows a duty's countdown in red
+// exactly when the API flags it due within 24 hours or overdue.
+func TestDutiesDueSoon(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	f.seed(t)
+	var cd struct {
+		Duties []struct {
+			DueSoon bool `json:"due_soon"`
+			Overdue bool `json:"overdue"`
+		} `json:"duties"`
+	}
+	f.apiAdmin(t, "GET", "/incidents/"+f.incident+"/obligations", "", &cd)
+	flagged := 0
+	for _, d := range cd.Duties {
+		if d.DueSoon || d.Overdue {
+			flagged++
+		}
+	}
+	// The seed's incident became known 60 hours ago: GDPR's 72 hours end
+	// within a day, APPI's preliminary report is further off.
+	if flagged == 0 || flagged == len(cd.Duties) {
+		t.Fatalf("%d of %d duties flagged, want some", flagged, len(cd.Duties))
+	}
+	body := f.login(t, "vic").get(t, "/incidents/"+f.incident).body
+	if got := strings.Count(body, `<span class="due-soon">`); got != flagged {
+		t.Errorf("%d red countdowns, want %d", got, flagged)
+	}
+	f.clock.Add(13 * time.Hour)
+	body = f.login(t, "vic").get(t, "/incidents/"+f.incident).body
+	if !strings.Contains(body, `<span class="due-soon">-`) {
+		t.Error("an overdue duty is not red")
 	}
 }

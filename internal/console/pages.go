@@ -625,9 +625,6 @@ func remaining(secs *int64) string {
 	return fmt.Sprintf("%s%dh %02dm", sign, int(d.Hours()), int(d.Minutes())%60)
 }
 
-// dueSoon is true for a duty due within 24 hours or overdue.
-func dueSoon(secs *int64) bool { return secs != nil && *secs < 24*3600 }
-
 type timelineEvent struct {
 	ID        int64             `json:"id"`
 	Time      time.Time         `json:"time"`

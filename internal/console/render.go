@@ -32,7 +32,6 @@ func parseTemplates() (*templates, error) {
 		},
 		"actionData": func(v *view, action string) actionForm { return newActionForm(v, action, true) },
 		"remaining":  remaining,
-		"dueSoon":    dueSoon,
 	}
 	t := templates{}
 	for _, name := range pageNames {
