@@ -13,9 +13,11 @@ import (
 	"strings"
 
 	"github.com/mamori-dev/mamori/internal/scope"
+	"github.com/mamori-dev/mamori/internal/scope/scopeapi"
 )
 
 func init() {
+	capabilities = append(capabilities, scopeapi.Capability)
 	register("scope", "resolve personal-data findings into the register of affected people", runScope)
 }
 
