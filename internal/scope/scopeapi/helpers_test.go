@@ -25,6 +25,8 @@ import (
 	"github.com/mamori-dev/mamori/internal/scope"
 	"github.com/mamori-dev/mamori/internal/scope/scopeapi"
 	"github.com/mamori-dev/mamori/internal/server"
+	"github.com/mamori-dev/mamori/internal/server/httpapi"
+	"github.com/mamori-dev/mamori/internal/store"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
 
@@ -37,14 +39,22 @@ type fixture struct {
 	url    string
 	client *http.Client
 	pool   *x509.CertPool
+	// st is the server's store, for what the test sets up below the API.
+	st *store.Store
 }
+
+type noRoutes struct{}
+
+func (noRoutes) Routes() []httpapi.Route { return nil }
 
 func newFixture(t *testing.T, dsn string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
+	var st *store.Store
+	grab := func(env httpapi.Env) (httpapi.Capability, error) { st = env.Store; return noRoutes{}, nil }
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := server.New(ctx, server.Config{DataDir: dir, DB: dsn, Listen: "127.0.0.1:0", Heartbeat: 30 * time.Second,
-		Capabilities: []server.CapabilityFunc{incident.Capability, investigate.Capability, scopeapi.Capability}})
+		Capabilities: []server.CapabilityFunc{incident.Capability, investigate.Capability, scopeapi.Capability, grab}})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -58,7 +68,7 @@ func newFixture(t *testing.T, dsn string) *fixture {
 	t.Cleanup(func() { cancel(); <-done })
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(s.CAPEM())
-	return &fixture{t: t, srv: s, dir: dir, url: s.URL(), pool: pool,
+	return &fixture{t: t, srv: s, dir: dir, url: s.URL(), pool: pool, st: st,
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
 }
 
