@@ -12,6 +12,7 @@ import (
 
 	"github.com/mamori-dev/mamori/internal/scope"
 	"github.com/mamori-dev/mamori/internal/scope/scopeapi"
+	"github.com/mamori-dev/mamori/internal/scope/scopeapi/scopetest"
 	"github.com/mamori-dev/mamori/internal/store"
 	"github.com/mamori-dev/mamori/internal/store/storetest"
 )
@@ -24,17 +25,17 @@ func TestFileTypeIsTheContract(t *testing.T) {
 
 // corpus sends two hosts' files: the same customer on both (in an
 // archive on the second), three others once each.
-func corpus(f *fixture) (web, db *agent, incidentID string) {
+func corpus(f *fixture) (web, db *scopetest.Agent, incidentID string) {
 	web, db = f.enrol("web1"), f.enrol("db1")
-	web.sendResults(result("/srv/data/customers.csv", sha('a'),
+	web.SendResults(result("/srv/data/customers.csv", sha('a'),
 		subject("", 1, "person_name", "山田太郎", "email", "taro.yamada@example.jp", "phone", "+819012345678"),
 		subject("", 2, "person_name", "佐藤花子", "email", "hanako@example.jp"),
 		subject("", 3, "person_name", "鈴木一郎", "credit_card", "4111111111111111", "phone", "+819011112222")))
-	db.sendResults(result("/backup/export.zip", sha('b'),
+	db.SendResults(result("/backup/export.zip", sha('b'),
 		subject("customers.csv", 1, "person_name", "山田太郎", "phone", "+819012345678"),
 		subject("customers.csv", 2, "person_name", "高橋健", "email", "ken@example.com")))
 	var inc struct{ ID string }
-	f.must("POST", "/incidents", map[string]any{"title": "breach", "hosts": []string{web.id, db.id}, "reason": "test"}, &inc)
+	f.must("POST", "/incidents", map[string]any{"title": "breach", "hosts": []string{web.ID, db.ID}, "reason": "test"}, &inc)
 	return web, db, inc.ID
 }
 
@@ -88,7 +89,7 @@ func TestRegisterFromAgents(t *testing.T) {
 		if diff := cmp.Diff(paged, ps); diff != "" {
 			t.Fatalf("paged (-got +want):\n%s", diff)
 		}
-		if got := names(people(f, id, "?host="+db.id)); !slices.Equal(got, []string{"山***", "高**"}) {
+		if got := names(people(f, id, "?host="+db.ID)); !slices.Equal(got, []string{"山***", "高**"}) {
 			t.Errorf("host filter: %q", got)
 		}
 		if got := names(people(f, id, "?financial_risk=true")); !slices.Equal(got, []string{"鈴***"}) {
@@ -100,7 +101,7 @@ func TestRegisterFromAgents(t *testing.T) {
 
 		// Marking the archive exfiltrated raises exactly its people.
 		var er scopeapi.ExposureResult
-		f.must("POST", "/incidents/"+id+"/exposure", scopeapi.ExposureRequest{Host: db.id, Path: "*/export*.zip", Level: "exfiltrated", Reason: "uploaded to a file share"}, &er)
+		f.must("POST", "/incidents/"+id+"/exposure", scopeapi.ExposureRequest{Host: db.ID, Path: "*/export*.zip", Level: "exfiltrated", Reason: "uploaded to a file share"}, &er)
 		if er.Files != 1 || er.People != 2 {
 			t.Fatalf("exposure: %+v", er)
 		}
@@ -126,7 +127,7 @@ func TestRegisterFromAgents(t *testing.T) {
 		for _, v := range rv.Values {
 			got = append(got, v.Category+"="+v.Value+" "+strings.Join(v.Sources, ","))
 		}
-		webRec, dbRec := web.id+":/srv/data/customers.csv#1", db.id+":/backup/export.zip!customers.csv#1"
+		webRec, dbRec := web.ID+":/srv/data/customers.csv#1", db.ID+":/backup/export.zip!customers.csv#1"
 		both := []string{webRec, dbRec}
 		slices.Sort(both)
 		want := []string{

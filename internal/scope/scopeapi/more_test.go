@@ -25,21 +25,21 @@ func TestPartsAndResweep(t *testing.T) {
 		f := newFixture(t, dsn)
 		a := f.enrol("files1")
 		var inc struct{ ID string }
-		f.must("POST", "/incidents", map[string]any{"title": "parts", "hosts": []string{a.id}, "reason": "test"}, &inc)
+		f.must("POST", "/incidents", map[string]any{"title": "parts", "hosts": []string{a.ID}, "reason": "test"}, &inc)
 		p0 := result("/data/big.csv", sha('c'), subject("", 1, "email", "one@example.jp"), subject("", 2, "email", "two@example.jp"))
 		p1 := result("/data/big.csv", sha('c'), subject("", 3, "email", "three@example.jp"))
 		for _, p := range []*scope.FileResult{&p0, &p1} {
 			p.Parts, p.Categories = 2, map[string]int{"email": 3}
 		}
 		p1.Part = 1
-		a.sendResults(p0)
+		a.SendResults(p0)
 		var files []scopeapi.FileView
 		f.must("GET", "/incidents/"+inc.ID+"/pii-files", nil, &files)
 		if len(files) != 1 || files[0].PartsSeen != 1 || files[0].Subjects != 2 {
 			t.Fatalf("after part 0: %+v", files)
 		}
-		a.sendResults(p1)
-		a.sendResults(p1) // re-sent
+		a.SendResults(p1)
+		a.SendResults(p1) // re-sent
 		f.must("GET", "/incidents/"+inc.ID+"/pii-files", nil, &files)
 		if len(files) != 1 || files[0].PartsSeen != 2 || files[0].Subjects != 3 {
 			t.Fatalf("after part 1: %+v", files)
@@ -48,7 +48,7 @@ func TestPartsAndResweep(t *testing.T) {
 			t.Fatalf("%d people, want 3", len(ps))
 		}
 		// The file changed: the new sweep's one part replaces both.
-		a.sendResults(result("/data/big.csv", sha('d'), subject("", 1, "email", "four@example.jp")))
+		a.SendResults(result("/data/big.csv", sha('d'), subject("", 1, "email", "four@example.jp")))
 		f.must("GET", "/incidents/"+inc.ID+"/pii-files", nil, &files)
 		if len(files) != 1 || files[0].SHA256 != sha('d') || files[0].Subjects != 1 || files[0].Parts != 1 {
 			t.Fatalf("after the re-sweep: %+v", files)
@@ -64,7 +64,7 @@ func TestRogueResults(t *testing.T) {
 	f := newFixture(t, "")
 	a := f.enrol("rogue")
 	var inc struct{ ID string }
-	f.must("POST", "/incidents", map[string]any{"title": "rogue", "hosts": []string{a.id}, "reason": "test"}, &inc)
+	f.must("POST", "/incidents", map[string]any{"title": "rogue", "hosts": []string{a.ID}, "reason": "test"}, &inc)
 	good := func() scope.FileResult { return result("/x.csv", sha('e'), subject("", 1, "email", "a@example.jp")) }
 	bad := []func(*scope.FileResult){
 		func(r *scope.FileResult) { r.Categories = map[string]int{"email": 1, "shoe_size": 1} },
@@ -83,7 +83,7 @@ func TestRogueResults(t *testing.T) {
 		r := good()
 		r.Path = "/bad" + string(rune('a'+i)) + ".csv"
 		mutate(&r)
-		a.sendResults(r)
+		a.SendResults(r)
 	}
 	var files []scopeapi.FileView
 	f.must("GET", "/incidents/"+inc.ID+"/pii-files", nil, &files)
@@ -95,7 +95,7 @@ func TestRogueResults(t *testing.T) {
 	if len(ds) != 0 {
 		t.Fatalf("pii_file findings became detections: %v", ds)
 	}
-	a.sendResults(good())
+	a.SendResults(good())
 	f.must("GET", "/incidents/"+inc.ID+"/pii-files", nil, &files)
 	if len(files) != 1 {
 		t.Fatalf("the good result after the bad: %+v", files)
@@ -107,7 +107,7 @@ func TestRogueResults(t *testing.T) {
 func TestExposureFromInvestigation(t *testing.T) {
 	f := newFixture(t, "")
 	_, db, id := corpus(f)
-	body, _ := json.Marshal(timeline.Finding{Kind: timeline.Exfiltration, Rule: "archive_then_upload", Host: db.id,
+	body, _ := json.Marshal(timeline.Finding{Kind: timeline.Exfiltration, Rule: "archive_then_upload", Host: db.ID,
 		Files: []string{"/backup/export.zip"}, First: time.Now(), Last: time.Now()})
 	err := f.st.InTx(context.Background(), func(tx *store.Tx) error {
 		return tx.SaveFinding(context.Background(), id, store.InvestigationFinding{ID: "f-1", Kind: timeline.Exfiltration, Rule: "archive_then_upload", Body: body}, time.Now())
@@ -119,7 +119,7 @@ func TestExposureFromInvestigation(t *testing.T) {
 		t.Fatalf("exfiltrated by the investigation: %q", got)
 	}
 	var files []scopeapi.FileView
-	f.must("GET", "/incidents/"+id+"/pii-files?host="+db.id, nil, &files)
+	f.must("GET", "/incidents/"+id+"/pii-files?host="+db.ID, nil, &files)
 	if len(files) != 1 || files[0].ExposureBy != "investigation" {
 		t.Fatalf("files: %+v", files)
 	}
@@ -186,8 +186,8 @@ func TestExportMasterProposals(t *testing.T) {
 
 		// A near match is proposed, confirmed, and applied.
 		a := f.enrol("crm")
-		f.must("POST", "/incidents/"+id+"/hosts", map[string]any{"host_id": a.id, "reason": "crm"}, nil)
-		a.sendResults(result("/crm/a.csv", sha('f'),
+		f.must("POST", "/incidents/"+id+"/hosts", map[string]any{"host_id": a.ID, "reason": "crm"}, nil)
+		a.SendResults(result("/crm/a.csv", sha('f'),
 			subject("", 1, "person_name", "伊藤 誠", "date_of_birth", "1980-01-02", "email", "makoto@example.jp"),
 			subject("", 2, "person_name", "伊藤 誡", "date_of_birth", "1980-01-02", "email", "m.ito@example.net")))
 		before := len(people(f, id, ""))
