@@ -207,3 +207,32 @@ func (s *Store) PIIFingerprint(ctx context.Context, incidentID string) (string, 
 	}
 	return fmt.Sprint(v), rows.Err()
 }
+
+// PutPIISummary records the counts of an incident's latest register.
+func (s *Store) PutPIISummary(ctx context.Context, incidentID string, summary []byte, at time.Time) error {
+	return s.InTx(ctx, func(tx *Tx) error {
+		_, err := tx.Exec(ctx, "pii-summary-upsert", incidentID, string(summary), toMS(at))
+		return err
+	})
+}
+
+// PIISummary returns the counts of an incident's latest register, JSON;
+// ErrNotFound before the first build.
+func (s *Store) PIISummary(ctx context.Context, incidentID string) ([]byte, error) {
+	rows, err := s.Query(ctx, "pii-summary", incidentID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("register summary of %s: %w", incidentID, ErrNotFound)
+	}
+	var b string
+	if err := rows.Scan(&b); err != nil {
+		return nil, fmt.Errorf("store: pii summary: %w", err)
+	}
+	return []byte(b), rows.Err()
+}

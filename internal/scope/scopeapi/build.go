@@ -79,6 +79,11 @@ func (s *Service) register(ctx context.Context, incidentID string) (*built, erro
 		return nil, err
 	}
 	b.fp = fp
+	// The obligations workspace derives its facts from these counts.
+	sum, _ := json.Marshal(b.sum)
+	if err := s.st.PutPIISummary(ctx, incidentID, sum, b.at); err != nil {
+		return nil, err
+	}
 	s.cache.mu.Lock()
 	s.cache.regs[incidentID] = b
 	s.cache.mu.Unlock()

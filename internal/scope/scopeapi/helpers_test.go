@@ -14,6 +14,7 @@ import (
 
 	"github.com/mamori-dev/mamori/internal/incident"
 	"github.com/mamori-dev/mamori/internal/investigate"
+	"github.com/mamori-dev/mamori/internal/obligation/workspace"
 	"github.com/mamori-dev/mamori/internal/scope/scopeapi"
 	"github.com/mamori-dev/mamori/internal/scope/scopeapi/scopetest"
 	"github.com/mamori-dev/mamori/internal/server"
@@ -45,7 +46,7 @@ func newFixture(t *testing.T, dsn string) *fixture {
 	grab := func(env httpapi.Env) (httpapi.Capability, error) { st = env.Store; return noRoutes{}, nil }
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := server.New(ctx, server.Config{DataDir: dir, DB: dsn, Listen: "127.0.0.1:0", Heartbeat: 30 * time.Second,
-		Capabilities: []server.CapabilityFunc{incident.Capability, investigate.Capability, scopeapi.Capability, grab}})
+		Capabilities: []server.CapabilityFunc{incident.Capability, investigate.Capability, workspace.Capability, scopeapi.Capability, grab}})
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -216,3 +216,24 @@ func TestExportMasterProposals(t *testing.T) {
 		}
 	})
 }
+
+// The obligations workspace derives its facts from the register's counts.
+func TestObligationFactsFromRegister(t *testing.T) {
+	f := newFixture(t, "")
+	_, _, id := corpus(f)
+	var sum scopeapi.SummaryView
+	f.must("GET", "/incidents/"+id+"/people/summary", nil, &sum)
+	var ob struct {
+		Facts struct {
+			Categories          []string
+			People              map[string]int
+			FinancialDamageRisk *bool `json:"financial_damage_risk"`
+		}
+		FactsSource string `json:"facts_source"`
+	}
+	f.must("GET", "/incidents/"+id+"/obligations", nil, &ob)
+	if ob.FactsSource != "derived" || ob.Facts.People["JP"] != 4 || ob.Facts.FinancialDamageRisk == nil || !*ob.Facts.FinancialDamageRisk ||
+		!slices.Contains(ob.Facts.Categories, "credit_card") {
+		t.Fatalf("facts: %+v", ob)
+	}
+}

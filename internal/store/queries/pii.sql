@@ -90,3 +90,10 @@ SELECT name, mapping, row_count, uploaded_by, uploaded_at FROM pii_masters WHERE
 
 -- name: pii-master-rows
 SELECT row_no, sealed FROM pii_master_rows WHERE incident_id = $1 ORDER BY row_no;
+
+-- name: pii-summary-upsert
+INSERT INTO pii_summaries (incident_id, summary, built_at) VALUES ($1, $2, $3)
+ON CONFLICT (incident_id) DO UPDATE SET summary = excluded.summary, built_at = excluded.built_at;
+
+-- name: pii-summary
+SELECT summary FROM pii_summaries WHERE incident_id = $1;

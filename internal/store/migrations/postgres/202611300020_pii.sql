@@ -84,3 +84,11 @@ CREATE TABLE pii_master_rows (
 	sealed      BYTEA NOT NULL,
 	PRIMARY KEY (incident_id, row_no)
 );
+
+-- The counts of each incident's last register build (scope.Summary JSON),
+-- which the obligations workspace derives its facts from.
+CREATE TABLE pii_summaries (
+	incident_id TEXT PRIMARY KEY REFERENCES incidents(id),
+	summary     TEXT NOT NULL,
+	built_at    BIGINT NOT NULL
+);
