@@ -25,7 +25,7 @@ import (
 // fixture is a real server (real TLS, real store) with the incident,
 // investigation and scoping capabilities.
 type fixture struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *server.Server
 	dir    string
 	url    string
@@ -33,20 +33,28 @@ type fixture struct {
 	pool   *x509.CertPool
 	// st is the server's store, for what the test sets up below the API.
 	st *store.Store
+	// svc is the scoping service the server runs.
+	svc *scopeapi.Service
 }
 
 type noRoutes struct{}
 
 func (noRoutes) Routes() []httpapi.Route { return nil }
 
-func newFixture(t *testing.T, dsn string) *fixture {
+func newFixture(t testing.TB, dsn string) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	var st *store.Store
+	var svc *scopeapi.Service
+	scoping := func(env httpapi.Env) (httpapi.Capability, error) {
+		s, err := scopeapi.New(env)
+		svc = s
+		return s, err
+	}
 	grab := func(env httpapi.Env) (httpapi.Capability, error) { st = env.Store; return noRoutes{}, nil }
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := server.New(ctx, server.Config{DataDir: dir, DB: dsn, Listen: "127.0.0.1:0", Heartbeat: 30 * time.Second,
-		Capabilities: []server.CapabilityFunc{incident.Capability, investigate.Capability, workspace.Capability, scopeapi.Capability, grab}})
+		Capabilities: []server.CapabilityFunc{incident.Capability, investigate.Capability, workspace.Capability, scoping, grab}})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -60,7 +68,7 @@ func newFixture(t *testing.T, dsn string) *fixture {
 	t.Cleanup(func() { cancel(); <-done })
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(s.CAPEM())
-	return &fixture{t: t, srv: s, dir: dir, url: s.URL(), pool: pool, st: st,
+	return &fixture{t: t, srv: s, dir: dir, url: s.URL(), pool: pool, st: st, svc: svc,
 		client: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}}
 }
 
