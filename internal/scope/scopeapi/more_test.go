@@ -78,6 +78,7 @@ func TestRogueResults(t *testing.T) {
 		func(r *scope.FileResult) { r.Subjects[0].Record = -1 },
 		func(r *scope.FileResult) { r.Flags = []scope.FileFlag{{Flag: "evil"}} },
 		func(r *scope.FileResult) { r.Categories["email"] = -5 },
+		func(r *scope.FileResult) { r.Categories["email"] = 0 },
 	}
 	for i, mutate := range bad {
 		r := good()
