@@ -250,3 +250,33 @@ func TestObligationFactsFromRegister(t *testing.T) {
 		t.Fatalf("facts: %+v", ob)
 	}
 }
+
+// A sweep with pii: true asks its agents for personal data, and needs no
+// rules; the results name it.
+func TestPIISweep(t *testing.T) {
+	f := newFixture(t, "")
+	a := f.enrol("files2")
+	var sw struct{ ID string }
+	f.must("POST", "/sweeps", map[string]any{"paths": []string{"/srv"}, "hosts": []string{a.ID}, "pii": true}, &sw)
+	got := a.Sweep()
+	if got.SweepID != sw.ID || !got.PII {
+		t.Fatalf("sweep sent: %+v", got)
+	}
+	var view struct{ PII bool }
+	f.must("GET", "/sweeps/"+sw.ID, nil, &view)
+	if !view.PII {
+		t.Fatalf("sweep view without pii")
+	}
+	a.SweepID = sw.ID
+	a.SendResults(result("/srv/c.csv", sha('9'), subject("", 1, "email", "x@example.jp")))
+	var inc struct{ ID string }
+	f.must("POST", "/incidents", map[string]any{"title": "sweep", "hosts": []string{a.ID}, "reason": "test"}, &inc)
+	var files []scopeapi.FileView
+	f.must("GET", "/incidents/"+inc.ID+"/pii-files", nil, &files)
+	if len(files) != 1 || files[0].SweepID != sw.ID {
+		t.Fatalf("files: %+v", files)
+	}
+	if code, b := f.call("", "POST", "/sweeps", map[string]any{"paths": []string{"/srv"}, "hosts": []string{a.ID}}); code != 400 {
+		t.Errorf("a sweep with neither rules nor pii: %d %s", code, b)
+	}
+}
