@@ -280,3 +280,21 @@ func TestPIISweep(t *testing.T) {
 		t.Errorf("a sweep with neither rules nor pii: %d %s", code, b)
 	}
 }
+
+// An xlsx master (written by WriteXLSX, so mamori's reader opens what its
+// export writes) matches like a CSV one.
+func TestMasterXLSX(t *testing.T) {
+	f := newFixture(t, "")
+	_, _, id := corpus(f)
+	var x bytes.Buffer
+	if err := scopeapi.WriteXLSX(&x, "顧客", [][]string{{"氏名", "メールアドレス"}, {"佐藤花子", "hanako@example.jp"}}); err != nil {
+		t.Fatal(err)
+	}
+	code, b := f.call("", "POST", "/incidents/"+id+"/master?name=crm.xlsx&reason=crm&map=name=氏名,email=メールアドレス", x.Bytes())
+	if code != 200 {
+		t.Fatalf("xlsx master: %d %s", code, b)
+	}
+	if got := names(people(f, id, "?matched=true")); !slices.Equal(got, []string{"佐***"}) {
+		t.Fatalf("matched: %q", got)
+	}
+}
