@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
@@ -37,6 +38,7 @@ type SweepIn struct {
 	Labels           map[string]string `json:"labels" doc:"only hosts with all these labels"`
 	Reason           string            `json:"reason" doc:"why, for the audit trail; required when hosts is \"all\""`
 	ExpiresInSeconds int64             `json:"expires_in_seconds" doc:"how long offline hosts may still pick it up (default 24 h, at most 30 days)"`
+	PII              bool              `json:"pii,omitempty" doc:"also discover personal data: agents send one pii_file result per file holding some (yara and hashes may then be empty)"`
 }
 
 // maxSweepTTL bounds expires_in_seconds, far below where a duration
@@ -59,6 +61,7 @@ type Sweep struct {
 	CreatedBy string        `json:"created_by"`
 	Progress  SweepProgress `json:"progress"`
 	Findings  int64         `json:"findings" doc:"detections from this sweep"`
+	PII       bool          `json:"pii,omitempty" doc:"the sweep discovers personal data too"`
 	Hosts     []SweepHost   `json:"hosts"`
 }
 
@@ -99,9 +102,12 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := BundleIn{Name: body.Name, YARA: body.YARA, Hashes: body.Hashes}
-	if err := validateBundle(&b); err != nil {
-		httpapi.Fail(w, r, err)
-		return
+	// A personal-data sweep needs no rules; any it has are checked.
+	if !body.PII || strings.TrimSpace(b.YARA) != "" || len(b.Hashes) > 0 {
+		if err := validateBundle(&b); err != nil {
+			httpapi.Fail(w, r, err)
+			return
+		}
 	}
 	if len(body.Paths) == 0 {
 		httpapi.Fail(w, r, httpapi.BadInput("paths", "empty"))
@@ -130,7 +136,7 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	p, _ := httpapi.PrincipalFrom(ctx)
 	sw := &store.Sweep{ID: newSweepID(), Name: body.Name, YARA: b.YARA, Hashes: nonNil(b.Hashes),
-		SHA256: wire.BundleDigest(b.YARA, b.Hashes), Paths: body.Paths, CreatedAt: now, ExpiresAt: now.Add(ttl), CreatedBy: p.Actor()}
+		SHA256: wire.BundleDigest(b.YARA, b.Hashes), Paths: body.Paths, CreatedAt: now, ExpiresAt: now.Add(ttl), CreatedBy: p.Actor(), PII: body.PII}
 	if err := fitsOnWire(sweepMessage(sw, s.nextCommandID()), "sweep"); err != nil {
 		httpapi.Fail(w, r, err)
 		return
@@ -171,7 +177,7 @@ func (s *Server) sweepView(ctx context.Context, sw *store.Sweep) (Sweep, error) 
 		return Sweep{}, err
 	}
 	v := Sweep{ID: sw.ID, Name: sw.Name, Paths: sw.Paths, CreatedAt: sw.CreatedAt, ExpiresAt: sw.ExpiresAt,
-		CreatedBy: sw.CreatedBy, Progress: SweepProgress{Total: len(hosts)}, Hosts: []SweepHost{}}
+		CreatedBy: sw.CreatedBy, PII: sw.PII, Progress: SweepProgress{Total: len(hosts)}, Hosts: []SweepHost{}}
 	hostErrors := false
 	for _, h := range hosts {
 		state := h.State
