@@ -302,3 +302,45 @@ func TestMemberNamer(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkFileMatcher scans a customer CSV of MAMORI_FILEMATCHER_ROWS
+// rows (default 100000: name, e-mail, phone, birth date, address) and
+// reports the parts it makes and the encoded bytes per subject.
+//
+//	go test -run X -bench FileMatcher -benchtime 1x ./internal/scope
+func BenchmarkFileMatcher(b *testing.B) {
+	rows := 100000
+	if s := os.Getenv("MAMORI_FILEMATCHER_ROWS"); s != "" {
+		fmt.Sscan(s, &rows)
+	}
+	var sb strings.Builder
+	sb.WriteString("氏名,メールアドレス,電話番号,生年月日,住所\n")
+	for i := range rows {
+		fmt.Fprintf(&sb, "%s%s %d,user%d@example.jp,090-%04d-%04d,19%02d-%02d-%02d,%s%d-%d-%d\n",
+			surnames[i%len(surnames)], given[i/len(surnames)%len(given)], i, i, i/10000%10000, i%10000,
+			50+i%50, 1+i%12, 1+i%28, prefs[i%len(prefs)], 1+i%9, 1+i%20, 1+i%30)
+	}
+	data := []byte(sb.String())
+	m := newTestFileMatcher()
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	var parts, subjects, encoded int
+	for range b.N {
+		parts, subjects, encoded = 0, 0, 0
+		f := &scan.File{Path: "/d/customers.csv", Size: int64(len(data)), Data: data, SHA256: "00"}
+		m.Match(context.Background(), f, func(r scan.Record) {
+			if fr, ok := r.(*FileResult); ok {
+				enc, _ := json.Marshal(fr)
+				parts++
+				subjects += len(fr.Subjects)
+				encoded += len(enc)
+			}
+		})
+	}
+	b.StopTimer()
+	if subjects != rows {
+		b.Fatalf("%d subjects from %d rows", subjects, rows)
+	}
+	b.ReportMetric(float64(parts), "parts")
+	b.ReportMetric(float64(encoded)/float64(subjects), "B/subject")
+}
