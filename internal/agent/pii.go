@@ -36,17 +36,18 @@ func (a *Agent) piiMatcher() (*scope.FileMatcher, error) {
 	return a.pii, a.piiErr
 }
 
-// piiFinding turns a FileResult into a finding whose Detail is the record.
-// Its id is made from the file (its own name bytes), content, part and
-// sweep, so that a re-run sweep sends each part as the same finding.
-func piiFinding(r *scope.FileResult, source, sweepID string, now time.Time) (wire.Finding, error) {
+// piiFinding turns a FileResult into a finding whose Detail is the record,
+// and says how many bytes the record encodes to. Its id is made from the
+// file (its own name bytes), content, part and sweep, so that a re-run
+// sweep sends each part as the same finding.
+func piiFinding(r *scope.FileResult, source, sweepID string, now time.Time) (wire.Finding, int, error) {
 	raw, err := json.Marshal(r)
 	if err != nil {
-		return wire.Finding{}, fmt.Errorf("finding: %w", err)
+		return wire.Finding{}, 0, fmt.Errorf("finding: %w", err)
 	}
 	var detail map[string]any
 	if err := json.Unmarshal(raw, &detail); err != nil {
-		return wire.Finding{}, fmt.Errorf("finding: %w", err)
+		return wire.Finding{}, 0, fmt.Errorf("finding: %w", err)
 	}
 	return wire.Finding{
 		ID:     findingID(r.Type, idPath(r.Path, r.PathRaw), r.SHA256, strconv.Itoa(r.Part), sweepID),
@@ -59,7 +60,7 @@ func piiFinding(r *scope.FileResult, source, sweepID string, now time.Time) (wir
 		// The sweep id is in the finding's own field.
 		SweepID: sweepID,
 		Detail:  detail,
-	}, nil
+	}, len(raw), nil
 }
 
 // unsearched counts the files (and archive members) personal-data

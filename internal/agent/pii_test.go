@@ -228,3 +228,29 @@ func TestBatchesBoundedByBytes(t *testing.T) {
 		t.Errorf("%d queued, want the 20 awaiting acknowledgement", n)
 	}
 }
+
+// TestSinkFlushesLargeResults queues personal-data results once 4 MiB of
+// them are buffered, instead of holding up to 200 in memory.
+func TestSinkFlushesLargeResults(t *testing.T) {
+	ctx := context.Background()
+	st, err := openStore(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := &sink{a: &Agent{st: st, log: slog.New(slog.DiscardHandler)}, source: wire.SourceSweep, sweepID: "s-1"}
+	value := strings.Repeat("a", 1<<20)
+	for i := range 10 {
+		s.emit(ctx, &scope.FileResult{Type: scope.FileResultType, Path: fmt.Sprintf("/d/%d.csv", i), Parts: 1,
+			Subjects: []scope.FileSubject{{Values: []scope.FileValue{{Category: "address", Value: value}}}}})
+	}
+	if n, _ := st.Len(ctx); n != 8 {
+		t.Errorf("%d queued before the final flush, want 8 (two flushes of 4 MiB)", n)
+	}
+	if err := s.flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := st.Len(ctx); n != 10 {
+		t.Errorf("%d queued after flush, want 10", n)
+	}
+}

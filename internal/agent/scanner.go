@@ -32,11 +32,17 @@ type sink struct {
 	unsearched *unsearched
 	mu         sync.Mutex
 	buf        []wire.Finding
+	bufBytes   int // of the personal-data results in buf
 	count      int64
 	err        error
 }
 
-const sinkBatch = 200
+// A sink queues its findings every sinkBatch findings, or sooner when the
+// personal-data results among them reach sinkBytes: each may be 512 KiB.
+const (
+	sinkBatch = 200
+	sinkBytes = 4 << 20
+)
 
 func (s *sink) emit(ctx context.Context, r scan.Record) {
 	if s.unsearched != nil {
@@ -47,8 +53,9 @@ func (s *sink) emit(ctx context.Context, r scan.Record) {
 	}
 	var f wire.Finding
 	var err error
+	size := 0
 	if fr, ok := r.(*scope.FileResult); ok {
-		f, err = piiFinding(fr, s.source, s.sweepID, time.Now())
+		f, size, err = piiFinding(fr, s.source, s.sweepID, time.Now())
 	} else {
 		f, err = toFinding(r, s.source, s.sweepID, s.bundle, time.Now())
 		if p, ok := s.paths[f.Path]; ok && err == nil {
@@ -64,8 +71,9 @@ func (s *sink) emit(ctx context.Context, r scan.Record) {
 		return
 	}
 	s.buf = append(s.buf, f)
+	s.bufBytes += size
 	s.count++
-	if len(s.buf) >= sinkBatch {
+	if len(s.buf) >= sinkBatch || s.bufBytes >= sinkBytes {
 		s.flushLocked(ctx)
 	}
 }
@@ -86,7 +94,8 @@ func (s *sink) flushLocked(ctx context.Context) {
 	if err := s.a.st.Enqueue(context.WithoutCancel(ctx), s.buf); err != nil && s.err == nil {
 		s.err = err
 	}
-	s.buf = s.buf[:0]
+	clear(s.buf)
+	s.buf, s.bufBytes = s.buf[:0], 0
 }
 
 // scanOptions keep the agent light on the endpoint: half the CPUs, and
