@@ -84,7 +84,9 @@ func (u *unsearched) note(r scan.Record) {
 		}
 		what += ": " + r.Reason
 	case *scan.ErrorRecord:
-		why, what = "unreadable", r.Path+": "+r.Error
+		// Unreadable files, damaged archive members, and files over the
+		// size limit, which are hashed only.
+		why, what = "error", r.Path+": "+r.Error
 		if strings.Contains(r.Error, "exceeds --max-file-size") {
 			why = "too large"
 		}

@@ -65,6 +65,7 @@ func TestPIISweepQueuesFileResults(t *testing.T) {
 	plant(t, csvPath, piiCSV)
 	plant(t, filepath.Join(scanDir, "logo.png"), "\x89PNG\r\n\x1a\n"+strings.Repeat("\x00", 64))
 	plant(t, filepath.Join(scanDir, "notes.txt"), "nothing personal here\n")
+	plant(t, filepath.Join(scanDir, "broken.zip"), "PK\x03\x04 cut short")
 
 	a := &Agent{cfg: Config{DataDir: dataDir}, st: st, log: slog.New(slog.DiscardHandler)}
 	sw := wire.Sweep{SweepID: "s-pii", Bundle: wire.Bundle{SHA256: wire.BundleDigest("", nil)}, Paths: []string{scanDir},
@@ -121,8 +122,8 @@ func TestPIISweepQueuesFileResults(t *testing.T) {
 		t.Fatalf("sweeps %v %v", rows, err)
 	}
 	status := rows[0].status
-	if status.State != wire.SweepDone || status.Findings != 1 || status.Files != 3 ||
-		!strings.Contains(status.Error, "personal data not searched in 1 files or members (image 1), e.g. "+filepath.Join(scanDir, "logo.png")) {
+	if status.State != wire.SweepDone || status.Findings != 1 || status.Files != 4 ||
+		!strings.Contains(status.Error, "personal data not searched in 2 files or members (error 1, image 1), e.g. "+filepath.Join(scanDir, "")) {
 		t.Errorf("status %+v", status)
 	}
 
