@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/mamori-dev/mamori/internal/pii"
@@ -94,8 +95,6 @@ type fileCollector struct {
 	members  memberNamer
 	index    map[subjectAt]int
 	subjects []FileSubject
-	seen     map[FileValue]bool // values of the last subject added to
-	lastAt   int
 	cats     map[string]int
 	masked   int
 	flags    []FileFlag
@@ -108,23 +107,21 @@ func (c *fileCollector) add(o *Occurrence) {
 		return
 	}
 	at := subjectAt{c.members.name("", o.Member, o.Record), o.Record}
-	i, ok := c.index[at]
-	if !ok {
-		i = len(c.subjects)
-		c.index[at] = i
-		c.subjects = append(c.subjects, FileSubject{Member: at.member, Record: at.record, Key: o.Subject})
-	}
-	if c.seen == nil || c.lastAt != i {
-		c.seen = map[FileValue]bool{}
-		for _, v := range c.subjects[i].Values {
-			c.seen[v] = true
+	// Occurrences of one record arrive together: the last subject is
+	// nearly always the one.
+	i := len(c.subjects) - 1
+	if i < 0 || c.subjects[i].Record != at.record || c.subjects[i].Member != at.member {
+		var ok bool
+		if i, ok = c.index[at]; !ok {
+			i = len(c.subjects)
+			c.index[at] = i
+			c.subjects = append(c.subjects, FileSubject{Member: at.member, Record: at.record, Key: o.Subject})
 		}
-		c.lastAt = i
 	}
+	s := &c.subjects[i]
 	v := normalValue(o.Category, o.Value, o.Country, c.country)
-	if !c.seen[v] {
-		c.seen[v] = true
-		c.subjects[i].Values = append(c.subjects[i].Values, v)
+	if !slices.Contains(s.Values, v) {
+		s.Values = append(s.Values, v)
 	}
 }
 

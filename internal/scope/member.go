@@ -33,6 +33,9 @@ type bookState struct {
 // file identified by file (host and path); rec is the occurrence's record,
 // or -1 for a member named outside any record (a flag).
 func (n *memberNamer) name(file, member string, rec int) string {
+	if member == "" {
+		return ""
+	}
 	c, part, ok := ooxmlPart(member)
 	if !ok {
 		return member
