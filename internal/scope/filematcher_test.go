@@ -344,3 +344,48 @@ func BenchmarkFileMatcher(b *testing.B) {
 	b.ReportMetric(float64(parts), "parts")
 	b.ReportMetric(float64(encoded)/float64(subjects), "B/subject")
 }
+
+// FuzzFileMatcher checks the parts of any file: each within PartBytes,
+// numbered in order, together holding each subject's values once.
+func FuzzFileMatcher(f *testing.F) {
+	f.Add([]byte(customersCSV))
+	f.Add([]byte("山田 太郎 様\n〒100-0001 東京都千代田区千代田1-1\n電話 03-1234-5678 taro@example.jp\n"))
+	f.Add([]byte(`[{"name":"Taro Yamada","email":"taro@example.jp","tel":"+81 90 1234 5678"}]`))
+	m := newTestFileMatcher()
+	m.PartBytes = 4 << 10
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var parts []*FileResult
+		if err := m.Match(context.Background(), &scan.File{Path: "/d/x.txt", Size: int64(len(data)), Data: data}, func(r scan.Record) {
+			if fr, ok := r.(*FileResult); ok {
+				parts = append(parts, fr)
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		type at struct {
+			member string
+			record int
+		}
+		values := map[at]map[FileValue]bool{}
+		for i, p := range parts {
+			if p.Part != i || p.Parts != len(parts) {
+				t.Fatalf("part %d says %d of %d", i, p.Part, p.Parts)
+			}
+			if enc, _ := json.Marshal(p); len(enc) > m.PartBytes {
+				t.Errorf("part %d: %d bytes", i, len(enc))
+			}
+			for _, s := range p.Subjects {
+				k := at{s.Member, s.Record}
+				if values[k] == nil {
+					values[k] = map[FileValue]bool{}
+				}
+				for _, v := range s.Values {
+					if values[k][v] {
+						t.Errorf("%v: %v twice", k, v)
+					}
+					values[k][v] = true
+				}
+			}
+		}
+	})
+}
