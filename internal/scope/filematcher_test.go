@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -388,4 +389,82 @@ func FuzzFileMatcher(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFileResultsResolveAsScanOutput resolves one corpus twice: from saved
+// `mamori scan --pii --reveal` output through ReadResults, and from the
+// FileResults an agent sends, fed to a resolver as the server does. The
+// values an agent normalises must give the same people, with the same
+// categories, ids and sources.
+func TestFileResultsResolveAsScanOutput(t *testing.T) {
+	ctx := context.Background()
+	files := map[string][]byte{
+		"/h/customers.csv":      []byte(customersCSV),
+		"/h/customers-sjis.csv": shiftJIS(t, customersCSV),
+		"/h/customers-u16.csv":  utf16LE(customersCSV),
+		"/h/book.xlsx":          workbook(t),
+		"/h/shop.db":            sqliteDB(t),
+		"/h/export.zip":         zipOf(t, zfile{"2024/customers.csv", []byte(customersCSV)}, zfile{"book.xlsx", workbook(t)}),
+	}
+	scanOut := NewScanMatcher(pii.NewMatcher(pii.Options{Reveal: true}), testKey, true, "JP")
+	fm := newTestFileMatcher()
+	offline := NewResolver(Options{Key: testKey})
+	agent := NewResolver(Options{Key: testKey})
+	for path, data := range files {
+		f := &scan.File{Path: path, Size: int64(len(data)), Data: data}
+		var nd bytes.Buffer
+		scanOut.Match(ctx, f, func(r scan.Record) {
+			b, _ := json.Marshal(r)
+			nd.Write(append(b, '\n'))
+		})
+		if _, err := offline.ReadResults(&nd, path, "pc01"); err != nil {
+			t.Fatal(err)
+		}
+		fm.Match(ctx, f, func(r scan.Record) {
+			fr, ok := r.(*FileResult)
+			if !ok {
+				return
+			}
+			for _, fl := range fr.Flags {
+				s := Source{Host: "pc01", Path: fr.Path, Member: fl.Member}
+				if fl.Flag == "special_care" {
+					s.SpecialCare = fl.Terms
+				} else {
+					s.Credentials = true
+				}
+				agent.Source(s)
+			}
+			for _, s := range fr.Subjects {
+				src := agent.Source(Source{Host: "pc01", Path: fr.Path, Member: s.Member})
+				for _, v := range s.Values {
+					agent.AddCountry(src, s.Record, v.Category, v.Value, v.Country)
+				}
+			}
+		})
+	}
+	offline.Resolve()
+	agent.Resolve()
+	type person struct {
+		ID          string
+		Categories  []CategoryExposure
+		SpecialCare []string
+		Sources     []string
+	}
+	people := func(reg *Register) []person {
+		var out []person
+		for _, p := range reg.People {
+			src := slices.Clone(p.Sources)
+			slices.Sort(src)
+			out = append(out, person{p.ID, p.Categories, p.SpecialCare, src})
+		}
+		slices.SortFunc(out, func(a, b person) int { return strings.Compare(a.ID, b.ID) })
+		return out
+	}
+	want := people(offline.Register())
+	if len(want) != 3 {
+		t.Errorf("%d people offline, want 3 (山田, 佐藤, 鈴木)", len(want))
+	}
+	if diff := cmp.Diff(people(agent.Register()), want); diff != "" {
+		t.Errorf("register from FileResults (-got +want):\n%s", diff)
+	}
 }
