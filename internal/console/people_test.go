@@ -40,12 +40,12 @@ func (f *fixture) serve(t testing.TB) {
 	t.Cleanup(func() { cancel(); <-served })
 }
 
-// seedPeople serves f, enrols a test agent named name that sends the
-// pii_file results of registerValues as a real agent would after a sweep,
-// and opens an incident on its host, which becomes f.host and f.incident.
+// seedPeople enrols a test agent named name with f (served) that sends
+// the pii_file results of registerValues as a real agent would after a
+// sweep, and opens an incident on its host, which become f.host and
+// f.incident.
 func (f *fixture) seedPeople(t testing.TB, name string) {
 	t.Helper()
-	f.serve(t)
 	a := scopetest.Enrol(t, f.srv.URL(), f.srv.CAPEM(), f.srv.EnrollToken(), name)
 	var subs []scope.FileSubject
 	for i, kv := range registerValues {
@@ -99,6 +99,7 @@ func leaks(body string) (raw, masked []string) {
 // page and the raw values in a privacy officer's reveal (so they can fail).
 func TestViewerSeesNoPersonalData(t *testing.T) {
 	f := newFixture(t, server.Config{Now: time.Now})
+	f.serve(t)
 	f.seedPeople(t, "fileserver01")
 	yamada := f.personID(t, "山田太郎")
 	inc := "/incidents/" + f.incident
@@ -212,6 +213,7 @@ func contains2(got []string, want ...string) bool {
 // through the API as the user, with the reason, and show in the counts.
 func TestPeopleActions(t *testing.T) {
 	f := newFixture(t, server.Config{Now: time.Now})
+	f.serve(t)
 	f.seedPeople(t, "fileserver01")
 	inc := "/incidents/" + f.incident
 	rei := f.login(t, "rei")
