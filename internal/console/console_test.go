@@ -268,3 +268,33 @@ func TestStatic(t *testing.T) {
 		t.Errorf("unknown API path: %d %s", resp.code, resp.body)
 	}
 }
+
+// TestIncidentNavFollowsRoles: an incident's pages link its other pages,
+// only those the role may open.
+func TestIncidentNavFollowsRoles(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	all := []string{"", "/timeline", "/people", "/pii-files", "/drafts", "/campaigns"}
+	want := map[httpapi.Role][]string{
+		"admin":     all,
+		"responder": all,
+		"privacy":   {"", "/people", "/pii-files", "/drafts", "/campaigns"},
+		"auditor":   all,
+		"viewer":    {"", "/timeline", "/people", "/drafts", "/campaigns"},
+	}
+	for role, suffixes := range want {
+		s := &session{principal: httpapi.Principal{Kind: httpapi.KindUser, Name: "x", Roles: []httpapi.Role{role}}}
+		r := httptestRequest("/incidents/i-1/people")
+		r.SetPathValue("id", "i-1")
+		v := f.console.newView(r, s, "people", nil)
+		var got, wantHrefs []string
+		for _, n := range v.IncidentNav {
+			got = append(got, n.Href)
+		}
+		for _, sfx := range suffixes {
+			wantHrefs = append(wantHrefs, "/incidents/i-1"+sfx)
+		}
+		if d := cmp.Diff(got, wantHrefs); d != "" {
+			t.Errorf("%s incident nav (-got +want):\n%s", role, d)
+		}
+	}
+}
