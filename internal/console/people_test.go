@@ -120,6 +120,20 @@ func TestViewerSeesNoPersonalData(t *testing.T) {
 	if raw, _ := leaks(resp.body); !contains2(raw, "山田太郎", "taro.yamada@example.jp", "+819012345678") {
 		t.Fatalf("the reveal shows %q, want Yamada's name, e-mail and phone:\n%s", raw, resp.body)
 	}
+	if problems := checkHTML(resp.body, false); len(problems) > 0 {
+		t.Errorf("revealed page: HTML problems: %s", strings.Join(problems, "; "))
+	}
+	// With a register, the pages with a form per row are still valid.
+	for _, path := range []string{inc + "/people", inc + "/people/proposals", inc + "/pii-files", inc + "/people/" + yamada + "/reveal"} {
+		resp := pia.get(t, path)
+		if problems := checkHTML(resp.body, false); resp.code != http.StatusOK || len(problems) > 0 {
+			t.Errorf("privacy GET %s: %d, HTML problems: %s", path, resp.code, strings.Join(problems, "; "))
+		}
+	}
+	if resp := pia.do(t, "GET", inc+"/people", nil, map[string]string{"Accept-Language": "ja"}); !strings.Contains(resp.body, "<h1>影響を受けた本人") ||
+		!strings.Contains(resp.body, "クレジットカード番号") || !strings.Contains(resp.body, ">開示</a>") {
+		t.Errorf("Japanese people page lacks its words:\n%s", resp.body)
+	}
 	if resp.header.Get("Cache-Control") != "no-store" {
 		t.Errorf("revealed page Cache-Control %q", resp.header.Get("Cache-Control"))
 	}
