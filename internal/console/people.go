@@ -46,7 +46,7 @@ type peoplePage struct {
 	Category, Exposure, Host    string
 	CategoryOptions, ExpOptions []string
 	CanReveal, CanExportReveal  bool
-	CanProposals, CanFiles      bool
+	CanProposals                bool
 	paging
 }
 
@@ -61,8 +61,7 @@ func (c *Console) people(w http.ResponseWriter, r *http.Request, s *session) {
 		List:            c.allowed(s, "GET /incidents/{id}/people"),
 		CanReveal:       c.allowed(s, "POST /incidents/{id}/people/{pid}/reveal"),
 		CanExportReveal: c.allowed(s, "POST /incidents/{id}/people/export"),
-		CanProposals:    c.allowed(s, "GET /incidents/{id}/people/proposals"),
-		CanFiles:        c.allowed(s, "GET /incidents/{id}/pii-files")}
+		CanProposals:    c.allowed(s, "GET /incidents/{id}/people/proposals")}
 	if err := c.call(r, s, "GET", base+"/people/summary", nil, &p.Summary); err != nil {
 		c.apiFail(w, r, s, err)
 		return
