@@ -243,8 +243,8 @@ func (s *Service) incidentRegister(ctx context.Context, id string) (*built, erro
 }
 
 func maskedView(p *scope.Person) PersonView {
-	v := PersonView{ID: p.ID, Name: pii.Mask(pii.PersonName, p.Name), Email: pii.Mask(pii.Email, p.Email), Phone: pii.Mask(pii.Phone, p.Phone),
-		Address: pii.Mask(pii.Address, p.Address), PostalCode: pii.Mask(pii.PostalCode, p.PostalCode), Language: p.Language,
+	m := masked(p)
+	v := PersonView{ID: p.ID, Name: m.Name, Email: m.Email, Phone: m.Phone, Address: m.Address, PostalCode: m.PostalCode, Language: p.Language,
 		Country: p.Country, Exposure: p.Exposure.String(), SpecialCare: p.SpecialCare, FinancialRisk: p.FinancialRisk,
 		MatchedMaster: p.MatchedMaster, HasContact: p.HasContact(), Hosts: nonNil(p.Hosts), Sources: nonNil(p.Sources), Key: p.Key}
 	v.Categories = make([]CategoryView, len(p.Categories))

@@ -68,6 +68,9 @@ func TestRegisterFromAgents(t *testing.T) {
 			if strings.Contains(p.Email+p.Phone, "yamada") || strings.Contains(p.Phone, "12345678") {
 				t.Errorf("person %s not masked: %+v", p.ID, p)
 			}
+			if p.Address != "" {
+				t.Errorf("person %s has no address, shown as %q", p.ID, p.Address)
+			}
 		}
 		var sum scopeapi.SummaryView
 		f.must("GET", "/incidents/"+id+"/people/summary", nil, &sum)

@@ -15,11 +15,18 @@ import (
 	"github.com/mamori-dev/mamori/internal/store"
 )
 
-// masked returns a copy of p with its contact values masked.
+// masked returns a copy of p with its contact values masked; an empty
+// value stays empty, so that a missing channel still shows.
 func masked(p *scope.Person) *scope.Person {
+	mask := func(category, v string) string {
+		if v == "" {
+			return ""
+		}
+		return pii.Mask(category, v)
+	}
 	m := *p
-	m.Name, m.Email, m.Phone = pii.Mask(pii.PersonName, p.Name), pii.Mask(pii.Email, p.Email), pii.Mask(pii.Phone, p.Phone)
-	m.Address, m.PostalCode = pii.Mask(pii.Address, p.Address), pii.Mask(pii.PostalCode, p.PostalCode)
+	m.Name, m.Email, m.Phone = mask(pii.PersonName, p.Name), mask(pii.Email, p.Email), mask(pii.Phone, p.Phone)
+	m.Address, m.PostalCode = mask(pii.Address, p.Address), mask(pii.PostalCode, p.PostalCode)
 	return &m
 }
 

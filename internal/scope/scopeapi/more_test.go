@@ -106,7 +106,7 @@ func TestRogueResults(t *testing.T) {
 // a person's setting wins over it, even when lower.
 func TestExposureFromInvestigation(t *testing.T) {
 	f := newFixture(t, "")
-	_, db, id := corpus(f)
+	web, db, id := corpus(f)
 	body, _ := json.Marshal(timeline.Finding{Kind: timeline.Exfiltration, Rule: "archive_then_upload", Host: db.ID,
 		Files: []string{"/backup/export.zip"}, First: time.Now(), Last: time.Now()})
 	err := f.st.InTx(context.Background(), func(tx *store.Tx) error {
@@ -117,6 +117,18 @@ func TestExposureFromInvestigation(t *testing.T) {
 	}
 	if got := names(people(f, id, "?exposure=exfiltrated")); !slices.Equal(got, []string{"山***", "高**"}) {
 		t.Fatalf("exfiltrated by the investigation: %q", got)
+	}
+	// The file collector saw the customer list read in the window.
+	err = f.st.InTx(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.InsertTimeline(context.Background(), id, []store.TimelineEvent{{HostID: web.ID, Key: "e-1", At: time.Now(), Source: "collector",
+			Kind: "file", Fields: map[string]string{"path": "/srv/data/customers.csv", "action": "accessed"}}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(people(f, id, "?exposure=accessed")); !slices.Equal(got, []string{"佐***", "鈴***"}) {
+		t.Fatalf("accessed by the file events: %q", got)
 	}
 	var files []scopeapi.FileView
 	f.must("GET", "/incidents/"+id+"/pii-files?host="+db.ID, nil, &files)
