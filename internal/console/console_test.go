@@ -29,6 +29,11 @@ func TestPagesByRole(t *testing.T) {
 		{"/incidents/" + f.incident + "/drafts", false, []httpapi.Role{"responder", "privacy", "auditor", "viewer"}},
 		{"/incidents/" + f.incident + "/timeline?level=high&from=2026-01-01T09:00", false, []httpapi.Role{"responder", "auditor", "viewer"}},
 		{"/incidents/" + f.incident + "/campaigns", false, []httpapi.Role{"responder", "privacy", "auditor", "viewer"}},
+		{"/incidents/" + f.incident + "/people", false, []httpapi.Role{"responder", "privacy", "auditor", "viewer"}},
+		{"/incidents/" + f.incident + "/people?category=email&exposure=present", false, []httpapi.Role{"responder", "privacy", "auditor", "viewer"}},
+		{"/incidents/" + f.incident + "/people/p-00/reveal", false, []httpapi.Role{"privacy"}},
+		{"/incidents/" + f.incident + "/people/proposals", false, []httpapi.Role{"privacy"}},
+		{"/incidents/" + f.incident + "/pii-files", false, []httpapi.Role{"responder", "privacy", "auditor"}},
 		{"/hosts", false, []httpapi.Role{"responder", "auditor", "viewer"}},
 		{"/hosts/" + f.host, false, []httpapi.Role{"responder", "auditor", "viewer"}},
 		{"/hosts/" + f.host + "/state", true, []httpapi.Role{"responder", "auditor", "viewer"}},
@@ -296,5 +301,35 @@ func TestDutiesDueSoon(t *testing.T) {
 	body = f.login(t, "vic").get(t, "/incidents/"+f.incident).body
 	if !strings.Contains(body, `<span class="due-soon">-`) {
 		t.Error("an overdue duty is not red")
+	}
+}
+
+// TestIncidentNavFollowsRoles: an incident's pages link its other pages,
+// only those the role may open.
+func TestIncidentNavFollowsRoles(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	all := []string{"", "/timeline", "/people", "/pii-files", "/drafts", "/campaigns"}
+	want := map[httpapi.Role][]string{
+		"admin":     all,
+		"responder": all,
+		"privacy":   {"", "/people", "/pii-files", "/drafts", "/campaigns"},
+		"auditor":   all,
+		"viewer":    {"", "/timeline", "/people", "/drafts", "/campaigns"},
+	}
+	for role, suffixes := range want {
+		s := &session{principal: httpapi.Principal{Kind: httpapi.KindUser, Name: "x", Roles: []httpapi.Role{role}}}
+		r := httptestRequest("/incidents/i-1/people")
+		r.SetPathValue("id", "i-1")
+		v := f.console.newView(r, s, "people", nil)
+		var got, wantHrefs []string
+		for _, n := range v.IncidentNav {
+			got = append(got, n.Href)
+		}
+		for _, sfx := range suffixes {
+			wantHrefs = append(wantHrefs, "/incidents/i-1"+sfx)
+		}
+		if d := cmp.Diff(got, wantHrefs); d != "" {
+			t.Errorf("%s incident nav (-got +want):\n%s", role, d)
+		}
 	}
 }

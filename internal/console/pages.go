@@ -149,6 +149,15 @@ func (c *Console) pageRoutes(mux *http.ServeMux) {
 	c.page(mux, "POST /incidents/{id}/campaigns/{cid}/approve", "POST /incidents/{id}/campaigns/{cid}/approve", c.approve)
 	c.page(mux, "POST /incidents/{id}/campaigns/{cid}/letters", "GET /incidents/{id}/campaigns/{cid}/letters.pdf", c.letters)
 	c.page(mux, "POST /incidents/{id}/campaigns/{cid}/letters/posted", "POST /incidents/{id}/campaigns/{cid}/letters/posted", c.lettersPosted)
+	c.page(mux, "GET /incidents/{id}/people", "GET /incidents/{id}/people/summary", c.people)
+	c.page(mux, "GET /incidents/{id}/people/{pid}/reveal", "POST /incidents/{id}/people/{pid}/reveal", c.revealForm)
+	c.page(mux, "POST /incidents/{id}/people/{pid}/reveal", "POST /incidents/{id}/people/{pid}/reveal", c.reveal)
+	c.page(mux, "GET /incidents/{id}/people/export", "GET /incidents/{id}/people/export", c.exportMasked)
+	c.page(mux, "POST /incidents/{id}/people/export", "POST /incidents/{id}/people/export", c.exportRevealed)
+	c.page(mux, "GET /incidents/{id}/people/proposals", "GET /incidents/{id}/people/proposals", c.proposals)
+	c.page(mux, "POST /incidents/{id}/people/proposals/{pid}/decision", "POST /incidents/{id}/people/proposals/{pid}/decision", c.decide)
+	c.page(mux, "GET /incidents/{id}/pii-files", "GET /incidents/{id}/pii-files", c.piiFiles)
+	c.page(mux, "POST /incidents/{id}/exposure", "POST /incidents/{id}/exposure", c.setExposure)
 	c.page(mux, "GET /audit", "GET /audit", c.audit)
 	c.page(mux, "GET /rules", "GET /rules", c.rules)
 	c.page(mux, "GET /sweeps", "GET /sweeps", c.sweeps)
@@ -208,6 +217,7 @@ type incidentPage struct {
 	Obligations    *obligation.Countdown
 	Timeline       bool
 	Campaigns      bool
+	People         bool
 	Detections     []incident.IncidentDetection
 	MoreDetections bool
 	hostList
@@ -280,6 +290,7 @@ func (c *Console) incident(w http.ResponseWriter, r *http.Request, s *session) {
 	p.MoreDetections = p.Incident.Counts.Detections > len(p.Detections)
 	p.Timeline = c.allowed(s, "GET /incidents/{id}/timeline")
 	p.Campaigns = c.allowed(s, "GET /incidents/{id}/campaigns")
+	p.People = c.allowed(s, "GET /incidents/{id}/people/summary")
 	c.renderTitled(w, r, s, http.StatusOK, "incident", p.Incident.Title, p)
 }
 
