@@ -271,9 +271,10 @@ func IsKanaName(n string) bool {
 	return true
 }
 
-// blockMarks turn 丁目/番地/番/号 and the の of "3の5" into hyphens.
+// blockMarks turn 丁目/番地/番/号 and the の of "3の5" into hyphens. A
+// room's 号室 goes before 号: "ビル101号室" and "ビル101" are one flat.
 var blockReplacer = strings.NewReplacer(
-	"丁目", "-", "番地", "-", "番", "-", "号", "", "の", "-", "ノ", "-",
+	"丁目", "-", "番地", "-", "番", "-", "号室", "", "号", "", "の", "-", "ノ", "-",
 	"‐", "-", "‑", "-", "‒", "-", "–", "-", "—", "-", "―", "-", "−", "-", "ー", "-", "－", "-",
 )
 
@@ -283,7 +284,7 @@ var kanjiDigits = map[rune]int{'〇': 0, '一': 1, '二': 2, '三': 3, '四': 4,
 // agree: NFKC, no spaces, the postal code and 〒 removed, kanji numerals
 // before 丁目/番/号 as digits, 1丁目2番3号 and 1-2-3 alike, katakana as
 // hiragana, old kanji as new, and the 大字/字 prefixes dropped. Building
-// names and room numbers stay: they tell households apart.
+// names and room numbers stay, without 号室: they tell households apart.
 func NormalizeAddress(v string) string {
 	v = nfkc(v)
 	v = strings.ReplaceAll(v, "〒", "")

@@ -72,7 +72,7 @@ func TestNormalizeName(t *testing.T) {
 func TestNormalizeAddress(t *testing.T) {
 	same := [][]string{
 		{"東京都千代田区丸の内1丁目2番3号", "東京都千代田区丸の内1-2-3", "〒100-0005 東京都千代田区丸の内１－２－３", "東京都 千代田区 丸の内 一丁目二番三号", "1000005東京都千代田区丸の内1‐2‐3"},
-		{"大阪府大阪市北区梅田2-4-9 梅田ビル101", "大阪府大阪市北区梅田二丁目4番9号 梅田ビル101"},
+		{"大阪府大阪市北区梅田2-4-9 梅田ビル101", "大阪府大阪市北区梅田二丁目4番9号 梅田ビル101", "大阪府大阪市北区梅田2丁目4番9号 梅田ビル101号室"},
 		{"北海道札幌市中央区北1条西十二丁目", "北海道札幌市中央区北1条西12丁目"},
 	}
 	for _, group := range same {
@@ -83,8 +83,10 @@ func TestNormalizeAddress(t *testing.T) {
 			}
 		}
 	}
-	if a, b := NormalizeAddress("東京都千代田区丸の内1-2-3"), NormalizeAddress("東京都千代田区丸の内1-2-4"); a == b {
-		t.Errorf("different block numbers agree: %q", a)
+	for _, pair := range [][2]string{{"東京都千代田区丸の内1-2-3", "東京都千代田区丸の内1-2-4"}, {"梅田2-4-9 梅田ビル101号室", "梅田2-4-9 梅田ビル102号室"}} {
+		if a, b := NormalizeAddress(pair[0]), NormalizeAddress(pair[1]); a == b {
+			t.Errorf("different addresses agree: %q", a)
+		}
 	}
 	for _, tc := range []struct{ in, want string }{
 		{"東京都千代田区丸の内1-2-3", "JP"},
