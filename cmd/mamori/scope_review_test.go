@@ -217,6 +217,11 @@ const (
 	fSplit   = "db01/export/members.csv"
 	fCopy    = "db01/backup/export.zip"
 	fNews    = "pc01/newsletter.csv"
+	fEnglish = "pc01/web/en_orders.csv"
+	fCalls   = "pc01/calls/callcenter.csv"
+	fGift    = "pc01/web/gift_orders.csv"
+	fNoHead  = "pc01/legacy/export.csv"
+	fJSON    = "pc01/web/customers.json"
 )
 
 // family is the household's shared mailbox.
@@ -422,7 +427,18 @@ func reviewCorpus(t *testing.T, root string) []*reviewPerson {
 		ship = append(ship, []string{ps[i].oldOrName(), ps[i].addrHyphen()})
 		ps[i].seen(fBook, cName, cAddr)
 	}
-	put(fBook, xlsxOf(t, map[string][][]string{"顧客": mails, "配送先": ship}))
+	// Numbers as Excel keeps them: a phone without its leading 0, a birth
+	// date as a serial day.
+	serial := func(p *reviewPerson) string {
+		d := time.Date(p.dob[0], time.Month(p.dob[1]), p.dob[2], 0, 0, 0, 0, time.UTC)
+		return "=" + strconv.Itoa(int(d.Sub(time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)).Hours()/24))
+	}
+	nums := [][]string{{"氏名", "電話番号", "生年月日"},
+		{ps[23].name, "=" + strings.ReplaceAll(ps[23].phone, "-", "")[1:], ""},
+		{ps[19].name, "", serial(ps[19])}}
+	ps[23].seen(fBook, cName, cPhone)
+	ps[19].seen(fBook, cName, cDOB)
+	put(fBook, xlsxOf(t, map[string][][]string{"顧客": mails, "配送先": ship, "電話": nums}))
 
 	// An older archive on another host, not taken: the Gmail customer
 	// without her tag, with her birthday.
@@ -460,6 +476,27 @@ func reviewCorpus(t *testing.T, root string) []*reviewPerson {
 	rows = append(rows, []string{"Hanako.Sato@googlemail.com", "2024-02-01"})
 	ps[0].seen(fNews, cEmail)
 	put(fNews, []byte(csvOf(rows, ',', false)))
+
+	// An English web form: the name in romaji.
+	put(fEnglish, []byte("Name,Email\nMisaki Takahashi,"+ps[2].email+"\n"))
+	ps[2].seen(fEnglish, cName, cEmail)
+	// A call list: the reading only, and a phone.
+	put(fCalls, []byte("フリガナ,電話番号\n"+ps[10].kana+","+ps[10].phone+"\n"))
+	ps[10].seen(fCalls, cName, cPhone)
+	// A gift order names two people in one row: who ordered (with the
+	// e-mail) and who receives (with the address and phone).
+	put(fGift, []byte(csvOf([][]string{{"注文番号", "注文者氏名", "注文者メールアドレス", "お届け先氏名", "お届け先住所", "お届け先電話番号"},
+		{"A-0001", ps[15].name, ps[15].email, ps[14].name, ps[14].addr(), ps[14].phone}}, ',', false)))
+	ps[15].seen(fGift, cName, cEmail)
+	ps[14].seen(fGift, cName, cAddr, cPhone)
+	// A legacy export without a header row, and a JSON one.
+	put(fNoHead, []byte(csvOf([][]string{{ps[28].name, ps[28].email, ps[28].phone}, {ps[29].name, ps[29].email, ps[29].phone}}, ',', false)))
+	ps[28].seen(fNoHead, cName, cEmail, cPhone)
+	ps[29].seen(fNoHead, cName, cEmail, cPhone)
+	put(fJSON, []byte(fmt.Sprintf(`[{"name":%q,"email":%q,"tel":%q},{"name":%q,"email":%q,"tel":%q}]`,
+		ps[17].name, ps[17].email, ps[17].phone, ps[18].name, ps[18].email, ps[18].phone)))
+	ps[17].seen(fJSON, cName, cEmail, cPhone)
+	ps[18].seen(fJSON, cName, cEmail, cPhone)
 
 	// Letters: a postal code, a full-width 1-2-3 address, the name with 様.
 	for _, l := range []struct {
@@ -501,7 +538,8 @@ func zipOf(t *testing.T, files map[string][]byte) []byte {
 }
 
 // xlsxOf writes a workbook with one sheet per entry (in name order), text
-// cells as shared strings used across sheets, as Excel writes them.
+// cells as shared strings used across sheets, as Excel writes them; a
+// value "=N" is a number cell.
 func xlsxOf(t *testing.T, sheets map[string][][]string) []byte {
 	t.Helper()
 	var shared []string
@@ -522,6 +560,10 @@ func xlsxOf(t *testing.T, sheets map[string][][]string) []byte {
 		for i, row := range sheets[name] {
 			fmt.Fprintf(&sheet, `<row r="%d">`, i+1)
 			for j, v := range row {
+				if n, ok := strings.CutPrefix(v, "="); ok {
+					fmt.Fprintf(&sheet, `<c r="%c%d"><v>%s</v></c>`, 'A'+j, i+1, n)
+					continue
+				}
 				k, ok := index[v]
 				if !ok {
 					k = len(shared)
@@ -870,7 +912,7 @@ func TestScopeReviewCorpus(t *testing.T) {
 		})
 	}
 	// Every file with personal data reached the server.
-	wantFiles := []string{fUTF8, fSJIS, fZip, fSQLite, fUTF16, fBook, fOldZip, fLetterA, fLetterB, fMemo, fSplit, fCopy, fNews}
+	wantFiles := []string{fUTF8, fSJIS, fZip, fSQLite, fUTF16, fBook, fOldZip, fLetterA, fLetterB, fMemo, fSplit, fCopy, fNews, fEnglish, fCalls, fGift, fNoHead, fJSON}
 	var files []scopeapi.FileView
 	waitFor(t, "the pii files", func() bool {
 		must("responder", "GET", "/incidents/"+inc.ID+"/pii-files?limit=1000", nil, &files)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -251,6 +252,43 @@ func (c *xcell) serialDate(em *emitter, key string) bool {
 	return true
 }
 
+// phoneKeys mark columns of Japanese phone numbers, whose number cells
+// lost the trunk 0 when Excel read 090-… or 03-… as a number.
+var phoneKeys = []string{"電話", "携帯", "連絡先", "ファックス", "fax"}
+
+// droppedZero adds a number cell of a Japanese phone column holding the 9
+// or 10 digits of a national number without its leading 0 as that number
+// with the 0 put back, every character mapped to the number's bytes. It
+// reports whether it did.
+func (c *xcell) droppedZero(em *emitter, key string) bool {
+	if !c.num || len(c.pieces) != 1 || key == "" || !hasJapanese(key) {
+		return false
+	}
+	k := strings.ToLower(key)
+	if !slices.ContainsFunc(phoneKeys, func(w string) bool { return strings.Contains(k, w) }) {
+		return false
+	}
+	p := c.pieces[0]
+	v := strings.TrimSpace(c.d.text[p[0]:p[1]])
+	if len(v) < 9 || len(v) > 10 || v[0] == '0' || strings.Trim(v, "0123456789") != "" {
+		return false
+	}
+	for _, r := range "0" + v {
+		em.b.addRune(r, p[0], p[1])
+	}
+	return true
+}
+
+// hasJapanese reports kana or kanji in s: a Japanese header.
+func hasJapanese(s string) bool {
+	for _, r := range s {
+		if r >= 0x3040 && r <= 0x30FF || r >= 0x4E00 && r <= 0x9FFF {
+			return true
+		}
+	}
+	return false
+}
+
 // readSheet reads one worksheet part.
 func (r *reader) readSheet(m string, b []byte, shared [][][2]int, sd *doc) error {
 	d := xmlDoc(b)
@@ -296,7 +334,7 @@ func (r *reader) readSheet(m string, b []byte, shared [][][2]int, sd *doc) error
 			if c.d != d {
 				em = se
 			}
-			if !c.serialDate(em, key) {
+			if !c.serialDate(em, key) && !c.droppedZero(em, key) {
 				for _, p := range c.pieces {
 					em.b.addXML(p[0], p[1])
 				}

@@ -151,15 +151,15 @@ func TestXLSX(t *testing.T) {
 		"0|xl/worksheets/sheet1.xml:電話番号|090-1234-5678|2",
 		"0|xl/worksheets/sheet1.xml:メール|a&b@example.jp|2",
 		"0|xl/worksheets/sheet1.xml:生年月日|1985/04/12|2",
-		"1|xl/worksheets/sheet1.xml:電話番号|312345678|5",
+		"1|xl/worksheets/sheet1.xml:電話番号|0312345678|5",
 		"1|xl/worksheets/sheet1.xml:生年月日|extra|5",
 	}
 	if diff := cmp.Diff(flat(recs), want); diff != "" {
 		t.Errorf("records (-got +want):\n%s", diff)
 	}
-	// A date serial number and a shared string: every character maps to
-	// the cell's value in the sheet.
-	cellValue := map[string]string{"1985/04/12": "31149", "山田 太郎": "3", "a&b@example.jp": "4"}
+	// A date serial number, a phone number that lost its 0 and a shared
+	// string: every character maps to the cell's value in the sheet.
+	cellValue := map[string]string{"1985/04/12": "31149", "0312345678": "312345678", "山田 太郎": "3", "a&b@example.jp": "4"}
 	for _, rec := range recs {
 		for _, f := range rec {
 			if v, ok := cellValue[f.Text]; ok {
@@ -266,5 +266,36 @@ func TestGzipTar(t *testing.T) {
 				t.Errorf("errors %q, want %q", got, tt.wantErr)
 			}
 		})
+	}
+}
+
+// Excel reads 090-1234-5678 typed without quotes as the number 9012345678:
+// a Japanese phone column gets its 0 back; other columns, and a phone
+// column under an English header (a US number has no trunk 0), keep the
+// number.
+func TestXLSXDroppedZero(t *testing.T) {
+	sheet := `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>` +
+		`<row r="1"><c r="A1" t="inlineStr"><is><t>携帯電話</t></is></c><c r="B1" t="inlineStr"><is><t>phone</t></is></c>` +
+		`<c r="C1" t="inlineStr"><is><t>会員番号</t></is></c><c r="D1" t="inlineStr"><is><t>電話番号</t></is></c></row>` +
+		`<row r="2"><c r="A2"><v>9012345678</v></c><c r="B2"><v>4155550142</v></c><c r="C2"><v>9012345678</v></c><c r="D2"><v>12345</v></c></row>` +
+		`</sheetData></worksheet>`
+	data := makeZip(t,
+		zfile{name: "[Content_Types].xml", data: []byte(contentTypes)},
+		zfile{name: "xl/workbook.xml", data: []byte(`<workbook/>`)},
+		zfile{name: "xl/worksheets/sheet1.xml", data: []byte(sheet)},
+	)
+	recs, errs := readAll(t, "book.xlsx", data)
+	if len(errs) > 0 {
+		t.Errorf("errors: %v", errs)
+	}
+	want := []string{
+		"0|xl/worksheets/sheet1.xml:携帯電話|09012345678|2",
+		"0|xl/worksheets/sheet1.xml:phone|4155550142|2",
+		"0|xl/worksheets/sheet1.xml:会員番号|9012345678|2",
+		"0|xl/worksheets/sheet1.xml:電話番号|12345|2",
+	}
+	if diff := cmp.Diff(flat(recs), want); diff != "" {
+		t.Errorf("records (-got +want):\n%s", diff)
 	}
 }
