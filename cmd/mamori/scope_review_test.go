@@ -1106,3 +1106,33 @@ func TestScopeReviewCorpus(t *testing.T) {
 	t.Logf("server summary: %d people, %d matched, %d exfiltrated, %d mentions, %d proposals", sum.People, sum.MatchedMaster,
 		sum.ByExposure["exfiltrated"], sum.Mentions, sum.Proposals)
 }
+
+// TestScopeReviewSharedMailbox: a household's shared mailbox appears with
+// both names in the CRM and alone, without a name, in a mailing list. The
+// nameless row is one of the two, never a third person, and which one is
+// for a person to decide: it is proposed for both, whichever file is read
+// first.
+func TestScopeReviewSharedMailbox(t *testing.T) {
+	t.Skip("resolve.go (Resolver.contact), not edited here: a nameless record read after two differently named holders of its e-mail " +
+		"is proposed but stays its own cluster and is counted (3 people); read before them it waits in contactEntry.pending and is " +
+		"merged silently into the first holder (2 people, 0 proposals)")
+	dir := t.TempDir()
+	household := `{"type":"pii","path":"/m/crm/household.csv","category":"person_name","record":0,"value":"田中 一郎"}
+{"type":"pii","path":"/m/crm/household.csv","category":"email","record":0,"value":"tanaka.family@example.jp"}
+{"type":"pii","path":"/m/crm/household.csv","category":"phone","record":0,"value":"03-3456-7890"}
+{"type":"pii","path":"/m/crm/household.csv","category":"person_name","record":1,"value":"田中 花子"}
+{"type":"pii","path":"/m/crm/household.csv","category":"email","record":1,"value":"tanaka.family@example.jp"}
+{"type":"pii","path":"/m/crm/household.csv","category":"phone","record":1,"value":"03-3456-7890"}
+`
+	for _, list := range []string{"/a/newsletter.csv", "/z/newsletter.csv"} {
+		results := filepath.Join(dir, "r.ndjson")
+		writeFile(t, results, household+`{"type":"pii","path":"`+list+`","category":"email","record":0,"value":"tanaka.family@example.jp"}`+"\n")
+		stdout, errOut, code := mamori(t, "scope", "--key-file", filepath.Join(dir, "scope.key"), "--pii-results", results, "--out", filepath.Join(dir, "out"))
+		if code != 0 {
+			t.Fatalf("scope: exit %d: %s", code, errOut)
+		}
+		if !strings.HasPrefix(stdout, "2 people ") || !strings.Contains(stdout, " 2 proposals") {
+			t.Errorf("mailing list %s: %s", list, stdout)
+		}
+	}
+}
