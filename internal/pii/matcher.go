@@ -239,6 +239,77 @@ type fileScan struct {
 	// identifying value; deferred holds its weakly keyed fields.
 	node     int
 	deferred []int
+	// role is the name part the current field's key names (family or
+	// given); held is a name part waiting for the other part of its
+	// record.
+	role int
+	held heldName
+}
+
+// A name written in two columns, 姓 and 名 (last_name, first_name), is one
+// name: a record holding both parts is one person, not two.
+const (
+	wholeName = iota
+	familyName
+	givenName
+)
+
+// nameParts maps the keys of the two name columns to the part they hold.
+var nameParts = map[string]int{
+	"姓": familyName, "苗字": familyName, "名字": familyName, "last_name": familyName, "lastname": familyName,
+	"family_name": familyName, "familyname": familyName, "surname": familyName,
+	"名": givenName, "first_name": givenName, "firstname": givenName, "given_name": givenName, "givenname": givenName,
+}
+
+func namePart(key string) int {
+	return nameParts[strings.NewReplacer(" ", "_", "-", "_").Replace(strings.ToLower(strings.TrimSpace(key)))]
+}
+
+type heldName struct {
+	o    *Occurrence
+	raw  string
+	role int
+}
+
+// name emits a person_name occurrence o of raw value raw, joining the two
+// parts of a name written in two columns into one occurrence (at the
+// first part, family name first).
+func (fs *fileScan) name(o *Occurrence, raw string, opts Options, occ func(*Occurrence)) {
+	if fs.role == wholeName {
+		fs.flushName(occ)
+		occ(o)
+		return
+	}
+	h := &fs.held
+	if h.o == nil || h.role == fs.role {
+		fs.flushName(occ)
+		c := *o
+		*h = heldName{o: &c, raw: raw, role: fs.role}
+		return
+	}
+	family, given := h.raw, raw
+	if h.role == givenName {
+		family, given = raw, h.raw
+	}
+	whole := strings.TrimSpace(family) + " " + strings.TrimSpace(given)
+	c := h.o
+	c.Reason += "+" + o.Reason
+	if opts.Reveal {
+		c.Value = whole
+	} else {
+		c.Masked = Mask(PersonName, whole)
+	}
+	*h = heldName{}
+	occ(c)
+}
+
+// flushName emits a held name part on its own.
+func (fs *fileScan) flushName(occ func(*Occurrence)) {
+	if fs.held.o != nil {
+		o := fs.held.o
+		fs.held = heldName{}
+		occ(o)
+	}
 }
 
 // valueKey is a category and a normalised value.
@@ -267,6 +338,7 @@ func (fs *fileScan) reset() {
 	clear(fs.linkedBy)
 	clear(fs.distinct)
 	fs.counts = map[string]int{}
+	fs.held = heldName{}
 }
 
 func (fs *fileScan) find(x int) int {
@@ -285,11 +357,24 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 		}
 		fs.node = -1
 		fs.deferred = fs.deferred[:0]
+		// Occurrences held back to join a name's parts go out with their
+		// record.
+		defer fs.flushName(occ)
 		strong := 0
+		parts := 0
 		for i := range rec.Fields {
 			if h, weak := fs.det.fieldHint(&rec.Fields[i]); h != "" && h != nonPersonal && !weak {
 				strong++
 			}
+			parts |= 1 << namePart(fs.det.fieldKey(&rec.Fields[i]))
+		}
+		// Name parts join only in a record holding both.
+		split := parts&(1<<familyName) != 0 && parts&(1<<givenName) != 0
+		role := func(key string) int {
+			if !split {
+				return wholeName
+			}
+			return namePart(key)
 		}
 		prev := ""
 		for i := range rec.Fields {
@@ -305,6 +390,7 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 			if key == "" {
 				p = prev
 			}
+			fs.role = role(key)
 			fs.field(name, rec, f, key, p, opts, occ)
 			if key == "" {
 				prev = f.Text
@@ -320,6 +406,7 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 			if fs.node >= 0 {
 				key = fs.det.fieldKey(f)
 			}
+			fs.role = role(key)
 			fs.field(name, rec, f, key, "", opts, occ)
 		}
 		return nil
@@ -329,7 +416,7 @@ func (fs *fileScan) run(ctx context.Context, name string, data []byte, opts Opti
 		// searched for self-validating values only, without the format
 		// readers' line splitting and width folding.
 		rec := extract.Record{Fields: []extract.Field{extract.NewField(unsafeString(data), "", 1, 0)}}
-		fs.node = -1
+		fs.node, fs.role = -1, wholeName
 		fs.field(name, &rec, &rec.Fields[0], "", "", opts, occ)
 	} else if err := extract.Read(ctx, name, data, opts.Limits, visit, onErr); err != nil && ctx.Err() == nil {
 		onErr(err)
@@ -382,7 +469,11 @@ func (fs *fileScan) field(name string, rec *extract.Record, f *extract.Field, ke
 		} else {
 			o.Masked = Mask(h.Category, h.Value)
 		}
-		occ(&o)
+		if h.Category == PersonName {
+			fs.name(&o, h.Value, opts, occ)
+		} else {
+			occ(&o)
+		}
 		norm := Normalize(h.Category, h.Value)
 		dk := valueKey{h.Category, norm}
 		if _, ok := fs.distinct[dk]; !ok {

@@ -208,3 +208,35 @@ func TestMatcherSkipped(t *testing.T) {
 		t.Errorf("skipped records (-got +want):\n%s", diff)
 	}
 }
+
+// A name written in two columns is one name of one person; two whole
+// names in a record stay two.
+func TestNameColumnsJoin(t *testing.T) {
+	for _, tc := range []struct {
+		name, data string
+		want       []string
+	}{
+		{"ja.csv", "姓,名,メールアドレス\n山田,太郎,taro@example.jp\n", []string{"person_name=山田 太郎", "email=taro@example.jp"}},
+		{"apart.csv", "姓,メールアドレス,名\n山田,taro@example.jp,太郎\n", []string{"email=taro@example.jp", "person_name=山田 太郎"}},
+		{"en.csv", "first_name,last_name,email\nTaro,Yamada,taro@example.com\n", []string{"person_name=Yamada Taro", "email=taro@example.com"}},
+		{"family.csv", "姓,メールアドレス\n山田,taro@example.jp\n", []string{"person_name=山田", "email=taro@example.jp"}},
+		{"gift.csv", "注文者氏名,お届け先氏名\n山田 太郎,佐藤 花子\n", []string{"person_name=山田 太郎", "person_name=佐藤 花子"}},
+		{"rows.csv", "姓,名\n山田,太郎\n佐藤,花子\n", []string{"person_name=山田 太郎", "person_name=佐藤 花子"}},
+	} {
+		occ, _, errs := pii.ScanBytes(context.Background(), tc.name, []byte(tc.data), pii.Options{Reveal: true})
+		if len(errs) > 0 {
+			t.Fatalf("%s: %v", tc.name, errs)
+		}
+		var got []string
+		for _, o := range occ {
+			got = append(got, o.Category+"="+o.Value)
+		}
+		if diff := cmp.Diff(got, tc.want); diff != "" {
+			t.Errorf("%s (-got +want):\n%s", tc.name, diff)
+		}
+	}
+	occ, _, _ := pii.ScanBytes(context.Background(), "m.csv", []byte("姓,名\n山田,太郎\n"), pii.Options{})
+	if len(occ) != 1 || occ[0].Masked != pii.Mask(pii.PersonName, "山田 太郎") || occ[0].Value != "" || occ[0].Offset != 8 {
+		t.Errorf("masked: %+v", occ)
+	}
+}
