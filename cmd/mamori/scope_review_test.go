@@ -223,6 +223,8 @@ const (
 	fGift    = "pc01/web/gift_orders.csv"
 	fNoHead  = "pc01/legacy/export.csv"
 	fJSON    = "pc01/web/customers.json"
+	fBig     = "db01/export/members_all.csv"
+	fAgain   = "web01/exports/mobile.tsv"
 )
 
 // family is the household's shared mailbox.
@@ -511,8 +513,43 @@ func reviewCorpus(t *testing.T, root string) []*reviewPerson {
 	}
 	// A name alone: a mention of one of the two 山田 太郎, not a third.
 	put(fMemo, []byte("お名前: 山田 太郎\n"))
+
+	// The bulk of the customer base: thousands more, in a table large
+	// enough to travel in several parts, half of them again in a Shift_JIS
+	// TSV on another host. Names repeat (about two people per name), so
+	// most have a namesake who shares nothing else.
+	families := []string{"佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "山本", "中村", "小林", "加藤", "吉田", "山田", "佐々木",
+		"山口", "松本", "井上", "木村", "林", "斎藤", "清水", "山崎", "森", "池田", "橋本", "阿部", "石川", "山下", "中島", "石井",
+		"小川", "前田", "岡田", "長谷川", "藤田", "後藤", "近藤", "村上", "遠藤", "青木", "坂本"}
+	givens := []string{"太郎", "花子", "一郎", "美咲", "健", "陽子", "大輔", "恵", "翔太", "真由美", "誠", "直樹", "由美", "拓也",
+		"愛", "浩", "明美", "亮", "智子", "悠斗", "蓮", "陽翔", "結衣", "葵", "湊", "凛", "樹", "さくら", "大和", "美月",
+		"颯太", "結菜", "悠真", "芽依", "陸", "莉子", "奏", "心春", "朝陽", "楓"}
+	big := [][]string{{"会員ID", "氏名", "メールアドレス", "電話番号", "住所", "生年月日"}}
+	again := [][]string{{"氏名", "携帯番号"}}
+	for j := range reviewCrowd {
+		p := &reviewPerson{name: families[j%len(families)] + " " + givens[(j/len(families)+j)%len(givens)],
+			email: fmt.Sprintf("member%05d@example.org", j), phone: fmt.Sprintf("0%d0-9%03d-%04d", 7+j%3, j/10000, j%10000),
+			town: reviewTowns[j%len(reviewTowns)], block: [3]int{1 + j%50, 1 + j/50%50, 1 + j/2500},
+			dob: [3]int{1940 + j%60, 1 + j/60%12, 1 + j/720%28}}
+		big = append(big, []string{fmt.Sprintf("M%06d", j), p.name, p.email, p.phone, p.addr(), p.dobISO()})
+		p.seen(fBig, cName, cEmail, cPhone, cAddr, cDOB)
+		if j%2 == 0 {
+			again = append(again, []string{strings.ReplaceAll(p.name, " ", "\u3000"), fullWidth(p.phone)})
+			p.seen(fAgain, cName, cPhone)
+		}
+		ps = append(ps, p)
+	}
+	put(fBig, []byte(csvOf(big, ',', false)))
+	sjisTSV, err := japanese.ShiftJIS.NewEncoder().Bytes([]byte(csvOf(again, '\t', true)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(fAgain, sjisTSV)
 	return ps
 }
+
+// reviewCrowd is how many more customers the corpus holds in bulk.
+const reviewCrowd = 3000
 
 func zipOf(t *testing.T, files map[string][]byte) []byte {
 	t.Helper()
@@ -680,14 +717,24 @@ func reviewWant(p *reviewPerson, taken bool) (cats map[string]string, level stri
 	return cats, level, hosts
 }
 
-// identify finds the person a register row is, by name and one contact or
-// address value; -1 when none.
+// byName indexes people by normalised name, for identify.
+var byName = map[*reviewPerson]map[string][]int{}
+
+// identify finds the people a register row may be, by name and one
+// contact or address value.
 func identify(ps []*reviewPerson, name, email, phone, addr string) []int {
-	var out []int
-	for i, p := range ps {
-		if scope.NormalizeName(name) != scope.NormalizeName(p.name) {
-			continue
+	idx, ok := byName[ps[0]]
+	if !ok {
+		idx = map[string][]int{}
+		for i, p := range ps {
+			n := scope.NormalizeName(p.name)
+			idx[n] = append(idx[n], i)
 		}
+		byName[ps[0]] = idx
+	}
+	var out []int
+	for _, i := range idx[scope.NormalizeName(name)] {
+		p := ps[i]
 		e := scope.NormalizeEmail(email)
 		if e != "" && e == scope.NormalizeEmail(p.email) || e == family && (i == 3 || i == 38) ||
 			phone != "" && scope.NormalizePhone(phone, "JP") == scope.NormalizePhone(p.phone, "JP") && i != 3 && i != 38 ||
@@ -725,7 +772,7 @@ func wantRows(ps []*reviewPerson, master map[int]bool, taken bool, hostName func
 		if master[i] || cats[cAddr] != "" || cats[cPhone] != "" {
 			country = "JP"
 		}
-		out = append(out, reviewRow{fmt.Sprintf("%02d %s", i, p.name), strings.Join(cs, ";"), level, master[i], strings.Join(hosts, ";"), country})
+		out = append(out, reviewRow{fmt.Sprintf("%04d %s", i, p.name), strings.Join(cs, ";"), level, master[i], strings.Join(hosts, ";"), country})
 	}
 	return out
 }
@@ -738,7 +785,7 @@ func gotRows(t *testing.T, ps []*reviewPerson, rows []map[string]string, hostNam
 		who := "?? " + r["name"] + " " + r["email"] + " " + r["phone"]
 		switch ids := identify(ps, r["name"], r["email"], r["phone"], r["address"]); len(ids) {
 		case 1:
-			who = fmt.Sprintf("%02d %s", ids[0], ps[ids[0]].name)
+			who = fmt.Sprintf("%04d %s", ids[0], ps[ids[0]].name)
 		case 0:
 		default:
 			who = fmt.Sprintf("?? several %v", ids)
@@ -913,7 +960,7 @@ func TestScopeReviewCorpus(t *testing.T) {
 		})
 	}
 	// Every file with personal data reached the server.
-	wantFiles := []string{fUTF8, fSJIS, fZip, fSQLite, fUTF16, fBook, fOldZip, fLetterA, fLetterB, fMemo, fSplit, fCopy, fNews, fEnglish, fCalls, fGift, fNoHead, fJSON}
+	wantFiles := []string{fUTF8, fSJIS, fZip, fSQLite, fUTF16, fBook, fOldZip, fLetterA, fLetterB, fMemo, fSplit, fCopy, fNews, fEnglish, fCalls, fGift, fNoHead, fJSON, fBig, fAgain}
 	var files []scopeapi.FileView
 	waitFor(t, "the pii files", func() bool {
 		must("responder", "GET", "/incidents/"+inc.ID+"/pii-files?limit=1000", nil, &files)
@@ -925,6 +972,11 @@ func TestScopeReviewCorpus(t *testing.T) {
 		gotFiles = append(gotFiles, rel)
 		if want := byID[f.Host]; hostOf(rel) != want {
 			t.Errorf("file %s reported by host %s", rel, want)
+		}
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f.Path, fBig) && (f.Parts < 2 || f.PartsSeen != f.Parts || f.Subjects != reviewCrowd) {
+			t.Errorf("%s: %d subjects in %d of %d parts, want %d subjects in several", fBig, f.Subjects, f.PartsSeen, f.Parts, reviewCrowd)
 		}
 	}
 	slices.Sort(gotFiles)
@@ -975,7 +1027,7 @@ func TestScopeReviewCorpus(t *testing.T) {
 	var wantTaken []string
 	for i, p := range ps {
 		if _, ok := p.inFiles[fZip]; ok {
-			wantTaken = append(wantTaken, fmt.Sprintf("%02d %s", i, p.name))
+			wantTaken = append(wantTaken, fmt.Sprintf("%04d %s", i, p.name))
 		}
 	}
 	if er.Files != 1 || er.People != len(wantTaken) {
@@ -1014,12 +1066,21 @@ func TestScopeReviewCorpus(t *testing.T) {
 		}
 	}
 	var masked []scopeapi.PersonView
-	must("responder", "GET", "/incidents/"+inc.ID+"/people?limit=1000", nil, &masked)
+	for after := ""; ; {
+		var page []scopeapi.PersonView
+		must("responder", "GET", "/incidents/"+inc.ID+"/people?limit=1000&after="+after, nil, &page)
+		if len(page) == 0 {
+			break
+		}
+		masked = append(masked, page...)
+		after = page[len(page)-1].ID
+	}
 	if len(masked) != len(ps) {
 		t.Errorf("masked people: %d", len(masked))
 	}
+	named := ps[:len(reviewNames)]
 	for _, m := range masked {
-		for _, p := range ps {
+		for _, p := range named {
 			if m.Email == p.email || strings.Contains(m.Name, p.name) || strings.Contains(m.Phone, strings.ReplaceAll(p.phone, "-", "")[1:]) {
 				t.Errorf("responder sees %s unmasked: %+v", p.name, m)
 			}
@@ -1088,7 +1149,13 @@ func TestScopeReviewCorpus(t *testing.T) {
 				n++
 			}
 		}
-		return n == 3
+		want := 0
+		for _, f := range wantFiles {
+			if hostOf(f) == "web01" {
+				want++
+			}
+		}
+		return n == want
 	})
 	again := serverRows()
 	if diff := cmp.Diff(gotRows(t, ps, again, hostName), gotRows(t, ps, after, hostName)); diff != "" {
@@ -1123,7 +1190,7 @@ func TestScopeReviewCorpus(t *testing.T) {
 			return err
 		}
 		b, _ := os.ReadFile(path)
-		for _, p := range ps {
+		for _, p := range named {
 			for _, v := range []string{p.name, p.email, strings.ReplaceAll(p.phoneIntl(""), " ", "")} {
 				if bytes.Contains(b, []byte(v)) {
 					t.Errorf("%s holds %q in the clear", path, v)
@@ -1221,8 +1288,9 @@ func TestScopeReviewSharedMailbox(t *testing.T) {
 // row is split into one node per contact value. Two runs over the same
 // results with the same key must give the same person ids.
 func TestScopeReviewStableIDs(t *testing.T) {
-	t.Skip("resolve.go (Resolver.split), not edited here: a split node's best key is kind + hex of Resolver.hash, a maphash with a " +
-		"seed made per Resolver (maphash.MakeSeed), so a person whose strongest key comes from a split node gets a new id on every build")
+	t.Skip("resolve.go (Resolver.split) on main, not edited here: a split node's best key is kind + hex of Resolver.hash, a maphash " +
+		"with a seed made per Resolver (maphash.MakeSeed), so a person whose strongest key comes from a split node gets a new id on " +
+		"every build; the scopespeed branch keeps the normalised value (k.val) instead and passes: drop this Skip once it is merged")
 	dir := t.TempDir()
 	results := filepath.Join(dir, "r.ndjson")
 	writeFile(t, results, `{"type":"pii","path":"/shop/gift.csv","category":"person_name","record":0,"value":"井上 愛"}
