@@ -41,11 +41,11 @@ func TestMamoriProcess(t *testing.T) {
 	os.Exit(code)
 }
 
-// startServer runs mamori server on dir as a child process and returns its
-// URL and the process.
-func startServer(t *testing.T, dir string) (string, *exec.Cmd) {
+// startServer runs mamori server on dir as a child process, with extra
+// flags, and returns its URL and the process.
+func startServer(t *testing.T, dir string, extra ...string) (string, *exec.Cmd) {
 	t.Helper()
-	args, _ := json.Marshal([]string{"server", "--data", dir, "--listen", "127.0.0.1:0"})
+	args, _ := json.Marshal(append([]string{"server", "--data", dir, "--listen", "127.0.0.1:0"}, extra...))
 	cmd := exec.Command(os.Args[0], "-test.run=^TestMamoriProcess$")
 	cmd.Env = append(os.Environ(), "MAMORI_TEST_ARGS="+string(args))
 	out, err := cmd.StdoutPipe()

@@ -29,6 +29,7 @@ import (
 
 	"github.com/mamori-dev/mamori/internal/scope"
 	"github.com/mamori-dev/mamori/internal/scope/scopeapi"
+	"github.com/mamori-dev/mamori/internal/store/storetest"
 )
 
 // A reviewer's corpus for scoping (issue 12): 41 customers on three
@@ -718,20 +719,25 @@ func reviewWant(p *reviewPerson, taken bool) (cats map[string]string, level stri
 }
 
 // byName indexes people by normalised name, for identify.
-var byName = map[*reviewPerson]map[string][]int{}
+var byName = struct {
+	sync.Mutex
+	m map[*reviewPerson]map[string][]int
+}{m: map[*reviewPerson]map[string][]int{}}
 
 // identify finds the people a register row may be, by name and one
 // contact or address value.
 func identify(ps []*reviewPerson, name, email, phone, addr string) []int {
-	idx, ok := byName[ps[0]]
+	byName.Lock()
+	idx, ok := byName.m[ps[0]]
 	if !ok {
 		idx = map[string][]int{}
 		for i, p := range ps {
 			n := scope.NormalizeName(p.name)
 			idx[n] = append(idx[n], i)
 		}
-		byName[ps[0]] = idx
+		byName.m[ps[0]] = idx
 	}
+	byName.Unlock()
 	var out []int
 	for _, i := range idx[scope.NormalizeName(name)] {
 		p := ps[i]
@@ -829,6 +835,10 @@ func TestScopeReviewCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end fleet test")
 	}
+	storetest.ForEachBackend(t, scopeReview)
+}
+
+func scopeReview(t *testing.T, dsn string) {
 	root := t.TempDir()
 	ps := reviewCorpus(t, root)
 	for i, p := range ps {
@@ -841,7 +851,11 @@ func TestScopeReviewCorpus(t *testing.T) {
 	zipPath := filepath.Join(root, fZip)
 
 	dir := filepath.Join(t.TempDir(), "data")
-	srvURL, _ := startServer(t, dir)
+	var db []string
+	if strings.HasPrefix(dsn, "postgres") {
+		db = []string{"--db", dsn}
+	}
+	srvURL, _ := startServer(t, dir, db...)
 	caPath := filepath.Join(dir, "ca.pem")
 	caPEM, err := os.ReadFile(caPath)
 	if err != nil {
@@ -849,7 +863,7 @@ func TestScopeReviewCorpus(t *testing.T) {
 	}
 	tokens := map[string]string{}
 	for _, role := range []string{"admin", "responder", "privacy", "viewer"} {
-		code, out, errs := runCmd("user", "add", "--data", dir, "--name", role+"-user", "--role", role)
+		code, out, errs := runCmd(append([]string{"user", "add", "--data", dir, "--name", role + "-user", "--role", role}, db...)...)
 		if code != 0 {
 			t.Fatalf("user add %s: %s", role, errs)
 		}
