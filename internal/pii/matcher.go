@@ -300,6 +300,7 @@ func (fs *fileScan) name(o *Occurrence, raw string, opts Options, occ func(*Occu
 		c.Masked = Mask(PersonName, whole)
 	}
 	*h = heldName{}
+	fs.count(valueKey{PersonName, Normalize(PersonName, whole)})
 	occ(c)
 }
 
@@ -307,8 +308,17 @@ func (fs *fileScan) name(o *Occurrence, raw string, opts Options, occ func(*Occu
 func (fs *fileScan) flushName(occ func(*Occurrence)) {
 	if fs.held.o != nil {
 		o := fs.held.o
+		fs.count(valueKey{PersonName, Normalize(PersonName, fs.held.raw)})
 		fs.held = heldName{}
 		occ(o)
+	}
+}
+
+// count counts a distinct value of the file.
+func (fs *fileScan) count(dk valueKey) {
+	if _, ok := fs.distinct[dk]; !ok {
+		fs.distinct[dk] = struct{}{}
+		fs.counts[dk.cat]++
 	}
 }
 
@@ -476,9 +486,9 @@ func (fs *fileScan) field(name string, rec *extract.Record, f *extract.Field, ke
 		}
 		norm := Normalize(h.Category, h.Value)
 		dk := valueKey{h.Category, norm}
-		if _, ok := fs.distinct[dk]; !ok {
-			fs.distinct[dk] = struct{}{}
-			fs.counts[h.Category]++
+		if h.Category != PersonName || fs.role == wholeName {
+			// A name's parts count once joined (fs.name).
+			fs.count(dk)
 		}
 		if !identifying(h.Category) {
 			continue

@@ -223,13 +223,20 @@ func TestNameColumnsJoin(t *testing.T) {
 		{"gift.csv", "注文者氏名,お届け先氏名\n山田 太郎,佐藤 花子\n", []string{"person_name=山田 太郎", "person_name=佐藤 花子"}},
 		{"rows.csv", "姓,名\n山田,太郎\n佐藤,花子\n", []string{"person_name=山田 太郎", "person_name=佐藤 花子"}},
 	} {
-		occ, _, errs := pii.ScanBytes(context.Background(), tc.name, []byte(tc.data), pii.Options{Reveal: true})
+		occ, sum, errs := pii.ScanBytes(context.Background(), tc.name, []byte(tc.data), pii.Options{Reveal: true})
 		if len(errs) > 0 {
 			t.Fatalf("%s: %v", tc.name, errs)
 		}
 		var got []string
+		names := 0
 		for _, o := range occ {
 			got = append(got, o.Category+"="+o.Value)
+			if o.Category == pii.PersonName {
+				names++
+			}
+		}
+		if sum.Categories[pii.PersonName] != names {
+			t.Errorf("%s: the summary counts %d names, the records hold %d", tc.name, sum.Categories[pii.PersonName], names)
 		}
 		if diff := cmp.Diff(got, tc.want); diff != "" {
 			t.Errorf("%s (-got +want):\n%s", tc.name, diff)
