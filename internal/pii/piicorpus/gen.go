@@ -131,7 +131,8 @@ func (b *builder) customerCSV(sjis bool) {
 		{pick(r, []string{"顧客ID", "会員番号", "No"}), "", func(*person) string { return fmt.Sprint(100000 + r.IntN(900000)) }},
 	}
 	if r.IntN(4) == 0 {
-		// Family and given names in columns of their own.
+		// Family and given names in columns of their own: one name, labelled
+		// at the family name's column.
 		cols = append(cols, column{"姓", PersonName, func(p *person) string { return p.family }},
 			column{"名", PersonName, func(p *person) string { return p.given }})
 	} else {
@@ -188,7 +189,11 @@ func (b *builder) customerCSV(sjis bool) {
 		p := newPerson(r, false)
 		for i, c := range cols {
 			row[i] = c.value(p)
-			if c.cat != "" {
+			switch {
+			case c.cat == "" || c.header == "名":
+			case c.header == "姓":
+				b.label(c.cat, p.family+" "+p.given)
+			default:
 				b.label(c.cat, row[i])
 			}
 		}
