@@ -978,7 +978,7 @@ func scopeReview(t *testing.T, dsn string) {
 	var files []scopeapi.FileView
 	waitFor(t, "the pii files", func() bool {
 		must("responder", "GET", "/incidents/"+inc.ID+"/pii-files?limit=1000", nil, &files)
-		return len(files) >= len(wantFiles)
+		return len(files) >= len(wantFiles) && !slices.ContainsFunc(files, func(f scopeapi.FileView) bool { return f.PartsSeen < f.Parts })
 	})
 	var gotFiles []string
 	for _, f := range files {
