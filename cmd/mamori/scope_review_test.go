@@ -915,7 +915,11 @@ func scopeReview(t *testing.T, dsn string) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { cancel(); wg.Wait() }()
-	for _, h := range hostNames {
+	// A fourth host outside the incident holds one of its customers and a
+	// stranger: neither may reach the incident's register.
+	writeFile(t, filepath.Join(root, "hr01", "staff.csv"), "氏名,メールアドレス,電話番号\n"+ps[5].name+","+ps[5].email+","+ps[5].phone+
+		"\n北村 誠司,seiji.kitamura@example.jp,090-8888-7777\n")
+	for _, h := range append(hostNames, "hr01") {
 		args := []string{"agent", "--server", srvURL, "--ca", caPath, "--enroll-token", strings.TrimSpace(string(enroll)),
 			"--data", filepath.Join(t.TempDir(), h), "--name", h, "--scan-path", filepath.Join(root, h)}
 		wg.Add(1)
@@ -928,7 +932,7 @@ func scopeReview(t *testing.T, dsn string) {
 		}()
 	}
 	ids := map[string]string{}
-	waitFor(t, "three agents online", func() bool {
+	waitFor(t, "four agents online", func() bool {
 		var hs []struct {
 			ID     string `json:"id"`
 			Name   string `json:"name"`
@@ -940,7 +944,7 @@ func scopeReview(t *testing.T, dsn string) {
 				ids[h.Name] = h.ID
 			}
 		}
-		return len(ids) == 3
+		return len(ids) == 4
 	})
 	byID := map[string]string{}
 	for n, id := range ids {
@@ -948,7 +952,7 @@ func scopeReview(t *testing.T, dsn string) {
 	}
 	started := time.Now()
 	var sweeps []string
-	for _, h := range hostNames {
+	for _, h := range append(hostNames, "hr01") {
 		var sw struct{ ID string }
 		must("responder", "POST", "/sweeps", map[string]any{"paths": []string{filepath.Join(root, h)}, "hosts": []string{ids[h]}, "pii": true}, &sw)
 		sweeps = append(sweeps, sw.ID)
@@ -999,6 +1003,18 @@ func scopeReview(t *testing.T, dsn string) {
 		t.Errorf("pii files (-got +want):\n%s", diff)
 	}
 	t.Logf("sweeps and ingest: %v", time.Since(started))
+
+	// The fourth host's results are its own incident's: two people there.
+	var other struct{ ID string }
+	must("responder", "POST", "/incidents", map[string]any{"title": "HR share", "hosts": []string{ids["hr01"]}, "reason": "review"}, &other)
+	var otherSum scopeapi.SummaryView
+	waitFor(t, "the fourth host's file", func() bool {
+		must("viewer", "GET", "/incidents/"+other.ID+"/people/summary", nil, &otherSum)
+		return otherSum.Files == 1
+	})
+	if otherSum.People != 2 {
+		t.Errorf("the fourth host's incident: %+v", otherSum)
+	}
 
 	// The master data, uploaded by privacy.
 	var mv scopeapi.MasterView
