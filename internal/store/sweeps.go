@@ -24,6 +24,8 @@ type Sweep struct {
 	// Collect is the collection spec (wire.Collect as JSON) of a sweep that
 	// gathers evidence for an incident; nil for a plain sweep.
 	Collect json.RawMessage
+	// PII asks the agents for personal-data discovery over Paths too.
+	PII bool
 }
 
 // SweepCancelled is the state of a sweep's hosts that had not finished when
@@ -54,7 +56,7 @@ func (t *Tx) CreateSweep(ctx context.Context, sw *Sweep, hosts map[string]string
 	}
 	err = func() error {
 		if _, err := t.tx.ExecContext(ctx, t.s.query("insert-sweep"), sw.ID, sw.Name, sw.YARA, string(hashes), sw.SHA256,
-			string(paths), toMS(sw.CreatedAt), toMS(sw.ExpiresAt), sw.CreatedBy); err != nil {
+			string(paths), toMS(sw.CreatedAt), toMS(sw.ExpiresAt), sw.CreatedBy, sw.PII); err != nil {
 			return err
 		}
 		st, err := t.tx.PrepareContext(ctx, t.s.query("insert-sweep-host"))
@@ -109,7 +111,7 @@ func (s *Store) sweeps(ctx context.Context, q string, args ...any) ([]*Sweep, er
 		var sw Sweep
 		var hashes, paths string
 		var created, expires, cancelled int64
-		if err := rows.Scan(&sw.ID, &sw.Name, &sw.YARA, &hashes, &sw.SHA256, &paths, &created, &expires, &sw.CreatedBy, &cancelled, &sw.CancelledBy); err != nil {
+		if err := rows.Scan(&sw.ID, &sw.Name, &sw.YARA, &hashes, &sw.SHA256, &paths, &created, &expires, &sw.CreatedBy, &cancelled, &sw.CancelledBy, &sw.PII); err != nil {
 			return nil, fmt.Errorf("store: sweeps: %w", err)
 		}
 		if err := json.Unmarshal([]byte(hashes), &sw.Hashes); err != nil {
