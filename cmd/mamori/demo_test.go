@@ -106,6 +106,11 @@ func TestDemo(t *testing.T) {
 	if !res.AuditOK {
 		t.Error("audit log did not verify")
 	}
+	for _, a := range []string{"privacy/scope.master", "privacy/scope.export_revealed"} {
+		if !slices.Contains(res.ScopeAudit, a) {
+			t.Errorf("audit log's scoping entries %v lack %s", res.ScopeAudit, a)
+		}
+	}
 }
 
 // csvRows counts the records of a CSV file.

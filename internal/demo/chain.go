@@ -276,7 +276,7 @@ func (d *demo) verify(ctx context.Context) error {
 	if !d.res.AuditOK {
 		return fmt.Errorf("mamori audit verify: exit %d", code)
 	}
-	return nil
+	return d.personalDataAudit(ctx)
 }
 
 // setPassword gives a console user a random password, as `mamori user

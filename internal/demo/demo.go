@@ -47,16 +47,19 @@ type Result struct {
 	Exfiltrated []string       // files the exfiltration evidence names
 	People      int            // the register's count
 	Generated   int            // people generated
-	// The register's people with a source in the zip that was taken, and
-	// at exfiltrated; people whose level their sources do not give; and
-	// the people planted in the zip.
+	// The register's people with a source among the files taken (the zip
+	// and the files zipped into it), and at exfiltrated; people whose
+	// level their sources do not give; and the people planted in them.
 	PeopleInArchive, ExfiltratedPeople, ExposureMismatch, PlantedInArchive int
 	// FactsPeople: the people the obligations' facts count, and
 	// FactsSource where the facts came from (derived from the register).
 	FactsPeople int
 	FactsSource string
-	Duties      []string // law/duty/stage
-	CampaignID  string
+	// ScopeAudit: the audit log's scoping entries on the incident, as
+	// actor/action.
+	ScopeAudit []string
+	Duties     []string // law/duty/stage
+	CampaignID string
 	// CampaignState is the server campaign's state once sending stopped.
 	CampaignState string
 	// ConsoleCampaign: the console's campaign page, as privacy, showed it.

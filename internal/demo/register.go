@@ -215,3 +215,22 @@ func (d *demo) recipients(ctx context.Context) ([]notify.Person, error) {
 	d.say("POST /api/v1%s (as privacy, audited): the register revealed, %d people: %d by e-mail, %d by letter", path, len(people), mail, len(people)-mail)
 	return people, nil
 }
+
+// personalDataAudit shows the audit log's entries of the privacy
+// officer's work on the register: the master list uploaded and the
+// register revealed.
+func (d *demo) personalDataAudit(ctx context.Context) error {
+	var leaves []server.AuditLeaf
+	q := url.Values{"target": {d.res.IncidentID}, "limit": {"1000"}}
+	if err := d.api.do(ctx, "GET", "/audit?"+q.Encode(), nil, &leaves); err != nil {
+		return err
+	}
+	d.say("the privacy officer's work on the register, in the audit log (GET /api/v1/audit?target=%s):", d.res.IncidentID)
+	for _, l := range leaves {
+		if strings.HasPrefix(l.Action, "scope.") {
+			d.res.ScopeAudit = append(d.res.ScopeAudit, l.Actor+"/"+l.Action)
+			d.say("  audit #%d  %s  %s as %s: %s (%s)", l.Index, l.Action, l.Actor, l.Role, l.Reason, l.Result)
+		}
+	}
+	return nil
+}
