@@ -9,9 +9,11 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -100,8 +102,18 @@ func TestDemo(t *testing.T) {
 	if res.Letters != res.People-res.WithEmail {
 		t.Errorf("%d letters queued, want one for each of the %d people without e-mail", res.Letters, res.People-res.WithEmail)
 	}
-	if _, err := letter.FindFonts(); err == nil && res.LettersPDF == "" {
-		t.Error("no letters PDF, though a Japanese font is installed")
+	if _, err := letter.FindFonts(); err == nil {
+		if res.LettersPDF == "" || res.LettersPosted != res.Letters {
+			t.Errorf("letters PDF %q, %d of %d letters posted, though a Japanese font is installed", res.LettersPDF, res.LettersPosted, res.Letters)
+		} else if _, err := exec.LookPath("pdftotext"); err == nil {
+			text, err := exec.Command("pdftotext", "-enc", "UTF-8", res.LettersPDF, "-").Output()
+			if err != nil {
+				t.Fatalf("pdftotext: %v", err)
+			}
+			if got := strings.Count(string(text), "〒"); got != res.Letters {
+				t.Errorf("the letters PDF addresses %d people, want %d", got, res.Letters)
+			}
+		}
 	}
 	if !res.AuditOK {
 		t.Error("audit log did not verify")

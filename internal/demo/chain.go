@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,7 +20,6 @@ import (
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/account"
-	"github.com/mamori-dev/mamori/internal/notify"
 	"github.com/mamori-dev/mamori/internal/notify/letter"
 	"github.com/mamori-dev/mamori/internal/notify/notifyapi"
 	"github.com/mamori-dev/mamori/internal/store"
@@ -152,7 +150,7 @@ func (d *demo) notices(ctx context.Context) error {
 	d.res.Messages, d.res.Recipients = msgs-1, rcpts-1
 	d.res.Letters = c.Counts["letter"]["queued"]
 	d.say("SMTP sink: %d messages to %d customers (plus the test send)", d.res.Messages, d.res.Recipients)
-	if err := d.letters(ctx, c.ID, people); err != nil {
+	if err := d.letters(ctx, base+"/"+c.ID); err != nil {
 		return err
 	}
 	return d.move(ctx, "notifying", "notices sent")
@@ -174,67 +172,42 @@ func counts(c notifyapi.CampaignView) string {
 	return strings.Join(parts, "; ")
 }
 
-// letters prints the letters of the people without e-mail. The server's
-// campaigns do not print letters, so they are printed as before, by the
-// offline `mamori notify` commands, from the register's rows of those
-// people; the server's campaign keeps them queued as letters.
-func (d *demo) letters(ctx context.Context, campaign string, people []notify.Person) error {
-	d.say("letters: the campaign keeps %d queued (the server does not print letters); they are printed offline by mamori notify, from the register", d.res.Letters)
-	// Letters need a Japanese TrueType font; a machine with nothing but Go
-	// has none, and the demo says so rather than failing.
+// letters downloads the campaign's letters from the server as the
+// privacy officer, one PDF to print, and marks them posted: the server
+// tracks the letter channel as it tracks the e-mails.
+func (d *demo) letters(ctx context.Context, cb string) error {
+	d.say("letters: the campaign keeps %d queued for the people without e-mail", d.res.Letters)
+	// The server runs on this machine and needs a Japanese TrueType font to
+	// print; a machine with nothing but Go has none, and the demo says so
+	// rather than failing.
 	if _, err := letter.FindFonts(); err != nil {
 		d.say("letters not printed: %v", err)
 		return nil
 	}
-	out := filepath.Join(d.res.Dir, "out")
-	rcpts := filepath.Join(out, "letter-recipients.csv")
-	if err := writeRecipients(rcpts, people, func(p notify.Person) bool { return p.Email == "" && p.Address != "" }); err != nil {
+	pdf, err := d.privacy.send(ctx, "GET", cb+"/letters.pdf?"+url.Values{"reason": {"print the letters for the people without e-mail"}}.Encode(), nil)
+	if err != nil {
 		return err
 	}
-	fb, _ := json.Marshal(noticeFacts)
-	factsFile := filepath.Join(out, "notice-facts.json")
-	if err := os.WriteFile(factsFile, fb, 0o600); err != nil {
+	dir := filepath.Join(d.res.Dir, "out", "letters")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	common := []string{"--db", filepath.Join(out, "letters.db"), "--campaign", campaign + "-letters"}
-	steps := [][]string{
-		append([]string{"notify", "create"}, append(common, "--recipients", rcpts, "--facts", factsFile, "--from", "privacy@demo.example.jp", "--from-name", noticeFacts.Organization)...),
-		append([]string{"notify", "test"}, append(common, "--to", "privacy-officer@demo.example.jp", "--smtp", d.sink.addr, "--tls", "none")...),
-		append([]string{"notify", "approve"}, append(common, "--by", "privacy", "--reason", "text checked against Rules art. 10")...),
-		append([]string{"notify", "letters"}, append(common, "--batch", "b1", "--out", filepath.Join(out, "letters"))...),
-		append([]string{"notify", "posted"}, append(common, "--batch", "b1", "--date", time.Now().In(tokyo()).Format("2006-01-02"))...),
+	d.res.LettersPDF = filepath.Join(dir, filepath.Base(cb)+"-letters.pdf")
+	if err := os.WriteFile(d.res.LettersPDF, pdf, 0o600); err != nil {
+		return err
 	}
-	for _, s := range steps {
-		if code, _ := d.command(ctx, nil, s...); code != 0 {
-			return fmt.Errorf("mamori %s: exit %d", strings.Join(s[:2], " "), code)
-		}
+	d.say("GET .../%s/letters.pdf (as privacy): %d bytes, $DIR/out/letters/%s", filepath.Base(cb), len(pdf), filepath.Base(d.res.LettersPDF))
+	var posted notifyapi.LettersPostedResult
+	if err := d.privacy.do(ctx, "POST", cb+"/letters/posted", notifyapi.LettersPosted{Reason: "handed to the post office"}, &posted); err != nil {
+		return err
 	}
-	if pdfs, _ := filepath.Glob(filepath.Join(out, "letters", "*.pdf")); len(pdfs) > 0 {
-		d.res.LettersPDF = pdfs[0]
+	var c notifyapi.CampaignView
+	if err := d.api.do(ctx, "GET", cb, nil, &c); err != nil {
+		return err
 	}
+	d.res.LettersPosted = c.Counts["letter"]["sent"]
+	d.say("POST .../%s/letters/posted (as privacy): %d letters posted on %s; %s", c.ID, posted.Posted, posted.Date, counts(c))
 	return nil
-}
-
-// writeRecipients writes the people keep selects as a recipients CSV.
-func writeRecipients(path string, people []notify.Person, keep func(notify.Person) bool) error {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.Write(notify.RecipientsHeader)
-	for _, p := range people {
-		if !keep(p) {
-			continue
-		}
-		var items []string
-		for _, it := range p.Items {
-			items = append(items, it.Category+"="+it.Masked)
-		}
-		w.Write([]string{p.ID, p.Name, p.Email, p.PostalCode, p.Address, p.Language, strings.Join(items, ";")})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		return err
-	}
-	return os.WriteFile(path, b.Bytes(), 0o600)
 }
 
 // logins adds the console's viewer and privacy users with passwords, and
@@ -324,15 +297,6 @@ func (d *demo) summary(took time.Duration) {
 	}
 	d.say("  everything in   %s", r.Dir)
 	r.ConsoleURL = d.url
-}
-
-// tokyo is the zone of the letters' dates; UTC where the zone database is
-// missing.
-func tokyo() *time.Location {
-	if l, err := time.LoadLocation("Asia/Tokyo"); err == nil {
-		return l
-	}
-	return time.UTC
 }
 
 // console logs in to the web console as the privacy officer, as a reviewer

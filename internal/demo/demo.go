@@ -68,6 +68,7 @@ type Result struct {
 	Recipients      int // distinct addresses it received them for
 	WithEmail       int // generated people with an e-mail address
 	Letters         int
+	LettersPosted   int // letters the server printed and marked posted
 	AuditOK         bool
 	ConsoleURL      string
 	ViewerPass      string

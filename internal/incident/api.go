@@ -51,8 +51,8 @@ func (s *Service) Routes() []httpapi.Route {
 			Response: IncidentView{}, Roles: readers, Handler: s.get},
 		{Method: "POST", Pattern: "/incidents/{id}/state", Summary: "StateMove an incident to another state; 409 names the allowed next states.",
 			Request: StateChange{}, Response: IncidentView{}, Roles: responders, Handler: s.state},
-		{Method: "GET", Pattern: "/incidents/{id}/hosts", Summary: "The hosts linked to an incident.",
-			Response: []IncidentHost(nil), Roles: readers, Handler: s.hosts},
+		{Method: "GET", Pattern: "/incidents/{id}/hosts", Summary: "The hosts linked to an incident, by host id: every one without after or limit, else a page.",
+			Response: []IncidentHost(nil), Query: httpapi.PageParams, Roles: readers, Handler: s.hosts},
 		{Method: "POST", Pattern: "/incidents/{id}/hosts", Summary: "Link a host to an incident.",
 			Request: HostLinkRequest{}, Response: IncidentView{}, Roles: responders, Handler: s.linkHost},
 		{Method: "DELETE", Pattern: "/incidents/{id}/hosts/{host}", Summary: "Unlink a host from an incident (the history keeps that it was linked).",
@@ -405,7 +405,18 @@ func (s *Service) hosts(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	hs, err := Hosts(ctx, s.st, id)
+	var (
+		hs  []IncidentHost
+		p   httpapi.Page
+		err error
+	)
+	if q := r.URL.Query(); !q.Has("after") && !q.Has("limit") {
+		// Without paging parameters the answer stays what it was before
+		// paging: every linked host.
+		hs, err = Hosts(ctx, s.st, id)
+	} else if p, err = httpapi.ParsePage(r); err == nil {
+		hs, err = HostsPage(ctx, s.st, id, p.After, p.Limit)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

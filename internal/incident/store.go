@@ -125,6 +125,20 @@ func Hosts(ctx context.Context, st *store.Store, id string) ([]IncidentHost, err
 	if err != nil {
 		return nil, err
 	}
+	return scanHosts(rows)
+}
+
+// HostsPage returns at most limit of an incident's linked hosts whose id
+// sorts after after, by host id.
+func HostsPage(ctx context.Context, st *store.Store, id, after string, limit int) ([]IncidentHost, error) {
+	rows, err := st.Query(ctx, "incident-hosts-page", id, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanHosts(rows)
+}
+
+func scanHosts(rows *sql.Rows) ([]IncidentHost, error) {
 	defer rows.Close()
 	out := []IncidentHost{}
 	for rows.Next() {

@@ -99,6 +99,19 @@ func (f *FileResult) Check() error {
 			}
 		}
 	}
+	// A part's values are some of the file's occurrences: more values of a
+	// category than the file counts is a result no scan produced.
+	seen := map[string]int{}
+	for _, s := range f.Subjects {
+		for _, v := range s.Values {
+			seen[v.Category]++
+		}
+	}
+	for c, n := range seen {
+		if n > f.Categories[c] {
+			return fmt.Errorf("field categories: %s counts %d occurrences, the part holds %d values", c, f.Categories[c], n)
+		}
+	}
 	for i, fl := range f.Flags {
 		where := fmt.Sprintf("flags[%d]", i)
 		if fl.Flag != "special_care" && fl.Flag != "credentials" {

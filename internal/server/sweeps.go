@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
@@ -101,8 +102,8 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := BundleIn{Name: body.Name, YARA: body.YARA, Hashes: body.Hashes}
-	// A personal-data sweep needs no rules.
-	if !body.PII || b.YARA != "" || len(b.Hashes) > 0 {
+	// A personal-data sweep needs no rules; any it has are checked.
+	if !body.PII || strings.TrimSpace(b.YARA) != "" || len(b.Hashes) > 0 {
 		if err := validateBundle(&b); err != nil {
 			httpapi.Fail(w, r, err)
 			return
@@ -179,8 +180,8 @@ func (s *Server) sweepView(ctx context.Context, sw *store.Sweep) (Sweep, error) 
 	if err != nil {
 		return Sweep{}, err
 	}
-	v := Sweep{ID: sw.ID, Name: sw.Name, Paths: sw.Paths, PII: sw.PII, CreatedAt: sw.CreatedAt, ExpiresAt: sw.ExpiresAt,
-		CreatedBy: sw.CreatedBy, Progress: SweepProgress{Total: len(hosts)}, Hosts: []SweepHost{}}
+	v := Sweep{ID: sw.ID, Name: sw.Name, Paths: sw.Paths, CreatedAt: sw.CreatedAt, ExpiresAt: sw.ExpiresAt,
+		CreatedBy: sw.CreatedBy, PII: sw.PII, Progress: SweepProgress{Total: len(hosts)}, Hosts: []SweepHost{}}
 	hostErrors := false
 	for _, h := range hosts {
 		state := h.State

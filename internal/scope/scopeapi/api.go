@@ -3,6 +3,7 @@ package scopeapi
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -37,6 +38,9 @@ func Capability(env httpapi.Env) (httpapi.Capability, error) {
 
 // New builds the service with the key in env.DataDir.
 func New(env httpapi.Env) (*Service, error) {
+	if env.DataDir == "" {
+		return nil, errors.New("scope: no data directory for " + KeyFile)
+	}
 	k, err := loadKeys(env.DataDir)
 	if err != nil {
 		return nil, err

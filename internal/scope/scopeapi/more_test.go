@@ -78,6 +78,7 @@ func TestRogueResults(t *testing.T) {
 		func(r *scope.FileResult) { r.Subjects[0].Record = -1 },
 		func(r *scope.FileResult) { r.Flags = []scope.FileFlag{{Flag: "evil"}} },
 		func(r *scope.FileResult) { r.Categories["email"] = -5 },
+		func(r *scope.FileResult) { r.Categories["email"] = 0 },
 	}
 	for i, mutate := range bad {
 		r := good()
@@ -247,5 +248,53 @@ func TestObligationFactsFromRegister(t *testing.T) {
 	if ob.FactsSource != "derived" || ob.Facts.People["JP"] != 4 || ob.Facts.FinancialDamageRisk == nil || !*ob.Facts.FinancialDamageRisk ||
 		!slices.Contains(ob.Facts.Categories, "credit_card") {
 		t.Fatalf("facts: %+v", ob)
+	}
+}
+
+// A sweep with pii: true asks its agents for personal data, and needs no
+// rules; the results name it.
+func TestPIISweep(t *testing.T) {
+	f := newFixture(t, "")
+	a := f.enrol("files2")
+	var sw struct{ ID string }
+	f.must("POST", "/sweeps", map[string]any{"paths": []string{"/srv"}, "hosts": []string{a.ID}, "pii": true}, &sw)
+	got := a.Sweep()
+	if got.SweepID != sw.ID || !got.PII {
+		t.Fatalf("sweep sent: %+v", got)
+	}
+	var view struct{ PII bool }
+	f.must("GET", "/sweeps/"+sw.ID, nil, &view)
+	if !view.PII {
+		t.Fatalf("sweep view without pii")
+	}
+	a.SweepID = sw.ID
+	a.SendResults(result("/srv/c.csv", sha('9'), subject("", 1, "email", "x@example.jp")))
+	var inc struct{ ID string }
+	f.must("POST", "/incidents", map[string]any{"title": "sweep", "hosts": []string{a.ID}, "reason": "test"}, &inc)
+	var files []scopeapi.FileView
+	f.must("GET", "/incidents/"+inc.ID+"/pii-files", nil, &files)
+	if len(files) != 1 || files[0].SweepID != sw.ID {
+		t.Fatalf("files: %+v", files)
+	}
+	if code, b := f.call("", "POST", "/sweeps", map[string]any{"paths": []string{"/srv"}, "hosts": []string{a.ID}}); code != 400 {
+		t.Errorf("a sweep with neither rules nor pii: %d %s", code, b)
+	}
+}
+
+// An xlsx master (written by WriteXLSX, so mamori's reader opens what its
+// export writes) matches like a CSV one.
+func TestMasterXLSX(t *testing.T) {
+	f := newFixture(t, "")
+	_, _, id := corpus(f)
+	var x bytes.Buffer
+	if err := scopeapi.WriteXLSX(&x, "顧客", [][]string{{"氏名", "メールアドレス"}, {"佐藤花子", "hanako@example.jp"}}); err != nil {
+		t.Fatal(err)
+	}
+	code, b := f.call("", "POST", "/incidents/"+id+"/master?name=crm.xlsx&reason=crm&map=name=氏名,email=メールアドレス", x.Bytes())
+	if code != 200 {
+		t.Fatalf("xlsx master: %d %s", code, b)
+	}
+	if got := names(people(f, id, "?matched=true")); !slices.Equal(got, []string{"佐***"}) {
+		t.Fatalf("matched: %q", got)
 	}
 }

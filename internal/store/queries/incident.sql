@@ -45,6 +45,9 @@ DELETE FROM incident_hosts WHERE incident_id = $1 AND host_id = $2;
 -- name: incident-hosts
 SELECT host_id, linked_at, linked_by, reason FROM incident_hosts WHERE incident_id = $1 ORDER BY host_id;
 
+-- name: incident-hosts-page
+SELECT host_id, linked_at, linked_by, reason FROM incident_hosts WHERE incident_id = $1 AND host_id > $2 ORDER BY host_id LIMIT $3;
+
 -- name: incident-link-detection
 INSERT INTO incident_detections (incident_id, detection_id, host_id, linked_at, linked_by, reason)
 VALUES ($1, $2, $3, $4, $5, $6)

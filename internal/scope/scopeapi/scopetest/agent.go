@@ -34,6 +34,8 @@ type Agent struct {
 	ws   *websocket.Conn
 	msgs chan *wire.Message
 	seq  uint64
+	// SweepID, when set, is the sweep the results answer.
+	SweepID string
 }
 
 // Enrol enrols an agent named name with the server at url (whose CA is
@@ -134,6 +136,12 @@ func (a *Agent) expect(typ wire.Type) *wire.Message {
 	}
 }
 
+// Sweep waits for the next sweep the server sends.
+func (a *Agent) Sweep() *wire.Sweep {
+	a.t.Helper()
+	return a.expect(wire.TypeSweep).Sweep
+}
+
 // SendResults sends results as pii_file findings in one batch and waits
 // until the server acknowledges (commits) it.
 func (a *Agent) SendResults(rs ...scope.FileResult) {
@@ -144,7 +152,7 @@ func (a *Agent) SendResults(rs ...scope.FileResult) {
 		var detail map[string]any
 		json.Unmarshal(b, &detail)
 		fs = append(fs, wire.Finding{ID: fmt.Sprintf("pii-%d-%d", a.seq+1, len(fs)), Type: scope.FileResultType, Path: r.Path,
-			SHA256: r.SHA256, Size: r.Size, SeenAt: time.Now(), Detail: detail})
+			SHA256: r.SHA256, Size: r.Size, SeenAt: time.Now(), SweepID: a.SweepID, Detail: detail})
 	}
 	a.seq++
 	a.send(&wire.Message{Type: wire.TypeFindings, Findings: &wire.Findings{Seq: a.seq, Findings: fs}})
