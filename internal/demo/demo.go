@@ -437,6 +437,7 @@ func (d *demo) detect(ctx context.Context) error {
 		ID, Name, Isolation string
 	}
 	d.api.do(ctx, "GET", "/hosts", nil, &hs)
+	sort.Slice(hs, func(i, j int) bool { return hs[i].Name < hs[j].Name })
 	for _, h := range hs {
 		if h.Isolation == "isolated" {
 			d.res.Isolated = append(d.res.Isolated, h.Name)

@@ -68,6 +68,7 @@ func (d *demo) scope(ctx context.Context) error {
 		names[i] = n
 	}
 	d.say("collection %s: %s", col.ID, col.State)
+	slices.SortFunc(col.Hosts, func(a, b server.SweepHost) int { return strings.Compare(names[a.HostID], names[b.HostID]) })
 	for _, h := range col.Hosts {
 		line := fmt.Sprintf("  %s: %s, %d results", names[h.HostID], h.State, h.Files)
 		if h.Error != "" {
