@@ -176,6 +176,10 @@ func counts(c notifyapi.CampaignView) string {
 // privacy officer, one PDF to print, and marks them posted: the server
 // tracks the letter channel as it tracks the e-mails.
 func (d *demo) letters(ctx context.Context, cb string) error {
+	if d.res.Letters == 0 {
+		d.say("letters: none, every person has an e-mail address")
+		return nil
+	}
 	d.say("letters: the campaign keeps %d queued for the people without e-mail", d.res.Letters)
 	// The server runs on this machine and needs a Japanese TrueType font to
 	// print; a machine with nothing but Go has none, and the demo says so
@@ -290,9 +294,12 @@ func (d *demo) summary(took time.Duration) {
 	d.say("  API             %s/api/v1 with the token in $DIR/server/admin.token", d.url)
 	d.say("  drafts          %s", strings.ReplaceAll(r.PPCDraft, r.Dir, "$DIR"))
 	d.say("  register        %s (the server's register, masked)", strings.ReplaceAll(r.RegisterCSV, r.Dir, "$DIR"))
-	if r.LettersPDF == "" {
+	switch {
+	case r.Letters == 0:
+		d.say("  letters         none needed")
+	case r.LettersPDF == "":
 		d.say("  letters         not printed: no Japanese font installed (fonts-ipaexfont-mincho, fonts-ipaexfont-gothic)")
-	} else {
+	default:
 		d.say("  letters         %s", strings.ReplaceAll(r.LettersPDF, r.Dir, "$DIR"))
 	}
 	d.say("  everything in   %s", r.Dir)

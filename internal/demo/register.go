@@ -70,7 +70,11 @@ func (d *demo) scope(ctx context.Context) error {
 	d.say("collection %s: %s", col.ID, col.State)
 	slices.SortFunc(col.Hosts, func(a, b server.SweepHost) int { return strings.Compare(names[a.HostID], names[b.HostID]) })
 	for _, h := range col.Hosts {
-		line := fmt.Sprintf("  %s: %s, %d results", names[h.HostID], h.State, h.Files)
+		noun := "results"
+		if h.Files == 1 {
+			noun = "result"
+		}
+		line := fmt.Sprintf("  %s: %s, %d %s", names[h.HostID], h.State, h.Files, noun)
 		if h.Error != "" {
 			line += "; " + oneLine(strings.ReplaceAll(h.Error, d.res.Dir, "$DIR"))
 		}
