@@ -133,6 +133,7 @@ const (
 type keyRef struct {
 	h    uint64
 	node int32
+	val  uint32 // arena: the normalised value
 	kind uint8
 }
 
@@ -385,10 +386,11 @@ func (r *Resolver) AddCountry(src int32, rec int, category, value, country strin
 }
 
 func (r *Resolver) key(n int32, kind uint8, norm string) {
-	r.pend = append(r.pend, keyRef{r.hash(kind, norm), n, kind})
+	val := r.str(norm)
+	r.pend = append(r.pend, keyRef{r.hash(kind, norm), n, val, kind})
 	nd := &r.nodes[n]
 	if nd.rank == 0 || kind < nd.rank || kind == nd.rank && norm < r.get(nd.best) {
-		nd.rank, nd.best = kind, r.str(norm)
+		nd.rank, nd.best = kind, val
 	}
 }
 
@@ -655,11 +657,11 @@ func (r *Resolver) Resolve() {
 				continue
 			}
 			if nd.dob != 0 {
-				work = append(work, keyRef{r.hash2(kNameDOB, id, uint64(nd.dob)), n, kNameDOB})
+				work = append(work, keyRef{h: r.hash2(kNameDOB, id, uint64(nd.dob)), node: n, kind: kNameDOB})
 				r.rankAtLeast(n, kNameDOB, id)
 			}
 			if nd.addrH != 0 {
-				work = append(work, keyRef{r.hash2(kNameAddr, id, nd.addrH), n, kNameAddr})
+				work = append(work, keyRef{h: r.hash2(kNameAddr, id, nd.addrH), node: n, kind: kNameAddr})
 				r.rankAtLeast(n, kNameAddr, id)
 			}
 		}
@@ -782,7 +784,7 @@ func (r *Resolver) split(n int32, ks []keyRef) []keyRef {
 	seen := map[uint64]int32{}
 	for _, k := range ks {
 		if m, ok := seen[k.h]; ok {
-			out = append(out, keyRef{k.h, m, k.kind})
+			out = append(out, keyRef{k.h, m, k.val, k.kind})
 			continue
 		}
 		c := node{src: nd.src, record: nd.record, cats: nd.cats & r.splitCats(k.kind), flags: fCrowd | fDone}
@@ -794,15 +796,10 @@ func (r *Resolver) split(n int32, ks []keyRef) []keyRef {
 		r.rootNames = append(r.rootNames, nil)
 		r.touchedList = append(r.touchedList, m)
 		seen[k.h] = m
-		out = append(out, keyRef{k.h, m, k.kind})
-	}
-	// The split nodes carry the contact value they stand for.
-	for _, k := range ks {
-		m := seen[k.h]
-		cn := &r.nodes[m]
-		if cn.rank == 0 {
-			cn.rank, cn.best = k.kind, r.str(fmt.Sprintf("%s:%x", kindNames[k.kind], k.h))
-		}
+		out = append(out, keyRef{k.h, m, k.val, k.kind})
+		// The split node carries the value it stands for, as the
+		// person's other records do: its id is theirs.
+		r.nodes[m].rank, r.nodes[m].best = k.kind, k.val
 	}
 	return out
 }
