@@ -459,6 +459,35 @@ var prefectures = strings.Fields(`北海道 青森県 岩手県 宮城県 秋田
 新潟県 富山県 石川県 福井県 山梨県 長野県 岐阜県 静岡県 愛知県 三重県 滋賀県 京都府 大阪府 兵庫県 奈良県 和歌山県
 鳥取県 島根県 岡山県 広島県 山口県 徳島県 香川県 愛媛県 高知県 福岡県 佐賀県 長崎県 熊本県 大分県 宮崎県 鹿児島県 沖縄県`)
 
+// prefectureEnds groups the prefectures by their last letter (都, 道, 府,
+// 県): an address holds one where it holds that letter, so only those
+// places are looked at.
+var prefectureEnds = func() map[rune][]string {
+	m := map[rune][]string{}
+	for _, p := range prefectures {
+		last, _ := utf8.DecodeLastRuneInString(p)
+		m[last] = append(m[last], p)
+	}
+	return m
+}()
+
+// hasPrefecture reports whether a names a prefecture anywhere.
+func hasPrefecture(a string) bool {
+	for i, c := range a {
+		ps, ok := prefectureEnds[c]
+		if !ok {
+			continue
+		}
+		end := i + utf8.RuneLen(c)
+		for _, p := range ps {
+			if strings.HasSuffix(a[:end], p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // countryNames are country names an address may end with.
 var countryNames = map[string]string{
 	"japan": "JP", "日本": "JP", "usa": "US", "united states": "US", "u.s.a.": "US", "united kingdom": "GB", "uk": "GB",
@@ -482,15 +511,8 @@ func init() {
 // with a ZIP code US.
 func AddressCountry(addr string) string {
 	a := nfkc(addr)
-	for _, p := range prefectures {
-		if strings.HasPrefix(a, p) {
-			return "JP"
-		}
-	}
-	for _, p := range prefectures {
-		if strings.Contains(a, p) {
-			return "JP"
-		}
+	if hasPrefecture(a) {
+		return "JP"
 	}
 	low := strings.ToLower(strings.TrimRight(a, " ."))
 	for name, c := range countryNames {

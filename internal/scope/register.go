@@ -2,12 +2,12 @@ package scope
 
 import (
 	"cmp"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
-	"runtime"
+	"math/bits"
 	"slices"
-	"sync"
 )
 
 // Person is one row of the affected-people register.
@@ -35,10 +35,10 @@ type Person struct {
 	Key    string      `json:"key"`
 	Merges []MergeNote `json:"merges,omitempty"`
 	root   int32
-	// idIn is the strongest key the id hashes; minName tells apart people
-	// sharing it (a household phone, see contact).
-	idIn, minName string
-	idh           uint64
+	// idIn is the strongest key the id hashes; the cluster's smallest name
+	// tells apart people sharing it (a household phone, see contact).
+	idIn string
+	idh  uint64
 }
 
 // MergeNote explains one merge inside a person: the key kind and the two
@@ -132,24 +132,44 @@ func (r *Resolver) Register() *Register {
 	reg.People = r.people(roots)
 	// Ids depend on the data only: people sharing a strongest key are told
 	// apart by their names, and the rare rest by their sources.
-	counts := make(map[uint64]int32, len(reg.People))
-	for _, p := range reg.People {
-		p.idh = r.idHash(p.idIn)
-		counts[p.idh]++
+	hs := make([]uint64, len(reg.People))
+	for i, p := range reg.People {
+		hs[i] = p.idh
 	}
-	r.lastShared = counts
-	r.touchedList = r.touchedList[:0]
-	for _, p := range reg.People {
-		if counts[p.idh] > 1 {
-			p.idh = r.idHash(p.idIn + "|" + p.minName)
+	slices.Sort(hs)
+	shared := map[uint64]int32{}
+	for i := 1; i < len(hs); i++ {
+		if hs[i] == hs[i-1] {
+			shared[hs[i]] = max(shared[hs[i]], 1) + 1
 		}
 	}
-	slices.SortFunc(reg.People, func(a, b *Person) int {
+	hs = nil
+	r.lastShared = shared
+	r.touchedList = r.touchedList[:0]
+	for _, p := range reg.People {
+		if shared[p.idh] > 1 {
+			p.idh = r.idHash(p.idIn + "|" + r.minName(p.root))
+		}
+	}
+	// Sorted as pairs: the comparison reads no Person unless ids tie.
+	type byID struct {
+		idh uint64
+		p   *Person
+	}
+	order := make([]byID, len(reg.People))
+	for i, p := range reg.People {
+		order[i] = byID{p.idh, p}
+	}
+	slices.SortFunc(order, func(a, b byID) int {
 		if c := cmp.Compare(a.idh, b.idh); c != 0 {
 			return c
 		}
-		return slices.Compare(a.Sources, b.Sources)
+		return slices.Compare(a.p.Sources, b.p.Sources)
 	})
+	for i := range order {
+		reg.People[i] = order[i].p
+	}
+	order = nil
 	var proposalRoots map[int32]string
 	if len(r.proposals) > 0 {
 		proposalRoots = map[int32]string{}
@@ -161,8 +181,8 @@ func (r *Resolver) Register() *Register {
 		}
 	}
 	for i, p := range reg.People {
-		p.ID = fmt.Sprintf("p-%016x", p.idh)
-		p.idIn, p.minName = "", ""
+		p.ID = personID(p.idh)
+		p.idIn = ""
 		if i > 0 && reg.People[i-1].idh == p.idh {
 			k := 2
 			for j := i - 1; j > 0 && reg.People[j-1].idh == p.idh; j-- {
@@ -200,25 +220,37 @@ func (r *Resolver) Register() *Register {
 	return reg
 }
 
-// people builds the rows of the clusters at roots, on every core: a
-// cluster's row reads the resolver and changes nothing.
+func personID(h uint64) string {
+	var b [18]byte
+	b[0], b[1] = 'p', '-'
+	hex.Encode(b[2:], binary.BigEndian.AppendUint64(nil, h))
+	return string(b[:])
+}
+
+// minName is the smallest name of the cluster at root, "" when it has none.
+func (r *Resolver) minName(root int32) string {
+	ns := r.rootNames[root]
+	if len(ns) == 0 {
+		return ""
+	}
+	return r.nameList[slices.MinFunc(ns, func(a, b int32) int { return cmp.Compare(r.nameList[a], r.nameList[b]) })]
+}
+
+// people builds the rows of the clusters at roots, with the keyed hash of
+// each one's strongest key, on every core: a cluster's row reads the
+// resolver and changes nothing.
 func (r *Resolver) people(roots []int32) []*Person {
-	for s := range r.sources {
-		r.srcName(int32(s)) // fill the cache before the workers read it
-	}
+	r.prepareRows()
 	rows := make([]*Person, len(roots))
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(roots)/10000))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(roots); i += workers {
-				rows[i] = r.person(roots[i])
+	parallel(len(roots), 1<<12, func(lo, hi int) {
+		mac := &hashFunc{key: r.opts.Key, h: hmac.New(sha256.New, r.opts.Key)}
+		for i := lo; i < hi; i++ {
+			if p := r.person(roots[i]); p != nil {
+				p.idh = binary.BigEndian.Uint64(mac.sum("person:" + p.idIn)[:8])
+				rows[i] = p
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	out := rows[:0]
 	for _, p := range rows {
 		if p != nil {
@@ -278,6 +310,23 @@ func (r *Resolver) onlyNameRecords(root int32) bool {
 	}
 }
 
+// prepareRows fills the caches person reads, before workers read them.
+func (r *Resolver) prepareRows() {
+	for s := range r.sources {
+		r.srcName(int32(s))
+	}
+	// The categories of a row in the shared order, then others by name.
+	r.catOrder = r.catOrder[:0]
+	for i := range r.catNames {
+		r.catOrder = append(r.catOrder, uint8(i))
+	}
+	slices.SortFunc(r.catOrder, func(a, b uint8) int {
+		x, y := r.catNames[a], r.catNames[b]
+		return cmp.Or(cmp.Compare(catRank(x), catRank(y)), cmp.Compare(x, y))
+	})
+	r.catCard, r.catBank = r.catBit("credit_card"), r.catBit("bank_account")
+}
+
 // idHash is the keyed hash a person id is made of.
 func (r *Resolver) idHash(in string) uint64 {
 	return binary.BigEndian.Uint64(r.mac.sum("person:" + in)[:8])
@@ -286,23 +335,26 @@ func (r *Resolver) idHash(in string) uint64 {
 // person builds the register row of the cluster rooted at root, or nil when
 // the cluster exposes no data subject (master rows only, crowd records).
 func (r *Resolver) person(root int32) *Person {
-	p := &Person{root: root}
 	var bestRank uint8
-	var bestNode int32 = -1
+	var bestKey string
 	var names, emails, phones, addrs, postals tally
-	var masterName, masterEmail, masterAddr, masterPostal, masterPhone string
+	var masterName, masterEmail, masterAddr, masterPostal, masterPhone, lang string
 	var cats uint32
 	var catExp [32]Exposure
 	subject := false
 	hasMaster := false
-	var srcs []int32
+	financial := false
+	var srcBuf [8]int32
+	srcs := srcBuf[:0]
 	n := root
 	for {
 		nd := &r.nodes[n]
 		src := &r.sources[nd.src]
 		if nd.flags&fNoPerson == 0 {
-			if nd.rank != 0 && (bestRank == 0 || nd.rank < bestRank || nd.rank == bestRank && r.bestKey(n) < r.bestKey(bestNode)) {
-				bestRank, bestNode = nd.rank, n
+			if nd.rank != 0 && (bestRank == 0 || nd.rank < bestRank) {
+				bestRank, bestKey = nd.rank, r.bestKey(n)
+			} else if nd.rank != 0 && nd.rank == bestRank {
+				bestKey = min(bestKey, r.bestKey(n))
 			}
 			if src.Master {
 				hasMaster = true
@@ -311,7 +363,7 @@ func (r *Resolver) person(root int32) *Person {
 				masterAddr = cmp.Or(masterAddr, r.get(nd.addr))
 				masterPostal = cmp.Or(masterPostal, r.get(nd.postal))
 				masterPhone = cmp.Or(masterPhone, r.get(nd.phone))
-				p.Language = cmp.Or(p.Language, r.get(nd.lang))
+				lang = cmp.Or(lang, r.get(nd.lang))
 			} else {
 				for c := nd.cats; c != 0; c &= c - 1 {
 					i := bitIndex(c)
@@ -321,8 +373,8 @@ func (r *Resolver) person(root int32) *Person {
 				if !slices.Contains(srcs, nd.src) {
 					srcs = append(srcs, nd.src)
 				}
-				if nd.cats&r.catBit("credit_card") != 0 || src.Credentials && nd.cats&r.catBit("bank_account") != 0 {
-					p.FinancialRisk = true
+				if nd.cats&r.catCard != 0 || src.Credentials && nd.cats&r.catBank != 0 {
+					financial = true
 				}
 				names.add(nd.disp)
 				emails.add(nd.email)
@@ -337,19 +389,21 @@ func (r *Resolver) person(root int32) *Person {
 		}
 	}
 	for c := cats; c != 0; c &= c - 1 {
-		i := bitIndex(c)
-		name := r.catNames[i]
-		if identifyingCat(name) {
+		if identifyingCat(r.catNames[bitIndex(c)]) {
 			subject = true
+			break
 		}
-		p.Categories = append(p.Categories, CategoryExposure{name, catExp[i]})
-		p.Exposure = max(p.Exposure, catExp[i])
 	}
-	slices.SortFunc(p.Categories, func(a, b CategoryExposure) int {
-		return cmp.Or(cmp.Compare(catRank(a.Category), catRank(b.Category)), cmp.Compare(a.Category, b.Category))
-	})
 	if !subject {
 		return nil
+	}
+	p := &Person{root: root, FinancialRisk: financial, Language: lang}
+	p.Categories = make([]CategoryExposure, 0, bits.OnesCount32(cats))
+	for _, i := range r.catOrder {
+		if cats&(1<<i) != 0 {
+			p.Categories = append(p.Categories, CategoryExposure{r.catNames[i], catExp[i]})
+			p.Exposure = max(p.Exposure, catExp[i])
+		}
 	}
 	for _, s := range srcs {
 		src := &r.sources[s]
@@ -370,10 +424,7 @@ func (r *Resolver) person(root int32) *Person {
 	slices.Sort(p.Hosts)
 	slices.Sort(p.SpecialCare)
 	p.Key = kindNames[bestRank]
-	p.idIn = kindNames[bestRank] + ":" + r.bestKey(bestNode)
-	if ns := r.rootNames[root]; len(ns) > 0 {
-		p.minName = r.nameList[slices.MinFunc(ns, func(a, b int32) int { return cmp.Compare(r.nameList[a], r.nameList[b]) })]
-	}
+	p.idIn = kindNames[bestRank] + ":" + bestKey
 	return p
 }
 
@@ -388,8 +439,10 @@ func bitIndex(c uint32) int {
 
 // tally counts arena strings to find a cluster's most common value.
 type tally struct {
-	v []uint32
-	n []int32
+	v  []uint32
+	n  []int32
+	vb [4]uint32
+	nb [4]int32
 }
 
 func (t *tally) add(o uint32) {
@@ -400,6 +453,9 @@ func (t *tally) add(o uint32) {
 		t.n[i]++
 		return
 	}
+	if t.v == nil {
+		t.v, t.n = t.vb[:0], t.nb[:0]
+	}
 	t.v = append(t.v, o)
 	t.n = append(t.n, 1)
 }
@@ -408,15 +464,25 @@ func (t *tally) add(o uint32) {
 // reruns pick the same one. Equal strings at different arena offsets are
 // counted together.
 func (t *tally) top(r *Resolver) string {
-	if len(t.v) == 1 {
+	switch len(t.v) {
+	case 0:
+		return ""
+	case 1:
 		return r.get(t.v[0])
 	}
-	counts := map[string]int32{}
-	for i, o := range t.v {
-		counts[r.get(o)] += t.n[i]
+	var buf [8]string
+	vs := buf[:0]
+	for _, o := range t.v {
+		vs = append(vs, r.get(o))
 	}
 	best, bestN := "", int32(0)
-	for v, n := range counts {
+	for _, v := range vs {
+		n := int32(0)
+		for j, w := range vs {
+			if w == v {
+				n += t.n[j]
+			}
+		}
 		if n > bestN || n == bestN && v < best {
 			best, bestN = v, n
 		}
@@ -542,9 +608,9 @@ func (r *Resolver) Changed() []*Person {
 		if p := r.person(root); p != nil {
 			p.idh = r.idHash(p.idIn)
 			if r.lastShared[p.idh] > 1 {
-				p.idh = r.idHash(p.idIn + "|" + p.minName)
+				p.idh = r.idHash(p.idIn + "|" + r.minName(root))
 			}
-			p.ID = fmt.Sprintf("p-%016x", p.idh)
+			p.ID = personID(p.idh)
 			out = append(out, p)
 		}
 	}

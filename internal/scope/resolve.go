@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"hash"
 	"hash/maphash"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -190,19 +193,27 @@ type Resolver struct {
 	subj         map[subjKey]int32
 	names        map[string]int32
 	nameList     []string
-	arena        []byte
-	pend         []keyRef
-	dirty        []int32
-	ids          map[uint64]int32
-	nameOnly     map[int32]int32  // name → a record holding only it
-	contacts     map[uint64]int32 // index into centries
-	centries     []contactEntry
-	nearDOB      map[uint64][]int32
-	merges       []Merge
-	proposals    []Proposal
-	proposed     map[[2]int32]bool
-	catIndex     map[string]uint8
-	catNames     []string
+	// nameInfo holds per name its script (low bits) and its length in
+	// runes (capped at 255, above the bits): the near-name passes compare
+	// millions of pairs and reject most by these alone.
+	nameInfo  []uint16
+	arena     []byte
+	pend      []keyRef
+	dirty     []int32
+	ids       map[uint64]int32
+	nameOnly  map[int32]int32  // name → a record holding only it
+	contacts  map[uint64]int32 // index into centries
+	centries  []contactEntry
+	nearDOB   map[uint64][]int32
+	merges    []Merge
+	proposals []Proposal
+	proposed  map[[2]int32]bool
+	catIndex  map[string]uint8
+	catNames  []string
+	// catOrder (category indices in register order) and the bits of card
+	// and bank account are filled before rows are built.
+	catOrder         []uint8
+	catCard, catBank uint32
 	// touchedList holds nodes whose clusters changed (see Changed).
 	touchedList []int32
 	lastShared  map[uint64]int32
@@ -247,7 +258,7 @@ func NewResolver(opts Options) *Resolver {
 	}
 	r := &Resolver{opts: opts, seed: maphash.MakeSeed(), mac: &hashFunc{key: opts.Key, h: hmac.New(sha256.New, opts.Key)},
 		srcIndex: map[string]int32{}, subj: map[subjKey]int32{}, names: map[string]int32{"": 0},
-		nameList: []string{""}, arena: []byte{0}, ids: map[uint64]int32{}, nameOnly: map[int32]int32{}, contacts: map[uint64]int32{},
+		nameList: []string{""}, nameInfo: []uint16{0}, arena: []byte{0}, ids: map[uint64]int32{}, nameOnly: map[int32]int32{}, contacts: map[uint64]int32{},
 		nearDOB: map[uint64][]int32{}, proposed: map[[2]int32]bool{}, catIndex: map[string]uint8{}, rejected: map[string]bool{}}
 	r.last.n = -1
 	return r
@@ -314,8 +325,11 @@ func (r *Resolver) nameID(n string) int32 {
 	id := int32(len(r.nameList))
 	r.names[n] = id
 	r.nameList = append(r.nameList, n)
+	r.nameInfo = append(r.nameInfo, uint16(nameScript(n))|uint16(min(utf8.RuneCountInString(n), 255))<<8)
 	return id
 }
+
+func (r *Resolver) script(id int32) int { return int(r.nameInfo[id] & 0xff) }
 
 func (r *Resolver) hash(kind uint8, v string) uint64 {
 	var h maphash.Hash
@@ -579,10 +593,10 @@ func (r *Resolver) namesAgree(a, b int32) bool {
 	}
 	var sa, sb int
 	for _, x := range r.rootNames[a] {
-		sa |= nameScript(r.nameList[x])
+		sa |= r.script(x)
 	}
 	for _, x := range r.rootNames[b] {
-		sb |= nameScript(r.nameList[x])
+		sb |= r.script(x)
 	}
 	return sa&sb == 0
 }
@@ -695,9 +709,7 @@ func (r *Resolver) Resolve() {
 			r.contact(k)
 		}
 	}
-	for _, n := range dirty {
-		r.nearDOBPass(n)
-	}
+	r.nearDOBPass(dirty)
 }
 
 // rankAtLeast notes a composite key of node n built on name id; the
@@ -899,29 +911,143 @@ func (r *Resolver) anchorRoots(e *contactEntry, buf []int32) []int32 {
 }
 
 // nearDOBPass proposes merges of people born the same day whose names are
-// one or two edits apart (斉藤/斎藤, Tarou/Taro).
-func (r *Resolver) nearDOBPass(n int32) {
-	nd := &r.nodes[n]
-	if nd.dob == 0 || nd.names[0] == 0 || nd.flags&fNoPerson != 0 {
+// one or two edits apart (斉藤/斎藤, Tarou/Taro), for the dirty nodes in
+// order. Nodes are blocked by birth date and first letter; each is
+// compared with the first eight of its block before it, so that a popular
+// name and birthday cannot make this quadratic. The comparisons run on
+// every core (they read the clusters and change nothing); the proposals
+// are then made in node order, as one pass over the nodes would.
+func (r *Resolver) nearDOBPass(dirty []int32) {
+	type ent struct {
+		h   uint64
+		pos int32
+	}
+	var ents []ent
+	for i, n := range dirty {
+		if nd := &r.nodes[n]; nd.dob != 0 && nd.names[0] != 0 && nd.flags&fNoPerson == 0 {
+			ents = append(ents, ent{pos: int32(i)})
+		}
+	}
+	parallel(len(ents), 1<<12, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			nd := &r.nodes[dirty[ents[i].pos]]
+			first, _ := utf8.DecodeRuneInString(r.nameList[nd.names[0]])
+			ents[i].h = r.hash2(kNameDOB, 0, uint64(nd.dob)<<32|uint64(first))
+		}
+	})
+	slices.SortFunc(ents, func(a, b ent) int { return cmp.Or(cmp.Compare(a.h, b.h), cmp.Compare(a.pos, b.pos)) })
+	// Blocks start where the hash changes; chunks of the work end at a
+	// block's end.
+	type hit struct {
+		pos, m int32
+		d      int32
+	}
+	type update struct {
+		h    uint64
+		list []int32
+	}
+	type out struct {
+		hits    []hit
+		updates []update
+	}
+	chunks := blockChunks(len(ents), 1<<12, func(i int) bool { return ents[i].h != ents[i-1].h })
+	outs := make([]out, len(chunks))
+	parallel(len(chunks), 1, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			o := &outs[c]
+			for i := chunks[c][0]; i < chunks[c][1]; {
+				h := ents[i].h
+				list := r.nearDOB[h]
+				grew := false
+				for ; i < chunks[c][1] && ents[i].h == h; i++ {
+					n := dirty[ents[i].pos]
+					b := r.findRO(n)
+					for _, m := range list {
+						a := r.findRO(m)
+						if a == b {
+							continue
+						}
+						if d, ok := r.nearNames(a, b); ok {
+							o.hits = append(o.hits, hit{ents[i].pos, m, int32(d)})
+						}
+					}
+					if len(list) < 8 {
+						list = append(list[:len(list):len(list)], n)
+						grew = true
+					}
+				}
+				if grew {
+					o.updates = append(o.updates, update{h, list})
+				}
+			}
+		}
+	})
+	var hits []hit
+	for _, o := range outs {
+		hits = append(hits, o.hits...)
+		for _, u := range o.updates {
+			r.nearDOB[u.h] = u.list
+		}
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(a.pos, b.pos) })
+	for _, h := range hits {
+		r.propose(dirty[h.pos], h.m, kNameDOB, fmt.Sprintf("same date of birth, names %d edit(s) apart", h.d))
+	}
+}
+
+// findRO is find without path compression, for readers running in
+// parallel.
+func (r *Resolver) findRO(x int32) int32 {
+	for r.parent[x] != x {
+		x = r.parent[x]
+	}
+	return x
+}
+
+// parallel calls f over [0, n) in chunks of at least minChunk items on
+// every core, the chunks taken in turn so that a core other work slows
+// down takes fewer of them.
+func parallel(n, minChunk int, f func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if n <= minChunk || workers == 1 {
+		if n > 0 {
+			f(0, n)
+		}
 		return
 	}
-	first, _ := utf8.DecodeRuneInString(r.nameList[nd.names[0]])
-	h := r.hash2(kNameDOB, 0, uint64(nd.dob)<<32|uint64(first))
-	list := r.nearDOB[h]
-	for _, m := range list {
-		a, b := r.find(m), r.find(n)
-		if a == b {
-			continue
-		}
-		if d, ok := r.nearNames(a, b); ok {
-			r.propose(n, m, kNameDOB, fmt.Sprintf("same date of birth, names %d edit(s) apart", d))
-		}
+	chunk := max(minChunk, n/(workers*8))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(int64(chunk))) - chunk
+				if lo >= n {
+					return
+				}
+				f(lo, min(lo+chunk, n))
+			}
+		}()
 	}
-	// A bounded block: a popular name and birthday cannot make this
-	// quadratic.
-	if len(list) < 8 {
-		r.nearDOB[h] = append(list, n)
+	wg.Wait()
+}
+
+// blockChunks cuts [0, n) into runs of about size items that end only
+// where isStart says a new block begins, so that no block is split.
+func blockChunks(n, size int, isStart func(i int) bool) [][2]int {
+	var out [][2]int
+	lo := 0
+	for lo < n {
+		hi := min(lo+size, n)
+		for hi < n && !isStart(hi) {
+			hi++
+		}
+		out = append(out, [2]int{lo, hi})
+		lo = hi
 	}
+	return out
 }
 
 // nearNames reports whether two clusters have names 1–2 edits apart (1 for
@@ -933,13 +1059,28 @@ func (r *Resolver) nearNames(a, b int32) (int, bool) {
 	best := 99
 	var bx, by [48]rune
 	for _, x := range r.rootNames[a] {
-		nx := runes(bx[:0], r.nameList[x])
+		var nx []rune
+		ix := r.nameInfo[x]
 		for _, y := range r.rootNames[b] {
-			ny := runes(by[:0], r.nameList[y])
-			if nameScript(r.nameList[x]) != nameScript(r.nameList[y]) {
+			iy := r.nameInfo[y]
+			if ix&0xff != iy&0xff {
+				continue // different scripts
+			}
+			// Lengths in runes (exact below the cap) further apart than
+			// the limit cannot be within it.
+			lx, ly := int(ix>>8), int(iy>>8)
+			lim := 2
+			if min(lx, ly) <= 4 {
+				lim = 1
+			}
+			if lx < 255 && ly < 255 && abs(lx-ly) > lim {
 				continue
 			}
-			lim := 2
+			if nx == nil {
+				nx = runes(bx[:0], r.nameList[x])
+			}
+			ny := runes(by[:0], r.nameList[y])
+			lim = 2
 			if min(len(nx), len(ny)) <= 4 {
 				lim = 1
 			}
