@@ -113,6 +113,7 @@ type Register struct {
 // Register builds the register from the current clusters, people sorted by
 // id. Proposals already settled by a merge are left out.
 func (r *Resolver) Register() *Register {
+	r.flush()
 	reg := &Register{}
 	mentions := r.mentions()
 	var roots []int32
@@ -597,6 +598,7 @@ func (r *Resolver) Decide(id string, confirm bool) bool {
 // follow the same rule as Register's, with the keys shared as of the last
 // Register.
 func (r *Resolver) Changed() []*Person {
+	r.flush()
 	seen := map[int32]bool{}
 	var out []*Person
 	for _, n := range r.touchedList {

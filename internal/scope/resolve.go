@@ -196,9 +196,13 @@ type Resolver struct {
 	// nameInfo holds per name its script (low bits) and its length in
 	// runes (capped at 255, above the bits): the near-name passes compare
 	// millions of pairs and reject most by these alone.
-	nameInfo  []uint16
-	arena     []byte
-	pend      []keyRef
+	nameInfo []uint16
+	arena    []byte
+	pend     []keyRef
+	// raw queues values until a batch is full or Resolve; norm is the
+	// batch normalised.
+	raw       []rawValue
+	norm      []normValue
 	dirty     []int32
 	ids       map[uint64]int32
 	nameOnly  map[int32]int32  // name → a record holding only it
@@ -310,23 +314,32 @@ func (r *Resolver) str(s string) uint32 {
 	return o
 }
 
-func (r *Resolver) get(o uint32) string {
+func (r *Resolver) get(o uint32) string { return string(r.bytes(o)) }
+
+// bytes is the arena string at o, without a copy.
+func (r *Resolver) bytes(o uint32) []byte {
 	if o == 0 {
-		return ""
+		return nil
 	}
 	n, k := binary.Uvarint(r.arena[o:])
-	return string(r.arena[int(o)+k : int(o)+k+int(n)])
+	return r.arena[int(o)+k : int(o)+k+int(n)]
 }
 
-func (r *Resolver) nameID(n string) int32 {
+// nameID interns a normalised name; info is its nameInfo.
+func (r *Resolver) nameID(n string, info uint16) int32 {
 	if id, ok := r.names[n]; ok {
 		return id
 	}
 	id := int32(len(r.nameList))
 	r.names[n] = id
 	r.nameList = append(r.nameList, n)
-	r.nameInfo = append(r.nameInfo, uint16(nameScript(n))|uint16(min(utf8.RuneCountInString(n), 255))<<8)
+	r.nameInfo = append(r.nameInfo, info)
 	return id
+}
+
+// nameInfo is a name's script and its length in runes, capped at 255.
+func nameInfo(n string) uint16 {
+	return uint16(nameScript(n)) | uint16(min(utf8.RuneCountInString(n), 255))<<8
 }
 
 func (r *Resolver) script(id int32) int { return int(r.nameInfo[id] & 0xff) }
@@ -396,88 +409,238 @@ func (r *Resolver) AddCountry(src int32, rec int, category, value, country strin
 		r.dirty = append(r.dirty, n)
 	}
 	nd.cats |= r.cat(category)
-	r.addValue(n, category, value, country)
+	r.addValue(n, valueOp(category), value, country)
 }
 
-func (r *Resolver) key(n int32, kind uint8, norm string) {
-	val := r.str(norm)
-	r.pend = append(r.pend, keyRef{r.hash(kind, norm), n, val, kind})
+// key queues key h of node n: the normalised value norm, at val in the
+// arena. The node's strongest key is the smallest of the strongest kind.
+func (r *Resolver) key(n int32, kind uint8, norm string, val uint32, h uint64) {
+	r.pend = append(r.pend, keyRef{h, n, val, kind})
 	nd := &r.nodes[n]
-	if nd.rank == 0 || kind < nd.rank || kind == nd.rank && norm < r.get(nd.best) {
+	if nd.rank == 0 || kind < nd.rank || kind == nd.rank && norm < string(r.bytes(nd.best)) {
 		nd.rank, nd.best = kind, val
 	}
 }
 
-func (r *Resolver) addValue(n int32, category, value, country string) {
-	nd := &r.nodes[n]
+// Value operations: how a value changes its node. Values are queued as
+// they are added, normalised on every core a batch at a time, and applied
+// in the order they came, so that the first name, e-mail or address of a
+// record is the one kept, as when each was applied at once.
+const (
+	opNone uint8 = iota // a category that makes no key: counted only
+	opEmail
+	opPhone
+	opMyNumber
+	opCard
+	opPassport
+	opLicense
+	opName
+	opAddress
+	opPostal
+	opDOB
+	opMasterDisp // a master row's display name, as written
+	opMasterKana // a master row's reading: a name that keeps the display name
+)
+
+// opKinds are the key kinds of the operations that make one.
+var opKinds = [...]uint8{opEmail: kEmail, opPhone: kPhone, opMyNumber: kMyNumber, opCard: kCard, opPassport: kPassport, opLicense: kLicense}
+
+func valueOp(category string) uint8 {
 	switch category {
 	case "email":
-		if v := NormalizeEmail(value); v != "" {
-			if nd.email == 0 {
-				nd.email = r.str(strings.TrimSpace(value))
-			}
-			r.key(n, kEmail, v)
-		}
+		return opEmail
 	case "phone":
-		if v := NormalizePhone(value, cmp.Or(country, r.opts.Country)); v != "" && !sharedLine(v) {
-			if nd.phone == 0 {
-				nd.phone = r.str(v)
-			}
-			r.key(n, kPhone, v)
-		}
+		return opPhone
 	case "my_number":
-		if v := NormalizeMyNumber(value); v != "" {
-			r.key(n, kMyNumber, v)
-		}
+		return opMyNumber
 	case "credit_card":
-		if v := NormalizeCard(value); v != "" {
-			// Only a keyed hash of the number is kept.
-			r.key(n, kCard, hex.EncodeToString(r.mac.sum("card:" + v)[:16]))
-		}
+		return opCard
 	case "passport":
-		if v := NormalizeID(value); v != "" {
-			r.key(n, kPassport, v)
-		}
+		return opPassport
 	case "drivers_license":
-		if v := NormalizeID(value); v != "" {
-			r.key(n, kLicense, v)
-		}
+		return opLicense
 	case "person_name":
-		v := NormalizeName(value)
+		return opName
+	case "address":
+		return opAddress
+	case "postal_code":
+		return opPostal
+	case "date_of_birth":
+		return opDOB
+	}
+	return opNone
+}
+
+// rawValue is a value waiting to be normalised.
+type rawValue struct {
+	v, country string
+	node       int32
+	op         uint8
+}
+
+// normValue is a value normalised, "" when it does not read; with the
+// hash of its key (or of an address), a date in days, a name's nameInfo.
+type normValue struct {
+	norm string
+	h    uint64
+	aux  int32
+}
+
+// rawBatch values are normalised at a time: enough to keep every core
+// busy, few enough that the queue stays small.
+const rawBatch = 1 << 17
+
+func (r *Resolver) addValue(n int32, op uint8, value, country string) {
+	if op == opNone {
+		return
+	}
+	r.raw = append(r.raw, rawValue{value, country, n, op})
+	if len(r.raw) >= rawBatch {
+		r.flush()
+	}
+}
+
+// flush normalises the queued values on every core, then applies them in
+// order.
+func (r *Resolver) flush() {
+	raw := r.raw
+	if len(raw) == 0 {
+		return
+	}
+	out := slices.Grow(r.norm[:0], len(raw))[:len(raw)]
+	parallel(len(raw), 1<<10, func(lo, hi int) {
+		var mac *hashFunc
+		for i := lo; i < hi; i++ {
+			rv := &raw[i]
+			if rv.op == opCard && mac == nil {
+				mac = &hashFunc{key: r.opts.Key, h: hmac.New(sha256.New, r.opts.Key)}
+			}
+			out[i] = r.normalize(rv, mac)
+		}
+	})
+	for i := range raw {
+		r.apply(&raw[i], &out[i])
+	}
+	clear(raw)
+	clear(out)
+	r.raw, r.norm = raw[:0], out[:0]
+}
+
+// normalize reads one value; it changes nothing and runs on any core. mac
+// is the worker's own keyed hash, for card numbers.
+func (r *Resolver) normalize(rv *rawValue, mac *hashFunc) normValue {
+	var v string
+	switch rv.op {
+	case opEmail:
+		v = NormalizeEmail(rv.v)
+	case opPhone:
+		if v = NormalizePhone(rv.v, cmp.Or(rv.country, r.opts.Country)); sharedLine(v) {
+			v = ""
+		}
+	case opMyNumber:
+		v = NormalizeMyNumber(rv.v)
+	case opCard:
+		if v = NormalizeCard(rv.v); v != "" {
+			// Only a keyed hash of the number is kept.
+			v = hex.EncodeToString(mac.sum("card:" + v)[:16])
+		}
+	case opPassport, opLicense:
+		v = NormalizeID(rv.v)
+	case opName, opMasterKana:
+		v = NormalizeName(rv.v)
+		return normValue{norm: v, aux: int32(nameInfo(v))}
+	case opAddress:
+		if v = NormalizeAddress(rv.v); v != "" {
+			return normValue{norm: v, h: r.hash(kNameAddr, v)}
+		}
+		return normValue{}
+	case opPostal:
+		v = NormalizePostal(rv.v)
+	case opDOB:
+		if v = NormalizeDate(rv.v); v != "" {
+			return normValue{norm: v, aux: dateDays(v)}
+		}
+		return normValue{}
+	}
+	if v == "" {
+		return normValue{}
+	}
+	nv := normValue{norm: v}
+	if int(rv.op) < len(opKinds) && opKinds[rv.op] != 0 {
+		nv.h = r.hash(opKinds[rv.op], v)
+	}
+	return nv
+}
+
+// apply changes a value's node by the value normalised.
+func (r *Resolver) apply(rv *rawValue, nv *normValue) {
+	n := rv.node
+	nd := &r.nodes[n]
+	v := nv.norm
+	switch rv.op {
+	case opEmail:
+		if v != "" {
+			val := r.str(v)
+			if nd.email == 0 {
+				if t := strings.TrimSpace(rv.v); t == v {
+					nd.email = val
+				} else {
+					nd.email = r.str(t)
+				}
+			}
+			r.key(n, kEmail, v, val, nv.h)
+		}
+	case opPhone:
+		if v != "" {
+			val := r.str(v)
+			if nd.phone == 0 {
+				nd.phone = val
+			}
+			r.key(n, kPhone, v, val, nv.h)
+		}
+	case opMyNumber, opCard, opPassport, opLicense:
+		if v != "" {
+			r.key(n, opKinds[rv.op], v, r.str(v), nv.h)
+		}
+	case opName, opMasterKana:
 		if v == "" {
 			return
 		}
-		id := r.nameID(v)
+		disp := nd.disp
+		id := r.nameID(v, uint16(nv.aux))
 		switch {
 		case nd.names[0] == 0 || nd.names[0] == id:
 			nd.names[0] = id
-			if nd.disp == 0 || IsKanaName(r.nameList[r.nodes[n].names[0]]) {
-				nd.disp = r.str(strings.TrimSpace(value))
+			if nd.disp == 0 || r.script(id) == scriptKana {
+				nd.disp = r.str(strings.TrimSpace(rv.v))
 			}
 		case nd.names[1] == 0 || nd.names[1] == id:
 			nd.names[1] = id
 			// The written name beats its kana reading for display.
-			if IsKanaName(r.nameList[nd.names[0]]) && !IsKanaName(v) {
+			if r.script(nd.names[0]) == scriptKana && r.script(id) != scriptKana {
 				nd.names[0], nd.names[1] = id, nd.names[0]
-				nd.disp = r.str(strings.TrimSpace(value))
+				nd.disp = r.str(strings.TrimSpace(rv.v))
 			}
 		default:
 			nd.flags |= fManyName
 		}
-	case "address":
-		if v := NormalizeAddress(value); v != "" {
-			if nd.addr == 0 {
-				nd.addr = r.str(strings.TrimSpace(value))
-				nd.addrH = r.hash(kNameAddr, v)
-			}
+		if rv.op == opMasterKana && disp != 0 {
+			nd.disp = disp
 		}
-	case "postal_code":
-		if v := NormalizePostal(value); v != "" && nd.postal == 0 {
+	case opMasterDisp:
+		nd.disp = r.str(strings.TrimSpace(rv.v))
+	case opAddress:
+		if v != "" && nd.addr == 0 {
+			nd.addr = r.str(strings.TrimSpace(rv.v))
+			nd.addrH = nv.h
+		}
+	case opPostal:
+		if v != "" && nd.postal == 0 {
 			nd.postal = r.str(v)
 		}
-	case "date_of_birth":
-		if v := NormalizeDate(value); v != "" && nd.dob == 0 {
-			nd.dob = dateDays(v)
+	case opDOB:
+		if nv.aux != 0 && nd.dob == 0 {
+			nd.dob = nv.aux
 		}
 	}
 }
@@ -603,6 +766,7 @@ func (r *Resolver) namesAgree(a, b int32) bool {
 
 // Resolve applies the keys of the nodes added since the last call.
 func (r *Resolver) Resolve() {
+	r.flush()
 	dirty := r.dirty
 	r.dirty = nil
 	// Input order varies between scans (files are read in parallel);
