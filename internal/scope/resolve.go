@@ -204,9 +204,9 @@ type Resolver struct {
 	raw       []rawValue
 	norm      []normValue
 	dirty     []int32
-	ids       map[uint64]int32
-	nameOnly  map[int32]int32  // name → a record holding only it
-	contacts  map[uint64]int32 // index into centries
+	ids       keyIndex        // identity key → its first node
+	nameOnly  map[int32]int32 // name → a record holding only it
+	contacts  keyIndex        // contact key → its entry in centries
 	centries  []contactEntry
 	nearDOB   map[uint64][]int32
 	merges    []Merge
@@ -262,7 +262,7 @@ func NewResolver(opts Options) *Resolver {
 	}
 	r := &Resolver{opts: opts, seed: maphash.MakeSeed(), mac: &hashFunc{key: opts.Key, h: hmac.New(sha256.New, opts.Key)},
 		srcIndex: map[string]int32{}, subj: map[subjKey]int32{}, names: map[string]int32{"": 0},
-		nameList: []string{""}, nameInfo: []uint16{0}, arena: []byte{0}, ids: map[uint64]int32{}, nameOnly: map[int32]int32{}, contacts: map[uint64]int32{},
+		nameList: []string{""}, nameInfo: []uint16{0}, arena: []byte{0}, nameOnly: map[int32]int32{},
 		nearDOB: map[uint64][]int32{}, proposed: map[[2]int32]bool{}, catIndex: map[string]uint8{}, rejected: map[string]bool{}}
 	r.last.n = -1
 	return r
@@ -814,7 +814,19 @@ func (r *Resolver) Resolve() {
 	r.pend = nil // its capacity is the largest batch's: give it back
 	pos = nil
 	byNode := func(i int) []keyRef { return pend[start[i]:start[i+1]] }
-	var work []keyRef
+	composites := 0
+	for _, n := range dirty {
+		nd := &r.nodes[n]
+		for _, id := range nd.names {
+			if id != 0 && nd.dob != 0 {
+				composites++
+			}
+			if id != 0 && nd.addrH != 0 {
+				composites++
+			}
+		}
+	}
+	work := make([]keyRef, 0, len(pend)+composites)
 	for i, n := range dirty {
 		nd := &r.nodes[n]
 		nd.flags |= fDone
@@ -858,20 +870,35 @@ func (r *Resolver) Resolve() {
 	}
 	// Identity keys first, so that contact keys see the names of whole
 	// clusters.
-	for _, k := range work {
+	var idKeys, contactKeys []int32
+	for i, k := range work {
 		if contactKind(k.kind) {
-			continue
-		}
-		if m, ok := r.ids[k.h]; ok {
-			r.union(k.node, m, k.kind)
+			contactKeys = append(contactKeys, int32(i))
 		} else {
-			r.ids[k.h] = k.node
+			idKeys = append(idKeys, int32(i))
 		}
 	}
-	for _, k := range work {
-		if contactKind(k.kind) {
-			r.contact(k)
+	hs := make([]uint64, len(idKeys))
+	for j, i := range idKeys {
+		hs[j] = work[i].h
+	}
+	firsts, isNew := r.ids.batch(hs, func(j int) int32 { return work[idKeys[j]].node })
+	for j, i := range idKeys {
+		if !isNew[j] {
+			r.union(work[i].node, firsts[j], work[i].kind)
 		}
+	}
+	hs = hs[:0]
+	for _, i := range contactKeys {
+		hs = append(hs, work[i].h)
+	}
+	entries, _ := r.contacts.batch(hs, func(int) int32 {
+		r.centries = append(r.centries, contactEntry{first: -1, pending: -1})
+		return int32(len(r.centries) - 1)
+	})
+	hs, firsts, isNew = nil, nil, nil
+	for j, i := range contactKeys {
+		r.contact(work[i], entries[j])
 	}
 	r.nearDOBPass(dirty)
 }
@@ -935,7 +962,8 @@ func (r *Resolver) crowd(n int32, ks []keyRef) bool {
 		return true
 	}
 	var emails, phones int
-	var seen []uint64
+	var buf [8]uint64
+	seen := buf[:0]
 	for _, k := range ks {
 		if slices.Contains(seen, k.h) {
 			continue
@@ -999,15 +1027,10 @@ func (r *Resolver) splitCats(kind uint8) uint32 {
 	return 0
 }
 
-// contact applies an e-mail or phone key under the name rule.
-func (r *Resolver) contact(k keyRef) {
-	idx, ok := r.contacts[k.h]
-	if !ok {
-		idx = int32(len(r.centries))
-		r.centries = append(r.centries, contactEntry{first: -1, pending: -1})
-		r.contacts[k.h] = idx
-	}
-	e := &r.centries[idx]
+// contact applies an e-mail or phone key under the name rule; entry is
+// the key's state in centries.
+func (r *Resolver) contact(k keyRef, entry int32) {
+	e := &r.centries[entry]
 	if e.common {
 		return
 	}
@@ -1082,14 +1105,10 @@ func (r *Resolver) anchorRoots(e *contactEntry, buf []int32) []int32 {
 // every core (they read the clusters and change nothing); the proposals
 // are then made in node order, as one pass over the nodes would.
 func (r *Resolver) nearDOBPass(dirty []int32) {
-	type ent struct {
-		h   uint64
-		pos int32
-	}
-	var ents []ent
+	var ents []hashPos
 	for i, n := range dirty {
 		if nd := &r.nodes[n]; nd.dob != 0 && nd.names[0] != 0 && nd.flags&fNoPerson == 0 {
-			ents = append(ents, ent{pos: int32(i)})
+			ents = append(ents, hashPos{pos: int32(i)})
 		}
 	}
 	parallel(len(ents), 1<<12, func(lo, hi int) {
@@ -1099,7 +1118,7 @@ func (r *Resolver) nearDOBPass(dirty []int32) {
 			ents[i].h = r.hash2(kNameDOB, 0, uint64(nd.dob)<<32|uint64(first))
 		}
 	})
-	slices.SortFunc(ents, func(a, b ent) int { return cmp.Or(cmp.Compare(a.h, b.h), cmp.Compare(a.pos, b.pos)) })
+	sortHashPos(ents)
 	// Blocks start where the hash changes; chunks of the work end at a
 	// block's end.
 	type hit struct {
@@ -1310,4 +1329,116 @@ func (e *Exposure) UnmarshalText(b []byte) error {
 	x, err := ParseExposure(string(b))
 	*e = x
 	return err
+}
+
+// keyIndex maps key hashes to a value: the first node holding an identity
+// key, the entry of a contact key. It is two sorted arrays, merged with
+// each batch's new keys, rather than a map of millions of entries: a batch
+// is sorted once (on every core) and walked along the index.
+type keyIndex struct {
+	h []uint64
+	v []int32
+}
+
+// hashPos is a hash and the position of its key in a batch.
+type hashPos struct {
+	h   uint64
+	pos int32
+}
+
+func cmpHashPos(a, b hashPos) int { return cmp.Or(cmp.Compare(a.h, b.h), cmp.Compare(a.pos, b.pos)) }
+
+// sortHashPos sorts by hash, then position: a pass into 256 buckets by the
+// top byte of the hash (hashes are uniform), then the buckets on every
+// core.
+func sortHashPos(a []hashPos) {
+	if len(a) < 1<<15 {
+		slices.SortFunc(a, cmpHashPos)
+		return
+	}
+	var start [257]int
+	for _, e := range a {
+		start[e.h>>56+1]++
+	}
+	for b := 1; b < len(start); b++ {
+		start[b] += start[b-1]
+	}
+	tmp := make([]hashPos, len(a))
+	fill := start
+	for _, e := range a {
+		tmp[fill[e.h>>56]] = e
+		fill[e.h>>56]++
+	}
+	parallel(256, 1, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			slices.SortFunc(tmp[start[b]:start[b+1]], cmpHashPos)
+		}
+	})
+	copy(a, tmp)
+}
+
+// batch looks up the hashes of a batch of keys, in order. A key whose hash
+// the index holds gets its value; the first key of the batch with a new
+// hash gets newVal(its position), which the index then holds, and so do
+// the later keys with that hash. isNew marks the keys that brought a hash.
+func (x *keyIndex) batch(hs []uint64, newVal func(pos int) int32) (vals []int32, isNew []bool) {
+	ord := make([]hashPos, len(hs))
+	parallel(len(hs), 1<<14, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			ord[i] = hashPos{hs[i], int32(i)}
+		}
+	})
+	sortHashPos(ord)
+	vals = make([]int32, len(hs))
+	isNew = make([]bool, len(hs))
+	var addH []uint64
+	var addV []int32
+	cur := 0
+	for g := 0; g < len(ord); {
+		h := ord[g].h
+		// Gallop from the last place: the batch is sorted too.
+		step := 1
+		for cur+step < len(x.h) && x.h[cur+step] < h {
+			step *= 2
+		}
+		j, found := slices.BinarySearch(x.h[cur:min(cur+step+1, len(x.h))], h)
+		cur += j
+		var v int32
+		if found {
+			v = x.v[cur]
+		} else {
+			v = newVal(int(ord[g].pos))
+			isNew[ord[g].pos] = true
+			addH = append(addH, h)
+			addV = append(addV, v)
+		}
+		for ; g < len(ord) && ord[g].h == h; g++ {
+			vals[ord[g].pos] = v
+		}
+	}
+	if len(addH) > 0 {
+		x.merge(addH, addV)
+	}
+	return vals, isNew
+}
+
+// merge adds sorted hashes not yet held.
+func (x *keyIndex) merge(hs []uint64, vs []int32) {
+	if len(x.h) == 0 {
+		x.h, x.v = hs, vs
+		return
+	}
+	h := make([]uint64, 0, len(x.h)+len(hs))
+	v := make([]int32, 0, len(x.h)+len(hs))
+	i, j := 0, 0
+	for i < len(x.h) || j < len(hs) {
+		if j == len(hs) || i < len(x.h) && x.h[i] < hs[j] {
+			h, v = append(h, x.h[i]), append(v, x.v[i])
+			i++
+		} else {
+			h, v = append(h, hs[j]), append(v, vs[j])
+			j++
+		}
+	}
+	x.h, x.v = h, v
 }
