@@ -230,7 +230,7 @@ func personID(h uint64) string {
 
 // minName is the smallest name of the cluster at root, "" when it has none.
 func (r *Resolver) minName(root int32) string {
-	ns := r.rootNames[root]
+	ns := r.namesOf(root)
 	if len(ns) == 0 {
 		return ""
 	}

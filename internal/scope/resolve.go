@@ -152,7 +152,7 @@ type contactEntry struct {
 	// first and more are the anchors; most keys have one, without an
 	// allocation.
 	first   int32 // -1 when none
-	more    []int32
+	more    int32 // index+1 into anchorMore, 0 when none
 	pending int32 // -1 when none
 	// common is set once more than maxAnchors differently named people
 	// hold the value: a company's address or switchboard, not a person's.
@@ -161,20 +161,80 @@ type contactEntry struct {
 
 const maxAnchors = 16
 
-func (e *contactEntry) anchors(buf []int32) []int32 {
+func (r *Resolver) anchors(e *contactEntry, buf []int32) []int32 {
 	if e.first < 0 {
 		return buf
 	}
-	return append(append(buf, e.first), e.more...)
+	buf = append(buf, e.first)
+	if e.more > 0 {
+		buf = append(buf, r.anchorMore[e.more-1]...)
+	}
+	return buf
 }
 
-func (e *contactEntry) addAnchor(n int32) int {
+func (r *Resolver) addAnchor(e *contactEntry, n int32) int {
 	if e.first < 0 {
 		e.first = n
 		return 1
 	}
-	e.more = append(e.more, n)
-	return 1 + len(e.more)
+	if e.more == 0 {
+		r.anchorMore = append(r.anchorMore, nil)
+		e.more = int32(len(r.anchorMore))
+	}
+	l := &r.anchorMore[e.more-1]
+	*l = append(*l, n)
+	return 1 + len(*l)
+}
+
+// nameSet is a cluster's names: one or two inline, more (rare) in
+// nameMore. Like contactEntry it holds no pointer: the garbage collector
+// need not look into millions of them.
+type nameSet struct {
+	in   [2]int32
+	more int32 // index+1 into nameMore, 0 when none
+}
+
+// namesOf returns the names of the cluster at root; the slice is valid
+// until the cluster's names or the node list change.
+func (r *Resolver) namesOf(root int32) []int32 {
+	s := &r.rootNames[root]
+	switch {
+	case s.more > 0:
+		return r.nameMore[s.more-1]
+	case s.in[0] == 0:
+		return nil
+	case s.in[1] == 0:
+		return s.in[:1]
+	}
+	return s.in[:]
+}
+
+// addNames adds names to the cluster at root, as mergeNames does.
+func (r *Resolver) addNames(root int32, ns []int32) {
+	if len(ns) == 0 {
+		return
+	}
+	var buf [16]int32
+	merged := mergeNames(append(buf[:0], r.namesOf(root)...), ns)
+	s := &r.rootNames[root]
+	if len(merged) <= 2 && s.more == 0 {
+		s.in = [2]int32{}
+		copy(s.in[:], merged)
+		return
+	}
+	if s.more == 0 {
+		r.nameMore = append(r.nameMore, nil)
+		s.more = int32(len(r.nameMore))
+	}
+	r.nameMore[s.more-1] = append(r.nameMore[s.more-1][:0], merged...)
+}
+
+// dropNames empties the names of a cluster merged into another.
+func (r *Resolver) dropNames(root int32) {
+	if s := &r.rootNames[root]; s.more > 0 {
+		r.nameMore[s.more-1] = nil
+	}
+	r.rootNames[root] = nameSet{}
 }
 
 // Resolver clusters nodes. Add values, then Resolve; more values may be
@@ -187,7 +247,9 @@ type Resolver struct {
 	// parent, size and next (circular member lists) are the union-find.
 	parent, next []int32
 	size         []int32
-	rootNames    [][]int32 // per root: its clusters' names
+	rootNames    []nameSet // per root: its cluster's names
+	nameMore     [][]int32
+	anchorMore   [][]int32 // contact entries' anchors after the first
 	sources      []Source
 	srcIndex     map[string]int32
 	subj         map[subjKey]int32
@@ -374,7 +436,7 @@ func (r *Resolver) newNode(nd node) int32 {
 	r.parent = append(r.parent, n)
 	r.next = append(r.next, n)
 	r.size = append(r.size, 1)
-	r.rootNames = append(r.rootNames, nil)
+	r.rootNames = append(r.rootNames, nameSet{})
 	r.dirty = append(r.dirty, n)
 	return n
 }
@@ -702,8 +764,8 @@ func (r *Resolver) union(a, b int32, kind uint8) bool {
 	r.parent[rb] = ra
 	r.size[ra] += r.size[rb]
 	r.next[ra], r.next[rb] = r.next[rb], r.next[ra]
-	r.rootNames[ra] = mergeNames(r.rootNames[ra], r.rootNames[rb])
-	r.rootNames[rb] = nil
+	r.addNames(ra, r.namesOf(rb))
+	r.dropNames(rb)
 	r.merges = append(r.merges, Merge{a, b, kind})
 	r.touchedList = append(r.touchedList, ra)
 	return true
@@ -719,7 +781,7 @@ func mergeNames(a, b []int32) []int32 {
 }
 
 func (r *Resolver) namesMeet(a, b int32) bool {
-	na, nb := r.rootNames[a], r.rootNames[b]
+	na, nb := r.namesOf(a), r.namesOf(b)
 	for _, x := range na {
 		if slices.Contains(nb, x) {
 			return true
@@ -755,10 +817,10 @@ func (r *Resolver) namesAgree(a, b int32) bool {
 		return true
 	}
 	var sa, sb int
-	for _, x := range r.rootNames[a] {
+	for _, x := range r.namesOf(a) {
 		sa |= r.script(x)
 	}
-	for _, x := range r.rootNames[b] {
+	for _, x := range r.namesOf(b) {
 		sb |= r.script(x)
 	}
 	return sa&sb == 0
@@ -838,7 +900,7 @@ func (r *Resolver) Resolve() {
 		}
 		for _, id := range nd.names {
 			if id != 0 {
-				r.rootNames[n] = mergeNames(r.rootNames[n], []int32{id})
+				r.addNames(n, []int32{id})
 			}
 		}
 		work = append(work, ks...)
@@ -997,7 +1059,7 @@ func (r *Resolver) split(n int32, ks []keyRef) []keyRef {
 		r.parent = append(r.parent, m)
 		r.next = append(r.next, m)
 		r.size = append(r.size, 1)
-		r.rootNames = append(r.rootNames, nil)
+		r.rootNames = append(r.rootNames, nameSet{})
 		r.touchedList = append(r.touchedList, m)
 		seen[k.h] = m
 		out = append(out, keyRef{k.h, m, k.val, k.kind})
@@ -1036,7 +1098,7 @@ func (r *Resolver) contact(k keyRef, entry int32) {
 	}
 	var buf [maxAnchors + 1]int32
 	root := r.find(k.node)
-	if len(r.rootNames[root]) == 0 {
+	if len(r.namesOf(root)) == 0 {
 		roots := r.anchorRoots(e, buf[:0])
 		switch len(roots) {
 		case 0:
@@ -1055,7 +1117,7 @@ func (r *Resolver) contact(k keyRef, entry int32) {
 		return
 	}
 	matched := false
-	anchors := e.anchors(buf[:0])
+	anchors := r.anchors(e, buf[:0])
 	for _, a := range anchors {
 		ra := r.find(a)
 		if ra == r.find(k.node) {
@@ -1073,8 +1135,9 @@ func (r *Resolver) contact(k keyRef, entry int32) {
 				r.propose(k.node, a, k.kind, fmt.Sprintf("names %d edit(s) apart share this %s", d, kindNames[k.kind]))
 			}
 		}
-		if e.addAnchor(k.node) > maxAnchors {
-			e.common, e.first, e.more = true, -1, nil
+		if r.addAnchor(e, k.node) > maxAnchors {
+			r.anchorMore[e.more-1] = nil
+			e.common, e.first, e.more = true, -1, 0
 			return
 		}
 	}
@@ -1089,7 +1152,7 @@ func (r *Resolver) contact(k keyRef, entry int32) {
 func (r *Resolver) anchorRoots(e *contactEntry, buf []int32) []int32 {
 	roots := buf
 	var tmp [maxAnchors + 1]int32
-	for _, a := range e.anchors(tmp[:0]) {
+	for _, a := range r.anchors(e, tmp[:0]) {
 		if ra := r.find(a); !slices.Contains(roots, ra) {
 			roots = append(roots, ra)
 		}
@@ -1241,10 +1304,10 @@ func (r *Resolver) nearNames(a, b int32) (int, bool) {
 	}
 	best := 99
 	var bx, by [48]rune
-	for _, x := range r.rootNames[a] {
+	for _, x := range r.namesOf(a) {
 		var nx []rune
 		ix := r.nameInfo[x]
-		for _, y := range r.rootNames[b] {
+		for _, y := range r.namesOf(b) {
 			iy := r.nameInfo[y]
 			if ix&0xff != iy&0xff {
 				continue // different scripts
