@@ -1,6 +1,7 @@
 package scope
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -234,7 +235,7 @@ func (r *Resolver) minName(root int32) string {
 	if len(ns) == 0 {
 		return ""
 	}
-	return r.nameList[slices.MinFunc(ns, func(a, b int32) int { return cmp.Compare(r.nameList[a], r.nameList[b]) })]
+	return r.name(slices.MinFunc(ns, func(a, b int32) int { return bytes.Compare(r.nameBytes(a), r.nameBytes(b)) }))
 }
 
 // people builds the rows of the clusters at roots, with the keyed hash of
@@ -500,9 +501,9 @@ func (r *Resolver) bestKey(n int32) string {
 	nd := &r.nodes[n]
 	switch nd.rank {
 	case kNameDOB:
-		return r.nameList[nd.names[0]] + "|" + daysDate(nd.dob)
+		return r.name(nd.names[0]) + "|" + daysDate(nd.dob)
 	case kNameAddr:
-		return r.nameList[nd.names[0]] + "|" + NormalizeAddress(r.get(nd.addr))
+		return r.name(nd.names[0]) + "|" + NormalizeAddress(r.get(nd.addr))
 	case kRecord:
 		return r.srcName(nd.src) + "#" + itoa(int(nd.record))
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/maphash"
+	"math/bits"
 	"runtime"
 	"slices"
 	"strings"
@@ -252,9 +253,12 @@ type Resolver struct {
 	anchorMore   [][]int32 // contact entries' anchors after the first
 	sources      []Source
 	srcIndex     map[string]int32
-	subj         map[subjKey]int32
-	names        map[string]int32
-	nameList     []string
+	subj         idTable // source and record → node
+	// names interns normalised names, kept end to end in nameText: name
+	// id runs to nameEnd[id].
+	names    idTable
+	nameText []byte
+	nameEnd  []uint32
 	// nameInfo holds per name its script (low bits) and its length in
 	// runes (capped at 255, above the bits): the near-name passes compare
 	// millions of pairs and reject most by these alone.
@@ -323,8 +327,8 @@ func NewResolver(opts Options) *Resolver {
 		opts.Country = "JP"
 	}
 	r := &Resolver{opts: opts, seed: maphash.MakeSeed(), mac: &hashFunc{key: opts.Key, h: hmac.New(sha256.New, opts.Key)},
-		srcIndex: map[string]int32{}, subj: map[subjKey]int32{}, names: map[string]int32{"": 0},
-		nameList: []string{""}, nameInfo: []uint16{0}, arena: []byte{0}, nameOnly: map[int32]int32{},
+		srcIndex: map[string]int32{},
+		nameEnd:  []uint32{0}, nameInfo: []uint16{0}, arena: []byte{0}, nameOnly: map[int32]int32{},
 		nearDOB: map[uint64][]int32{}, proposed: map[[2]int32]bool{}, catIndex: map[string]uint8{}, rejected: map[string]bool{}}
 	r.last.n = -1
 	return r
@@ -387,17 +391,28 @@ func (r *Resolver) bytes(o uint32) []byte {
 	return r.arena[int(o)+k : int(o)+k+int(n)]
 }
 
-// nameID interns a normalised name; info is its nameInfo.
-func (r *Resolver) nameID(n string, info uint16) int32 {
-	if id, ok := r.names[n]; ok {
+// nameID interns a normalised name: h is its hash, info its nameInfo.
+func (r *Resolver) nameID(n string, h uint64, info uint16) int32 {
+	if id, ok := r.names.get(h, func(id int32) bool { return string(r.nameBytes(id)) == n }); ok {
 		return id
 	}
-	id := int32(len(r.nameList))
-	r.names[n] = id
-	r.nameList = append(r.nameList, n)
+	id := int32(len(r.nameEnd))
+	r.names.put(h, id)
+	r.nameText = append(r.nameText, n...)
+	r.nameEnd = append(r.nameEnd, uint32(len(r.nameText)))
 	r.nameInfo = append(r.nameInfo, info)
 	return id
 }
+
+// nameBytes is the normalised name id; empty for 0.
+func (r *Resolver) nameBytes(id int32) []byte {
+	if id == 0 {
+		return nil
+	}
+	return r.nameText[r.nameEnd[id-1]:r.nameEnd[id]]
+}
+
+func (r *Resolver) name(id int32) string { return string(r.nameBytes(id)) }
 
 // nameInfo is a name's script and its length in runes, capped at 255.
 func nameInfo(n string) uint16 {
@@ -420,10 +435,11 @@ func (r *Resolver) node(src int32, rec int) int32 {
 	if r.last.n >= 0 && r.last.k == k {
 		return r.last.n
 	}
-	n, ok := r.subj[k]
+	h := uint64(uint32(src))<<32 | uint64(uint32(rec))
+	n, ok := r.subj.get(h, nil)
 	if !ok {
 		n = r.newNode(node{src: src, record: int32(rec)})
-		r.subj[k] = n
+		r.subj.put(h, n)
 	}
 	r.last.k, r.last.n = k, n
 	return n
@@ -609,8 +625,10 @@ func (r *Resolver) normalize(rv *rawValue, mac *hashFunc) normValue {
 	case opPassport, opLicense:
 		v = NormalizeID(rv.v)
 	case opName, opMasterKana:
-		v = NormalizeName(rv.v)
-		return normValue{norm: v, aux: int32(nameInfo(v))}
+		if v = NormalizeName(rv.v); v != "" {
+			return normValue{norm: v, h: r.hash(0, v), aux: int32(nameInfo(v))}
+		}
+		return normValue{}
 	case opAddress:
 		if v = NormalizeAddress(rv.v); v != "" {
 			return normValue{norm: v, h: r.hash(kNameAddr, v)}
@@ -669,7 +687,7 @@ func (r *Resolver) apply(rv *rawValue, nv *normValue) {
 			return
 		}
 		disp := nd.disp
-		id := r.nameID(v, uint16(nv.aux))
+		id := r.nameID(v, nv.h, uint16(nv.aux))
 		switch {
 		case nd.names[0] == 0 || nd.names[0] == id:
 			nd.names[0] = id
@@ -982,7 +1000,7 @@ func (r *Resolver) hash2(kind uint8, name int32, v uint64) uint64 {
 	var h maphash.Hash
 	h.SetSeed(r.seed)
 	h.WriteByte(kind)
-	h.WriteString(r.nameList[name])
+	h.Write(r.nameBytes(name))
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], v)
 	h.Write(b[:])
@@ -1020,7 +1038,7 @@ func (r *Resolver) crowd(n int32, ks []keyRef) bool {
 	if nd.flags&fManyName != 0 {
 		return true
 	}
-	if nd.names[1] != 0 && !IsKanaName(r.nameList[nd.names[0]]) && !IsKanaName(r.nameList[nd.names[1]]) {
+	if nd.names[1] != 0 && r.script(nd.names[0]) != scriptKana && r.script(nd.names[1]) != scriptKana {
 		return true
 	}
 	var emails, phones int
@@ -1177,7 +1195,7 @@ func (r *Resolver) nearDOBPass(dirty []int32) {
 	parallel(len(ents), 1<<12, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			nd := &r.nodes[dirty[ents[i].pos]]
-			first, _ := utf8.DecodeRuneInString(r.nameList[nd.names[0]])
+			first, _ := utf8.DecodeRune(r.nameBytes(nd.names[0]))
 			ents[i].h = r.hash2(kNameDOB, 0, uint64(nd.dob)<<32|uint64(first))
 		}
 	})
@@ -1323,9 +1341,9 @@ func (r *Resolver) nearNames(a, b int32) (int, bool) {
 				continue
 			}
 			if nx == nil {
-				nx = runes(bx[:0], r.nameList[x])
+				nx = runes(bx[:0], r.nameBytes(x))
 			}
-			ny := runes(by[:0], r.nameList[y])
+			ny := runes(by[:0], r.nameBytes(y))
 			lim = 2
 			if min(len(nx), len(ny)) <= 4 {
 				lim = 1
@@ -1339,9 +1357,11 @@ func (r *Resolver) nearNames(a, b int32) (int, bool) {
 }
 
 // runes decodes s into buf, without allocating for names of usual length.
-func runes(buf []rune, s string) []rune {
-	for _, c := range s {
+func runes(buf []rune, s []byte) []rune {
+	for len(s) > 0 {
+		c, n := utf8.DecodeRune(s)
 		buf = append(buf, c)
+		s = s[n:]
 	}
 	return buf
 }
@@ -1504,4 +1524,58 @@ func (x *keyIndex) merge(hs []uint64, vs []int32) {
 		}
 	}
 	x.h, x.v = h, v
+}
+
+// idTable maps 64-bit hashes to ids by open addressing. It holds no
+// pointer and a lookup in millions of entries costs about one cache miss;
+// keys whose hashes are equal are told apart by eq (nil when the hash is
+// the key itself).
+type idTable struct {
+	slots []idSlot
+	n     int
+	shift uint8
+}
+
+type idSlot struct {
+	h  uint64
+	id int32 // id+1; 0 marks an empty slot
+}
+
+func (t *idTable) start(h uint64) uint64 { return (h * 0x9e3779b97f4a7c15) >> t.shift }
+
+func (t *idTable) get(h uint64, eq func(id int32) bool) (int32, bool) {
+	if len(t.slots) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := t.start(h); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.id == 0 {
+			return 0, false
+		}
+		if s.h == h && (eq == nil || eq(s.id-1)) {
+			return s.id - 1, true
+		}
+	}
+}
+
+// put adds an entry that get did not find.
+func (t *idTable) put(h uint64, id int32) {
+	if (t.n+1)*4 > len(t.slots)*3 {
+		old := t.slots
+		size := max(1<<10, 2*len(old))
+		t.slots, t.n, t.shift = make([]idSlot, size), 0, uint8(64-bits.TrailingZeros(uint(size)))
+		for _, s := range old {
+			if s.id != 0 {
+				t.put(s.h, s.id-1)
+			}
+		}
+	}
+	mask := uint64(len(t.slots) - 1)
+	i := t.start(h)
+	for t.slots[i].id != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = idSlot{h, id + 1}
+	t.n++
 }
