@@ -249,9 +249,7 @@ func NormalizeName(v string) string {
 		case r < 0x80 && unicode.IsUpper(r):
 			r = unicode.ToLower(r)
 		}
-		if n, ok := kanjiNew[r]; ok {
-			r = n
-		}
+		r = newKanji(r)
 		b.WriteRune(r)
 	}
 	return b.String()
@@ -299,11 +297,9 @@ func NormalizeAddress(v string) string {
 		case r < 0x80 && unicode.IsUpper(r):
 			r = unicode.ToLower(r)
 		}
-		if n, ok := kanjiNew[r]; ok {
-			r = n
-		}
+		r = newKanji(r)
 		// Kanji numerals of block numbers: 三丁目, 十二番.
-		if _, ok := kanjiDigits[r]; ok || r == '十' {
+		if isKanjiDigit(r) || r == '十' {
 			j := i
 			for j < len(rs) && (rs[j] == '十' || isKanjiDigit(rs[j])) {
 				j++
@@ -329,7 +325,13 @@ func NormalizeAddress(v string) string {
 	return s
 }
 
-func isKanjiDigit(r rune) bool { _, ok := kanjiDigits[r]; return ok }
+func isKanjiDigit(r rune) bool {
+	switch r {
+	case '〇', '一', '二', '三', '四', '五', '六', '七', '八', '九':
+		return true
+	}
+	return false
+}
 
 // kanjiNumber reads 十二 as 12 and 二〇 as 20.
 func kanjiNumber(rs []rune) string {

@@ -168,3 +168,15 @@ func TestAddressCountry(t *testing.T) {
 		}
 	}
 }
+
+func TestNewKanji(t *testing.T) {
+	for r := rune(0); r < 0x30000; r++ {
+		want, ok := kanjiNew[r]
+		if !ok {
+			want = r
+		}
+		if got := newKanji(r); got != want {
+			t.Errorf("newKanji(%q) = %q, want %q", r, got, want)
+		}
+	}
+}
