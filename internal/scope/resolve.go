@@ -267,19 +267,20 @@ type Resolver struct {
 	pend     []keyRef
 	// raw queues values until a batch is full or Resolve; norm is the
 	// batch normalised.
-	raw       []rawValue
-	norm      []normValue
-	dirty     []int32
-	ids       keyIndex        // identity key → its first node
-	nameOnly  map[int32]int32 // name → a record holding only it
-	contacts  keyIndex        // contact key → its entry in centries
-	centries  []contactEntry
-	nearDOB   map[uint64][]int32
-	merges    []Merge
-	proposals []Proposal
-	proposed  map[[2]int32]bool
-	catIndex  map[string]uint8
-	catNames  []string
+	raw        []rawValue
+	norm       []normValue
+	dirty      []int32
+	ids        keyIndex        // identity key → its first node
+	nameOnly   map[int32]int32 // name → a record holding only it
+	contacts   keyIndex        // contact key → its entry in centries
+	centries   []contactEntry
+	nearDOB    idTable // near-birth-date block → index in nearBlocks
+	nearBlocks []nearBlock
+	merges     []Merge
+	proposals  []Proposal
+	proposed   map[[2]int32]bool
+	catIndex   map[string]uint8
+	catNames   []string
 	// catOrder (category indices in register order) and the bits of card
 	// and bank account are filled before rows are built.
 	catOrder         []uint8
@@ -329,7 +330,7 @@ func NewResolver(opts Options) *Resolver {
 	r := &Resolver{opts: opts, seed: maphash.MakeSeed(), mac: &hashFunc{key: opts.Key, h: hmac.New(sha256.New, opts.Key)},
 		srcIndex: map[string]int32{},
 		nameEnd:  []uint32{0}, nameInfo: []uint16{0}, arena: []byte{0}, nameOnly: map[int32]int32{},
-		nearDOB: map[uint64][]int32{}, proposed: map[[2]int32]bool{}, catIndex: map[string]uint8{}, rejected: map[string]bool{}}
+		proposed: map[[2]int32]bool{}, catIndex: map[string]uint8{}, rejected: map[string]bool{}}
 	r.last.n = -1
 	return r
 }
@@ -1207,8 +1208,9 @@ func (r *Resolver) nearDOBPass(dirty []int32) {
 		d      int32
 	}
 	type update struct {
-		h    uint64
-		list []int32
+		h     uint64
+		block int32 // -1 for a new block
+		nb    nearBlock
 	}
 	type out struct {
 		hits    []hit
@@ -1221,12 +1223,18 @@ func (r *Resolver) nearDOBPass(dirty []int32) {
 			o := &outs[c]
 			for i := chunks[c][0]; i < chunks[c][1]; {
 				h := ents[i].h
-				list := r.nearDOB[h]
+				var nb nearBlock
+				block, ok := r.nearDOB.get(h, nil)
+				if ok {
+					nb = r.nearBlocks[block]
+				} else {
+					block = -1
+				}
 				grew := false
 				for ; i < chunks[c][1] && ents[i].h == h; i++ {
 					n := dirty[ents[i].pos]
 					b := r.findRO(n)
-					for _, m := range list {
+					for _, m := range nb.m[:nb.n] {
 						a := r.findRO(m)
 						if a == b {
 							continue
@@ -1235,13 +1243,14 @@ func (r *Resolver) nearDOBPass(dirty []int32) {
 							o.hits = append(o.hits, hit{ents[i].pos, m, int32(d)})
 						}
 					}
-					if len(list) < 8 {
-						list = append(list[:len(list):len(list)], n)
+					if nb.n < int32(len(nb.m)) {
+						nb.m[nb.n] = n
+						nb.n++
 						grew = true
 					}
 				}
 				if grew {
-					o.updates = append(o.updates, update{h, list})
+					o.updates = append(o.updates, update{h, block, nb})
 				}
 			}
 		}
@@ -1250,13 +1259,24 @@ func (r *Resolver) nearDOBPass(dirty []int32) {
 	for _, o := range outs {
 		hits = append(hits, o.hits...)
 		for _, u := range o.updates {
-			r.nearDOB[u.h] = u.list
+			if u.block >= 0 {
+				r.nearBlocks[u.block] = u.nb
+			} else {
+				r.nearDOB.put(u.h, int32(len(r.nearBlocks)))
+				r.nearBlocks = append(r.nearBlocks, u.nb)
+			}
 		}
 	}
 	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(a.pos, b.pos) })
 	for _, h := range hits {
 		r.propose(dirty[h.pos], h.m, kNameDOB, fmt.Sprintf("same date of birth, names %d edit(s) apart", h.d))
 	}
+}
+
+// nearBlock is a near-birth-date block: its first eight nodes.
+type nearBlock struct {
+	n int32
+	m [8]int32
 }
 
 // findRO is find without path compression, for readers running in
