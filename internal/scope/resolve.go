@@ -960,24 +960,26 @@ func (r *Resolver) Resolve() {
 		}
 	}
 	hs := make([]uint64, len(idKeys))
+	firsts := make([]int32, len(idKeys))
 	for j, i := range idKeys {
-		hs[j] = work[i].h
+		hs[j], firsts[j] = work[i].h, work[i].node
 	}
-	firsts, isNew := r.ids.batch(hs, func(j int) int32 { return work[idKeys[j]].node })
+	// A key's first holder is the node itself for a new key: the union
+	// is then no merge, as when a map took the first.
+	firsts = r.ids.batch(hs, firsts, nil)
 	for j, i := range idKeys {
-		if !isNew[j] {
-			r.union(work[i].node, firsts[j], work[i].kind)
-		}
+		r.union(work[i].node, firsts[j], work[i].kind)
 	}
 	hs = hs[:0]
 	for _, i := range contactKeys {
 		hs = append(hs, work[i].h)
 	}
-	entries, _ := r.contacts.batch(hs, func(int) int32 {
+	next := int32(len(r.centries))
+	entries := r.contacts.batch(hs, nil, &next)
+	for len(r.centries) < int(next) {
 		r.centries = append(r.centries, contactEntry{first: -1, pending: -1})
-		return int32(len(r.centries) - 1)
-	})
-	hs, firsts, isNew = nil, nil, nil
+	}
+	hs, firsts = nil, nil
 	for j, i := range contactKeys {
 		r.contact(work[i], entries[j])
 	}
@@ -1449,30 +1451,39 @@ type hashPos struct {
 	pos int32
 }
 
-func cmpHashPos(a, b hashPos) int { return cmp.Or(cmp.Compare(a.h, b.h), cmp.Compare(a.pos, b.pos)) }
+func cmpHashPos(a, b hashPos) int {
+	switch {
+	case a.h < b.h:
+		return -1
+	case a.h > b.h:
+		return 1
+	}
+	return int(a.pos - b.pos)
+}
 
-// sortHashPos sorts by hash, then position: a pass into 256 buckets by the
-// top byte of the hash (hashes are uniform), then the buckets on every
-// core.
+// sortHashPos sorts by hash, then position: a pass into 65536 buckets by
+// the top bits of the hash (hashes are uniform), then the small buckets
+// on every core.
 func sortHashPos(a []hashPos) {
 	if len(a) < 1<<15 {
 		slices.SortFunc(a, cmpHashPos)
 		return
 	}
-	var start [257]int
+	const shift = 48
+	start := make([]int, 1<<(64-shift)+1)
 	for _, e := range a {
-		start[e.h>>56+1]++
+		start[e.h>>shift+1]++
 	}
 	for b := 1; b < len(start); b++ {
 		start[b] += start[b-1]
 	}
 	tmp := make([]hashPos, len(a))
-	fill := start
+	fill := slices.Clone(start)
 	for _, e := range a {
-		tmp[fill[e.h>>56]] = e
-		fill[e.h>>56]++
+		tmp[fill[e.h>>shift]] = e
+		fill[e.h>>shift]++
 	}
-	parallel(256, 1, func(lo, hi int) {
+	parallel(len(start)-1, 1<<10, func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			slices.SortFunc(tmp[start[b]:start[b+1]], cmpHashPos)
 		}
@@ -1480,11 +1491,12 @@ func sortHashPos(a []hashPos) {
 	copy(a, tmp)
 }
 
-// batch looks up the hashes of a batch of keys, in order. A key whose hash
-// the index holds gets its value; the first key of the batch with a new
-// hash gets newVal(its position), which the index then holds, and so do
-// the later keys with that hash. isNew marks the keys that brought a hash.
-func (x *keyIndex) batch(hs []uint64, newVal func(pos int) int32) (vals []int32, isNew []bool) {
+// batch looks up the hashes of a batch of keys, in order, and returns the
+// value each holds. A key whose hash the index holds gets its value; the
+// first key of the batch with a new hash gets vals[its position] (or, vals
+// nil, the next number from next), which the index then holds, and so do
+// the later keys with that hash. vals is overwritten.
+func (x *keyIndex) batch(hs []uint64, vals []int32, next *int32) []int32 {
 	ord := make([]hashPos, len(hs))
 	parallel(len(hs), 1<<14, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
@@ -1492,8 +1504,9 @@ func (x *keyIndex) batch(hs []uint64, newVal func(pos int) int32) (vals []int32,
 		}
 	})
 	sortHashPos(ord)
-	vals = make([]int32, len(hs))
-	isNew = make([]bool, len(hs))
+	if vals == nil {
+		vals = make([]int32, len(hs))
+	}
 	var addH []uint64
 	var addV []int32
 	cur := 0
@@ -1510,8 +1523,12 @@ func (x *keyIndex) batch(hs []uint64, newVal func(pos int) int32) (vals []int32,
 		if found {
 			v = x.v[cur]
 		} else {
-			v = newVal(int(ord[g].pos))
-			isNew[ord[g].pos] = true
+			if next != nil {
+				v = *next
+				*next++
+			} else {
+				v = vals[ord[g].pos]
+			}
 			addH = append(addH, h)
 			addV = append(addV, v)
 		}
@@ -1522,7 +1539,7 @@ func (x *keyIndex) batch(hs []uint64, newVal func(pos int) int32) (vals []int32,
 	if len(addH) > 0 {
 		x.merge(addH, addV)
 	}
-	return vals, isNew
+	return vals
 }
 
 // merge adds sorted hashes not yet held.
