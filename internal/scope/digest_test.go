@@ -387,6 +387,17 @@ func changedDigest(t *testing.T, h hash.Hash, changed []*Person) {
 }
 
 func TestRegisterDigest(t *testing.T) {
+	t.Run("batches", func(t *testing.T) {
+		// Small batches: values normalised in the background while the
+		// next are added must be applied in the order they came.
+		defer func(n int) { rawBatch = n }(rawBatch)
+		rawBatch = 97
+		testRegisterDigest(t)
+	})
+	testRegisterDigest(t)
+}
+
+func testRegisterDigest(t *testing.T) {
 	for _, tc := range []struct {
 		name                 string
 		seed                 uint64

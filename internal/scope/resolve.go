@@ -265,10 +265,10 @@ type Resolver struct {
 	nameInfo []uint16
 	arena    []byte
 	pend     []keyRef
-	// raw queues values until a batch is full or Resolve; norm is the
-	// batch normalised.
-	raw        []rawValue
-	norm       []normValue
+	// raw queues values until a batch is full or Resolve; busy is the
+	// batch before, being normalised; spare is a queue to reuse.
+	raw, spare []rawValue
+	busy       *normBatch
 	dirty      []int32
 	ids        keyIndex        // identity key → its first node
 	nameOnly   map[int32]int32 // name → a record holding only it
@@ -566,8 +566,17 @@ type normValue struct {
 }
 
 // rawBatch values are normalised at a time: enough to keep every core
-// busy, few enough that the queue stays small.
-const rawBatch = 1 << 17
+// busy, few enough that the queue stays small. Tests make it small.
+var rawBatch = 1 << 17
+
+// normBatch is a batch of values being normalised in the background while
+// the caller adds the next: it is applied when that one is full, or by
+// flush.
+type normBatch struct {
+	raw  []rawValue
+	out  []normValue
+	done chan struct{}
+}
 
 func (r *Resolver) addValue(n int32, op uint8, value, country string) {
 	if op == opNone {
@@ -575,18 +584,48 @@ func (r *Resolver) addValue(n int32, op uint8, value, country string) {
 	}
 	r.raw = append(r.raw, rawValue{value, country, n, op})
 	if len(r.raw) >= rawBatch {
-		r.flush()
+		r.applyBatch()
+		b := &normBatch{raw: r.raw, out: make([]normValue, len(r.raw)), done: make(chan struct{})}
+		go func() {
+			r.normalizeAll(b.raw, b.out)
+			close(b.done)
+		}()
+		r.busy, r.raw = b, r.spare[:0]
 	}
 }
 
-// flush normalises the queued values on every core, then applies them in
-// order.
+// applyBatch applies the batch being normalised, once it is.
+func (r *Resolver) applyBatch() {
+	b := r.busy
+	if b == nil {
+		return
+	}
+	<-b.done
+	for i := range b.raw {
+		r.apply(&b.raw[i], &b.out[i])
+	}
+	clear(b.raw)
+	r.busy, r.spare = nil, b.raw
+}
+
+// flush applies every value added so far, in order.
 func (r *Resolver) flush() {
+	r.applyBatch()
 	raw := r.raw
 	if len(raw) == 0 {
 		return
 	}
-	out := slices.Grow(r.norm[:0], len(raw))[:len(raw)]
+	out := make([]normValue, len(raw))
+	r.normalizeAll(raw, out)
+	for i := range raw {
+		r.apply(&raw[i], &out[i])
+	}
+	clear(raw)
+	r.raw = raw[:0]
+}
+
+// normalizeAll normalises raw into out on every core.
+func (r *Resolver) normalizeAll(raw []rawValue, out []normValue) {
 	parallel(len(raw), 1<<10, func(lo, hi int) {
 		var mac *hashFunc
 		for i := lo; i < hi; i++ {
@@ -597,12 +636,6 @@ func (r *Resolver) flush() {
 			out[i] = r.normalize(rv, mac)
 		}
 	})
-	for i := range raw {
-		r.apply(&raw[i], &out[i])
-	}
-	clear(raw)
-	clear(out)
-	r.raw, r.norm = raw[:0], out[:0]
 }
 
 // normalize reads one value; it changes nothing and runs on any core. mac
