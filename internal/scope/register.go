@@ -360,12 +360,14 @@ func (r *Resolver) person(root int32) *Person {
 			}
 			if src.Master {
 				hasMaster = true
-				masterName = cmp.Or(masterName, r.get(nd.disp))
-				masterEmail = cmp.Or(masterEmail, r.get(nd.email))
-				masterAddr = cmp.Or(masterAddr, r.get(nd.addr))
-				masterPostal = cmp.Or(masterPostal, r.get(nd.postal))
-				masterPhone = cmp.Or(masterPhone, r.get(nd.phone))
-				lang = cmp.Or(lang, r.get(nd.lang))
+				// The first master row's value of each field; strings are
+				// made only for the values kept.
+				orGet(&masterName, r, nd.disp)
+				orGet(&masterEmail, r, nd.email)
+				orGet(&masterAddr, r, nd.addr)
+				orGet(&masterPostal, r, nd.postal)
+				orGet(&masterPhone, r, nd.phone)
+				orGet(&lang, r, nd.lang)
 			} else {
 				for c := nd.cats; c != 0; c &= c - 1 {
 					i := bitIndex(c)
@@ -399,7 +401,7 @@ func (r *Resolver) person(root int32) *Person {
 	if !subject {
 		return nil
 	}
-	p := &Person{root: root, FinancialRisk: financial, Language: lang}
+	p := &Person{root: root, FinancialRisk: financial, Language: lang, Sources: make([]string, 0, len(srcs))}
 	p.Categories = make([]CategoryExposure, 0, bits.OnesCount32(cats))
 	for _, i := range r.catOrder {
 		if cats&(1<<i) != 0 {
@@ -416,11 +418,11 @@ func (r *Resolver) person(root int32) *Person {
 		p.SpecialCare = appendNew(p.SpecialCare, src.SpecialCare...)
 	}
 	p.MatchedMaster = hasMaster
-	p.Name = cmp.Or(masterName, names.top(r))
-	p.Email = cmp.Or(masterEmail, emails.top(r))
-	p.Phone = cmp.Or(masterPhone, phones.top(r))
-	p.Address = cmp.Or(masterAddr, addrs.top(r))
-	p.PostalCode = cmp.Or(masterPostal, postals.top(r))
+	p.Name = orTop(masterName, &names, r)
+	p.Email = orTop(masterEmail, &emails, r)
+	p.Phone = orTop(masterPhone, &phones, r)
+	p.Address = orTop(masterAddr, &addrs, r)
+	p.PostalCode = orTop(masterPostal, &postals, r)
 	p.Country = r.country(root, p)
 	slices.Sort(p.Sources)
 	slices.Sort(p.Hosts)
@@ -428,6 +430,19 @@ func (r *Resolver) person(root int32) *Person {
 	p.Key = kindNames[bestRank]
 	p.idIn = kindNames[bestRank] + ":" + bestKey
 	return p
+}
+
+func orGet(dst *string, r *Resolver, o uint32) {
+	if *dst == "" {
+		*dst = r.get(o)
+	}
+}
+
+func orTop(v string, t *tally, r *Resolver) string {
+	if v != "" {
+		return v
+	}
+	return t.top(r)
 }
 
 func bitIndex(c uint32) int {
