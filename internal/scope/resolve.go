@@ -263,7 +263,7 @@ type Resolver struct {
 	// runes (capped at 255, above the bits): the near-name passes compare
 	// millions of pairs and reject most by these alone.
 	nameInfo []uint16
-	arena    []byte
+	arena    [][]byte
 	pend     []keyRef
 	// raw queues values until a batch is full or Resolve; busy is the
 	// batch before, being normalised; spare is a queue to reuse.
@@ -329,7 +329,7 @@ func NewResolver(opts Options) *Resolver {
 	}
 	r := &Resolver{opts: opts, seed: maphash.MakeSeed(), mac: &hashFunc{key: opts.Key, h: hmac.New(sha256.New, opts.Key)},
 		srcIndex: map[string]int32{},
-		nameEnd:  []uint32{0}, nameInfo: []uint16{0}, arena: []byte{0}, nameOnly: map[int32]int32{},
+		nameEnd:  []uint32{0}, nameInfo: []uint16{0}, nameOnly: map[int32]int32{},
 		proposed: map[[2]int32]bool{}, catIndex: map[string]uint8{}, rejected: map[string]bool{}}
 	r.last.n = -1
 	return r
@@ -371,13 +371,31 @@ func appendNew(dst []string, vs ...string) []string {
 	return dst
 }
 
+// The arena holds strings, each after its length, in chunks that are
+// never moved: a growing single slice copied hundreds of megabytes, and
+// held old and new copies at once. An offset is the chunk's number above
+// chunkBits and the place in it below; a string longer than a chunk gets
+// one of its own.
+const chunkBits = 22
+
 func (r *Resolver) str(s string) uint32 {
 	if s == "" {
 		return 0
 	}
-	o := uint32(len(r.arena))
-	r.arena = binary.AppendUvarint(r.arena, uint64(len(s)))
-	r.arena = append(r.arena, s...)
+	need := binary.MaxVarintLen64 + len(s)
+	c := len(r.arena) - 1
+	if c < 0 || len(r.arena[c])+need > cap(r.arena[c]) {
+		if len(r.arena) >= 1<<(32-chunkBits) {
+			panic("scope: string arena over 4 GiB")
+		}
+		r.arena = append(r.arena, make([]byte, 0, max(1<<chunkBits, need)))
+		c++
+		if c == 0 {
+			r.arena[0] = append(r.arena[0], 0) // offset 0 is the empty string
+		}
+	}
+	o := uint32(c)<<chunkBits | uint32(len(r.arena[c]))
+	r.arena[c] = append(binary.AppendUvarint(r.arena[c], uint64(len(s))), s...)
 	return o
 }
 
@@ -388,8 +406,9 @@ func (r *Resolver) bytes(o uint32) []byte {
 	if o == 0 {
 		return nil
 	}
-	n, k := binary.Uvarint(r.arena[o:])
-	return r.arena[int(o)+k : int(o)+k+int(n)]
+	c := r.arena[o>>chunkBits][o&(1<<chunkBits-1):]
+	n, k := binary.Uvarint(c)
+	return c[k : k+int(n)]
 }
 
 // nameID interns a normalised name: h is its hash, info its nameInfo.
