@@ -468,12 +468,12 @@ func (r *Resolver) node(src int32, rec int) int32 {
 func (r *Resolver) newNode(nd node) int32 {
 	n := int32(len(r.nodes))
 	nd.flags &^= fDone
-	r.nodes = append(r.nodes, nd)
-	r.parent = append(r.parent, n)
-	r.next = append(r.next, n)
-	r.size = append(r.size, 1)
-	r.rootNames = append(r.rootNames, nameSet{})
-	r.dirty = append(r.dirty, n)
+	r.nodes = append(room(r.nodes), nd)
+	r.parent = append(room(r.parent), n)
+	r.next = append(room(r.next), n)
+	r.size = append(room(r.size), 1)
+	r.rootNames = append(room(r.rootNames), nameSet{})
+	r.dirty = append(room(r.dirty), n)
 	return n
 }
 
@@ -504,7 +504,7 @@ func (r *Resolver) AddCountry(src int32, rec int, category, value, country strin
 	if nd.flags&fDone != 0 {
 		// A record that grew after Resolve is resolved again.
 		nd.flags &^= fDone
-		r.dirty = append(r.dirty, n)
+		r.dirty = append(room(r.dirty), n)
 	}
 	nd.cats |= r.cat(category)
 	r.addValue(n, valueOp(category), value, country)
@@ -513,7 +513,7 @@ func (r *Resolver) AddCountry(src int32, rec int, category, value, country strin
 // key queues key h of node n: the normalised value norm, at val in the
 // arena. The node's strongest key is the smallest of the strongest kind.
 func (r *Resolver) key(n int32, kind uint8, norm string, val uint32, h uint64) {
-	r.pend = append(r.pend, keyRef{h, n, val, kind})
+	r.pend = append(room(r.pend), keyRef{h, n, val, kind})
 	nd := &r.nodes[n]
 	if nd.rank == 0 || kind < nd.rank || kind == nd.rank && norm < string(r.bytes(nd.best)) {
 		nd.rank, nd.best = kind, val
@@ -837,8 +837,8 @@ func (r *Resolver) union(a, b int32, kind uint8) bool {
 	r.next[ra], r.next[rb] = r.next[rb], r.next[ra]
 	r.addNames(ra, r.namesOf(rb))
 	r.dropNames(rb)
-	r.merges = append(r.merges, Merge{a, b, kind})
-	r.touchedList = append(r.touchedList, ra)
+	r.merges = append(room(r.merges), Merge{a, b, kind})
+	r.touchedList = append(room(r.touchedList), ra)
 	return true
 }
 
@@ -964,7 +964,7 @@ func (r *Resolver) Resolve() {
 		nd := &r.nodes[n]
 		nd.flags |= fDone
 		ks := byNode(i)
-		r.touchedList = append(r.touchedList, n)
+		r.touchedList = append(room(r.touchedList), n)
 		if r.crowd(n, ks) {
 			work = append(work, r.split(n, ks)...)
 			continue
@@ -1128,12 +1128,12 @@ func (r *Resolver) split(n int32, ks []keyRef) []keyRef {
 		}
 		c := node{src: nd.src, record: nd.record, cats: nd.cats & r.splitCats(k.kind), flags: fCrowd | fDone}
 		m := int32(len(r.nodes))
-		r.nodes = append(r.nodes, c)
-		r.parent = append(r.parent, m)
-		r.next = append(r.next, m)
-		r.size = append(r.size, 1)
-		r.rootNames = append(r.rootNames, nameSet{})
-		r.touchedList = append(r.touchedList, m)
+		r.nodes = append(room(r.nodes), c)
+		r.parent = append(room(r.parent), m)
+		r.next = append(room(r.next), m)
+		r.size = append(room(r.size), 1)
+		r.rootNames = append(room(r.rootNames), nameSet{})
+		r.touchedList = append(room(r.touchedList), m)
 		seen[k.h] = m
 		out = append(out, keyRef{k.h, m, k.val, k.kind})
 		// The split node carries the value it stands for, as the
@@ -1340,6 +1340,16 @@ func (r *Resolver) findRO(x int32) int32 {
 		x = r.parent[x]
 	}
 	return x
+}
+
+// room returns s with room for one more element, doubling its capacity
+// when full: append grows large slices by a quarter, copying the node
+// arrays of millions over and over.
+func room[T any](s []T) []T {
+	if len(s) == cap(s) {
+		return slices.Grow(s, max(len(s), 256))
+	}
+	return s
 }
 
 // parallel calls f over [0, n) in chunks of at least minChunk items on
