@@ -413,15 +413,12 @@ func (r *Resolver) bytes(o uint32) []byte {
 
 // nameID interns a normalised name: h is its hash, info its nameInfo.
 func (r *Resolver) nameID(n string, h uint64, info uint16) int32 {
-	if id, ok := r.names.get(h, func(id int32) bool { return string(r.nameBytes(id)) == n }); ok {
-		return id
-	}
-	id := int32(len(r.nameEnd))
-	r.names.put(h, id)
-	r.nameText = append(r.nameText, n...)
-	r.nameEnd = append(r.nameEnd, uint32(len(r.nameText)))
-	r.nameInfo = append(r.nameInfo, info)
-	return id
+	return r.names.getOrPut(h, func(id int32) bool { return string(r.nameBytes(id)) == n }, func() int32 {
+		r.nameText = append(r.nameText, n...)
+		r.nameEnd = append(r.nameEnd, uint32(len(r.nameText)))
+		r.nameInfo = append(r.nameInfo, info)
+		return int32(len(r.nameEnd) - 1)
+	})
 }
 
 // nameBytes is the normalised name id; empty for 0.
@@ -456,11 +453,7 @@ func (r *Resolver) node(src int32, rec int) int32 {
 		return r.last.n
 	}
 	h := uint64(uint32(src))<<32 | uint64(uint32(rec))
-	n, ok := r.subj.get(h, nil)
-	if !ok {
-		n = r.newNode(node{src: src, record: int32(rec)})
-		r.subj.put(h, n)
-	}
+	n := r.subj.getOrPut(h, nil, func() int32 { return r.newNode(node{src: src, record: int32(rec)}) })
 	r.last.k, r.last.n = k, n
 	return n
 }
@@ -1658,8 +1651,37 @@ func (t *idTable) get(h uint64, eq func(id int32) bool) (int32, bool) {
 	}
 }
 
+// getOrPut returns the id of h, adding the id newID returns when there is
+// none: one probe for both.
+func (t *idTable) getOrPut(h uint64, eq func(id int32) bool, newID func() int32) int32 {
+	t.room()
+	mask := uint64(len(t.slots) - 1)
+	i := t.start(h)
+	for ; t.slots[i].id != 0; i = (i + 1) & mask {
+		if s := &t.slots[i]; s.h == h && (eq == nil || eq(s.id-1)) {
+			return s.id - 1
+		}
+	}
+	id := newID()
+	t.slots[i] = idSlot{h, id + 1}
+	t.n++
+	return id
+}
+
 // put adds an entry that get did not find.
 func (t *idTable) put(h uint64, id int32) {
+	t.room()
+	mask := uint64(len(t.slots) - 1)
+	i := t.start(h)
+	for t.slots[i].id != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = idSlot{h, id + 1}
+	t.n++
+}
+
+// room grows the table before it is three quarters full.
+func (t *idTable) room() {
 	if (t.n+1)*4 > len(t.slots)*3 {
 		old := t.slots
 		size := max(1<<10, 2*len(old))
@@ -1670,11 +1692,4 @@ func (t *idTable) put(h uint64, id int32) {
 			}
 		}
 	}
-	mask := uint64(len(t.slots) - 1)
-	i := t.start(h)
-	for t.slots[i].id != 0 {
-		i = (i + 1) & mask
-	}
-	t.slots[i] = idSlot{h, id + 1}
-	t.n++
 }
