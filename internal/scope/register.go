@@ -182,9 +182,13 @@ func (r *Resolver) Register() *Register {
 			proposalRoots[r.find(pr.b)] = ""
 		}
 	}
+	parallel(len(reg.People), 1<<12, func(lo, hi int) {
+		for _, p := range reg.People[lo:hi] {
+			p.ID = personID(p.idh)
+			p.idIn = ""
+		}
+	})
 	for i, p := range reg.People {
-		p.ID = personID(p.idh)
-		p.idIn = ""
 		if i > 0 && reg.People[i-1].idh == p.idh {
 			k := 2
 			for j := i - 1; j > 0 && reg.People[j-1].idh == p.idh; j-- {
