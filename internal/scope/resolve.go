@@ -902,16 +902,32 @@ func (r *Resolver) Resolve() {
 		k uint64
 		n int32
 	}
-	os := make([]ord, len(dirty))
-	for i, n := range dirty {
-		nd := &r.nodes[n]
-		os[i] = ord{uint64(rank[nd.src])<<32 | uint64(uint32(nd.record)), n}
+	// A counting sort by source, then each source's records on every
+	// core (keys are unique: any sort gives this order).
+	bucket := make([]int32, len(r.sources)+1)
+	for _, n := range dirty {
+		bucket[rank[r.nodes[n].src]+1]++
 	}
-	slices.SortFunc(os, func(a, b ord) int { return cmp.Compare(a.k, b.k) })
+	for i := 1; i < len(bucket); i++ {
+		bucket[i] += bucket[i-1]
+	}
+	os := make([]ord, len(dirty))
+	at := slices.Clone(bucket)
+	for _, n := range dirty {
+		nd := &r.nodes[n]
+		b := rank[nd.src]
+		os[at[b]] = ord{uint64(b)<<32 | uint64(uint32(nd.record)), n}
+		at[b]++
+	}
+	parallel(len(r.sources), 1, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			slices.SortFunc(os[bucket[b]:bucket[b+1]], func(a, b ord) int { return cmp.Compare(a.k, b.k) })
+		}
+	})
 	for i := range os {
 		dirty[i] = os[i].n
 	}
-	os = nil
+	os, bucket, at = nil, nil, nil
 	// The keys of each dirty node, by a counting sort on the node.
 	pos := make([]int32, len(r.nodes))
 	for i := range pos {
@@ -940,19 +956,44 @@ func (r *Resolver) Resolve() {
 	r.pend = nil // its capacity is the largest batch's: give it back
 	pos = nil
 	byNode := func(i int) []keyRef { return pend[start[i]:start[i+1]] }
-	composites := 0
-	for _, n := range dirty {
+	// The composite keys (name and birth date, name and address) of each
+	// dirty node, hashed on every core: compH[compStart[i]:] are node i's,
+	// for each name its date's, then its address's.
+	compStart := make([]int32, len(dirty)+1)
+	for i, n := range dirty {
 		nd := &r.nodes[n]
+		c := int32(0)
 		for _, id := range nd.names {
 			if id != 0 && nd.dob != 0 {
-				composites++
+				c++
 			}
 			if id != 0 && nd.addrH != 0 {
-				composites++
+				c++
 			}
 		}
+		compStart[i+1] = compStart[i] + c
 	}
-	work := make([]keyRef, 0, len(pend)+composites)
+	compH := make([]uint64, compStart[len(dirty)])
+	parallel(len(dirty), 1<<12, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			nd := &r.nodes[dirty[i]]
+			j := compStart[i]
+			for _, id := range nd.names {
+				if id == 0 {
+					continue
+				}
+				if nd.dob != 0 {
+					compH[j] = r.hash2(kNameDOB, id, uint64(nd.dob))
+					j++
+				}
+				if nd.addrH != 0 {
+					compH[j] = r.hash2(kNameAddr, id, nd.addrH)
+					j++
+				}
+			}
+		}
+	})
+	work := make([]keyRef, 0, len(pend)+len(compH))
 	for i, n := range dirty {
 		nd := &r.nodes[n]
 		nd.flags |= fDone
@@ -968,16 +1009,19 @@ func (r *Resolver) Resolve() {
 			}
 		}
 		work = append(work, ks...)
+		comp := compH[compStart[i]:compStart[i+1]]
 		for _, id := range nd.names {
 			if id == 0 {
 				continue
 			}
 			if nd.dob != 0 {
-				work = append(work, keyRef{h: r.hash2(kNameDOB, id, uint64(nd.dob)), node: n, kind: kNameDOB})
+				work = append(work, keyRef{h: comp[0], node: n, kind: kNameDOB})
+				comp = comp[1:]
 				r.rankAtLeast(n, kNameDOB, id)
 			}
 			if nd.addrH != 0 {
-				work = append(work, keyRef{h: r.hash2(kNameAddr, id, nd.addrH), node: n, kind: kNameAddr})
+				work = append(work, keyRef{h: comp[0], node: n, kind: kNameAddr})
+				comp = comp[1:]
 				r.rankAtLeast(n, kNameAddr, id)
 			}
 		}
