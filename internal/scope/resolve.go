@@ -1606,38 +1606,79 @@ func (x *keyIndex) batch(hs []uint64, vals []int32, next *int32) []int32 {
 	if vals == nil {
 		vals = make([]int32, len(hs))
 	}
-	var addH []uint64
-	var addV []int32
-	cur := 0
-	for g := 0; g < len(ord); {
-		h := ord[g].h
-		// Gallop from the last place: the batch is sorted too.
-		step := 1
-		for cur+step < len(x.h) && x.h[cur+step] < h {
-			step *= 2
-		}
-		j, found := slices.BinarySearch(x.h[cur:min(cur+step+1, len(x.h))], h)
-		cur += j
-		var v int32
-		if found {
-			v = x.v[cur]
-		} else {
-			if next != nil {
-				v = *next
-				*next++
-			} else {
-				v = vals[ord[g].pos]
+	// Runs of whole groups (keys of one hash) are looked up on every
+	// core. A run first finds the known hashes and counts the new ones;
+	// the new ones are then numbered (next) and placed in run order, so
+	// that the result is the same as one pass in hash order.
+	type run struct {
+		lo, hi   int
+		newStart int // the run's first new hash among the batch's
+		fresh    []int32
+	}
+	chunks := blockChunks(len(ord), 1<<14, func(i int) bool { return ord[i].h != ord[i-1].h })
+	runs := make([]run, len(chunks))
+	parallel(len(runs), 1, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			rn := &runs[c]
+			rn.lo, rn.hi = chunks[c][0], chunks[c][1]
+			cur, _ := slices.BinarySearch(x.h, ord[rn.lo].h)
+			for g := rn.lo; g < rn.hi; {
+				h := ord[g].h
+				// Gallop from the last place: the run is sorted too.
+				step := 1
+				for cur+step < len(x.h) && x.h[cur+step] < h {
+					step *= 2
+				}
+				j, found := slices.BinarySearch(x.h[cur:min(cur+step+1, len(x.h))], h)
+				cur += j
+				e := g + 1
+				for e < rn.hi && ord[e].h == h {
+					e++
+				}
+				if found {
+					for k := g; k < e; k++ {
+						vals[ord[k].pos] = x.v[cur]
+					}
+				} else {
+					rn.fresh = append(rn.fresh, int32(g))
+				}
+				g = e
 			}
-			addH = append(addH, h)
-			addV = append(addV, v)
 		}
-		for ; g < len(ord) && ord[g].h == h; g++ {
-			vals[ord[g].pos] = v
+	})
+	fresh := 0
+	for c := range runs {
+		runs[c].newStart = fresh
+		fresh += len(runs[c].fresh)
+	}
+	if fresh == 0 {
+		return vals
+	}
+	addH := make([]uint64, fresh)
+	addV := make([]int32, fresh)
+	base := int32(0)
+	if next != nil {
+		base = *next
+		*next += int32(fresh)
+	}
+	parallel(len(runs), 1, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			rn := &runs[c]
+			for k, g := range rn.fresh {
+				at := rn.newStart + k
+				h := ord[g].h
+				v := vals[ord[g].pos]
+				if next != nil {
+					v = base + int32(at)
+				}
+				for e := int(g); e < rn.hi && ord[e].h == h; e++ {
+					vals[ord[e].pos] = v
+				}
+				addH[at], addV[at] = h, v
+			}
 		}
-	}
-	if len(addH) > 0 {
-		x.merge(addH, addV)
-	}
+	})
+	x.merge(addH, addV)
 	return vals
 }
 
