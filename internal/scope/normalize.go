@@ -63,6 +63,9 @@ func NormalizeEmail(v string) string {
 	if local == "" {
 		return ""
 	}
+	if len(local)+1+len(domain) == len(v) && v[:len(local)] == local && v[len(local)+1:] == domain {
+		return v // already in this form: no new string
+	}
 	return local + "@" + domain
 }
 
@@ -512,6 +515,12 @@ func init() {
 // prefecture means JP, a trailing country name its country, a US state
 // with a ZIP code US.
 func AddressCountry(addr string) string {
+	// NFKC leaves CJK ideographs as they are: a prefecture written in the
+	// address is there after it too, and most addresses are answered
+	// without normalising.
+	if hasPrefecture(addr) {
+		return "JP"
+	}
 	a := nfkc(addr)
 	if hasPrefecture(a) {
 		return "JP"

@@ -250,8 +250,9 @@ func (r *Resolver) people(roots []int32) []*Person {
 	rows := make([]*Person, len(roots))
 	parallel(len(roots), 1<<12, func(lo, hi int) {
 		mac := &hashFunc{key: r.opts.Key, h: hmac.New(sha256.New, r.opts.Key)}
+		var slab []Person
 		for i := lo; i < hi; i++ {
-			if p := r.person(roots[i]); p != nil {
+			if p := r.person(roots[i], &slab); p != nil {
 				p.idh = binary.BigEndian.Uint64(mac.sum("person:" + p.idIn)[:8])
 				rows[i] = p
 			}
@@ -340,7 +341,7 @@ func (r *Resolver) idHash(in string) uint64 {
 
 // person builds the register row of the cluster rooted at root, or nil when
 // the cluster exposes no data subject (master rows only, crowd records).
-func (r *Resolver) person(root int32) *Person {
+func (r *Resolver) person(root int32, slab *[]Person) *Person {
 	var bestRank uint8
 	var bestKey string
 	var names, emails, phones, addrs, postals tally
@@ -405,7 +406,13 @@ func (r *Resolver) person(root int32) *Person {
 	if !subject {
 		return nil
 	}
-	p := &Person{root: root, FinancialRisk: financial, Language: lang, Sources: make([]string, 0, len(srcs))}
+	// Rows are allocated from the worker's slab: millions of rows, few
+	// allocations.
+	if len(*slab) == cap(*slab) {
+		*slab = make([]Person, 0, 256)
+	}
+	*slab = append(*slab, Person{root: root, FinancialRisk: financial, Language: lang, Sources: make([]string, 0, len(srcs))})
+	p := &(*slab)[len(*slab)-1]
 	p.Categories = make([]CategoryExposure, 0, bits.OnesCount32(cats))
 	for _, i := range r.catOrder {
 		if cats&(1<<i) != 0 {
@@ -621,13 +628,14 @@ func (r *Resolver) Changed() []*Person {
 	r.flush()
 	seen := map[int32]bool{}
 	var out []*Person
+	var slab []Person
 	for _, n := range r.touchedList {
 		root := r.find(n)
 		if seen[root] {
 			continue
 		}
 		seen[root] = true
-		if p := r.person(root); p != nil {
+		if p := r.person(root, &slab); p != nil {
 			p.idh = r.idHash(p.idIn)
 			if r.lastShared[p.idh] > 1 {
 				p.idh = r.idHash(p.idIn + "|" + r.minName(root))
