@@ -1310,6 +1310,7 @@ func (r *Resolver) nearDOBPass(dirty []int32) {
 	chunks := blockChunks(len(ents), 1<<12, func(i int) bool { return ents[i].h != ents[i-1].h })
 	outs := make([]out, len(chunks))
 	parallel(len(chunks), 1, func(lo, hi int) {
+		names := new(nameRunes)
 		for c := lo; c < hi; c++ {
 			o := &outs[c]
 			for i := chunks[c][0]; i < chunks[c][1]; {
@@ -1330,7 +1331,7 @@ func (r *Resolver) nearDOBPass(dirty []int32) {
 						if a == b {
 							continue
 						}
-						if d, ok := r.nearNames(a, b); ok {
+						if d, ok := r.nearNamesCached(a, b, names); ok {
 							o.hits = append(o.hits, hit{ents[i].pos, m, int32(d)})
 						}
 					}
@@ -1438,11 +1439,43 @@ func blockChunks(n, size int, isStart func(i int) bool) [][2]int {
 // nearNames reports whether two clusters have names 1–2 edits apart (1 for
 // names of up to four characters) and no name in common.
 func (r *Resolver) nearNames(a, b int32) (int, bool) {
+	var c nameRunes
+	return r.nearNamesCached(a, b, &c)
+}
+
+// nameRunes keeps names decoded to runes, a few for each side of the
+// comparisons: a near-birth-date block compares each name with up to
+// eight others.
+type nameRunes struct {
+	side [2]struct {
+		id [16]int32
+		n  [16]uint8
+		r  [16][48]rune
+	}
+}
+
+// get returns the runes of name id for side s; the slice is good until
+// the next get of the same side.
+func (c *nameRunes) get(r *Resolver, s int, id int32) []rune {
+	sd := &c.side[s]
+	k := id & 15
+	if sd.id[k] == id && id != 0 {
+		return sd.r[k][:sd.n[k]]
+	}
+	rs := runes(sd.r[k][:0], r.nameBytes(id))
+	if len(rs) > len(sd.r[k]) {
+		sd.id[k] = 0
+		return rs // too long to keep
+	}
+	sd.id[k], sd.n[k] = id, uint8(len(rs))
+	return rs
+}
+
+func (r *Resolver) nearNamesCached(a, b int32, c *nameRunes) (int, bool) {
 	if r.namesMeet(a, b) {
 		return 0, false
 	}
 	best := 99
-	var bx, by [48]rune
 	for _, x := range r.namesOf(a) {
 		var nx []rune
 		ix := r.nameInfo[x]
@@ -1462,9 +1495,9 @@ func (r *Resolver) nearNames(a, b int32) (int, bool) {
 				continue
 			}
 			if nx == nil {
-				nx = runes(bx[:0], r.nameBytes(x))
+				nx = c.get(r, 0, x)
 			}
-			ny := runes(by[:0], r.nameBytes(y))
+			ny := c.get(r, 1, y)
 			lim = 2
 			if min(len(nx), len(ny)) <= 4 {
 				lim = 1
