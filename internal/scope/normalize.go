@@ -23,7 +23,9 @@ func nfkc(s string) string {
 			break
 		}
 	}
-	if ascii || norm.NFKC.IsNormalString(s) {
+	// QuickSpanString covering s is IsNormalString's own first answer,
+	// without its allocation.
+	if ascii || norm.NFKC.QuickSpanString(s) == len(s) || norm.NFKC.IsNormalString(s) {
 		return s
 	}
 	return norm.NFKC.String(s)

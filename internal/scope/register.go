@@ -343,7 +343,10 @@ func (r *Resolver) idHash(in string) uint64 {
 // the cluster exposes no data subject (master rows only, crowd records).
 func (r *Resolver) person(root int32, slab *[]Person) *Person {
 	var bestRank uint8
-	var bestKey string
+	// The strongest key's value, the smallest of the strongest kind,
+	// compared as bytes: most nodes' keys are never made strings.
+	var bestBuf, candBuf [64]byte
+	bestKey, cand := bestBuf[:0], candBuf[:0]
 	var names, emails, phones, addrs, postals tally
 	var masterName, masterEmail, masterAddr, masterPostal, masterPhone, lang string
 	var cats uint32
@@ -359,9 +362,11 @@ func (r *Resolver) person(root int32, slab *[]Person) *Person {
 		src := &r.sources[nd.src]
 		if nd.flags&fNoPerson == 0 {
 			if nd.rank != 0 && (bestRank == 0 || nd.rank < bestRank) {
-				bestRank, bestKey = nd.rank, r.bestKey(n)
+				bestRank, bestKey = nd.rank, r.appendBestKey(bestKey[:0], n)
 			} else if nd.rank != 0 && nd.rank == bestRank {
-				bestKey = min(bestKey, r.bestKey(n))
+				if cand = r.appendBestKey(cand[:0], n); bytes.Compare(cand, bestKey) < 0 {
+					bestKey, cand = cand, bestKey
+				}
 			}
 			if src.Master {
 				hasMaster = true
@@ -424,6 +429,9 @@ func (r *Resolver) person(root int32, slab *[]Person) *Person {
 		src := &r.sources[s]
 		p.Sources = append(p.Sources, r.srcName(s))
 		if src.Host != "" && !slices.Contains(p.Hosts, src.Host) {
+			if p.Hosts == nil {
+				p.Hosts = make([]string, 0, len(srcs))
+			}
 			p.Hosts = append(p.Hosts, src.Host)
 		}
 		p.SpecialCare = appendNew(p.SpecialCare, src.SpecialCare...)
@@ -439,7 +447,7 @@ func (r *Resolver) person(root int32, slab *[]Person) *Person {
 	slices.Sort(p.Hosts)
 	slices.Sort(p.SpecialCare)
 	p.Key = kindNames[bestRank]
-	p.idIn = kindNames[bestRank] + ":" + bestKey
+	p.idIn = kindNames[bestRank] + ":" + string(bestKey)
 	return p
 }
 
@@ -465,57 +473,71 @@ func bitIndex(c uint32) int {
 	return i
 }
 
-// tally counts arena strings to find a cluster's most common value.
+// tally counts arena strings to find a cluster's most common value. The
+// first few live in the struct (it stays on the stack), more in slices.
 type tally struct {
-	v  []uint32
-	n  []int32
-	vb [4]uint32
-	nb [4]int32
+	k  int
+	v  [4]uint32
+	n  [4]int32
+	xv []uint32
+	xn []int32
 }
 
 func (t *tally) add(o uint32) {
 	if o == 0 {
 		return
 	}
-	if i := slices.Index(t.v, o); i >= 0 {
-		t.n[i]++
+	for i := range min(t.k, len(t.v)) {
+		if t.v[i] == o {
+			t.n[i]++
+			return
+		}
+	}
+	if i := slices.Index(t.xv, o); i >= 0 {
+		t.xn[i]++
 		return
 	}
-	if t.v == nil {
-		t.v, t.n = t.vb[:0], t.nb[:0]
+	if t.k < len(t.v) {
+		t.v[t.k], t.n[t.k] = o, 1
+	} else {
+		t.xv, t.xn = append(t.xv, o), append(t.xn, 1)
 	}
-	t.v = append(t.v, o)
-	t.n = append(t.n, 1)
+	t.k++
+}
+
+func (t *tally) at(i int) (uint32, int32) {
+	if i < len(t.v) {
+		return t.v[i], t.n[i]
+	}
+	return t.xv[i-len(t.v)], t.xn[i-len(t.v)]
 }
 
 // top returns the most frequent value, the smallest among ties, so that
 // reruns pick the same one. Equal strings at different arena offsets are
 // counted together.
 func (t *tally) top(r *Resolver) string {
-	switch len(t.v) {
+	switch t.k {
 	case 0:
 		return ""
 	case 1:
 		return r.get(t.v[0])
 	}
-	var buf [8]string
-	vs := buf[:0]
-	for _, o := range t.v {
-		vs = append(vs, r.get(o))
-	}
-	best, bestN := "", int32(0)
-	for _, v := range vs {
+	best, bestN := []byte(nil), int32(0)
+	for i := range t.k {
+		o, _ := t.at(i)
+		v := r.bytes(o)
 		n := int32(0)
-		for j, w := range vs {
-			if w == v {
-				n += t.n[j]
+		for j := range t.k {
+			oj, nj := t.at(j)
+			if oj == o || bytes.Equal(r.bytes(oj), v) {
+				n += nj
 			}
 		}
-		if n > bestN || n == bestN && v < best {
+		if n > bestN || n == bestN && bytes.Compare(v, best) < 0 {
 			best, bestN = v, n
 		}
 	}
-	return best
+	return string(best)
 }
 
 // bestKey is the normalised value of node n's strongest key; composite
@@ -534,6 +556,16 @@ func (r *Resolver) bestKey(n int32) string {
 		return r.srcName(nd.src) + "#" + itoa(int(nd.record))
 	}
 	return r.get(nd.best)
+}
+
+// appendBestKey appends bestKey(n) to b; the value of a plain key comes
+// from the arena without a string.
+func (r *Resolver) appendBestKey(b []byte, n int32) []byte {
+	switch r.nodes[n].rank {
+	case kNameDOB, kNameAddr, kRecord:
+		return append(b, r.bestKey(n)...)
+	}
+	return append(b, r.bytes(r.nodes[n].best)...)
 }
 
 func (r *Resolver) catBit(c string) uint32 {
