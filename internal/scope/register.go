@@ -228,8 +228,10 @@ func (r *Resolver) Register() *Register {
 
 func personID(h uint64) string {
 	var b [18]byte
+	var hb [8]byte
+	binary.BigEndian.PutUint64(hb[:], h)
 	b[0], b[1] = 'p', '-'
-	hex.Encode(b[2:], binary.BigEndian.AppendUint64(nil, h))
+	hex.Encode(b[2:], hb[:])
 	return string(b[:])
 }
 
@@ -658,6 +660,8 @@ func (r *Resolver) Decide(id string, confirm bool) bool {
 // Register.
 func (r *Resolver) Changed() []*Person {
 	r.flush()
+	// Mentions are no people in the register: nor here.
+	mentions := r.mentions()
 	seen := map[int32]bool{}
 	var out []*Person
 	var slab []Person
@@ -667,6 +671,9 @@ func (r *Resolver) Changed() []*Person {
 			continue
 		}
 		seen[root] = true
+		if _, ok := mentions[root]; ok {
+			continue
+		}
 		if p := r.person(root, &slab); p != nil {
 			p.idh = r.idHash(p.idIn)
 			if r.lastShared[p.idh] > 1 {
