@@ -686,3 +686,39 @@ func (r *Resolver) Changed() []*Person {
 	r.touchedList = r.touchedList[:0]
 	return out
 }
+
+// RecordRef is one record of a person: its source and record number. A
+// record naming several people (a letter to many, a mail with From and
+// To) was split, and only one of its values is this person's: Only holds
+// that normalised value and Key its kind.
+type RecordRef struct {
+	Source Source
+	Record int
+	Key    string
+	Only   string
+}
+
+// Records lists the records a person of the last Register was built
+// from, master rows included, so that a reveal shows exactly that
+// person's values.
+func (r *Resolver) Records(p *Person) []RecordRef {
+	var out []RecordRef
+	n := p.root
+	for {
+		nd := &r.nodes[n]
+		// The crowd record itself stands for no one: its values went to
+		// its split nodes.
+		if nd.flags&fNoPerson == 0 {
+			ref := RecordRef{Source: r.sources[nd.src], Record: int(nd.record)}
+			if nd.flags&fCrowd != 0 {
+				ref.Key, ref.Only = kindNames[nd.rank], r.get(nd.best)
+			}
+			out = append(out, ref)
+		}
+		n = r.next[n]
+		if n == p.root {
+			break
+		}
+	}
+	return out
+}
