@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -88,6 +89,15 @@ type Agent struct {
 	heightened time.Duration // scan interval set by the server for heightened
 	isolation  string
 	isoErr     string
+	// sweepStops ends the scan of a running sweep; cancelledSweeps are
+	// the sweeps the server cancelled while this process runs.
+	sweepStops      map[string]context.CancelCauseFunc
+	cancelledSweeps map[string]bool
+	// contacted is closed once the first session got its Welcome or
+	// failed: held sweeps wait for it, as the Welcome names those
+	// cancelled meanwhile.
+	contacted   chan struct{}
+	contactOnce sync.Once
 
 	cmds      chan *wire.Message
 	scanNow   chan struct{}
@@ -164,6 +174,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		schedWake:  make(chan struct{}, 1),
 		monWake:    make(chan struct{}, 1),
 		sweepWake:  make(chan struct{}, 1),
+		contacted:  make(chan struct{}),
 		acks:       make(chan uint64, 16),
 	}
 	if err := a.restore(ctx); err != nil {
@@ -249,6 +260,7 @@ func (a *Agent) connectLoop(ctx context.Context, stop context.CancelCauseFunc) {
 	for ctx.Err() == nil {
 		start := time.Now()
 		welcomed, err := a.session(ctx)
+		a.markContacted()
 		if ctx.Err() != nil {
 			return
 		}
@@ -361,9 +373,14 @@ func (a *Agent) session(ctx context.Context) (welcomed bool, err error) {
 		a.conn = nil
 		a.mu.Unlock()
 	}()
+	welcome := m.Welcome
+	for _, id := range welcome.CancelledSweeps {
+		a.cancelSweep(sctx, id)
+	}
+	a.markContacted()
 	// Statuses the server may have missed while we were away.
 	for _, s := range sweeps {
-		if !s.accepted {
+		if !s.accepted && !slices.Contains(welcome.CancelledSweeps, s.status.SweepID) {
 			st := s.status
 			if err := a.send(sctx, &wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &st}); err != nil {
 				return true, err
@@ -540,6 +557,8 @@ func (a *Agent) command(ctx context.Context, m *wire.Message) {
 		a.isolate(ctx, m.ID, *m.Isolate)
 	case wire.TypeRelease:
 		a.release(ctx, m.ID)
+	case wire.TypeCancelSweep:
+		a.cancelSweep(ctx, m.CancelSweep.SweepID)
 	default:
 		a.log.Warn("ignoring unexpected message", "type", m.Type)
 	}

@@ -171,6 +171,12 @@ func (a *Agent) scheduler(ctx context.Context) {
 // sweeper runs the sweeps in the store one at a time: those received since
 // the last look, and any a restart interrupted.
 func (a *Agent) sweeper(ctx context.Context) {
+	select {
+	case <-a.contacted:
+	case <-time.After(firstContactWait):
+	case <-ctx.Done():
+		return
+	}
 	for {
 		rows, err := a.st.Sweeps(ctx, time.Now())
 		if err != nil && ctx.Err() == nil {
@@ -243,10 +249,11 @@ func (a *Agent) runSweep(ctx context.Context, sw wire.Sweep) {
 		lastReport = time.Now()
 		a.sweepStatus(ctx, wire.SweepStatus{SweepID: sw.SweepID, State: wire.SweepRunning, Files: p.Files})
 	}
-	sctx := ctx
+	sctx, stopped := a.sweepContext(ctx, sw.SweepID)
+	defer stopped()
 	if !sw.ExpiresAt.IsZero() {
 		var cancel context.CancelFunc
-		sctx, cancel = context.WithDeadline(ctx, sw.ExpiresAt)
+		sctx, cancel = context.WithDeadline(sctx, sw.ExpiresAt)
 		defer cancel()
 	}
 	sum, n, err := a.scanWith(sctx, sw.Paths, b, wire.SourceSweep, sw.SweepID, progress)
@@ -256,9 +263,12 @@ func (a *Agent) runSweep(ctx context.Context, sw wire.Sweep) {
 		return
 	}
 	st.Files, st.Findings = sum.Files, n
-	if err != nil {
+	switch {
+	case errors.Is(context.Cause(sctx), errSweepCancelled):
+		st.State = wire.SweepCancelled
+	case err != nil:
 		st.State, st.Error = wire.SweepFailed, fmt.Sprintf("sweep: %v", err)
-	} else {
+	default:
 		st.State = wire.SweepDone
 	}
 	// Report the end only once the server has the sweep's findings, so

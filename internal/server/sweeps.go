@@ -22,7 +22,7 @@ func (s *Server) sweepRoutes() []httpapi.Route {
 			Response: []Sweep(nil), Query: httpapi.PageParams, Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RoleAuditor}, Handler: s.listSweeps},
 		{Method: "GET", Pattern: "/sweeps/{id}", Summary: "One sweep with its state, progress and per-host results.",
 			Response: Sweep{}, Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RoleAuditor}, Handler: s.getSweep},
-		{Method: "DELETE", Pattern: "/sweeps/{id}", Summary: "Cancel a sweep: hosts that have not finished it are no longer sent it; audited with the reason.",
+		{Method: "DELETE", Pattern: "/sweeps/{id}", Summary: "Cancel a sweep: connected hosts stop its scan at once, hosts away learn it when they reconnect, the rest are no longer sent it; audited with the reason.",
 			Request: ReasonBody{}, Response: Sweep{}, Roles: responders, Handler: s.cancelSweep},
 	}
 }
@@ -249,10 +249,11 @@ func (s *Server) cancelSweep(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	if v, err := s.sweepView(ctx, sw); err != nil || v.State == "done" || v.State == "done_with_errors" || v.State == "expired" {
-		if err == nil {
-			err = httpapi.Conflict("sweep %s is %s; only a running sweep can be cancelled", id, v.State)
-		}
+	v, err := s.sweepView(ctx, sw)
+	if err == nil && (v.State == "done" || v.State == "done_with_errors" || v.State == "expired") {
+		err = httpapi.Conflict("sweep %s is %s; only a running sweep can be cancelled", id, v.State)
+	}
+	if err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
@@ -268,5 +269,6 @@ func (s *Server) cancelSweep(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, err)
 		return
 	}
+	s.broadcast(ctx, unfinishedHosts(v), func() *wire.Message { return cancelSweepMessage(id, s.nextCommandID()) })
 	s.getSweep(w, r)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -97,10 +98,28 @@ func TestCancelSweepAndDeleteHost(t *testing.T) {
 	if view.State != "cancelled" {
 		t.Errorf("cancelled sweep: state %s", view.State)
 	}
+	// The connected host is told at once, and its confirmation (with the
+	// files it had scanned) is shown; a late "done" is not.
+	if m := a.expect(wire.TypeCancelSweep); m.CancelSweep.SweepID != sw.ID {
+		t.Errorf("cancel_sweep for %s, want %s", m.CancelSweep.SweepID, sw.ID)
+	}
+	a.send(&wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &wire.SweepStatus{SweepID: sw.ID, State: wire.SweepCancelled, Files: 7}})
+	a.send(&wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &wire.SweepStatus{SweepID: sw.ID, State: wire.SweepDone, Files: 9}})
+	testutil.Eventually(t, "host confirms the cancellation", func() bool {
+		ts.api(t, "GET", "/api/v1/sweeps/"+sw.ID, nil, &view)
+		h := view.Hosts[slices.IndexFunc(view.Hosts, func(h SweepHost) bool { return h.HostID == a.id })]
+		return h.State == wire.SweepCancelled && h.Files == 7
+	})
 	if code := ts.api(t, "DELETE", "/api/v1/sweeps/"+sw.ID, nil, nil); code != http.StatusOK {
 		t.Errorf("cancelling twice: %d, want 200", code)
 	}
+	// A host holding the sweep while away learns of the cancellation in
+	// its Welcome.
+	b.sweeps = []string{sw.ID, "s-unknown"}
 	b.mustConnect(ts)
+	if diff := cmp.Diff(b.welcome.CancelledSweeps, []string{sw.ID}); diff != "" {
+		t.Errorf("welcome's cancelled sweeps (-got +want):\n%s", diff)
+	}
 	// Had the cancelled sweep been sent, it would arrive before the ping.
 	ts.api(t, "POST", "/api/v1/hosts/"+b.id+"/ping", nil, nil)
 	for m := range b.msgs {
@@ -114,6 +133,8 @@ func TestCancelSweepAndDeleteHost(t *testing.T) {
 	var done SweepCreated
 	ts.api(t, "POST", "/api/v1/sweeps", map[string]any{"yara": yara, "paths": []string{"/srv"}, "hosts": []string{a.id}}, &done)
 	a.expect(wire.TypeSweep)
+	// An agent cannot cancel on its own what the server did not cancel.
+	a.send(&wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &wire.SweepStatus{SweepID: done.ID, State: wire.SweepCancelled}})
 	a.send(&wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &wire.SweepStatus{SweepID: done.ID, State: wire.SweepDone}})
 	testutil.Eventually(t, "sweep done", func() bool {
 		ts.api(t, "GET", "/api/v1/sweeps/"+done.ID, nil, &view)
