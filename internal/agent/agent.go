@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -124,13 +123,14 @@ type monitoringState struct {
 // New enrols (or loads the identity from cfg.DataDir) and opens the
 // agent's store. Close releases it.
 func New(ctx context.Context, cfg Config) (*Agent, error) {
-	u, err := url.Parse(cfg.ServerURL)
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("agent: server URL %q: want https://HOST:PORT", cfg.ServerURL)
+	base, err := ServerURL(cfg.ServerURL)
+	if err != nil {
+		return nil, fmt.Errorf("server URL: %w", err)
 	}
-	cfg.ServerURL = strings.TrimSuffix(cfg.ServerURL, "/")
+	cfg.ServerURL = base
+	u, _ := url.Parse(base)
 	if cfg.DataDir == "" {
-		return nil, errors.New("agent: no data directory")
+		return nil, errors.New("no data directory")
 	}
 	if cfg.ScanInterval <= 0 {
 		cfg.ScanInterval = DefaultScanInterval
@@ -145,11 +145,11 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		cfg.Logger = slog.Default()
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("agent: %w", err)
+		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	id, err := Enroll(ctx, cfg.DataDir, cfg.ServerURL, cfg.Roots, cfg.EnrollToken, cfg.Name, cfg.Labels)
 	if err != nil {
-		return nil, fmt.Errorf("agent: %w", err)
+		return nil, err
 	}
 	st, err := openStore(ctx, cfg.DataDir)
 	if err != nil {
@@ -615,4 +615,23 @@ func (a *Agent) level() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.monitoring
+}
+
+// ServerURL checks the server's base URL and returns it in the form the
+// agent uses, https://HOST[:PORT] with no trailing slash. The gateway's
+// paths are fixed (wire.EnrollPath, wire.WebSocketPath), so a URL with a
+// path, a query or credentials is refused rather than half used.
+func ServerURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%q: %w", raw, err)
+	case u.Scheme != "https" || u.Host == "" || u.Opaque != "":
+		return "", fmt.Errorf("%q: want https://HOST:PORT", raw)
+	case u.Path != "" && u.Path != "/":
+		return "", fmt.Errorf("%q has a path (%s): want https://HOST:PORT; the server serves its agent gateway at the root", raw, u.Path)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		return "", fmt.Errorf("%q: want https://HOST:PORT, without credentials, query or fragment", raw)
+	}
+	return "https://" + u.Host, nil
 }

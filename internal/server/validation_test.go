@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"slices"
@@ -190,5 +191,32 @@ func TestSweepDoneWithErrors(t *testing.T) {
 	})
 	if view.State != "done_with_errors" {
 		t.Errorf("state %q, want done_with_errors", view.State)
+	}
+}
+
+// TestErrorAnswersNameNoLayer: error answers say what was not found or
+// why a change is refused, in the caller's terms, with no package or layer
+// name in front ("store: host ...: not found").
+func TestErrorAnswersNameNoLayer(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t)
+	tests := []struct {
+		method, path string
+		body         any
+		code         int
+		want         string
+	}{
+		{"GET", "/api/v1/hosts/h-123", nil, http.StatusNotFound, `{"error":"host h-123: not found"}`},
+		{"DELETE", "/api/v1/hosts/h-123", nil, http.StatusNotFound, `{"error":"host h-123: not found"}`},
+		{"GET", "/api/v1/sweeps/s-123", nil, http.StatusNotFound, `{"error":"sweep s-123: not found"}`},
+		{"DELETE", "/api/v1/sweeps/s-123", ReasonBody{Reason: "x"}, http.StatusNotFound, `{"error":"sweep s-123: not found"}`},
+	}
+	for _, tt := range tests {
+		code, body := rawCall(t, ts, ts.AdminToken(), tt.method, tt.path, tt.body, nil)
+		var compact bytes.Buffer
+		json.Compact(&compact, body)
+		if code != tt.code || compact.String() != tt.want {
+			t.Errorf("%s %s: %d %s, want %d %s", tt.method, tt.path, code, compact.String(), tt.code, tt.want)
+		}
 	}
 }
