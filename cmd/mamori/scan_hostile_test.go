@@ -144,3 +144,17 @@ func TestScanStopsOnSignal(t *testing.T) {
 		t.Fatal("scan still running 30 s after it was cancelled")
 	}
 }
+
+// A rule's warning carries one "warning:", after the command's name.
+func TestScanSlowStringWarning(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.txt"), "aaa!")
+	rules := filepath.Join(t.TempDir(), "redos.yar")
+	writeFile(t, rules, "rule redos { strings: $r = /(a+)+$/ condition: $r }\n")
+	_, errOut, code := mamori(t, "scan", "--rules", rules, "--no-progress", dir)
+	want := "mamori scan: warning: " + rules + `:1:23: rule "redos": string $r may slow down scanning` + "\n"
+	if code != 0 || errOut != want {
+		t.Errorf("exit %d, stderr %q; want 0 and %q", code, errOut, want)
+	}
+}
