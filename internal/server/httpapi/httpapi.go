@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -201,7 +202,7 @@ func DecodeBody(r *http.Request, limit int64, v any) error {
 		if errors.Is(err, io.EOF) {
 			return &InputError{Msg: "request body: empty, want a JSON object"}
 		}
-		return &InputError{Msg: "request body: " + err.Error()}
+		return &InputError{Msg: "request body: " + bodyError(err)}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return &InputError{Msg: "request body: unexpected data after the JSON value"}
@@ -293,4 +294,45 @@ type Mounter interface {
 // it returns. An error other than ctx's is logged.
 type Starter interface {
 	Start(ctx context.Context) error
+}
+
+// bodyError words a JSON decoding error for the caller: the field and what
+// it must hold, without encoding/json's Go struct and type names.
+func bodyError(err error) string {
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		where := "the body"
+		if typ.Field != "" {
+			where = "field " + typ.Field
+		}
+		return fmt.Sprintf("%s: got %s, want %s", where, typ.Value, jsonKind(typ.Type))
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// jsonKind names what a JSON value must be to decode into t.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		bits := t.Bits() - 1
+		return fmt.Sprintf("an integer from %d to %d", -(int64(1) << bits), int64(1)<<bits-1)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if t.Bits() == 64 {
+			return "an integer from 0 to 18446744073709551615"
+		}
+		return fmt.Sprintf("an integer from 0 to %d", uint64(1)<<t.Bits()-1)
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "another kind of value"
 }
