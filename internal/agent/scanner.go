@@ -164,7 +164,11 @@ func (a *Agent) scheduler(ctx context.Context) {
 		if perr := a.st.PutState(ctx, stateLastScan, last); perr != nil {
 			a.log.Error("storing last scan time", "err", perr)
 		}
-		a.log.Info("scan finished", "source", source, "files", sum.Files, "findings", n, "errors", sum.Errors, "err", err)
+		attrs := []any{"source", source, "files", sum.Files, "findings", n, "errors", sum.Errors}
+		if err != nil {
+			attrs = append(attrs, "err", err)
+		}
+		a.log.Info("scan finished", attrs...)
 	}
 }
 

@@ -108,33 +108,65 @@ func TestCancelSweepReachesAgents(t *testing.T) {
 	ta.stop()
 	testutil.Eventually(t, "agent offline", func() bool { return !f.hosts()["busy"].Online })
 	f.call("DELETE", "/sweeps/"+id, map[string]string{"reason": "wrong rule"}, nil)
-	starts := &sweepStarts{}
-	ta = startAgentLogged(t, f, "busy", agentDir, t.TempDir(), nil, slog.New(starts))
+	logs := &logRecords{}
+	ta = startAgentLogged(t, f, "busy", agentDir, t.TempDir(), nil, slog.New(logs))
 	testutil.Eventually(t, "agent back", func() bool { return f.hosts()["busy"].Online })
 	testutil.Eventually(t, "returning agent learns the sweep is cancelled", func() bool { return localSweepState(t, ta, id) == wire.SweepCancelled })
 	if v := get(id); v.State != "cancelled" || v.Hosts[0].State != wire.SweepCancelled {
 		t.Errorf("after reconnect: %+v, want the sweep and its host cancelled", v)
 	}
-	if n := starts.count(); n != 0 {
+	if n := len(logs.named("sweep started")); n != 0 {
 		t.Errorf("the returning agent started the cancelled sweep %d times, want 0", n)
 	}
 }
 
-// sweepStarts is a log handler counting "sweep started" records.
-type sweepStarts struct {
-	mu sync.Mutex
-	n  int
+// logRecords is a log handler keeping every record.
+type logRecords struct {
+	mu   sync.Mutex
+	recs []slog.Record
 }
 
-func (s *sweepStarts) Enabled(context.Context, slog.Level) bool { return true }
-func (s *sweepStarts) WithAttrs([]slog.Attr) slog.Handler       { return s }
-func (s *sweepStarts) WithGroup(string) slog.Handler            { return s }
-func (s *sweepStarts) count() int                               { s.mu.Lock(); defer s.mu.Unlock(); return s.n }
-func (s *sweepStarts) Handle(_ context.Context, r slog.Record) error {
-	if r.Message == "sweep started" {
-		s.mu.Lock()
-		s.n++
-		s.mu.Unlock()
-	}
+func (l *logRecords) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecords) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logRecords) WithGroup(string) slog.Handler            { return l }
+func (l *logRecords) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.recs = append(l.recs, r.Clone())
 	return nil
+}
+
+// named returns the records with message msg.
+func (l *logRecords) named(msg string) []slog.Record {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []slog.Record
+	for _, r := range l.recs {
+		if r.Message == msg {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestScanLogHasNoNilError: a scan that went well logs no err attribute
+// (err=<nil> reads like a failure to whoever greps for err=).
+func TestScanLogHasNoNilError(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end fleet test")
+	}
+	f := startServer(t, t.TempDir(), testutil.ListenerFile(t))
+	logs := &logRecords{}
+	startAgentLogged(t, f, "quiet", t.TempDir(), t.TempDir(), nil, slog.New(logs))
+	testutil.Eventually(t, "agent online", func() bool { return f.hosts()["quiet"].Online })
+	f.call("POST", "/rules", map[string]any{"name": "r", "yara": `rule r { strings: $a = "zz" condition: $a }`, "hashes": []string{}}, nil)
+	testutil.Eventually(t, "the new bundle's scan", func() bool { return len(logs.named("scan finished")) > 0 })
+	for _, r := range logs.named("scan finished") {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "err" {
+				t.Errorf("scan finished with err=%v", a.Value)
+			}
+			return true
+		})
+	}
 }
