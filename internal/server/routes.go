@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
+	"github.com/mamori-dev/mamori/internal/wire"
 )
 
 // CapabilityFunc builds a capability once the server's store is open.
@@ -36,8 +37,8 @@ func (s *Server) Routes() []httpapi.Route { return s.routes }
 // It may be mounted without Serve; Close then ends the server.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /agent/v1/enroll", s.handleEnroll)
-	mux.HandleFunc("GET /agent/v1/ws", s.handleAgent)
+	mux.HandleFunc("POST "+wire.EnrollPath, s.handleEnroll)
+	mux.HandleFunc("GET "+wire.WebSocketPath, s.handleAgent)
 	allow := map[string][]string{}
 	for i := range s.routes {
 		r := &s.routes[i]
@@ -51,6 +52,10 @@ func (s *Server) Handler() http.Handler {
 	notFound := func(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, http.StatusNotFound, "no such path: "+r.URL.Path)
 	}
+	// The agent gateway answers in JSON too.
+	mux.Handle(wire.EnrollPath, methodNotAllowed([]string{"POST"}))
+	mux.Handle(wire.WebSocketPath, methodNotAllowed([]string{"GET"}))
+	mux.HandleFunc("/agent/", notFound)
 	h := withLogger(s, mux)
 	mounted := false
 	for _, c := range s.caps {

@@ -48,6 +48,9 @@ func TestAPIValidation(t *testing.T) {
 		{"sweep message over the wire limit", "POST", "/api/v1/sweeps", `{"yara":` + escaped + `,"paths":["/srv"],"hosts":["` + a.id + `"]}`, 413, "sweep as sent to agents larger than the limit"},
 		{"unknown path", "GET", "/api/v1/nothing", ``, 404, "no such path: /api/v1/nothing"},
 		{"wrong method", "DELETE", "/api/v1/rules", ``, 405, "method DELETE not allowed here; allowed: POST, GET"},
+		{"gateway: unknown path", "GET", "/agent/v2/ws", ``, 404, "no such path: /agent/v2/ws"},
+		{"gateway: wrong method", "POST", "/agent/v1/ws", ``, 405, "method POST not allowed here; allowed: GET"},
+		{"enrolment: wrong method", "GET", "/agent/v1/enroll", ``, 405, "method GET not allowed here; allowed: POST"},
 	}
 	for _, tt := range tests {
 		req, err := http.NewRequest(tt.method, ts.url+tt.path, strings.NewReader(tt.body))
