@@ -1,13 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
+	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mamori-dev/mamori/internal/demo"
+	"github.com/mamori-dev/mamori/internal/notify/letter"
 )
 
 // TestDemo runs the whole chain with small sizes and checks each step's
@@ -16,17 +26,45 @@ func TestDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the whole chain")
 	}
-	var out io.Writer = io.Discard
+	var tee io.Writer = io.Discard
 	if testing.Verbose() {
-		out = os.Stdout
+		tee = os.Stdout
 	}
-	res, err := demo.Run(context.Background(), demo.Config{Dir: t.TempDir(), Agents: 3, People: 60, Seed: 7,
-		Capabilities: capabilities, Run: run, Out: out})
+	// With --keep the console must still answer once the scenario is
+	// done; the demo then stops when its context ends.
+	out := &keepWatch{tee: tee, kept: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	type ran struct {
+		res *demo.Result
+		err error
+	}
+	done := make(chan ran, 1)
+	go func() {
+		res, err := demo.Run(ctx, demo.Config{Dir: dir, Keep: true, Agents: 3, People: 60, Seed: 7,
+			Capabilities: capabilities, Run: run, Out: out})
+		done <- ran{res, err}
+	}()
+	select {
+	case <-out.kept:
+		resp, err := keptConsole(dir, out.consoleURL())
+		if err != nil {
+			t.Errorf("console after the scenario, with --keep: %v", err)
+		} else if resp != http.StatusOK {
+			t.Errorf("console login page after the scenario, with --keep: %d", resp)
+		}
+		cancel()
+	case r := <-done:
+		t.Fatalf("the demo returned before ctx ended, with --keep: %v", r.err)
+	}
+	r := <-done
+	res, err := r.res, r.err
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.IncidentID == "" {
-		t.Error("no incident opened")
+	if res.IncidentID == "" || res.Incidents != 1 {
+		t.Errorf("%d incidents opened (%q), want one for the outbreak", res.Incidents, res.IncidentID)
 	}
 	if !slices.Equal(res.Isolated, []string{"pc-01", "pc-02"}) {
 		t.Errorf("isolated %v, want pc-01 and pc-02", res.Isolated)
@@ -47,10 +85,75 @@ func TestDemo(t *testing.T) {
 	if res.Messages != res.WithEmail || res.Recipients != res.WithEmail {
 		t.Errorf("SMTP sink got %d messages for %d addresses, want one each for %d people with e-mail", res.Messages, res.Recipients, res.WithEmail)
 	}
-	if res.LettersPDF == "" {
-		t.Error("no letters PDF")
+	if res.CampaignState != "done" || !res.ConsoleCampaign {
+		t.Errorf("campaign %s is %q (console shows it: %v), want done and shown", res.CampaignID, res.CampaignState, res.ConsoleCampaign)
+	}
+	if res.Letters != res.People-res.WithEmail {
+		t.Errorf("%d letters queued, want one for each of the %d people without e-mail", res.Letters, res.People-res.WithEmail)
+	}
+	if _, err := letter.FindFonts(); err == nil {
+		if res.LettersPDF == "" || res.LettersPosted != res.Letters {
+			t.Errorf("letters PDF %q, %d of %d letters posted, though a Japanese font is installed", res.LettersPDF, res.LettersPosted, res.Letters)
+		} else if _, err := exec.LookPath("pdftotext"); err == nil {
+			text, err := exec.Command("pdftotext", "-enc", "UTF-8", res.LettersPDF, "-").Output()
+			if err != nil {
+				t.Fatalf("pdftotext: %v", err)
+			}
+			if got := strings.Count(string(text), "〒"); got != res.Letters {
+				t.Errorf("the letters PDF addresses %d people, want %d", got, res.Letters)
+			}
+		}
 	}
 	if !res.AuditOK {
 		t.Error("audit log did not verify")
 	}
+}
+
+// keepWatch copies the demo's output to tee and closes kept when the demo
+// says it keeps running.
+type keepWatch struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	tee  io.Writer
+	kept chan struct{}
+	once sync.Once
+}
+
+func (k *keepWatch) Write(p []byte) (int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.buf.Write(p)
+	if bytes.Contains(k.buf.Bytes(), []byte("\n--keep:")) {
+		k.once.Do(func() { close(k.kept) })
+	}
+	return k.tee.Write(p)
+}
+
+var consoleLine = regexp.MustCompile(`(?m)^  console +(https://\S+)/ `)
+
+func (k *keepWatch) consoleURL() string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if m := consoleLine.FindSubmatch(k.buf.Bytes()); m != nil {
+		return string(m[1])
+	}
+	return ""
+}
+
+// keptConsole asks the kept server's console for its login page.
+func keptConsole(dir, url string) (int, error) {
+	pem, err := os.ReadFile(filepath.Join(dir, "server", "ca.pem"))
+	if err != nil {
+		return 0, err
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	defer hc.CloseIdleConnections()
+	resp, err := hc.Get(url + "/login")
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }

@@ -19,7 +19,7 @@ import (
 func init() {
 	capabilities = append(capabilities, investigate.Capability)
 	incidentSubcommands["collect"] = command{
-		summary: "mamori incident collect  --server URL --ca FILE --token @FILE ID --from RFC3339 [--to RFC3339] [--host ID]... [--kind K]... --reason TEXT",
+		summary: "mamori incident collect  --server URL --ca FILE --token @FILE ID --from RFC3339 [--to RFC3339] [--host ID]... [--kind K]... [--pii [--path PATH]...] --reason TEXT",
 		run:     runIncidentCollect}
 	incidentSubcommands["timeline"] = command{
 		summary: "mamori incident timeline --server URL --ca FILE --token @FILE ID [--host ID] [--kind K] [--level L] [--from T] [--to T] [--limit N] [--format text|json|csv|jsonl]",
@@ -66,20 +66,23 @@ func apiFail(stderr io.Writer, name string, err error) int {
 
 func runIncidentCollect(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var from, to, reason string
-	var hosts, kinds multiFlag
+	var hosts, kinds, paths multiFlag
 	var maxEvents int
+	var personal bool
 	c, id, code := incidentCmd("collect", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&from, "from", "", "window start, RFC 3339")
 		fs.StringVar(&to, "to", "", "window end, RFC 3339 (default now)")
 		fs.Var(&hosts, "host", "host `ID` (repeatable; default the incident's linked hosts)")
 		fs.Var(&kinds, "kind", "artefact `KIND`: logs, processes, connections, persistence, files, archives (repeatable; default all)")
 		fs.IntVar(&maxEvents, "max-events", 0, "cap on log and file events per host (default 200000)")
+		fs.BoolVar(&personal, "pii", false, "also discover personal data: one pii_file result per file holding any")
+		fs.Var(&paths, "path", "with --pii: absolute `PATH` to search (repeatable; default each agent's scan paths)")
 		fs.StringVar(&reason, "reason", "", "why, for the audit log")
 	})
 	if code >= 0 {
 		return code
 	}
-	in := server.CollectIn{Hosts: hosts, Kinds: kinds, MaxEvents: maxEvents, Reason: reason}
+	in := server.CollectIn{Hosts: hosts, Kinds: kinds, MaxEvents: maxEvents, PII: personal, Paths: paths, Reason: reason}
 	for _, p := range []struct {
 		flag, v string
 		dst     *time.Time
@@ -98,8 +101,12 @@ func runIncidentCollect(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err := c.do(ctx, "POST", "/incidents/"+url.PathEscape(id)+"/collect", in, &out); err != nil {
 		return apiFail(stderr, "collect", err)
 	}
-	fmt.Fprintf(stdout, "collection %s on %d hosts, %s to %s (follow it with: mamori incident timeline %s)\n",
-		out.ID, len(out.Hosts), out.From.Format(time.RFC3339), out.To.Format(time.RFC3339), id)
+	with := ""
+	if out.PII {
+		with = ", with personal-data discovery"
+	}
+	fmt.Fprintf(stdout, "collection %s on %d hosts, %s to %s%s (follow it with: mamori incident timeline %s)\n",
+		out.ID, len(out.Hosts), out.From.Format(time.RFC3339), out.To.Format(time.RFC3339), with, id)
 	return 0
 }
 

@@ -207,6 +207,35 @@ func TestIncidentInvestigationCommands(t *testing.T) {
 	if code, _, errs := api("timeline", inc, "--format", "xml"); code != 2 || !strings.Contains(errs, `--format "xml"`) {
 		t.Errorf("timeline --format xml: %d %s", code, errs)
 	}
+
+	// Personal-data discovery over the customer folder of B.
+	code, out, errs = api("collect", inc, "--from", "2026-11-20T00:00:00Z", "--to", "2026-11-21T00:00:00Z", "--host", ids["db-02"],
+		"--kind", "files", "--pii", "--path", filepath.Join(share, "customers"), "--reason", "who is affected")
+	if code != 0 || !strings.Contains(out, ", with personal-data discovery (follow it with") {
+		t.Fatalf("collect --pii: %d %s %s", code, out, errs)
+	}
+	type collection struct {
+		PII   bool     `json:"pii"`
+		Paths []string `json:"paths"`
+		State string   `json:"state"`
+	}
+	var cs []collection
+	waitFor(t, "the personal-data collection done", func() bool {
+		get("/incidents/"+inc+"/collections", &cs)
+		return len(cs) == 2 && cs[0].State == "done" && cs[1].State == "done"
+	})
+	var pii []collection
+	for _, c := range cs {
+		if c.PII {
+			pii = append(pii, c)
+		}
+	}
+	if diff := cmp.Diff(pii, []collection{{true, []string{filepath.Join(share, "customers")}, "done"}}); diff != "" {
+		t.Errorf("collections with pii (-got +want):\n%s", diff)
+	}
+	if code, _, errs := api("collect", inc, "--from", "2026-11-20T00:00:00Z", "--path", "/srv", "--reason", "r"); code != 2 || !strings.Contains(errs, "field paths") {
+		t.Errorf("collect --path without --pii: %d %s", code, errs)
+	}
 }
 
 // sortFindings orders the findings of mamori incident findings' text by

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/mamori-dev/mamori/internal/scope"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
 
@@ -36,6 +37,11 @@ const (
 	batchSize = 250
 	// sendWindow is how many batches may be unacknowledged at once.
 	sendWindow = 4
+	// batchBytes bounds the findings of one batch by their encoded size,
+	// leaving room under wire.MaxMessageBytes for the message around
+	// them: a few hundred personal-data results of 500 KiB each would
+	// not fit one message.
+	batchBytes = wire.MaxMessageBytes - 64<<10
 )
 
 // Config configures an Agent.
@@ -104,6 +110,11 @@ type Agent struct {
 	monWake   chan struct{}
 	sweepWake chan struct{}
 	acks      chan uint64
+
+	// pii is the personal-data matcher, built on first use.
+	piiOnce sync.Once
+	pii     *scope.FileMatcher
+	piiErr  error
 }
 
 // persisted state keys
@@ -483,20 +494,20 @@ func (a *Agent) sendFindings(ctx context.Context, c *websocket.Conn) error {
 	defer check.Stop()
 	for {
 		if len(inflight) < sendWindow {
-			items, err := a.st.Pending(ctx, after, batchSize)
+			batch, first, last, err := a.nextBatch(ctx, after)
 			if err != nil {
 				return err
 			}
-			if len(items) > 0 {
-				batch := &wire.Findings{Seq: uint64(items[len(items)-1].seq)}
-				for _, q := range items {
-					batch.Findings = append(batch.Findings, q.finding)
-				}
+			if batch != nil {
 				if err := writeMsg(ctx, c, &wire.Message{Type: wire.TypeFindings, Findings: batch}); err != nil {
 					return fmt.Errorf("sending findings: %w", err)
 				}
-				inflight[batch.Seq] = span{items[0].seq, items[len(items)-1].seq, time.Now()}
-				after = items[len(items)-1].seq
+				inflight[batch.Seq] = span{first, last, time.Now()}
+				after = last
+				continue
+			}
+			if last > after {
+				after = last // dropped: too large to send
 				continue
 			}
 		}
@@ -521,6 +532,34 @@ func (a *Agent) sendFindings(ctx context.Context, c *websocket.Conn) error {
 			}
 		}
 	}
+}
+
+// nextBatch reads the findings queued after seq after into one batch of
+// at most batchSize findings and batchBytes bytes; nil when none are
+// queued. A finding too large for any message can never be delivered and
+// would stop every later one: it is dropped from the queue, logged, and
+// nextBatch returns a nil batch with last past it.
+func (a *Agent) nextBatch(ctx context.Context, after int64) (batch *wire.Findings, first, last int64, err error) {
+	items, err := a.st.Pending(ctx, after, batchSize)
+	if err != nil || len(items) == 0 {
+		return nil, 0, 0, err
+	}
+	if q := items[0]; q.size > batchBytes {
+		a.log.Error("dropping a finding too large for one message", "id", q.finding.ID, "type", q.finding.Type,
+			"path", q.finding.Path, "bytes", q.size, "limit", batchBytes)
+		return nil, 0, q.seq, a.st.Delete(ctx, q.seq, q.seq)
+	}
+	n, size := 0, 0
+	for n < len(items) && size+items[n].size+1 <= batchBytes {
+		size += items[n].size + 1
+		n++
+	}
+	items = items[:n]
+	batch = &wire.Findings{Seq: uint64(items[n-1].seq)}
+	for _, q := range items {
+		batch.Findings = append(batch.Findings, q.finding)
+	}
+	return batch, items[0].seq, items[n-1].seq, nil
 }
 
 // commandLoop carries out server commands one at a time.

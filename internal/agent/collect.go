@@ -66,7 +66,7 @@ func (a *Agent) runCollect(ctx context.Context, sw wire.Sweep) {
 	spec := *sw.Collect
 	st := wire.SweepStatus{SweepID: sw.SweepID, State: wire.SweepRunning}
 	a.sweepStatus(ctx, st)
-	a.log.Info("collection started", "sweep", sw.SweepID, "incident", spec.IncidentID, "from", spec.From, "to", spec.To)
+	a.log.Info("collection started", "sweep", sw.SweepID, "incident", spec.IncidentID, "from", spec.From, "to", spec.To, "pii", sw.PII)
 	c := &collection{a: a, spec: spec, kinds: map[string]bool{}, max: spec.MaxEvents,
 		sink: &sink{a: a, source: wire.SourceCollector, sweepID: sw.SweepID}}
 	if c.max <= 0 {
@@ -82,6 +82,16 @@ func (a *Agent) runCollect(ctx context.Context, sw wire.Sweep) {
 		defer cancel()
 	}
 	errs := c.run(cctx)
+	if sw.PII {
+		n, note, err := a.collectPII(cctx, sw)
+		c.sent += n
+		if err != nil && cctx.Err() == nil {
+			errs = append(errs, err)
+		}
+		if note != "" {
+			errs = append(errs, errors.New(note))
+		}
+	}
 	if cctx.Err() != nil && ctx.Err() == nil {
 		// The readers stop quietly on their context; without this the
 		// host would look complete.
@@ -102,12 +112,7 @@ func (a *Agent) runCollect(ctx context.Context, sw wire.Sweep) {
 	if c.capped {
 		msgs = append(msgs, fmt.Sprintf("event cap of %d reached: later log and file events were not sent (Sigma hits and snapshots were)", c.max))
 	}
-	if len(msgs) > 0 {
-		st.Error = strings.Join(msgs, "; ")
-		if len(st.Error) > 4000 {
-			st.Error = st.Error[:4000] + "…"
-		}
-	}
+	st.Error = joinErrors(msgs...)
 	_, last, berr := a.st.Bounds(ctx)
 	if berr == nil {
 		berr = a.st.WaitDelivered(ctx, last)

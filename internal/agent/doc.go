@@ -14,6 +14,12 @@
 // re-send after a lost acknowledgement or a re-scan of an unchanged file is
 // one detection on the server.
 //
+// A sweep or collection with pii also runs scope.FileMatcher (its subject
+// key in DIR/scope.key) and sends each FileResult part as a finding of type
+// "pii_file"; what it could not search is counted in the host's sweep
+// error. Findings batches are bounded by encoded bytes as well as count, so
+// large results stay within the wire's message limit.
+//
 // In normal monitoring files are scanned on schedule, when a new bundle
 // arrives and on demand; in heightened monitoring a watcher on the scan
 // paths also scans each file created or changed, about 200 ms after it

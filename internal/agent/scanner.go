@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/scan"
+	"github.com/mamori-dev/mamori/internal/scope"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
 
@@ -24,23 +26,43 @@ type sink struct {
 	// paths renames scanned paths in findings: a process's executable is
 	// read through /proc/PID/exe but reported under its own path.
 	paths map[string]string
-	mu    sync.Mutex
-	buf   []wire.Finding
-	count int64
-	err   error
+	// extra matchers run besides the bundle's (personal-data discovery);
+	// unsearched, when set, counts the files they could not search.
+	extra      []scan.Matcher
+	unsearched *unsearched
+	mu         sync.Mutex
+	buf        []wire.Finding
+	bufBytes   int // of the personal-data results in buf
+	count      int64
+	err        error
 }
 
-const sinkBatch = 200
+// A sink queues its findings every sinkBatch findings, or sooner when the
+// personal-data results among them reach sinkBytes: each may be 512 KiB.
+const (
+	sinkBatch = 200
+	sinkBytes = 4 << 20
+)
 
 func (s *sink) emit(ctx context.Context, r scan.Record) {
+	if s.unsearched != nil {
+		s.unsearched.note(r)
+	}
 	if !r.Finding() {
 		return
 	}
-	f, err := toFinding(r, s.source, s.sweepID, s.bundle, time.Now())
-	if p, ok := s.paths[f.Path]; ok && err == nil {
-		f.Detail["scanned_as"] = f.Path
-		f.Path = p
-		f.ID = findingID(f.Type, f.Rule, f.Indicator, f.Path, f.SHA256, s.sweepID)
+	var f wire.Finding
+	var err error
+	size := 0
+	if fr, ok := r.(*scope.FileResult); ok {
+		f, size, err = piiFinding(fr, s.source, s.sweepID, time.Now())
+	} else {
+		f, err = toFinding(r, s.source, s.sweepID, s.bundle, time.Now())
+		if p, ok := s.paths[f.Path]; ok && err == nil {
+			f.Detail["scanned_as"] = f.Path
+			f.Path = p
+			f.ID = findingID(f.Type, f.Rule, f.Indicator, f.Path, f.SHA256, s.sweepID)
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -49,8 +71,9 @@ func (s *sink) emit(ctx context.Context, r scan.Record) {
 		return
 	}
 	s.buf = append(s.buf, f)
+	s.bufBytes += size
 	s.count++
-	if len(s.buf) >= sinkBatch {
+	if len(s.buf) >= sinkBatch || s.bufBytes >= sinkBytes {
 		s.flushLocked(ctx)
 	}
 }
@@ -71,7 +94,8 @@ func (s *sink) flushLocked(ctx context.Context) {
 	if err := s.a.st.Enqueue(context.WithoutCancel(ctx), s.buf); err != nil && s.err == nil {
 		s.err = err
 	}
-	s.buf = s.buf[:0]
+	clear(s.buf)
+	s.buf, s.bufBytes = s.buf[:0], 0
 }
 
 // scanOptions keep the agent light on the endpoint: half the CPUs, and
@@ -94,7 +118,11 @@ func (a *Agent) scanWith(ctx context.Context, roots []string, b *compiled, sourc
 }
 
 func (a *Agent) scanSink(ctx context.Context, roots []string, s *sink, progress func(scan.Progress)) (scan.SummaryRecord, int64, error) {
-	b := s.bundle
+	var ms []scan.Matcher
+	if s.bundle != nil {
+		ms = s.bundle.matchers
+	}
+	ms = slices.Concat(ms, s.extra)
 	opts := a.scanOptions()
 	if s.paths != nil {
 		// The roots are /proc/PID/exe links to be read through; the
@@ -102,7 +130,7 @@ func (a *Agent) scanSink(ctx context.Context, roots []string, s *sink, progress 
 		opts.FollowSymlinks = true
 	}
 	opts.Progress = progress
-	sum, err := scan.Run(ctx, roots, opts, b.matchers, func(r scan.Record) { s.emit(ctx, r) })
+	sum, err := scan.Run(ctx, roots, opts, ms, func(r scan.Record) { s.emit(ctx, r) })
 	if ferr := s.flush(ctx); ferr != nil && err == nil {
 		err = ferr
 	}
@@ -244,7 +272,7 @@ func (a *Agent) runSweep(ctx context.Context, sw wire.Sweep) {
 		return
 	}
 	a.sweepStatus(ctx, st)
-	a.log.Info("sweep started", "sweep", sw.SweepID, "paths", sw.Paths)
+	a.log.Info("sweep started", "sweep", sw.SweepID, "paths", sw.Paths, "pii", sw.PII)
 	var lastReport time.Time
 	progress := func(p scan.Progress) {
 		if time.Since(lastReport) < time.Second {
@@ -260,7 +288,17 @@ func (a *Agent) runSweep(ctx context.Context, sw wire.Sweep) {
 		sctx, cancel = context.WithDeadline(sctx, sw.ExpiresAt)
 		defer cancel()
 	}
-	sum, n, err := a.scanWith(sctx, sw.Paths, b, wire.SourceSweep, sw.SweepID, progress)
+	s := &sink{a: a, source: wire.SourceSweep, sweepID: sw.SweepID, bundle: b}
+	if sw.PII {
+		m, err := a.piiMatcher()
+		if err != nil {
+			st.State, st.Error = wire.SweepFailed, err.Error()
+			a.sweepStatus(ctx, st)
+			return
+		}
+		s.extra, s.unsearched = []scan.Matcher{m}, &unsearched{}
+	}
+	sum, n, err := a.scanSink(sctx, sw.Paths, s, progress)
 	if ctx.Err() != nil {
 		// Shutting down: the sweep stays "running" in the store and
 		// starts over at the next start (findings are de-duplicated).
@@ -274,6 +312,9 @@ func (a *Agent) runSweep(ctx context.Context, sw wire.Sweep) {
 		st.State, st.Error = wire.SweepFailed, fmt.Sprintf("sweep: %v", err)
 	default:
 		st.State = wire.SweepDone
+	}
+	if s.unsearched != nil {
+		st.Error = joinErrors(st.Error, s.unsearched.String())
 	}
 	// Report the end only once the server has the sweep's findings, so
 	// that a sweep shown done on the server shows all its results. While

@@ -135,6 +135,8 @@ func (s *store) Enqueue(ctx context.Context, fs []wire.Finding) error {
 type queued struct {
 	seq     int64
 	finding wire.Finding
+	// size is the finding's JSON encoding in bytes, as it goes on the wire.
+	size int
 }
 
 // Pending returns up to limit findings queued after seq, oldest first.
@@ -154,6 +156,7 @@ func (s *store) Pending(ctx context.Context, after int64, limit int) ([]queued, 
 		if err := json.Unmarshal(body, &q.finding); err != nil {
 			return nil, fmt.Errorf("agent database: queue entry %d: %w", q.seq, err)
 		}
+		q.size = len(body)
 		out = append(out, q)
 	}
 	return out, rows.Err()

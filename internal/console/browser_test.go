@@ -19,6 +19,7 @@ import (
 
 	"github.com/mamori-dev/mamori/internal/agent"
 	"github.com/mamori-dev/mamori/internal/contain"
+	"github.com/mamori-dev/mamori/internal/pii"
 	"github.com/mamori-dev/mamori/internal/server"
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
 )
@@ -71,7 +72,8 @@ func chromium(t *testing.T) string {
 // TestBrowser drives the console in headless Chromium against a real
 // server and a real in-process agent: every role logs in and out; a
 // responder isolates the host through the button and its dialog and sees
-// the state change without a reload; a forged post is refused. With
+// the state change without a reload; a forged post is refused; a privacy
+// officer reveals a person and the auditor sees it in the audit log. With
 // MAMORI_SCREENSHOTS=1 it saves the main pages under docs/.
 func TestBrowser(t *testing.T) {
 	path := chromium(t)
@@ -265,6 +267,35 @@ func TestBrowser(t *testing.T) {
 	shot("audit")
 	do("fleet", chromedp.Navigate(base+"/hosts"), chromedp.WaitVisible(chromedp.CSS("table")))
 	shot("fleet")
+	logout()
+
+	// A privacy officer opens the affected people of an incident whose
+	// file server holds a customer list, reveals one person with a reason
+	// through the dialog and sees the values; the auditor then finds the
+	// reveal in the audit log.
+	f.seedPeople(t, "fileserver01")
+	yamada := f.personID(t, "山田太郎")
+	login("pia")
+	do("people", chromedp.Navigate(base+"/incidents/"+f.incident), chromedp.Click(chromedp.CSS("#link-people")),
+		chromedp.WaitVisible(chromedp.CSS("#people")))
+	if got := text("#people"); strings.Contains(got, "山田太郎") || !strings.Contains(got, pii.Mask(pii.PersonName, "山田太郎")) {
+		t.Errorf("people table before the reveal: %q", got)
+	}
+	shot("people")
+	do("open the reveal dialog", chromedp.Click(chromedp.CSS("#reveal-"+yamada)), chromedp.WaitVisible(chromedp.CSS("#reveal-reason")))
+	do("reveal", chromedp.SendKeys(chromedp.CSS("#reveal-reason"), "the customer asked which data we hold"),
+		chromedp.Click(chromedp.CSS("#confirm-reveal")), chromedp.WaitVisible(chromedp.CSS("#revealed")))
+	if got := text("main"); !strings.Contains(got, "山田太郎") || !strings.Contains(got, "taro.yamada@example.jp") || !strings.Contains(got, "+819012345678") {
+		t.Errorf("revealed page: %q", got)
+	}
+	shot("people-revealed")
+	logout()
+	login("aki")
+	do("audit after the reveal", chromedp.Navigate(base+"/audit"), chromedp.WaitVisible(chromedp.CSS("table")))
+	if got := text("main"); !strings.Contains(got, "scope.reveal") || !strings.Contains(got, "the customer asked which data we hold") ||
+		!strings.Contains(got, f.incident+"/"+yamada) {
+		t.Errorf("audit page lacks the reveal:\n%s", got)
+	}
 }
 
 func (f *fixture) hostIsolationT(t *testing.T) string { return f.hostIsolation(t) }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -28,6 +29,11 @@ func TestPagesByRole(t *testing.T) {
 		{"/incidents/" + f.incident + "/drafts", false, []httpapi.Role{"responder", "privacy", "auditor", "viewer"}},
 		{"/incidents/" + f.incident + "/timeline?level=high&from=2026-01-01T09:00", false, []httpapi.Role{"responder", "auditor", "viewer"}},
 		{"/incidents/" + f.incident + "/campaigns", false, []httpapi.Role{"responder", "privacy", "auditor", "viewer"}},
+		{"/incidents/" + f.incident + "/people", false, []httpapi.Role{"responder", "privacy", "auditor", "viewer"}},
+		{"/incidents/" + f.incident + "/people?category=email&exposure=present", false, []httpapi.Role{"responder", "privacy", "auditor", "viewer"}},
+		{"/incidents/" + f.incident + "/people/p-00/reveal", false, []httpapi.Role{"privacy"}},
+		{"/incidents/" + f.incident + "/people/proposals", false, []httpapi.Role{"privacy"}},
+		{"/incidents/" + f.incident + "/pii-files", false, []httpapi.Role{"responder", "privacy", "auditor"}},
 		{"/hosts", false, []httpapi.Role{"responder", "auditor", "viewer"}},
 		{"/hosts/" + f.host, false, []httpapi.Role{"responder", "auditor", "viewer"}},
 		{"/hosts/" + f.host + "/state", true, []httpapi.Role{"responder", "auditor", "viewer"}},
@@ -261,5 +267,69 @@ func TestStatic(t *testing.T) {
 	}
 	if resp := b.get(t, "/api/v1/nope"); resp.code != http.StatusNotFound || !strings.Contains(resp.body, `"error"`) {
 		t.Errorf("unknown API path: %d %s", resp.code, resp.body)
+	}
+}
+
+// TestDutiesDueSoon: the incident page shows a duty's countdown in red
+// exactly when the API flags it due within 24 hours or overdue.
+func TestDutiesDueSoon(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	f.seed(t)
+	var cd struct {
+		Duties []struct {
+			DueSoon bool `json:"due_soon"`
+			Overdue bool `json:"overdue"`
+		} `json:"duties"`
+	}
+	f.apiAdmin(t, "GET", "/incidents/"+f.incident+"/obligations", "", &cd)
+	flagged := 0
+	for _, d := range cd.Duties {
+		if d.DueSoon || d.Overdue {
+			flagged++
+		}
+	}
+	// The seed's incident became known 60 hours ago: GDPR's 72 hours end
+	// within a day, APPI's preliminary report is further off.
+	if flagged == 0 || flagged == len(cd.Duties) {
+		t.Fatalf("%d of %d duties flagged, want some", flagged, len(cd.Duties))
+	}
+	body := f.login(t, "vic").get(t, "/incidents/"+f.incident).body
+	if got := strings.Count(body, `<span class="due-soon">`); got != flagged {
+		t.Errorf("%d red countdowns, want %d", got, flagged)
+	}
+	f.clock.Add(13 * time.Hour)
+	body = f.login(t, "vic").get(t, "/incidents/"+f.incident).body
+	if !strings.Contains(body, `<span class="due-soon">-`) {
+		t.Error("an overdue duty is not red")
+	}
+}
+
+// TestIncidentNavFollowsRoles: an incident's pages link its other pages,
+// only those the role may open.
+func TestIncidentNavFollowsRoles(t *testing.T) {
+	f := newFixture(t, server.Config{})
+	all := []string{"", "/timeline", "/people", "/pii-files", "/drafts", "/campaigns"}
+	want := map[httpapi.Role][]string{
+		"admin":     all,
+		"responder": all,
+		"privacy":   {"", "/people", "/pii-files", "/drafts", "/campaigns"},
+		"auditor":   all,
+		"viewer":    {"", "/timeline", "/people", "/drafts", "/campaigns"},
+	}
+	for role, suffixes := range want {
+		s := &session{principal: httpapi.Principal{Kind: httpapi.KindUser, Name: "x", Roles: []httpapi.Role{role}}}
+		r := httptestRequest("/incidents/i-1/people")
+		r.SetPathValue("id", "i-1")
+		v := f.console.newView(r, s, "people", nil)
+		var got, wantHrefs []string
+		for _, n := range v.IncidentNav {
+			got = append(got, n.Href)
+		}
+		for _, sfx := range suffixes {
+			wantHrefs = append(wantHrefs, "/incidents/i-1"+sfx)
+		}
+		if d := cmp.Diff(got, wantHrefs); d != "" {
+			t.Errorf("%s incident nav (-got +want):\n%s", role, d)
+		}
 	}
 }

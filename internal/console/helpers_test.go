@@ -17,6 +17,7 @@ import (
 	"github.com/mamori-dev/mamori/internal/investigate"
 	"github.com/mamori-dev/mamori/internal/notify/notifyapi"
 	"github.com/mamori-dev/mamori/internal/obligation/workspace"
+	"github.com/mamori-dev/mamori/internal/scope/scopeapi"
 	"github.com/mamori-dev/mamori/internal/server"
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
 	"github.com/mamori-dev/mamori/internal/store"
@@ -75,7 +76,7 @@ func newFixture(t testing.TB, cfg server.Config) *fixture {
 	if cfg.Now == nil {
 		cfg.Now = f.clock.Now
 	}
-	cfg.Capabilities = []server.CapabilityFunc{account.Capability, incident.Capability, workspace.Capability, investigate.Capability, notifyapi.Capability,
+	cfg.Capabilities = []server.CapabilityFunc{account.Capability, incident.Capability, workspace.Capability, investigate.Capability, notifyapi.Capability, scopeapi.Capability,
 		func(env httpapi.Env) (httpapi.Capability, error) {
 			c, err := Capability(env)
 			if err == nil {

@@ -147,6 +147,17 @@ func (c *Console) pageRoutes(mux *http.ServeMux) {
 	c.page(mux, "GET /incidents/{id}/timeline", "GET /incidents/{id}/timeline", c.timeline)
 	c.page(mux, "GET /incidents/{id}/campaigns", "GET /incidents/{id}/campaigns", c.campaigns)
 	c.page(mux, "POST /incidents/{id}/campaigns/{cid}/approve", "POST /incidents/{id}/campaigns/{cid}/approve", c.approve)
+	c.page(mux, "POST /incidents/{id}/campaigns/{cid}/letters", "GET /incidents/{id}/campaigns/{cid}/letters.pdf", c.letters)
+	c.page(mux, "POST /incidents/{id}/campaigns/{cid}/letters/posted", "POST /incidents/{id}/campaigns/{cid}/letters/posted", c.lettersPosted)
+	c.page(mux, "GET /incidents/{id}/people", "GET /incidents/{id}/people/summary", c.people)
+	c.page(mux, "GET /incidents/{id}/people/{pid}/reveal", "POST /incidents/{id}/people/{pid}/reveal", c.revealForm)
+	c.page(mux, "POST /incidents/{id}/people/{pid}/reveal", "POST /incidents/{id}/people/{pid}/reveal", c.reveal)
+	c.page(mux, "GET /incidents/{id}/people/export", "GET /incidents/{id}/people/export", c.exportMasked)
+	c.page(mux, "POST /incidents/{id}/people/export", "POST /incidents/{id}/people/export", c.exportRevealed)
+	c.page(mux, "GET /incidents/{id}/people/proposals", "GET /incidents/{id}/people/proposals", c.proposals)
+	c.page(mux, "POST /incidents/{id}/people/proposals/{pid}/decision", "POST /incidents/{id}/people/proposals/{pid}/decision", c.decide)
+	c.page(mux, "GET /incidents/{id}/pii-files", "GET /incidents/{id}/pii-files", c.piiFiles)
+	c.page(mux, "POST /incidents/{id}/exposure", "POST /incidents/{id}/exposure", c.setExposure)
 	c.page(mux, "GET /audit", "GET /audit", c.audit)
 	c.page(mux, "GET /rules", "GET /rules", c.rules)
 	c.page(mux, "GET /sweeps", "GET /sweeps", c.sweeps)
@@ -206,6 +217,7 @@ type incidentPage struct {
 	Obligations    *obligation.Countdown
 	Timeline       bool
 	Campaigns      bool
+	People         bool
 	Detections     []incident.IncidentDetection
 	MoreDetections bool
 	hostList
@@ -278,6 +290,7 @@ func (c *Console) incident(w http.ResponseWriter, r *http.Request, s *session) {
 	p.MoreDetections = p.Incident.Counts.Detections > len(p.Detections)
 	p.Timeline = c.allowed(s, "GET /incidents/{id}/timeline")
 	p.Campaigns = c.allowed(s, "GET /incidents/{id}/campaigns")
+	p.People = c.allowed(s, "GET /incidents/{id}/people/summary")
 	c.renderTitled(w, r, s, http.StatusOK, "incident", p.Incident.Title, p)
 }
 
@@ -623,9 +636,6 @@ func remaining(secs *int64) string {
 	return fmt.Sprintf("%s%dh %02dm", sign, int(d.Hours()), int(d.Minutes())%60)
 }
 
-// dueSoon is true for a duty due within 24 hours or overdue.
-func dueSoon(secs *int64) bool { return secs != nil && *secs < 24*3600 }
-
 type timelineEvent struct {
 	ID        int64             `json:"id"`
 	Time      time.Time         `json:"time"`
@@ -706,17 +716,24 @@ type campaignJSON struct {
 	Counts     map[string]map[string]int `json:"counts"`
 }
 
+// Letters is how many of the campaign's letters wait to be printed or
+// posted; Printed how many of them were printed.
+func (c campaignJSON) Letters() int { return c.Counts["letter"]["queued"] + c.Printed() }
+func (c campaignJSON) Printed() int { return c.Counts["letter"]["sending"] }
+
 type campaignsPage struct {
 	IncidentID string
 	Items      []campaignJSON
 	CanApprove bool
+	CanLetters bool
 	paging
 }
 
 // campaigns lists an incident's notice campaigns with their progress;
 // counts only, never a recipient.
 func (c *Console) campaigns(w http.ResponseWriter, r *http.Request, s *session) {
-	p := campaignsPage{IncidentID: r.PathValue("id"), CanApprove: c.allowed(s, "POST /incidents/{id}/campaigns/{cid}/approve")}
+	p := campaignsPage{IncidentID: r.PathValue("id"), CanApprove: c.allowed(s, "POST /incidents/{id}/campaigns/{cid}/approve"),
+		CanLetters: c.allowed(s, "GET /incidents/{id}/campaigns/{cid}/letters.pdf")}
 	q := url.Values{"limit": {strconv.Itoa(pageSize)}}
 	if a := r.URL.Query().Get("after"); a != "" {
 		q.Set("after", a)
@@ -738,6 +755,34 @@ func (c *Console) campaigns(w http.ResponseWriter, r *http.Request, s *session) 
 func (c *Console) approve(w http.ResponseWriter, r *http.Request, s *session) {
 	id, cid := r.PathValue("id"), r.PathValue("cid")
 	path := "/incidents/" + url.PathEscape(id) + "/campaigns/" + url.PathEscape(cid) + "/approve"
+	if err := c.call(r, s, "POST", path, map[string]string{"reason": r.PostForm.Get("reason")}, nil); err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	http.Redirect(w, r, "/incidents/"+url.PathEscape(id)+"/campaigns", http.StatusSeeOther)
+}
+
+// letters downloads a campaign's letters to print through the API route,
+// with the reason given. A form posts here rather than a link: the
+// download marks queued letters printed and is audited.
+func (c *Console) letters(w http.ResponseWriter, r *http.Request, s *session) {
+	id, cid := r.PathValue("id"), r.PathValue("cid")
+	path := "/incidents/" + url.PathEscape(id) + "/campaigns/" + url.PathEscape(cid) + "/letters.pdf?" + url.Values{"reason": {r.PostForm.Get("reason")}}.Encode()
+	pdf, err := c.callRaw(r, s, "GET", path)
+	if err != nil {
+		c.apiFail(w, r, s, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+safeFileName(cid)+`-letters.pdf"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(pdf)
+}
+
+// lettersPosted marks a campaign's printed letters posted today.
+func (c *Console) lettersPosted(w http.ResponseWriter, r *http.Request, s *session) {
+	id, cid := r.PathValue("id"), r.PathValue("cid")
+	path := "/incidents/" + url.PathEscape(id) + "/campaigns/" + url.PathEscape(cid) + "/letters/posted"
 	if err := c.call(r, s, "POST", path, map[string]string{"reason": r.PostForm.Get("reason")}, nil); err != nil {
 		c.apiFail(w, r, s, err)
 		return

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -20,7 +21,8 @@ type templates map[string]*template.Template
 var shared = []string{"templates/base.html", "templates/pager.html", "templates/hosttable.html",
 	"templates/hoststate.html", "templates/actionform.html"}
 
-var pageNames = []string{"login", "error", "incidents", "incident", "hosts", "host", "confirm", "drafts", "timeline", "campaigns", "audit", "rules", "sweeps"}
+var pageNames = []string{"login", "error", "incidents", "incident", "hosts", "host", "confirm", "drafts", "timeline", "campaigns", "audit", "rules", "sweeps",
+	"people", "reveal", "proposals", "piifiles"}
 
 func parseTemplates() (*templates, error) {
 	funcs := template.FuncMap{
@@ -31,8 +33,26 @@ func parseTemplates() (*templates, error) {
 			return t.In(v.Zone).Format("2006-01-02 15:04:05 MST")
 		},
 		"actionData": func(v *view, action string) actionForm { return newActionForm(v, action, true) },
-		"remaining":  remaining,
-		"dueSoon":    dueSoon,
+		"whenRFC": func(v *view, s string) string {
+			t, err := time.Parse(time.RFC3339, s)
+			if err != nil {
+				return "—"
+			}
+			return t.In(v.Zone).Format("2006-01-02 15:04:05 MST")
+		},
+		// label is the message prefix+key, or key itself when there is
+		// none (a category or level added later still shows).
+		"label": func(v *view, prefix, key string) string {
+			if m, ok := v.L[prefix+key]; ok {
+				return m
+			}
+			return key
+		},
+		"revealData": func(v *view, action, personID, cancel string) revealForm {
+			return revealForm{Action: action, PersonID: personID, CancelHref: cancel, CSRF: v.CSRF, Title: v.L["reveal"],
+				Question: v.L["confirm_reveal"], ReasonLabel: v.L["reason_help"], Cancel: v.L["cancel"]}
+		},
+		"remaining": remaining,
 	}
 	t := templates{}
 	for _, name := range pageNames {
@@ -56,6 +76,7 @@ type view struct {
 	L                                   map[string]string
 	Zone                                *time.Location
 	Nav                                 []navItem
+	IncidentNav                         []navItem
 	Langs, Zones                        []option
 	Data                                any
 }
@@ -83,6 +104,17 @@ var nav = []struct{ key, href, route string }{
 	{"audit", "/audit", "GET /audit"},
 }
 
+// incidentNav lists an incident's pages, shown on each of them to the
+// roles that may open them.
+var incidentNav = []struct{ key, suffix, route string }{
+	{"dashboard", "", "GET /incidents/{id}"},
+	{"timeline", "/timeline", "GET /incidents/{id}/timeline"},
+	{"people", "/people", "GET /incidents/{id}/people/summary"},
+	{"pii_files", "/pii-files", "GET /incidents/{id}/pii-files"},
+	{"drafts", "/drafts", "GET /incidents/{id}/obligations/drafts"},
+	{"campaigns", "/campaigns", "GET /incidents/{id}/campaigns"},
+}
+
 func (c *Console) newView(r *http.Request, s *session, title string, data any) *view {
 	lang := language(r)
 	v := &view{Lang: lang, L: messages[lang], Zone: zone(r), Path: r.URL.RequestURI(), Data: data}
@@ -105,6 +137,14 @@ func (c *Console) newView(r *http.Request, s *session, title string, data any) *
 		for _, n := range nav {
 			if c.allowed(s, n.route) {
 				v.Nav = append(v.Nav, navItem{Label: v.L[n.key], Href: n.href, Current: strings.HasPrefix(r.URL.Path, n.href)})
+			}
+		}
+		if id := r.PathValue("id"); id != "" && strings.HasPrefix(r.URL.Path, "/incidents/") {
+			for _, n := range incidentNav {
+				href := "/incidents/" + url.PathEscape(id) + n.suffix
+				if c.allowed(s, n.route) {
+					v.IncidentNav = append(v.IncidentNav, navItem{Label: v.L[n.key], Href: href, Current: r.URL.Path == href})
+				}
 			}
 		}
 	}

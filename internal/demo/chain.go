@@ -1,11 +1,17 @@
 package demo
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,7 +19,9 @@ import (
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/account"
+	"github.com/mamori-dev/mamori/internal/notify"
 	"github.com/mamori-dev/mamori/internal/notify/letter"
+	"github.com/mamori-dev/mamori/internal/notify/notifyapi"
 	"github.com/mamori-dev/mamori/internal/store"
 )
 
@@ -67,71 +75,136 @@ func (d *demo) obligations(ctx context.Context) error {
 	return d.move(ctx, "reporting", "preliminary report drafted")
 }
 
+// noticeFacts are what the notices tell each person (Rules art. 10).
+var noticeFacts = notifyapi.NoticeFacts{Organization: "株式会社デモ商事",
+	Summary:       "当社の社内PC 2台がマルウェアに感染し、お客様の情報を含むファイルが外部に送信されたおそれがあることが判明しました。",
+	Cause:         "外部からの不正アクセスによるマルウェア感染",
+	SecondaryHarm: "なりすましメール等の二次被害のおそれがあります。不審な連絡にご注意ください。",
+	Contact:       "お客様相談窓口 0120-000-000（平日9時〜18時） privacy@demo.example.jp"}
+
 func (d *demo) notices(ctx context.Context) error {
-	d.title("Notices: one to every affected person, by e-mail or by letter, exactly once")
-	out := filepath.Join(d.res.Dir, "out")
-	sk, err := startSink()
+	d.title("Notices: a campaign on the server, approved by the privacy officer, sent to every person with an e-mail address; letters for the rest")
+	if err := d.logins(ctx); err != nil {
+		return err
+	}
+	var people []notify.Person
+	f, err := os.Open(d.res.RegisterCSV)
 	if err != nil {
 		return err
 	}
-	defer sk.close()
-	facts := map[string]string{"organization": "株式会社デモ商事",
-		"summary":        "当社の社内PC 2台がマルウェアに感染し、お客様の情報を含むファイルが外部に送信されたおそれがあることが判明しました。",
-		"cause":          "外部からの不正アクセスによるマルウェア感染",
-		"secondary_harm": "なりすましメール等の二次被害のおそれがあります。不審な連絡にご注意ください。",
-		"contact":        "お客様相談窓口 0120-000-000（平日9時〜18時） privacy@demo.example.jp"}
-	fb, _ := json.Marshal(facts)
-	factsFile := filepath.Join(out, "notice-facts.json")
-	if err := os.WriteFile(factsFile, fb, 0o600); err != nil {
+	err = notify.ReadRecipients(f, func(p notify.Person) error { people = append(people, p); return nil })
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", d.res.RegisterCSV, err)
+	}
+	req := notifyapi.CampaignRequest{Facts: noticeFacts, From: "privacy@demo.example.jp", FromName: noticeFacts.Organization,
+		Reason: "notify every person in the register (APPI art. 26(2))"}
+	for _, p := range people {
+		r := notifyapi.NoticeRecipient{ID: p.ID, Name: p.Name, Email: p.Email, PostalCode: p.PostalCode, Address: p.Address, Language: p.Language}
+		for _, it := range p.Items {
+			r.Items = append(r.Items, notifyapi.NoticeItem(it))
+		}
+		req.Recipients = append(req.Recipients, r)
+	}
+	base := "/incidents/" + d.res.IncidentID + "/campaigns"
+	var c notifyapi.CampaignView
+	if err := d.api.do(ctx, "POST", base, req, &c); err != nil {
 		return err
 	}
-	db := filepath.Join(out, "notify.db")
-	campaign := "c-" + strings.TrimPrefix(d.res.IncidentID, "i-")
-	common := []string{"--db", db, "--campaign", campaign}
-	steps := [][]string{
-		append([]string{"notify", "create"}, append(common, "--recipients", d.res.RegisterCSV, "--facts", factsFile, "--from", "privacy@demo.example.jp", "--from-name", "株式会社デモ商事")...),
-		append([]string{"notify", "test"}, append(common, "--to", "privacy-officer@demo.example.jp", "--smtp", sk.addr, "--tls", "none")...),
-		append([]string{"notify", "approve"}, append(common, "--by", "privacy", "--reason", "text checked against Rules art. 10")...),
-		append([]string{"notify", "send"}, append(common, "--smtp", sk.addr, "--tls", "none")...),
-		append([]string{"notify", "letters"}, append(common, "--batch", "b1", "--out", filepath.Join(out, "letters"))...),
-		append([]string{"notify", "posted"}, append(common, "--batch", "b1", "--date", time.Now().In(tokyo()).Format("2006-01-02"))...),
-		append([]string{"notify", "status"}, common...),
+	d.say("POST /api/v1%s (as admin): campaign %s, %s: %s", base, c.ID, c.State, counts(c))
+	if err := d.api.do(ctx, "POST", base+"/"+c.ID+"/test", map[string]string{"to": "privacy-officer@demo.example.jp",
+		"reason": "the privacy officer reads the notice before approving it"}, &c); err != nil {
+		return err
 	}
-	// Letters need a Japanese TrueType font; a machine with nothing but Go
-	// has none, and the demo says so rather than failing.
-	_, fontErr := letter.FindFonts()
-	for _, s := range steps {
-		if fontErr != nil && (s[1] == "letters" || s[1] == "posted") {
-			if s[1] == "letters" {
-				d.say("letters not printed: %v", fontErr)
-			}
-			continue
-		}
-		if code, _ := d.command(ctx, nil, s...); code == 2 {
-			return fmt.Errorf("mamori %s: exit 2", strings.Join(s[:2], " "))
-		}
+	d.say("POST .../%s/test: one notice sent to privacy-officer@demo.example.jp at %s", c.ID, c.TestSentAt)
+	if err := d.privacy.do(ctx, "POST", base+"/"+c.ID+"/approve", map[string]string{"reason": "text checked against Rules art. 10"}, &c); err != nil {
+		return err
 	}
-	msgs, rcpts := sk.counts()
+	d.say("POST .../%s/approve (as privacy): %s by %s, %d notices frozen, sha256 %s", c.ID, c.State, c.ApprovedBy, c.Recipients, c.Hash)
+	if err := d.api.do(ctx, "POST", base+"/"+c.ID+"/state", map[string]string{"state": "sending", "reason": "approved: send"}, &c); err != nil {
+		return err
+	}
+	d.say("POST .../%s/state: %s; the server sends each notice once, through its relay", c.ID, c.State)
+	if err := waitFor(ctx, 3*time.Minute, "the campaign to finish sending", func() (bool, error) {
+		err := d.api.do(ctx, "GET", base+"/"+c.ID, nil, &c)
+		return c.State == "done", err
+	}); err != nil {
+		return err
+	}
+	d.say("GET .../%s: %s: %s", c.ID, c.State, counts(c))
+	d.res.CampaignID, d.res.CampaignState = c.ID, c.State
+	msgs, rcpts := d.sink.counts()
 	// The test send went to the privacy officer, not to a customer.
 	d.res.Messages, d.res.Recipients = msgs-1, rcpts-1
-	pdfs, _ := filepath.Glob(filepath.Join(out, "letters", "*.pdf"))
-	if len(pdfs) > 0 {
-		d.res.LettersPDF = pdfs[0]
+	d.res.Letters = c.Counts["letter"]["queued"]
+	d.say("SMTP sink: %d messages to %d customers (plus the test send)", d.res.Messages, d.res.Recipients)
+	if err := d.letters(ctx, base+"/"+c.ID); err != nil {
+		return err
 	}
-	d.res.Letters = d.res.People - d.res.Recipients
-	letters := "not printed"
-	if d.res.LettersPDF != "" {
-		letters = strings.ReplaceAll(d.res.LettersPDF, d.res.Dir, "$DIR")
-	}
-	d.say("SMTP sink: %d messages to %d customers (plus the test send); letters: %s", d.res.Messages, d.res.Recipients, letters)
 	return d.move(ctx, "notifying", "notices sent")
 }
 
-func (d *demo) verify(ctx context.Context) error {
-	d.title("Console logins, and the audit log of every change, verified")
+// counts writes a campaign's notice counts by channel and state.
+func counts(c notifyapi.CampaignView) string {
+	var parts []string
+	for _, ch := range []string{"email", "letter"} {
+		var st []string
+		for s, n := range c.Counts[ch] {
+			st = append(st, fmt.Sprintf("%s %d", s, n))
+		}
+		sort.Strings(st)
+		if len(st) > 0 {
+			parts = append(parts, ch+" "+strings.Join(st, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// letters downloads the campaign's letters from the server as the
+// privacy officer, one PDF to print, and marks them posted: the server
+// tracks the letter channel as it tracks the e-mails.
+func (d *demo) letters(ctx context.Context, cb string) error {
+	d.say("letters: the campaign keeps %d queued for the people without e-mail", d.res.Letters)
+	// The server runs on this machine and needs a Japanese TrueType font to
+	// print; a machine with nothing but Go has none, and the demo says so
+	// rather than failing.
+	if _, err := letter.FindFonts(); err != nil {
+		d.say("letters not printed: %v", err)
+		return nil
+	}
+	pdf, err := d.privacy.send(ctx, "GET", cb+"/letters.pdf?"+url.Values{"reason": {"print the letters for the people without e-mail"}}.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(d.res.Dir, "out", "letters")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	d.res.LettersPDF = filepath.Join(dir, filepath.Base(cb)+"-letters.pdf")
+	if err := os.WriteFile(d.res.LettersPDF, pdf, 0o600); err != nil {
+		return err
+	}
+	d.say("GET .../%s/letters.pdf (as privacy): %d bytes, $DIR/out/letters/%s", filepath.Base(cb), len(pdf), filepath.Base(d.res.LettersPDF))
+	var posted notifyapi.LettersPostedResult
+	if err := d.privacy.do(ctx, "POST", cb+"/letters/posted", notifyapi.LettersPosted{Reason: "handed to the post office"}, &posted); err != nil {
+		return err
+	}
+	var c notifyapi.CampaignView
+	if err := d.api.do(ctx, "GET", cb, nil, &c); err != nil {
+		return err
+	}
+	d.res.LettersPosted = c.Counts["letter"]["sent"]
+	d.say("POST .../%s/letters/posted (as privacy): %d letters posted on %s; %s", c.ID, posted.Posted, posted.Date, counts(c))
+	return nil
+}
+
+// logins adds the console's viewer and privacy users with passwords, and
+// keeps the privacy officer's API token: approving a campaign is theirs.
+func (d *demo) logins(ctx context.Context) error {
 	srvDir := filepath.Join(d.res.Dir, "server")
 	for _, u := range []struct{ name, role string }{{"viewer", "viewer"}, {"privacy", "privacy"}} {
-		if code, _ := d.command(ctx, nil, "user", "add", "--data", srvDir, "--name", u.name, "--role", u.role, "--reason", "demo console login"); code != 0 {
+		var tok bytes.Buffer
+		if code, _ := d.command(ctx, &tok, "user", "add", "--data", srvDir, "--name", u.name, "--role", u.role, "--reason", "demo console login"); code != 0 {
 			return fmt.Errorf("mamori user add %s: exit %d", u.name, code)
 		}
 		pass, err := d.setPassword(ctx, srvDir, u.name)
@@ -142,8 +215,19 @@ func (d *demo) verify(ctx context.Context) error {
 			d.res.ViewerPass = pass
 		} else {
 			d.res.PrivacyPass = pass
+			d.privacy = newClient(d.url, strings.TrimSpace(tok.String()), d.srv.CAPEM())
+			d.say("  (the privacy officer's API token it printed is kept by the demo, to approve the campaign)")
 		}
 	}
+	return nil
+}
+
+func (d *demo) verify(ctx context.Context) error {
+	d.title("The privacy officer's console, and the audit log of every change, verified")
+	if err := d.console(ctx); err != nil {
+		return err
+	}
+	srvDir := filepath.Join(d.res.Dir, "server")
 	code, _ := d.command(ctx, nil, "audit", "verify", "--data", srvDir)
 	d.res.AuditOK = code == 0
 	if !d.res.AuditOK {
@@ -179,12 +263,12 @@ func (d *demo) setPassword(ctx context.Context, srvDir, name string) (string, er
 func (d *demo) summary(took time.Duration) {
 	r := &d.res
 	d.title(fmt.Sprintf("Summary (%.0f s)", took.Seconds()))
-	d.say("  incident        %s", r.IncidentID)
+	d.say("  incident        %s (one for the outbreak on both PCs)", r.IncidentID)
 	d.say("  isolated        %s (simulated)", strings.Join(r.Isolated, ", "))
 	d.say("  findings        entry %d, lateral movement %d, exfiltration %d", r.Findings["entry_vector"], r.Findings["lateral_movement"], r.Findings["exfiltration"])
 	d.say("  people          %d affected (of %d generated)", r.People, r.Generated)
 	d.say("  duties          %s", strings.Join(r.Duties, ", "))
-	d.say("  notices         %d e-mails, letters for the rest", r.Messages)
+	d.say("  notices         campaign %s %s: %d e-mails at the SMTP sink, %d letters", r.CampaignID, r.CampaignState, r.Messages, r.Letters)
 	d.say("  audit log       verified")
 	d.say("  console         %s/  viewer / %s   privacy / %s", d.url, r.ViewerPass, r.PrivacyPass)
 	d.say("  API             %s/api/v1 with the token in $DIR/server/admin.token", d.url)
@@ -199,11 +283,40 @@ func (d *demo) summary(took time.Duration) {
 	r.ConsoleURL = d.url
 }
 
-// tokyo is the zone of the letters' dates; UTC where the zone database is
-// missing.
-func tokyo() *time.Location {
-	if l, err := time.LoadLocation("Asia/Tokyo"); err == nil {
-		return l
+// console logs in to the web console as the privacy officer, as a reviewer
+// would, and checks that the incident's campaign page shows the campaign
+// and its progress.
+func (d *demo) console(ctx context.Context) error {
+	jar, _ := cookiejar.New(nil)
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(d.srv.CAPEM())
+	hc := &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}}}
+	defer hc.CloseIdleConnections()
+	page := "/incidents/" + d.res.IncidentID + "/campaigns"
+	form := url.Values{"name": {"privacy"}, "password": {d.res.PrivacyPass}, "next": {page}}
+	req, err := http.NewRequestWithContext(ctx, "POST", d.url+"/login", strings.NewReader(form.Encode()))
+	if err != nil {
+		return err
 	}
-	return time.UTC
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return fmt.Errorf("console login: %w", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("console %s: %w", page, err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != page {
+		return fmt.Errorf("console login as privacy, then %s: %s at %s", page, resp.Status, resp.Request.URL.Path)
+	}
+	html := string(body)
+	d.res.ConsoleCampaign = strings.Contains(html, "<td>"+d.res.CampaignID+"</td>") && strings.Contains(html, "<td>"+d.res.CampaignState+"</td>")
+	if !d.res.ConsoleCampaign {
+		return fmt.Errorf("console %s as privacy: campaign %s (%s) not shown", page, d.res.CampaignID, d.res.CampaignState)
+	}
+	d.say("console: privacy logged in; %s shows campaign %s, %s, with its counts by channel and state", page, d.res.CampaignID, d.res.CampaignState)
+	return nil
 }

@@ -41,36 +41,45 @@ type Config struct {
 type Result struct {
 	Dir         string
 	IncidentID  string
+	Incidents   int // incidents opened for the outbreak
 	Isolated    []string
 	Findings    map[string]int // by kind
 	Exfiltrated []string       // files the exfiltration evidence names
 	People      int            // the register's count
 	Generated   int            // people generated
 	Duties      []string       // law/duty/stage
-	Messages    int            // messages the SMTP sink received
-	Recipients  int            // distinct addresses it received them for
-	WithEmail   int            // generated people with an e-mail address
-	Letters     int
-	AuditOK     bool
-	ConsoleURL  string
-	ViewerPass  string
-	PrivacyPass string
-	PPCDraft    string
-	RegisterCSV string
-	LettersPDF  string
+	CampaignID  string
+	// CampaignState is the server campaign's state once sending stopped.
+	CampaignState string
+	// ConsoleCampaign: the console's campaign page, as privacy, showed it.
+	ConsoleCampaign bool
+	Messages        int // messages the SMTP sink received
+	Recipients      int // distinct addresses it received them for
+	WithEmail       int // generated people with an e-mail address
+	Letters         int
+	LettersPosted   int // letters the server printed and marked posted
+	AuditOK         bool
+	ConsoleURL      string
+	ViewerPass      string
+	PrivacyPass     string
+	PPCDraft        string
+	RegisterCSV     string
+	LettersPDF      string
 }
 
 type demo struct {
-	cfg    Config
-	out    io.Writer
-	step   int
-	api    *client
-	srv    *server.Server
-	url    string
-	res    Result
-	hosts  []host
-	ids    map[string]string // host name -> agent id
-	people []person
+	cfg     Config
+	out     io.Writer
+	step    int
+	api     *client // the bootstrap admin
+	privacy *client // the privacy officer, who approves the campaign
+	srv     *server.Server
+	url     string
+	sink    *sink
+	res     Result
+	hosts   []host
+	ids     map[string]string // host name -> agent id
+	people  []person
 	// From the register's summary, for the obligations' facts.
 	scopeSum     map[string]int
 	scopeCountry map[string]int
@@ -106,6 +115,34 @@ func (d *demo) command(ctx context.Context, stdout io.Writer, args ...string) (i
 		}
 	}
 	return code, o.String()
+}
+
+// setenv sets the variables (an empty value unsets one) and returns the
+// function that puts the old values back.
+func setenv(vars map[string]string) (restore func()) {
+	type old struct {
+		v  string
+		ok bool
+	}
+	saved := map[string]old{}
+	for k, v := range vars {
+		was, ok := os.LookupEnv(k)
+		saved[k] = old{was, ok}
+		if v == "" {
+			os.Unsetenv(k)
+		} else {
+			os.Setenv(k, v)
+		}
+	}
+	return func() {
+		for k, o := range saved {
+			if o.ok {
+				os.Setenv(k, o.v)
+			} else {
+				os.Unsetenv(k)
+			}
+		}
+	}
 }
 
 // simIsolator stands in for nftables: the demo must never cut the machine
@@ -168,19 +205,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, err
 	}
 	d.res.Dir = dir
-	start := time.Now()
-	if err := d.play(ctx); err != nil {
+	if err := d.play(ctx, time.Now()); err != nil {
 		return &d.res, err
-	}
-	d.summary(time.Since(start))
-	if cfg.Keep {
-		d.say("\n--keep: the server, the agents and the console run until Ctrl-C.")
-		<-ctx.Done()
 	}
 	return &d.res, nil
 }
 
-func (d *demo) play(ctx context.Context) error {
+func (d *demo) play(ctx context.Context, start time.Time) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	dir := d.res.Dir
@@ -213,12 +244,23 @@ func (d *demo) play(ctx context.Context) error {
 	}
 	defer logf.Close()
 	log := slog.New(slog.NewTextHandler(logf, nil))
+	sk, err := startSink()
+	if err != nil {
+		return err
+	}
+	defer sk.close()
+	d.sink = sk
 	ln, err := net.Listen("tcp", d.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("--listen: %w", err)
 	}
+	// The campaigns capability reads its relay from the environment when
+	// the server builds it: the sink, without TLS, and nothing else.
+	restore := setenv(map[string]string{"MAMORI_NOTIFY_SMTP": sk.addr, "MAMORI_NOTIFY_SMTP_TLS": "none",
+		"MAMORI_NOTIFY_SMTP_USER": "", "MAMORI_NOTIFY_SMTP_PASSWORD": "", "MAMORI_NOTIFY_CHECK_MAILDIR": ""})
 	srv, err := server.New(ctx, server.Config{DataDir: filepath.Join(dir, "server"), Listen: ln.Addr().String(), Listener: ln,
 		Heartbeat: time.Second, Capabilities: d.cfg.Capabilities, Logger: log})
+	restore()
 	if err == nil {
 		err = srv.Listen()
 	}
@@ -232,6 +274,7 @@ func (d *demo) play(ctx context.Context) error {
 	d.srv, d.url = srv, srv.URL()
 	d.api = newClient(d.url, srv.AdminToken(), srv.CAPEM())
 	d.say("server: %s (SQLite in $DIR/server, log in $DIR/server.log)", d.url)
+	d.say("SMTP sink: %s, the server's mail relay (MAMORI_NOTIFY_SMTP)", sk.addr)
 
 	roots, err := agent.LoadCA(filepath.Join(dir, "server", "ca.pem"))
 	if err != nil {
@@ -286,6 +329,13 @@ func (d *demo) play(ctx context.Context) error {
 			return err
 		}
 	}
+	d.summary(time.Since(start))
+	if d.cfg.Keep {
+		// Here, before play's deferred calls stop the server, the agents
+		// and the sink.
+		d.say("\n--keep: the server, the agents and the console run until Ctrl-C.")
+		<-ctx.Done()
+	}
 	return nil
 }
 
@@ -314,8 +364,19 @@ func (d *demo) detect(ctx context.Context) error {
 		AwareAt time.Time `json:"aware_at"`
 	}
 	var incs []inc
-	err := waitFor(ctx, 2*time.Minute, "the incident and both isolations", func() (bool, error) {
+	err := waitFor(ctx, 2*time.Minute, "the incident with both PCs, and both isolations", func() (bool, error) {
 		if err := d.api.do(ctx, "GET", "/incidents", nil, &incs); err != nil {
+			return false, err
+		}
+		if len(incs) == 0 {
+			return false, nil
+		}
+		var view struct {
+			Counts struct {
+				Hosts int `json:"hosts"`
+			} `json:"counts"`
+		}
+		if err := d.api.do(ctx, "GET", "/incidents/"+incs[0].ID, nil, &view); err != nil {
 			return false, err
 		}
 		var hs []struct {
@@ -331,42 +392,39 @@ func (d *demo) detect(ctx context.Context) error {
 				iso++
 			}
 		}
-		return len(incs) >= 1 && iso >= 2, nil
+		return iso >= 2 && (len(incs) > 1 || view.Counts.Hosts >= 2), nil
 	})
 	if err != nil {
 		return err
 	}
-	// Each PC's first detection may open an incident of its own: the
-	// responder folds them into the first.
-	sort.Slice(incs, func(i, j int) bool { return incs[i].AwareAt.Before(incs[j].AwareAt) })
+	// One outbreak, one incident: the second PC's detection joined the
+	// incident the first one opened (the auto-incident policy's join
+	// window).
+	d.res.Incidents = len(incs)
+	if len(incs) != 1 {
+		return fmt.Errorf("%d incidents opened for one outbreak, want 1", len(incs))
+	}
 	d.res.IncidentID = incs[0].ID
 	d.say("incident %s opened automatically: %q, aware_at %s", incs[0].ID, incs[0].Title, incs[0].AwareAt.Format(time.RFC3339))
-	for _, dup := range incs[1:] {
-		var hs []struct {
-			HostID string `json:"host_id"`
-		}
-		if err := d.api.do(ctx, "GET", "/incidents/"+dup.ID+"/hosts", nil, &hs); err != nil {
-			return err
-		}
-		for _, h := range hs {
-			if err := d.api.do(ctx, "POST", "/incidents/"+incs[0].ID+"/hosts", map[string]any{"host_id": h.HostID, "reason": "same implant"}, nil); err != nil {
-				return err
-			}
-		}
-		if err := d.api.do(ctx, "POST", "/incidents/"+dup.ID+"/state", map[string]any{"state": "closed", "reason": "duplicate of " + incs[0].ID}, nil); err != nil {
-			return err
-		}
-		d.say("incident %s (same implant on another PC) folded into %s and closed as a duplicate", dup.ID, incs[0].ID)
+	var view struct {
+		Counts  json.RawMessage `json:"counts"`
+		History []struct {
+			Kind, Target, Reason string
+		} `json:"history"`
 	}
-	var detail struct {
-		Counts struct {
-			Hosts, IsolatedHosts, Detections int
-		} `json:"counts"`
+	if err := d.api.do(ctx, "GET", "/incidents/"+incs[0].ID, nil, &view); err != nil {
+		return err
 	}
-	var view map[string]json.RawMessage
-	d.api.do(ctx, "GET", "/incidents/"+incs[0].ID, nil, &view)
-	json.Unmarshal(view["counts"], &detail.Counts)
-	d.say("  counts: %s", strings.Join(strings.Fields(string(view["counts"])), " "))
+	names := map[string]string{}
+	for n, i := range d.ids {
+		names[i] = n
+	}
+	for _, e := range view.History {
+		if e.Kind == "host_linked" {
+			d.say("  %s linked: %s", names[e.Target], e.Reason)
+		}
+	}
+	d.say("  counts: %s", strings.Join(strings.Fields(string(view.Counts)), " "))
 	var hs []struct {
 		ID, Name, Isolation string
 	}

@@ -305,7 +305,7 @@ const batchSize = 256
 
 func (h *hunter) read(ctx context.Context, f fileItem, out chan<- []*logevent.Event) {
 	batch := make([]*logevent.Event, 0, batchSize)
-	format, err := logs.ReadFile(ctx, f.path, func(e *logevent.Event) error {
+	format, err := logs.ReadFileUnordered(ctx, f.path, func(e *logevent.Event) error {
 		batch = append(batch, e)
 		if len(batch) == batchSize {
 			out <- batch

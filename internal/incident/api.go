@@ -51,8 +51,8 @@ func (s *Service) Routes() []httpapi.Route {
 			Response: IncidentView{}, Roles: readers, Handler: s.get},
 		{Method: "POST", Pattern: "/incidents/{id}/state", Summary: "StateMove an incident to another state; 409 names the allowed next states.",
 			Request: StateChange{}, Response: IncidentView{}, Roles: responders, Handler: s.state},
-		{Method: "GET", Pattern: "/incidents/{id}/hosts", Summary: "The hosts linked to an incident.",
-			Response: []IncidentHost(nil), Roles: readers, Handler: s.hosts},
+		{Method: "GET", Pattern: "/incidents/{id}/hosts", Summary: "The hosts linked to an incident, by host id: every one without after or limit, else a page.",
+			Response: []IncidentHost(nil), Query: httpapi.PageParams, Roles: readers, Handler: s.hosts},
 		{Method: "POST", Pattern: "/incidents/{id}/hosts", Summary: "Link a host to an incident.",
 			Request: HostLinkRequest{}, Response: IncidentView{}, Roles: responders, Handler: s.linkHost},
 		{Method: "DELETE", Pattern: "/incidents/{id}/hosts/{host}", Summary: "Unlink a host from an incident (the history keeps that it was linked).",
@@ -405,7 +405,18 @@ func (s *Service) hosts(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	hs, err := Hosts(ctx, s.st, id)
+	var (
+		hs  []IncidentHost
+		p   httpapi.Page
+		err error
+	)
+	if q := r.URL.Query(); !q.Has("after") && !q.Has("limit") {
+		// Without paging parameters the answer stays what it was before
+		// paging: every linked host.
+		hs, err = Hosts(ctx, s.st, id)
+	} else if p, err = httpapi.ParsePage(r); err == nil {
+		hs, err = HostsPage(ctx, s.st, id, p.After, p.Limit)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -501,7 +512,8 @@ func (s *Service) policy(ctx context.Context, tx *store.Tx) (AutoPolicy, error) 
 	if err != nil {
 		return AutoPolicy{}, err
 	}
-	var p AutoPolicy
+	// A policy stored before a field existed keeps that field's default.
+	p := DefaultAutoPolicy
 	if err := json.Unmarshal([]byte(v), &p); err != nil {
 		return AutoPolicy{}, fmt.Errorf("setting %s: %w", settingPolicy, err)
 	}
@@ -523,7 +535,9 @@ func (s *Service) getPolicy(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) putPolicy(w http.ResponseWriter, r *http.Request) {
-	var p AutoPolicy
+	// A field left out keeps its default, so a client written before the
+	// join window does not turn it off.
+	p := DefaultAutoPolicy
 	if err := httpapi.DecodeBody(r, 0, &p); err != nil {
 		s.fail(w, r, err)
 		return
@@ -558,6 +572,12 @@ func (s *Service) onDetections(ctx context.Context, tx *store.Tx, ds []store.Det
 	open := map[string][]string{}
 	linked := map[string][]int64{}
 	var order []string
+	// latest is read once per batch and follows the incidents the batch
+	// opens; one server's ingester stores batches one at a time.
+	latest, err := latestAuto(ctx, tx)
+	if err != nil {
+		return err
+	}
 	for _, d := range ds {
 		ids, ok := open[d.HostID]
 		if !ok {
@@ -570,12 +590,20 @@ func (s *Service) onDetections(ctx context.Context, tx *store.Tx, ds []store.Det
 		if err != nil {
 			return err
 		}
-		plan := p.Plan(Detection{ID: d.ID, HostID: d.HostID, Hostname: name, Rule: d.Rule, Meta: d.Meta, SeenAt: d.SeenAt}, ids, now)
+		plan := p.Plan(Detection{ID: d.ID, HostID: d.HostID, Hostname: name, Rule: d.Rule, Meta: d.Meta, SeenAt: d.SeenAt}, ids, latest, now)
 		if in := plan.Open; in != nil {
 			if err := s.autoOpen(ctx, tx, *in, d, plan.Reason, now); err != nil {
 				return err
 			}
 			open[d.HostID] = []string{in.ID}
+			latest = in
+			continue
+		}
+		if plan.Join != "" {
+			if err := s.autoJoin(ctx, tx, plan.Join, d, plan.Reason, now); err != nil {
+				return err
+			}
+			open[d.HostID] = []string{plan.Join}
 			continue
 		}
 		for _, id := range plan.Link {
@@ -633,6 +661,26 @@ func (s *Service) autoOpen(ctx context.Context, tx *store.Tx, in Incident, d sto
 	return tx.AppendAudit(ctx, store.AuditEntry{At: now, Actor: AutoActor, Role: string(httpapi.KindSystem),
 		Action: "incident.open", Target: in.ID, Reason: reason,
 		Detail: fmt.Sprintf("host=%s detection=%s aware_at=%s", d.HostID, det, in.AwareAt.Format(time.RFC3339Nano))})
+}
+
+// autoJoin links a detection and its host to the outbreak's incident,
+// with one audit entry naming both.
+func (s *Service) autoJoin(ctx context.Context, tx *store.Tx, id string, d store.Detection, reason string, now time.Time) error {
+	if err := s.linkHostTx(ctx, tx, id, d.HostID, AutoActor, reason, now); err != nil {
+		return err
+	}
+	det := strconv.FormatInt(d.ID, 10)
+	if _, err := linkDetection(ctx, tx, id, IncidentDetection{DetectionID: d.ID, HostID: d.HostID, LinkedAt: now, LinkedBy: AutoActor, Reason: reason}); err != nil {
+		return err
+	}
+	if err := addEvent(ctx, tx, IncidentEvent{IncidentID: id, At: now, Actor: AutoActor, Kind: EventDetectionLinked, Target: det, Reason: reason}); err != nil {
+		return err
+	}
+	if err := touch(ctx, tx, id, now); err != nil {
+		return err
+	}
+	return tx.AppendAudit(ctx, store.AuditEntry{At: now, Actor: AutoActor, Role: string(httpapi.KindSystem),
+		Action: "incident.link_host", Target: id, Reason: reason, Detail: fmt.Sprintf("host=%s detection=%s", d.HostID, det)})
 }
 
 // hostEvents maps the fleet's audited actions on a host to the history

@@ -42,4 +42,13 @@
 // with the host and the detection linked and aware_at the detection's time.
 // Any later detection on a host of an open (not closed) incident, whatever
 // its score, is linked to that incident.
+//
+// One outbreak is one incident: a detection that would open an incident
+// joins instead the last incident the policy opened, host and detection
+// linked and the link audited (incident.link_host by the policy), when
+// that incident is not closed and was opened at most JoinWindowSeconds
+// ago (default 24 h; 0 turns joining off). A person splits an unrelated
+// host off with the unlink route. One server stores detections one batch
+// at a time, so two hosts' first detections never race; two servers on
+// one PostgreSQL database may, at the same instant, still open two.
 package incident

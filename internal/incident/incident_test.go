@@ -201,31 +201,56 @@ func TestAutoPolicy(t *testing.T) {
 	d := func(score string) Detection {
 		return Detection{ID: 7, HostID: "h-1", Hostname: "fs01", Rule: "Ransom_Note", Meta: map[string]string{"score": score}, SeenAt: seen}
 	}
+	opened := &Incident{Title: "Ransom_Note on fs01", Severity: Critical, State: Open, AwareAt: seen, OpenedBy: AutoActor, CreatedAt: now, UpdatedAt: now,
+		Summary: "Opened automatically: rule Ransom_Note scored 90 (at least 70) on host fs01 (h-1)."}
+	opens := Plan{Open: opened, Reason: "rule Ransom_Note score 90 >= 70"}
+	// latest is the outbreak's incident, which the policy (or a person,
+	// by) opened for another host ago before now.
+	latest := func(ago time.Duration, state State, by string) *Incident {
+		return &Incident{ID: "i-outbreak", State: state, OpenedBy: by, CreatedAt: now.Add(-ago)}
+	}
+	noJoin := DefaultAutoPolicy
+	noJoin.JoinWindowSeconds = 0
 	for _, tc := range []struct {
 		name   string
 		policy AutoPolicy
 		d      Detection
 		open   []string
+		latest *Incident
 		want   Plan
 	}{
-		{"high score opens", DefaultAutoPolicy, d("70"), nil, Plan{
+		{"high score opens", DefaultAutoPolicy, d("70"), nil, nil, Plan{
 			Open: &Incident{Title: "Ransom_Note on fs01", Severity: High, State: Open, AwareAt: seen, OpenedBy: AutoActor, CreatedAt: now, UpdatedAt: now,
 				Summary: "Opened automatically: rule Ransom_Note scored 70 (at least 70) on host fs01 (h-1)."},
 			Reason: "rule Ransom_Note score 70 >= 70"}},
-		{"low score does nothing", DefaultAutoPolicy, d("69.9"), nil, Plan{}},
-		{"no score does nothing", DefaultAutoPolicy, Detection{HostID: "h-1", Rule: "x"}, nil, Plan{}},
-		{"disabled does nothing", AutoPolicy{MinScore: 70}, d("100"), nil, Plan{}},
-		{"host with an open incident links, whatever the score", DefaultAutoPolicy, d("10"), []string{"i-a", "i-b"},
+		{"low score does nothing", DefaultAutoPolicy, d("69.9"), nil, nil, Plan{}},
+		{"no score does nothing", DefaultAutoPolicy, Detection{HostID: "h-1", Rule: "x"}, nil, nil, Plan{}},
+		{"disabled does nothing", AutoPolicy{MinScore: 70}, d("100"), nil, nil, Plan{}},
+		{"host with an open incident links, whatever the score", DefaultAutoPolicy, d("10"), []string{"i-a", "i-b"}, nil,
 			Plan{Link: []string{"i-a", "i-b"}, Reason: "detection on host h-1, linked to its open incident"}},
-		{"disabled still links", AutoPolicy{}, d("10"), []string{"i-a"},
+		{"disabled still links", AutoPolicy{}, d("10"), []string{"i-a"}, nil,
 			Plan{Link: []string{"i-a"}, Reason: "detection on host h-1, linked to its open incident"}},
-		{"lower threshold", AutoPolicy{Enabled: true, MinScore: 40}, Detection{HostID: "h-2", Rule: "r", Meta: map[string]string{"severity": "medium"}}, nil, Plan{
+		{"lower threshold", AutoPolicy{Enabled: true, MinScore: 40}, Detection{HostID: "h-2", Rule: "r", Meta: map[string]string{"severity": "medium"}}, nil, nil, Plan{
 			Open: &Incident{Title: "r on h-2", Severity: Medium, State: Open, AwareAt: now, OpenedBy: AutoActor, CreatedAt: now, UpdatedAt: now,
 				Summary: "Opened automatically: rule r scored 50 (at least 40) on host h-2 (h-2)."},
 			Reason: "rule r score 50 >= 40"}},
+		{"another host within the window joins the outbreak's incident", DefaultAutoPolicy, d("90"), nil, latest(3*time.Minute, Open, AutoActor),
+			Plan{Join: "i-outbreak", Reason: "rule Ransom_Note score 90 >= 70 on host fs01, 3m after incident i-outbreak opened: same outbreak (join window 24h)"}},
+		{"the window's last second still joins", DefaultAutoPolicy, d("90"), nil, latest(24*time.Hour, Open, AutoActor),
+			Plan{Join: "i-outbreak", Reason: "rule Ransom_Note score 90 >= 70 on host fs01, 24h after incident i-outbreak opened: same outbreak (join window 24h)"}},
+		{"an incident moved on (contained) still joins", DefaultAutoPolicy, d("90"), nil, latest(time.Hour, Contained, AutoActor),
+			Plan{Join: "i-outbreak", Reason: "rule Ransom_Note score 90 >= 70 on host fs01, 1h after incident i-outbreak opened: same outbreak (join window 24h)"}},
+		{"past the window opens", DefaultAutoPolicy, d("90"), nil, latest(24*time.Hour+time.Second, Open, AutoActor), opens},
+		{"a closed incident is not joined", DefaultAutoPolicy, d("90"), nil, latest(time.Minute, Closed, AutoActor), opens},
+		{"an incident a person opened is not joined", DefaultAutoPolicy, d("90"), nil, latest(time.Minute, Open, "alice"), opens},
+		{"a window of 0 never joins", noJoin, d("90"), nil, latest(time.Minute, Open, AutoActor), opens},
+		{"a low score does not join", DefaultAutoPolicy, d("20"), nil, latest(time.Minute, Open, AutoActor), Plan{}},
+		{"disabled does not join", AutoPolicy{MinScore: 70, JoinWindowSeconds: 3600}, d("90"), nil, latest(time.Minute, Open, AutoActor), Plan{}},
+		{"the host's own open incident comes first", DefaultAutoPolicy, d("90"), []string{"i-a"}, latest(time.Minute, Open, AutoActor),
+			Plan{Link: []string{"i-a"}, Reason: "detection on host h-1, linked to its open incident"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := tc.policy.Plan(tc.d, tc.open, now)
+			got := tc.policy.Plan(tc.d, tc.open, tc.latest, now)
 			if diff := cmp.Diff(got, tc.want, cmpopts.IgnoreFields(Incident{}, "ID")); diff != "" {
 				t.Errorf("plan (-got +want):\n%s", diff)
 			}
@@ -236,10 +261,10 @@ func TestAutoPolicy(t *testing.T) {
 	}
 	long := d("99")
 	long.Rule = strings.Repeat("東", 100)
-	if p := DefaultAutoPolicy.Plan(long, nil, now); len(p.Open.Title) > MaxTitle || !strings.HasSuffix(p.Open.Title, "東") {
+	if p := DefaultAutoPolicy.Plan(long, nil, nil, now); len(p.Open.Title) > MaxTitle || !strings.HasSuffix(p.Open.Title, "東") {
 		t.Errorf("long title %q", p.Open.Title)
 	}
-	for _, p := range []AutoPolicy{{MinScore: -1}, {MinScore: 101}} {
+	for _, p := range []AutoPolicy{{MinScore: -1}, {MinScore: 101}, {JoinWindowSeconds: -1}, {JoinWindowSeconds: 30*24*3600 + 1}} {
 		if err := p.Check(); err == nil {
 			t.Errorf("policy %+v accepted", p)
 		}

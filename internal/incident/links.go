@@ -112,17 +112,47 @@ const AutoActor = "policy:auto-incident"
 type AutoPolicy struct {
 	Enabled  bool    `json:"enabled"`
 	MinScore float64 `json:"min_score" doc:"a detection whose rule score is at least this opens an incident (default 70)"`
+	// JoinWindowSeconds keeps one outbreak in one incident: a high-score
+	// detection on a host outside any open incident joins the policy's
+	// latest incident when that one is still open and was opened at most
+	// this long ago, instead of opening another.
+	JoinWindowSeconds int64 `json:"join_window_seconds" doc:"a high-score detection on another host joins the latest incident the policy opened, if not closed and opened at most this long ago, instead of opening a new one (default 86400, 24 h; 0: every host opens its own; at most 30 days)"`
 }
 
 // DefaultAutoPolicy is the policy until an admin sets one.
-var DefaultAutoPolicy = AutoPolicy{Enabled: true, MinScore: 70}
+var DefaultAutoPolicy = AutoPolicy{Enabled: true, MinScore: 70, JoinWindowSeconds: 24 * 3600}
+
+// MaxJoinWindow bounds AutoPolicy.JoinWindowSeconds: an incident a month
+// old is not the same outbreak without a person saying so.
+const MaxJoinWindow = 30 * 24 * time.Hour
 
 // Check validates a policy set through the API.
 func (p AutoPolicy) Check() error {
 	if math.IsNaN(p.MinScore) || p.MinScore < 0 || p.MinScore > 100 {
 		return fieldErr("min_score", "must be between 0 and 100")
 	}
+	if p.JoinWindowSeconds < 0 || p.JoinWindowSeconds > int64(MaxJoinWindow/time.Second) {
+		return fieldErr("join_window_seconds", "must be between 0 and %d (30 days)", int64(MaxJoinWindow/time.Second))
+	}
 	return nil
+}
+
+// short writes a whole number of hours or minutes without the zero
+// units time.Duration.String adds ("24h", not "24h0m0s").
+func short(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// JoinWindow is JoinWindowSeconds as a duration.
+func (p AutoPolicy) JoinWindow() time.Duration {
+	return time.Duration(p.JoinWindowSeconds) * time.Second
 }
 
 // Detection is what the policy needs to know of a new detection.
@@ -171,9 +201,14 @@ func SeverityOf(score float64) Severity {
 }
 
 // Plan is what the policy does with one detection: link it to the open
-// incidents of its host, or open a new incident for it, or nothing.
+// incidents of its host, or join its host and itself to the outbreak's
+// incident, or open a new incident for it, or nothing.
 type Plan struct {
 	Link []string
+	// Join is the incident the detection's host and the detection are
+	// linked to for Reason: the outbreak's incident, opened by the policy
+	// for another host within the join window.
+	Join string
 	// Open is the incident to open, with the host and detection linked
 	// for Reason.
 	Open   *Incident
@@ -181,8 +216,9 @@ type Plan struct {
 }
 
 // Plan decides for detection d, given the open (not closed) incidents its
-// host is linked to.
-func (p AutoPolicy) Plan(d Detection, open []string, now time.Time) Plan {
+// host is linked to, and latest, the last incident the policy opened that
+// is not closed (nil when there is none).
+func (p AutoPolicy) Plan(d Detection, open []string, latest *Incident, now time.Time) Plan {
 	if len(open) > 0 {
 		return Plan{Link: open, Reason: fmt.Sprintf("detection on host %s, linked to its open incident", d.HostID)}
 	}
@@ -193,6 +229,12 @@ func (p AutoPolicy) Plan(d Detection, open []string, now time.Time) Plan {
 	host := d.Hostname
 	if host == "" {
 		host = d.HostID
+	}
+	if latest != nil && latest.State != Closed && latest.OpenedBy == AutoActor && p.JoinWindowSeconds > 0 {
+		if age := now.Sub(latest.CreatedAt); age >= 0 && age <= p.JoinWindow() {
+			return Plan{Join: latest.ID, Reason: fmt.Sprintf("rule %s score %g >= %g on host %s, %s after incident %s opened: same outbreak (join window %s)",
+				d.Rule, score, p.MinScore, host, short(age.Round(time.Second)), latest.ID, short(p.JoinWindow()))}
+		}
 	}
 	aware := d.SeenAt
 	if aware.IsZero() || aware.After(now) {

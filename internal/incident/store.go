@@ -125,6 +125,20 @@ func Hosts(ctx context.Context, st *store.Store, id string) ([]IncidentHost, err
 	if err != nil {
 		return nil, err
 	}
+	return scanHosts(rows)
+}
+
+// HostsPage returns at most limit of an incident's linked hosts whose id
+// sorts after after, by host id.
+func HostsPage(ctx context.Context, st *store.Store, id, after string, limit int) ([]IncidentHost, error) {
+	rows, err := st.Query(ctx, "incident-hosts-page", id, after, limit)
+	if err != nil {
+		return nil, err
+	}
+	return scanHosts(rows)
+}
+
+func scanHosts(rows *sql.Rows) ([]IncidentHost, error) {
 	defer rows.Close()
 	out := []IncidentHost{}
 	for rows.Next() {
@@ -223,6 +237,19 @@ func linkDetection(ctx context.Context, tx *store.Tx, id string, l IncidentDetec
 	}
 	n, err := res.RowsAffected()
 	return n > 0, err
+}
+
+// latestAuto returns the last incident the auto-incident policy opened
+// that is not closed, or nil.
+func latestAuto(ctx context.Context, tx *store.Tx) (*Incident, error) {
+	in, err := scanIncident(tx.QueryRow(ctx, "incident-latest-auto", AutoActor))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("incidents: latest automatic incident: %w", err)
+	}
+	return &in, nil
 }
 
 func openForHost(ctx context.Context, tx *store.Tx, hostID string) ([]string, error) {

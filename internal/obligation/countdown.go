@@ -14,7 +14,9 @@ type TimedDuty struct {
 	// RemainingSeconds is the time left to Due (negative once overdue);
 	// absent for duties with no fixed time.
 	RemainingSeconds *int64 `json:"remaining_seconds,omitempty"`
-	Overdue          bool   `json:"overdue,omitempty"`
+	// DueSoon flags a duty due within WarnWithin and not yet overdue.
+	DueSoon bool `json:"due_soon,omitempty" doc:"due within 24 hours, not yet overdue"`
+	Overdue bool `json:"overdue,omitempty"`
 }
 
 // Countdown is a Result as seen at one instant: each duty with the time
@@ -37,6 +39,7 @@ func CountdownAt(r Result, now time.Time) Countdown {
 			secs := int64(left / time.Second)
 			td.RemainingSeconds = &secs
 			td.Overdue = left < 0
+			td.DueSoon = !td.Overdue && left <= WarnWithin
 			name := d.Law + " " + d.Duty
 			if d.Stage != "" {
 				name += " (" + d.Stage + ")"

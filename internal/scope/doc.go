@@ -23,6 +23,12 @@
 // date of birth) only proposes merges; a person confirms or rejects each
 // (Decisions), and nothing probabilistic merges by itself.
 //
+// Occurrences come from saved `mamori scan --pii` output (ReadResults) or,
+// on an agent, from FileMatcher, which runs the same matcher and emits one
+// FileResult per file with personal data for the server. Both name a
+// subject's member the same way (memberNamer): a spreadsheet row is one
+// subject of its sheet.
+//
 // Every merge is recorded with the key kind and the two sources it joined.
 // Person ids are "p-" plus a keyed hash of the cluster's strongest key, so
 // reruns over the same data with the same key agree.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"path"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -42,17 +41,6 @@ func ooxmlPart(member string) (container, part string, ok bool) {
 	return member, "", false
 }
 
-// sheetTracker numbers the sheets of a workbook in the order its rows
-// arrive. A row's cells come from its sheet part and from the shared
-// strings part, and rows are numbered per sheet: the sheet a shared string
-// belongs to shows only in the stream order, where a row number going
-// back or another sheet part starts the next sheet.
-type sheetTracker struct {
-	seg       int
-	lastRec   int
-	sheetPart string
-}
-
 // ReadStats counts what ReadResults took and left.
 type ReadStats struct {
 	Lines, Occurrences, Masked, Flags int
@@ -65,7 +53,7 @@ type ReadStats struct {
 // its category but makes no key.
 func (r *Resolver) ReadResults(in io.Reader, name, host string) (ReadStats, error) {
 	var st ReadStats
-	sheets := map[string]*sheetTracker{}
+	var members memberNamer
 	var last struct {
 		h, path, member string
 		src             int32
@@ -90,28 +78,7 @@ func (r *Resolver) ReadResults(in io.Reader, name, host string) (ReadStats, erro
 				if l.Path == "" || l.Category == "" || l.Record == nil {
 					return st, fmt.Errorf("%s:%d: pii record without path, category or record", name, st.Lines)
 				}
-				member := l.Member
-				if c, part, ok := ooxmlPart(member); ok {
-					k := h + "\x00" + l.Path + "\x00" + c
-					t := sheets[k]
-					if t == nil {
-						t = &sheetTracker{}
-						sheets[k] = t
-					}
-					isSheet := strings.HasPrefix(part, "xl/worksheets/")
-					if *l.Record < t.lastRec || isSheet && t.sheetPart != "" && t.sheetPart != part {
-						t.seg++
-						t.sheetPart = ""
-					}
-					if isSheet {
-						t.sheetPart = part
-					}
-					t.lastRec = *l.Record
-					member = c
-					if strings.HasPrefix(part, "xl/") {
-						member = joinMember(c, "sheet"+strconv.Itoa(t.seg+1))
-					}
-				}
+				member := members.name(h+"\x00"+l.Path, l.Member, *l.Record)
 				if last.src < 0 || last.h != h || last.path != l.Path || last.member != member {
 					last.h, last.path, last.member = h, l.Path, member
 					last.src = r.Source(Source{Host: h, Path: l.Path, Member: member})
@@ -123,7 +90,7 @@ func (r *Resolver) ReadResults(in io.Reader, name, host string) (ReadStats, erro
 				r.AddCountry(last.src, *l.Record, l.Category, l.Value, l.Country)
 			case "pii_flag":
 				st.Flags++
-				s := Source{Host: h, Path: l.Path, Member: l.Member}
+				s := Source{Host: h, Path: l.Path, Member: members.name(h+"\x00"+l.Path, l.Member, -1)}
 				switch l.Flag {
 				case "special_care":
 					s.SpecialCare = l.Terms

@@ -151,9 +151,15 @@ func ReadMasterFile(ctx context.Context, path string, mapping map[string]string)
 	if err != nil {
 		return nil, fmt.Errorf("master data: %w", err)
 	}
+	return ReadMaster(ctx, path, data, mapping)
+}
+
+// ReadMaster reads master data from data, a file named path (whose
+// extension tells the format), as ReadMasterFile does.
+func ReadMaster(ctx context.Context, path string, data []byte, mapping map[string]string) (*Master, error) {
 	var recs [][]extract.Field
 	var problems []error
-	err = extract.Read(ctx, filepath.Base(path), data, extract.Limits{MaxDepth: 1}, func(rec *extract.Record) error {
+	err := extract.Read(ctx, filepath.Base(path), data, extract.Limits{MaxDepth: 1}, func(rec *extract.Record) error {
 		recs = append(recs, slices.Clone(rec.Fields))
 		return nil
 	}, func(err error) { problems = append(problems, err) })

@@ -90,7 +90,7 @@ func (m *ScanMatcher) Match(ctx context.Context, f *scan.File, emit func(scan.Re
 		}
 		found = true
 		// Occurrences of one record arrive together.
-		if n := len(group); n > 0 && (group[n-1].Record != o.Record || containerOf(group[n-1].Member) != containerOf(o.Member)) {
+		if n := len(group); n > 0 && (group[n-1].Record != o.Record || group[n-1].Member != o.Member) {
 			flush()
 		}
 		group = append(group, *o)
@@ -324,11 +324,4 @@ func baseName(p string) string {
 		return p[i+1:]
 	}
 	return p
-}
-
-// containerOf is the member a record belongs to: the cells of one
-// spreadsheet row come from the sheet and the shared-strings parts.
-func containerOf(member string) string {
-	c, _, _ := ooxmlPart(member)
-	return c
 }

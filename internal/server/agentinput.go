@@ -1,12 +1,15 @@
 package server
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"time"
 
+	"github.com/mamori-dev/mamori/internal/scope"
 	"github.com/mamori-dev/mamori/internal/store"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
@@ -65,6 +68,11 @@ func checkFinding(f *wire.Finding, now time.Time) error {
 			return fmt.Errorf("field meta: entry %.40q too long", k)
 		}
 	}
+	if f.Type == store.PIIFileType {
+		if err := checkPIIFile(f); err != nil {
+			return err
+		}
+	}
 	if f.SeenAt.Before(now.Add(-maxFindingAge)) || f.SeenAt.After(now.Add(maxClockAhead)) {
 		meta := make(map[string]string, len(f.Meta)+1)
 		for k, v := range f.Meta {
@@ -72,6 +80,28 @@ func checkFinding(f *wire.Finding, now time.Time) error {
 		}
 		meta[seenAtMetaKey] = f.SeenAt.UTC().Format(time.RFC3339)
 		f.Meta, f.SeenAt = meta, now
+	}
+	return nil
+}
+
+// checkPIIFile refuses a personal-data result whose detail is not a
+// well-formed scope.FileResult for the finding's path.
+func checkPIIFile(f *wire.Finding) error {
+	b, err := json.Marshal(f.Detail)
+	if err != nil {
+		return fmt.Errorf("field detail: %w", err)
+	}
+	var fr scope.FileResult
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&fr); err != nil {
+		return fmt.Errorf("field detail: not a pii_file result: %w", err)
+	}
+	if err := fr.Check(); err != nil {
+		return fmt.Errorf("field detail: %w", err)
+	}
+	if f.Path != "" && f.Path != fr.Path {
+		return fmt.Errorf("field path: %.64q differs from the result's path %.64q", f.Path, fr.Path)
 	}
 	return nil
 }

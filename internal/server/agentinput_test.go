@@ -99,3 +99,34 @@ func TestFindingsBackpressure(t *testing.T) {
 		return st.FindingsIngested == batches*per
 	})
 }
+
+// TestCheckPIIFile: a pii_file finding carries a scope.FileResult in its
+// detail; anything else under that type is refused, naming the field.
+func TestCheckPIIFile(t *testing.T) {
+	now := time.Now()
+	good := func() map[string]any {
+		return map[string]any{"type": "pii_file", "path": "/srv/c.csv", "size": 10, "part": 0, "parts": 1,
+			"categories": map[string]any{"email": 1},
+			"subjects":   []any{map[string]any{"record": 1, "key": "k", "values": []any{map[string]any{"category": "email", "value": "a@example.jp"}}}}}
+	}
+	for _, tc := range []struct {
+		name   string
+		edit   func(f *wire.Finding, d map[string]any)
+		refuse string
+	}{
+		{"valid", func(*wire.Finding, map[string]any) {}, ""},
+		{"unknown field", func(_ *wire.Finding, d map[string]any) { d["values_in_clear"] = true }, "field detail: not a pii_file result"},
+		{"other path", func(f *wire.Finding, _ map[string]any) { f.Path = "/etc/passwd" }, "field path"},
+		{"unknown category", func(_ *wire.Finding, d map[string]any) { d["categories"] = map[string]any{"email": 1, "blood": 1} }, "unknown category"},
+		{"part past parts", func(_ *wire.Finding, d map[string]any) { d["part"] = 1 }, "field part"},
+		{"no detail", func(f *wire.Finding, _ map[string]any) { f.Detail = nil }, "field detail"},
+	} {
+		d := good()
+		f := wire.Finding{ID: "f", Type: "pii_file", Path: "/srv/c.csv", SeenAt: now, Detail: d}
+		tc.edit(&f, d)
+		err := checkFinding(&f, now)
+		if tc.refuse == "" && err != nil || tc.refuse != "" && (err == nil || !strings.Contains(err.Error(), tc.refuse)) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.refuse)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 // is the sweep's.
 func (s *Server) collectRoutes() []httpapi.Route {
 	return []httpapi.Route{
-		{Method: "POST", Pattern: "/incidents/{id}/collect", Summary: "Collect evidence on the incident's hosts (or the hosts given) for a time window: logs, processes, connections, persistence, file activity and archives, evaluated by Sigma on the agent and sent as timeline events; audited.",
+		{Method: "POST", Pattern: "/incidents/{id}/collect", Summary: "Collect evidence on the incident's hosts (or the hosts given) for a time window: logs, processes, connections, persistence, file activity and archives, evaluated by Sigma on the agent and sent as timeline events; with pii, also discover personal data (pii_file findings) in the paths given or the agents' scan paths; audited.",
 			Request: CollectIn{}, Response: CollectionView{}, Roles: responders, Handler: s.postCollect},
 		{Method: "GET", Pattern: "/incidents/{id}/collections", Summary: "The incident's collections with per-host progress.",
 			Response: []CollectionView(nil), Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RoleAuditor, httpapi.RoleViewer}, Handler: s.listCollections},
@@ -33,6 +34,8 @@ type CollectIn struct {
 	To        time.Time `json:"to" doc:"default: now"`
 	Kinds     []string  `json:"kinds,omitempty" doc:"logs, processes, connections, persistence, files, archives; default all"`
 	MaxEvents int       `json:"max_events,omitempty" doc:"cap on log and file events per host (hits are always sent); default 200000"`
+	PII       bool      `json:"pii,omitempty" doc:"also discover personal data: each agent sends a pii_file finding per file holding any, over paths or, when none are given, its configured scan paths"`
+	Paths     []string  `json:"paths,omitempty" doc:"absolute paths personal-data discovery searches; only with pii"`
 	Reason    string    `json:"reason" required:"true"`
 }
 
@@ -43,6 +46,8 @@ type CollectionView struct {
 	From       time.Time     `json:"from"`
 	To         time.Time     `json:"to"`
 	Kinds      []string      `json:"kinds"`
+	PII        bool          `json:"pii" doc:"personal-data discovery asked for"`
+	Paths      []string      `json:"paths" doc:"paths personal-data discovery searches; empty: each agent's scan paths"`
 	State      string        `json:"state"`
 	Progress   SweepProgress `json:"progress"`
 	Hosts      []SweepHost   `json:"hosts"`
@@ -81,6 +86,16 @@ func (s *Server) postCollect(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, httpapi.BadInput("max_events", "%d, want 0 (default) to 10000000", body.MaxEvents))
 		return
 	}
+	if len(body.Paths) > 0 && !body.PII {
+		httpapi.Fail(w, r, httpapi.BadInput("paths", "given without pii: a collection reads the agents' own logs and scan paths"))
+		return
+	}
+	for i, p := range body.Paths {
+		if !filepath.IsAbs(p) {
+			httpapi.Fail(w, r, httpapi.BadInput(fmt.Sprintf("paths[%d]", i), "%q is not absolute", p))
+			return
+		}
+	}
 	if _, err := incident.Get(ctx, s.st, id); err != nil {
 		httpapi.Fail(w, r, err)
 		return
@@ -109,7 +124,7 @@ func (s *Server) postCollect(w http.ResponseWriter, r *http.Request) {
 	raw, _ := json.Marshal(spec)
 	p, _ := httpapi.PrincipalFrom(ctx)
 	sw := &store.Sweep{ID: newSweepID(), Name: "collect " + id, Hashes: []string{}, SHA256: wire.BundleDigest("", nil),
-		Paths: []string{}, CreatedAt: now, ExpiresAt: now.Add(s.cfg.SweepTTL), CreatedBy: p.Actor(), Collect: raw}
+		Paths: nonNil(body.Paths), CreatedAt: now, ExpiresAt: now.Add(s.cfg.SweepTTL), CreatedBy: p.Actor(), Collect: raw, PII: body.PII}
 	states := map[string]string{}
 	for _, h := range hosts {
 		states[h.ID] = wire.SweepOffline
@@ -124,8 +139,11 @@ func (s *Server) postCollect(w http.ResponseWriter, r *http.Request) {
 		if err := tx.CreateCollection(ctx, store.Collection{SweepID: sw.ID, IncidentID: id, Spec: raw, CreatedAt: now}); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, httpapi.Audit(ctx, now, "collect", id, body.Reason,
-			fmt.Sprintf("collection %s on %d hosts, %s to %s", sw.ID, len(states), spec.From.Format(time.RFC3339), spec.To.Format(time.RFC3339))))
+		detail := fmt.Sprintf("collection %s on %d hosts, %s to %s", sw.ID, len(states), spec.From.Format(time.RFC3339), spec.To.Format(time.RFC3339))
+		if sw.PII {
+			detail += ", with personal-data discovery"
+		}
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, now, "collect", id, body.Reason, detail))
 	})
 	if err != nil {
 		httpapi.Fail(w, r, err)
@@ -164,7 +182,7 @@ func (s *Server) collectionView(r *http.Request, c store.Collection) (Collection
 		kinds = collectKinds
 	}
 	return CollectionView{ID: c.SweepID, IncidentID: c.IncidentID, From: spec.From, To: spec.To, Kinds: kinds,
-		State: sv.State, Progress: sv.Progress, Hosts: sv.Hosts, CreatedAt: c.CreatedAt}, nil
+		PII: sw.PII, Paths: sw.Paths, State: sv.State, Progress: sv.Progress, Hosts: sv.Hosts, CreatedAt: c.CreatedAt}, nil
 }
 
 func (s *Server) listCollections(w http.ResponseWriter, r *http.Request) {

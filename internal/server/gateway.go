@@ -333,7 +333,7 @@ func (s *Server) reconcile(ctx context.Context, c *conn, hello *wire.Hello) erro
 
 func sweepMessage(sw *store.Sweep, cmdID string) *wire.Message {
 	m := &wire.Message{Type: wire.TypeSweep, ID: cmdID, Sweep: &wire.Sweep{
-		SweepID: sw.ID, Paths: sw.Paths, ExpiresAt: sw.ExpiresAt,
+		SweepID: sw.ID, Paths: sw.Paths, ExpiresAt: sw.ExpiresAt, PII: sw.PII,
 		Bundle: wire.Bundle{Name: sw.Name, YARA: sw.YARA, Hashes: sw.Hashes, SHA256: sw.SHA256},
 	}}
 	if len(sw.Collect) > 0 {

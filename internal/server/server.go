@@ -282,7 +282,7 @@ func prepareDataDir(dir string, log *slog.Logger) error {
 
 // build makes the capabilities, the route table and the authenticators.
 func (s *Server) build() error {
-	env := httpapi.Env{Store: s.st, Log: s.log, Now: s.cfg.Now}
+	env := httpapi.Env{Store: s.st, Log: s.log, Now: s.cfg.Now, DataDir: s.cfg.DataDir}
 	s.routes = s.fleetRoutes()
 	auth := httpapi.Chain{httpapi.AuthenticatorFunc(s.adminToken)}
 	for _, f := range s.cfg.Capabilities {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
@@ -16,7 +17,7 @@ import (
 
 func (s *Server) sweepRoutes() []httpapi.Route {
 	return []httpapi.Route{
-		{Method: "POST", Pattern: "/sweeps", Summary: "Launch a sweep (hunt) over paths on all hosts, a list of hosts, or hosts matching labels.",
+		{Method: "POST", Pattern: "/sweeps", Summary: "Launch a sweep (hunt) over paths on all hosts, a list of hosts, or hosts matching labels; with pii, the agents also search the paths for personal data and send one pii_file result per file holding any.",
 			Request: SweepIn{}, Response: SweepCreated{}, Roles: responders, Handler: s.postSweep},
 		{Method: "GET", Pattern: "/sweeps", Summary: "List sweeps in id order with per-host results.",
 			Response: []Sweep(nil), Query: httpapi.PageParams, Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RoleAuditor}, Handler: s.listSweeps},
@@ -37,6 +38,7 @@ type SweepIn struct {
 	Labels           map[string]string `json:"labels" doc:"only hosts with all these labels"`
 	Reason           string            `json:"reason" doc:"why, for the audit trail; required when hosts is \"all\""`
 	ExpiresInSeconds int64             `json:"expires_in_seconds" doc:"how long offline hosts may still pick it up (default 24 h, at most 30 days)"`
+	PII              bool              `json:"pii" doc:"also discover personal data in the paths: each agent sends a pii_file finding per file holding any (values normalised, inside the mutual TLS channel), and counts in its host error the files it could not search; yara and hashes may then be empty"`
 }
 
 // maxSweepTTL bounds expires_in_seconds, far below where a duration
@@ -54,6 +56,7 @@ type Sweep struct {
 	Name      string        `json:"name"`
 	State     string        `json:"state" enum:"running,done,done_with_errors,expired,cancelled" doc:"done_with_errors: every host finished, and some failed or reported errors"`
 	Paths     []string      `json:"paths"`
+	PII       bool          `json:"pii" doc:"personal-data discovery asked for"`
 	CreatedAt time.Time     `json:"created_at"`
 	ExpiresAt time.Time     `json:"expires_at"`
 	CreatedBy string        `json:"created_by"`
@@ -99,9 +102,12 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b := BundleIn{Name: body.Name, YARA: body.YARA, Hashes: body.Hashes}
-	if err := validateBundle(&b); err != nil {
-		httpapi.Fail(w, r, err)
-		return
+	// A personal-data sweep needs no rules; any it has are checked.
+	if !body.PII || strings.TrimSpace(b.YARA) != "" || len(b.Hashes) > 0 {
+		if err := validateBundle(&b); err != nil {
+			httpapi.Fail(w, r, err)
+			return
+		}
 	}
 	if len(body.Paths) == 0 {
 		httpapi.Fail(w, r, httpapi.BadInput("paths", "empty"))
@@ -130,7 +136,7 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	p, _ := httpapi.PrincipalFrom(ctx)
 	sw := &store.Sweep{ID: newSweepID(), Name: body.Name, YARA: b.YARA, Hashes: nonNil(b.Hashes),
-		SHA256: wire.BundleDigest(b.YARA, b.Hashes), Paths: body.Paths, CreatedAt: now, ExpiresAt: now.Add(ttl), CreatedBy: p.Actor()}
+		SHA256: wire.BundleDigest(b.YARA, b.Hashes), Paths: body.Paths, CreatedAt: now, ExpiresAt: now.Add(ttl), CreatedBy: p.Actor(), PII: body.PII}
 	if err := fitsOnWire(sweepMessage(sw, s.nextCommandID()), "sweep"); err != nil {
 		httpapi.Fail(w, r, err)
 		return
@@ -146,7 +152,11 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 		if err := tx.CreateSweep(ctx, sw, states); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, httpapi.Audit(ctx, now, "sweep", sw.ID, body.Reason, fmt.Sprintf("%s on %d hosts", body.Name, len(states))))
+		detail := fmt.Sprintf("%s on %d hosts", body.Name, len(states))
+		if sw.PII {
+			detail += ", with personal-data discovery"
+		}
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, now, "sweep", sw.ID, body.Reason, detail))
 	})
 	if err != nil {
 		httpapi.Fail(w, r, err)
@@ -171,7 +181,7 @@ func (s *Server) sweepView(ctx context.Context, sw *store.Sweep) (Sweep, error) 
 		return Sweep{}, err
 	}
 	v := Sweep{ID: sw.ID, Name: sw.Name, Paths: sw.Paths, CreatedAt: sw.CreatedAt, ExpiresAt: sw.ExpiresAt,
-		CreatedBy: sw.CreatedBy, Progress: SweepProgress{Total: len(hosts)}, Hosts: []SweepHost{}}
+		CreatedBy: sw.CreatedBy, PII: sw.PII, Progress: SweepProgress{Total: len(hosts)}, Hosts: []SweepHost{}}
 	hostErrors := false
 	for _, h := range hosts {
 		state := h.State

@@ -58,10 +58,14 @@ func (s *Store) InsertDetectionBatches(ctx context.Context, batches [][]Detectio
 		}
 		defer st.Close()
 		for b, ds := range batches {
-			var events []*Detection
+			var events, piiFiles []*Detection
 			for i := range ds {
-				if ds[i].Type == TimelineType {
+				switch ds[i].Type {
+				case TimelineType:
 					events = append(events, &ds[i])
+					continue
+				case PIIFileType:
+					piiFiles = append(piiFiles, &ds[i])
 					continue
 				}
 				n, err := insertDetection(ctx, st, &ds[i])
@@ -72,6 +76,13 @@ func (s *Store) InsertDetectionBatches(ctx context.Context, batches [][]Detectio
 				if n == 1 && len(hooks) > 0 {
 					fresh = append(fresh, ds[i])
 				}
+			}
+			if sink := s.piiSink(); sink != nil && len(piiFiles) > 0 {
+				n, err := sink(ctx, &Tx{s: s, tx: tx}, piiFiles)
+				if err != nil {
+					return err
+				}
+				added[b] += n
 			}
 			if len(events) > 0 {
 				n, err := s.insertTimelineDetections(ctx, tx, events)

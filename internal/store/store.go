@@ -49,6 +49,7 @@ type Store struct {
 	hookMu       sync.RWMutex
 	onAudit      []AuditHook
 	onDetections []DetectionHook
+	onPII        PIISink
 
 	// auditHead and auditInsert are prepared by Open.
 	auditHead, auditInsert *sql.Stmt

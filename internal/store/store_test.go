@@ -246,7 +246,7 @@ func TestSweeps(t *testing.T) {
 		addHost(t, s, "h1")
 		addHost(t, s, "h2")
 		sw := &store.Sweep{ID: "s1", Name: "hunt", YARA: "rule x", Hashes: []string{}, SHA256: "d", Paths: []string{"/tmp"},
-			CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), CreatedBy: "admin"}
+			CreatedAt: t0, ExpiresAt: t0.Add(time.Hour), CreatedBy: "admin", PII: true}
 		inTx(t, s, func(ctx context.Context, tx *store.Tx) error {
 			return tx.CreateSweep(ctx, sw, map[string]string{"h1": "queued", "h2": "offline"})
 		})
@@ -258,8 +258,8 @@ func TestSweeps(t *testing.T) {
 			t.Errorf("sweep (-got +want):\n%s", diff)
 		}
 		pending, err := s.PendingSweeps(ctx, "h2", t0.Add(time.Minute))
-		if err != nil || len(pending) != 1 {
-			t.Errorf("PendingSweeps(h2) = %d, %v; want 1", len(pending), err)
+		if err != nil || len(pending) != 1 || !pending[0].PII {
+			t.Errorf("PendingSweeps(h2) = %d, %v; want 1 with pii", len(pending), err)
 		}
 		if expired, _ := s.PendingSweeps(ctx, "h2", t0.Add(2*time.Hour)); len(expired) != 0 {
 			t.Errorf("PendingSweeps after expiry = %d, want 0", len(expired))

@@ -24,6 +24,8 @@ type Sweep struct {
 	// Collect is the collection spec (wire.Collect as JSON) of a sweep that
 	// gathers evidence for an incident; nil for a plain sweep.
 	Collect json.RawMessage
+	// PII asks the agents for personal-data discovery as well.
+	PII bool
 }
 
 // SweepCancelled is the state of a sweep's hosts that had not finished when
@@ -54,7 +56,7 @@ func (t *Tx) CreateSweep(ctx context.Context, sw *Sweep, hosts map[string]string
 	}
 	err = func() error {
 		if _, err := t.tx.ExecContext(ctx, t.s.query("insert-sweep"), sw.ID, sw.Name, sw.YARA, string(hashes), sw.SHA256,
-			string(paths), toMS(sw.CreatedAt), toMS(sw.ExpiresAt), sw.CreatedBy); err != nil {
+			string(paths), toMS(sw.CreatedAt), toMS(sw.ExpiresAt), sw.CreatedBy, boolInt(sw.PII)); err != nil {
 			return err
 		}
 		st, err := t.tx.PrepareContext(ctx, t.s.query("insert-sweep-host"))
@@ -108,8 +110,8 @@ func (s *Store) sweeps(ctx context.Context, q string, args ...any) ([]*Sweep, er
 	for rows.Next() {
 		var sw Sweep
 		var hashes, paths string
-		var created, expires, cancelled int64
-		if err := rows.Scan(&sw.ID, &sw.Name, &sw.YARA, &hashes, &sw.SHA256, &paths, &created, &expires, &sw.CreatedBy, &cancelled, &sw.CancelledBy); err != nil {
+		var created, expires, cancelled, pii int64
+		if err := rows.Scan(&sw.ID, &sw.Name, &sw.YARA, &hashes, &sw.SHA256, &paths, &created, &expires, &sw.CreatedBy, &cancelled, &sw.CancelledBy, &pii); err != nil {
 			return nil, fmt.Errorf("sweeps: %w", err)
 		}
 		if err := json.Unmarshal([]byte(hashes), &sw.Hashes); err != nil {
@@ -118,7 +120,7 @@ func (s *Store) sweeps(ctx context.Context, q string, args ...any) ([]*Sweep, er
 		if err := json.Unmarshal([]byte(paths), &sw.Paths); err != nil {
 			return nil, fmt.Errorf("sweep %s: paths: %w", sw.ID, err)
 		}
-		sw.CreatedAt, sw.ExpiresAt, sw.CancelledAt = fromMS(created), fromMS(expires), fromMS(cancelled)
+		sw.CreatedAt, sw.ExpiresAt, sw.CancelledAt, sw.PII = fromMS(created), fromMS(expires), fromMS(cancelled), pii != 0
 		out = append(out, &sw)
 	}
 	if err := rows.Err(); err != nil {
@@ -197,4 +199,11 @@ func (s *Store) SweepHostState(ctx context.Context, sweepID, hostID string) (str
 		return "", fmt.Errorf("sweep %s on host %s: %w", sweepID, hostID, err)
 	}
 	return st, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

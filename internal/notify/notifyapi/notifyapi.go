@@ -1,10 +1,12 @@
 // Package notifyapi serves notice campaigns on the server's API under
 // /api/v1/incidents/{id}/campaigns: drafts made from the affected people,
 // a test send, approval by the privacy role (audited; it freezes the
-// templates and the recipient list with a hash), sending and pausing, and
-// per-notice tracking. The campaigns that are `sending` are sent by the
-// server's background work, exactly once per notice, as package notify
-// describes.
+// templates and the recipient list with a hash), sending and pausing,
+// per-notice tracking, and the letters of people without e-mail: one PDF to
+// print (privacy role, audited) and a mark that they were posted, so both
+// channels are tracked on the server. The campaigns that are `sending` are
+// sent by the server's background work, exactly once per notice, as
+// package notify describes. Letters need the IPAex fonts on the server.
 //
 // The SMTP relay comes from the environment: MAMORI_NOTIFY_SMTP
 // (host:port), MAMORI_NOTIFY_SMTP_TLS (starttls, require-starttls,
@@ -22,6 +24,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -179,7 +182,7 @@ var readers = []httpapi.Role{httpapi.RoleResponder, httpapi.RolePrivacy, httpapi
 // Routes implements httpapi.Capability.
 func (s *Service) Routes() []httpapi.Route {
 	base := "/incidents/{id}/campaigns"
-	return []httpapi.Route{
+	return append([]httpapi.Route{
 		{Method: "POST", Pattern: base, Summary: "Create a draft notice campaign for an incident's affected people.", Request: CampaignRequest{}, Response: CampaignView{},
 			Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RolePrivacy}, Handler: s.create},
 		{Method: "GET", Pattern: base, Summary: "List an incident's notice campaigns.", Response: []CampaignView(nil), Query: httpapi.PageParams,
@@ -196,7 +199,7 @@ func (s *Service) Routes() []httpapi.Route {
 			Request: CampaignBounce{}, Response: CampaignBounceResult{}, Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RolePrivacy}, Handler: s.bounce},
 		{Method: "GET", Pattern: base + "/{cid}/notices", Summary: "Notices of a campaign: channel, state, times, SMTP response, bounce.", Response: []CampaignNotice(nil), Query: httpapi.PageParams,
 			Roles: readers, Handler: s.notices},
-	}
+	}, s.letterRoutes(base)...)
 }
 
 // apiErr maps notify's errors to the ones httpapi.Fail knows.
@@ -449,45 +452,16 @@ func (s *Service) approve(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	ctx := r.Context()
-	c, err := s.campaign(r)
-	if err == nil {
-		err = needReason(req.Reason)
-	}
-	if err != nil {
+	s.move(w, r, "approve", notify.Approved, req.Reason, "only a draft is approved")
+}
+
+func (s *Service) setState(w http.ResponseWriter, r *http.Request) {
+	var req CampaignStateChange
+	if err := httpapi.DecodeBody(r, 0, &req); err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	switch {
-	case c.State != notify.Draft:
-		httpapi.Fail(w, r, &httpapi.ConflictError{Msg: fmt.Sprintf("campaign %s is %s; only a draft is approved", c.ID, c.State), Allowed: nextStates(c.State)})
-		return
-	case c.TestSentAt.IsZero():
-		httpapi.Fail(w, r, httpapi.Conflict("campaign %s: send a test notice first (POST .../test)", c.ID))
-		return
-	}
-	if _, err := notify.ParseTemplates(c.Templates, c.Language); err != nil {
-		httpapi.Fail(w, r, httpapi.Conflict("campaign %s: %v", c.ID, err))
-		return
-	}
-	p, _ := httpapi.PrincipalFrom(ctx)
-	if c.Hash, c.Recipients, c.LastRow, err = notify.Freeze(ctx, s.box, c, 0); err != nil {
-		httpapi.Fail(w, r, err)
-		return
-	}
-	c.State, c.ApprovedBy, c.ApprovedAt, c.Reason = notify.Approved, p.Actor(), s.env.Now().UTC(), req.Reason
-	err = s.env.Store.InTx(ctx, func(tx *store.Tx) error {
-		if err := storebox.UpdateCampaign(ctx, tx, c, notify.Draft); err != nil {
-			return err
-		}
-		return tx.AppendAudit(ctx, httpapi.Audit(ctx, s.env.Now(), "notify_campaign_approve", c.ID, req.Reason,
-			fmt.Sprintf("draft -> approved; %d notices frozen, sha256 %s", c.Recipients, c.Hash)))
-	})
-	if err != nil {
-		httpapi.Fail(w, r, apiErr(err))
-		return
-	}
-	s.respond(w, r, c, http.StatusOK)
+	s.move(w, r, "state", notify.CampaignState(req.State), req.Reason, fmt.Sprintf("cannot move to %q", req.State))
 }
 
 // nextStates are the states a person may move a campaign to from st.
@@ -503,51 +477,98 @@ func nextStates(st notify.CampaignState) []string {
 	return nil
 }
 
-func (s *Service) setState(w http.ResponseWriter, r *http.Request) {
-	var req CampaignStateChange
-	if err := httpapi.DecodeBody(r, 0, &req); err != nil {
-		httpapi.Fail(w, r, err)
-		return
-	}
+// A transition is a state change a person makes, by the state it moves a
+// campaign to.
+type transition struct {
+	route  string // the route that makes it
+	action string // audited as
+	// check refuses the move for what it needs beyond the campaign's state,
+	// and sets what the move records; it returns the audit detail, or ""
+	// for "from -> to".
+	check func(s *Service, ctx context.Context, c *notify.Campaign, reason string) (string, error)
+	// wake tells the background work the sending changed.
+	wake bool
+}
+
+var transitions = map[notify.CampaignState]transition{
+	notify.Approved: {route: "approve", action: "notify_campaign_approve", check: (*Service).freeze},
+	notify.Running:  {route: "state", action: "notify_campaign_state", check: (*Service).needRelay, wake: true},
+	notify.Paused:   {route: "state", action: "notify_campaign_state", wake: true},
+}
+
+// move moves the path's campaign to state to through route, refusing with
+// refused when the campaign's state or the route does not allow it.
+func (s *Service) move(w http.ResponseWriter, r *http.Request, route string, to notify.CampaignState, reason, refused string) {
 	ctx := r.Context()
 	c, err := s.campaign(r)
 	if err == nil {
-		err = needReason(req.Reason)
+		err = needReason(reason)
 	}
 	if err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
 	allowed := nextStates(c.State)
-	ok := false
-	for _, a := range allowed {
-		ok = ok || a == req.State
-	}
-	if !ok || req.State == "approved" {
-		httpapi.Fail(w, r, &httpapi.ConflictError{Msg: fmt.Sprintf("campaign %s is %s; cannot move to %q", c.ID, c.State, req.State), Allowed: allowed})
-		return
-	}
-	if req.State == string(notify.Running) && s.relay == nil {
-		httpapi.Fail(w, r, httpapi.Conflict("no SMTP relay configured (MAMORI_NOTIFY_SMTP)"))
+	tr, ok := transitions[to]
+	if !ok || tr.route != route || !slices.Contains(allowed, string(to)) {
+		httpapi.Fail(w, r, &httpapi.ConflictError{Msg: fmt.Sprintf("campaign %s is %s; %s", c.ID, c.State, refused), Allowed: allowed})
 		return
 	}
 	prev := c.State
-	c.State = notify.CampaignState(req.State)
+	detail := ""
+	if tr.check != nil {
+		if detail, err = tr.check(s, ctx, &c, reason); err != nil {
+			httpapi.Fail(w, r, err)
+			return
+		}
+	}
+	if detail == "" {
+		detail = string(prev) + " -> " + string(to)
+	}
+	c.State = to
 	err = s.env.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := storebox.UpdateCampaign(ctx, tx, c, prev); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, httpapi.Audit(ctx, s.env.Now(), "notify_campaign_state", c.ID, req.Reason, string(prev)+" -> "+req.State))
+		return tx.AppendAudit(ctx, httpapi.Audit(ctx, s.env.Now(), tr.action, c.ID, reason, detail))
 	})
 	if err != nil {
 		httpapi.Fail(w, r, apiErr(err))
 		return
 	}
-	select {
-	case s.wake <- struct{}{}:
-	default:
+	if tr.wake {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
 	}
 	s.respond(w, r, c, http.StatusOK)
+}
+
+// freeze approves a draft that had its test send: the templates must
+// parse, and the recipient list is frozen with a hash.
+func (s *Service) freeze(ctx context.Context, c *notify.Campaign, reason string) (string, error) {
+	if c.TestSentAt.IsZero() {
+		return "", httpapi.Conflict("campaign %s: send a test notice first (POST .../test)", c.ID)
+	}
+	if _, err := notify.ParseTemplates(c.Templates, c.Language); err != nil {
+		return "", httpapi.Conflict("campaign %s: %v", c.ID, err)
+	}
+	var err error
+	if c.Hash, c.Recipients, c.LastRow, err = notify.Freeze(ctx, s.box, *c, 0); err != nil {
+		return "", err
+	}
+	p, _ := httpapi.PrincipalFrom(ctx)
+	c.ApprovedBy, c.ApprovedAt, c.Reason = p.Actor(), s.env.Now().UTC(), reason
+	return fmt.Sprintf("draft -> approved; %d notices frozen, sha256 %s", c.Recipients, c.Hash), nil
+}
+
+// needRelay refuses to start sending without a relay to send through.
+func (s *Service) needRelay(context.Context, *notify.Campaign, string) (string, error) {
+	if s.relay == nil {
+		return "", httpapi.Conflict("no SMTP relay configured (MAMORI_NOTIFY_SMTP)")
+	}
+	return "", nil
 }
 
 // mask keeps the first character of a name.

@@ -17,5 +17,6 @@
 // with the incident's current aware_at, and a facts document naming
 // another one is refused. Facts are derived, until set, from aware_at and
 // the incident's links: cause malware when detections are linked, other
-// otherwise, and no people (so no duties) until someone counts them.
+// otherwise, and the people, categories and flags of the incident's last
+// scoping register (none, so no duties, before one is built).
 package workspace

@@ -113,7 +113,18 @@ func (s *Service) load(ctx context.Context, id string) (*current, error) {
 		if counts.Detections > 0 {
 			cause = "malware"
 		}
-		c.facts = obligation.DeriveFacts(in.AwareAt, cause, nil)
+		var reg *obligation.RegisterSummary
+		switch b, err := s.st.PIISummary(ctx, id); {
+		case err == nil:
+			r, err := obligation.DecodeRegisterSummary(bytes.NewReader(b))
+			if err != nil {
+				return nil, fmt.Errorf("obligations: register summary of %s: %w", id, err)
+			}
+			reg = &r
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+		c.facts = obligation.DeriveFacts(in.AwareAt, cause, reg)
 		return c, nil
 	case err != nil:
 		return nil, err

@@ -16,9 +16,14 @@ import (
 // header when it looks like one, giving every cell its column's Key) and
 // .docx paragraphs are lines of a text, its table rows records. Offsets of
 // these fields are offsets in the XML part they come from, named by
-// Field.Member ("xl/sharedStrings.xml", "word/document.xml"; prefixed by
-// the archive member when the document is itself inside an archive).
-// Field.Line of a spreadsheet cell is its row number.
+// Field.Member ("xl/worksheets/sheet1.xml", "word/document.xml"; prefixed
+// by the archive member when the document is itself inside an archive).
+// Every cell of a spreadsheet row is named by its sheet, shared strings
+// included: a row is one record of one sheet, and records are numbered per
+// sheet, so a cell named by the shared-strings part could not say which
+// sheet's row it belongs to. A shared-string cell's characters all map to
+// its string index in the sheet (the <v> of the cell), as a date serial
+// number's do. Field.Line of a spreadsheet cell is its row number.
 
 // xmlDoc wraps an XML part, UTF-8 by the OOXML standard, as a doc.
 func xmlDoc(b []byte) *doc {
@@ -137,7 +142,7 @@ func (r *reader) readXLSX(member string, entries []zipEntry) error {
 		if !ok {
 			continue
 		}
-		if err := r.readSheet(m, b, shared, sd, joinMember(member, "xl/sharedStrings.xml")); err != nil {
+		if err := r.readSheet(m, b, shared, sd); err != nil {
 			return err
 		}
 	}
@@ -208,6 +213,8 @@ type xcell struct {
 	d      *doc
 	pieces [][2]int
 	num    bool // a number cell (dates are numbers with a date style)
+	// at is where a shared-string cell's index is in the sheet.
+	at int
 }
 
 // dateKeys mark columns whose numbers are dates: birth dates are the
@@ -245,10 +252,10 @@ func (c *xcell) serialDate(em *emitter, key string) bool {
 }
 
 // readSheet reads one worksheet part.
-func (r *reader) readSheet(m string, b []byte, shared [][][2]int, sd *doc, sdName string) error {
+func (r *reader) readSheet(m string, b []byte, shared [][][2]int, sd *doc) error {
 	d := xmlDoc(b)
 	e := r.emitter(d, m)
-	se := r.emitter(sd, sdName)
+	se := r.emitter(sd, m)
 	w := newXMLWalker(b)
 	var (
 		row      []xcell
@@ -298,6 +305,10 @@ func (r *reader) readSheet(m string, b []byte, shared [][][2]int, sd *doc, sdNam
 				continue
 			}
 			f := em.b.field(key, rowNum)
+			if em == se {
+				at := int64(d.abs(c.at))
+				f.lz, f.spans = nil, []span{{0, at}, {len(f.Text), at}}
+			}
 			if strings.TrimSpace(f.Text) != "" {
 				e.rec.Fields = append(e.rec.Fields, f)
 			}
@@ -354,7 +365,7 @@ func (r *reader) readSheet(m string, b []byte, shared [][][2]int, sd *doc, sdNam
 			case inV && typ == "s":
 				i, err := strconv.Atoi(strings.TrimSpace(string(t)))
 				if err == nil && i >= 0 && i < len(shared) {
-					cur.d, cur.pieces = sd, shared[i]
+					cur.d, cur.pieces, cur.at = sd, shared[i], w.off
 				}
 			case inV && (typ == "" || typ == "n" || typ == "str"), inT && typ == "inlineStr":
 				cur.pieces = append(cur.pieces, [2]int{w.off, end})

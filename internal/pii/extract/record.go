@@ -19,8 +19,9 @@ type Field struct {
 	Line int
 	// Member names the archive member the field came from, relative to the
 	// file: "dir/b.csv", "inner.zip!c.json" for a member of a member,
-	// "xl/sharedStrings.xml" for a spreadsheet's part; "" for the file
-	// itself. Offsets are within the member's own (decompressed) bytes.
+	// "xl/worksheets/sheet1.xml" for a spreadsheet's cells (shared strings
+	// included, see ooxml.go); "" for the file itself. Offsets are within
+	// the member's own (decompressed) bytes.
 	Member string
 
 	// spans maps Text positions to original byte offsets; see Offset.

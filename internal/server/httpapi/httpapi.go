@@ -268,6 +268,9 @@ func QueryInt(r *http.Request, name string, def int64) (int64, error) {
 type Env struct {
 	Store *store.Store
 	Log   *slog.Logger
+	// DataDir is the server's data directory, where a capability keeps
+	// its own keys (e.g. scoping's pii.key).
+	DataDir string
 	// Now is the server's clock; tests inject one.
 	Now func() time.Time
 }

@@ -27,6 +27,13 @@ SELECT i.id FROM incidents i JOIN incident_hosts h ON h.incident_id = i.id
 WHERE h.host_id = $1 AND i.state <> 'closed'
 ORDER BY i.id;
 
+-- name: incident-latest-auto
+SELECT id, title, summary, severity, state, aware_at, opened_by, created_at, updated_at
+FROM incidents
+WHERE opened_by = $1 AND state <> 'closed'
+ORDER BY created_at DESC, id DESC
+LIMIT 1;
+
 -- name: incident-link-host
 INSERT INTO incident_hosts (incident_id, host_id, linked_at, linked_by, reason)
 VALUES ($1, $2, $3, $4, $5)
@@ -37,6 +44,9 @@ DELETE FROM incident_hosts WHERE incident_id = $1 AND host_id = $2;
 
 -- name: incident-hosts
 SELECT host_id, linked_at, linked_by, reason FROM incident_hosts WHERE incident_id = $1 ORDER BY host_id;
+
+-- name: incident-hosts-page
+SELECT host_id, linked_at, linked_by, reason FROM incident_hosts WHERE incident_id = $1 AND host_id > $2 ORDER BY host_id LIMIT $3;
 
 -- name: incident-link-detection
 INSERT INTO incident_detections (incident_id, detection_id, host_id, linked_at, linked_by, reason)

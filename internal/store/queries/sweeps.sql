@@ -2,14 +2,14 @@
 -- ON CONFLICT and RETURNING work on both).
 
 -- name: insert-sweep
-INSERT INTO sweeps (id, name, yara, hashes, sha256, paths, created_at, expires_at, created_by)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9);
+INSERT INTO sweeps (id, name, yara, hashes, sha256, paths, created_at, expires_at, created_by, pii)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
 
 -- name: insert-sweep-host
 INSERT INTO sweep_hosts (sweep_id, host_id, state, updated_at) VALUES ($1, $2, $3, $4);
 
 -- name: sweep-columns
-SELECT id, name, yara, hashes, sha256, paths, created_at, expires_at, created_by, cancelled_at, cancelled_by
+SELECT id, name, yara, hashes, sha256, paths, created_at, expires_at, created_by, cancelled_at, cancelled_by, pii
 FROM sweeps
 
 -- name: sweep-hosts
@@ -20,7 +20,7 @@ WHERE sh.sweep_id = $1
 ORDER BY sh.host_id;
 
 -- name: pending-sweeps
-SELECT s.id, s.name, s.yara, s.hashes, s.sha256, s.paths, s.created_at, s.expires_at, s.created_by, s.cancelled_at, s.cancelled_by
+SELECT s.id, s.name, s.yara, s.hashes, s.sha256, s.paths, s.created_at, s.expires_at, s.created_by, s.cancelled_at, s.cancelled_by, s.pii
 FROM sweeps s JOIN sweep_hosts sh ON sh.sweep_id = s.id
 WHERE sh.host_id = $1 AND sh.state IN ('queued', 'offline', 'running') AND s.expires_at > $2
 ORDER BY s.created_at, s.id;
@@ -33,7 +33,7 @@ WHERE sweep_id = $1 AND host_id = $2
   AND CASE WHEN $3 = 'cancelled' THEN state = 'cancelled' ELSE state NOT IN ('done', 'failed', 'cancelled') END;
 
 -- name: list-sweeps
-SELECT id, name, yara, hashes, sha256, paths, created_at, expires_at, created_by, cancelled_at, cancelled_by
+SELECT id, name, yara, hashes, sha256, paths, created_at, expires_at, created_by, cancelled_at, cancelled_by, pii
 FROM sweeps
 WHERE id > $1
 ORDER BY id
