@@ -97,6 +97,7 @@ func TestScanConfigErrors(t *testing.T) {
 	}{
 		{[]string{"--exclude", "[", dir}, `exclude glob "["`},
 		{[]string{"--max-file-size", "9999999999T", dir}, "larger than"},
+		{[]string{"--max-file-size", "99999999999999999999", dir}, `size "99999999999999999999": larger than 9223372036854775807 bytes`},
 	}
 	for _, tt := range tests {
 		_, errOut, code := mamori(t, append([]string{"scan"}, tt.args...)...)
