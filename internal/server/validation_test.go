@@ -49,6 +49,11 @@ func TestAPIValidation(t *testing.T) {
 		{"unknown path", "GET", "/api/v1/nothing", ``, 404, "no such path: /api/v1/nothing"},
 		{"wrong method", "DELETE", "/api/v1/rules", ``, 405, "method DELETE not allowed here; allowed: POST, GET"},
 		{"gateway: unknown path", "GET", "/agent/v2/ws", ``, 404, "no such path: /agent/v2/ws"},
+		// NUL cannot be stored or compared in PostgreSQL text: refused
+		// before any query, on both backends.
+		{"NUL in a path", "GET", "/api/v1/hosts/h%00x", ``, 400, "request path: holds a NUL character (%00)"},
+		{"NUL in a query", "GET", "/api/v1/detections?host_id=a%00b", ``, 400, `query parameter "host_id": holds a NUL character (%00)`},
+		{"NUL in a body", "POST", "/api/v1/rules", `{"name":"n\u0000","yara":` + jsonString(yara) + `}`, 400, `field name: holds a NUL character`},
 		{"gateway: wrong method", "POST", "/agent/v1/ws", ``, 405, "method POST not allowed here; allowed: GET"},
 		{"enrolment: wrong method", "GET", "/agent/v1/enroll", ``, 405, "method GET not allowed here; allowed: POST"},
 	}
@@ -221,5 +226,29 @@ func TestErrorAnswersNameNoLayer(t *testing.T) {
 		if code != tt.code || compact.String() != tt.want {
 			t.Errorf("%s %s: %d %s, want %d %s", tt.method, tt.path, code, compact.String(), tt.code, tt.want)
 		}
+	}
+}
+
+// TestRefusedNULIsAudited: a body refused for a NUL character is still in
+// the audit log, its reason written out as \u0000 (PostgreSQL text holds
+// no NUL, and a failed audit append would lose the refusal).
+func TestRefusedNULIsAudited(t *testing.T) {
+	t.Parallel()
+	ts := newServer(t)
+	a := mustEnroll(t, ts, "a")
+	code, body := rawCall(t, ts, ts.AdminToken(), "PUT", "/api/v1/hosts/"+a.id+"/monitoring", map[string]string{"level": "heightened", "reason": "r\x00"}, nil)
+	if code != http.StatusBadRequest || !strings.Contains(string(body), "field reason: holds a NUL character") {
+		t.Fatalf("NUL reason: %d %s", code, body)
+	}
+	var log []AuditLeaf
+	ts.api(t, "GET", "/api/v1/audit", nil, &log)
+	var got []string
+	for _, e := range log {
+		if strings.HasPrefix(e.Result, "400") {
+			got = append(got, e.Action+" "+e.Reason)
+		}
+	}
+	if diff := cmp.Diff(got, []string{"PUT /hosts/{id}/monitoring r\\u0000"}); diff != "" {
+		t.Errorf("refusals in the audit log (-got +want):\n%s", diff)
 	}
 }

@@ -196,6 +196,9 @@ func DecodeBody(r *http.Request, limit int64, v any) error {
 	if !utf8.Valid(b) {
 		return &InputError{Msg: "request body: not valid UTF-8"}
 	}
+	if err := noNUL(b); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -338,4 +341,74 @@ func jsonKind(t reflect.Type) string {
 		return jsonKind(t.Elem())
 	}
 	return "another kind of value"
+}
+
+// noNUL refuses a body with a NUL character in any string, naming where:
+// PostgreSQL cannot store one in text (the insert would fail as an internal
+// error), and no field has a use for it.
+func noNUL(b []byte) error {
+	if !bytes.Contains(b, []byte(`\u0000`)) {
+		return nil // raw NUL bytes are not valid JSON: the decoder says so
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	type frame struct {
+		object bool
+		key    string // object: the last key; array: ""
+		index  int    // array: the next element's index
+		inKey  bool   // object: the next string is a key
+	}
+	var stack []frame
+	where := func(depth int) string {
+		var p strings.Builder
+		for _, f := range stack[:depth] {
+			switch {
+			case f.object && p.Len() == 0:
+				p.WriteString(f.key)
+			case f.object:
+				p.WriteString("." + f.key)
+			default:
+				fmt.Fprintf(&p, "[%d]", f.index-1)
+			}
+		}
+		if p.Len() == 0 {
+			return "the body"
+		}
+		return "field " + p.String()
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // a syntax error is the decoder's to report
+		}
+		top := len(stack) - 1
+		isKey := top >= 0 && stack[top].object && stack[top].inKey
+		if s, ok := tok.(string); ok && strings.IndexByte(s, 0) >= 0 {
+			if isKey {
+				return &InputError{Msg: fmt.Sprintf("request body: %s: a key holds a NUL character (\\u0000)", where(top))}
+			}
+			if top >= 0 && !stack[top].object {
+				stack[top].index++
+			}
+			return &InputError{Msg: fmt.Sprintf("request body: %s: holds a NUL character (\\u0000)", where(len(stack)))}
+		}
+		switch {
+		case tok == json.Delim('{') || tok == json.Delim('['):
+			if top >= 0 {
+				if stack[top].object {
+					stack[top].inKey = true
+				} else {
+					stack[top].index++
+				}
+			}
+			stack = append(stack, frame{object: tok == json.Delim('{'), inKey: true})
+		case tok == json.Delim('}') || tok == json.Delim(']'):
+			stack = stack[:top]
+		case isKey:
+			stack[top].key, stack[top].inKey = tok.(string), false
+		case top >= 0 && stack[top].object:
+			stack[top].inKey = true
+		case top >= 0:
+			stack[top].index++
+		}
+	}
 }

@@ -39,6 +39,12 @@ func TestDecodeBody(t *testing.T) {
 		{`{"tags":[]}`, 0, 400, "field tags: got array, want an object"},
 		{`[1]`, 0, 400, "the body: got array, want an object"},
 		{`{"name":`, 0, 400, "request body: unexpected EOF"},
+		// PostgreSQL cannot store NUL in text: refused up front, located.
+		{`{"name":"a\u0000b"}`, 0, 400, `request body: field name: holds a NUL character (\u0000)`},
+		{`{"name":"a","tags":{"k":"v","l":"\u0000"}}`, 0, 400, "field tags.l: holds a NUL character"},
+		{`{"tags":{"k\u0000":"v"}}`, 0, 400, "field tags: a key holds a NUL character"},
+		{`{"tags":{"k":[1,{"x":["a","\u0000"]}]}}`, 0, 400, "field tags.k[1].x[1]: holds a NUL character"},
+		{`{"name":"a\\u0000"}`, 0, 0, ""},
 		{``, 0, 400, "empty"},
 		{"{\"name\":\"a\xff\"}", 0, 400, "not valid UTF-8"},
 		{`{"name":"` + strings.Repeat("a", 100) + `"}`, 64, 413, "limit of 64 bytes"},
