@@ -126,7 +126,11 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(hosts) == 0 {
-		httpapi.Fail(w, r, httpapi.BadInput("labels", "no enrolled host matches the selection"))
+		field := "hosts"
+		if len(body.Labels) > 0 {
+			field = "labels"
+		}
+		httpapi.Fail(w, r, httpapi.BadInput(field, "no enrolled host matches the selection (revoked hosts are left out)"))
 		return
 	}
 	ttl := s.cfg.SweepTTL

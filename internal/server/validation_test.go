@@ -23,6 +23,8 @@ func TestAPIValidation(t *testing.T) {
 	t.Parallel()
 	ts := newServer(t)
 	a := mustEnroll(t, ts, "a")
+	gone := mustEnroll(t, ts, "gone")
+	ts.api(t, "POST", "/api/v1/hosts/"+gone.id+"/revoke", nil, nil)
 	yara := `rule x { strings: $a = "x" condition: $a }`
 	// JSON escapes '<' as six bytes: a body under the limit whose message
 	// to agents is over it.
@@ -38,6 +40,7 @@ func TestAPIValidation(t *testing.T) {
 		{"monitoring by labels matching nothing", "PUT", "/api/v1/monitoring", `{"level":"heightened","labels":{"site":"mars"}}`, 400, "field labels: no enrolled host has all these labels"},
 		{"sweep without hosts", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"]}`, 400, "field hosts: missing"},
 		{"sweep on all without reason", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"],"hosts":"all"}`, 400, "field reason: required"},
+		{"sweep on a revoked host", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"],"hosts":["` + gone.id + `"]}`, 400, "field hosts: no enrolled host matches the selection (revoked hosts are left out)"},
 		{"sweep by labels matching nothing", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"],"labels":{"site":"mars"}}`, 400, "field labels: no enrolled host matches the selection"},
 		{"negative expiry", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"],"hosts":["` + a.id + `"],"expires_in_seconds":-1}`, 400, "field expires_in_seconds: -1, want 1 to 2592000"},
 		{"overflowing expiry", "POST", "/api/v1/sweeps", `{"yara":` + jsonString(yara) + `,"paths":["/srv"],"hosts":["` + a.id + `"],"expires_in_seconds":9223372036854775807}`, 400, "field expires_in_seconds"},
