@@ -198,22 +198,30 @@ func (s *Store) PIIValues(ctx context.Context, fileID int64, fn func(PIIValue) e
 	return rows.Err()
 }
 
-// PIIFingerprint names the state an incident's register is built from:
-// its files, exposure settings, decisions, master data and investigation.
-// Any change to them changes it.
-func (s *Store) PIIFingerprint(ctx context.Context, incidentID string) (string, error) {
+// PIIFingerprint says whether what an incident's register is built from
+// changed: Inputs covers the files, exposure settings, decisions and
+// master data; Evidence the investigation, whose findings and events may
+// change exposure. Equal fingerprints mean an equal register.
+type PIIFingerprint struct {
+	Inputs   [6]int64
+	Evidence [3]int64
+}
+
+// PIIFingerprint reads an incident's fingerprint.
+func (s *Store) PIIFingerprint(ctx context.Context, incidentID string) (PIIFingerprint, error) {
+	var fp PIIFingerprint
 	rows, err := s.Query(ctx, "pii-fingerprint", incidentID)
 	if err != nil {
-		return "", err
+		return fp, err
 	}
 	defer rows.Close()
-	var v [9]int64
 	if rows.Next() {
-		if err := rows.Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]); err != nil {
-			return "", fmt.Errorf("pii fingerprint: %w", err)
+		in, ev := &fp.Inputs, &fp.Evidence
+		if err := rows.Scan(&in[0], &in[1], &in[2], &in[3], &in[4], &in[5], &ev[0], &ev[1], &ev[2]); err != nil {
+			return fp, fmt.Errorf("pii fingerprint: %w", err)
 		}
 	}
-	return fmt.Sprint(v), rows.Err()
+	return fp, rows.Err()
 }
 
 // PutPIISummary records the counts of an incident's latest register.
