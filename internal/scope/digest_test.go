@@ -45,7 +45,7 @@ func fullWidth(r rune) rune {
 // corpusPerson is one real person of the digest corpus.
 type corpusPerson struct {
 	sur, giv, kana, latin   string
-	email, phone, addr, dob string
+	email, phone            string
 	mynum, card, passport   string
 	y, m, d, block1, block2 int
 	pref                    string
