@@ -58,6 +58,9 @@ func runAgent(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case *dataDir == "":
 		return usage("--data is required")
 	}
+	if _, err := agent.ServerURL(*server); err != nil {
+		return usage("--server " + err.Error())
+	}
 	tok, err := enrollToken(*token, os.Getenv("MAMORI_ENROLL_TOKEN"))
 	if err != nil {
 		return usage(err.Error())

@@ -33,3 +33,18 @@ func TestEnrollToken(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentServerURLWithPath: a --server URL with a path is refused before
+// anything is written, naming the flag.
+func TestAgentServerURLWithPath(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "agent")
+	code, out, errs := runCmd("agent", "--server", "https://127.0.0.1:1/mamori", "--ca", "ca.pem", "--data", data, "--enroll-token", "x")
+	want := `mamori agent: --server "https://127.0.0.1:1/mamori" has a path (/mamori): want https://HOST:PORT; the server serves its agent gateway at the root` + "\n"
+	if code != 2 || out != "" || !strings.HasPrefix(errs, want) {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 2 and %q", code, out, errs, want)
+	}
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("data directory created: %v", err)
+	}
+}

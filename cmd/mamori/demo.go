@@ -20,8 +20,11 @@ Starts a real mamori server (SQLite), N real agents each with a directory tree
 standing for a corporate PC, and an SMTP sink, all on loopback, then plays a
 breach through the real API and commands: malware found, PCs isolated
 (simulated: this machine is never cut off), the fleet watched, the evidence
-collected and analysed, the affected customers counted, the legal duties and
-the PPC report drafted, every customer notified, and the audit log verified.
+collected and analysed, the agents asked for the personal data on the two PCs
+and the server's register of the affected customers built (the files taken
+marked exfiltrated from the evidence), the legal duties judged from it and
+the PPC report drafted, every customer in it notified, and the audit log
+verified.
 
 Exit status: 0 the scenario completed, 1 a step failed, 2 usage error.
 

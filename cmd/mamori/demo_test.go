@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/csv"
 	"io"
 	"net/http"
 	"os"
@@ -77,6 +78,16 @@ func TestDemo(t *testing.T) {
 	if res.People != res.Generated {
 		t.Errorf("register counts %d people, %d were generated", res.People, res.Generated)
 	}
+	if res.PlantedInArchive == 0 || res.PeopleInArchive != res.PlantedInArchive || res.ExfiltratedPeople != res.PlantedInArchive || res.ExposureMismatch != 0 {
+		t.Errorf("exposure: %d people planted in the files taken, %d in the register with a source there, %d exfiltrated, %d at a level their sources do not give",
+			res.PlantedInArchive, res.PeopleInArchive, res.ExfiltratedPeople, res.ExposureMismatch)
+	}
+	if rows, err := csvRows(res.RegisterCSV); err != nil || rows != res.People+1 {
+		t.Errorf("register export %s: %d rows (%v), want a header and %d people", res.RegisterCSV, rows, err, res.People)
+	}
+	if res.FactsSource != "derived" || res.FactsPeople != res.People {
+		t.Errorf("obligations' facts %s, counting %d people; want derived from the register's %d", res.FactsSource, res.FactsPeople, res.People)
+	}
 	for _, d := range []string{"JP-APPI/report_regulator/preliminary", "JP-APPI/report_regulator/final", "JP-APPI/notify_individuals"} {
 		if !slices.Contains(res.Duties, d) {
 			t.Errorf("duties %v lack %s", res.Duties, d)
@@ -107,6 +118,22 @@ func TestDemo(t *testing.T) {
 	if !res.AuditOK {
 		t.Error("audit log did not verify")
 	}
+	for _, a := range []string{"privacy/scope.master", "privacy/scope.export_revealed"} {
+		if !slices.Contains(res.ScopeAudit, a) {
+			t.Errorf("audit log's scoping entries %v lack %s", res.ScopeAudit, a)
+		}
+	}
+}
+
+// csvRows counts the records of a CSV file.
+func csvRows(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	return len(recs), err
 }
 
 // keepWatch copies the demo's output to tee and closes kept when the demo

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/pii"
@@ -48,7 +49,9 @@ func (e *scanExtensions) matchers(ctx context.Context, warn func(string)) ([]sca
 		rules, err := yara.CompileFiles(ctx, e.rules, yara.CompileOptions{
 			Defines:         e.defines,
 			SkipUnsupported: *e.skipUnsupported,
-			Warn:            warn,
+			// The compiler's warnings read "FILE:L:C: warning: ..." as
+			// yarac's do; warn adds its own "warning:".
+			Warn: func(msg string) { warn(strings.Replace(msg, ": warning: ", ": ", 1)) },
 		})
 		if err != nil {
 			return nil, err

@@ -97,6 +97,7 @@ func TestScanConfigErrors(t *testing.T) {
 	}{
 		{[]string{"--exclude", "[", dir}, `exclude glob "["`},
 		{[]string{"--max-file-size", "9999999999T", dir}, "larger than"},
+		{[]string{"--max-file-size", "99999999999999999999", dir}, `size "99999999999999999999": larger than 9223372036854775807 bytes`},
 	}
 	for _, tt := range tests {
 		_, errOut, code := mamori(t, append([]string{"scan"}, tt.args...)...)
@@ -142,5 +143,19 @@ func TestScanStopsOnSignal(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("scan still running 30 s after it was cancelled")
+	}
+}
+
+// A rule's warning carries one "warning:", after the command's name.
+func TestScanSlowStringWarning(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "a.txt"), "aaa!")
+	rules := filepath.Join(t.TempDir(), "redos.yar")
+	writeFile(t, rules, "rule redos { strings: $r = /(a+)+$/ condition: $r }\n")
+	_, errOut, code := mamori(t, "scan", "--rules", rules, "--no-progress", dir)
+	want := "mamori scan: warning: " + rules + `:1:23: rule "redos": string $r may slow down scanning` + "\n"
+	if code != 0 || errOut != want {
+		t.Errorf("exit %d, stderr %q; want 0 and %q", code, errOut, want)
 	}
 }

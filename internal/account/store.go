@@ -31,7 +31,7 @@ func Add(ctx context.Context, tx *store.Tx, u User) (string, error) {
 		return "", fmt.Errorf("user %s: %w", u.Name, ErrExists)
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return "", fmt.Errorf("account: user %s: %w", u.Name, err)
+		return "", fmt.Errorf("user %s: %w", u.Name, err)
 	}
 	if _, err := tx.Exec(ctx, "user-insert", u.Name, string(u.Role), store.ToMS(u.CreatedAt), u.CreatedBy); err != nil {
 		return "", err
@@ -81,7 +81,7 @@ func SetPassword(ctx context.Context, tx *store.Tx, name, hash string) error {
 func oneRow(res sql.Result, name string) error {
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("account: %w", err)
+		return fmt.Errorf("%w", err)
 	}
 	if n == 0 {
 		return fmt.Errorf("user %s: %w", name, store.ErrNotFound)
@@ -96,7 +96,7 @@ func exists(ctx context.Context, tx *store.Tx, name string) error {
 		return fmt.Errorf("user %s: %w", name, store.ErrNotFound)
 	}
 	if err != nil {
-		return fmt.Errorf("account: user %s: %w", name, err)
+		return fmt.Errorf("user %s: %w", name, err)
 	}
 	return nil
 }
@@ -123,12 +123,12 @@ func List(ctx context.Context, st *store.Store, after string, limit int) ([]User
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
-			return nil, fmt.Errorf("account: users: %w", err)
+			return nil, fmt.Errorf("users: %w", err)
 		}
 		out = append(out, u)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("account: users: %w", err)
+		return nil, fmt.Errorf("users: %w", err)
 	}
 	return out, nil
 }
@@ -142,13 +142,13 @@ func Get(ctx context.Context, st *store.Store, name string) (User, error) {
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return User{}, fmt.Errorf("account: user %s: %w", name, err)
+			return User{}, fmt.Errorf("user %s: %w", name, err)
 		}
 		return User{}, fmt.Errorf("user %s: %w", name, store.ErrNotFound)
 	}
 	u, err := scanUser(rows)
 	if err != nil {
-		return User{}, fmt.Errorf("account: user %s: %w", name, err)
+		return User{}, fmt.Errorf("user %s: %w", name, err)
 	}
 	return u, nil
 }
@@ -163,13 +163,13 @@ func ByToken(ctx context.Context, st *store.Store, token string) (User, error) {
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return User{}, fmt.Errorf("account: token: %w", err)
+			return User{}, fmt.Errorf("token: %w", err)
 		}
 		return User{}, fmt.Errorf("token: %w", store.ErrNotFound)
 	}
 	u, err := scanUser(rows)
 	if err != nil {
-		return User{}, fmt.Errorf("account: token: %w", err)
+		return User{}, fmt.Errorf("token: %w", err)
 	}
 	return u, nil
 }
@@ -188,7 +188,7 @@ func CheckLogin(ctx context.Context, st *store.Store, name, password string) (Us
 	}
 	rows.Close()
 	if err != nil {
-		return User{}, fmt.Errorf("account: %w", err)
+		return User{}, fmt.Errorf("%w", err)
 	}
 	if !found || strings.TrimSpace(hash) == "" {
 		return User{}, ErrPasswordMismatch

@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
+	"slices"
 	"sync"
 	"time"
 
@@ -94,6 +94,15 @@ type Agent struct {
 	heightened time.Duration // scan interval set by the server for heightened
 	isolation  string
 	isoErr     string
+	// sweepStops ends the scan of a running sweep; cancelledSweeps are
+	// the sweeps the server cancelled while this process runs.
+	sweepStops      map[string]context.CancelCauseFunc
+	cancelledSweeps map[string]bool
+	// contacted is closed once the first session got its Welcome or
+	// failed: held sweeps wait for it, as the Welcome names those
+	// cancelled meanwhile.
+	contacted   chan struct{}
+	contactOnce sync.Once
 
 	cmds      chan *wire.Message
 	scanNow   chan struct{}
@@ -125,13 +134,14 @@ type monitoringState struct {
 // New enrols (or loads the identity from cfg.DataDir) and opens the
 // agent's store. Close releases it.
 func New(ctx context.Context, cfg Config) (*Agent, error) {
-	u, err := url.Parse(cfg.ServerURL)
-	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("agent: server URL %q: want https://HOST:PORT", cfg.ServerURL)
+	base, err := ServerURL(cfg.ServerURL)
+	if err != nil {
+		return nil, fmt.Errorf("server URL: %w", err)
 	}
-	cfg.ServerURL = strings.TrimSuffix(cfg.ServerURL, "/")
+	cfg.ServerURL = base
+	u, _ := url.Parse(base)
 	if cfg.DataDir == "" {
-		return nil, errors.New("agent: no data directory")
+		return nil, errors.New("no data directory")
 	}
 	if cfg.ScanInterval <= 0 {
 		cfg.ScanInterval = DefaultScanInterval
@@ -146,11 +156,11 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		cfg.Logger = slog.Default()
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("agent: %w", err)
+		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	id, err := Enroll(ctx, cfg.DataDir, cfg.ServerURL, cfg.Roots, cfg.EnrollToken, cfg.Name, cfg.Labels)
 	if err != nil {
-		return nil, fmt.Errorf("agent: %w", err)
+		return nil, err
 	}
 	st, err := openStore(ctx, cfg.DataDir)
 	if err != nil {
@@ -175,6 +185,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		schedWake:  make(chan struct{}, 1),
 		monWake:    make(chan struct{}, 1),
 		sweepWake:  make(chan struct{}, 1),
+		contacted:  make(chan struct{}),
 		acks:       make(chan uint64, 16),
 	}
 	if err := a.restore(ctx); err != nil {
@@ -260,6 +271,7 @@ func (a *Agent) connectLoop(ctx context.Context, stop context.CancelCauseFunc) {
 	for ctx.Err() == nil {
 		start := time.Now()
 		welcomed, err := a.session(ctx)
+		a.markContacted()
 		if ctx.Err() != nil {
 			return
 		}
@@ -372,9 +384,14 @@ func (a *Agent) session(ctx context.Context) (welcomed bool, err error) {
 		a.conn = nil
 		a.mu.Unlock()
 	}()
+	welcome := m.Welcome
+	for _, id := range welcome.CancelledSweeps {
+		a.cancelSweep(sctx, id)
+	}
+	a.markContacted()
 	// Statuses the server may have missed while we were away.
 	for _, s := range sweeps {
-		if !s.accepted {
+		if !s.accepted && !slices.Contains(welcome.CancelledSweeps, s.status.SweepID) {
 			st := s.status
 			if err := a.send(sctx, &wire.Message{Type: wire.TypeSweepStatus, SweepStatus: &st}); err != nil {
 				return true, err
@@ -579,6 +596,8 @@ func (a *Agent) command(ctx context.Context, m *wire.Message) {
 		a.isolate(ctx, m.ID, *m.Isolate)
 	case wire.TypeRelease:
 		a.release(ctx, m.ID)
+	case wire.TypeCancelSweep:
+		a.cancelSweep(ctx, m.CancelSweep.SweepID)
 	default:
 		a.log.Warn("ignoring unexpected message", "type", m.Type)
 	}
@@ -635,4 +654,23 @@ func (a *Agent) level() string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.monitoring
+}
+
+// ServerURL checks the server's base URL and returns it in the form the
+// agent uses, https://HOST[:PORT] with no trailing slash. The gateway's
+// paths are fixed (wire.EnrollPath, wire.WebSocketPath), so a URL with a
+// path, a query or credentials is refused rather than half used.
+func ServerURL(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%q: %w", raw, err)
+	case u.Scheme != "https" || u.Host == "" || u.Opaque != "":
+		return "", fmt.Errorf("%q: want https://HOST:PORT", raw)
+	case u.Path != "" && u.Path != "/":
+		return "", fmt.Errorf("%q has a path (%s): want https://HOST:PORT; the server serves its agent gateway at the root", raw, u.Path)
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		return "", fmt.Errorf("%q: want https://HOST:PORT, without credentials, query or fragment", raw)
+	}
+	return "https://" + u.Host, nil
 }

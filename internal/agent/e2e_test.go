@@ -152,11 +152,15 @@ func startAgent(t *testing.T, f *fleet, name, dataDir, scanDir string) *testAgen
 }
 
 func startAgentWith(t *testing.T, f *fleet, name, dataDir, scanDir string, iso Isolator) *testAgent {
+	return startAgentLogged(t, f, name, dataDir, scanDir, iso, slog.New(slog.DiscardHandler))
+}
+
+func startAgentLogged(t *testing.T, f *fleet, name, dataDir, scanDir string, iso Isolator, log *slog.Logger) *testAgent {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := New(ctx, Config{
 		ServerURL: f.url, Roots: f.roots, EnrollToken: f.enroll, DataDir: dataDir, Name: name,
-		ScanPaths: []string{scanDir}, Logger: slog.New(slog.DiscardHandler), Isolator: iso,
+		ScanPaths: []string{scanDir}, Logger: log, Isolator: iso,
 	})
 	if err != nil {
 		cancel()

@@ -192,13 +192,23 @@ func (a *Agent) scheduler(ctx context.Context) {
 		if perr := a.st.PutState(ctx, stateLastScan, last); perr != nil {
 			a.log.Error("storing last scan time", "err", perr)
 		}
-		a.log.Info("scan finished", "source", source, "files", sum.Files, "findings", n, "errors", sum.Errors, "err", err)
+		attrs := []any{"source", source, "files", sum.Files, "findings", n, "errors", sum.Errors}
+		if err != nil {
+			attrs = append(attrs, "err", err)
+		}
+		a.log.Info("scan finished", attrs...)
 	}
 }
 
 // sweeper runs the sweeps in the store one at a time: those received since
 // the last look, and any a restart interrupted.
 func (a *Agent) sweeper(ctx context.Context) {
+	select {
+	case <-a.contacted:
+	case <-time.After(firstContactWait):
+	case <-ctx.Done():
+		return
+	}
 	for {
 		rows, err := a.st.Sweeps(ctx, time.Now())
 		if err != nil && ctx.Err() == nil {
@@ -271,10 +281,11 @@ func (a *Agent) runSweep(ctx context.Context, sw wire.Sweep) {
 		lastReport = time.Now()
 		a.sweepStatus(ctx, wire.SweepStatus{SweepID: sw.SweepID, State: wire.SweepRunning, Files: p.Files})
 	}
-	sctx := ctx
+	sctx, stopped := a.sweepContext(ctx, sw.SweepID)
+	defer stopped()
 	if !sw.ExpiresAt.IsZero() {
 		var cancel context.CancelFunc
-		sctx, cancel = context.WithDeadline(ctx, sw.ExpiresAt)
+		sctx, cancel = context.WithDeadline(sctx, sw.ExpiresAt)
 		defer cancel()
 	}
 	s := &sink{a: a, source: wire.SourceSweep, sweepID: sw.SweepID, bundle: b}
@@ -294,9 +305,12 @@ func (a *Agent) runSweep(ctx context.Context, sw wire.Sweep) {
 		return
 	}
 	st.Files, st.Findings = sum.Files, n
-	if err != nil {
+	switch {
+	case errors.Is(context.Cause(sctx), errSweepCancelled):
+		st.State = wire.SweepCancelled
+	case err != nil:
 		st.State, st.Error = wire.SweepFailed, fmt.Sprintf("sweep: %v", err)
-	} else {
+	default:
 		st.State = wire.SweepDone
 	}
 	if s.unsearched != nil {

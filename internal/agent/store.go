@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -49,22 +50,52 @@ type store struct {
 
 func openStore(ctx context.Context, dir string) (*store, error) {
 	path := filepath.Join(dir, "agent.db")
+	if err := ownerOnly(path); err != nil {
+		return nil, fmt.Errorf("agent database: %w", err)
+	}
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("agent: open %s: %w", path, err)
+		return nil, fmt.Errorf("agent database: open %s: %w", path, err)
 	}
 	// One connection: SQLite serialises writers anyway, and this keeps
 	// the queue's ordering simple.
 	db.SetMaxOpenConns(1)
 	if _, err := db.ExecContext(ctx, query("schema")); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("agent: %s: schema: %w", path, err)
+		return nil, fmt.Errorf("agent database: %s: schema: %w", path, err)
 	}
 	return &store{db: db, notify: make(chan struct{}, 1)}, nil
 }
 
 func (s *store) Close() error { return s.db.Close() }
+
+// ownerOnly creates the database file readable by its owner only, or
+// tightens an existing one (and its WAL and shared-memory files), before
+// SQLite opens it: the queue holds paths, hashes and host details, and
+// SQLite gives the WAL and shared-memory files the database's permissions.
+func ownerOnly(file string) error {
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, name := range []string{file, file + "-wal", file + "-shm"} {
+		fi, err := os.Stat(name)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(name, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // Enqueue stores findings durably. A finding whose ID is already queued is
 // not stored twice.
@@ -74,24 +105,24 @@ func (s *store) Enqueue(ctx context.Context, fs []wire.Finding) error {
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("agent: queue: %w", err)
+		return fmt.Errorf("agent database: queue: %w", err)
 	}
 	defer tx.Rollback()
 	stmt, err := tx.PrepareContext(ctx, query("enqueue"))
 	if err != nil {
-		return fmt.Errorf("agent: queue: %w", err)
+		return fmt.Errorf("agent database: queue: %w", err)
 	}
 	for _, f := range fs {
 		b, err := json.Marshal(f)
 		if err != nil {
-			return fmt.Errorf("agent: queue finding %s: %w", f.ID, err)
+			return fmt.Errorf("agent database: queue finding %s: %w", f.ID, err)
 		}
 		if _, err := stmt.ExecContext(ctx, f.ID, b); err != nil {
-			return fmt.Errorf("agent: queue finding %s: %w", f.ID, err)
+			return fmt.Errorf("agent database: queue finding %s: %w", f.ID, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("agent: queue: %w", err)
+		return fmt.Errorf("agent database: queue: %w", err)
 	}
 	select {
 	case s.notify <- struct{}{}:
@@ -112,7 +143,7 @@ type queued struct {
 func (s *store) Pending(ctx context.Context, after int64, limit int) ([]queued, error) {
 	rows, err := s.db.QueryContext(ctx, query("pending"), after, limit)
 	if err != nil {
-		return nil, fmt.Errorf("agent: queue: %w", err)
+		return nil, fmt.Errorf("agent database: queue: %w", err)
 	}
 	defer rows.Close()
 	var out []queued
@@ -120,10 +151,10 @@ func (s *store) Pending(ctx context.Context, after int64, limit int) ([]queued, 
 		var q queued
 		var body []byte
 		if err := rows.Scan(&q.seq, &body); err != nil {
-			return nil, fmt.Errorf("agent: queue: %w", err)
+			return nil, fmt.Errorf("agent database: queue: %w", err)
 		}
 		if err := json.Unmarshal(body, &q.finding); err != nil {
-			return nil, fmt.Errorf("agent: queue entry %d: %w", q.seq, err)
+			return nil, fmt.Errorf("agent database: queue entry %d: %w", q.seq, err)
 		}
 		q.size = len(body)
 		out = append(out, q)
@@ -134,7 +165,7 @@ func (s *store) Pending(ctx context.Context, after int64, limit int) ([]queued, 
 // Delete removes the acknowledged findings first..last.
 func (s *store) Delete(ctx context.Context, first, last int64) error {
 	if _, err := s.db.ExecContext(ctx, query("delete-range"), first, last); err != nil {
-		return fmt.Errorf("agent: queue: %w", err)
+		return fmt.Errorf("agent database: queue: %w", err)
 	}
 	return nil
 }
@@ -151,7 +182,7 @@ func (s *store) Len(ctx context.Context) (int, error) {
 func (s *store) Bounds(ctx context.Context) (first, last int64, err error) {
 	err = s.db.QueryRowContext(ctx, query("bounds")).Scan(&first, &last)
 	if err != nil {
-		err = fmt.Errorf("agent: queue: %w", err)
+		err = fmt.Errorf("agent database: queue: %w", err)
 	}
 	return first, last, err
 }
@@ -186,10 +217,10 @@ func (s *store) GetState(ctx context.Context, key string, v any) (bool, error) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("agent: state %s: %w", key, err)
+		return false, fmt.Errorf("agent database: state %s: %w", key, err)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
-		return false, fmt.Errorf("agent: state %s: %w", key, err)
+		return false, fmt.Errorf("agent database: state %s: %w", key, err)
 	}
 	return true, nil
 }
@@ -198,10 +229,10 @@ func (s *store) GetState(ctx context.Context, key string, v any) (bool, error) {
 func (s *store) PutState(ctx context.Context, key string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("agent: state %s: %w", key, err)
+		return fmt.Errorf("agent database: state %s: %w", key, err)
 	}
 	if _, err := s.db.ExecContext(ctx, query("put-state"), key, b); err != nil {
-		return fmt.Errorf("agent: state %s: %w", key, err)
+		return fmt.Errorf("agent database: state %s: %w", key, err)
 	}
 	return nil
 }
@@ -217,11 +248,11 @@ type sweepRow struct {
 func (s *store) AddSweep(ctx context.Context, sw wire.Sweep) (bool, error) {
 	b, err := json.Marshal(sw)
 	if err != nil {
-		return false, fmt.Errorf("agent: sweep %s: %w", sw.SweepID, err)
+		return false, fmt.Errorf("agent database: sweep %s: %w", sw.SweepID, err)
 	}
 	res, err := s.db.ExecContext(ctx, query("add-sweep"), sw.SweepID, b, sw.ExpiresAt.Unix())
 	if err != nil {
-		return false, fmt.Errorf("agent: sweep %s: %w", sw.SweepID, err)
+		return false, fmt.Errorf("agent database: sweep %s: %w", sw.SweepID, err)
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
@@ -230,7 +261,7 @@ func (s *store) AddSweep(ctx context.Context, sw wire.Sweep) (bool, error) {
 // UpdateSweep stores a sweep's progress.
 func (s *store) UpdateSweep(ctx context.Context, st wire.SweepStatus) error {
 	if _, err := s.db.ExecContext(ctx, query("update-sweep"), st.State, st.Files, st.Findings, st.Error, st.SweepID); err != nil {
-		return fmt.Errorf("agent: sweep %s: %w", st.SweepID, err)
+		return fmt.Errorf("agent database: sweep %s: %w", st.SweepID, err)
 	}
 	return nil
 }
@@ -239,11 +270,11 @@ func (s *store) UpdateSweep(ctx context.Context, st wire.SweepStatus) error {
 // forgotten.
 func (s *store) Sweeps(ctx context.Context, now time.Time) ([]sweepRow, error) {
 	if _, err := s.db.ExecContext(ctx, query("prune-sweeps"), now.Unix()); err != nil {
-		return nil, fmt.Errorf("agent: sweeps: %w", err)
+		return nil, fmt.Errorf("agent database: sweeps: %w", err)
 	}
 	rows, err := s.db.QueryContext(ctx, query("sweeps"))
 	if err != nil {
-		return nil, fmt.Errorf("agent: sweeps: %w", err)
+		return nil, fmt.Errorf("agent database: sweeps: %w", err)
 	}
 	defer rows.Close()
 	var out []sweepRow
@@ -251,10 +282,10 @@ func (s *store) Sweeps(ctx context.Context, now time.Time) ([]sweepRow, error) {
 		var r sweepRow
 		var body []byte
 		if err := rows.Scan(&r.status.SweepID, &body, &r.status.State, &r.status.Files, &r.status.Findings, &r.status.Error); err != nil {
-			return nil, fmt.Errorf("agent: sweeps: %w", err)
+			return nil, fmt.Errorf("agent database: sweeps: %w", err)
 		}
 		if err := json.Unmarshal(body, &r.sweep); err != nil {
-			return nil, fmt.Errorf("agent: sweep %s: %w", r.status.SweepID, err)
+			return nil, fmt.Errorf("agent database: sweep %s: %w", r.status.SweepID, err)
 		}
 		r.accepted = r.status.State == wire.SweepQueued
 		out = append(out, r)

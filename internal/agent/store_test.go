@@ -3,6 +3,8 @@ package agent
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -163,4 +165,38 @@ func BenchmarkQueue(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*sinkBatch)/b.Elapsed().Seconds(), "findings/s")
+}
+
+// TestStoreFilesOwnerOnly: the queue's database, WAL and shared-memory files
+// are the owner's alone, also where an earlier version left them readable.
+func TestStoreFilesOwnerOnly(t *testing.T) {
+	for _, existing := range []bool{false, true} {
+		dir := t.TempDir()
+		db := filepath.Join(dir, "agent.db")
+		if existing {
+			for _, name := range []string{db, db + "-wal"} {
+				if err := os.WriteFile(name, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				os.Chmod(name, 0o644) // whatever the umask
+			}
+		}
+		st, err := openStore(context.Background(), dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Enqueue(context.Background(), []wire.Finding{{ID: "f1", Type: "ioc"}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{db, db + "-wal", db + "-shm"} {
+			fi, err := os.Stat(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fi.Mode().Perm() != 0o600 {
+				t.Errorf("existing %v: %s is %v, want -rw-------", existing, filepath.Base(name), fi.Mode().Perm())
+			}
+		}
+		st.Close()
+	}
 }

@@ -62,25 +62,25 @@ func buildOptions(opts []Option) options {
 // to enforce, naming the field.
 func (p Policy) Validate() error {
 	if len(p.Server) == 0 {
-		return errors.New("contain: policy field Server: no server address; isolating would cut the host off for good")
+		return errors.New("isolation policy field Server: no server address; isolating would cut the host off for good")
 	}
 	for i, s := range p.Server {
 		if !s.Addr().IsValid() {
-			return fmt.Errorf("contain: policy field Server[%d]: invalid address", i)
+			return fmt.Errorf("isolation policy field Server[%d]: invalid address", i)
 		}
 		if s.Addr().Zone() != "" {
-			return fmt.Errorf("contain: policy field Server[%d]: %s: zoned addresses are not supported", i, s)
+			return fmt.Errorf("isolation policy field Server[%d]: %s: zoned addresses are not supported", i, s)
 		}
 		if s.Port() == 0 {
-			return fmt.Errorf("contain: policy field Server[%d]: %s: port 0", i, s)
+			return fmt.Errorf("isolation policy field Server[%d]: %s: port 0", i, s)
 		}
 	}
 	for i, a := range p.DNS {
 		if !a.IsValid() {
-			return fmt.Errorf("contain: policy field DNS[%d]: invalid address", i)
+			return fmt.Errorf("isolation policy field DNS[%d]: invalid address", i)
 		}
 		if a.Zone() != "" {
-			return fmt.Errorf("contain: policy field DNS[%d]: %s: zoned addresses are not supported", i, a)
+			return fmt.Errorf("isolation policy field DNS[%d]: %s: zoned addresses are not supported", i, a)
 		}
 	}
 	return nil

@@ -46,7 +46,7 @@ func (n *NFTables) conn() (*nftables.Conn, error) {
 	}
 	c, err := nftables.New(copts...)
 	if err != nil {
-		return nil, fmt.Errorf("contain: netlink: %w", err)
+		return nil, fmt.Errorf("firewall: netlink: %w", err)
 	}
 	return c, nil
 }
@@ -94,7 +94,7 @@ func (n *NFTables) Release(ctx context.Context) error {
 // kernel applies as one transaction or not at all.
 func (n *NFTables) batch(ctx context.Context, what string, build func(*nftables.Conn)) error {
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("contain: %s table inet %s: %w", what, TableName, err)
+		return fmt.Errorf("firewall: %s table inet %s: %w", what, TableName, err)
 	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -104,7 +104,7 @@ func (n *NFTables) batch(ctx context.Context, what string, build func(*nftables.
 	}
 	build(c)
 	if err := c.Flush(); err != nil {
-		return fmt.Errorf("contain: %s table inet %s: %w", what, TableName, err)
+		return fmt.Errorf("firewall: %s table inet %s: %w", what, TableName, err)
 	}
 	return nil
 }
@@ -115,7 +115,7 @@ func (n *NFTables) batch(ctx context.Context, what string, build func(*nftables.
 // re-applies it.
 func (n *NFTables) Active(ctx context.Context) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return false, fmt.Errorf("contain: active: %w", err)
+		return false, fmt.Errorf("firewall: active: %w", err)
 	}
 	c, err := n.conn()
 	if err != nil {
@@ -123,7 +123,7 @@ func (n *NFTables) Active(ctx context.Context) (bool, error) {
 	}
 	chains, err := c.ListChainsOfTableFamily(nftables.TableFamilyINet)
 	if err != nil {
-		return false, fmt.Errorf("contain: active: list chains: %w", err)
+		return false, fmt.Errorf("firewall: active: list chains: %w", err)
 	}
 	want := map[string]bool{chainInput: true, chainOutput: true, chainForward: true}
 	for _, ch := range chains {

@@ -11,5 +11,5 @@ import (
 // New returns an error wrapping errors.ErrUnsupported: only Linux is
 // implemented (see the package documentation for Windows and macOS).
 func New(opts ...Option) (Isolator, error) {
-	return nil, fmt.Errorf("contain: host isolation on %s: %w", runtime.GOOS, errors.ErrUnsupported)
+	return nil, fmt.Errorf("host isolation on %s: %w", runtime.GOOS, errors.ErrUnsupported)
 }

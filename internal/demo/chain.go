@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,7 +20,6 @@ import (
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/account"
-	"github.com/mamori-dev/mamori/internal/notify"
 	"github.com/mamori-dev/mamori/internal/notify/letter"
 	"github.com/mamori-dev/mamori/internal/notify/notifyapi"
 	"github.com/mamori-dev/mamori/internal/store"
@@ -28,19 +28,40 @@ import (
 func (d *demo) obligations(ctx context.Context) error {
 	d.title("Obligations: which laws apply, what is due when; the PPC report drafted")
 	id := d.res.IncidentID
-	var cats []string
-	for c := range d.scopeSum {
-		cats = append(cats, c)
+	// The facts are the server's, derived from the register's last build:
+	// its people by country of residence, its categories and flags.
+	var derived struct {
+		Facts       json.RawMessage `json:"facts"`
+		FactsSource string          `json:"facts_source"`
 	}
-	sort.Strings(cats)
-	facts := map[string]any{"cause": "malware", "wrongful_purpose": nil, "status": "suspected", "encrypted": false, "in_acquisition": false,
-		"categories": cats, "people": d.scopeCountry, "special_care": nil, "financial_damage_risk": nil, "assessment_concluded_at": nil}
-	ctxDraft := map[string]any{"organization": "株式会社デモ商事", "contact": "お客様相談窓口 0120-000-000（平日9時〜18時）",
-		"summary": "社内PC 2台がマルウェアに感染し、顧客情報を含むファイルが外部に送信されたおそれがあります。"}
-	if err := d.api.do(ctx, "PUT", "/incidents/"+id+"/obligations/facts", map[string]any{"facts": facts, "context": ctxDraft,
-		"reason": "facts from the register"}, nil); err != nil {
+	if err := d.api.do(ctx, "GET", "/incidents/"+id+"/obligations", nil, &derived); err != nil {
 		return err
 	}
+	var facts struct {
+		Cause      string         `json:"cause"`
+		People     map[string]int `json:"people"`
+		Categories []string       `json:"categories"`
+	}
+	if err := json.Unmarshal(derived.Facts, &facts); err != nil {
+		return fmt.Errorf("obligations: facts: %w", err)
+	}
+	d.res.FactsSource = derived.FactsSource
+	for _, n := range facts.People {
+		d.res.FactsPeople += n
+	}
+	pb, _ := json.Marshal(facts.People)
+	d.say("GET /api/v1/incidents/%s/obligations: facts %s from the register: cause %s, people %s, categories %s",
+		id, derived.FactsSource, facts.Cause, pb, strings.Join(facts.Categories, ", "))
+	if d.res.FactsPeople != d.res.People {
+		return fmt.Errorf("obligations: the facts count %d people, the register %d", d.res.FactsPeople, d.res.People)
+	}
+	ctxDraft := map[string]any{"organization": "株式会社デモ商事", "contact": "お客様相談窓口 0120-000-000（平日9時〜18時）",
+		"summary": "社内PC 2台がマルウェアに感染し、顧客情報を含むファイルが外部に送信されたおそれがあります。"}
+	if err := d.api.do(ctx, "PUT", "/incidents/"+id+"/obligations/facts", map[string]any{"facts": derived.Facts, "context": ctxDraft,
+		"reason": "the drafts' narrative; the facts as derived from the register"}, nil); err != nil {
+		return err
+	}
+	d.say("PUT .../obligations/facts: the same facts, with the drafts' narrative (organisation, contact, summary)")
 	var doc struct {
 		Duties []struct {
 			Law, Duty, Stage, Authority, Basis string
@@ -84,18 +105,9 @@ var noticeFacts = notifyapi.NoticeFacts{Organization: "株式会社デモ商事"
 
 func (d *demo) notices(ctx context.Context) error {
 	d.title("Notices: a campaign on the server, approved by the privacy officer, sent to every person with an e-mail address; letters for the rest")
-	if err := d.logins(ctx); err != nil {
-		return err
-	}
-	var people []notify.Person
-	f, err := os.Open(d.res.RegisterCSV)
+	people, err := d.recipients(ctx)
 	if err != nil {
 		return err
-	}
-	err = notify.ReadRecipients(f, func(p notify.Person) error { people = append(people, p); return nil })
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", d.res.RegisterCSV, err)
 	}
 	req := notifyapi.CampaignRequest{Facts: noticeFacts, From: "privacy@demo.example.jp", FromName: noticeFacts.Organization,
 		Reason: "notify every person in the register (APPI art. 26(2))"}
@@ -164,6 +176,10 @@ func counts(c notifyapi.CampaignView) string {
 // privacy officer, one PDF to print, and marks them posted: the server
 // tracks the letter channel as it tracks the e-mails.
 func (d *demo) letters(ctx context.Context, cb string) error {
+	if d.res.Letters == 0 {
+		d.say("letters: none, every person has an e-mail address")
+		return nil
+	}
 	d.say("letters: the campaign keeps %d queued for the people without e-mail", d.res.Letters)
 	// The server runs on this machine and needs a Japanese TrueType font to
 	// print; a machine with nothing but Go has none, and the demo says so
@@ -199,7 +215,8 @@ func (d *demo) letters(ctx context.Context, cb string) error {
 }
 
 // logins adds the console's viewer and privacy users with passwords, and
-// keeps the privacy officer's API token: approving a campaign is theirs.
+// keeps the privacy officer's API token: uploading the master list,
+// revealing the register and approving a campaign are theirs.
 func (d *demo) logins(ctx context.Context) error {
 	srvDir := filepath.Join(d.res.Dir, "server")
 	for _, u := range []struct{ name, role string }{{"viewer", "viewer"}, {"privacy", "privacy"}} {
@@ -216,7 +233,10 @@ func (d *demo) logins(ctx context.Context) error {
 		} else {
 			d.res.PrivacyPass = pass
 			d.privacy = newClient(d.url, strings.TrimSpace(tok.String()), d.srv.CAPEM())
-			d.say("  (the privacy officer's API token it printed is kept by the demo, to approve the campaign)")
+			if err := os.WriteFile(filepath.Join(d.res.Dir, "out", "privacy.token"), tok.Bytes(), 0o600); err != nil {
+				return err
+			}
+			d.say("  (the privacy officer's API token it printed is kept in $DIR/out/privacy.token: the master list, the register revealed and the campaign's approval are theirs)")
 		}
 	}
 	return nil
@@ -233,7 +253,7 @@ func (d *demo) verify(ctx context.Context) error {
 	if !d.res.AuditOK {
 		return fmt.Errorf("mamori audit verify: exit %d", code)
 	}
-	return nil
+	return d.personalDataAudit(ctx)
 }
 
 // setPassword gives a console user a random password, as `mamori user
@@ -266,17 +286,20 @@ func (d *demo) summary(took time.Duration) {
 	d.say("  incident        %s (one for the outbreak on both PCs)", r.IncidentID)
 	d.say("  isolated        %s (simulated)", strings.Join(r.Isolated, ", "))
 	d.say("  findings        entry %d, lateral movement %d, exfiltration %d", r.Findings["entry_vector"], r.Findings["lateral_movement"], r.Findings["exfiltration"])
-	d.say("  people          %d affected (of %d generated)", r.People, r.Generated)
+	d.say("  people          %d affected (of %d generated), %d exfiltrated", r.People, r.Generated, r.ExfiltratedPeople)
 	d.say("  duties          %s", strings.Join(r.Duties, ", "))
 	d.say("  notices         campaign %s %s: %d e-mails at the SMTP sink, %d letters", r.CampaignID, r.CampaignState, r.Messages, r.Letters)
 	d.say("  audit log       verified")
 	d.say("  console         %s/  viewer / %s   privacy / %s", d.url, r.ViewerPass, r.PrivacyPass)
 	d.say("  API             %s/api/v1 with the token in $DIR/server/admin.token", d.url)
 	d.say("  drafts          %s", strings.ReplaceAll(r.PPCDraft, r.Dir, "$DIR"))
-	d.say("  register        %s", strings.ReplaceAll(r.RegisterCSV, r.Dir, "$DIR"))
-	if r.LettersPDF == "" {
+	d.say("  register        %s (the server's register, masked)", strings.ReplaceAll(r.RegisterCSV, r.Dir, "$DIR"))
+	switch {
+	case r.Letters == 0:
+		d.say("  letters         none needed")
+	case r.LettersPDF == "":
 		d.say("  letters         not printed: no Japanese font installed (fonts-ipaexfont-mincho, fonts-ipaexfont-gothic)")
-	} else {
+	default:
 		d.say("  letters         %s", strings.ReplaceAll(r.LettersPDF, r.Dir, "$DIR"))
 	}
 	d.say("  everything in   %s", r.Dir)

@@ -47,8 +47,19 @@ type Result struct {
 	Exfiltrated []string       // files the exfiltration evidence names
 	People      int            // the register's count
 	Generated   int            // people generated
-	Duties      []string       // law/duty/stage
-	CampaignID  string
+	// The register's people with a source among the files taken (the zip
+	// and the files zipped into it), and at exfiltrated; people whose
+	// level their sources do not give; and the people planted in them.
+	PeopleInArchive, ExfiltratedPeople, ExposureMismatch, PlantedInArchive int
+	// FactsPeople: the people the obligations' facts count, and
+	// FactsSource where the facts came from (derived from the register).
+	FactsPeople int
+	FactsSource string
+	// ScopeAudit: the audit log's scoping entries on the incident, as
+	// actor/action.
+	ScopeAudit []string
+	Duties     []string // law/duty/stage
+	CampaignID string
 	// CampaignState is the server campaign's state once sending stopped.
 	CampaignState string
 	// ConsoleCampaign: the console's campaign page, as privacy, showed it.
@@ -80,9 +91,6 @@ type demo struct {
 	hosts   []host
 	ids     map[string]string // host name -> agent id
 	people  []person
-	// From the register's summary, for the obligations' facts.
-	scopeSum     map[string]int
-	scopeCountry map[string]int
 }
 
 func (d *demo) say(format string, a ...any) { fmt.Fprintf(d.out, format+"\n", a...) }
@@ -429,6 +437,7 @@ func (d *demo) detect(ctx context.Context) error {
 		ID, Name, Isolation string
 	}
 	d.api.do(ctx, "GET", "/hosts", nil, &hs)
+	sort.Slice(hs, func(i, j int) bool { return hs[i].Name < hs[j].Name })
 	for _, h := range hs {
 		if h.Isolation == "isolated" {
 			d.res.Isolated = append(d.res.Isolated, h.Name)
@@ -528,65 +537,4 @@ func oneLine(s string) string {
 		s = s[:107] + "..."
 	}
 	return s
-}
-
-func (d *demo) scope(ctx context.Context) error {
-	d.title("Scoping: personal data on the compromised PCs, de-duplicated into the people affected")
-	out := filepath.Join(d.res.Dir, "out")
-	key := filepath.Join(out, "scope.key")
-	args := []string{"scope", "--key-file", key, "--master", filepath.Join(d.res.Dir, "master", "customers_master.csv"), "--out", filepath.Join(out, "register")}
-	var exposure strings.Builder
-	for _, h := range d.hosts[:2] {
-		path := filepath.Join(out, "pii-"+h.Name+".ndjson")
-		f, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		scanArgs := append([]string{"scan", "--pii", "--reveal", "--key-file", key, "--format", "ndjson", "--no-progress"}, h.Scan...)
-		code, _ := d.command(ctx, f, scanArgs...)
-		f.Close()
-		if code > 1 {
-			return fmt.Errorf("mamori scan --pii on %s: exit %d", h.Name, code)
-		}
-		if b, err := os.ReadFile(path); err == nil {
-			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-			d.say("  %s  (%d records in %s)", lines[len(lines)-1], len(lines), strings.ReplaceAll(path, d.res.Dir, "$DIR"))
-		}
-		args = append(args, "--pii-results", h.Name+"="+path)
-		fmt.Fprintf(&exposure, "present,%s:%s/\n", h.Name, h.Root)
-	}
-	for _, f := range d.res.Exfiltrated {
-		if !strings.Contains(f, "!") {
-			fmt.Fprintf(&exposure, "exfiltrated,%s:%s\n", d.hosts[1].Name, f)
-		}
-	}
-	expFile := filepath.Join(out, "exposure.txt")
-	if err := os.WriteFile(expFile, []byte(exposure.String()), 0o600); err != nil {
-		return err
-	}
-	d.say("exposure from the findings: %d files taken, the rest of both PCs present", strings.Count(exposure.String(), "exfiltrated,"))
-	code, _ := d.command(ctx, nil, append(args, "--exposure", expFile)...)
-	if code != 0 {
-		return fmt.Errorf("mamori scope: exit %d", code)
-	}
-	var sum struct {
-		People     int            `json:"people"`
-		ByCategory map[string]int `json:"by_category"`
-		ByExposure map[string]int `json:"by_exposure"`
-		ByCountry  map[string]int `json:"by_country"`
-		ByChannel  map[string]int `json:"by_channel"`
-	}
-	b, err := os.ReadFile(filepath.Join(out, "register", "summary.json"))
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, &sum); err != nil {
-		return err
-	}
-	d.res.People = sum.People
-	d.res.RegisterCSV = filepath.Join(out, "register", "people.csv")
-	d.say("register: %d people (generated: %d); by exposure %v; by channel %v", sum.People, len(d.people), sum.ByExposure, sum.ByChannel)
-	d.scopeSum = sum.ByCategory
-	d.scopeCountry = sum.ByCountry
-	return d.move(ctx, "scoped", fmt.Sprintf("%d people affected", sum.People))
 }

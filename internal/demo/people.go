@@ -49,24 +49,36 @@ var places = []struct{ pref, city, postal string }{
 var mailDomains = []string{"example.jp", "example.com", "mail.example.ne.jp", "example.co.jp"}
 
 // people generates n distinct customers, the same for the same seed. A
-// tenth have no e-mail address: they get a letter.
+// tenth have no e-mail address: they get a letter. No two share a name and
+// an address, or a name and a birth date: the register takes either pair
+// for one person (as a family's records are), so such a draw is made
+// again.
 func people(n int, seed uint64) []person {
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	out := make([]person, 0, n)
+	taken := map[string]bool{}
 	for i := range n {
-		f := families[rng.IntN(len(families))]
-		g := givens[rng.IntN(len(givens))]
-		pl := places[rng.IntN(len(places))]
-		p := person{
-			ID: fmt.Sprintf("C%06d", 100000+i), Family: f[0], Given: g[0], FamilyKana: f[1], GivenKana: g[1],
-			// Unique by construction: the index is in every number.
-			Phone:   fmt.Sprintf("090-%04d-%04d", 1000+i/10000*100+rng.IntN(100), i%10000),
-			Postal:  pl.postal,
-			Address: fmt.Sprintf("%s%s%d丁目%d番%d号", pl.pref, pl.city, 1+rng.IntN(5), 1+rng.IntN(20), 1+i%30),
-			Birth:   fmt.Sprintf("%04d-%02d-%02d", 1950+rng.IntN(50), 1+rng.IntN(12), 1+rng.IntN(28)),
-		}
-		if i%10 != 9 {
-			p.Email = fmt.Sprintf("%s.%s.%d@%s", g[2], f[2], i, mailDomains[rng.IntN(len(mailDomains))])
+		var p person
+		for {
+			f := families[rng.IntN(len(families))]
+			g := givens[rng.IntN(len(givens))]
+			pl := places[rng.IntN(len(places))]
+			p = person{
+				ID: fmt.Sprintf("C%06d", 100000+i), Family: f[0], Given: g[0], FamilyKana: f[1], GivenKana: g[1],
+				// Unique by construction: the index is in every number.
+				Phone:   fmt.Sprintf("090-%04d-%04d", 1000+i/10000*100+rng.IntN(100), i%10000),
+				Postal:  pl.postal,
+				Address: fmt.Sprintf("%s%s%d丁目%d番%d号", pl.pref, pl.city, 1+rng.IntN(5), 1+rng.IntN(20), 1+i%30),
+				Birth:   fmt.Sprintf("%04d-%02d-%02d", 1950+rng.IntN(50), 1+rng.IntN(12), 1+rng.IntN(28)),
+			}
+			byAddress, byBirth := p.Name()+"\x00"+p.Address, p.Name()+"\x00"+p.Birth
+			if !taken[byAddress] && !taken[byBirth] {
+				taken[byAddress], taken[byBirth] = true, true
+				if i%10 != 9 {
+					p.Email = fmt.Sprintf("%s.%s.%d@%s", g[2], f[2], i, mailDomains[rng.IntN(len(mailDomains))])
+				}
+				break
+			}
 		}
 		out = append(out, p)
 	}

@@ -97,22 +97,22 @@ func plantFleet(dir string, n int, ps []person, now time.Time) ([]host, error) {
 	// Customer data: pc-01 holds an export of the first people; pc-02's
 	// share holds the rest in Shift_JIS CSV, an xlsx and a SQLite
 	// database, overlapping, so that the register has to de-duplicate.
-	n1, total := len(ps)*7/12, len(ps)
-	if err := write(filepath.Join(a.Root, "home", "user", "Documents", "customers_2024.csv"), csvOf(ps[:n1], false), day.Add(-30*24*time.Hour)); err != nil {
+	l := layoutOf(len(ps))
+	if err := write(filepath.Join(a.Root, "home", "user", "Documents", "customers_2024.csv"), csvOf(ps[:l.export], false), day.Add(-30*24*time.Hour)); err != nil {
 		return nil, err
 	}
 	cust := filepath.Join(share, "customers")
-	if err := write(filepath.Join(cust, "顧客一覧_sjis.csv"), csvOf(ps[total*5/12:], true), day.Add(-30*24*time.Hour)); err != nil {
+	if err := write(filepath.Join(cust, "顧客一覧_sjis.csv"), csvOf(ps[l.sjis:], true), day.Add(-30*24*time.Hour)); err != nil {
 		return nil, err
 	}
-	x, err := xlsxOf(ps[total*10/12:])
+	x, err := xlsxOf(ps[l.xlsx:])
 	if err != nil {
 		return nil, err
 	}
 	if err := write(filepath.Join(cust, "vip.xlsx"), x, day.Add(-30*24*time.Hour)); err != nil {
 		return nil, err
 	}
-	if err := sqliteOf(filepath.Join(cust, "crm.db"), ps[:total*3/12]); err != nil {
+	if err := sqliteOf(filepath.Join(cust, "crm.db"), ps[:l.crm]); err != nil {
 		return nil, err
 	}
 	// The zip made on pc-02 and sent out with curl.
@@ -129,6 +129,20 @@ func plantFleet(dir string, n int, ps []person, now time.Time) ([]host, error) {
 	}
 	return hosts, nil
 }
+
+// layout says which generated people each customer file holds: pc-01's
+// export the first l.export; pc-02's share the Shift_JIS CSV from l.sjis
+// on, the xlsx from l.xlsx on and the SQLite database the first l.crm.
+type layout struct{ export, sjis, xlsx, crm int }
+
+func layoutOf(n int) layout {
+	return layout{export: n * 7 / 12, sjis: n * 5 / 12, xlsx: n * 10 / 12, crm: n * 3 / 12}
+}
+
+// zipped is how many people the share's files, and so the zip made of
+// them and taken, hold: the database's first ones and the CSV's last ones
+// (the xlsx's are among the CSV's).
+func (l layout) zipped(n int) int { return min(l.crm, l.sjis) + n - l.sjis }
 
 func write(path string, b []byte, mtime time.Time) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

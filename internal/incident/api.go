@@ -346,7 +346,7 @@ func (s *Service) linkDetection(w http.ResponseWriter, r *http.Request) {
 			if errors.Is(err, sql.ErrNoRows) {
 				return "", "", fmt.Errorf("detection %d: %w", body.DetectionID, store.ErrNotFound)
 			}
-			return "", "", fmt.Errorf("incident: detection %d: %w", body.DetectionID, err)
+			return "", "", fmt.Errorf("detection %d: %w", body.DetectionID, err)
 		}
 		by := actor(ctx)
 		added, err := linkDetection(ctx, tx, id, IncidentDetection{DetectionID: body.DetectionID, HostID: host, LinkedAt: now, LinkedBy: by, Reason: body.Reason})

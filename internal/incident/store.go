@@ -38,7 +38,7 @@ func getTx(ctx context.Context, tx *store.Tx, id string) (Incident, error) {
 		return in, fmt.Errorf("incident %s: %w", id, store.ErrNotFound)
 	}
 	if err != nil {
-		return in, fmt.Errorf("incident: %s: %w", id, err)
+		return in, fmt.Errorf("incident %s: %w", id, err)
 	}
 	return in, nil
 }
@@ -52,13 +52,13 @@ func Get(ctx context.Context, st *store.Store, id string) (Incident, error) {
 	defer rows.Close()
 	if !rows.Next() {
 		if err := rows.Err(); err != nil {
-			return Incident{}, fmt.Errorf("incident: %s: %w", id, err)
+			return Incident{}, fmt.Errorf("incident %s: %w", id, err)
 		}
 		return Incident{}, fmt.Errorf("incident %s: %w", id, store.ErrNotFound)
 	}
 	in, err := scanIncident(rows)
 	if err != nil {
-		return in, fmt.Errorf("incident: %s: %w", id, err)
+		return in, fmt.Errorf("incident %s: %w", id, err)
 	}
 	return in, nil
 }
@@ -74,7 +74,7 @@ func List(ctx context.Context, st *store.Store, state State, after string, limit
 	for rows.Next() {
 		in, err := scanIncident(rows)
 		if err != nil {
-			return nil, fmt.Errorf("incident: list: %w", err)
+			return nil, fmt.Errorf("incidents: list: %w", err)
 		}
 		out = append(out, in)
 	}
@@ -91,7 +91,7 @@ func CountsOf(ctx context.Context, st *store.Store, id string) (IncidentCounts, 
 	var c IncidentCounts
 	if rows.Next() {
 		if err := rows.Scan(&c.Hosts, &c.IsolatedHosts, &c.Detections, &c.Notes); err != nil {
-			return c, fmt.Errorf("incident: counts: %w", err)
+			return c, fmt.Errorf("incidents: counts: %w", err)
 		}
 	}
 	return c, rows.Err()
@@ -111,7 +111,7 @@ func History(ctx context.Context, st *store.Store, id string, after int64, limit
 		var at int64
 		var kind string
 		if err := rows.Scan(&e.ID, &e.IncidentID, &at, &e.Actor, &kind, &e.From, &e.To, &e.Target, &e.Reason); err != nil {
-			return nil, fmt.Errorf("incident: history: %w", err)
+			return nil, fmt.Errorf("incidents: history: %w", err)
 		}
 		e.At, e.Kind = store.FromMS(at).UTC(), EventKind(kind)
 		out = append(out, e)
@@ -145,7 +145,7 @@ func scanHosts(rows *sql.Rows) ([]IncidentHost, error) {
 		var l IncidentHost
 		var at int64
 		if err := rows.Scan(&l.HostID, &at, &l.LinkedBy, &l.Reason); err != nil {
-			return nil, fmt.Errorf("incident: hosts: %w", err)
+			return nil, fmt.Errorf("incidents: hosts: %w", err)
 		}
 		l.LinkedAt = store.FromMS(at).UTC()
 		out = append(out, l)
@@ -165,7 +165,7 @@ func Detections(ctx context.Context, st *store.Store, id string, after int64, li
 		var l IncidentDetection
 		var at int64
 		if err := rows.Scan(&l.DetectionID, &l.HostID, &at, &l.LinkedBy, &l.Reason); err != nil {
-			return nil, fmt.Errorf("incident: detections: %w", err)
+			return nil, fmt.Errorf("incidents: detections: %w", err)
 		}
 		l.LinkedAt = store.FromMS(at).UTC()
 		out = append(out, l)
@@ -186,7 +186,7 @@ func Notes(ctx context.Context, st *store.Store, id, after string, limit int) ([
 		var at int64
 		var kind string
 		if err := rows.Scan(&n.ID, &n.IncidentID, &kind, &n.Author, &n.Text, &at); err != nil {
-			return nil, fmt.Errorf("incident: notes: %w", err)
+			return nil, fmt.Errorf("incidents: notes: %w", err)
 		}
 		n.At, n.Kind = store.FromMS(at).UTC(), NoteKind(kind)
 		out = append(out, n)
@@ -212,7 +212,7 @@ func hostName(ctx context.Context, tx *store.Tx, id string) (string, error) {
 		return "", fmt.Errorf("host %s: %w", id, store.ErrNotFound)
 	}
 	if err != nil {
-		return "", fmt.Errorf("incident: host %s: %w", id, err)
+		return "", fmt.Errorf("incidents: host %s: %w", id, err)
 	}
 	if name != "" {
 		return name, nil
@@ -247,7 +247,7 @@ func latestAuto(ctx context.Context, tx *store.Tx) (*Incident, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("incident: latest automatic incident: %w", err)
+		return nil, fmt.Errorf("incidents: latest automatic incident: %w", err)
 	}
 	return &in, nil
 }
@@ -262,7 +262,7 @@ func openForHost(ctx context.Context, tx *store.Tx, hostID string) ([]string, er
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("incident: open for host: %w", err)
+			return nil, fmt.Errorf("incidents: open for host: %w", err)
 		}
 		out = append(out, id)
 	}

@@ -183,7 +183,7 @@ type reader struct {
 const maxKeptBuffer = 16 << 20
 
 func (r *reader) scanFile(ctx context.Context, j job, matchers []Matcher, emit func(Record), stats *counters) {
-	f, err := os.OpenFile(j.path, openFlags(!r.opts.FollowSymlinks && !j.root), 0)
+	f, err := openPath(j.path, openFlags(!r.opts.FollowSymlinks && !j.root))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			err = fmt.Errorf("vanished before it could be read: %w", err)
@@ -238,7 +238,7 @@ func (r *reader) scanFile(ctx context.Context, j job, matchers []Matcher, emit f
 
 	if after, err := f.Stat(); err != nil || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) || n != before.Size() {
 		emit(NewError(j.path, errors.New("changed while being read; results below reflect the bytes read")))
-	} else if _, err := os.Lstat(j.path); errors.Is(err, os.ErrNotExist) {
+	} else if _, err := lstatPath(j.path); errors.Is(err, os.ErrNotExist) {
 		emit(NewError(j.path, errors.New("removed while being read; results below reflect the bytes read")))
 	}
 	if r.buffered && !content {

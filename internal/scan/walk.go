@@ -108,7 +108,7 @@ func (w *walker) dir(ctx context.Context, path string, fi fs.FileInfo) {
 		w.seen[id] = true
 		defer delete(w.active, id)
 	}
-	entries, err := os.ReadDir(path)
+	entries, err := readDir(path, w.opts.FollowSymlinks)
 	if err != nil && len(entries) == 0 {
 		w.emit(NewError(path, fmt.Errorf("read directory: %w", err)))
 		return
@@ -117,28 +117,23 @@ func (w *walker) dir(ctx context.Context, path string, fi fs.FileInfo) {
 		w.emit(NewError(path, fmt.Errorf("read directory (partly): %w", err)))
 	}
 	for _, e := range entries {
-		child := filepath.Join(path, e.Name())
-		if e.Type()&fs.ModeSymlink != 0 {
-			if !w.opts.FollowSymlinks {
-				continue
-			}
-			target, err := os.Stat(child)
-			if err != nil {
-				w.emit(NewError(child, fmt.Errorf("follow symlink: %w", err)))
-				continue
-			}
-			w.visit(ctx, child, target, false)
+		if e.symlink && !w.opts.FollowSymlinks {
 			continue
 		}
-		info, err := e.Info()
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				w.emit(NewError(child, err))
-			} else {
-				w.emit(NewError(child, fmt.Errorf("vanished during the walk: %w", err)))
-			}
+		child := filepath.Join(path, e.name)
+		if e.err != nil {
+			w.emit(NewError(child, e.err))
 			continue
 		}
-		w.visit(ctx, child, info, false)
+		w.visit(ctx, child, e.info, false)
 	}
+}
+
+// dirEntry is one name in a directory with what the walker needs of it: its
+// lstat information, or its target's when it is a symlink to be followed.
+type dirEntry struct {
+	name    string
+	symlink bool
+	info    fs.FileInfo
+	err     error
 }

@@ -15,3 +15,27 @@ var kanjiNew = map[rune]rune{
 	'豐': '豊', '爲': '為', '聰': '聡', '豫': '予', '氣': '気', '晝': '昼', '佛': '仏', '醫': '医',
 	'勞': '労', '靑': '青', '淸': '清', '巖': '巌', '峯': '峰', '冨': '富', '鷗': '鴎',
 }
+
+// oldKanji marks kanjiNew's keys in the Basic Multilingual Plane, so that
+// the names and addresses of millions of people look up the map only for
+// the few letters it holds.
+var oldKanji = func() *[1 << 16 / 64]uint64 {
+	var b [1 << 16 / 64]uint64
+	for r := range kanjiNew {
+		if r < 1<<16 {
+			b[r/64] |= 1 << (r % 64)
+		}
+	}
+	return &b
+}()
+
+// newKanji returns the new form of an old kanji, or r.
+func newKanji(r rune) rune {
+	if r < 1<<16 && oldKanji[r/64]&(1<<(r%64)) == 0 {
+		return r
+	}
+	if n, ok := kanjiNew[r]; ok {
+		return n
+	}
+	return r
+}

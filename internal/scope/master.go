@@ -114,19 +114,15 @@ func (r *Resolver) AddMaster(src int32, row int, m MasterRow) {
 		name = strings.TrimSpace(m[MLastName] + " " + m[MFirst])
 	}
 	if name != "" {
-		r.addValue(n, "person_name", name, "")
-		r.nodes[n].disp = r.str(strings.TrimSpace(name))
+		r.addValue(n, opName, name, "")
+		r.addValue(n, opMasterDisp, name, "")
 	}
 	if m[MKana] != "" {
-		disp := r.nodes[n].disp
-		r.addValue(n, "person_name", m[MKana], "")
-		if disp != 0 {
-			r.nodes[n].disp = disp
-		}
+		r.addValue(n, opMasterKana, m[MKana], "")
 	}
 	for _, fc := range masterCats {
 		if v := m[fc[0]]; v != "" {
-			r.addValue(n, fc[1], v, "")
+			r.addValue(n, valueOp(fc[1]), v, "")
 		}
 	}
 	nd := &r.nodes[n]

@@ -23,7 +23,9 @@ func nfkc(s string) string {
 			break
 		}
 	}
-	if ascii || norm.NFKC.IsNormalString(s) {
+	// QuickSpanString covering s is IsNormalString's own first answer,
+	// without its allocation.
+	if ascii || norm.NFKC.QuickSpanString(s) == len(s) || norm.NFKC.IsNormalString(s) {
 		return s
 	}
 	return norm.NFKC.String(s)
@@ -62,6 +64,9 @@ func NormalizeEmail(v string) string {
 	}
 	if local == "" {
 		return ""
+	}
+	if len(local)+1+len(domain) == len(v) && v[:len(local)] == local && v[len(local)+1:] == domain {
+		return v // already in this form: no new string
 	}
 	return local + "@" + domain
 }
@@ -249,9 +254,7 @@ func NormalizeName(v string) string {
 		case r < 0x80 && unicode.IsUpper(r):
 			r = unicode.ToLower(r)
 		}
-		if n, ok := kanjiNew[r]; ok {
-			r = n
-		}
+		r = newKanji(r)
 		b.WriteRune(r)
 	}
 	return b.String()
@@ -300,11 +303,9 @@ func NormalizeAddress(v string) string {
 		case r < 0x80 && unicode.IsUpper(r):
 			r = unicode.ToLower(r)
 		}
-		if n, ok := kanjiNew[r]; ok {
-			r = n
-		}
+		r = newKanji(r)
 		// Kanji numerals of block numbers: 三丁目, 十二番.
-		if _, ok := kanjiDigits[r]; ok || r == '十' {
+		if isKanjiDigit(r) || r == '十' {
 			j := i
 			for j < len(rs) && (rs[j] == '十' || isKanjiDigit(rs[j])) {
 				j++
@@ -330,7 +331,13 @@ func NormalizeAddress(v string) string {
 	return s
 }
 
-func isKanjiDigit(r rune) bool { _, ok := kanjiDigits[r]; return ok }
+func isKanjiDigit(r rune) bool {
+	switch r {
+	case '〇', '一', '二', '三', '四', '五', '六', '七', '八', '九':
+		return true
+	}
+	return false
+}
 
 // kanjiNumber reads 十二 as 12 and 二〇 as 20.
 func kanjiNumber(rs []rune) string {
@@ -460,6 +467,35 @@ var prefectures = strings.Fields(`北海道 青森県 岩手県 宮城県 秋田
 新潟県 富山県 石川県 福井県 山梨県 長野県 岐阜県 静岡県 愛知県 三重県 滋賀県 京都府 大阪府 兵庫県 奈良県 和歌山県
 鳥取県 島根県 岡山県 広島県 山口県 徳島県 香川県 愛媛県 高知県 福岡県 佐賀県 長崎県 熊本県 大分県 宮崎県 鹿児島県 沖縄県`)
 
+// prefectureEnds groups the prefectures by their last letter (都, 道, 府,
+// 県): an address holds one where it holds that letter, so only those
+// places are looked at.
+var prefectureEnds = func() map[rune][]string {
+	m := map[rune][]string{}
+	for _, p := range prefectures {
+		last, _ := utf8.DecodeLastRuneInString(p)
+		m[last] = append(m[last], p)
+	}
+	return m
+}()
+
+// hasPrefecture reports whether a names a prefecture anywhere.
+func hasPrefecture(a string) bool {
+	for i, c := range a {
+		ps, ok := prefectureEnds[c]
+		if !ok {
+			continue
+		}
+		end := i + utf8.RuneLen(c)
+		for _, p := range ps {
+			if strings.HasSuffix(a[:end], p) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // countryNames are country names an address may end with.
 var countryNames = map[string]string{
 	"japan": "JP", "日本": "JP", "usa": "US", "united states": "US", "u.s.a.": "US", "united kingdom": "GB", "uk": "GB",
@@ -482,16 +518,15 @@ func init() {
 // prefecture means JP, a trailing country name its country, a US state
 // with a ZIP code US.
 func AddressCountry(addr string) string {
-	a := nfkc(addr)
-	for _, p := range prefectures {
-		if strings.HasPrefix(a, p) {
-			return "JP"
-		}
+	// NFKC leaves CJK ideographs as they are: a prefecture written in the
+	// address is there after it too, and most addresses are answered
+	// without normalising.
+	if hasPrefecture(addr) {
+		return "JP"
 	}
-	for _, p := range prefectures {
-		if strings.Contains(a, p) {
-			return "JP"
-		}
+	a := nfkc(addr)
+	if hasPrefecture(a) {
+		return "JP"
 	}
 	low := strings.ToLower(strings.TrimRight(a, " ."))
 	for name, c := range countryNames {

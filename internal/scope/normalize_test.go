@@ -152,3 +152,33 @@ func FuzzNormalize(f *testing.F) {
 		}
 	})
 }
+
+func TestAddressCountry(t *testing.T) {
+	for in, want := range map[string]string{
+		"東京都千代田区丸の内1-2-3":                           "JP",
+		"〒100-0005 東京都千代田区":                         "JP",
+		"丸の内1-2-3 北海道札幌市":                           "JP",
+		"京都府京都市":                                    "JP",
+		"都道府県":                                      "JP", // Japanese letters, no prefecture
+		"1 Main St, Springfield, IL 62701":          "US",
+		"10 Downing Street, London, United Kingdom": "GB",
+		"Somewhere": "",
+		"":          "",
+	} {
+		if got := AddressCountry(in); got != want {
+			t.Errorf("AddressCountry(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNewKanji(t *testing.T) {
+	for r := rune(0); r < 0x30000; r++ {
+		want, ok := kanjiNew[r]
+		if !ok {
+			want = r
+		}
+		if got := newKanji(r); got != want {
+			t.Errorf("newKanji(%q) = %q, want %q", r, got, want)
+		}
+	}
+}

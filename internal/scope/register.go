@@ -1,13 +1,14 @@
 package scope
 
 import (
+	"bytes"
 	"cmp"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
-	"runtime"
+	"math/bits"
 	"slices"
-	"sync"
 )
 
 // Person is one row of the affected-people register.
@@ -35,10 +36,10 @@ type Person struct {
 	Key    string      `json:"key"`
 	Merges []MergeNote `json:"merges,omitempty"`
 	root   int32
-	// idIn is the strongest key the id hashes; minName tells apart people
-	// sharing it (a household phone, see contact).
-	idIn, minName string
-	idh           uint64
+	// idIn is the strongest key the id hashes; the cluster's smallest name
+	// tells apart people sharing it (a household phone, see contact).
+	idIn string
+	idh  uint64
 }
 
 // MergeNote explains one merge inside a person: the key kind and the two
@@ -113,6 +114,7 @@ type Register struct {
 // Register builds the register from the current clusters, people sorted by
 // id. Proposals already settled by a merge are left out.
 func (r *Resolver) Register() *Register {
+	r.flush()
 	reg := &Register{}
 	mentions := r.mentions()
 	var roots []int32
@@ -132,24 +134,44 @@ func (r *Resolver) Register() *Register {
 	reg.People = r.people(roots)
 	// Ids depend on the data only: people sharing a strongest key are told
 	// apart by their names, and the rare rest by their sources.
-	counts := make(map[uint64]int32, len(reg.People))
-	for _, p := range reg.People {
-		p.idh = r.idHash(p.idIn)
-		counts[p.idh]++
+	hs := make([]uint64, len(reg.People))
+	for i, p := range reg.People {
+		hs[i] = p.idh
 	}
-	r.lastShared = counts
-	r.touchedList = r.touchedList[:0]
-	for _, p := range reg.People {
-		if counts[p.idh] > 1 {
-			p.idh = r.idHash(p.idIn + "|" + p.minName)
+	slices.Sort(hs)
+	shared := map[uint64]int32{}
+	for i := 1; i < len(hs); i++ {
+		if hs[i] == hs[i-1] {
+			shared[hs[i]] = max(shared[hs[i]], 1) + 1
 		}
 	}
-	slices.SortFunc(reg.People, func(a, b *Person) int {
+	hs = nil
+	r.lastShared = shared
+	r.touchedList = r.touchedList[:0]
+	for _, p := range reg.People {
+		if shared[p.idh] > 1 {
+			p.idh = r.idHash(p.idIn + "|" + r.minName(p.root))
+		}
+	}
+	// Sorted as pairs: the comparison reads no Person unless ids tie.
+	type byID struct {
+		idh uint64
+		p   *Person
+	}
+	order := make([]byID, len(reg.People))
+	for i, p := range reg.People {
+		order[i] = byID{p.idh, p}
+	}
+	slices.SortFunc(order, func(a, b byID) int {
 		if c := cmp.Compare(a.idh, b.idh); c != 0 {
 			return c
 		}
-		return slices.Compare(a.Sources, b.Sources)
+		return slices.Compare(a.p.Sources, b.p.Sources)
 	})
+	for i := range order {
+		reg.People[i] = order[i].p
+	}
+	order = nil
 	var proposalRoots map[int32]string
 	if len(r.proposals) > 0 {
 		proposalRoots = map[int32]string{}
@@ -160,9 +182,13 @@ func (r *Resolver) Register() *Register {
 			proposalRoots[r.find(pr.b)] = ""
 		}
 	}
+	parallel(len(reg.People), 1<<12, func(lo, hi int) {
+		for _, p := range reg.People[lo:hi] {
+			p.ID = personID(p.idh)
+			p.idIn = ""
+		}
+	})
 	for i, p := range reg.People {
-		p.ID = fmt.Sprintf("p-%016x", p.idh)
-		p.idIn, p.minName = "", ""
 		if i > 0 && reg.People[i-1].idh == p.idh {
 			k := 2
 			for j := i - 1; j > 0 && reg.People[j-1].idh == p.idh; j-- {
@@ -200,25 +226,40 @@ func (r *Resolver) Register() *Register {
 	return reg
 }
 
-// people builds the rows of the clusters at roots, on every core: a
-// cluster's row reads the resolver and changes nothing.
+func personID(h uint64) string {
+	var b [18]byte
+	var hb [8]byte
+	binary.BigEndian.PutUint64(hb[:], h)
+	b[0], b[1] = 'p', '-'
+	hex.Encode(b[2:], hb[:])
+	return string(b[:])
+}
+
+// minName is the smallest name of the cluster at root, "" when it has none.
+func (r *Resolver) minName(root int32) string {
+	ns := r.namesOf(root)
+	if len(ns) == 0 {
+		return ""
+	}
+	return r.name(slices.MinFunc(ns, func(a, b int32) int { return bytes.Compare(r.nameBytes(a), r.nameBytes(b)) }))
+}
+
+// people builds the rows of the clusters at roots, with the keyed hash of
+// each one's strongest key, on every core: a cluster's row reads the
+// resolver and changes nothing.
 func (r *Resolver) people(roots []int32) []*Person {
-	for s := range r.sources {
-		r.srcName(int32(s)) // fill the cache before the workers read it
-	}
+	r.prepareRows()
 	rows := make([]*Person, len(roots))
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(roots)/10000))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(roots); i += workers {
-				rows[i] = r.person(roots[i])
+	parallel(len(roots), 1<<12, func(lo, hi int) {
+		mac := &hashFunc{key: r.opts.Key, h: hmac.New(sha256.New, r.opts.Key)}
+		var slab []Person
+		for i := lo; i < hi; i++ {
+			if p := r.person(roots[i], &slab); p != nil {
+				p.idh = binary.BigEndian.Uint64(mac.sum("person:" + p.idIn)[:8])
+				rows[i] = p
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	out := rows[:0]
 	for _, p := range rows {
 		if p != nil {
@@ -278,6 +319,23 @@ func (r *Resolver) onlyNameRecords(root int32) bool {
 	}
 }
 
+// prepareRows fills the caches person reads, before workers read them.
+func (r *Resolver) prepareRows() {
+	for s := range r.sources {
+		r.srcName(int32(s))
+	}
+	// The categories of a row in the shared order, then others by name.
+	r.catOrder = r.catOrder[:0]
+	for i := range r.catNames {
+		r.catOrder = append(r.catOrder, uint8(i))
+	}
+	slices.SortFunc(r.catOrder, func(a, b uint8) int {
+		x, y := r.catNames[a], r.catNames[b]
+		return cmp.Or(cmp.Compare(catRank(x), catRank(y)), cmp.Compare(x, y))
+	})
+	r.catCard, r.catBank = r.catBit("credit_card"), r.catBit("bank_account")
+}
+
 // idHash is the keyed hash a person id is made of.
 func (r *Resolver) idHash(in string) uint64 {
 	return binary.BigEndian.Uint64(r.mac.sum("person:" + in)[:8])
@@ -285,33 +343,43 @@ func (r *Resolver) idHash(in string) uint64 {
 
 // person builds the register row of the cluster rooted at root, or nil when
 // the cluster exposes no data subject (master rows only, crowd records).
-func (r *Resolver) person(root int32) *Person {
-	p := &Person{root: root}
+func (r *Resolver) person(root int32, slab *[]Person) *Person {
 	var bestRank uint8
-	var bestNode int32 = -1
+	// The strongest key's value, the smallest of the strongest kind,
+	// compared as bytes: most nodes' keys are never made strings.
+	var bestBuf, candBuf [64]byte
+	bestKey, cand := bestBuf[:0], candBuf[:0]
 	var names, emails, phones, addrs, postals tally
-	var masterName, masterEmail, masterAddr, masterPostal, masterPhone string
+	var masterName, masterEmail, masterAddr, masterPostal, masterPhone, lang string
 	var cats uint32
 	var catExp [32]Exposure
 	subject := false
 	hasMaster := false
-	var srcs []int32
+	financial := false
+	var srcBuf [8]int32
+	srcs := srcBuf[:0]
 	n := root
 	for {
 		nd := &r.nodes[n]
 		src := &r.sources[nd.src]
 		if nd.flags&fNoPerson == 0 {
-			if nd.rank != 0 && (bestRank == 0 || nd.rank < bestRank || nd.rank == bestRank && r.bestKey(n) < r.bestKey(bestNode)) {
-				bestRank, bestNode = nd.rank, n
+			if nd.rank != 0 && (bestRank == 0 || nd.rank < bestRank) {
+				bestRank, bestKey = nd.rank, r.appendBestKey(bestKey[:0], n)
+			} else if nd.rank != 0 && nd.rank == bestRank {
+				if cand = r.appendBestKey(cand[:0], n); bytes.Compare(cand, bestKey) < 0 {
+					bestKey, cand = cand, bestKey
+				}
 			}
 			if src.Master {
 				hasMaster = true
-				masterName = cmp.Or(masterName, r.get(nd.disp))
-				masterEmail = cmp.Or(masterEmail, r.get(nd.email))
-				masterAddr = cmp.Or(masterAddr, r.get(nd.addr))
-				masterPostal = cmp.Or(masterPostal, r.get(nd.postal))
-				masterPhone = cmp.Or(masterPhone, r.get(nd.phone))
-				p.Language = cmp.Or(p.Language, r.get(nd.lang))
+				// The first master row's value of each field; strings are
+				// made only for the values kept.
+				orGet(&masterName, r, nd.disp)
+				orGet(&masterEmail, r, nd.email)
+				orGet(&masterAddr, r, nd.addr)
+				orGet(&masterPostal, r, nd.postal)
+				orGet(&masterPhone, r, nd.phone)
+				orGet(&lang, r, nd.lang)
 			} else {
 				for c := nd.cats; c != 0; c &= c - 1 {
 					i := bitIndex(c)
@@ -321,8 +389,8 @@ func (r *Resolver) person(root int32) *Person {
 				if !slices.Contains(srcs, nd.src) {
 					srcs = append(srcs, nd.src)
 				}
-				if nd.cats&r.catBit("credit_card") != 0 || src.Credentials && nd.cats&r.catBit("bank_account") != 0 {
-					p.FinancialRisk = true
+				if nd.cats&r.catCard != 0 || src.Credentials && nd.cats&r.catBank != 0 {
+					financial = true
 				}
 				names.add(nd.disp)
 				emails.add(nd.email)
@@ -337,44 +405,65 @@ func (r *Resolver) person(root int32) *Person {
 		}
 	}
 	for c := cats; c != 0; c &= c - 1 {
-		i := bitIndex(c)
-		name := r.catNames[i]
-		if identifyingCat(name) {
+		if identifyingCat(r.catNames[bitIndex(c)]) {
 			subject = true
+			break
 		}
-		p.Categories = append(p.Categories, CategoryExposure{name, catExp[i]})
-		p.Exposure = max(p.Exposure, catExp[i])
 	}
-	slices.SortFunc(p.Categories, func(a, b CategoryExposure) int {
-		return cmp.Or(cmp.Compare(catRank(a.Category), catRank(b.Category)), cmp.Compare(a.Category, b.Category))
-	})
 	if !subject {
 		return nil
+	}
+	// Rows are allocated from the worker's slab: millions of rows, few
+	// allocations.
+	if len(*slab) == cap(*slab) {
+		*slab = make([]Person, 0, 256)
+	}
+	*slab = append(*slab, Person{root: root, FinancialRisk: financial, Language: lang, Sources: make([]string, 0, len(srcs))})
+	p := &(*slab)[len(*slab)-1]
+	p.Categories = make([]CategoryExposure, 0, bits.OnesCount32(cats))
+	for _, i := range r.catOrder {
+		if cats&(1<<i) != 0 {
+			p.Categories = append(p.Categories, CategoryExposure{r.catNames[i], catExp[i]})
+			p.Exposure = max(p.Exposure, catExp[i])
+		}
 	}
 	for _, s := range srcs {
 		src := &r.sources[s]
 		p.Sources = append(p.Sources, r.srcName(s))
 		if src.Host != "" && !slices.Contains(p.Hosts, src.Host) {
+			if p.Hosts == nil {
+				p.Hosts = make([]string, 0, len(srcs))
+			}
 			p.Hosts = append(p.Hosts, src.Host)
 		}
 		p.SpecialCare = appendNew(p.SpecialCare, src.SpecialCare...)
 	}
 	p.MatchedMaster = hasMaster
-	p.Name = cmp.Or(masterName, names.top(r))
-	p.Email = cmp.Or(masterEmail, emails.top(r))
-	p.Phone = cmp.Or(masterPhone, phones.top(r))
-	p.Address = cmp.Or(masterAddr, addrs.top(r))
-	p.PostalCode = cmp.Or(masterPostal, postals.top(r))
+	p.Name = orTop(masterName, &names, r)
+	p.Email = orTop(masterEmail, &emails, r)
+	p.Phone = orTop(masterPhone, &phones, r)
+	p.Address = orTop(masterAddr, &addrs, r)
+	p.PostalCode = orTop(masterPostal, &postals, r)
 	p.Country = r.country(root, p)
 	slices.Sort(p.Sources)
 	slices.Sort(p.Hosts)
 	slices.Sort(p.SpecialCare)
 	p.Key = kindNames[bestRank]
-	p.idIn = kindNames[bestRank] + ":" + r.bestKey(bestNode)
-	if ns := r.rootNames[root]; len(ns) > 0 {
-		p.minName = r.nameList[slices.MinFunc(ns, func(a, b int32) int { return cmp.Compare(r.nameList[a], r.nameList[b]) })]
-	}
+	p.idIn = kindNames[bestRank] + ":" + string(bestKey)
 	return p
+}
+
+func orGet(dst *string, r *Resolver, o uint32) {
+	if *dst == "" {
+		*dst = r.get(o)
+	}
+}
+
+func orTop(v string, t *tally, r *Resolver) string {
+	if v != "" {
+		return v
+	}
+	return t.top(r)
 }
 
 func bitIndex(c uint32) int {
@@ -386,42 +475,71 @@ func bitIndex(c uint32) int {
 	return i
 }
 
-// tally counts arena strings to find a cluster's most common value.
+// tally counts arena strings to find a cluster's most common value. The
+// first few live in the struct (it stays on the stack), more in slices.
 type tally struct {
-	v []uint32
-	n []int32
+	k  int
+	v  [4]uint32
+	n  [4]int32
+	xv []uint32
+	xn []int32
 }
 
 func (t *tally) add(o uint32) {
 	if o == 0 {
 		return
 	}
-	if i := slices.Index(t.v, o); i >= 0 {
-		t.n[i]++
+	for i := range min(t.k, len(t.v)) {
+		if t.v[i] == o {
+			t.n[i]++
+			return
+		}
+	}
+	if i := slices.Index(t.xv, o); i >= 0 {
+		t.xn[i]++
 		return
 	}
-	t.v = append(t.v, o)
-	t.n = append(t.n, 1)
+	if t.k < len(t.v) {
+		t.v[t.k], t.n[t.k] = o, 1
+	} else {
+		t.xv, t.xn = append(t.xv, o), append(t.xn, 1)
+	}
+	t.k++
+}
+
+func (t *tally) at(i int) (uint32, int32) {
+	if i < len(t.v) {
+		return t.v[i], t.n[i]
+	}
+	return t.xv[i-len(t.v)], t.xn[i-len(t.v)]
 }
 
 // top returns the most frequent value, the smallest among ties, so that
 // reruns pick the same one. Equal strings at different arena offsets are
 // counted together.
 func (t *tally) top(r *Resolver) string {
-	if len(t.v) == 1 {
+	switch t.k {
+	case 0:
+		return ""
+	case 1:
 		return r.get(t.v[0])
 	}
-	counts := map[string]int32{}
-	for i, o := range t.v {
-		counts[r.get(o)] += t.n[i]
-	}
-	best, bestN := "", int32(0)
-	for v, n := range counts {
-		if n > bestN || n == bestN && v < best {
+	best, bestN := []byte(nil), int32(0)
+	for i := range t.k {
+		o, _ := t.at(i)
+		v := r.bytes(o)
+		n := int32(0)
+		for j := range t.k {
+			oj, nj := t.at(j)
+			if oj == o || bytes.Equal(r.bytes(oj), v) {
+				n += nj
+			}
+		}
+		if n > bestN || n == bestN && bytes.Compare(v, best) < 0 {
 			best, bestN = v, n
 		}
 	}
-	return best
+	return string(best)
 }
 
 // bestKey is the normalised value of node n's strongest key; composite
@@ -433,13 +551,23 @@ func (r *Resolver) bestKey(n int32) string {
 	nd := &r.nodes[n]
 	switch nd.rank {
 	case kNameDOB:
-		return r.nameList[nd.names[0]] + "|" + daysDate(nd.dob)
+		return r.name(nd.names[0]) + "|" + daysDate(nd.dob)
 	case kNameAddr:
-		return r.nameList[nd.names[0]] + "|" + NormalizeAddress(r.get(nd.addr))
+		return r.name(nd.names[0]) + "|" + NormalizeAddress(r.get(nd.addr))
 	case kRecord:
 		return r.srcName(nd.src) + "#" + itoa(int(nd.record))
 	}
 	return r.get(nd.best)
+}
+
+// appendBestKey appends bestKey(n) to b; the value of a plain key comes
+// from the arena without a string.
+func (r *Resolver) appendBestKey(b []byte, n int32) []byte {
+	switch r.nodes[n].rank {
+	case kNameDOB, kNameAddr, kRecord:
+		return append(b, r.bestKey(n)...)
+	}
+	return append(b, r.bytes(r.nodes[n].best)...)
 }
 
 func (r *Resolver) catBit(c string) uint32 {
@@ -531,23 +659,66 @@ func (r *Resolver) Decide(id string, confirm bool) bool {
 // follow the same rule as Register's, with the keys shared as of the last
 // Register.
 func (r *Resolver) Changed() []*Person {
+	r.flush()
+	// Mentions are no people in the register: nor here.
+	mentions := r.mentions()
 	seen := map[int32]bool{}
 	var out []*Person
+	var slab []Person
 	for _, n := range r.touchedList {
 		root := r.find(n)
 		if seen[root] {
 			continue
 		}
 		seen[root] = true
-		if p := r.person(root); p != nil {
+		if _, ok := mentions[root]; ok {
+			continue
+		}
+		if p := r.person(root, &slab); p != nil {
 			p.idh = r.idHash(p.idIn)
 			if r.lastShared[p.idh] > 1 {
-				p.idh = r.idHash(p.idIn + "|" + p.minName)
+				p.idh = r.idHash(p.idIn + "|" + r.minName(root))
 			}
-			p.ID = fmt.Sprintf("p-%016x", p.idh)
+			p.ID = personID(p.idh)
 			out = append(out, p)
 		}
 	}
 	r.touchedList = r.touchedList[:0]
+	return out
+}
+
+// RecordRef is one record of a person: its source and record number. A
+// record naming several people (a letter to many, a mail with From and
+// To) was split, and only one of its values is this person's: Only holds
+// that normalised value and Key its kind.
+type RecordRef struct {
+	Source Source
+	Record int
+	Key    string
+	Only   string
+}
+
+// Records lists the records a person of the last Register was built
+// from, master rows included, so that a reveal shows exactly that
+// person's values.
+func (r *Resolver) Records(p *Person) []RecordRef {
+	var out []RecordRef
+	n := p.root
+	for {
+		nd := &r.nodes[n]
+		// The crowd record itself stands for no one: its values went to
+		// its split nodes.
+		if nd.flags&fNoPerson == 0 {
+			ref := RecordRef{Source: r.sources[nd.src], Record: int(nd.record)}
+			if nd.flags&fCrowd != 0 {
+				ref.Key, ref.Only = kindNames[nd.rank], r.get(nd.best)
+			}
+			out = append(out, ref)
+		}
+		n = r.next[n]
+		if n == p.root {
+			break
+		}
+	}
 	return out
 }

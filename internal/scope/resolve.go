@@ -9,8 +9,12 @@ import (
 	"fmt"
 	"hash"
 	"hash/maphash"
+	"math/bits"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -133,6 +137,7 @@ const (
 type keyRef struct {
 	h    uint64
 	node int32
+	val  uint32 // arena: the normalised value
 	kind uint8
 }
 
@@ -148,7 +153,7 @@ type contactEntry struct {
 	// first and more are the anchors; most keys have one, without an
 	// allocation.
 	first   int32 // -1 when none
-	more    []int32
+	more    int32 // index+1 into anchorMore, 0 when none
 	pending int32 // -1 when none
 	// common is set once more than maxAnchors differently named people
 	// hold the value: a company's address or switchboard, not a person's.
@@ -157,20 +162,80 @@ type contactEntry struct {
 
 const maxAnchors = 16
 
-func (e *contactEntry) anchors(buf []int32) []int32 {
+func (r *Resolver) anchors(e *contactEntry, buf []int32) []int32 {
 	if e.first < 0 {
 		return buf
 	}
-	return append(append(buf, e.first), e.more...)
+	buf = append(buf, e.first)
+	if e.more > 0 {
+		buf = append(buf, r.anchorMore[e.more-1]...)
+	}
+	return buf
 }
 
-func (e *contactEntry) addAnchor(n int32) int {
+func (r *Resolver) addAnchor(e *contactEntry, n int32) int {
 	if e.first < 0 {
 		e.first = n
 		return 1
 	}
-	e.more = append(e.more, n)
-	return 1 + len(e.more)
+	if e.more == 0 {
+		r.anchorMore = append(r.anchorMore, nil)
+		e.more = int32(len(r.anchorMore))
+	}
+	l := &r.anchorMore[e.more-1]
+	*l = append(*l, n)
+	return 1 + len(*l)
+}
+
+// nameSet is a cluster's names: one or two inline, more (rare) in
+// nameMore. Like contactEntry it holds no pointer: the garbage collector
+// need not look into millions of them.
+type nameSet struct {
+	in   [2]int32
+	more int32 // index+1 into nameMore, 0 when none
+}
+
+// namesOf returns the names of the cluster at root; the slice is valid
+// until the cluster's names or the node list change.
+func (r *Resolver) namesOf(root int32) []int32 {
+	s := &r.rootNames[root]
+	switch {
+	case s.more > 0:
+		return r.nameMore[s.more-1]
+	case s.in[0] == 0:
+		return nil
+	case s.in[1] == 0:
+		return s.in[:1]
+	}
+	return s.in[:]
+}
+
+// addNames adds names to the cluster at root, as mergeNames does.
+func (r *Resolver) addNames(root int32, ns []int32) {
+	if len(ns) == 0 {
+		return
+	}
+	var buf [16]int32
+	merged := mergeNames(append(buf[:0], r.namesOf(root)...), ns)
+	s := &r.rootNames[root]
+	if len(merged) <= 2 && s.more == 0 {
+		s.in = [2]int32{}
+		copy(s.in[:], merged)
+		return
+	}
+	if s.more == 0 {
+		r.nameMore = append(r.nameMore, nil)
+		s.more = int32(len(r.nameMore))
+	}
+	r.nameMore[s.more-1] = append(r.nameMore[s.more-1][:0], merged...)
+}
+
+// dropNames empties the names of a cluster merged into another.
+func (r *Resolver) dropNames(root int32) {
+	if s := &r.rootNames[root]; s.more > 0 {
+		r.nameMore[s.more-1] = nil
+	}
+	r.rootNames[root] = nameSet{}
 }
 
 // Resolver clusters nodes. Add values, then Resolve; more values may be
@@ -183,25 +248,43 @@ type Resolver struct {
 	// parent, size and next (circular member lists) are the union-find.
 	parent, next []int32
 	size         []int32
-	rootNames    [][]int32 // per root: its clusters' names
+	rootNames    []nameSet // per root: its cluster's names
+	nameMore     [][]int32
+	anchorMore   [][]int32 // contact entries' anchors after the first
 	sources      []Source
 	srcIndex     map[string]int32
-	subj         map[subjKey]int32
-	names        map[string]int32
-	nameList     []string
-	arena        []byte
-	pend         []keyRef
-	dirty        []int32
-	ids          map[uint64]int32
-	nameOnly     map[int32]int32  // name → a record holding only it
-	contacts     map[uint64]int32 // index into centries
-	centries     []contactEntry
-	nearDOB      map[uint64][]int32
-	merges       []Merge
-	proposals    []Proposal
-	proposed     map[[2]int32]bool
-	catIndex     map[string]uint8
-	catNames     []string
+	subj         idTable // source and record → node
+	// names interns normalised names, kept end to end in nameText: name
+	// id runs to nameEnd[id].
+	names    idTable
+	nameText []byte
+	nameEnd  []uint32
+	// nameInfo holds per name its script (low bits) and its length in
+	// runes (capped at 255, above the bits): the near-name passes compare
+	// millions of pairs and reject most by these alone.
+	nameInfo []uint16
+	arena    [][]byte
+	pend     []keyRef
+	// raw queues values until a batch is full or Resolve; busy is the
+	// batch before, being normalised; spare is a queue to reuse.
+	raw, spare []rawValue
+	busy       *normBatch
+	dirty      []int32
+	ids        keyIndex        // identity key → its first node
+	nameOnly   map[int32]int32 // name → a record holding only it
+	contacts   keyIndex        // contact key → its entry in centries
+	centries   []contactEntry
+	nearDOB    idTable // near-birth-date block → index in nearBlocks
+	nearBlocks []nearBlock
+	merges     []Merge
+	proposals  []Proposal
+	proposed   map[[2]int32]bool
+	catIndex   map[string]uint8
+	catNames   []string
+	// catOrder (category indices in register order) and the bits of card
+	// and bank account are filled before rows are built.
+	catOrder         []uint8
+	catCard, catBank uint32
 	// touchedList holds nodes whose clusters changed (see Changed).
 	touchedList []int32
 	lastShared  map[uint64]int32
@@ -245,9 +328,9 @@ func NewResolver(opts Options) *Resolver {
 		opts.Country = "JP"
 	}
 	r := &Resolver{opts: opts, seed: maphash.MakeSeed(), mac: &hashFunc{key: opts.Key, h: hmac.New(sha256.New, opts.Key)},
-		srcIndex: map[string]int32{}, subj: map[subjKey]int32{}, names: map[string]int32{"": 0},
-		nameList: []string{""}, arena: []byte{0}, ids: map[uint64]int32{}, nameOnly: map[int32]int32{}, contacts: map[uint64]int32{},
-		nearDOB: map[uint64][]int32{}, proposed: map[[2]int32]bool{}, catIndex: map[string]uint8{}, rejected: map[string]bool{}}
+		srcIndex: map[string]int32{},
+		nameEnd:  []uint32{0}, nameInfo: []uint16{0}, nameOnly: map[int32]int32{},
+		proposed: map[[2]int32]bool{}, catIndex: map[string]uint8{}, rejected: map[string]bool{}}
 	r.last.n = -1
 	return r
 }
@@ -288,33 +371,72 @@ func appendNew(dst []string, vs ...string) []string {
 	return dst
 }
 
+// The arena holds strings, each after its length, in chunks that are
+// never moved: a growing single slice copied hundreds of megabytes, and
+// held old and new copies at once. An offset is the chunk's number above
+// chunkBits and the place in it below; a string longer than a chunk gets
+// one of its own.
+const chunkBits = 22
+
 func (r *Resolver) str(s string) uint32 {
 	if s == "" {
 		return 0
 	}
-	o := uint32(len(r.arena))
-	r.arena = binary.AppendUvarint(r.arena, uint64(len(s)))
-	r.arena = append(r.arena, s...)
+	need := binary.MaxVarintLen64 + len(s)
+	c := len(r.arena) - 1
+	if c < 0 || len(r.arena[c])+need > cap(r.arena[c]) {
+		if len(r.arena) >= 1<<(32-chunkBits) {
+			panic("scope: string arena over 4 GiB")
+		}
+		r.arena = append(r.arena, make([]byte, 0, max(1<<chunkBits, need)))
+		c++
+		if c == 0 {
+			r.arena[0] = append(r.arena[0], 0) // offset 0 is the empty string
+		}
+	}
+	o := uint32(c)<<chunkBits | uint32(len(r.arena[c]))
+	r.arena[c] = append(binary.AppendUvarint(r.arena[c], uint64(len(s))), s...)
 	return o
 }
 
-func (r *Resolver) get(o uint32) string {
+func (r *Resolver) get(o uint32) string { return string(r.bytes(o)) }
+
+// bytes is the arena string at o, without a copy.
+func (r *Resolver) bytes(o uint32) []byte {
 	if o == 0 {
-		return ""
+		return nil
 	}
-	n, k := binary.Uvarint(r.arena[o:])
-	return string(r.arena[int(o)+k : int(o)+k+int(n)])
+	c := r.arena[o>>chunkBits][o&(1<<chunkBits-1):]
+	n, k := binary.Uvarint(c)
+	return c[k : k+int(n)]
 }
 
-func (r *Resolver) nameID(n string) int32 {
-	if id, ok := r.names[n]; ok {
-		return id
-	}
-	id := int32(len(r.nameList))
-	r.names[n] = id
-	r.nameList = append(r.nameList, n)
-	return id
+// nameID interns a normalised name: h is its hash, info its nameInfo.
+func (r *Resolver) nameID(n string, h uint64, info uint16) int32 {
+	return r.names.getOrPut(h, func(id int32) bool { return string(r.nameBytes(id)) == n }, func() int32 {
+		r.nameText = append(r.nameText, n...)
+		r.nameEnd = append(r.nameEnd, uint32(len(r.nameText)))
+		r.nameInfo = append(r.nameInfo, info)
+		return int32(len(r.nameEnd) - 1)
+	})
 }
+
+// nameBytes is the normalised name id; empty for 0.
+func (r *Resolver) nameBytes(id int32) []byte {
+	if id == 0 {
+		return nil
+	}
+	return r.nameText[r.nameEnd[id-1]:r.nameEnd[id]]
+}
+
+func (r *Resolver) name(id int32) string { return string(r.nameBytes(id)) }
+
+// nameInfo is a name's script and its length in runes, capped at 255.
+func nameInfo(n string) uint16 {
+	return uint16(nameScript(n)) | uint16(min(utf8.RuneCountInString(n), 255))<<8
+}
+
+func (r *Resolver) script(id int32) int { return int(r.nameInfo[id] & 0xff) }
 
 func (r *Resolver) hash(kind uint8, v string) uint64 {
 	var h maphash.Hash
@@ -330,11 +452,8 @@ func (r *Resolver) node(src int32, rec int) int32 {
 	if r.last.n >= 0 && r.last.k == k {
 		return r.last.n
 	}
-	n, ok := r.subj[k]
-	if !ok {
-		n = r.newNode(node{src: src, record: int32(rec)})
-		r.subj[k] = n
-	}
+	h := uint64(uint32(src))<<32 | uint64(uint32(rec))
+	n := r.subj.getOrPut(h, nil, func() int32 { return r.newNode(node{src: src, record: int32(rec)}) })
 	r.last.k, r.last.n = k, n
 	return n
 }
@@ -342,12 +461,12 @@ func (r *Resolver) node(src int32, rec int) int32 {
 func (r *Resolver) newNode(nd node) int32 {
 	n := int32(len(r.nodes))
 	nd.flags &^= fDone
-	r.nodes = append(r.nodes, nd)
-	r.parent = append(r.parent, n)
-	r.next = append(r.next, n)
-	r.size = append(r.size, 1)
-	r.rootNames = append(r.rootNames, nil)
-	r.dirty = append(r.dirty, n)
+	r.nodes = append(room(r.nodes), nd)
+	r.parent = append(room(r.parent), n)
+	r.next = append(room(r.next), n)
+	r.size = append(room(r.size), 1)
+	r.rootNames = append(room(r.rootNames), nameSet{})
+	r.dirty = append(room(r.dirty), n)
 	return n
 }
 
@@ -378,90 +497,276 @@ func (r *Resolver) AddCountry(src int32, rec int, category, value, country strin
 	if nd.flags&fDone != 0 {
 		// A record that grew after Resolve is resolved again.
 		nd.flags &^= fDone
-		r.dirty = append(r.dirty, n)
+		r.dirty = append(room(r.dirty), n)
 	}
 	nd.cats |= r.cat(category)
-	r.addValue(n, category, value, country)
+	r.addValue(n, valueOp(category), value, country)
 }
 
-func (r *Resolver) key(n int32, kind uint8, norm string) {
-	r.pend = append(r.pend, keyRef{r.hash(kind, norm), n, kind})
+// key queues key h of node n: the normalised value norm, at val in the
+// arena. The node's strongest key is the smallest of the strongest kind.
+func (r *Resolver) key(n int32, kind uint8, norm string, val uint32, h uint64) {
+	r.pend = append(room(r.pend), keyRef{h, n, val, kind})
 	nd := &r.nodes[n]
-	if nd.rank == 0 || kind < nd.rank || kind == nd.rank && norm < r.get(nd.best) {
-		nd.rank, nd.best = kind, r.str(norm)
+	if nd.rank == 0 || kind < nd.rank || kind == nd.rank && norm < string(r.bytes(nd.best)) {
+		nd.rank, nd.best = kind, val
 	}
 }
 
-func (r *Resolver) addValue(n int32, category, value, country string) {
-	nd := &r.nodes[n]
+// Value operations: how a value changes its node. Values are queued as
+// they are added, normalised on every core a batch at a time, and applied
+// in the order they came, so that the first name, e-mail or address of a
+// record is the one kept, as when each was applied at once.
+const (
+	opNone uint8 = iota // a category that makes no key: counted only
+	opEmail
+	opPhone
+	opMyNumber
+	opCard
+	opPassport
+	opLicense
+	opName
+	opAddress
+	opPostal
+	opDOB
+	opMasterDisp // a master row's display name, as written
+	opMasterKana // a master row's reading: a name that keeps the display name
+)
+
+// opKinds are the key kinds of the operations that make one.
+var opKinds = [...]uint8{opEmail: kEmail, opPhone: kPhone, opMyNumber: kMyNumber, opCard: kCard, opPassport: kPassport, opLicense: kLicense}
+
+func valueOp(category string) uint8 {
 	switch category {
 	case "email":
-		if v := NormalizeEmail(value); v != "" {
-			if nd.email == 0 {
-				nd.email = r.str(strings.TrimSpace(value))
-			}
-			r.key(n, kEmail, v)
-		}
+		return opEmail
 	case "phone":
-		if v := NormalizePhone(value, cmp.Or(country, r.opts.Country)); v != "" && !sharedLine(v) {
-			if nd.phone == 0 {
-				nd.phone = r.str(v)
-			}
-			r.key(n, kPhone, v)
-		}
+		return opPhone
 	case "my_number":
-		if v := NormalizeMyNumber(value); v != "" {
-			r.key(n, kMyNumber, v)
-		}
+		return opMyNumber
 	case "credit_card":
-		if v := NormalizeCard(value); v != "" {
-			// Only a keyed hash of the number is kept.
-			r.key(n, kCard, hex.EncodeToString(r.mac.sum("card:" + v)[:16]))
-		}
+		return opCard
 	case "passport":
-		if v := NormalizeID(value); v != "" {
-			r.key(n, kPassport, v)
-		}
+		return opPassport
 	case "drivers_license":
-		if v := NormalizeID(value); v != "" {
-			r.key(n, kLicense, v)
-		}
+		return opLicense
 	case "person_name":
-		v := NormalizeName(value)
+		return opName
+	case "address":
+		return opAddress
+	case "postal_code":
+		return opPostal
+	case "date_of_birth":
+		return opDOB
+	}
+	return opNone
+}
+
+// rawValue is a value waiting to be normalised.
+type rawValue struct {
+	v, country string
+	node       int32
+	op         uint8
+}
+
+// normValue is a value normalised, "" when it does not read; with the
+// hash of its key (or of an address), a date in days, a name's nameInfo.
+type normValue struct {
+	norm string
+	h    uint64
+	aux  int32
+}
+
+// rawBatch values are normalised at a time: enough to keep every core
+// busy, few enough that the queue stays small. Tests make it small.
+var rawBatch = 1 << 17
+
+// normBatch is a batch of values being normalised in the background while
+// the caller adds the next: it is applied when that one is full, or by
+// flush.
+type normBatch struct {
+	raw  []rawValue
+	out  []normValue
+	done chan struct{}
+}
+
+func (r *Resolver) addValue(n int32, op uint8, value, country string) {
+	if op == opNone {
+		return
+	}
+	r.raw = append(r.raw, rawValue{value, country, n, op})
+	if len(r.raw) >= rawBatch {
+		r.applyBatch()
+		b := &normBatch{raw: r.raw, out: make([]normValue, len(r.raw)), done: make(chan struct{})}
+		go func() {
+			r.normalizeAll(b.raw, b.out)
+			close(b.done)
+		}()
+		r.busy, r.raw = b, r.spare[:0]
+	}
+}
+
+// applyBatch applies the batch being normalised, once it is.
+func (r *Resolver) applyBatch() {
+	b := r.busy
+	if b == nil {
+		return
+	}
+	<-b.done
+	for i := range b.raw {
+		r.apply(&b.raw[i], &b.out[i])
+	}
+	clear(b.raw)
+	r.busy, r.spare = nil, b.raw
+}
+
+// flush applies every value added so far, in order.
+func (r *Resolver) flush() {
+	r.applyBatch()
+	raw := r.raw
+	if len(raw) == 0 {
+		return
+	}
+	out := make([]normValue, len(raw))
+	r.normalizeAll(raw, out)
+	for i := range raw {
+		r.apply(&raw[i], &out[i])
+	}
+	clear(raw)
+	r.raw = raw[:0]
+}
+
+// normalizeAll normalises raw into out on every core.
+func (r *Resolver) normalizeAll(raw []rawValue, out []normValue) {
+	parallel(len(raw), 1<<10, func(lo, hi int) {
+		var mac *hashFunc
+		for i := lo; i < hi; i++ {
+			rv := &raw[i]
+			if rv.op == opCard && mac == nil {
+				mac = &hashFunc{key: r.opts.Key, h: hmac.New(sha256.New, r.opts.Key)}
+			}
+			out[i] = r.normalize(rv, mac)
+		}
+	})
+}
+
+// normalize reads one value; it changes nothing and runs on any core. mac
+// is the worker's own keyed hash, for card numbers.
+func (r *Resolver) normalize(rv *rawValue, mac *hashFunc) normValue {
+	var v string
+	switch rv.op {
+	case opEmail:
+		v = NormalizeEmail(rv.v)
+	case opPhone:
+		if v = NormalizePhone(rv.v, cmp.Or(rv.country, r.opts.Country)); sharedLine(v) {
+			v = ""
+		}
+	case opMyNumber:
+		v = NormalizeMyNumber(rv.v)
+	case opCard:
+		if v = NormalizeCard(rv.v); v != "" {
+			// Only a keyed hash of the number is kept.
+			v = hex.EncodeToString(mac.sum("card:" + v)[:16])
+		}
+	case opPassport, opLicense:
+		v = NormalizeID(rv.v)
+	case opName, opMasterKana:
+		if v = NormalizeName(rv.v); v != "" {
+			return normValue{norm: v, h: r.hash(0, v), aux: int32(nameInfo(v))}
+		}
+		return normValue{}
+	case opAddress:
+		if v = NormalizeAddress(rv.v); v != "" {
+			return normValue{norm: v, h: r.hash(kNameAddr, v)}
+		}
+		return normValue{}
+	case opPostal:
+		v = NormalizePostal(rv.v)
+	case opDOB:
+		if v = NormalizeDate(rv.v); v != "" {
+			return normValue{norm: v, aux: dateDays(v)}
+		}
+		return normValue{}
+	}
+	if v == "" {
+		return normValue{}
+	}
+	nv := normValue{norm: v}
+	if int(rv.op) < len(opKinds) && opKinds[rv.op] != 0 {
+		nv.h = r.hash(opKinds[rv.op], v)
+	}
+	return nv
+}
+
+// apply changes a value's node by the value normalised.
+func (r *Resolver) apply(rv *rawValue, nv *normValue) {
+	n := rv.node
+	nd := &r.nodes[n]
+	v := nv.norm
+	switch rv.op {
+	case opEmail:
+		if v != "" {
+			val := r.str(v)
+			if nd.email == 0 {
+				if t := strings.TrimSpace(rv.v); t == v {
+					nd.email = val
+				} else {
+					nd.email = r.str(t)
+				}
+			}
+			r.key(n, kEmail, v, val, nv.h)
+		}
+	case opPhone:
+		if v != "" {
+			val := r.str(v)
+			if nd.phone == 0 {
+				nd.phone = val
+			}
+			r.key(n, kPhone, v, val, nv.h)
+		}
+	case opMyNumber, opCard, opPassport, opLicense:
+		if v != "" {
+			r.key(n, opKinds[rv.op], v, r.str(v), nv.h)
+		}
+	case opName, opMasterKana:
 		if v == "" {
 			return
 		}
-		id := r.nameID(v)
+		disp := nd.disp
+		id := r.nameID(v, nv.h, uint16(nv.aux))
 		switch {
 		case nd.names[0] == 0 || nd.names[0] == id:
 			nd.names[0] = id
-			if nd.disp == 0 || IsKanaName(r.nameList[r.nodes[n].names[0]]) {
-				nd.disp = r.str(strings.TrimSpace(value))
+			if nd.disp == 0 || r.script(id) == scriptKana {
+				nd.disp = r.str(strings.TrimSpace(rv.v))
 			}
 		case nd.names[1] == 0 || nd.names[1] == id:
 			nd.names[1] = id
 			// The written name beats its kana reading for display.
-			if IsKanaName(r.nameList[nd.names[0]]) && !IsKanaName(v) {
+			if r.script(nd.names[0]) == scriptKana && r.script(id) != scriptKana {
 				nd.names[0], nd.names[1] = id, nd.names[0]
-				nd.disp = r.str(strings.TrimSpace(value))
+				nd.disp = r.str(strings.TrimSpace(rv.v))
 			}
 		default:
 			nd.flags |= fManyName
 		}
-	case "address":
-		if v := NormalizeAddress(value); v != "" {
-			if nd.addr == 0 {
-				nd.addr = r.str(strings.TrimSpace(value))
-				nd.addrH = r.hash(kNameAddr, v)
-			}
+		if rv.op == opMasterKana && disp != 0 {
+			nd.disp = disp
 		}
-	case "postal_code":
-		if v := NormalizePostal(value); v != "" && nd.postal == 0 {
+	case opMasterDisp:
+		nd.disp = r.str(strings.TrimSpace(rv.v))
+	case opAddress:
+		if v != "" && nd.addr == 0 {
+			nd.addr = r.str(strings.TrimSpace(rv.v))
+			nd.addrH = nv.h
+		}
+	case opPostal:
+		if v != "" && nd.postal == 0 {
 			nd.postal = r.str(v)
 		}
-	case "date_of_birth":
-		if v := NormalizeDate(value); v != "" && nd.dob == 0 {
-			nd.dob = dateDays(v)
+	case opDOB:
+		if nv.aux != 0 && nd.dob == 0 {
+			nd.dob = nv.aux
 		}
 	}
 }
@@ -523,10 +828,10 @@ func (r *Resolver) union(a, b int32, kind uint8) bool {
 	r.parent[rb] = ra
 	r.size[ra] += r.size[rb]
 	r.next[ra], r.next[rb] = r.next[rb], r.next[ra]
-	r.rootNames[ra] = mergeNames(r.rootNames[ra], r.rootNames[rb])
-	r.rootNames[rb] = nil
-	r.merges = append(r.merges, Merge{a, b, kind})
-	r.touchedList = append(r.touchedList, ra)
+	r.addNames(ra, r.namesOf(rb))
+	r.dropNames(rb)
+	r.merges = append(room(r.merges), Merge{a, b, kind})
+	r.touchedList = append(room(r.touchedList), ra)
 	return true
 }
 
@@ -540,7 +845,7 @@ func mergeNames(a, b []int32) []int32 {
 }
 
 func (r *Resolver) namesMeet(a, b int32) bool {
-	na, nb := r.rootNames[a], r.rootNames[b]
+	na, nb := r.namesOf(a), r.namesOf(b)
 	for _, x := range na {
 		if slices.Contains(nb, x) {
 			return true
@@ -576,17 +881,18 @@ func (r *Resolver) namesAgree(a, b int32) bool {
 		return true
 	}
 	var sa, sb int
-	for _, x := range r.rootNames[a] {
-		sa |= nameScript(r.nameList[x])
+	for _, x := range r.namesOf(a) {
+		sa |= r.script(x)
 	}
-	for _, x := range r.rootNames[b] {
-		sb |= nameScript(r.nameList[x])
+	for _, x := range r.namesOf(b) {
+		sb |= r.script(x)
 	}
 	return sa&sb == 0
 }
 
 // Resolve applies the keys of the nodes added since the last call.
 func (r *Resolver) Resolve() {
+	r.flush()
 	dirty := r.dirty
 	r.dirty = nil
 	// Input order varies between scans (files are read in parallel);
@@ -596,16 +902,32 @@ func (r *Resolver) Resolve() {
 		k uint64
 		n int32
 	}
-	os := make([]ord, len(dirty))
-	for i, n := range dirty {
-		nd := &r.nodes[n]
-		os[i] = ord{uint64(rank[nd.src])<<32 | uint64(uint32(nd.record)), n}
+	// A counting sort by source, then each source's records on every
+	// core (keys are unique: any sort gives this order).
+	bucket := make([]int32, len(r.sources)+1)
+	for _, n := range dirty {
+		bucket[rank[r.nodes[n].src]+1]++
 	}
-	slices.SortFunc(os, func(a, b ord) int { return cmp.Compare(a.k, b.k) })
+	for i := 1; i < len(bucket); i++ {
+		bucket[i] += bucket[i-1]
+	}
+	os := make([]ord, len(dirty))
+	at := slices.Clone(bucket)
+	for _, n := range dirty {
+		nd := &r.nodes[n]
+		b := rank[nd.src]
+		os[at[b]] = ord{uint64(b)<<32 | uint64(uint32(nd.record)), n}
+		at[b]++
+	}
+	parallel(len(r.sources), 1, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			slices.SortFunc(os[bucket[b]:bucket[b+1]], func(a, b ord) int { return cmp.Compare(a.k, b.k) })
+		}
+	})
 	for i := range os {
 		dirty[i] = os[i].n
 	}
-	os = nil
+	os, bucket, at = nil, nil, nil
 	// The keys of each dirty node, by a counting sort on the node.
 	pos := make([]int32, len(r.nodes))
 	for i := range pos {
@@ -634,32 +956,72 @@ func (r *Resolver) Resolve() {
 	r.pend = nil // its capacity is the largest batch's: give it back
 	pos = nil
 	byNode := func(i int) []keyRef { return pend[start[i]:start[i+1]] }
-	var work []keyRef
+	// The composite keys (name and birth date, name and address) of each
+	// dirty node, hashed on every core: compH[compStart[i]:] are node i's,
+	// for each name its date's, then its address's.
+	compStart := make([]int32, len(dirty)+1)
+	for i, n := range dirty {
+		nd := &r.nodes[n]
+		c := int32(0)
+		for _, id := range nd.names {
+			if id != 0 && nd.dob != 0 {
+				c++
+			}
+			if id != 0 && nd.addrH != 0 {
+				c++
+			}
+		}
+		compStart[i+1] = compStart[i] + c
+	}
+	compH := make([]uint64, compStart[len(dirty)])
+	parallel(len(dirty), 1<<12, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			nd := &r.nodes[dirty[i]]
+			j := compStart[i]
+			for _, id := range nd.names {
+				if id == 0 {
+					continue
+				}
+				if nd.dob != 0 {
+					compH[j] = r.hash2(kNameDOB, id, uint64(nd.dob))
+					j++
+				}
+				if nd.addrH != 0 {
+					compH[j] = r.hash2(kNameAddr, id, nd.addrH)
+					j++
+				}
+			}
+		}
+	})
+	work := make([]keyRef, 0, len(pend)+len(compH))
 	for i, n := range dirty {
 		nd := &r.nodes[n]
 		nd.flags |= fDone
 		ks := byNode(i)
-		r.touchedList = append(r.touchedList, n)
+		r.touchedList = append(room(r.touchedList), n)
 		if r.crowd(n, ks) {
 			work = append(work, r.split(n, ks)...)
 			continue
 		}
 		for _, id := range nd.names {
 			if id != 0 {
-				r.rootNames[n] = mergeNames(r.rootNames[n], []int32{id})
+				r.addNames(n, []int32{id})
 			}
 		}
 		work = append(work, ks...)
+		comp := compH[compStart[i]:compStart[i+1]]
 		for _, id := range nd.names {
 			if id == 0 {
 				continue
 			}
 			if nd.dob != 0 {
-				work = append(work, keyRef{r.hash2(kNameDOB, id, uint64(nd.dob)), n, kNameDOB})
+				work = append(work, keyRef{h: comp[0], node: n, kind: kNameDOB})
+				comp = comp[1:]
 				r.rankAtLeast(n, kNameDOB, id)
 			}
 			if nd.addrH != 0 {
-				work = append(work, keyRef{r.hash2(kNameAddr, id, nd.addrH), n, kNameAddr})
+				work = append(work, keyRef{h: comp[0], node: n, kind: kNameAddr})
+				comp = comp[1:]
 				r.rankAtLeast(n, kNameAddr, id)
 			}
 		}
@@ -678,24 +1040,39 @@ func (r *Resolver) Resolve() {
 	}
 	// Identity keys first, so that contact keys see the names of whole
 	// clusters.
-	for _, k := range work {
+	var idKeys, contactKeys []int32
+	for i, k := range work {
 		if contactKind(k.kind) {
-			continue
-		}
-		if m, ok := r.ids[k.h]; ok {
-			r.union(k.node, m, k.kind)
+			contactKeys = append(contactKeys, int32(i))
 		} else {
-			r.ids[k.h] = k.node
+			idKeys = append(idKeys, int32(i))
 		}
 	}
-	for _, k := range work {
-		if contactKind(k.kind) {
-			r.contact(k)
-		}
+	hs := make([]uint64, len(idKeys))
+	firsts := make([]int32, len(idKeys))
+	for j, i := range idKeys {
+		hs[j], firsts[j] = work[i].h, work[i].node
 	}
-	for _, n := range dirty {
-		r.nearDOBPass(n)
+	// A key's first holder is the node itself for a new key: the union
+	// is then no merge, as when a map took the first.
+	firsts = r.ids.batch(hs, firsts, nil)
+	for j, i := range idKeys {
+		r.union(work[i].node, firsts[j], work[i].kind)
 	}
+	hs = hs[:0]
+	for _, i := range contactKeys {
+		hs = append(hs, work[i].h)
+	}
+	next := int32(len(r.centries))
+	entries := r.contacts.batch(hs, nil, &next)
+	for len(r.centries) < int(next) {
+		r.centries = append(r.centries, contactEntry{first: -1, pending: -1})
+	}
+	hs, firsts = nil, nil
+	for j, i := range contactKeys {
+		r.contact(work[i], entries[j])
+	}
+	r.nearDOBPass(dirty)
 }
 
 // rankAtLeast notes a composite key of node n built on name id; the
@@ -715,7 +1092,7 @@ func (r *Resolver) hash2(kind uint8, name int32, v uint64) uint64 {
 	var h maphash.Hash
 	h.SetSeed(r.seed)
 	h.WriteByte(kind)
-	h.WriteString(r.nameList[name])
+	h.Write(r.nameBytes(name))
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], v)
 	h.Write(b[:])
@@ -753,11 +1130,12 @@ func (r *Resolver) crowd(n int32, ks []keyRef) bool {
 	if nd.flags&fManyName != 0 {
 		return true
 	}
-	if nd.names[1] != 0 && !IsKanaName(r.nameList[nd.names[0]]) && !IsKanaName(r.nameList[nd.names[1]]) {
+	if nd.names[1] != 0 && r.script(nd.names[0]) != scriptKana && r.script(nd.names[1]) != scriptKana {
 		return true
 	}
 	var emails, phones int
-	var seen []uint64
+	var buf [8]uint64
+	seen := buf[:0]
 	for _, k := range ks {
 		if slices.Contains(seen, k.h) {
 			continue
@@ -782,27 +1160,22 @@ func (r *Resolver) split(n int32, ks []keyRef) []keyRef {
 	seen := map[uint64]int32{}
 	for _, k := range ks {
 		if m, ok := seen[k.h]; ok {
-			out = append(out, keyRef{k.h, m, k.kind})
+			out = append(out, keyRef{k.h, m, k.val, k.kind})
 			continue
 		}
 		c := node{src: nd.src, record: nd.record, cats: nd.cats & r.splitCats(k.kind), flags: fCrowd | fDone}
 		m := int32(len(r.nodes))
-		r.nodes = append(r.nodes, c)
-		r.parent = append(r.parent, m)
-		r.next = append(r.next, m)
-		r.size = append(r.size, 1)
-		r.rootNames = append(r.rootNames, nil)
-		r.touchedList = append(r.touchedList, m)
+		r.nodes = append(room(r.nodes), c)
+		r.parent = append(room(r.parent), m)
+		r.next = append(room(r.next), m)
+		r.size = append(room(r.size), 1)
+		r.rootNames = append(room(r.rootNames), nameSet{})
+		r.touchedList = append(room(r.touchedList), m)
 		seen[k.h] = m
-		out = append(out, keyRef{k.h, m, k.kind})
-	}
-	// The split nodes carry the contact value they stand for.
-	for _, k := range ks {
-		m := seen[k.h]
-		cn := &r.nodes[m]
-		if cn.rank == 0 {
-			cn.rank, cn.best = k.kind, r.str(fmt.Sprintf("%s:%x", kindNames[k.kind], k.h))
-		}
+		out = append(out, keyRef{k.h, m, k.val, k.kind})
+		// The split node carries the value it stands for, as the
+		// person's other records do: its id is theirs.
+		r.nodes[m].rank, r.nodes[m].best = k.kind, k.val
 	}
 	return out
 }
@@ -826,21 +1199,16 @@ func (r *Resolver) splitCats(kind uint8) uint32 {
 	return 0
 }
 
-// contact applies an e-mail or phone key under the name rule.
-func (r *Resolver) contact(k keyRef) {
-	idx, ok := r.contacts[k.h]
-	if !ok {
-		idx = int32(len(r.centries))
-		r.centries = append(r.centries, contactEntry{first: -1, pending: -1})
-		r.contacts[k.h] = idx
-	}
-	e := &r.centries[idx]
+// contact applies an e-mail or phone key under the name rule; entry is
+// the key's state in centries.
+func (r *Resolver) contact(k keyRef, entry int32) {
+	e := &r.centries[entry]
 	if e.common {
 		return
 	}
 	var buf [maxAnchors + 1]int32
 	root := r.find(k.node)
-	if len(r.rootNames[root]) == 0 {
+	if len(r.namesOf(root)) == 0 {
 		roots := r.anchorRoots(e, buf[:0])
 		switch len(roots) {
 		case 0:
@@ -859,7 +1227,7 @@ func (r *Resolver) contact(k keyRef) {
 		return
 	}
 	matched := false
-	anchors := e.anchors(buf[:0])
+	anchors := r.anchors(e, buf[:0])
 	for _, a := range anchors {
 		ra := r.find(a)
 		if ra == r.find(k.node) {
@@ -877,8 +1245,9 @@ func (r *Resolver) contact(k keyRef) {
 				r.propose(k.node, a, k.kind, fmt.Sprintf("names %d edit(s) apart share this %s", d, kindNames[k.kind]))
 			}
 		}
-		if e.addAnchor(k.node) > maxAnchors {
-			e.common, e.first, e.more = true, -1, nil
+		if r.addAnchor(e, k.node) > maxAnchors {
+			r.anchorMore[e.more-1] = nil
+			e.common, e.first, e.more = true, -1, 0
 			return
 		}
 	}
@@ -893,7 +1262,7 @@ func (r *Resolver) contact(k keyRef) {
 func (r *Resolver) anchorRoots(e *contactEntry, buf []int32) []int32 {
 	roots := buf
 	var tmp [maxAnchors + 1]int32
-	for _, a := range e.anchors(tmp[:0]) {
+	for _, a := range r.anchors(e, tmp[:0]) {
 		if ra := r.find(a); !slices.Contains(roots, ra) {
 			roots = append(roots, ra)
 		}
@@ -902,47 +1271,234 @@ func (r *Resolver) anchorRoots(e *contactEntry, buf []int32) []int32 {
 }
 
 // nearDOBPass proposes merges of people born the same day whose names are
-// one or two edits apart (斉藤/斎藤, Tarou/Taro).
-func (r *Resolver) nearDOBPass(n int32) {
-	nd := &r.nodes[n]
-	if nd.dob == 0 || nd.names[0] == 0 || nd.flags&fNoPerson != 0 {
+// one or two edits apart (斉藤/斎藤, Tarou/Taro), for the dirty nodes in
+// order. Nodes are blocked by birth date and first letter; each is
+// compared with the first eight of its block before it, so that a popular
+// name and birthday cannot make this quadratic. The comparisons run on
+// every core (they read the clusters and change nothing); the proposals
+// are then made in node order, as one pass over the nodes would.
+func (r *Resolver) nearDOBPass(dirty []int32) {
+	var ents []hashPos
+	for i, n := range dirty {
+		if nd := &r.nodes[n]; nd.dob != 0 && nd.names[0] != 0 && nd.flags&fNoPerson == 0 {
+			ents = append(ents, hashPos{pos: int32(i)})
+		}
+	}
+	parallel(len(ents), 1<<12, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			nd := &r.nodes[dirty[ents[i].pos]]
+			first, _ := utf8.DecodeRune(r.nameBytes(nd.names[0]))
+			ents[i].h = r.hash2(kNameDOB, 0, uint64(nd.dob)<<32|uint64(first))
+		}
+	})
+	sortHashPos(ents)
+	// Blocks start where the hash changes; chunks of the work end at a
+	// block's end.
+	type hit struct {
+		pos, m int32
+		d      int32
+	}
+	type update struct {
+		h     uint64
+		block int32 // -1 for a new block
+		nb    nearBlock
+	}
+	type out struct {
+		hits    []hit
+		updates []update
+	}
+	chunks := blockChunks(len(ents), 1<<12, func(i int) bool { return ents[i].h != ents[i-1].h })
+	outs := make([]out, len(chunks))
+	parallel(len(chunks), 1, func(lo, hi int) {
+		names := new(nameRunes)
+		for c := lo; c < hi; c++ {
+			o := &outs[c]
+			for i := chunks[c][0]; i < chunks[c][1]; {
+				h := ents[i].h
+				var nb nearBlock
+				block, ok := r.nearDOB.get(h, nil)
+				if ok {
+					nb = r.nearBlocks[block]
+				} else {
+					block = -1
+				}
+				grew := false
+				for ; i < chunks[c][1] && ents[i].h == h; i++ {
+					n := dirty[ents[i].pos]
+					b := r.findRO(n)
+					for _, m := range nb.m[:nb.n] {
+						a := r.findRO(m)
+						if a == b {
+							continue
+						}
+						if d, ok := r.nearNamesCached(a, b, names); ok {
+							o.hits = append(o.hits, hit{ents[i].pos, m, int32(d)})
+						}
+					}
+					if nb.n < int32(len(nb.m)) {
+						nb.m[nb.n] = n
+						nb.n++
+						grew = true
+					}
+				}
+				if grew {
+					o.updates = append(o.updates, update{h, block, nb})
+				}
+			}
+		}
+	})
+	var hits []hit
+	for _, o := range outs {
+		hits = append(hits, o.hits...)
+		for _, u := range o.updates {
+			if u.block >= 0 {
+				r.nearBlocks[u.block] = u.nb
+			} else {
+				r.nearDOB.put(u.h, int32(len(r.nearBlocks)))
+				r.nearBlocks = append(r.nearBlocks, u.nb)
+			}
+		}
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(a.pos, b.pos) })
+	for _, h := range hits {
+		r.propose(dirty[h.pos], h.m, kNameDOB, fmt.Sprintf("same date of birth, names %d edit(s) apart", h.d))
+	}
+}
+
+// nearBlock is a near-birth-date block: its first eight nodes.
+type nearBlock struct {
+	n int32
+	m [8]int32
+}
+
+// findRO is find without path compression, for readers running in
+// parallel.
+func (r *Resolver) findRO(x int32) int32 {
+	for r.parent[x] != x {
+		x = r.parent[x]
+	}
+	return x
+}
+
+// room returns s with room for one more element, doubling its capacity
+// when full: append grows large slices by a quarter, copying the node
+// arrays of millions over and over.
+func room[T any](s []T) []T {
+	if len(s) == cap(s) {
+		return slices.Grow(s, max(len(s), 256))
+	}
+	return s
+}
+
+// parallel calls f over [0, n) in chunks of at least minChunk items on
+// every core, the chunks taken in turn so that a core other work slows
+// down takes fewer of them.
+func parallel(n, minChunk int, f func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if n <= minChunk || workers == 1 {
+		if n > 0 {
+			f(0, n)
+		}
 		return
 	}
-	first, _ := utf8.DecodeRuneInString(r.nameList[nd.names[0]])
-	h := r.hash2(kNameDOB, 0, uint64(nd.dob)<<32|uint64(first))
-	list := r.nearDOB[h]
-	for _, m := range list {
-		a, b := r.find(m), r.find(n)
-		if a == b {
-			continue
-		}
-		if d, ok := r.nearNames(a, b); ok {
-			r.propose(n, m, kNameDOB, fmt.Sprintf("same date of birth, names %d edit(s) apart", d))
-		}
+	chunk := max(minChunk, n/(workers*8))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(int64(chunk))) - chunk
+				if lo >= n {
+					return
+				}
+				f(lo, min(lo+chunk, n))
+			}
+		}()
 	}
-	// A bounded block: a popular name and birthday cannot make this
-	// quadratic.
-	if len(list) < 8 {
-		r.nearDOB[h] = append(list, n)
+	wg.Wait()
+}
+
+// blockChunks cuts [0, n) into runs of about size items that end only
+// where isStart says a new block begins, so that no block is split.
+func blockChunks(n, size int, isStart func(i int) bool) [][2]int {
+	var out [][2]int
+	lo := 0
+	for lo < n {
+		hi := min(lo+size, n)
+		for hi < n && !isStart(hi) {
+			hi++
+		}
+		out = append(out, [2]int{lo, hi})
+		lo = hi
 	}
+	return out
 }
 
 // nearNames reports whether two clusters have names 1–2 edits apart (1 for
 // names of up to four characters) and no name in common.
 func (r *Resolver) nearNames(a, b int32) (int, bool) {
+	var c nameRunes
+	return r.nearNamesCached(a, b, &c)
+}
+
+// nameRunes keeps names decoded to runes, a few for each side of the
+// comparisons: a near-birth-date block compares each name with up to
+// eight others.
+type nameRunes struct {
+	side [2]struct {
+		id [16]int32
+		n  [16]uint8
+		r  [16][48]rune
+	}
+}
+
+// get returns the runes of name id for side s; the slice is good until
+// the next get of the same side.
+func (c *nameRunes) get(r *Resolver, s int, id int32) []rune {
+	sd := &c.side[s]
+	k := id & 15
+	if sd.id[k] == id && id != 0 {
+		return sd.r[k][:sd.n[k]]
+	}
+	rs := runes(sd.r[k][:0], r.nameBytes(id))
+	if len(rs) > len(sd.r[k]) {
+		sd.id[k] = 0
+		return rs // too long to keep
+	}
+	sd.id[k], sd.n[k] = id, uint8(len(rs))
+	return rs
+}
+
+func (r *Resolver) nearNamesCached(a, b int32, c *nameRunes) (int, bool) {
 	if r.namesMeet(a, b) {
 		return 0, false
 	}
 	best := 99
-	var bx, by [48]rune
-	for _, x := range r.rootNames[a] {
-		nx := runes(bx[:0], r.nameList[x])
-		for _, y := range r.rootNames[b] {
-			ny := runes(by[:0], r.nameList[y])
-			if nameScript(r.nameList[x]) != nameScript(r.nameList[y]) {
+	for _, x := range r.namesOf(a) {
+		var nx []rune
+		ix := r.nameInfo[x]
+		for _, y := range r.namesOf(b) {
+			iy := r.nameInfo[y]
+			if ix&0xff != iy&0xff {
+				continue // different scripts
+			}
+			// Lengths in runes (exact below the cap) further apart than
+			// the limit cannot be within it.
+			lx, ly := int(ix>>8), int(iy>>8)
+			lim := 2
+			if min(lx, ly) <= 4 {
+				lim = 1
+			}
+			if lx < 255 && ly < 255 && abs(lx-ly) > lim {
 				continue
 			}
-			lim := 2
+			if nx == nil {
+				nx = c.get(r, 0, x)
+			}
+			ny := c.get(r, 1, y)
+			lim = 2
 			if min(len(nx), len(ny)) <= 4 {
 				lim = 1
 			}
@@ -955,9 +1511,11 @@ func (r *Resolver) nearNames(a, b int32) (int, bool) {
 }
 
 // runes decodes s into buf, without allocating for names of usual length.
-func runes(buf []rune, s string) []rune {
-	for _, c := range s {
+func runes(buf []rune, s []byte) []rune {
+	for len(s) > 0 {
+		c, n := utf8.DecodeRune(s)
 		buf = append(buf, c)
+		s = s[n:]
 	}
 	return buf
 }
@@ -1008,4 +1566,248 @@ func (e *Exposure) UnmarshalText(b []byte) error {
 	x, err := ParseExposure(string(b))
 	*e = x
 	return err
+}
+
+// keyIndex maps key hashes to a value: the first node holding an identity
+// key, the entry of a contact key. It is two sorted arrays, merged with
+// each batch's new keys, rather than a map of millions of entries: a batch
+// is sorted once (on every core) and walked along the index.
+type keyIndex struct {
+	h []uint64
+	v []int32
+}
+
+// hashPos is a hash and the position of its key in a batch.
+type hashPos struct {
+	h   uint64
+	pos int32
+}
+
+func cmpHashPos(a, b hashPos) int {
+	switch {
+	case a.h < b.h:
+		return -1
+	case a.h > b.h:
+		return 1
+	}
+	return int(a.pos - b.pos)
+}
+
+// sortHashPos sorts by hash, then position: a pass into 65536 buckets by
+// the top bits of the hash (hashes are uniform), then the small buckets
+// on every core.
+func sortHashPos(a []hashPos) {
+	if len(a) < 1<<15 {
+		slices.SortFunc(a, cmpHashPos)
+		return
+	}
+	const shift = 48
+	start := make([]int, 1<<(64-shift)+1)
+	for _, e := range a {
+		start[e.h>>shift+1]++
+	}
+	for b := 1; b < len(start); b++ {
+		start[b] += start[b-1]
+	}
+	tmp := make([]hashPos, len(a))
+	fill := slices.Clone(start)
+	for _, e := range a {
+		tmp[fill[e.h>>shift]] = e
+		fill[e.h>>shift]++
+	}
+	parallel(len(start)-1, 1<<10, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			slices.SortFunc(tmp[start[b]:start[b+1]], cmpHashPos)
+		}
+	})
+	copy(a, tmp)
+}
+
+// batch looks up the hashes of a batch of keys, in order, and returns the
+// value each holds. A key whose hash the index holds gets its value; the
+// first key of the batch with a new hash gets vals[its position] (or, vals
+// nil, the next number from next), which the index then holds, and so do
+// the later keys with that hash. vals is overwritten.
+func (x *keyIndex) batch(hs []uint64, vals []int32, next *int32) []int32 {
+	ord := make([]hashPos, len(hs))
+	parallel(len(hs), 1<<14, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			ord[i] = hashPos{hs[i], int32(i)}
+		}
+	})
+	sortHashPos(ord)
+	if vals == nil {
+		vals = make([]int32, len(hs))
+	}
+	// Runs of whole groups (keys of one hash) are looked up on every
+	// core. A run first finds the known hashes and counts the new ones;
+	// the new ones are then numbered (next) and placed in run order, so
+	// that the result is the same as one pass in hash order.
+	type run struct {
+		lo, hi   int
+		newStart int // the run's first new hash among the batch's
+		fresh    []int32
+	}
+	chunks := blockChunks(len(ord), 1<<14, func(i int) bool { return ord[i].h != ord[i-1].h })
+	runs := make([]run, len(chunks))
+	parallel(len(runs), 1, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			rn := &runs[c]
+			rn.lo, rn.hi = chunks[c][0], chunks[c][1]
+			cur, _ := slices.BinarySearch(x.h, ord[rn.lo].h)
+			for g := rn.lo; g < rn.hi; {
+				h := ord[g].h
+				// Gallop from the last place: the run is sorted too.
+				step := 1
+				for cur+step < len(x.h) && x.h[cur+step] < h {
+					step *= 2
+				}
+				j, found := slices.BinarySearch(x.h[cur:min(cur+step+1, len(x.h))], h)
+				cur += j
+				e := g + 1
+				for e < rn.hi && ord[e].h == h {
+					e++
+				}
+				if found {
+					for k := g; k < e; k++ {
+						vals[ord[k].pos] = x.v[cur]
+					}
+				} else {
+					rn.fresh = append(rn.fresh, int32(g))
+				}
+				g = e
+			}
+		}
+	})
+	fresh := 0
+	for c := range runs {
+		runs[c].newStart = fresh
+		fresh += len(runs[c].fresh)
+	}
+	if fresh == 0 {
+		return vals
+	}
+	addH := make([]uint64, fresh)
+	addV := make([]int32, fresh)
+	base := int32(0)
+	if next != nil {
+		base = *next
+		*next += int32(fresh)
+	}
+	parallel(len(runs), 1, func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			rn := &runs[c]
+			for k, g := range rn.fresh {
+				at := rn.newStart + k
+				h := ord[g].h
+				v := vals[ord[g].pos]
+				if next != nil {
+					v = base + int32(at)
+				}
+				for e := int(g); e < rn.hi && ord[e].h == h; e++ {
+					vals[ord[e].pos] = v
+				}
+				addH[at], addV[at] = h, v
+			}
+		}
+	})
+	x.merge(addH, addV)
+	return vals
+}
+
+// merge adds sorted hashes not yet held.
+func (x *keyIndex) merge(hs []uint64, vs []int32) {
+	if len(x.h) == 0 {
+		x.h, x.v = hs, vs
+		return
+	}
+	h := make([]uint64, 0, len(x.h)+len(hs))
+	v := make([]int32, 0, len(x.h)+len(hs))
+	i, j := 0, 0
+	for i < len(x.h) || j < len(hs) {
+		if j == len(hs) || i < len(x.h) && x.h[i] < hs[j] {
+			h, v = append(h, x.h[i]), append(v, x.v[i])
+			i++
+		} else {
+			h, v = append(h, hs[j]), append(v, vs[j])
+			j++
+		}
+	}
+	x.h, x.v = h, v
+}
+
+// idTable maps 64-bit hashes to ids by open addressing. It holds no
+// pointer and a lookup in millions of entries costs about one cache miss;
+// keys whose hashes are equal are told apart by eq (nil when the hash is
+// the key itself).
+type idTable struct {
+	slots []idSlot
+	n     int
+	shift uint8
+}
+
+type idSlot struct {
+	h  uint64
+	id int32 // id+1; 0 marks an empty slot
+}
+
+func (t *idTable) start(h uint64) uint64 { return (h * 0x9e3779b97f4a7c15) >> t.shift }
+
+func (t *idTable) get(h uint64, eq func(id int32) bool) (int32, bool) {
+	if len(t.slots) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := t.start(h); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.id == 0 {
+			return 0, false
+		}
+		if s.h == h && (eq == nil || eq(s.id-1)) {
+			return s.id - 1, true
+		}
+	}
+}
+
+// getOrPut returns the id of h, adding the id newID returns when there is
+// none: one probe for both.
+func (t *idTable) getOrPut(h uint64, eq func(id int32) bool, newID func() int32) int32 {
+	t.room()
+	mask := uint64(len(t.slots) - 1)
+	i := t.start(h)
+	for ; t.slots[i].id != 0; i = (i + 1) & mask {
+		if s := &t.slots[i]; s.h == h && (eq == nil || eq(s.id-1)) {
+			return s.id - 1
+		}
+	}
+	id := newID()
+	t.slots[i] = idSlot{h, id + 1}
+	t.n++
+	return id
+}
+
+// put adds an entry that get did not find.
+func (t *idTable) put(h uint64, id int32) {
+	t.room()
+	mask := uint64(len(t.slots) - 1)
+	i := t.start(h)
+	for t.slots[i].id != 0 {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = idSlot{h, id + 1}
+	t.n++
+}
+
+// room grows the table before it is three quarters full.
+func (t *idTable) room() {
+	if (t.n+1)*4 > len(t.slots)*3 {
+		old := t.slots
+		size := max(1<<10, 2*len(old))
+		t.slots, t.n, t.shift = make([]idSlot, size), 0, uint8(64-bits.TrailingZeros(uint(size)))
+		for _, s := range old {
+			if s.id != 0 {
+				t.put(s.h, s.id-1)
+			}
+		}
+	}
 }

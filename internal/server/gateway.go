@@ -246,8 +246,12 @@ func (s *Server) serveAgent(ctx context.Context, c *conn) error {
 		s.hub.remove(c)
 		s.seen.mark(c.id, s.now())
 	}()
+	cancelled, err := s.cancelledSweeps(ctx, c.id, m.Hello.Sweeps)
+	if err != nil {
+		return err
+	}
 	welcome := &wire.Message{Type: wire.TypeWelcome, Welcome: &wire.Welcome{
-		AgentID: c.id, ServerTime: now, HeartbeatSeconds: int(s.cfg.Heartbeat / time.Second)}}
+		AgentID: c.id, ServerTime: now, HeartbeatSeconds: int(s.cfg.Heartbeat / time.Second), CancelledSweeps: cancelled}}
 	if err := c.send(ctx, welcome); err != nil {
 		return err
 	}

@@ -124,6 +124,8 @@ type testAgent struct {
 	msgs   chan *wire.Message
 	inv    wire.Inventory
 	sweeps []string
+	// welcome is the last Welcome received.
+	welcome *wire.Welcome
 }
 
 func enroll(t *testing.T, ts *testServer, token, name string) (*testAgent, int) {
@@ -180,9 +182,11 @@ func (a *testAgent) connect(ts *testServer) (int, error) {
 	a.msgs = make(chan *wire.Message, 100)
 	a.send(&wire.Message{Type: wire.TypeHello, Hello: &wire.Hello{AgentID: a.id, Inventory: a.inv, Sweeps: a.sweeps}})
 	go a.read(ws, a.msgs)
-	if m := a.expect(wire.TypeWelcome); m.Welcome.AgentID != a.id {
+	m := a.expect(wire.TypeWelcome)
+	if m.Welcome.AgentID != a.id {
 		return 0, fmt.Errorf("welcome for %s, want %s", m.Welcome.AgentID, a.id)
 	}
+	a.welcome = m.Welcome
 	return http.StatusSwitchingProtocols, nil
 }
 

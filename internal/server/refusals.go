@@ -48,7 +48,9 @@ func (s *Server) auditRefusals(rt *httpapi.Route, h http.Handler) http.Handler {
 		var answer httpapi.ErrorBody
 		json.Unmarshal(rec.body.Bytes(), &answer)
 		e := store.AuditEntry{At: s.now(), Actor: p.Actor(), Role: role, Action: rt.Method + " " + rt.Pattern,
-			Target: target(rt, r), Reason: reason.Reason, RequestID: w.Header().Get("X-Request-Id"),
+			// A NUL in the refused reason is written out as \u0000: the
+			// audit log keeps what was sent, and PostgreSQL text holds no NUL.
+			Target: target(rt, r), Reason: strings.ReplaceAll(reason.Reason, "\x00", `\u0000`), RequestID: w.Header().Get("X-Request-Id"),
 			Result: strings.TrimSpace(fmt.Sprintf("%d %s", rec.status, answer.Error))}
 		if err := s.st.AppendAudit(context.WithoutCancel(r.Context()), e); err != nil {
 			s.log.Error("auditing a refused call", "request_id", e.RequestID, "err", err)

@@ -2,10 +2,13 @@ package server
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/mamori-dev/mamori/internal/server/httpapi"
+	"github.com/mamori-dev/mamori/internal/wire"
 )
 
 // CapabilityFunc builds a capability once the server's store is open.
@@ -36,8 +39,8 @@ func (s *Server) Routes() []httpapi.Route { return s.routes }
 // It may be mounted without Serve; Close then ends the server.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /agent/v1/enroll", s.handleEnroll)
-	mux.HandleFunc("GET /agent/v1/ws", s.handleAgent)
+	mux.HandleFunc("POST "+wire.EnrollPath, s.handleEnroll)
+	mux.HandleFunc("GET "+wire.WebSocketPath, s.handleAgent)
 	allow := map[string][]string{}
 	for i := range s.routes {
 		r := &s.routes[i]
@@ -51,7 +54,11 @@ func (s *Server) Handler() http.Handler {
 	notFound := func(w http.ResponseWriter, r *http.Request) {
 		httpapi.Error(w, http.StatusNotFound, "no such path: "+r.URL.Path)
 	}
-	h := withLogger(s, mux)
+	// The agent gateway answers in JSON too.
+	mux.Handle(wire.EnrollPath, methodNotAllowed([]string{"POST"}))
+	mux.Handle(wire.WebSocketPath, methodNotAllowed([]string{"GET"}))
+	mux.HandleFunc("/agent/", notFound)
+	h := withLogger(s, refuseNUL(mux))
 	mounted := false
 	for _, c := range s.caps {
 		if m, ok := c.(httpapi.Mounter); ok && !mounted {
@@ -64,6 +71,27 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("/", notFound)
 	}
 	return h
+}
+
+// refuseNUL answers 400 to a request whose path or query holds a NUL
+// character (%00): PostgreSQL cannot compare text with one, so the lookup
+// would fail as an internal error, and no id or filter has a use for it.
+func refuseNUL(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.IndexByte(r.URL.Path, 0) >= 0 {
+			httpapi.Error(w, http.StatusBadRequest, "request path: holds a NUL character (%00)")
+			return
+		}
+		if strings.Contains(r.URL.RawQuery, "%00") || strings.IndexByte(r.URL.RawQuery, 0) >= 0 {
+			for k, vs := range r.URL.Query() {
+				if strings.IndexByte(k, 0) >= 0 || slices.ContainsFunc(vs, func(v string) bool { return strings.IndexByte(v, 0) >= 0 }) {
+					httpapi.Error(w, http.StatusBadRequest, fmt.Sprintf("query parameter %q: holds a NUL character (%%00)", strings.ReplaceAll(k, "\x00", "")))
+					return
+				}
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func methodNotAllowed(methods []string) http.Handler {

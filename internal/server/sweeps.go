@@ -23,7 +23,7 @@ func (s *Server) sweepRoutes() []httpapi.Route {
 			Response: []Sweep(nil), Query: httpapi.PageParams, Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RoleAuditor}, Handler: s.listSweeps},
 		{Method: "GET", Pattern: "/sweeps/{id}", Summary: "One sweep with its state, progress and per-host results.",
 			Response: Sweep{}, Roles: []httpapi.Role{httpapi.RoleResponder, httpapi.RoleAuditor}, Handler: s.getSweep},
-		{Method: "DELETE", Pattern: "/sweeps/{id}", Summary: "Cancel a sweep: hosts that have not finished it are no longer sent it; audited with the reason.",
+		{Method: "DELETE", Pattern: "/sweeps/{id}", Summary: "Cancel a sweep: connected hosts stop its scan at once, hosts away learn it when they reconnect, the rest are no longer sent it; audited with the reason.",
 			Request: ReasonBody{}, Response: Sweep{}, Roles: responders, Handler: s.cancelSweep},
 	}
 }
@@ -126,7 +126,11 @@ func (s *Server) postSweep(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(hosts) == 0 {
-		httpapi.Fail(w, r, httpapi.BadInput("labels", "no enrolled host matches the selection"))
+		field := "hosts"
+		if len(body.Labels) > 0 {
+			field = "labels"
+		}
+		httpapi.Fail(w, r, httpapi.BadInput(field, "no enrolled host matches the selection (revoked hosts are left out)"))
 		return
 	}
 	ttl := s.cfg.SweepTTL
@@ -259,10 +263,11 @@ func (s *Server) cancelSweep(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, err)
 		return
 	}
-	if v, err := s.sweepView(ctx, sw); err != nil || v.State == "done" || v.State == "done_with_errors" || v.State == "expired" {
-		if err == nil {
-			err = httpapi.Conflict("sweep %s is %s; only a running sweep can be cancelled", id, v.State)
-		}
+	v, err := s.sweepView(ctx, sw)
+	if err == nil && (v.State == "done" || v.State == "done_with_errors" || v.State == "expired") {
+		err = httpapi.Conflict("sweep %s is %s; only a running sweep can be cancelled", id, v.State)
+	}
+	if err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
@@ -278,5 +283,6 @@ func (s *Server) cancelSweep(w http.ResponseWriter, r *http.Request) {
 		httpapi.Fail(w, r, err)
 		return
 	}
+	s.broadcast(ctx, unfinishedHosts(v), func() *wire.Message { return cancelSweepMessage(id, s.nextCommandID()) })
 	s.getSweep(w, r)
 }

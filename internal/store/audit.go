@@ -33,7 +33,7 @@ type AuditEntry struct {
 // same transaction.
 func (t *Tx) AppendAudit(ctx context.Context, a AuditEntry) error {
 	if a.Actor == "" || a.Action == "" {
-		return errors.New("store: audit entry without actor or action")
+		return errors.New("audit entry without actor or action")
 	}
 	if a.Result == "" {
 		a.Result = audit.ResultOK
@@ -94,7 +94,7 @@ func setting(ctx context.Context, q querier, query, key string) (string, error) 
 		return "", fmt.Errorf("setting %s: %w", key, ErrNotFound)
 	}
 	if err != nil {
-		return "", fmt.Errorf("store: setting %s: %w", key, err)
+		return "", fmt.Errorf("setting %s: %w", key, err)
 	}
 	return v, nil
 }

@@ -18,7 +18,7 @@ const auditLockKey = 0x6d616d6f7269 // "mamori"
 func (t *Tx) appendLeaf(ctx context.Context, a AuditEntry) (audit.Entry, error) {
 	if t.s.dialect == Postgres {
 		if _, err := t.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(auditLockKey)); err != nil {
-			return audit.Entry{}, fmt.Errorf("store: audit lock: %w", err)
+			return audit.Entry{}, fmt.Errorf("audit lock: %w", err)
 		}
 	}
 	next, prev := int64(0), audit.Hash{}
@@ -28,10 +28,10 @@ func (t *Tx) appendLeaf(ctx context.Context, a AuditEntry) (audit.Entry, error) 
 	case isNoRows(err):
 		next = 0
 	case err != nil:
-		return audit.Entry{}, fmt.Errorf("store: audit head: %w", err)
+		return audit.Entry{}, fmt.Errorf("audit head: %w", err)
 	default:
 		if len(h) != len(prev) {
-			return audit.Entry{}, fmt.Errorf("store: audit entry %d: stored hash of %d bytes", next, len(h))
+			return audit.Entry{}, fmt.Errorf("audit entry %d: stored hash of %d bytes", next, len(h))
 		}
 		copy(prev[:], h)
 		next++
@@ -41,12 +41,12 @@ func (t *Tx) appendLeaf(ctx context.Context, a AuditEntry) (audit.Entry, error) 
 		RequestID: a.RequestID, Result: a.Result, Detail: a.Detail,
 	}
 	if err := e.Seal(next, prev); err != nil {
-		return audit.Entry{}, fmt.Errorf("store: %w", err)
+		return audit.Entry{}, fmt.Errorf("%w", err)
 	}
 	_, err = t.tx.StmtContext(ctx, t.s.auditInsert).ExecContext(ctx, e.Index, e.ID, toMS(e.Time), e.Actor, e.Role, e.Action,
 		e.Target, e.Reason, e.RequestID, e.Result, e.Detail, e.Prev[:], e.Hash[:])
 	if err != nil {
-		return audit.Entry{}, fmt.Errorf("store: audit append: %w", err)
+		return audit.Entry{}, fmt.Errorf("audit append: %w", err)
 	}
 	return e, nil
 }
@@ -57,10 +57,10 @@ func (t *Tx) appendLeaf(ctx context.Context, a AuditEntry) (audit.Entry, error) 
 func (s *Store) prepareAudit(ctx context.Context) error {
 	var err error
 	if s.auditHead, err = s.w.PrepareContext(ctx, s.query("audit-head")); err != nil {
-		return fmt.Errorf("store: audit: %w", err)
+		return fmt.Errorf("audit: %w", err)
 	}
 	if s.auditInsert, err = s.w.PrepareContext(ctx, s.query("audit-insert")); err != nil {
-		return fmt.Errorf("store: audit: %w", err)
+		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
 }
@@ -101,19 +101,19 @@ func (s *Store) AuditEntries(ctx context.Context, target string, from int64, lim
 		rows, err = s.r.QueryContext(ctx, s.query("audit-entries-target"), target, from, limit)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
+		return nil, fmt.Errorf("audit: %w", err)
 	}
 	defer rows.Close()
 	out := []audit.Entry{}
 	for rows.Next() {
 		e, err := scanEntry(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: audit: %w", err)
+			return nil, fmt.Errorf("audit: %w", err)
 		}
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: audit: %w", err)
+		return nil, fmt.Errorf("audit: %w", err)
 	}
 	return out, nil
 }
@@ -125,7 +125,7 @@ func (s *Store) AuditEntry(ctx context.Context, i int64) (audit.Entry, error) {
 		return e, fmt.Errorf("audit entry %d: %w", i, ErrNotFound)
 	}
 	if err != nil {
-		return e, fmt.Errorf("store: audit entry %d: %w", i, err)
+		return e, fmt.Errorf("audit entry %d: %w", i, err)
 	}
 	return e, nil
 }
@@ -135,20 +135,20 @@ func (s *Store) AuditEntry(ctx context.Context, i int64) (audit.Entry, error) {
 func (s *Store) EachAuditEntry(ctx context.Context, f func(*audit.Entry) error) error {
 	rows, err := s.r.QueryContext(ctx, s.query("audit-all"))
 	if err != nil {
-		return fmt.Errorf("store: audit: %w", err)
+		return fmt.Errorf("audit: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		e, err := scanEntry(rows)
 		if err != nil {
-			return fmt.Errorf("store: audit: %w", err)
+			return fmt.Errorf("audit: %w", err)
 		}
 		if err := f(&e); err != nil {
 			return err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("store: audit: %w", err)
+		return fmt.Errorf("audit: %w", err)
 	}
 	return nil
 }
@@ -158,7 +158,7 @@ func (s *Store) EachAuditEntry(ctx context.Context, f func(*audit.Entry) error) 
 func (s *Store) AuditHashes(ctx context.Context, from int64, limit int) ([]audit.Hash, error) {
 	rows, err := s.r.QueryContext(ctx, s.query("audit-hashes"), from, limit)
 	if err != nil {
-		return nil, fmt.Errorf("store: audit hashes: %w", err)
+		return nil, fmt.Errorf("audit hashes: %w", err)
 	}
 	defer rows.Close()
 	var out []audit.Hash
@@ -166,15 +166,15 @@ func (s *Store) AuditHashes(ctx context.Context, from int64, limit int) ([]audit
 		var idx int64
 		var b []byte
 		if err := rows.Scan(&idx, &b); err != nil {
-			return nil, fmt.Errorf("store: audit hashes: %w", err)
+			return nil, fmt.Errorf("audit hashes: %w", err)
 		}
 		if want := from + int64(len(out)); idx != want || len(b) != len(audit.Hash{}) {
-			return nil, fmt.Errorf("store: audit log: entry %d is missing or malformed (found index %d)", want, idx)
+			return nil, fmt.Errorf("audit log: entry %d is missing or malformed (found index %d)", want, idx)
 		}
 		out = append(out, audit.Hash(b))
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: audit hashes: %w", err)
+		return nil, fmt.Errorf("audit hashes: %w", err)
 	}
 	return out, nil
 }
@@ -191,19 +191,19 @@ func (s *Store) AddCheckpoint(ctx context.Context, c audit.Checkpoint, signed []
 func (s *Store) Checkpoints(ctx context.Context) ([][]byte, error) {
 	rows, err := s.r.QueryContext(ctx, s.query("audit-checkpoints"))
 	if err != nil {
-		return nil, fmt.Errorf("store: checkpoints: %w", err)
+		return nil, fmt.Errorf("checkpoints: %w", err)
 	}
 	defer rows.Close()
 	var out [][]byte
 	for rows.Next() {
 		var n string
 		if err := rows.Scan(&n); err != nil {
-			return nil, fmt.Errorf("store: checkpoints: %w", err)
+			return nil, fmt.Errorf("checkpoints: %w", err)
 		}
 		out = append(out, []byte(n))
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: checkpoints: %w", err)
+		return nil, fmt.Errorf("checkpoints: %w", err)
 	}
 	return out, nil
 }
@@ -217,7 +217,7 @@ func (s *Store) LatestCheckpoint(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("audit checkpoint: %w", ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: checkpoint: %w", err)
+		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
 	return []byte(n), nil
 }
@@ -230,7 +230,7 @@ func (s *Store) convertLegacyAudit(ctx context.Context) error {
 	return s.InTx(ctx, func(tx *Tx) error {
 		rows, err := tx.tx.QueryContext(ctx, s.query("audit-legacy"))
 		if err != nil {
-			return fmt.Errorf("store: legacy audit: %w", err)
+			return fmt.Errorf("legacy audit: %w", err)
 		}
 		var old []AuditEntry
 		for rows.Next() {
@@ -238,14 +238,14 @@ func (s *Store) convertLegacyAudit(ctx context.Context) error {
 			var at int64
 			if err := rows.Scan(&a.ID, &at, &a.Actor, &a.Role, &a.Action, &a.Target, &a.Reason, &a.Detail, &a.RequestID, &a.Result); err != nil {
 				rows.Close()
-				return fmt.Errorf("store: legacy audit: %w", err)
+				return fmt.Errorf("legacy audit: %w", err)
 			}
 			a.At = fromMS(at)
 			old = append(old, a)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return fmt.Errorf("store: legacy audit: %w", err)
+			return fmt.Errorf("legacy audit: %w", err)
 		}
 		if len(old) == 0 {
 			return nil

@@ -28,7 +28,7 @@ func (t *Tx) CreateBundle(ctx context.Context, b *Bundle) (int64, error) {
 	err = t.QueryRow(ctx, "insert-bundle", b.Name, b.YARA, string(hashes), b.SHA256,
 		toMS(b.CreatedAt), b.CreatedBy).Scan(&v)
 	if err != nil {
-		return 0, fmt.Errorf("store: create bundle: %w", err)
+		return 0, fmt.Errorf("create bundle: %w", err)
 	}
 	return v, nil
 }
@@ -45,10 +45,10 @@ func (s *Store) LatestBundle(ctx context.Context) (*Bundle, error) {
 		return nil, fmt.Errorf("rule bundle: %w", ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: latest bundle: %w", err)
+		return nil, fmt.Errorf("latest bundle: %w", err)
 	}
 	if err := json.Unmarshal([]byte(hashes), &b.Hashes); err != nil {
-		return nil, fmt.Errorf("store: bundle %d: hashes: %w", b.Version, err)
+		return nil, fmt.Errorf("bundle %d: hashes: %w", b.Version, err)
 	}
 	b.CreatedAt = fromMS(created)
 	return &b, nil

@@ -103,7 +103,7 @@ func (s *Store) InsertDetectionBatches(ctx context.Context, batches [][]Detectio
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("store: insert detections: %w", err)
+		return nil, fmt.Errorf("insert detections: %w", err)
 	}
 	return added, nil
 }
@@ -179,7 +179,7 @@ func (s *Store) Detections(ctx context.Context, f DetectionFilter) ([]Detection,
 		rows, err = s.r.QueryContext(ctx, s.query("latest-detections"), f.HostID, f.SweepID, f.Limit)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: detections: %w", err)
+		return nil, fmt.Errorf("detections: %w", err)
 	}
 	defer rows.Close()
 	out := []Detection{}
@@ -189,20 +189,20 @@ func (s *Store) Detections(ctx context.Context, f DetectionFilter) ([]Detection,
 		var tags, meta, detail string
 		if err := rows.Scan(&d.ID, &d.HostID, &d.FindingID, &d.Type, &d.Source, &d.Rule, &d.Indicator, &d.Path,
 			&d.SHA256, &d.Size, &seen, &recv, &d.SweepID, &d.BundleVersion, &tags, &meta, &detail); err != nil {
-			return nil, fmt.Errorf("store: detections: %w", err)
+			return nil, fmt.Errorf("detections: %w", err)
 		}
 		d.SeenAt, d.ReceivedAt = fromMS(seen), fromMS(recv)
 		if err := json.Unmarshal([]byte(tags), &d.Tags); err != nil {
-			return nil, fmt.Errorf("store: detection %d: tags: %w", d.ID, err)
+			return nil, fmt.Errorf("detection %d: tags: %w", d.ID, err)
 		}
 		if err := json.Unmarshal([]byte(meta), &d.Meta); err != nil {
-			return nil, fmt.Errorf("store: detection %d: meta: %w", d.ID, err)
+			return nil, fmt.Errorf("detection %d: meta: %w", d.ID, err)
 		}
 		d.Detail = json.RawMessage(detail)
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: detections: %w", err)
+		return nil, fmt.Errorf("detections: %w", err)
 	}
 	if f.AfterID == 0 {
 		slices.Reverse(out)
@@ -214,7 +214,7 @@ func (s *Store) Detections(ctx context.Context, f DetectionFilter) ([]Detection,
 func (s *Store) CountDetections(ctx context.Context) (int64, error) {
 	var n int64
 	if err := s.r.QueryRowContext(ctx, s.query("count-detections")).Scan(&n); err != nil {
-		return 0, fmt.Errorf("store: count detections: %w", err)
+		return 0, fmt.Errorf("count detections: %w", err)
 	}
 	return n, nil
 }

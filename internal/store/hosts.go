@@ -58,7 +58,7 @@ func (t *Tx) CreateHost(ctx context.Context, h *Host) error {
 	_, err = t.tx.ExecContext(ctx, t.s.query("insert-host"), h.ID, h.Name, h.Hostname, string(labels),
 		h.CertSerial, toMS(h.EnrolledAt), h.Monitoring, h.KeySHA256, h.CertPEM)
 	if err != nil {
-		return fmt.Errorf("store: create host %s: %w", h.ID, err)
+		return fmt.Errorf("create host %s: %w", h.ID, err)
 	}
 	return nil
 }
@@ -102,7 +102,7 @@ func (s *Store) HostsPage(ctx context.Context, after string, limit int) ([]*Host
 func hosts(ctx context.Context, q querier, query string, args ...any) ([]*Host, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: hosts: %w", err)
+		return nil, fmt.Errorf("hosts: %w", err)
 	}
 	defer rows.Close()
 	var out []*Host
@@ -113,19 +113,19 @@ func hosts(ctx context.Context, q querier, query string, args ...any) ([]*Host, 
 		if err := rows.Scan(&h.ID, &h.Name, &h.Hostname, &h.OS, &h.Arch, &h.OSVersion, &ips, &h.AgentVersion,
 			&labels, &h.CertSerial, &enrolled, &seen, &h.Monitoring, &h.MonitoringReported, &h.Isolation,
 			&h.IsolationReason, &h.IsolationError, &h.BundleVersion, &h.BundleError, &revoked); err != nil {
-			return nil, fmt.Errorf("store: hosts: %w", err)
+			return nil, fmt.Errorf("hosts: %w", err)
 		}
 		if err := json.Unmarshal([]byte(ips), &h.IPs); err != nil {
-			return nil, fmt.Errorf("store: host %s: ips: %w", h.ID, err)
+			return nil, fmt.Errorf("host %s: ips: %w", h.ID, err)
 		}
 		if err := json.Unmarshal([]byte(labels), &h.Labels); err != nil {
-			return nil, fmt.Errorf("store: host %s: labels: %w", h.ID, err)
+			return nil, fmt.Errorf("host %s: labels: %w", h.ID, err)
 		}
 		h.EnrolledAt, h.LastSeen, h.RevokedAt = fromMS(enrolled), fromMS(seen), fromMS(revoked)
 		out = append(out, &h)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: hosts: %w", err)
+		return nil, fmt.Errorf("hosts: %w", err)
 	}
 	return out, nil
 }
@@ -154,7 +154,7 @@ func (s *Store) TouchHosts(ctx context.Context, seen map[string]time.Time) error
 		defer st.Close()
 		for id, at := range seen {
 			if _, err := st.ExecContext(ctx, id, toMS(at)); err != nil {
-				return fmt.Errorf("store: touch host %s: %w", id, err)
+				return fmt.Errorf("touch host %s: %w", id, err)
 			}
 		}
 		return nil
@@ -212,7 +212,7 @@ func (t *Tx) execOne(ctx context.Context, name, id string, args ...any) error {
 
 func (s *Store) exec(ctx context.Context, name string, args ...any) error {
 	if _, err := s.w.ExecContext(ctx, s.query(name), args...); err != nil {
-		return fmt.Errorf("store: %s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
 }
@@ -222,11 +222,11 @@ func (s *Store) exec(ctx context.Context, name string, args ...any) error {
 func execOne(ctx context.Context, q querier, query, name, id string, args ...any) error {
 	res, err := q.ExecContext(ctx, query, append([]any{id}, args...)...)
 	if err != nil {
-		return fmt.Errorf("store: %s %s: %w", name, id, err)
+		return fmt.Errorf("%s %s: %w", name, id, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("store: %s %s: %w", name, id, err)
+		return fmt.Errorf("%s %s: %w", name, id, err)
 	}
 	if n == 0 {
 		return fmt.Errorf("host %s: %w", id, ErrNotFound)
@@ -271,7 +271,7 @@ func (t *Tx) HostByKey(ctx context.Context, keySHA256 string) (id, certPEM strin
 		return "", "", time.Time{}, fmt.Errorf("host with key %s: %w", keySHA256, ErrNotFound)
 	}
 	if err != nil {
-		return "", "", time.Time{}, fmt.Errorf("store: host by key: %w", err)
+		return "", "", time.Time{}, fmt.Errorf("host by key: %w", err)
 	}
 	return id, certPEM, fromMS(revoked), nil
 }

@@ -39,7 +39,7 @@ func obligationFacts(ctx context.Context, q querier, query, id string) (*Obligat
 		return nil, fmt.Errorf("obligation facts of incident %s: %w", id, ErrNotFound)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: obligation facts of incident %s: %w", id, err)
+		return nil, fmt.Errorf("obligation facts of incident %s: %w", id, err)
 	}
 	o.Facts, o.Context, o.UpdatedAt = []byte(facts), []byte(dctx), fromMS(at)
 	return o, nil

@@ -74,10 +74,10 @@ func (t *Tx) PutPIIPart(ctx context.Context, f PIIFile, part, subjects int, vals
 		err = t.QueryRow(ctx, "pii-file-insert", f.HostID, f.Path, f.PathRaw, f.SweepID, f.SHA256, f.Size, toMS(f.ModTime), f.Parts,
 			f.Masked, f.Categories, f.Flags, toMS(f.ReceivedAt)).Scan(&id)
 		if err != nil {
-			return fmt.Errorf("store: pii file %s:%s: %w", f.HostID, f.Path, err)
+			return fmt.Errorf("pii file %s:%s: %w", f.HostID, f.Path, err)
 		}
 	case err != nil:
-		return fmt.Errorf("store: pii file %s:%s: %w", f.HostID, f.Path, err)
+		return fmt.Errorf("pii file %s:%s: %w", f.HostID, f.Path, err)
 	case sweep != f.SweepID || sha != f.SHA256 || mtime != toMS(f.ModTime) || parts != f.Parts:
 		for _, q := range []string{"pii-file-values-delete", "pii-file-parts-delete"} {
 			if _, err := t.Exec(ctx, q, id); err != nil {
@@ -124,7 +124,7 @@ func (t *Tx) insertPIIValues(ctx context.Context, fileID int64, part int, vals [
 			args = append(args, fileID, part, v.Member, v.Record, v.Category, v.Country, v.MAC, v.Sealed)
 		}
 		if _, err := t.tx.ExecContext(ctx, piiInsert(t.s.dialect, n), args...); err != nil {
-			return fmt.Errorf("store: insert pii values: %w", err)
+			return fmt.Errorf("insert pii values: %w", err)
 		}
 		vals = vals[n:]
 	}
@@ -171,7 +171,7 @@ func (s *Store) IncidentPIIFiles(ctx context.Context, incidentID string) ([]PIIF
 		var mtime, at int64
 		if err := rows.Scan(&f.ID, &f.HostID, &f.Path, &f.PathRaw, &f.SweepID, &f.SHA256, &f.Size, &mtime, &f.Parts, &f.PartsSeen,
 			&f.Subjects, &f.Masked, &f.Categories, &f.Flags, &at, &f.Rev); err != nil {
-			return nil, fmt.Errorf("store: pii files: %w", err)
+			return nil, fmt.Errorf("pii files: %w", err)
 		}
 		f.ModTime, f.ReceivedAt = fromMS(mtime), fromMS(at)
 		out = append(out, f)
@@ -189,7 +189,7 @@ func (s *Store) PIIValues(ctx context.Context, fileID int64, fn func(PIIValue) e
 	for rows.Next() {
 		var v PIIValue
 		if err := rows.Scan(&v.Part, &v.Member, &v.Record, &v.Category, &v.Country, &v.MAC, &v.Sealed); err != nil {
-			return fmt.Errorf("store: pii values: %w", err)
+			return fmt.Errorf("pii values: %w", err)
 		}
 		if err := fn(v); err != nil {
 			return err
@@ -198,22 +198,30 @@ func (s *Store) PIIValues(ctx context.Context, fileID int64, fn func(PIIValue) e
 	return rows.Err()
 }
 
-// PIIFingerprint names the state an incident's register is built from:
-// its files, exposure settings, decisions, master data and investigation.
-// Any change to them changes it.
-func (s *Store) PIIFingerprint(ctx context.Context, incidentID string) (string, error) {
+// PIIFingerprint says whether what an incident's register is built from
+// changed: Inputs covers the files, exposure settings, decisions and
+// master data; Evidence the investigation, whose findings and events may
+// change exposure. Equal fingerprints mean an equal register.
+type PIIFingerprint struct {
+	Inputs   [6]int64
+	Evidence [3]int64
+}
+
+// PIIFingerprint reads an incident's fingerprint.
+func (s *Store) PIIFingerprint(ctx context.Context, incidentID string) (PIIFingerprint, error) {
+	var fp PIIFingerprint
 	rows, err := s.Query(ctx, "pii-fingerprint", incidentID)
 	if err != nil {
-		return "", err
+		return fp, err
 	}
 	defer rows.Close()
-	var v [9]int64
 	if rows.Next() {
-		if err := rows.Scan(&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]); err != nil {
-			return "", fmt.Errorf("store: pii fingerprint: %w", err)
+		in, ev := &fp.Inputs, &fp.Evidence
+		if err := rows.Scan(&in[0], &in[1], &in[2], &in[3], &in[4], &in[5], &ev[0], &ev[1], &ev[2]); err != nil {
+			return fp, fmt.Errorf("pii fingerprint: %w", err)
 		}
 	}
-	return fmt.Sprint(v), rows.Err()
+	return fp, rows.Err()
 }
 
 // PutPIISummary records the counts of an incident's latest register.
@@ -240,7 +248,7 @@ func (s *Store) PIISummary(ctx context.Context, incidentID string) ([]byte, erro
 	}
 	var b string
 	if err := rows.Scan(&b); err != nil {
-		return nil, fmt.Errorf("store: pii summary: %w", err)
+		return nil, fmt.Errorf("pii summary: %w", err)
 	}
 	return []byte(b), rows.Err()
 }

@@ -405,7 +405,7 @@ type Tx struct {
 func (s *Store) InTx(ctx context.Context, f func(tx *Tx) error) (err error) {
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+		return fmt.Errorf("begin: %w", err)
 	}
 	defer func() {
 		if p := recover(); p != nil {
@@ -418,7 +418,7 @@ func (s *Store) InTx(ctx context.Context, f func(tx *Tx) error) (err error) {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
@@ -430,7 +430,7 @@ func (t *Tx) Dialect() Dialect { return t.s.dialect }
 func (t *Tx) Exec(ctx context.Context, name string, args ...any) (sql.Result, error) {
 	res, err := t.tx.ExecContext(ctx, t.s.query(name), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return res, nil
 }
@@ -439,7 +439,7 @@ func (t *Tx) Exec(ctx context.Context, name string, args ...any) (sql.Result, er
 func (t *Tx) Query(ctx context.Context, name string, args ...any) (*sql.Rows, error) {
 	rows, err := t.tx.QueryContext(ctx, t.s.query(name), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return rows, nil
 }
@@ -454,7 +454,7 @@ func (t *Tx) QueryRow(ctx context.Context, name string, args ...any) *sql.Row {
 func (s *Store) Query(ctx context.Context, name string, args ...any) (*sql.Rows, error) {
 	rows, err := s.r.QueryContext(ctx, s.query(name), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return rows, nil
 }

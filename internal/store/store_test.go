@@ -461,6 +461,14 @@ func TestCancelSweepAndDeleteHost(t *testing.T) {
 		if changed, _ := s.SetSweepHost(ctx, "s1", "h2", "running", 0, "", t0); changed {
 			t.Error("a cancelled host's state changed")
 		}
+		// The host may confirm the cancellation with its count; a
+		// finished host may not claim one.
+		if changed, err := s.SetSweepHost(ctx, "s1", "h2", store.SweepCancelled, 5, "", t0); !changed || err != nil {
+			t.Errorf("confirming a cancellation: changed %v, %v", changed, err)
+		}
+		if changed, _ := s.SetSweepHost(ctx, "s1", "h1", store.SweepCancelled, 5, "", t0); changed {
+			t.Error("a done host became cancelled")
+		}
 		if p, _ := s.PendingSweeps(ctx, "h2", t0); len(p) != 0 {
 			t.Error("cancelled sweep still pending")
 		}

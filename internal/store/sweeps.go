@@ -72,7 +72,7 @@ func (t *Tx) CreateSweep(ctx context.Context, sw *Sweep, hosts map[string]string
 		return nil
 	}()
 	if err != nil {
-		return fmt.Errorf("store: create sweep %s: %w", sw.ID, err)
+		return fmt.Errorf("create sweep %s: %w", sw.ID, err)
 	}
 	return nil
 }
@@ -103,7 +103,7 @@ func (s *Store) PendingSweeps(ctx context.Context, hostID string, now time.Time)
 func (s *Store) sweeps(ctx context.Context, q string, args ...any) ([]*Sweep, error) {
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: sweeps: %w", err)
+		return nil, fmt.Errorf("sweeps: %w", err)
 	}
 	defer rows.Close()
 	var out []*Sweep
@@ -112,19 +112,19 @@ func (s *Store) sweeps(ctx context.Context, q string, args ...any) ([]*Sweep, er
 		var hashes, paths string
 		var created, expires, cancelled, pii int64
 		if err := rows.Scan(&sw.ID, &sw.Name, &sw.YARA, &hashes, &sw.SHA256, &paths, &created, &expires, &sw.CreatedBy, &cancelled, &sw.CancelledBy, &pii); err != nil {
-			return nil, fmt.Errorf("store: sweeps: %w", err)
+			return nil, fmt.Errorf("sweeps: %w", err)
 		}
 		if err := json.Unmarshal([]byte(hashes), &sw.Hashes); err != nil {
-			return nil, fmt.Errorf("store: sweep %s: hashes: %w", sw.ID, err)
+			return nil, fmt.Errorf("sweep %s: hashes: %w", sw.ID, err)
 		}
 		if err := json.Unmarshal([]byte(paths), &sw.Paths); err != nil {
-			return nil, fmt.Errorf("store: sweep %s: paths: %w", sw.ID, err)
+			return nil, fmt.Errorf("sweep %s: paths: %w", sw.ID, err)
 		}
 		sw.CreatedAt, sw.ExpiresAt, sw.CancelledAt, sw.PII = fromMS(created), fromMS(expires), fromMS(cancelled), pii != 0
 		out = append(out, &sw)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: sweeps: %w", err)
+		return nil, fmt.Errorf("sweeps: %w", err)
 	}
 	rows.Close()
 	if err := s.collectionSpecs(ctx, out); err != nil {
@@ -137,7 +137,7 @@ func (s *Store) sweeps(ctx context.Context, q string, args ...any) ([]*Sweep, er
 func (s *Store) SweepHosts(ctx context.Context, sweepID string) ([]SweepHost, error) {
 	rows, err := s.r.QueryContext(ctx, s.query("sweep-hosts"), sweepID)
 	if err != nil {
-		return nil, fmt.Errorf("store: sweep %s hosts: %w", sweepID, err)
+		return nil, fmt.Errorf("sweep %s hosts: %w", sweepID, err)
 	}
 	defer rows.Close()
 	out := []SweepHost{}
@@ -145,13 +145,13 @@ func (s *Store) SweepHosts(ctx context.Context, sweepID string) ([]SweepHost, er
 		var h SweepHost
 		var updated int64
 		if err := rows.Scan(&h.HostID, &h.State, &h.Files, &h.Error, &updated, &h.Findings); err != nil {
-			return nil, fmt.Errorf("store: sweep %s hosts: %w", sweepID, err)
+			return nil, fmt.Errorf("sweep %s hosts: %w", sweepID, err)
 		}
 		h.UpdatedAt = fromMS(updated)
 		out = append(out, h)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: sweep %s hosts: %w", sweepID, err)
+		return nil, fmt.Errorf("sweep %s hosts: %w", sweepID, err)
 	}
 	return out, nil
 }
@@ -162,11 +162,11 @@ func (s *Store) SweepHosts(ctx context.Context, sweepID string) ([]SweepHost, er
 func (s *Store) SetSweepHost(ctx context.Context, sweepID, hostID, state string, files int64, errText string, at time.Time) (bool, error) {
 	res, err := s.w.ExecContext(ctx, s.query("set-sweep-host"), sweepID, hostID, state, files, errText, toMS(at))
 	if err != nil {
-		return false, fmt.Errorf("store: sweep %s host %s: %w", sweepID, hostID, err)
+		return false, fmt.Errorf("sweep %s host %s: %w", sweepID, hostID, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("store: sweep %s host %s: %w", sweepID, hostID, err)
+		return false, fmt.Errorf("sweep %s host %s: %w", sweepID, hostID, err)
 	}
 	return n > 0, nil
 }
@@ -196,7 +196,7 @@ func (s *Store) SweepHostState(ctx context.Context, sweepID, hostID string) (str
 		return "", fmt.Errorf("sweep %s on host %s: %w", sweepID, hostID, ErrNotFound)
 	}
 	if err != nil {
-		return "", fmt.Errorf("store: sweep %s on host %s: %w", sweepID, hostID, err)
+		return "", fmt.Errorf("sweep %s on host %s: %w", sweepID, hostID, err)
 	}
 	return st, nil
 }

@@ -61,7 +61,7 @@ func (s *Store) Collections(ctx context.Context, incidentID string) ([]Collectio
 		var spec string
 		var at int64
 		if err := rows.Scan(&c.SweepID, &spec, &at); err != nil {
-			return nil, fmt.Errorf("store: collections: %w", err)
+			return nil, fmt.Errorf("collections: %w", err)
 		}
 		c.Spec, c.CreatedAt = json.RawMessage(spec), fromMS(at)
 		out = append(out, c)
@@ -78,7 +78,7 @@ func (s *Store) collectionSpecs(ctx context.Context, sws []*Sweep) error {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("store: collection of sweep %s: %w", sw.ID, err)
+			return fmt.Errorf("collection of sweep %s: %w", sw.ID, err)
 		}
 		sw.Collect = json.RawMessage(spec)
 	}
@@ -98,18 +98,18 @@ func (t *Tx) InsertTimeline(ctx context.Context, incidentID string, evs []Timeli
 			e := &chunk[i]
 			fields, err := json.Marshal(e.Fields)
 			if err != nil {
-				return n, fmt.Errorf("store: timeline event %s/%s: %w", e.HostID, e.Key, err)
+				return n, fmt.Errorf("timeline event %s/%s: %w", e.HostID, e.Key, err)
 			}
 			args = append(args, incidentID, e.HostID, e.Key, toMS(e.At), e.Source, e.Kind, e.Level, e.LevelRank,
 				e.Technique, e.Rule, e.Summary, e.Ref, string(fields))
 		}
 		res, err := t.tx.ExecContext(ctx, t.s.timelineInsert(len(chunk)), args...)
 		if err != nil {
-			return n, fmt.Errorf("store: timeline events of %s: %w", incidentID, err)
+			return n, fmt.Errorf("timeline events of %s: %w", incidentID, err)
 		}
 		k, err := res.RowsAffected()
 		if err != nil {
-			return n, fmt.Errorf("store: timeline events of %s: %w", incidentID, err)
+			return n, fmt.Errorf("timeline events of %s: %w", incidentID, err)
 		}
 		n += int(k)
 	}
@@ -169,7 +169,7 @@ func (s *Store) insertTimelineDetections(ctx context.Context, tx *sql.Tx, ds []*
 			var spec string
 			err := tx.QueryRowContext(ctx, s.query("timeline-collection"), d.SweepID).Scan(&inc, &spec)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return 0, fmt.Errorf("store: collection of sweep %s: %w", d.SweepID, err)
+				return 0, fmt.Errorf("collection of sweep %s: %w", d.SweepID, err)
 			}
 			incidents[d.SweepID] = inc
 		}
@@ -283,11 +283,11 @@ func (s *Store) Timeline(ctx context.Context, incidentID string, f TimelineFilte
 		var at int64
 		var fields string
 		if err := rows.Scan(&e.ID, &e.HostID, &e.Key, &at, &e.Source, &e.Kind, &e.Level, &e.Technique, &e.Rule, &e.Summary, &e.Ref, &fields); err != nil {
-			return nil, fmt.Errorf("store: timeline: %w", err)
+			return nil, fmt.Errorf("timeline: %w", err)
 		}
 		e.At, e.LevelRank = fromMS(at), LevelRank(e.Level)
 		if err := json.Unmarshal([]byte(fields), &e.Fields); err != nil {
-			return nil, fmt.Errorf("store: timeline event %d: fields: %w", e.ID, err)
+			return nil, fmt.Errorf("timeline event %d: fields: %w", e.ID, err)
 		}
 		out = append(out, e)
 	}
@@ -338,7 +338,7 @@ func (s *Store) InvestigationFindings(ctx context.Context, incidentID string) ([
 		var body string
 		var at int64
 		if err := rows.Scan(&f.ID, &f.Kind, &f.Rule, &body, &f.State, &f.DecidedBy, &at, &f.Reason); err != nil {
-			return nil, fmt.Errorf("store: findings: %w", err)
+			return nil, fmt.Errorf("findings: %w", err)
 		}
 		f.Body, f.DecidedAt = json.RawMessage(body), fromMS(at)
 		out = append(out, f)

@@ -71,7 +71,7 @@ func (m *Message) payloads() int {
 		m.Hello != nil, m.Heartbeat != nil, m.Findings != nil, m.SweepStatus != nil,
 		m.IsolationStatus != nil, m.BundleStatus != nil, m.CommandAck != nil,
 		m.Welcome != nil, m.Ack != nil, m.Bundle != nil, m.Sweep != nil, m.Scan != nil,
-		m.SetMonitoring != nil, m.Isolate != nil, m.Release != nil, m.Ping != nil,
+		m.SetMonitoring != nil, m.Isolate != nil, m.Release != nil, m.Ping != nil, m.CancelSweep != nil,
 	} {
 		if set {
 			n++
@@ -130,9 +130,9 @@ func (m *Message) validatePayload() error {
 			return missing("sweep_status.sweep_id")
 		}
 		switch s.State {
-		case SweepRunning, SweepDone, SweepFailed:
+		case SweepRunning, SweepDone, SweepFailed, SweepCancelled:
 		default:
-			return fmt.Errorf("field sweep_status.state: %q, want running, done or failed", s.State)
+			return fmt.Errorf("field sweep_status.state: %q, want running, done, failed or cancelled", s.State)
 		}
 	case TypeIsolationStatus:
 		s := m.IsolationStatus
@@ -236,6 +236,16 @@ func (m *Message) validatePayload() error {
 			return missing("ping")
 		}
 		return m.needID()
+	case TypeCancelSweep:
+		if m.CancelSweep == nil {
+			return missing("cancel_sweep")
+		}
+		if err := m.needID(); err != nil {
+			return err
+		}
+		if m.CancelSweep.SweepID == "" {
+			return missing("cancel_sweep.sweep_id")
+		}
 	default:
 		return fmt.Errorf("wire: type %q: %w", m.Type, ErrUnknownType)
 	}

@@ -32,6 +32,8 @@ func validMessages() []*Message {
 		{Type: TypeIsolate, ID: "c6", Isolate: &Isolate{ServerPort: 8443, AllowDNS: true}},
 		{Type: TypeRelease, ID: "c7", Release: &Release{}},
 		{Type: TypePing, ID: "c8", Ping: &Ping{SentAt: ts}},
+		{Type: TypeCancelSweep, ID: "c9", CancelSweep: &CancelSweep{SweepID: "s1"}},
+		{Type: TypeSweepStatus, SweepStatus: &SweepStatus{SweepID: "s1", State: SweepCancelled, Files: 4}},
 	}
 }
 
@@ -68,6 +70,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"finding without id", `{"v":1,"type":"findings","findings":{"seq":1,"findings":[{"type":"ioc"}]}}`, "findings.findings[0].id"},
 		{"bundle tampered", `{"v":1,"type":"bundle","id":"1","bundle":{"version":1,"yara":"x","sha256":"00"}}`, "does not match"},
 		{"sweep state", `{"v":1,"type":"sweep_status","sweep_status":{"sweep_id":"s","state":"queued"}}`, "sweep_status.state"},
+		{"cancel without sweep", `{"v":1,"type":"cancel_sweep","id":"1","cancel_sweep":{}}`, "cancel_sweep.sweep_id"},
 		{"hello hostname", `{"v":1,"type":"hello","hello":{"agent_id":"a","inventory":{}}}`, "hello.inventory.hostname"},
 	}
 	for _, tt := range tests {

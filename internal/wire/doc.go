@@ -13,9 +13,11 @@
 // Connection: the agent then dials WebSocketPath over TLS presenting that
 // client certificate and keeps that one connection open. Every frame is one
 // text message, a JSON Message whose Type says which payload field is set.
-// The agent speaks first with TypeHello; the server answers TypeWelcome and
+// The agent speaks first with TypeHello; the server answers TypeWelcome
+// (naming, of the sweeps the Hello lists, those cancelled meanwhile) and
 // then sends whatever the agent lacks (current bundle, pending sweeps,
-// monitoring level, isolation). Commands from the server carry an ID that the
+// monitoring level, isolation). A sweep cancelled while the agent is
+// connected reaches it as TypeCancelSweep. Commands from the server carry an ID that the
 // agent echoes in a TypeCommandAck as soon as it has taken the command in,
 // so round-trip time is measurable from either side.
 //

@@ -54,6 +54,7 @@ const (
 	TypeIsolate       Type = "isolate"
 	TypeRelease       Type = "release"
 	TypePing          Type = "ping"
+	TypeCancelSweep   Type = "cancel_sweep"
 )
 
 // Monitoring levels.
@@ -73,14 +74,16 @@ const (
 	IsolationFailed           = "failed"
 )
 
-// Per-host sweep states. An agent reports only running, done or failed;
-// queued and offline are the server's view before the agent has it.
+// Per-host sweep states. An agent reports only running, done, failed or
+// cancelled; queued and offline are the server's view before the agent has
+// it.
 const (
-	SweepQueued  = "queued"
-	SweepRunning = "running"
-	SweepDone    = "done"
-	SweepFailed  = "failed"
-	SweepOffline = "offline"
+	SweepQueued    = "queued"
+	SweepRunning   = "running"
+	SweepDone      = "done"
+	SweepFailed    = "failed"
+	SweepOffline   = "offline"
+	SweepCancelled = "cancelled"
 )
 
 // Finding sources, in Finding.Source.
@@ -144,6 +147,7 @@ type Message struct {
 	Isolate       *Isolate       `json:"isolate,omitempty"`
 	Release       *Release       `json:"release,omitempty"`
 	Ping          *Ping          `json:"ping,omitempty"`
+	CancelSweep   *CancelSweep   `json:"cancel_sweep,omitempty"`
 }
 
 // Inventory describes the host; it rides on Hello and on a Heartbeat whenever
@@ -213,7 +217,7 @@ type Finding struct {
 // SweepStatus reports progress of one sweep on this host.
 type SweepStatus struct {
 	SweepID  string `json:"sweep_id"`
-	State    string `json:"state"` // SweepRunning, SweepDone or SweepFailed
+	State    string `json:"state"` // SweepRunning, SweepDone, SweepFailed or SweepCancelled
 	Files    int64  `json:"files"`
 	Findings int64  `json:"findings"`
 	Error    string `json:"error,omitempty"`
@@ -248,6 +252,9 @@ type Welcome struct {
 	// HeartbeatSeconds is how often the agent sends Heartbeat; the server
 	// closes a connection silent for four intervals.
 	HeartbeatSeconds int `json:"heartbeat_seconds"`
+	// CancelledSweeps are the sweeps of Hello.Sweeps cancelled on the
+	// server: the agent must not start or resume them.
+	CancelledSweeps []string `json:"cancelled_sweeps,omitempty"`
 }
 
 // Ack acknowledges a committed Findings batch.
@@ -370,4 +377,12 @@ type Release struct {
 // Ping probes command round-trip time; the agent answers with CommandAck.
 type Ping struct {
 	SentAt time.Time `json:"sent_at"`
+}
+
+// CancelSweep stops a sweep the server cancelled: the agent ends a running
+// scan of it, never starts a queued one, and reports SweepCancelled. The
+// server sends it to connected agents when the sweep is cancelled; agents
+// away then learn it from Welcome.CancelledSweeps.
+type CancelSweep struct {
+	SweepID string `json:"sweep_id"`
 }

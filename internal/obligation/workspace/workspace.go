@@ -329,7 +329,10 @@ func checkFacts(raw json.RawMessage, awareAt time.Time) (obligation.Facts, error
 		if err := json.Unmarshal(v, &t); err != nil {
 			return obligation.Facts{}, httpapi.BadInput("facts.aware_at", "want an RFC 3339 time, got %s", v)
 		}
-		if !t.Equal(awareAt) {
+		// The facts document gives aware_at to the second (RFC 3339), so
+		// the facts read from GET go back unchanged when the incident's
+		// has milliseconds, as an automatic one's has.
+		if !t.Equal(awareAt) && !(t.Nanosecond() == 0 && t.Equal(awareAt.Truncate(time.Second))) {
 			return obligation.Facts{}, httpapi.BadInput("facts.aware_at", "%s is not the incident's aware_at (%s): leave it out, or change it on the incident",
 				v, awareAt.Format(time.RFC3339))
 		}

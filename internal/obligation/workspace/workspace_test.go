@@ -255,6 +255,41 @@ func TestObligationsWorkspace(t *testing.T) {
 
 // The routes document themselves in the server's OpenAPI document beside
 // the incident workspace's, with no clash of type names.
+// TestFactsRoundTrip: the facts GET answers go back unchanged with PUT,
+// also when the incident's aware_at has milliseconds (an incident opened
+// by a detection) and the facts document gives it to the second; a time
+// a second off is still refused.
+func TestFactsRoundTrip(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
+		now := time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
+		a := newAPI(t, dsn, &now)
+		code, body := a.call("responder", "POST", "/incidents", map[string]any{"title": "pc-7", "severity": "high",
+			"aware_at": "2026-03-02T10:00:00.250+09:00", "reason": "EDR alert"})
+		if code != 201 {
+			t.Fatalf("open incident: %d %s", code, body)
+		}
+		var in struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(body, &in); err != nil || in.ID == "" {
+			t.Fatalf("incident id from %s: %v", body, err)
+		}
+		got := a.obligations("privacy", in.ID)
+		if code, body := a.call("privacy", "PUT", "/incidents/"+in.ID+"/obligations/facts", ObligationFactsChange{Facts: got.Facts, Reason: "as derived"}); code != 200 {
+			t.Errorf("PUT the facts GET gave (%s): %d %s", got.Facts, code, body)
+		}
+		var doc map[string]any
+		if err := json.Unmarshal(got.Facts, &doc); err != nil {
+			t.Fatal(err)
+		}
+		doc["aware_at"] = "2026-03-02T10:00:01+09:00"
+		off, _ := json.Marshal(doc)
+		if code, body := a.call("privacy", "PUT", "/incidents/"+in.ID+"/obligations/facts", ObligationFactsChange{Facts: off, Reason: "x"}); code != 400 || !strings.Contains(string(body), "facts.aware_at") {
+			t.Errorf("aware_at a second off: %d %s, want 400 naming facts.aware_at", code, body)
+		}
+	})
+}
+
 func TestOpenAPI(t *testing.T) {
 	var routes []httpapi.Route
 	for _, build := range []func(httpapi.Env) (httpapi.Capability, error){incident.Capability, Capability} {

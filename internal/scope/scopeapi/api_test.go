@@ -175,3 +175,50 @@ func TestRegisterFromAgents(t *testing.T) {
 		}
 	})
 }
+
+// TestRevealCrowdRecord: a mail naming two customers is split between
+// them, and revealing one shows that person's own values from it, never
+// the other's.
+func TestRevealCrowdRecord(t *testing.T) {
+	f := newFixture(t, "")
+	mail := f.enrol("mail1")
+	mail.SendResults(
+		result("/srv/crm/customers.csv", sha('c'),
+			subject("", 1, "person_name", "山田太郎", "email", "taro.yamada@example.jp"),
+			subject("", 2, "person_name", "佐藤花子", "email", "hanako.sato@example.jp")),
+		result("/home/sales/mail/1.eml", sha('d'),
+			subject("", 0, "person_name", "山田太郎", "person_name", "佐藤花子",
+				"email", "taro.yamada@example.jp", "email", "hanako.sato@example.jp")))
+	var inc struct{ ID string }
+	f.must("POST", "/incidents", map[string]any{"title": "mail", "hosts": []string{mail.ID}, "reason": "test"}, &inc)
+	ps := people(f, inc.ID, "")
+	if diff := cmp.Diff(names(ps), []string{"佐***", "山***"}); diff != "" {
+		t.Fatalf("people (-got +want):\n%s", diff)
+	}
+	for _, p := range ps {
+		var rv scopeapi.RevealView
+		f.must("POST", "/incidents/"+inc.ID+"/people/"+p.ID+"/reveal", map[string]string{"reason": "check"}, &rv)
+		var got []string
+		for _, v := range rv.Values {
+			got = append(got, v.Category+"="+v.Value+" "+strings.Join(v.Sources, ","))
+		}
+		own, other := "taro.yamada@example.jp", "hanako.sato@example.jp"
+		if p.Name == "佐***" {
+			own, other = other, own
+		}
+		csv := mail.ID + ":/srv/crm/customers.csv#"
+		eml := mail.ID + ":/home/sales/mail/1.eml#0"
+		rec := "2"
+		if own == "taro.yamada@example.jp" {
+			rec = "1"
+		}
+		if !slices.Contains(got, "email="+own+" "+eml+","+csv+rec) {
+			t.Errorf("%s: own e-mail from both records missing in %q", p.Name, got)
+		}
+		for _, g := range got {
+			if strings.Contains(g, other) {
+				t.Errorf("%s: reveal shows the other person's value %q", p.Name, g)
+			}
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +18,9 @@ import (
 
 // built is an incident's register with what it was built from.
 type built struct {
-	fp    string
+	fp store.PIIFingerprint
+	// auto is the exposure the investigation gave when it was built.
+	auto  []exposureRule
 	res   *scope.Resolver
 	reg   *scope.Register
 	sum   *scope.Summary
@@ -73,6 +76,19 @@ func (s *Service) register(ctx context.Context, incidentID string) (*built, erro
 	s.cache.mu.Unlock()
 	if b != nil && b.fp == fp {
 		return b, nil
+	}
+	// Timeline events stream in during a collection; most change no
+	// file's exposure, and those need no new build.
+	if b != nil && b.fp.Inputs == fp.Inputs {
+		auto, err := s.autoRules(ctx, incidentID)
+		if err != nil {
+			return nil, err
+		}
+		if slices.Equal(auto, b.auto) {
+			// Under the incident's build lock, as every use of fp.
+			b.fp = fp
+			return b, nil
+		}
 	}
 	b, err = s.build(ctx, incidentID)
 	if err != nil {
@@ -277,7 +293,7 @@ func (s *Service) build(ctx context.Context, incidentID string) (*built, error) 
 	if err := s.addMaster(ctx, r, incidentID); err != nil {
 		return nil, err
 	}
-	b := &built{}
+	b := &built{auto: auto}
 	for _, f := range files {
 		fe, by := exposureOf(manual, auto, f.HostID, f.Path, "")
 		b.files = append(b.files, fileState{PIIFile: f, Exposure: fe, By: by})

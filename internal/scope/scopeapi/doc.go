@@ -15,5 +15,6 @@
 //
 // A register is built on demand and cached per incident until what it is
 // built from changes: the incident's files, exposure settings, decisions,
-// master data or investigation (store.PIIFingerprint).
+// master data or investigation (store.PIIFingerprint); new timeline
+// events that change no file's exposure keep it.
 package scopeapi

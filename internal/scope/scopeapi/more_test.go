@@ -119,6 +119,23 @@ func TestExposureFromInvestigation(t *testing.T) {
 	if got := names(people(f, id, "?exposure=exfiltrated")); !slices.Equal(got, []string{"山***", "高**"}) {
 		t.Fatalf("exfiltrated by the investigation: %q", got)
 	}
+	// An event that changes no file's exposure keeps the register: the
+	// build time (to the second) stays.
+	var before, after scopeapi.SummaryView
+	f.must("GET", "/incidents/"+id+"/people/summary", nil, &before)
+	time.Sleep(1100 * time.Millisecond)
+	err = f.st.InTx(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.InsertTimeline(context.Background(), id, []store.TimelineEvent{{HostID: web.ID, Key: "e-0", At: time.Now(), Source: "collector",
+			Kind: "process", Fields: map[string]string{"image": "/usr/bin/bash"}}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.must("GET", "/incidents/"+id+"/people/summary", nil, &after)
+	if after.BuiltAt != before.BuiltAt {
+		t.Errorf("an event changing no exposure rebuilt the register: built at %s, then %s", before.BuiltAt, after.BuiltAt)
+	}
 	// The file collector saw the customer list read in the window.
 	err = f.st.InTx(context.Background(), func(tx *store.Tx) error {
 		_, err := tx.InsertTimeline(context.Background(), id, []store.TimelineEvent{{HostID: web.ID, Key: "e-1", At: time.Now(), Source: "collector",

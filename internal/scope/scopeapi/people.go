@@ -1,6 +1,7 @@
 package scopeapi
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -20,75 +21,48 @@ func jsonUnmarshal(s string, v any) error {
 	return nil
 }
 
-// recordOf splits a merge note's node name, host:path!member#record.
-func recordOf(name string) (src string, rec int, ok bool) {
-	i := strings.LastIndexByte(name, '#')
-	if i < 0 || strings.HasPrefix(name, "master:") {
-		return "", 0, false
-	}
-	rec, err := strconv.Atoi(name[i+1:])
-	return name[:i], rec, err == nil
-}
-
-// personValues reads the raw values of a person's records. The records
-// are the ends of the person's merges; a person of one record has none,
-// and its record is the one of its source whose values include the
-// person's name or contact values.
+// personValues reads the raw values of the records the resolver built a
+// person from. Of a record naming several people only the value that is
+// this person's is shown.
 func (s *Service) personValues(r *http.Request, b *built, p *scope.Person) ([]RevealValue, error) {
-	recs := map[string]bool{}
-	for _, m := range b.res.MergeNotes(p) {
-		for _, n := range []string{m.A, m.B} {
-			if src, rec, ok := recordOf(n); ok {
-				recs[src+"#"+strconv.Itoa(rec)] = true
-			}
+	// only maps a record to the one normalised value it gives this person
+	// ("" for the whole record).
+	only := map[string]map[string]bool{}
+	for _, ref := range b.res.Records(p) {
+		if ref.Source.Master {
+			continue
 		}
+		k := ref.Source.Name() + "#" + strconv.Itoa(ref.Record)
+		if only[k] == nil {
+			only[k] = map[string]bool{}
+		}
+		only[k][ref.Key+"\x00"+ref.Only] = true
 	}
-	own := []string{p.Name, p.Email, p.Phone, p.Address, p.PostalCode}
 	type rv struct {
 		cat, val string
 		src      []string
 	}
 	var vals []rv
 	idx := map[[2]string]int{}
-	byRecord := map[string][][2]string{}
 	for _, f := range b.files {
 		prefix := f.HostID + ":" + f.Path
 		if !slices.ContainsFunc(p.Sources, func(src string) bool { return src == prefix || strings.HasPrefix(src, prefix+"!") }) {
 			continue
 		}
 		err := s.st.PIIValues(r.Context(), f.ID, func(v store.PIIValue) error {
-			src := (&scope.Source{Host: f.HostID, Path: f.Path, Member: v.Member}).Name()
-			if !slices.Contains(p.Sources, src) {
+			k := (&scope.Source{Host: f.HostID, Path: f.Path, Member: v.Member}).Name() + "#" + strconv.Itoa(v.Record)
+			keys := only[k]
+			if keys == nil {
 				return nil
 			}
 			val, err := s.keys.open(v.Category, v.Sealed)
 			if err != nil {
 				return err
 			}
-			k := src + "#" + strconv.Itoa(v.Record)
-			byRecord[k] = append(byRecord[k], [2]string{v.Category, val})
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	if len(recs) == 0 {
-		for k, vs := range byRecord {
-			if slices.ContainsFunc(vs, func(cv [2]string) bool {
-				return slices.ContainsFunc(own, func(o string) bool { return o != "" && strings.EqualFold(o, cv[1]) })
-			}) {
-				recs[k] = true
+			if !keys["\x00"] && !keys[v.Category+"\x00"+normalFor(v.Category, val, v.Country)] {
+				return nil
 			}
-		}
-	}
-	keys := make([]string, 0, len(recs))
-	for k := range recs {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		for _, cv := range byRecord[k] {
+			cv := [2]string{v.Category, val}
 			i, ok := idx[cv]
 			if !ok {
 				i = len(vals)
@@ -98,13 +72,22 @@ func (s *Service) personValues(r *http.Request, b *built, p *scope.Person) ([]Re
 			if !slices.Contains(vals[i].src, k) {
 				vals[i].src = append(vals[i].src, k)
 			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
+	}
+	for i := range vals {
+		slices.Sort(vals[i].src)
 	}
 	out := make([]RevealValue, len(vals))
 	for i, v := range vals {
 		out[i] = RevealValue{Category: v.cat, Value: v.val, Sources: v.src}
 	}
-	slices.SortStableFunc(out, func(a, b RevealValue) int { return strings.Compare(a.Category, b.Category) })
+	slices.SortStableFunc(out, func(a, b RevealValue) int {
+		return cmp.Or(strings.Compare(a.Category, b.Category), strings.Compare(a.Value, b.Value))
+	})
 	return out, nil
 }
 
@@ -152,4 +135,22 @@ func (s *Service) reveal(w http.ResponseWriter, r *http.Request) {
 	}
 	httpapi.WriteJSON(w, http.StatusOK, RevealView{ID: p.ID, Name: p.Name, Email: p.Email, Phone: p.Phone, Address: p.Address,
 		PostalCode: p.PostalCode, Values: nonNil(vals)})
+}
+
+// normalFor is a value as the resolver keys it, to tell which value of a
+// record naming several people is the person's.
+func normalFor(category, v, country string) string {
+	switch category {
+	case "email":
+		return scope.NormalizeEmail(v)
+	case "phone":
+		return scope.NormalizePhone(v, cmp.Or(country, "JP"))
+	case "my_number":
+		return scope.NormalizeMyNumber(v)
+	case "credit_card":
+		return scope.NormalizeCard(v)
+	case "passport", "drivers_license":
+		return scope.NormalizeID(v)
+	}
+	return v
 }

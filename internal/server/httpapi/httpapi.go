@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -195,13 +196,16 @@ func DecodeBody(r *http.Request, limit int64, v any) error {
 	if !utf8.Valid(b) {
 		return &InputError{Msg: "request body: not valid UTF-8"}
 	}
+	if err := noNUL(b); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
 			return &InputError{Msg: "request body: empty, want a JSON object"}
 		}
-		return &InputError{Msg: "request body: " + err.Error()}
+		return &InputError{Msg: "request body: " + bodyError(err)}
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return &InputError{Msg: "request body: unexpected data after the JSON value"}
@@ -296,4 +300,115 @@ type Mounter interface {
 // it returns. An error other than ctx's is logged.
 type Starter interface {
 	Start(ctx context.Context) error
+}
+
+// bodyError words a JSON decoding error for the caller: the field and what
+// it must hold, without encoding/json's Go struct and type names.
+func bodyError(err error) string {
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		where := "the body"
+		if typ.Field != "" {
+			where = "field " + typ.Field
+		}
+		return fmt.Sprintf("%s: got %s, want %s", where, typ.Value, jsonKind(typ.Type))
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+// jsonKind names what a JSON value must be to decode into t.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		bits := t.Bits() - 1
+		return fmt.Sprintf("an integer from %d to %d", -(int64(1) << bits), int64(1)<<bits-1)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if t.Bits() == 64 {
+			return "an integer from 0 to 18446744073709551615"
+		}
+		return fmt.Sprintf("an integer from 0 to %d", uint64(1)<<t.Bits()-1)
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "another kind of value"
+}
+
+// noNUL refuses a body with a NUL character in any string, naming where:
+// PostgreSQL cannot store one in text (the insert would fail as an internal
+// error), and no field has a use for it.
+func noNUL(b []byte) error {
+	if !bytes.Contains(b, []byte(`\u0000`)) {
+		return nil // raw NUL bytes are not valid JSON: the decoder says so
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	type frame struct {
+		object bool
+		key    string // object: the last key; array: ""
+		index  int    // array: the next element's index
+		inKey  bool   // object: the next string is a key
+	}
+	var stack []frame
+	where := func(depth int) string {
+		var p strings.Builder
+		for _, f := range stack[:depth] {
+			switch {
+			case f.object && p.Len() == 0:
+				p.WriteString(f.key)
+			case f.object:
+				p.WriteString("." + f.key)
+			default:
+				fmt.Fprintf(&p, "[%d]", f.index-1)
+			}
+		}
+		if p.Len() == 0 {
+			return "the body"
+		}
+		return "field " + p.String()
+	}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // a syntax error is the decoder's to report
+		}
+		top := len(stack) - 1
+		isKey := top >= 0 && stack[top].object && stack[top].inKey
+		if s, ok := tok.(string); ok && strings.IndexByte(s, 0) >= 0 {
+			if isKey {
+				return &InputError{Msg: fmt.Sprintf("request body: %s: a key holds a NUL character (\\u0000)", where(top))}
+			}
+			if top >= 0 && !stack[top].object {
+				stack[top].index++
+			}
+			return &InputError{Msg: fmt.Sprintf("request body: %s: holds a NUL character (\\u0000)", where(len(stack)))}
+		}
+		switch {
+		case tok == json.Delim('{') || tok == json.Delim('['):
+			if top >= 0 {
+				if stack[top].object {
+					stack[top].inKey = true
+				} else {
+					stack[top].index++
+				}
+			}
+			stack = append(stack, frame{object: tok == json.Delim('{'), inKey: true})
+		case tok == json.Delim('}') || tok == json.Delim(']'):
+			stack = stack[:top]
+		case isKey:
+			stack[top].key, stack[top].inKey = tok.(string), false
+		case top >= 0 && stack[top].object:
+			stack[top].inKey = true
+		case top >= 0:
+			stack[top].index++
+		}
+	}
 }

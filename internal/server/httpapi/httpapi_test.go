@@ -17,7 +17,9 @@ import (
 func TestDecodeBody(t *testing.T) {
 	t.Parallel()
 	type body struct {
-		Name string `json:"name"`
+		Name string            `json:"name"`
+		TTL  int64             `json:"ttl"`
+		Tags map[string]string `json:"tags"`
 	}
 	tests := []struct {
 		in       string
@@ -29,7 +31,20 @@ func TestDecodeBody(t *testing.T) {
 		{`{"name":"a"}  ` + "\n", 0, 0, ""},
 		{`{"name":"a"}{"name":"b"}`, 0, 400, "unexpected data after the JSON value"},
 		{`{"name":"a"} x`, 0, 400, "unexpected data after the JSON value"},
-		{`{"nam":"a"}`, 0, 400, `unknown field "nam"`},
+		{`{"nam":"a"}`, 0, 400, `request body: unknown field "nam"`},
+		// Field names and kinds in JSON terms, not Go's.
+		{`{"ttl":99999999999999999999}`, 0, 400, "request body: field ttl: got number 99999999999999999999, want an integer from -9223372036854775808 to 9223372036854775807"},
+		{`{"ttl":1.5}`, 0, 400, "field ttl: got number 1.5, want an integer"},
+		{`{"name":7}`, 0, 400, "field name: got number, want a string"},
+		{`{"tags":[]}`, 0, 400, "field tags: got array, want an object"},
+		{`[1]`, 0, 400, "the body: got array, want an object"},
+		{`{"name":`, 0, 400, "request body: unexpected EOF"},
+		// PostgreSQL cannot store NUL in text: refused up front, located.
+		{`{"name":"a\u0000b"}`, 0, 400, `request body: field name: holds a NUL character (\u0000)`},
+		{`{"name":"a","tags":{"k":"v","l":"\u0000"}}`, 0, 400, "field tags.l: holds a NUL character"},
+		{`{"tags":{"k\u0000":"v"}}`, 0, 400, "field tags: a key holds a NUL character"},
+		{`{"tags":{"k":[1,{"x":["a","\u0000"]}]}}`, 0, 400, "field tags.k[1].x[1]: holds a NUL character"},
+		{`{"name":"a\\u0000"}`, 0, 0, ""},
 		{``, 0, 400, "empty"},
 		{"{\"name\":\"a\xff\"}", 0, 400, "not valid UTF-8"},
 		{`{"name":"` + strings.Repeat("a", 100) + `"}`, 64, 413, "limit of 64 bytes"},

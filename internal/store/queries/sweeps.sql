@@ -26,8 +26,11 @@ WHERE sh.host_id = $1 AND sh.state IN ('queued', 'offline', 'running') AND s.exp
 ORDER BY s.created_at, s.id;
 
 -- name: set-sweep-host
+-- A finished host's state is final, but a host whose sweep was cancelled
+-- may still confirm it (with the files it had scanned by then).
 UPDATE sweep_hosts SET state = $3, files = $4, error = $5, updated_at = $6
-WHERE sweep_id = $1 AND host_id = $2 AND state NOT IN ('done', 'failed', 'cancelled');
+WHERE sweep_id = $1 AND host_id = $2
+  AND CASE WHEN $3 = 'cancelled' THEN state = 'cancelled' ELSE state NOT IN ('done', 'failed', 'cancelled') END;
 
 -- name: list-sweeps
 SELECT id, name, yara, hashes, sha256, paths, created_at, expires_at, created_by, cancelled_at, cancelled_by, pii

@@ -318,3 +318,49 @@ func TestSlowAgainstYara(t *testing.T) {
 		}
 	}
 }
+
+// TestEOLAnchoredUnchanged: a regex that can only match at the end of the
+// data ("$") is not run where the end is out of reach (more than scanLimit
+// bytes away). That must change no match: the same set scanned with the
+// shortcut removed finds the same matches. (libyara itself is the slow
+// party here: it runs /(a+)+$/ from every "a", for minutes.)
+func TestEOLAnchoredUnchanged(t *testing.T) {
+	ps := []Pattern{
+		{Kind: Regex, Regex: `(a+)+$`},
+		{Kind: Regex, Regex: `(ab|a)+b?$`},
+		{Kind: Regex, Regex: `aa(x$|a)`},
+		{Kind: Regex, Regex: `ba$`, Wide: true},
+	}
+	fast, err := Compile(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow, err := Compile(ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pruned := 0
+	for i := range slow.pieces {
+		if p := slow.pieces[i].fwd; p != nil && p.eolOnly != nil {
+			p.eolOnly = nil
+			pruned++
+		}
+	}
+	if pruned == 0 {
+		t.Fatal("no program is marked as matching only at the end")
+	}
+	for _, data := range [][]byte{
+		[]byte(strings.Repeat("a", scanLimit+300)),
+		[]byte(strings.Repeat("b\x00a\x00", scanLimit/4+100)),
+	} {
+		var got, want []Match
+		fast.Scan(data, func(m Match) { got = append(got, m) })
+		slow.Scan(data, func(m Match) { want = append(want, m) })
+		if len(want) == 0 {
+			t.Errorf("%d bytes: no match at all, the data tests nothing", len(data))
+		}
+		if diff := cmp.Diff(got, want); diff != "" {
+			t.Errorf("%d bytes: matches differ without the shortcut (-got +want):\n%s", len(data), diff)
+		}
+	}
+}

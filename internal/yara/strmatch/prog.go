@@ -40,6 +40,12 @@ type prog struct {
 	// instruction (forward program) or the pc right after it (backward
 	// program).
 	at map[*node]int32
+	// eolOnly[pc], for forward programs that have a "$" somewhere, is set
+	// when every way from pc to a match passes "$" (the end of the data):
+	// a run from pc can then only match where the data ends within
+	// scanLimit bytes, and is not started elsewhere. Without it /(a+)+$/
+	// reads 4096 bytes from every "a" of a file of them.
+	eolOnly []bool
 }
 
 type compiler struct {
@@ -60,7 +66,48 @@ func compileProg(root *node, nocase, dotall, rev bool, classes map[[256]bool]*[2
 	if c.err != nil {
 		return nil, c.err
 	}
+	if !rev {
+		c.p.markEOLOnly()
+	}
 	return c.p, nil
+}
+
+// markEOLOnly fills eolOnly (see prog), leaving it nil when a match is
+// reachable from every pc without "$".
+func (p *prog) markEOLOnly() {
+	free := make([]bool, len(p.insts)) // a match is reachable without "$"
+	for changed := true; changed; {
+		changed = false
+		for pc := len(p.insts) - 1; pc >= 0; pc-- {
+			if free[pc] {
+				continue
+			}
+			in := &p.insts[pc]
+			var f bool
+			switch in.op {
+			case opMatch:
+				f = true
+			case opEOL:
+			case opJmp:
+				f = free[in.x]
+			case opSplit:
+				f = free[in.x] || free[in.y]
+			default:
+				f = pc+1 < len(p.insts) && free[pc+1]
+			}
+			if f {
+				free[pc], changed = true, true
+			}
+		}
+	}
+	for pc, f := range free {
+		if !f {
+			if p.eolOnly == nil {
+				p.eolOnly = make([]bool, len(p.insts))
+			}
+			p.eolOnly[pc] = true
+		}
+	}
 }
 
 func (c *compiler) add(i inst) int32 {
@@ -307,9 +354,12 @@ func isWordAt(data []byte, pos, cs int) bool {
 // It returns the match length (-1 for none) or, in exhaustive mode, fills
 // v.lens.
 func (v *vm) run(p *prog, pc int32, data []byte, off int, back bool, cs int, mode vmMode) int {
+	v.lens = v.lens[:0]
+	if !back && p.eolOnly != nil && p.eolOnly[pc] && len(data)-off > scanLimit {
+		return -1 // "$" is out of reach (see prog.eolOnly)
+	}
 	v.cur.init(len(p.insts))
 	v.next.init(len(p.insts))
-	v.lens = v.lens[:0]
 	var max int
 	if back {
 		max = off
