@@ -1318,9 +1318,6 @@ func TestScopeReviewSharedMailbox(t *testing.T) {
 // row is split into one node per contact value. Two runs over the same
 // results with the same key must give the same person ids.
 func TestScopeReviewStableIDs(t *testing.T) {
-	t.Skip("resolve.go (Resolver.split) on main, not edited here: a split node's best key is kind + hex of Resolver.hash, a maphash " +
-		"with a seed made per Resolver (maphash.MakeSeed), so a person whose strongest key comes from a split node gets a new id on " +
-		"every build; the scopespeed branch keeps the normalised value (k.val) instead and passes: drop this Skip once it is merged")
 	dir := t.TempDir()
 	results := filepath.Join(dir, "r.ndjson")
 	writeFile(t, results, `{"type":"pii","path":"/shop/gift.csv","category":"person_name","record":0,"value":"井上 愛"}
