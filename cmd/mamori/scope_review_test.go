@@ -1290,9 +1290,6 @@ func scopeReview(t *testing.T, dsn string) {
 // for a person to decide: it is proposed for both, whichever file is read
 // first.
 func TestScopeReviewSharedMailbox(t *testing.T) {
-	t.Skip("resolve.go (Resolver.contact), not edited here: a nameless record read after two differently named holders of its e-mail " +
-		"is proposed but stays its own cluster and is counted (3 people); read before them it waits in contactEntry.pending and is " +
-		"merged silently into the first holder (2 people, 0 proposals)")
 	dir := t.TempDir()
 	household := `{"type":"pii","path":"/m/crm/household.csv","category":"person_name","record":0,"value":"田中 一郎"}
 {"type":"pii","path":"/m/crm/household.csv","category":"email","record":0,"value":"tanaka.family@example.jp"}

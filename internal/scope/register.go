@@ -275,8 +275,16 @@ func (r *Resolver) people(roots []int32) []*Person {
 // be anyone of that name. It is proposed for each candidate instead. It
 // returns the candidates' roots by mention root.
 func (r *Resolver) mentions() map[int32][]int32 {
+	out := map[int32][]int32{}
+	// A nameless record proposed to several people is none of them until
+	// a person decides; once a name joins its cluster it counts.
+	for _, n := range r.undecided {
+		if root := r.find(n); len(r.namesOf(root)) == 0 {
+			out[root] = nil
+		}
+	}
 	if len(r.nameOnly) == 0 {
-		return nil
+		return out
 	}
 	cands := map[int32][]int32{}
 	for n := range r.nodes {
@@ -293,7 +301,6 @@ func (r *Resolver) mentions() map[int32][]int32 {
 			}
 		}
 	}
-	out := map[int32][]int32{}
 	for id, n := range r.nameOnly {
 		root := r.find(n)
 		if len(cands[id]) == 0 || !r.onlyNameRecords(root) {

@@ -127,10 +127,11 @@ type node struct {
 }
 
 const (
-	fCrowd    uint8 = 1 << iota // several people in one record: split
-	fNoPerson                   // values moved to split nodes
-	fManyName                   // more than two names
-	fDone                       // keys applied
+	fCrowd     uint8 = 1 << iota // several people in one record: split
+	fNoPerson                    // values moved to split nodes
+	fManyName                    // more than two names
+	fDone                        // keys applied
+	fUndecided                   // nameless, sharing a contact with differently named people
 )
 
 // keyRef is one key of a node waiting for Resolve.
@@ -274,13 +275,17 @@ type Resolver struct {
 	nameOnly   map[int32]int32 // name → a record holding only it
 	contacts   keyIndex        // contact key → its entry in centries
 	centries   []contactEntry
-	nearDOB    idTable // near-birth-date block → index in nearBlocks
-	nearBlocks []nearBlock
-	merges     []Merge
-	proposals  []Proposal
-	proposed   map[[2]int32]bool
-	catIndex   map[string]uint8
-	catNames   []string
+	// pendingEntries are the contact values nameless records wait on
+	// (settle); undecided the nameless records proposed to several people.
+	pendingEntries []pendingEntry
+	undecided      []int32
+	nearDOB        idTable // near-birth-date block → index in nearBlocks
+	nearBlocks     []nearBlock
+	merges         []Merge
+	proposals      []Proposal
+	proposed       map[[2]int32]bool
+	catIndex       map[string]uint8
+	catNames       []string
 	// catOrder (category indices in register order) and the bits of card
 	// and bank account are filled before rows are built.
 	catOrder         []uint8
@@ -1072,6 +1077,7 @@ func (r *Resolver) Resolve() {
 	for j, i := range contactKeys {
 		r.contact(work[i], entries[j])
 	}
+	r.settle()
 	r.nearDOBPass(dirty)
 }
 
@@ -1210,19 +1216,15 @@ func (r *Resolver) contact(k keyRef, entry int32) {
 	root := r.find(k.node)
 	if len(r.namesOf(root)) == 0 {
 		roots := r.anchorRoots(e, buf[:0])
-		switch len(roots) {
-		case 0:
-			if e.pending >= 0 {
-				r.union(k.node, e.pending, k.kind)
-			} else {
-				e.pending = k.node
-			}
-		case 1:
-			r.union(k.node, roots[0], k.kind)
-		default:
-			for _, a := range roots {
-				r.propose(k.node, a, k.kind, "a nameless record shares this "+kindNames[k.kind]+" with differently named people")
-			}
+		// Whose it is is settled once all of this round's keys are in
+		// (settle): a holder read later may make it ambiguous.
+		if len(roots) > 1 {
+			r.undecide(k.node, roots, k.kind)
+		} else if e.pending >= 0 {
+			r.union(k.node, e.pending, k.kind)
+		} else {
+			e.pending = k.node
+			r.pendingEntries = append(r.pendingEntries, pendingEntry{entry, k.kind})
 		}
 		return
 	}
@@ -1251,11 +1253,52 @@ func (r *Resolver) contact(k keyRef, entry int32) {
 			return
 		}
 	}
-	if e.pending >= 0 {
-		if roots := r.anchorRoots(e, buf[:0]); len(roots) == 1 {
-			r.union(e.pending, roots[0], k.kind)
+}
+
+// pendingEntry is a contact value a nameless record holds.
+type pendingEntry struct {
+	entry int32
+	kind  uint8
+}
+
+// settle gives each nameless record waiting on a contact value to the one
+// named person holding it. Held by several differently named people it
+// is proposed to each and counted as none (undecide); held by none it
+// stays a person of its own, and waits for a holder in a later round.
+func (r *Resolver) settle() {
+	var buf [maxAnchors + 1]int32
+	waiting := r.pendingEntries[:0]
+	for _, pe := range r.pendingEntries {
+		e := &r.centries[pe.entry]
+		if e.pending < 0 {
+			continue
+		}
+		switch roots := r.anchorRoots(e, buf[:0]); {
+		case e.common:
+			e.pending = -1
+		case len(roots) == 0:
+			waiting = append(waiting, pe)
+		case len(roots) == 1:
+			r.union(e.pending, roots[0], pe.kind)
+			e.pending = -1
+		default:
+			r.undecide(e.pending, roots, pe.kind)
 			e.pending = -1
 		}
+	}
+	r.pendingEntries = waiting
+}
+
+// undecide proposes nameless node n to each of the differently named
+// people sharing a contact value with it: which of them it is (a family
+// mailbox, a household phone) is for a person to say.
+func (r *Resolver) undecide(n int32, roots []int32, kind uint8) {
+	for _, a := range roots {
+		r.propose(n, a, kind, "a nameless record shares this "+kindNames[kind]+" with differently named people")
+	}
+	if r.nodes[n].flags&fUndecided == 0 {
+		r.nodes[n].flags |= fUndecided
+		r.undecided = append(r.undecided, n)
 	}
 }
 

@@ -68,12 +68,21 @@ func TestResolve(t *testing.T) {
 			want: []string{"a.csv#0", "b.csv#0"},
 		},
 		{
-			name: "household phone: different names stay apart, a nameless record is proposed",
+			name: "household phone: different names stay apart, a nameless record is proposed to both and counted as neither",
 			files: []file{
 				{path: "a.csv", recs: []rec{{"person_name=山田 太郎", "phone=03-1111-2222"}, {"person_name=山田 花子", "phone=03-1111-2222"}}},
 				{path: "b.log", recs: []rec{{"phone=+81 3 1111 2222"}}},
 			},
-			want:      []string{"a.csv#0", "a.csv#1", "b.log#0"},
+			want:      []string{"a.csv#0", "a.csv#1"},
+			proposals: 2,
+		},
+		{
+			name: "household phone read after the nameless record: the same, not a silent merge into the first holder",
+			files: []file{
+				{path: "0.log", recs: []rec{{"phone=+81 3 1111 2222"}}},
+				{path: "a.csv", recs: []rec{{"person_name=山田 太郎", "phone=03-1111-2222"}, {"person_name=山田 花子", "phone=03-1111-2222"}}},
+			},
+			want:      []string{"a.csv#0", "a.csv#1"},
 			proposals: 2,
 		},
 		{
