@@ -11,9 +11,11 @@
 //     birth, name + normalised address;
 //   - contact keys, e-mail and phone, merge only when the names agree or
 //     one side has no name: a household phone or a shared family mailbox
-//     does not make two differently named people one. When a nameless node
-//     meets two differently named people on one contact key it stays apart
-//     and a merge is proposed instead.
+//     does not make two differently named people one. A nameless node
+//     goes to the one named person holding its contact value once all the
+//     round's keys are in (settle), so the order files are read in does
+//     not matter; held by several differently named people it is proposed
+//     to each and counted as none of them, like a mention.
 //
 // A name alone is never a key: two 山田太郎 sharing nothing else are two
 // people. Records holding only a name are one person per name, unless a
