@@ -26,7 +26,9 @@ const DefaultPartBytes = 512 << 10
 // Parts are emitted as they fill, so that an agent holds about two parts
 // of a file's subjects however large the file: every part but the last has
 // Parts 0 ("more follow") and counts its own values; the last has the part
-// count, the whole file's counts and the flags (see FileResult).
+// count, the whole file's counts and the flags (see FileResult). A scan
+// cancelled mid-file leaves the parts already sent without a last one: the
+// server shows such a file incomplete.
 //
 // Subjects are keyed by scoping member and record (see memberNamer), so a
 // spreadsheet row is one subject however its cells are stored. Values are

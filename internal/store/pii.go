@@ -96,7 +96,6 @@ func (t *Tx) PutPIIPart(ctx context.Context, f PIIFile, part, subjects int, vals
 	var sweep, sha, cats string
 	var parts int
 	err := t.QueryRow(ctx, "pii-file-get", f.HostID, f.Path).Scan(&id, &sweep, &sha, &mtime, &parts, &cats)
-	fresh := false
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		err = t.QueryRow(ctx, "pii-file-insert", f.HostID, f.Path, f.PathRaw, f.SweepID, f.SHA256, f.Size, toMS(f.ModTime), f.Parts,
@@ -104,7 +103,6 @@ func (t *Tx) PutPIIPart(ctx context.Context, f PIIFile, part, subjects int, vals
 		if err != nil {
 			return fmt.Errorf("pii file %s:%s: %w", f.HostID, f.Path, err)
 		}
-		fresh = true
 	case err != nil:
 		return fmt.Errorf("pii file %s:%s: %w", f.HostID, f.Path, err)
 	case sweep != f.SweepID || sha != f.SHA256 || mtime != toMS(f.ModTime) || parts > 0 && f.Parts > 0 && parts != f.Parts:
@@ -117,7 +115,6 @@ func (t *Tx) PutPIIPart(ctx context.Context, f PIIFile, part, subjects int, vals
 			f.Masked, f.Categories, f.Flags, toMS(f.ReceivedAt)); err != nil {
 			return err
 		}
-		fresh = true
 	default:
 		if err := t.checkPIIPart(ctx, id, part, parts, cats, f.Parts, totals, vals); err != nil {
 			return fmt.Errorf("pii file %s:%s part %d: %w", f.HostID, f.Path, part, err)
@@ -142,22 +139,7 @@ func (t *Tx) PutPIIPart(ctx context.Context, f PIIFile, part, subjects int, vals
 	if _, err := t.Exec(ctx, "pii-part-upsert", id, part, subjects, toMS(f.ReceivedAt)); err != nil {
 		return err
 	}
-	if _, err = t.Exec(ctx, "pii-file-tally", id, toMS(f.ReceivedAt)); err != nil {
-		return err
-	}
-	if f.Parts > 0 || parts > 0 && !fresh {
-		return nil
-	}
-	// Until a part says the file's counts, they are those of its values.
-	counts, err := t.piiCounts(ctx, id, -1)
-	if err != nil {
-		return err
-	}
-	b, err := json.Marshal(counts)
-	if err != nil {
-		return err
-	}
-	_, err = t.Exec(ctx, "pii-file-categories", id, string(b))
+	_, err = t.Exec(ctx, "pii-file-tally", id, toMS(f.ReceivedAt))
 	return err
 }
 
@@ -206,6 +188,10 @@ func (t *Tx) piiCounts(ctx context.Context, id int64, except int) (map[string]in
 	if err != nil {
 		return nil, err
 	}
+	return scanPIICounts(rows)
+}
+
+func scanPIICounts(rows *sql.Rows) (map[string]int, error) {
 	defer rows.Close()
 	counts := map[string]int{}
 	for rows.Next() {
@@ -270,7 +256,8 @@ func piiInsert(d Dialect, rows int) string {
 }
 
 // IncidentPIIFiles lists the personal-data files of the hosts linked to an
-// incident, by id.
+// incident, by id; see PIIFile.Categories for those whose part count has not
+// arrived.
 func (s *Store) IncidentPIIFiles(ctx context.Context, incidentID string) ([]PIIFile, error) {
 	rows, err := s.Query(ctx, "pii-files-incident", incidentID)
 	if err != nil {
@@ -288,7 +275,31 @@ func (s *Store) IncidentPIIFiles(ctx context.Context, incidentID string) ([]PIIF
 		f.ModTime, f.ReceivedAt = fromMS(mtime), fromMS(at)
 		out = append(out, f)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	// A file whose part count has not arrived counts the values received:
+	// counted here, once per read, rather than at each part.
+	for i := range out {
+		if out[i].Parts > 0 {
+			continue
+		}
+		rows, err := s.Query(ctx, "pii-file-counts", out[i].ID, -1)
+		if err != nil {
+			return nil, err
+		}
+		counts, err := scanPIICounts(rows)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(counts)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Categories = string(b)
+	}
+	return out, nil
 }
 
 // PIIValues calls fn with each value of a file, by part.

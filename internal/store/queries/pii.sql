@@ -21,9 +21,6 @@ UPDATE pii_files SET flags = $2 WHERE id = $1;
 -- name: pii-file-totals
 UPDATE pii_files SET parts = $2, masked = $3, categories = $4 WHERE id = $1;
 
--- name: pii-file-categories
-UPDATE pii_files SET categories = $2 WHERE id = $1;
-
 -- name: pii-file-last-part
 SELECT COALESCE(MAX(part), -1) FROM pii_file_parts WHERE file_id = $1;
 
