@@ -360,14 +360,7 @@ func BenchmarkFileMatcher(b *testing.B) {
 	if s := os.Getenv("MAMORI_FILEMATCHER_ROWS"); s != "" {
 		fmt.Sscan(s, &rows)
 	}
-	var sb strings.Builder
-	sb.WriteString("氏名,メールアドレス,電話番号,生年月日,住所\n")
-	for i := range rows {
-		fmt.Fprintf(&sb, "%s%s %d,user%d@example.jp,090-%04d-%04d,19%02d-%02d-%02d,%s%d-%d-%d\n",
-			surnames[i%len(surnames)], given[i/len(surnames)%len(given)], i, i, i/10000%10000, i%10000,
-			50+i%50, 1+i%12, 1+i%28, prefs[i%len(prefs)], 1+i%9, 1+i%20, 1+i%30)
-	}
-	data := []byte(sb.String())
+	data := customerRows(rows)
 	m := newTestFileMatcher()
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
