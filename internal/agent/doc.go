@@ -16,7 +16,8 @@
 //
 // A sweep or collection with pii also runs scope.FileMatcher (its subject
 // key in DIR/scope.key) and sends each FileResult part as a finding of type
-// "pii_file"; what it could not search is counted in the host's sweep
+// "pii_file" as the scan fills it, so that a large file's results are
+// never all in memory; what it could not search is counted in the host's sweep
 // error. Findings batches are bounded by encoded bytes as well as count, so
 // large results stay within the wire's message limit.
 //

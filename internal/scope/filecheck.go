@@ -25,7 +25,8 @@ const (
 
 // Check refuses a FileResult whose fields no real agent sends, naming the
 // field: unknown categories or flags, negative or inconsistent counts and
-// part numbers, overlong text, text that is not UTF-8.
+// part numbers, overlong text, text that is not UTF-8. It sees one part:
+// whether a file's parts agree is the store's to check as they arrive.
 func (f *FileResult) Check() error {
 	if f.Type != FileResultType {
 		return fmt.Errorf("field type: %q, want %q", f.Type, FileResultType)
@@ -50,11 +51,18 @@ func (f *FileResult) Check() error {
 	if f.Size < 0 {
 		return fmt.Errorf("field size: %d is negative", f.Size)
 	}
-	if f.Parts < 1 || f.Parts > MaxFileParts {
-		return fmt.Errorf("field parts: %d, want 1 to %d", f.Parts, MaxFileParts)
+	if f.Parts < 0 || f.Parts > MaxFileParts {
+		return fmt.Errorf("field parts: %d, want 0 (more follow) to %d", f.Parts, MaxFileParts)
 	}
-	if f.Part < 0 || f.Part >= f.Parts {
-		return fmt.Errorf("field part: %d, want 0 to %d", f.Part, f.Parts-1)
+	last := MaxFileParts - 1
+	if f.Parts > 0 {
+		last = f.Parts - 1
+	}
+	if f.Part < 0 || f.Part > last {
+		return fmt.Errorf("field part: %d, want 0 to %d", f.Part, last)
+	}
+	if f.Parts == 0 && (len(f.Flags) > 0 || f.Masked > 0) {
+		return fmt.Errorf("field parts: 0 (more follow) with flags or masked counts, which the last part carries")
 	}
 	if f.Masked < 0 || f.Masked > maxCategoryCount {
 		return fmt.Errorf("field masked: %d out of range", f.Masked)

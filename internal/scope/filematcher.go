@@ -23,6 +23,13 @@ const DefaultPartBytes = 512 << 10
 // Skipped and error records of the scan pass through unchanged, so that
 // files that were not searched are still reported.
 //
+// Parts are emitted as they fill, so that an agent holds about two parts
+// of a file's subjects however large the file: every part but the last has
+// Parts 0 ("more follow") and counts its own values; the last has the part
+// count, the whole file's counts and the flags (see FileResult). A scan
+// cancelled mid-file leaves the parts already sent without a last one: the
+// server shows such a file incomplete.
+//
 // Subjects are keyed by scoping member and record (see memberNamer), so a
 // spreadsheet row is one subject however its cells are stored. Values are
 // raw, never masked, and normalised: identifiers (e-mail, phone, My
@@ -30,7 +37,9 @@ const DefaultPartBytes = 512 << 10
 // canonical form, names and addresses with full and half width folded and
 // spaces collapsed only, because they are shown in the register and on
 // notices; a value its normaliser refuses is kept folded the same way.
-// Repeats of one value in a subject are sent once.
+// Repeats of one value in a subject are sent once while the subject is
+// held; a record whose occurrences come back after its part was sent
+// continues in a later part under the same member and record.
 type FileMatcher struct {
 	keys *ScanMatcher
 	// PartBytes bounds one encoded part; set it before the first Match.
@@ -54,10 +63,17 @@ func (r *FileResult) Kind() string  { return FileResultType }
 func (r *FileResult) Finding() bool { return true }
 func (r *FileResult) Text() string  { return "" }
 
-// Match scans f and emits its FileResult parts after the file's other
-// records.
+// Match scans f and emits its FileResult parts: the full ones while the
+// scan runs, the rest after the file's other records.
 func (m *FileMatcher) Match(ctx context.Context, f *scan.File, emit func(scan.Record)) error {
-	c := fileCollector{country: m.country, index: map[subjectAt]int{}, cats: map[string]int{}}
+	head := FileResult{Type: FileResultType, Path: scan.DisplayPath(f.Path), PathRaw: scan.RawPath(f.Path),
+		SHA256: f.SHA256, Size: f.Size}
+	if fi, serr := os.Stat(f.Path); serr == nil {
+		head.ModTime = fi.ModTime().UTC()
+	}
+	c := fileCollector{country: m.country, index: map[subjectAt]int{}, cats: map[string]int{},
+		head: head, limit: m.PartBytes, emit: emit}
+	c.next = 2 * c.limit
 	err := m.keys.Match(ctx, f, func(r scan.Record) {
 		switch r := r.(type) {
 		case *Occurrence:
@@ -73,14 +89,7 @@ func (m *FileMatcher) Match(ctx context.Context, f *scan.File, emit func(scan.Re
 	if len(c.cats) == 0 || ctx.Err() != nil {
 		return err
 	}
-	head := FileResult{Type: FileResultType, Path: scan.DisplayPath(f.Path), PathRaw: scan.RawPath(f.Path),
-		SHA256: f.SHA256, Size: f.Size, Categories: c.cats, Masked: c.masked}
-	if fi, serr := os.Stat(f.Path); serr == nil {
-		head.ModTime = fi.ModTime().UTC()
-	}
-	for _, p := range splitParts(head, c.subjects, c.flags, m.PartBytes) {
-		emit(p)
-	}
+	c.finish()
 	return err
 }
 
@@ -89,16 +98,28 @@ type subjectAt struct {
 	record int
 }
 
-// fileCollector gathers one file's subjects.
+// fileCollector gathers one file's subjects and sends them on in parts.
 type fileCollector struct {
-	country  string
-	members  memberNamer
+	country string
+	members memberNamer
+	// index finds the held subjects, by member and record.
 	index    map[subjectAt]int
 	subjects []FileSubject
-	cats     map[string]int
-	masked   int
-	flags    []FileFlag
+	// held estimates the encoded bytes of subjects; at next they are sent
+	// but for the last part's worth.
+	held, next int
+	cats       map[string]int
+	masked     int
+	flags      []FileFlag
+	head       FileResult
+	limit      int
+	sent       int // parts emitted
+	emit       func(scan.Record)
 }
+
+// Encoded bytes of a subject and a value beyond their strings: field
+// names, quotes, commas, a record number.
+const subjectOverhead, valueOverhead = 60, 40
 
 func (c *fileCollector) add(o *Occurrence) {
 	c.cats[o.Category]++
@@ -116,13 +137,78 @@ func (c *fileCollector) add(o *Occurrence) {
 			i = len(c.subjects)
 			c.index[at] = i
 			c.subjects = append(c.subjects, FileSubject{Member: at.member, Record: at.record, Key: o.Subject})
+			c.held += subjectOverhead + len(at.member) + len(o.Subject)
 		}
 	}
 	s := &c.subjects[i]
 	v := normalValue(o.Category, o.Value, o.Country, c.country)
 	if !slices.Contains(s.Values, v) {
 		s.Values = append(s.Values, v)
+		c.held += valueOverhead + len(v.Category) + len(v.Value) + len(v.Country)
 	}
+	if c.held >= c.next {
+		c.flush()
+	}
+}
+
+// flush sends the held subjects but for the last part's worth, which may
+// still grow.
+func (c *fileCollector) flush() {
+	h := c.head
+	h.Categories = c.cats
+	parts := packParts(h, c.subjects, c.limit)
+	for _, ss := range parts[:len(parts)-1] {
+		c.emitPart(ss, false)
+	}
+	keep := parts[len(parts)-1]
+	if len(parts) == 1 {
+		// The estimate ran ahead of the encoding: wait for another part.
+		c.next = c.held + c.limit
+		return
+	}
+	c.subjects = append(c.subjects[:0:0], keep...)
+	clear(c.index)
+	c.held = 0
+	for i, s := range c.subjects {
+		c.index[subjectAt{s.Member, s.Record}] = i
+		c.held += subjectOverhead + len(s.Member) + len(s.Key)
+		for _, v := range s.Values {
+			c.held += valueOverhead + len(v.Category) + len(v.Value) + len(v.Country)
+		}
+	}
+	c.next = 2 * c.limit
+}
+
+// finish sends what is held, the last part with the file's totals and
+// flags.
+func (c *fileCollector) finish() {
+	h := c.head
+	h.Categories, h.Masked, h.Flags = c.cats, c.masked, c.flags
+	parts := packParts(h, c.subjects, c.limit)
+	for i, ss := range parts {
+		c.emitPart(ss, i == len(parts)-1)
+	}
+	c.subjects, c.index = nil, nil
+}
+
+func (c *fileCollector) emitPart(ss []FileSubject, last bool) {
+	p := c.head
+	p.Part, p.Subjects = c.sent, ss
+	if p.Subjects == nil {
+		p.Subjects = []FileSubject{}
+	}
+	c.sent++
+	if last {
+		p.Parts, p.Categories, p.Masked, p.Flags = c.sent, c.cats, c.masked, c.flags
+	} else {
+		p.Categories = map[string]int{}
+		for _, s := range ss {
+			for _, v := range s.Values {
+				p.Categories[v.Category]++
+			}
+		}
+	}
+	c.emit(&p)
 }
 
 // normalValue is the value a FileResult carries for one occurrence.
@@ -153,17 +239,15 @@ func normalValue(cat, raw, country, defCountry string) FileValue {
 	return v
 }
 
-// splitParts packs subjects into parts whose encoding stays within limit
-// bytes. Every part carries head's fields; part 0 also the flags. A
-// subject too large for one part continues in the next with the same
-// member, record and key.
-func splitParts(head FileResult, subjects []FileSubject, flags []FileFlag, limit int) []*FileResult {
-	// The fixed fields, with part numbers as wide as they can get.
+// packParts packs subjects into parts whose encoding, with head's fields
+// and wide part numbers, stays within limit bytes; there is always at
+// least one part. A subject too large for one part continues in the next
+// with the same member, record and key, as does one with more values than
+// a part may hold of one subject.
+func packParts(head FileResult, subjects []FileSubject, limit int) [][]FileSubject {
 	h := head
-	h.Part, h.Parts, h.Subjects, h.Flags = 1<<30, 1<<30, []FileSubject{}, flags
+	h.Part, h.Parts, h.Subjects = 1<<30, 1<<30, []FileSubject{}
 	base := encodedLen(h)
-	h.Flags = nil
-	baseRest := encodedLen(h)
 
 	var parts [][]FileSubject
 	var cur []FileSubject
@@ -171,20 +255,22 @@ func splitParts(head FileResult, subjects []FileSubject, flags []FileFlag, limit
 	room := func() int { return limit - used }
 	next := func() {
 		parts = append(parts, cur)
-		cur, used = nil, baseRest
+		cur, used = nil, base
 	}
 	for _, s := range subjects {
 		n := encodedLen(s) + 1 // and a comma
-		if n <= room() {
-			cur = append(cur, s)
-			used += n
-			continue
-		}
-		if n <= limit-baseRest {
-			next()
-			cur = append(cur, s)
-			used += n
-			continue
+		if len(s.Values) <= maxSubjectValues {
+			if n <= room() {
+				cur = append(cur, s)
+				used += n
+				continue
+			}
+			if n <= limit-base {
+				next()
+				cur = append(cur, s)
+				used += n
+				continue
+			}
 		}
 		// One subject larger than a part: its values go in pieces.
 		empty := s
@@ -195,13 +281,15 @@ func splitParts(head FileResult, subjects []FileSubject, flags []FileFlag, limit
 		pieceLen := over
 		for _, v := range s.Values {
 			vn := encodedLen(v) + 1
-			if pieceLen+vn > room() {
+			if pieceLen+vn > room() || len(piece.Values) == maxSubjectValues {
 				if len(piece.Values) > 0 {
 					cur = append(cur, piece)
 					used += pieceLen
 					piece.Values, pieceLen = nil, over
 				}
-				next()
+				if pieceLen+vn > room() {
+					next()
+				}
 			}
 			piece.Values = append(piece.Values, v)
 			pieceLen += vn
@@ -212,19 +300,7 @@ func splitParts(head FileResult, subjects []FileSubject, flags []FileFlag, limit
 	if len(cur) > 0 || len(parts) == 0 {
 		parts = append(parts, cur)
 	}
-	out := make([]*FileResult, len(parts))
-	for i, ss := range parts {
-		p := head
-		p.Part, p.Parts, p.Subjects = i, len(parts), ss
-		if p.Subjects == nil {
-			p.Subjects = []FileSubject{}
-		}
-		if i == 0 {
-			p.Flags = flags
-		}
-		out[i] = &p
-	}
-	return out
+	return parts
 }
 
 // encodedLen is the JSON length of v, made of strings, numbers, maps and

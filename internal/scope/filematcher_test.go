@@ -203,6 +203,48 @@ func TestFileMatcherEncodings(t *testing.T) {
 	}
 }
 
+// checkParts checks a file's parts as an agent emits them: numbered in
+// order, each within limit, every part but the last with parts 0 and its
+// own counts, the last with the part count and the file's counts, which
+// the parts' values do not exceed.
+func checkParts(t *testing.T, parts []*FileResult, limit int) {
+	t.Helper()
+	if len(parts) == 0 {
+		return
+	}
+	last := parts[len(parts)-1]
+	sum := map[string]int{}
+	for i, p := range parts {
+		if enc, _ := json.Marshal(p); len(enc) > limit {
+			t.Errorf("part %d: %d bytes, over %d", i, len(enc), limit)
+		}
+		if err := p.Check(); err != nil {
+			t.Errorf("part %d: %v", i, err)
+		}
+		own := map[string]int{}
+		for _, s := range p.Subjects {
+			for _, v := range s.Values {
+				own[v.Category]++
+				sum[v.Category]++
+			}
+		}
+		want := 0
+		if p == last {
+			want = len(parts)
+		} else if diff := cmp.Diff(p.Categories, own); diff != "" || len(p.Flags) > 0 || p.Masked != 0 {
+			t.Errorf("part %d: categories (-got +own) %s, %d flags, masked %d", i, diff, len(p.Flags), p.Masked)
+		}
+		if p.Part != i || p.Parts != want {
+			t.Errorf("part %d says part %d of %d, want %d", i, p.Part, p.Parts, want)
+		}
+	}
+	for c, n := range sum {
+		if n > last.Categories[c] {
+			t.Errorf("%s: %d values in the parts, the file counts %d", c, n, last.Categories[c])
+		}
+	}
+}
+
 // TestFileMatcherParts splits a large CSV into parts that each stay within
 // PartBytes, and checks that together they hold every subject once.
 func TestFileMatcherParts(t *testing.T) {
@@ -224,15 +266,12 @@ func TestFileMatcherParts(t *testing.T) {
 	if len(parts) < 3 {
 		t.Fatalf("%d parts, want several", len(parts))
 	}
+	checkParts(t, parts, m.PartBytes)
+	if got := parts[len(parts)-1].Categories["email"]; got != rows {
+		t.Errorf("the last part counts %d e-mail addresses, want %d", got, rows)
+	}
 	seen := map[int]bool{}
-	for i, p := range parts {
-		enc, _ := json.Marshal(p)
-		if len(enc) > m.PartBytes {
-			t.Errorf("part %d: %d bytes, over %d", i, len(enc), m.PartBytes)
-		}
-		if p.Part != i || p.Parts != len(parts) || p.Categories["email"] != rows {
-			t.Errorf("part %d: part %d of %d, categories %v", i, p.Part, p.Parts, p.Categories)
-		}
+	for _, p := range parts {
 		for _, s := range p.Subjects {
 			if seen[s.Record] {
 				t.Errorf("record %d in two parts", s.Record)
@@ -245,37 +284,44 @@ func TestFileMatcherParts(t *testing.T) {
 	}
 }
 
-// TestSplitPartsLargeSubject splits one subject with more values than fit
-// a part.
-func TestSplitPartsLargeSubject(t *testing.T) {
-	s := FileSubject{Member: "m", Record: 7, Key: "s-1"}
-	for i := range 500 {
-		s.Values = append(s.Values, FileValue{Category: "email", Value: fmt.Sprintf("someone%04d@example.jp", i)})
-	}
-	head := FileResult{Type: FileResultType, Path: "/d/letter.txt", Categories: map[string]int{"email": 500}}
-	small := FileSubject{Member: "m", Record: 1, Key: "s-0", Values: []FileValue{{Category: "email", Value: "a@example.jp"}}}
-	const limit = 4 << 10
-	parts := splitParts(head, []FileSubject{small, s}, nil, limit)
-	var values []FileValue
-	for i, p := range parts {
-		enc, _ := json.Marshal(p)
-		if len(enc) > limit {
-			t.Errorf("part %d: %d bytes", i, len(enc))
+// TestPackPartsLargeSubject splits one subject with more values than fit
+// a part, or than a part may hold of one subject.
+func TestPackPartsLargeSubject(t *testing.T) {
+	for _, tc := range []struct {
+		values, limit int
+	}{{500, 4 << 10}, {2500, 1 << 20}} {
+		s := FileSubject{Member: "m", Record: 7, Key: "s-1"}
+		for i := range tc.values {
+			s.Values = append(s.Values, FileValue{Category: "email", Value: fmt.Sprintf("someone%04d@example.jp", i)})
 		}
-		for _, ps := range p.Subjects {
-			if ps.Record == 7 {
-				if ps.Key != "s-1" || ps.Member != "m" {
-					t.Errorf("piece %+v lost its subject", ps)
+		head := FileResult{Type: FileResultType, Path: "/d/letter.txt", Categories: map[string]int{"email": tc.values + 1}}
+		small := FileSubject{Member: "m", Record: 1, Key: "s-0", Values: []FileValue{{Category: "email", Value: "a@example.jp"}}}
+		parts := packParts(head, []FileSubject{small, s}, tc.limit)
+		var values []FileValue
+		for i, ss := range parts {
+			p := head
+			p.Part, p.Parts, p.Subjects = i, len(parts), ss
+			if enc, _ := json.Marshal(p); len(enc) > tc.limit {
+				t.Errorf("%d values: part %d: %d bytes", tc.values, i, len(enc))
+			}
+			if err := p.Check(); err != nil {
+				t.Errorf("%d values: part %d: %v", tc.values, i, err)
+			}
+			for _, ps := range ss {
+				if ps.Record == 7 {
+					if ps.Key != "s-1" || ps.Member != "m" {
+						t.Errorf("piece %+v lost its subject", ps)
+					}
+					values = append(values, ps.Values...)
 				}
-				values = append(values, ps.Values...)
 			}
 		}
-	}
-	if len(parts) < 2 {
-		t.Errorf("%d parts", len(parts))
-	}
-	if diff := cmp.Diff(values, s.Values); diff != "" {
-		t.Errorf("values (-got +want):\n%s", diff)
+		if tc.limit < 1<<20 && len(parts) < 2 {
+			t.Errorf("%d values: %d parts", tc.values, len(parts))
+		}
+		if diff := cmp.Diff(values, s.Values); diff != "" {
+			t.Errorf("%d values (-got +want):\n%s", tc.values, diff)
+		}
 	}
 }
 
@@ -314,14 +360,7 @@ func BenchmarkFileMatcher(b *testing.B) {
 	if s := os.Getenv("MAMORI_FILEMATCHER_ROWS"); s != "" {
 		fmt.Sscan(s, &rows)
 	}
-	var sb strings.Builder
-	sb.WriteString("氏名,メールアドレス,電話番号,生年月日,住所\n")
-	for i := range rows {
-		fmt.Fprintf(&sb, "%s%s %d,user%d@example.jp,090-%04d-%04d,19%02d-%02d-%02d,%s%d-%d-%d\n",
-			surnames[i%len(surnames)], given[i/len(surnames)%len(given)], i, i, i/10000%10000, i%10000,
-			50+i%50, 1+i%12, 1+i%28, prefs[i%len(prefs)], 1+i%9, 1+i%20, 1+i%30)
-	}
-	data := []byte(sb.String())
+	data := customerRows(rows)
 	m := newTestFileMatcher()
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()
@@ -346,8 +385,8 @@ func BenchmarkFileMatcher(b *testing.B) {
 	b.ReportMetric(float64(encoded)/float64(subjects), "B/subject")
 }
 
-// FuzzFileMatcher checks the parts of any file: each within PartBytes,
-// numbered in order, together holding each subject's values once.
+// FuzzFileMatcher checks the parts of any file (see checkParts), together
+// holding each subject's values once.
 func FuzzFileMatcher(f *testing.F) {
 	f.Add([]byte(customersCSV))
 	f.Add([]byte("山田 太郎 様\n〒100-0001 東京都千代田区千代田1-1\n電話 03-1234-5678 taro@example.jp\n"))
@@ -367,14 +406,9 @@ func FuzzFileMatcher(f *testing.F) {
 			member string
 			record int
 		}
+		checkParts(t, parts, m.PartBytes)
 		values := map[at]map[FileValue]bool{}
-		for i, p := range parts {
-			if p.Part != i || p.Parts != len(parts) {
-				t.Fatalf("part %d says %d of %d", i, p.Part, p.Parts)
-			}
-			if enc, _ := json.Marshal(p); len(enc) > m.PartBytes {
-				t.Errorf("part %d: %d bytes", i, len(enc))
-			}
+		for _, p := range parts {
 			for _, s := range p.Subjects {
 				k := at{s.Member, s.Record}
 				if values[k] == nil {

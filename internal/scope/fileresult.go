@@ -4,10 +4,17 @@ import "time"
 
 // FileResult is the personal data found in one scanned file (a top-level
 // path; archive, Office and database members are inside it), as an agent
-// sends it to the server after a sweep or collection with pii: true. A file
-// holding more values than fit one message is sent in Parts records,
-// numbered by Part from 0; each carries the whole file's Categories and
-// its own share of Subjects.
+// sends it to the server during a sweep or collection with pii: true. A
+// file holding more values than fit one message is sent in parts, numbered
+// by Part from 0, as the scan fills them: every part but the last has
+// Parts 0 ("more follow"), Categories counting its own values and no
+// flags; the last has Parts, the number of parts, the whole file's
+// Categories and Masked, and the Flags. Each part carries its own share of
+// Subjects; a subject may continue in a later part under the same member
+// and record.
+//
+// Agents before streaming sent every part with Parts set and the whole
+// file's Categories, and the flags in part 0; the server takes both forms.
 //
 // Values are normalised for scoping but not masked: they travel inside the
 // fleet's mutual TLS channel and the server encrypts them at rest.
@@ -19,14 +26,16 @@ type FileResult struct {
 	Size    int64     `json:"size"`
 	ModTime time.Time `json:"mtime,omitzero"`
 	Part    int       `json:"part"`
-	Parts   int       `json:"parts"`
-	// Categories counts the file's occurrences per category (all parts).
+	// Parts is the number of parts, set on the last; 0 says more follow.
+	Parts int `json:"parts"`
+	// Categories counts the file's occurrences per category on the last
+	// part, the part's values on the others.
 	Categories map[string]int `json:"categories"`
-	// Masked counts occurrences seen without a raw value.
+	// Masked counts occurrences seen without a raw value (last part).
 	Masked   int           `json:"masked,omitempty"`
 	Subjects []FileSubject `json:"subjects"`
 	// Flags are the special-care and credential marks of the file or its
-	// members (part 0 only).
+	// members (last part only).
 	Flags []FileFlag `json:"flags,omitempty"`
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mamori-dev/mamori/internal/scope"
 	"github.com/mamori-dev/mamori/internal/testutil"
 	"github.com/mamori-dev/mamori/internal/wire"
 )
@@ -119,6 +120,11 @@ func TestCheckPIIFile(t *testing.T) {
 		{"other path", func(f *wire.Finding, _ map[string]any) { f.Path = "/etc/passwd" }, "field path"},
 		{"unknown category", func(_ *wire.Finding, d map[string]any) { d["categories"] = map[string]any{"email": 1, "blood": 1} }, "unknown category"},
 		{"part past parts", func(_ *wire.Finding, d map[string]any) { d["part"] = 1 }, "field part"},
+		{"more follow", func(_ *wire.Finding, d map[string]any) { d["part"], d["parts"] = 7, 0 }, ""},
+		{"more follow with flags", func(_ *wire.Finding, d map[string]any) {
+			d["parts"], d["flags"] = 0, []any{map[string]any{"flag": "credentials", "terms": []any{"password"}}}
+		}, "field parts"},
+		{"too many parts", func(_ *wire.Finding, d map[string]any) { d["part"], d["parts"] = scope.MaxFileParts, 0 }, "field part"},
 		{"no detail", func(f *wire.Finding, _ map[string]any) { f.Detail = nil }, "field detail"},
 	} {
 		d := good()

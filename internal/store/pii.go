@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -42,12 +43,19 @@ type PIIFile struct {
 	SweepID, SHA256       string
 	Size                  int64
 	ModTime               time.Time
-	Parts, PartsSeen      int
-	Subjects, Masked      int
-	Categories, Flags     string // JSON
-	ReceivedAt            time.Time
-	Rev                   int64
+	// Parts is the file's part count, 0 until the part that says it (an
+	// agent's last) arrived; PartsSeen the parts stored.
+	Parts, PartsSeen int
+	Subjects, Masked int
+	// Categories counts occurrences per category: the whole file's once a
+	// part carrying them arrived, until then the values stored.
+	Categories, Flags string // JSON
+	ReceivedAt        time.Time
+	Rev               int64
 }
+
+// Complete says whether every part of the file arrived.
+func (f *PIIFile) Complete() bool { return f.Parts > 0 && f.PartsSeen == f.Parts }
 
 // PIIValue is one sealed value of a file's subject.
 type PIIValue struct {
@@ -60,15 +68,34 @@ type PIIValue struct {
 	MAC, Sealed []byte
 }
 
-// PutPIIPart stores one part of a file's result. A part of another
-// version of the file (another sweep, content or part count) replaces
-// every part stored before; the same part again replaces itself, so a
-// re-sent part adds nothing.
+// ErrPIIPart says a part disagrees with the parts of its file stored
+// before: a number past the file's part count, a part count below a part
+// already stored, or more values of a category than the file counts. No
+// agent sends such a part; nothing of it is stored.
+var ErrPIIPart = errors.New("part disagrees with its file's other parts")
+
+// PutPIIPart stores one part of a file's result. f.Parts is the file's
+// part count, with f.Categories and f.Masked its whole counts, or 0 for a
+// part of an agent that streams parts, more following, whose Categories
+// are ignored. A part of another version of the file (another sweep,
+// content, or part count) replaces every part stored before; the same part
+// again replaces itself, so a re-sent part adds nothing. Flags, when a
+// part has some, replace the file's. A part that disagrees with the
+// others is refused with ErrPIIPart before anything is written, so that
+// the transaction goes on.
 func (t *Tx) PutPIIPart(ctx context.Context, f PIIFile, part, subjects int, vals []PIIValue) error {
+	var totals map[string]int
+	if f.Parts > 0 {
+		if err := json.Unmarshal([]byte(f.Categories), &totals); err != nil {
+			return fmt.Errorf("pii file %s:%s: categories: %w", f.HostID, f.Path, err)
+		}
+	} else {
+		f.Categories, f.Masked = "{}", 0
+	}
 	var id, mtime int64
-	var sweep, sha string
+	var sweep, sha, cats string
 	var parts int
-	err := t.QueryRow(ctx, "pii-file-get", f.HostID, f.Path).Scan(&id, &sweep, &sha, &mtime, &parts)
+	err := t.QueryRow(ctx, "pii-file-get", f.HostID, f.Path).Scan(&id, &sweep, &sha, &mtime, &parts, &cats)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		err = t.QueryRow(ctx, "pii-file-insert", f.HostID, f.Path, f.PathRaw, f.SweepID, f.SHA256, f.Size, toMS(f.ModTime), f.Parts,
@@ -78,7 +105,7 @@ func (t *Tx) PutPIIPart(ctx context.Context, f PIIFile, part, subjects int, vals
 		}
 	case err != nil:
 		return fmt.Errorf("pii file %s:%s: %w", f.HostID, f.Path, err)
-	case sweep != f.SweepID || sha != f.SHA256 || mtime != toMS(f.ModTime) || parts != f.Parts:
+	case sweep != f.SweepID || sha != f.SHA256 || mtime != toMS(f.ModTime) || parts > 0 && f.Parts > 0 && parts != f.Parts:
 		for _, q := range []string{"pii-file-values-delete", "pii-file-parts-delete"} {
 			if _, err := t.Exec(ctx, q, id); err != nil {
 				return err
@@ -88,10 +115,19 @@ func (t *Tx) PutPIIPart(ctx context.Context, f PIIFile, part, subjects int, vals
 			f.Masked, f.Categories, f.Flags, toMS(f.ReceivedAt)); err != nil {
 			return err
 		}
-	case part == 0:
-		// Flags travel with part 0 only.
-		if _, err := t.Exec(ctx, "pii-file-flags", id, f.Flags); err != nil {
-			return err
+	default:
+		if err := t.checkPIIPart(ctx, id, part, parts, cats, f.Parts, totals, vals); err != nil {
+			return fmt.Errorf("pii file %s:%s part %d: %w", f.HostID, f.Path, part, err)
+		}
+		if f.Parts > 0 {
+			if _, err := t.Exec(ctx, "pii-file-totals", id, f.Parts, f.Masked, f.Categories); err != nil {
+				return err
+			}
+		}
+		if f.Flags != "" && f.Flags != "[]" {
+			if _, err := t.Exec(ctx, "pii-file-flags", id, f.Flags); err != nil {
+				return err
+			}
 		}
 	}
 	if _, err := t.Exec(ctx, "pii-part-values-delete", id, part); err != nil {
@@ -105,6 +141,68 @@ func (t *Tx) PutPIIPart(ctx context.Context, f PIIFile, part, subjects int, vals
 	}
 	_, err = t.Exec(ctx, "pii-file-tally", id, toMS(f.ReceivedAt))
 	return err
+}
+
+// checkPIIPart checks a part of a file stored before with the same
+// version: storedParts and storedCats are the file's part count and
+// counts, parts and totals the part's.
+func (t *Tx) checkPIIPart(ctx context.Context, id int64, part, storedParts int, storedCats string, parts int, totals map[string]int, vals []PIIValue) error {
+	if storedParts > 0 && part >= storedParts {
+		return fmt.Errorf("%w: the file has %d parts", ErrPIIPart, storedParts)
+	}
+	if parts > 0 {
+		var last int
+		if err := t.QueryRow(ctx, "pii-file-last-part", id).Scan(&last); err != nil {
+			return err
+		}
+		if last >= parts {
+			return fmt.Errorf("%w: %d parts, part %d stored", ErrPIIPart, parts, last)
+		}
+	} else if storedParts > 0 {
+		if err := json.Unmarshal([]byte(storedCats), &totals); err != nil {
+			return fmt.Errorf("categories: %w", err)
+		}
+	}
+	if totals == nil {
+		return nil
+	}
+	counts, err := t.piiCounts(ctx, id, part)
+	if err != nil {
+		return err
+	}
+	for _, v := range vals {
+		counts[v.Category]++
+	}
+	for c, n := range counts {
+		if n > totals[c] {
+			return fmt.Errorf("%w: %d %s values in the parts, the file counts %d", ErrPIIPart, n, c, totals[c])
+		}
+	}
+	return nil
+}
+
+// piiCounts counts a file's stored values per category, leaving out part
+// except (-1 leaves out none).
+func (t *Tx) piiCounts(ctx context.Context, id int64, except int) (map[string]int, error) {
+	rows, err := t.Query(ctx, "pii-file-counts", id, except)
+	if err != nil {
+		return nil, err
+	}
+	return scanPIICounts(rows)
+}
+
+func scanPIICounts(rows *sql.Rows) (map[string]int, error) {
+	defer rows.Close()
+	counts := map[string]int{}
+	for rows.Next() {
+		var c string
+		var n int
+		if err := rows.Scan(&c, &n); err != nil {
+			return nil, fmt.Errorf("pii counts: %w", err)
+		}
+		counts[c] = n
+	}
+	return counts, rows.Err()
 }
 
 const piiValueCols = 8
@@ -158,7 +256,8 @@ func piiInsert(d Dialect, rows int) string {
 }
 
 // IncidentPIIFiles lists the personal-data files of the hosts linked to an
-// incident, by id.
+// incident, by id; see PIIFile.Categories for those whose part count has not
+// arrived.
 func (s *Store) IncidentPIIFiles(ctx context.Context, incidentID string) ([]PIIFile, error) {
 	rows, err := s.Query(ctx, "pii-files-incident", incidentID)
 	if err != nil {
@@ -176,7 +275,31 @@ func (s *Store) IncidentPIIFiles(ctx context.Context, incidentID string) ([]PIIF
 		f.ModTime, f.ReceivedAt = fromMS(mtime), fromMS(at)
 		out = append(out, f)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	// A file whose part count has not arrived counts the values received:
+	// counted here, once per read, rather than at each part.
+	for i := range out {
+		if out[i].Parts > 0 {
+			continue
+		}
+		rows, err := s.Query(ctx, "pii-file-counts", out[i].ID, -1)
+		if err != nil {
+			return nil, err
+		}
+		counts, err := scanPIICounts(rows)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(counts)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Categories = string(b)
+	}
+	return out, nil
 }
 
 // PIIValues calls fn with each value of a file, by part.

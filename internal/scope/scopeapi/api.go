@@ -194,8 +194,9 @@ type FileView struct {
 	Categories map[string]int `json:"categories" doc:"occurrences per category"`
 	Masked     int            `json:"masked,omitempty"`
 	Subjects   int            `json:"subjects"`
-	Parts      int            `json:"parts"`
-	PartsSeen  int            `json:"parts_seen" doc:"parts received; the file is complete when it equals parts"`
+	Parts      int            `json:"parts" doc:"the file's part count; 0 until its last part arrived"`
+	PartsSeen  int            `json:"parts_seen" doc:"parts received"`
+	Complete   bool           `json:"complete" doc:"every part arrived; an incomplete file counts in the register with the values received"`
 	Exposure   string         `json:"exposure" enum:"present,accessed,exfiltrated"`
 	ExposureBy string         `json:"exposure_by" enum:"default,investigation,person"`
 	SweepID    string         `json:"sweep_id,omitempty"`
@@ -382,7 +383,7 @@ func (s *Service) files(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		v := FileView{ID: strconv.FormatInt(f.ID, 10), Host: f.HostID, Path: f.Path, SHA256: f.SHA256, Size: f.Size, ModTime: rfc3339(f.ModTime),
-			Masked: f.Masked, Subjects: f.Subjects, Parts: f.Parts, PartsSeen: f.PartsSeen, Exposure: f.Exposure.String(), ExposureBy: f.By,
+			Masked: f.Masked, Subjects: f.Subjects, Parts: f.Parts, PartsSeen: f.PartsSeen, Complete: f.Complete(), Exposure: f.Exposure.String(), ExposureBy: f.By,
 			SweepID: f.SweepID, ReceivedAt: rfc3339(f.ReceivedAt)}
 		if err := jsonUnmarshal(f.Categories, &v.Categories); err != nil {
 			httpapi.Fail(w, r, err)

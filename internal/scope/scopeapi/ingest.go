@@ -3,6 +3,7 @@ package scopeapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 
 	"github.com/mamori-dev/mamori/internal/scope"
 	"github.com/mamori-dev/mamori/internal/store"
@@ -10,7 +11,8 @@ import (
 
 // ingest is the store's PIISink: each finding is one part of a file's
 // result, stored with its values sealed. A finding that is not a valid
-// result (the gateway refuses those first) is logged and skipped.
+// result (the gateway refuses those first), or a part that disagrees with
+// its file's others, is logged and skipped.
 func (s *Service) ingest(ctx context.Context, tx *store.Tx, ds []*store.Detection) (int, error) {
 	n := 0
 	for _, d := range ds {
@@ -35,7 +37,12 @@ func (s *Service) ingest(ctx context.Context, tx *store.Tx, ds []*store.Detectio
 					Country: v.Country, MAC: s.keys.sum(v.Category, v.Value), Sealed: s.keys.seal(v.Category, v.Value)})
 			}
 		}
-		if err := tx.PutPIIPart(ctx, f, fr.Part, len(fr.Subjects), vals); err != nil {
+		err := tx.PutPIIPart(ctx, f, fr.Part, len(fr.Subjects), vals)
+		if errors.Is(err, store.ErrPIIPart) {
+			s.log.Warn("pii_file part refused", "host", d.HostID, "finding", d.FindingID, "err", err)
+			continue
+		}
+		if err != nil {
 			return n, err
 		}
 		n++

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/mamori-dev/mamori/internal/scope"
 	"github.com/mamori-dev/mamori/internal/scope/scopeapi"
 	"github.com/mamori-dev/mamori/internal/store"
@@ -59,6 +61,147 @@ func TestPartsAndResweep(t *testing.T) {
 	})
 }
 
+// streamed builds a part of path as a streaming agent sends it: parts 0
+// (more follow) and the part's own counts.
+func streamed(path, sha string, part int, subs ...scope.FileSubject) scope.FileResult {
+	r := result(path, sha, subs...)
+	r.Part, r.Parts = part, 0
+	return r
+}
+
+func fileOf(t *testing.T, f *fixture, inc, path string) scopeapi.FileView {
+	t.Helper()
+	var files []scopeapi.FileView
+	f.must("GET", "/incidents/"+inc+"/pii-files", nil, &files)
+	for _, v := range files {
+		if v.Path == path {
+			return v
+		}
+	}
+	t.Fatalf("%s not among the files: %+v", path, files)
+	return scopeapi.FileView{}
+}
+
+// A streaming agent's parts make one file, complete when the last (which
+// says the part count and the file's counts) and every part before it
+// arrived, in any order. Until then the file counts in the register with
+// the values received, and pii-files shows it incomplete.
+func TestStreamedParts(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
+		f := newFixture(t, dsn)
+		a := f.enrol("stream1")
+		var inc struct{ ID string }
+		f.must("POST", "/incidents", map[string]any{"title": "stream", "hosts": []string{a.ID}, "reason": "test"}, &inc)
+		const path = "/data/crm.csv"
+		p0 := streamed(path, sha('c'), 0, subject("", 1, "email", "one@example.jp"), subject("", 2, "email", "two@example.jp"))
+		// Record 2 continues in part 1: one subject, one person.
+		p1 := streamed(path, sha('c'), 1, subject("", 2, "phone", "+819012345678"), subject("", 3, "email", "three@example.jp"))
+		last := result(path, sha('c'), subject("", 4, "email", "four@example.jp"))
+		last.Part, last.Parts, last.Masked = 2, 3, 1
+		last.Categories = map[string]int{"email": 5, "phone": 1}
+		last.Flags = []scope.FileFlag{{Flag: "special_care", Terms: []string{"病歴"}}}
+
+		a.SendResults(p0)
+		got := fileOf(t, f, inc.ID, path)
+		if got.Complete || got.Parts != 0 || got.PartsSeen != 1 || got.Categories["email"] != 2 {
+			t.Fatalf("after part 0: %+v", got)
+		}
+		if ps := people(f, inc.ID, ""); len(ps) != 2 {
+			t.Fatalf("after part 0: %d people, want the 2 received", len(ps))
+		}
+		a.SendResults(p1)
+		a.SendResults(p1) // re-sent
+		got = fileOf(t, f, inc.ID, path)
+		if diff := cmp.Diff(got.Categories, map[string]int{"email": 3, "phone": 1}); got.Complete || got.PartsSeen != 2 || diff != "" {
+			t.Fatalf("after part 1 twice: %+v %s", got, diff)
+		}
+		a.SendResults(last)
+		got = fileOf(t, f, inc.ID, path)
+		if diff := cmp.Diff(got.Categories, last.Categories); !got.Complete || got.Parts != 3 || got.PartsSeen != 3 || got.Masked != 1 || diff != "" {
+			t.Fatalf("after the last part: %+v %s", got, diff)
+		}
+		ps := people(f, inc.ID, "")
+		if len(ps) != 4 {
+			t.Fatalf("%d people, want 4: %+v", len(ps), ps)
+		}
+		both := 0
+		for _, p := range ps {
+			if p.Email != "" && p.Phone != "" {
+				both++
+			}
+			if len(p.SpecialCare) == 0 {
+				t.Errorf("%s lost the last part's flags", p.ID)
+			}
+		}
+		if both != 1 {
+			t.Errorf("%d people with e-mail and phone, want record 2 as one", both)
+		}
+
+		// Parts that disagree with the file are refused, and nothing of
+		// them stored.
+		rogue := []scope.FileResult{
+			streamed(path, sha('c'), 3, subject("", 9, "email", "nine@example.jp")), // past the part count
+			streamed(path, sha('c'), 1, subject("", 9, "email", "nine@example.jp"), // more e-mail than the file counts
+				subject("", 10, "email", "ten@example.jp"), subject("", 11, "email", "eleven@example.jp")),
+		}
+		for _, r := range rogue {
+			a.SendResults(r)
+		}
+		// A refused part leaves the rest of its batch stored.
+		const other = "/data/other.csv"
+		a.SendResults(append(rogue, streamed(other, sha('a'), 0, subject("", 1, "email", "other@example.jp")))...)
+		if got := fileOf(t, f, inc.ID, other); got.PartsSeen != 1 {
+			t.Errorf("the good part beside refused ones: %+v", got)
+		}
+		if diff := cmp.Diff(fileOf(t, f, inc.ID, path), got); diff != "" {
+			t.Errorf("rogue parts changed the file (-after +before):\n%s", diff)
+		}
+		if ps := people(f, inc.ID, ""); len(ps) != 5 {
+			t.Errorf("%d people, want 5: rogue parts changed them", len(ps))
+		}
+
+		// A last part that comes first, and a last part that counts fewer
+		// parts, or fewer values, than those stored.
+		const early, short, few = "/data/early.csv", "/data/short.csv", "/data/few.csv"
+		e2 := result(early, sha('e'), subject("", 3, "email", "e3@example.jp"))
+		e2.Part, e2.Parts, e2.Categories = 2, 3, map[string]int{"email": 3}
+		a.SendResults(e2)
+		if got := fileOf(t, f, inc.ID, early); got.Complete || got.Parts != 3 || got.PartsSeen != 1 {
+			t.Fatalf("the last part first: %+v", got)
+		}
+		a.SendResults(streamed(early, sha('e'), 1, subject("", 2, "email", "e2@example.jp")),
+			streamed(early, sha('e'), 0, subject("", 1, "email", "e1@example.jp")))
+		if got := fileOf(t, f, inc.ID, early); !got.Complete || got.PartsSeen != 3 || got.Categories["email"] != 3 {
+			t.Fatalf("the parts before it: %+v", got)
+		}
+		a.SendResults(streamed(short, sha('f'), 0, subject("", 1, "email", "s1@example.jp")),
+			streamed(short, sha('f'), 1, subject("", 2, "email", "s2@example.jp")))
+		s1 := result(short, sha('f'), subject("", 3, "email", "s3@example.jp"))
+		s1.Parts, s1.Categories = 1, map[string]int{"email": 3}
+		a.SendResults(s1)
+		a.SendResults(streamed(few, sha('b'), 0, subject("", 1, "email", "f1@example.jp"), subject("", 2, "email", "f2@example.jp")))
+		f1 := result(few, sha('b'), subject("", 3, "email", "f3@example.jp"))
+		f1.Part, f1.Parts, f1.Categories = 1, 2, map[string]int{"email": 2}
+		a.SendResults(f1)
+		for p, seen := range map[string]int{short: 2, few: 1} {
+			// Never finished: counted with what arrived, shown incomplete.
+			if got := fileOf(t, f, inc.ID, p); got.Complete || got.Parts != 0 || got.PartsSeen != seen || got.Categories["email"] != 2 {
+				t.Errorf("%s after a refused last part: %+v", p, got)
+			}
+		}
+		if ps := people(f, inc.ID, ""); len(ps) != 4+1+3+2+2 {
+			t.Errorf("%d people, want 12 (4, 1 other, 3 early, 2 short, 2 few)", len(ps))
+		}
+
+		// The next sweep's first part replaces the file's parts.
+		a.SendResults(streamed(path, sha('d'), 0, subject("", 1, "email", "new@example.jp")))
+		if got := fileOf(t, f, inc.ID, path); got.Complete || got.SHA256 != sha('d') || got.PartsSeen != 1 || got.Parts != 0 ||
+			got.Masked != 0 || got.Categories["email"] != 1 {
+			t.Fatalf("after the re-sweep: %+v", got)
+		}
+	})
+}
+
 // Results no agent sends are refused at the gateway and stored nowhere.
 func TestRogueResults(t *testing.T) {
 	f := newFixture(t, "")
@@ -69,7 +212,9 @@ func TestRogueResults(t *testing.T) {
 	bad := []func(*scope.FileResult){
 		func(r *scope.FileResult) { r.Categories = map[string]int{"email": 1, "shoe_size": 1} },
 		func(r *scope.FileResult) { r.Part = 3 },
-		func(r *scope.FileResult) { r.Parts = 0 },
+		func(r *scope.FileResult) { r.Parts = -1 },
+		func(r *scope.FileResult) { r.Parts, r.Masked = 0, 1 }, // only a last part counts masked values
+		func(r *scope.FileResult) { r.Parts, r.Part = 0, scope.MaxFileParts },
 		func(r *scope.FileResult) { r.Size = -1 },
 		func(r *scope.FileResult) { r.SHA256 = "not-a-hash" },
 		func(r *scope.FileResult) { r.Path = "" },

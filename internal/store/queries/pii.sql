@@ -3,7 +3,7 @@
 -- the incident's master data.
 
 -- name: pii-file-get
-SELECT id, sweep_id, sha256, mtime, parts FROM pii_files WHERE host_id = $1 AND path = $2;
+SELECT id, sweep_id, sha256, mtime, parts, categories FROM pii_files WHERE host_id = $1 AND path = $2;
 
 -- name: pii-file-insert
 INSERT INTO pii_files (host_id, path, path_raw, sweep_id, sha256, size, mtime, parts, parts_seen, subjects, masked, categories, flags, received_at, rev)
@@ -17,6 +17,15 @@ WHERE id = $1;
 
 -- name: pii-file-flags
 UPDATE pii_files SET flags = $2 WHERE id = $1;
+
+-- name: pii-file-totals
+UPDATE pii_files SET parts = $2, masked = $3, categories = $4 WHERE id = $1;
+
+-- name: pii-file-last-part
+SELECT COALESCE(MAX(part), -1) FROM pii_file_parts WHERE file_id = $1;
+
+-- name: pii-file-counts
+SELECT category, COUNT(*) FROM pii_values WHERE file_id = $1 AND part <> $2 GROUP BY category;
 
 -- name: pii-file-values-delete
 DELETE FROM pii_values WHERE file_id = $1;
