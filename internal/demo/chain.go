@@ -76,10 +76,10 @@ func (d *demo) obligations(ctx context.Context) error {
 	d.say("PUT .../obligations/facts: the same facts, with the drafts' narrative (organisation, contact, summary)")
 	var doc struct {
 		Duties []struct {
-			Law, Duty, Stage, Authority, Basis string
-			Due                                *time.Time `json:"due"`
-			DueText                            string     `json:"due_text"`
-			Remaining                          *float64   `json:"remaining_seconds"`
+			Law, Duty, Stage, Authority, Basis, Reason string
+			Due                                        *time.Time `json:"due"`
+			DueText                                    string     `json:"due_text"`
+			Remaining                                  *float64   `json:"remaining_seconds"`
 		} `json:"duties"`
 		NotTriggered []struct{ Law, Reason string } `json:"not_triggered"`
 		NotAssessed  []struct {
@@ -103,6 +103,12 @@ func (d *demo) obligations(ctx context.Context) error {
 			to = "  to " + du.Authority
 		}
 		d.say("  %-7s %-18s %-11s due %-40s [%s]%s", du.Law, du.Duty, du.Stage, due, du.Basis, to)
+		if !strings.HasPrefix(du.Law, "JP-") {
+			// What a law other than the home one asks, in the engine's
+			// words: the GDPR's says why Art. 34 does not reach the
+			// people on these categories.
+			d.say("          %s", du.Reason)
+		}
 		d.res.Duties = append(d.res.Duties, strings.TrimSuffix(du.Law+"/"+du.Duty+"/"+du.Stage, "/"))
 	}
 	for _, n := range doc.NotTriggered {
