@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/mamori-dev/mamori/internal/demo"
 	"github.com/mamori-dev/mamori/internal/notify/letter"
 )
@@ -88,10 +90,20 @@ func TestDemo(t *testing.T) {
 	if res.FactsSource != "derived" || res.FactsPeople != res.People {
 		t.Errorf("obligations' facts %s, counting %d people; want derived from the register's %d", res.FactsSource, res.FactsPeople, res.People)
 	}
-	for _, d := range []string{"JP-APPI/report_regulator/preliminary", "JP-APPI/report_regulator/final", "JP-APPI/notify_individuals"} {
+	// 60 people: one lives in Germany, one in Korea. The facts count each
+	// where they live, and each country's law adds its duties to APPI's.
+	if diff := cmp.Diff(res.FactsResidence, map[string]int{"JP": 58, "DE": 1, "KR": 1}); diff != "" {
+		t.Errorf("obligations' facts by residence (-got +want):\n%s", diff)
+	}
+	for _, d := range []string{"JP-APPI/report_regulator/preliminary", "JP-APPI/report_regulator/final", "JP-APPI/notify_individuals",
+		"EU-GDPR/report_regulator", "KR-PIPA/notify_individuals", "KR-PIPA/report_regulator"} {
 		if !slices.Contains(res.Duties, d) {
 			t.Errorf("duties %v lack %s", res.Duties, d)
 		}
+	}
+	if res.Abroad != 2 || res.AbroadEnglish != res.Abroad || res.AbroadNotified != res.Abroad {
+		t.Errorf("%d people living abroad: %d in the register with language en, %d with one message at the sink; want 2, each in English, each notified once",
+			res.Abroad, res.AbroadEnglish, res.AbroadNotified)
 	}
 	if res.Messages != res.WithEmail || res.Recipients != res.WithEmail {
 		t.Errorf("SMTP sink got %d messages for %d addresses, want one each for %d people with e-mail", res.Messages, res.Recipients, res.WithEmail)

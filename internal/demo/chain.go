@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -55,6 +56,17 @@ func (d *demo) obligations(ctx context.Context) error {
 	if d.res.FactsPeople != d.res.People {
 		return fmt.Errorf("obligations: the facts count %d people, the register %d", d.res.FactsPeople, d.res.People)
 	}
+	// Every generated person is affected, so the facts count each where
+	// they were generated to live: the register read their country from
+	// the address (or the phone number) the files and the master give.
+	d.res.FactsResidence = facts.People
+	if !maps.Equal(facts.People, d.res.Residence) {
+		return fmt.Errorf("obligations: the facts count people by residence as %s; they were generated as %s",
+			residence(facts.People, true), residence(d.res.Residence, true))
+	}
+	if d.res.Abroad > 0 {
+		d.say("residents abroad, by the country of their address: %s; each country's law is assessed besides APPI", residence(facts.People, false))
+	}
 	ctxDraft := map[string]any{"organization": "株式会社デモ商事", "contact": "お客様相談窓口 0120-000-000（平日9時〜18時）",
 		"summary": "社内PC 2台がマルウェアに感染し、顧客情報を含むファイルが外部に送信されたおそれがあります。"}
 	if err := d.api.do(ctx, "PUT", "/incidents/"+id+"/obligations/facts", map[string]any{"facts": derived.Facts, "context": ctxDraft,
@@ -64,11 +76,16 @@ func (d *demo) obligations(ctx context.Context) error {
 	d.say("PUT .../obligations/facts: the same facts, with the drafts' narrative (organisation, contact, summary)")
 	var doc struct {
 		Duties []struct {
-			Law, Duty, Stage, Authority, Basis string
-			Due                                *time.Time `json:"due"`
-			DueText                            string     `json:"due_text"`
-			Remaining                          *float64   `json:"remaining_seconds"`
+			Law, Duty, Stage, Authority, Basis, Reason string
+			Due                                        *time.Time `json:"due"`
+			DueText                                    string     `json:"due_text"`
+			Remaining                                  *float64   `json:"remaining_seconds"`
 		} `json:"duties"`
+		NotTriggered []struct{ Law, Reason string } `json:"not_triggered"`
+		NotAssessed  []struct {
+			Scope, Reason string
+			People        int
+		} `json:"not_assessed"`
 	}
 	if err := d.api.do(ctx, "GET", "/incidents/"+id+"/obligations", nil, &doc); err != nil {
 		return err
@@ -81,8 +98,24 @@ func (d *demo) obligations(ctx context.Context) error {
 				due += fmt.Sprintf(" (%.0f h left)", *du.Remaining/3600)
 			}
 		}
-		d.say("  %-7s %-18s %-11s %-4s due %s  [%s]", du.Law, du.Duty, du.Stage, du.Authority, due, du.Basis)
+		to := ""
+		if du.Authority != "" {
+			to = "  to " + du.Authority
+		}
+		d.say("  %-7s %-18s %-11s due %-40s [%s]%s", du.Law, du.Duty, du.Stage, due, du.Basis, to)
+		if !strings.HasPrefix(du.Law, "JP-") {
+			// What a law other than the home one asks, in the engine's
+			// words: the GDPR's says why Art. 34 does not reach the
+			// people on these categories.
+			d.say("          %s", du.Reason)
+		}
 		d.res.Duties = append(d.res.Duties, strings.TrimSuffix(du.Law+"/"+du.Duty+"/"+du.Stage, "/"))
+	}
+	for _, n := range doc.NotTriggered {
+		d.say("  %-7s no duty here: %s", n.Law, n.Reason)
+	}
+	for _, n := range doc.NotAssessed {
+		d.say("  %-7s not assessed (%d people): %s", n.Scope, n.People, n.Reason)
 	}
 	md, err := d.api.send(ctx, "GET", "/incidents/"+id+"/obligations/drafts/ppc-report?format=markdown", nil)
 	if err != nil {
@@ -148,8 +181,14 @@ func (d *demo) notices(ctx context.Context) error {
 	msgs, rcpts := d.sink.counts()
 	// The test send went to the privacy officer, not to a customer.
 	d.res.Messages, d.res.Recipients = msgs-1, rcpts-1
+	for _, p := range d.people {
+		if p.Country != "JP" && d.sink.received(p.Email) == 1 {
+			d.res.AbroadNotified++
+		}
+	}
 	d.res.Letters = c.Counts["letter"]["queued"]
-	d.say("SMTP sink: %d messages to %d customers (plus the test send)", d.res.Messages, d.res.Recipients)
+	d.say("SMTP sink: %d messages to %d customers (plus the test send); exactly one each for %d of the %d living abroad",
+		d.res.Messages, d.res.Recipients, d.res.AbroadNotified, d.res.Abroad)
 	if err := d.letters(ctx, base+"/"+c.ID); err != nil {
 		return err
 	}

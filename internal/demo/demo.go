@@ -55,6 +55,15 @@ type Result struct {
 	// FactsSource where the facts came from (derived from the register).
 	FactsPeople int
 	FactsSource string
+	// Residence: the generated people by country of residence, and
+	// FactsResidence the facts' count by country, derived from the
+	// register.
+	Residence, FactsResidence map[string]int
+	// Abroad: generated people living outside Japan; of them,
+	// AbroadEnglish are in the revealed register with the master's
+	// language, en, and AbroadNotified received exactly one message at the
+	// sink.
+	Abroad, AbroadEnglish, AbroadNotified int
 	// ScopeAudit: the audit log's scoping entries on the incident, as
 	// actor/action.
 	ScopeAudit []string
@@ -232,9 +241,14 @@ func (d *demo) play(ctx context.Context, start time.Time) error {
 	d.title("A fleet of corporate PCs")
 	d.people = people(d.cfg.People, d.cfg.Seed)
 	d.res.Generated = len(d.people)
+	d.res.Residence = map[string]int{}
 	for _, p := range d.people {
 		if p.Email != "" {
 			d.res.WithEmail++
+		}
+		d.res.Residence[p.Country]++
+		if p.Country != "JP" {
+			d.res.Abroad++
 		}
 	}
 	hosts, err := plantFleet(dir, d.cfg.Agents, d.people, now)
@@ -330,7 +344,8 @@ func (d *demo) play(ctx context.Context, start time.Time) error {
 	for _, h := range d.hosts {
 		d.say("agent %s (%s) online as %s, scanning %s", h.Name, h.Addr, d.ids[h.Name], strings.ReplaceAll(strings.Join(h.Scan, ", "), dir, "$DIR"))
 	}
-	d.say("customers: %d generated; their files sit on %s and %s; the master list is $DIR/master/customers_master.csv", len(d.people), d.hosts[0].Name, d.hosts[1].Name)
+	d.say("customers: %d generated, %d of them living abroad (%s); their files sit on %s and %s; the master list is $DIR/master/customers_master.csv",
+		len(d.people), d.res.Abroad, residence(d.res.Residence, false), d.hosts[0].Name, d.hosts[1].Name)
 
 	for _, step := range []func(context.Context) error{d.detect, d.investigate, d.scope, d.obligations, d.notices, d.verify} {
 		if err := step(ctx); err != nil {
@@ -529,6 +544,23 @@ func (d *demo) investigate(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// residence writes counts by country, largest first, Japan included or
+// not.
+func residence(m map[string]int, jp bool) string {
+	var cs []string
+	for c := range m {
+		if jp || c != "JP" {
+			cs = append(cs, c)
+		}
+	}
+	sort.Slice(cs, func(i, j int) bool { return m[cs[i]] > m[cs[j]] || m[cs[i]] == m[cs[j]] && cs[i] < cs[j] })
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = fmt.Sprintf("%s %d", c, m[c])
+	}
+	return strings.Join(parts, ", ")
 }
 
 func oneLine(s string) string {

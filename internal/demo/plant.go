@@ -185,7 +185,7 @@ func masterCSV(ps []person) []byte {
 	w := csv.NewWriter(&b)
 	w.Write([]string{"顧客ID", "氏名", "メールアドレス", "電話番号", "郵便番号", "住所", "生年月日", "言語"})
 	for _, p := range ps {
-		w.Write([]string{p.ID, p.Name(), p.Email, p.Phone, p.Postal, p.Address, p.Birth, "ja"})
+		w.Write([]string{p.ID, p.Name(), p.Email, p.Phone, p.Postal, p.Address, p.Birth, p.Language})
 	}
 	w.Flush()
 	return b.Bytes()

@@ -115,6 +115,19 @@ func (d *demo) scope(ctx context.Context) error {
 	if sum.People != len(d.people) {
 		return fmt.Errorf("the register counts %d people; %d were generated", sum.People, len(d.people))
 	}
+	// Every customer file holds each person's name, phone number, postal
+	// code, address and date of birth, and the e-mail address of those who
+	// gave one: the discovery must have found each in someone's files,
+	// whatever country the person lives in.
+	for _, c := range []string{"person_name", "phone", "postal_code", "address", "date_of_birth", "email"} {
+		want := sum.People
+		if c == "email" {
+			want = d.res.WithEmail
+		}
+		if sum.ByCategory[c] != want {
+			return fmt.Errorf("the register finds %s for %d people, want %d", c, sum.ByCategory[c], want)
+		}
+	}
 	if err := d.checkExposure(ctx, files); err != nil {
 		return err
 	}
@@ -211,13 +224,23 @@ func (d *demo) recipients(ctx context.Context) ([]notify.Person, error) {
 	if err := notify.ReadRecipients(bytes.NewReader(b), func(p notify.Person) error { people = append(people, p); return nil }); err != nil {
 		return nil, fmt.Errorf("POST %s: %w", path, err)
 	}
+	abroad := map[string]bool{}
+	for _, p := range d.people {
+		if p.Country != "JP" {
+			abroad[strings.ToLower(p.Email)] = true
+		}
+	}
 	mail := 0
 	for _, p := range people {
 		if p.Email != "" {
 			mail++
 		}
+		if abroad[strings.ToLower(p.Email)] && p.Language == "en" {
+			d.res.AbroadEnglish++
+		}
 	}
-	d.say("POST /api/v1%s (as privacy, audited): the register revealed, %d people: %d by e-mail, %d by letter", path, len(people), mail, len(people)-mail)
+	d.say("POST /api/v1%s (as privacy, audited): the register revealed, %d people: %d by e-mail, %d by letter; %d living abroad written to in English, the master's language for them",
+		path, len(people), mail, len(people)-mail, d.res.AbroadEnglish)
 	return people, nil
 }
 

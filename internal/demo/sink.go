@@ -44,6 +44,13 @@ func (s *sink) counts() (messages, recipients int) {
 	return messages, len(s.rcpt)
 }
 
+// received is the number of messages delivered to addr.
+func (s *sink) received(addr string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rcpt[strings.ToLower(addr)]
+}
+
 func (s *sink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s}, nil }
 
 type sinkSession struct {

@@ -114,6 +114,19 @@ func TestDetectText(t *testing.T) {
 		{"postal code column", "1500001", "郵便番号", []cv{{PostalCode, "1500001"}}},
 		{"zip column", "94105-1234", "zip", []cv{{PostalCode, "94105-1234"}}},
 		{"five digits elsewhere", "94105", "qty", nil},
+		// Foreign customers in a Japanese CRM's address column: the house
+		// number after the street (German, Dutch, Nordic, Italian,
+		// Spanish) or before a Romance street word.
+		{"german address column", "Kastanienallee 12, 10435 Berlin, Germany", "住所",
+			[]cv{{Address, "Kastanienallee 12, 10435 Berlin, Germany"}}},
+		{"german address abbreviated", "Hauptstr. 5a, 80331 München", "address", []cv{{Address, "Hauptstr. 5a, 80331 München"}}},
+		{"german eszett", "Königstraße 12, 50667 Köln", "住所", []cv{{Address, "Königstraße 12, 50667 Köln"}}},
+		{"dutch address column", "Prinsengracht 263, 1016 GV Amsterdam, Netherlands", "住所",
+			[]cv{{Address, "Prinsengracht 263, 1016 GV Amsterdam, Netherlands"}}},
+		{"french address column", "12 rue de Rivoli, 75004 Paris, France", "住所", []cv{{Address, "12 rue de Rivoli, 75004 Paris, France"}}},
+		{"italian address column", "Via Roma 10, 00184 Roma, Italy", "住所", []cv{{Address, "Via Roma 10, 00184 Roma, Italy"}}},
+		{"street suffix without a house number", "Leopoldstrasse", "住所", nil},
+		{"street suffix alone is no street", "Weg 12, Berlin", "住所", nil},
 		{"context from previous line", "個人番号\n1234 5678 9018", "", []cv{{MyNumber, "1234 5678 9018"}}},
 	}
 	for _, tt := range tests {

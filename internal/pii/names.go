@@ -503,7 +503,7 @@ func addressShape(v string) bool {
 		return false
 	}
 	street := isDigit(words[0][0])
-	for _, w := range words {
+	for i, w := range words {
 		w = strings.Trim(w, ",.")
 		if w == "" {
 			continue
@@ -511,14 +511,44 @@ func addressShape(v string) bool {
 		if codeWord(w) {
 			return false
 		}
-		if isUpper(w[0]) && len(w) > 1 && w[1] >= 'a' && w[1] <= 'z' {
+		if capitalised(w) {
 			capital = true
 		}
-		if streetWords[strings.ToLower(w)] {
+		if streetWords[strings.ToLower(w)] || i+1 < len(words) && isDigit(words[i+1][0]) && streetName(w) {
 			street = true
 		}
 	}
 	return capital && street
+}
+
+// capitalised reports a word of an upper-case letter then a lower-case
+// one, in any Latin script: "Berlin", "Köln", "Élysée".
+func capitalised(w string) bool {
+	r0, n := utf8.DecodeRuneInString(w)
+	r1, _ := utf8.DecodeRuneInString(w[n:])
+	return unicode.IsUpper(r0) && unicode.IsLower(r1)
+}
+
+// streetSuffixes end the one-word street names of German, Dutch and
+// Nordic addresses, which put the house number after the street:
+// "Kastanienallee 12", "Königstraße 5", "Prinsengracht 263",
+// "Drottninggatan 71".
+var streetSuffixes = []string{"straße", "strasse", "str", "allee", "weg", "platz", "gasse", "damm", "ufer", "chaussee",
+	"straat", "laan", "gracht", "plein", "kade", "gatan", "vägen", "vej", "gade", "veien"}
+
+// streetName reports a capitalised word ending in a street suffix, with
+// more before it than the suffix: "Leopoldstrasse", not "Weg".
+func streetName(w string) bool {
+	if !capitalised(w) {
+		return false
+	}
+	l := strings.ToLower(w)
+	for _, s := range streetSuffixes {
+		if len(l) > len(s)+1 && strings.HasSuffix(l, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // streetWords mark a Western address line: "Saratoga Avenue", "Fifth
@@ -529,7 +559,12 @@ var streetWords = map[string]bool{"street": true, "st": true, "avenue": true, "a
 	"highway": true, "hwy": true, "square": true, "sq": true, "close": true, "crescent": true, "grove": true,
 	"gardens": true, "mews": true, "row": true, "hill": true, "park": true, "green": true, "walk": true,
 	"floor": true, "suite": true, "ste": true, "apt": true, "apartment": true, "unit": true, "flat": true,
-	"box": true, "building": true, "house": true}
+	"box": true, "building": true, "house": true,
+	// Romance and Central European street words, before the name: "12 rue
+	// de Rivoli", "Via Roma 10", "Calle Mayor 5", "ul. Marszałkowska 1".
+	"rue": true, "chemin": true, "quai": true, "impasse": true, "allée": true, "via": true, "viale": true,
+	"piazza": true, "corso": true, "calle": true, "avenida": true, "paseo": true, "plaza": true, "carrer": true,
+	"rua": true, "ul": true}
 
 // lineLabel handles a label separated from its value by white space or
 // brackets at the start of a line: "氏名　山田 太郎", "【住所】東京都…".

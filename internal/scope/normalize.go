@@ -496,13 +496,24 @@ func hasPrefecture(a string) bool {
 	return false
 }
 
-// countryNames are country names an address may end with.
+// countryNames are country names an address may end with, in English
+// and in the country's own language: a Japanese company's CRM keeps a
+// foreign customer's address as they wrote it. Every EEA state is here,
+// so that a resident there whose record has no phone number still comes
+// under the GDPR.
 var countryNames = map[string]string{
-	"japan": "JP", "日本": "JP", "usa": "US", "united states": "US", "u.s.a.": "US", "united kingdom": "GB", "uk": "GB",
-	"germany": "DE", "france": "FR", "china": "CN", "中国": "CN", "korea": "KR", "韓国": "KR", "taiwan": "TW", "台湾": "TW",
-	"singapore": "SG", "australia": "AU", "canada": "CA", "india": "IN", "vietnam": "VN", "thailand": "TH",
-	"philippines": "PH", "indonesia": "ID", "malaysia": "MY", "hong kong": "HK", "italy": "IT", "spain": "ES",
-	"netherlands": "NL", "brazil": "BR",
+	"japan": "JP", "日本": "JP", "usa": "US", "united states": "US", "united states of america": "US", "u.s.a.": "US", "u.s.": "US",
+	"united kingdom": "GB", "uk": "GB", "u.k.": "GB", "great britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB",
+	"china": "CN", "中国": "CN", "korea": "KR", "south korea": "KR", "republic of korea": "KR", "韓国": "KR", "taiwan": "TW", "台湾": "TW",
+	"singapore": "SG", "australia": "AU", "canada": "CA", "india": "IN", "vietnam": "VN", "viet nam": "VN", "thailand": "TH",
+	"philippines": "PH", "indonesia": "ID", "malaysia": "MY", "hong kong": "HK", "new zealand": "NZ", "brazil": "BR", "mexico": "MX",
+	"switzerland": "CH", "schweiz": "CH", "suisse": "CH",
+	"austria": "AT", "österreich": "AT", "belgium": "BE", "belgique": "BE", "belgië": "BE", "bulgaria": "BG", "croatia": "HR",
+	"cyprus": "CY", "czech republic": "CZ", "czechia": "CZ", "denmark": "DK", "danmark": "DK", "estonia": "EE", "finland": "FI", "suomi": "FI",
+	"france": "FR", "germany": "DE", "deutschland": "DE", "greece": "GR", "hungary": "HU", "ireland": "IE", "italy": "IT", "italia": "IT",
+	"latvia": "LV", "lithuania": "LT", "luxembourg": "LU", "malta": "MT", "netherlands": "NL", "the netherlands": "NL", "nederland": "NL",
+	"poland": "PL", "polska": "PL", "portugal": "PT", "romania": "RO", "slovakia": "SK", "slovenia": "SI", "spain": "ES", "españa": "ES",
+	"sweden": "SE", "sverige": "SE", "iceland": "IS", "liechtenstein": "LI", "norway": "NO", "norge": "NO",
 }
 
 // usStates are the two-letter codes that end US-style addresses.
@@ -528,11 +539,8 @@ func AddressCountry(addr string) string {
 	if hasPrefecture(a) {
 		return "JP"
 	}
-	low := strings.ToLower(strings.TrimRight(a, " ."))
-	for name, c := range countryNames {
-		if strings.HasSuffix(low, name) {
-			return c
-		}
+	if c := trailingCountry(strings.ToLower(a)); c != "" {
+		return c
 	}
 	f := strings.FieldsFunc(a, func(r rune) bool { return r == ' ' || r == ',' })
 	for i := len(f) - 1; i > 0; i-- {
@@ -544,6 +552,30 @@ func AddressCountry(addr string) string {
 		return "JP"
 	}
 	return ""
+}
+
+// trailingCountry returns the country whose name ends the lower-case
+// address low, the longest name if several do ("northern ireland", not
+// "ireland"), as a whole word ("uk", not the end of "Bukuk"). A postcode
+// may follow the name, as Singapore's always does: "Singapore 018956".
+func trailingCountry(low string) string {
+	low = strings.TrimRight(low, " .,")
+	if t := strings.TrimRight(low, "0123456789- "); t != low && len(low)-len(t) >= 3 {
+		if c := trailingCountry(t); c != "" {
+			return c
+		}
+	}
+	best, code := 0, ""
+	for name, c := range countryNames {
+		if len(name) <= best || !strings.HasSuffix(low, name) {
+			continue
+		}
+		if r, _ := utf8.DecodeLastRuneInString(low[:len(low)-len(name)]); unicode.IsLetter(r) && !hasJapanese(name) {
+			continue
+		}
+		best, code = len(name), c
+	}
+	return code
 }
 
 func hasJapanese(s string) bool {

@@ -93,6 +93,19 @@ func TestNormalizeAddress(t *testing.T) {
 		{"500 Market St, San Francisco, CA 94105", "US"},
 		{"10 Downing Street, London, United Kingdom", "GB"},
 		{"somewhere", ""},
+		// Foreign customers as a Japanese company's CRM holds them.
+		{"Kastanienallee 12, 10435 Berlin, Germany", "DE"},
+		{"Königstraße 12, 50667 Köln, Deutschland", "DE"},
+		{"12 rue de Rivoli, 75004 Paris, France.", "FR"},
+		{"15 Teheran-ro, Gangnam-gu, Seoul 06236, Republic of Korea", "KR"},
+		{"221 Baker Street, London NW1 6XE, UK", "GB"},
+		{"Donegall Square, Belfast BT1 5GS, Northern Ireland", "GB"},
+		{"1 Grafton Street, Dublin 2, Ireland", "IE"},
+		{"Stephansplatz 1, 1010 Wien, Austria", "AT"},
+		{"Drottninggatan 71, 111 36 Stockholm, Sweden", "SE"},
+		{"1 Raffles Place, Singapore 048616", "SG"},
+		{"Hauptstrasse 5, 12345 Bukuk", ""}, // "uk" only as a word
+		{"東京都港区六本木1-1-1 Japan", "JP"},
 	} {
 		if got := AddressCountry(tc.in); got != tc.want {
 			t.Errorf("AddressCountry(%q) = %q, want %q", tc.in, got, tc.want)
