@@ -105,6 +105,22 @@ func TestDemo(t *testing.T) {
 		t.Errorf("%d people living abroad: %d in the register with language en, %d with one message at the sink; want 2, each in English, each notified once",
 			res.Abroad, res.AbroadEnglish, res.AbroadNotified)
 	}
+	// The notice at the sink for a customer living abroad is in English
+	// throughout: the English incident texts, none of the Japanese ones.
+	en, ja := demo.NoticeTexts["en"], demo.NoticeTexts["ja"]
+	for _, want := range []string{en.Organization, en.Summary, en.Cause, en.SecondaryHarm, en.Contact} {
+		if !strings.Contains(res.AbroadText, want) {
+			t.Errorf("the English notice lacks %q:\n%s", want, res.AbroadText)
+		}
+	}
+	for _, not := range []string{ja.Organization, ja.Summary, ja.Cause, ja.SecondaryHarm, ja.Contact} {
+		if strings.Contains(res.AbroadText, not) || strings.Contains(res.AbroadSubject, not) {
+			t.Errorf("the English notice carries the Japanese %q:\n%s\n%s", not, res.AbroadSubject, res.AbroadText)
+		}
+	}
+	if !strings.Contains(res.AbroadSubject, en.Organization) {
+		t.Errorf("the English notice's subject %q does not name %q", res.AbroadSubject, en.Organization)
+	}
 	if res.Messages != res.WithEmail || res.Recipients != res.WithEmail {
 		t.Errorf("SMTP sink got %d messages for %d addresses, want one each for %d people with e-mail", res.Messages, res.Recipients, res.WithEmail)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -51,7 +52,8 @@ type notifyFlags struct {
 	fs                                                  *flag.FlagSet
 	db, campaign                                        string
 	recipients, facts, templates, from, fromName, reply string
-	zone, lang, person, to, by, reason, export          string
+	zone, lang, fallback, person, to, by, reason        string
+	export                                              string
 	smtpAddr, tlsMode, user, passEnv, dkimKey, dkimSel  string
 	checkMaildir, maildir, batch, out, date, tlsCA      string
 	workers, maxConns, domainConns, limit, maxAttempts  int
@@ -68,13 +70,14 @@ func newNotifyFlags(stderr io.Writer) *notifyFlags {
 	fs.StringVar(&f.db, "db", "notify.db", "campaign and outbox `file` (SQLite)")
 	fs.StringVar(&f.campaign, "campaign", "", "campaign `id` (create makes one when empty)")
 	fs.StringVar(&f.recipients, "recipients", "", "register export `CSV`: "+strings.Join(notify.RecipientsHeader, ","))
-	fs.StringVar(&f.facts, "facts", "", "incident facts `JSON`: organization, summary, cause, secondary_harm, contact, other")
+	fs.StringVar(&f.facts, "facts", "", "incident facts `JSON`: organization, summary, cause, secondary_harm, contact, other (in --lang); or those by language, {\"ja\": {...}, \"en\": {...}}")
 	fs.StringVar(&f.templates, "templates", "", "template `dir` with LANG/{subject,text,html}.tmpl (default: built-in ja and en)")
 	fs.StringVar(&f.from, "from", "", "sender `address`")
 	fs.StringVar(&f.fromName, "from-name", "", "sender display name")
 	fs.StringVar(&f.reply, "reply-to", "", "Reply-To address")
 	fs.StringVar(&f.zone, "zone", "Asia/Tokyo", "time zone of dates in notices")
 	fs.StringVar(&f.lang, "lang", "ja", "language for people without one")
+	fs.StringVar(&f.fallback, "fallback", "", "language of the notice for people whose language has no facts or template (default: refuse them)")
 	fs.StringVar(&f.person, "person", "", "person `id` to preview")
 	fs.BoolVar(&f.html, "html", false, "preview the HTML part")
 	fs.StringVar(&f.to, "to", "", "test send `address`")
@@ -174,15 +177,9 @@ func (n *notifyCmd) create(ctx context.Context) (int, error) {
 	if f.recipients == "" || f.facts == "" || f.from == "" {
 		return 2, errors.New("create needs --recipients, --facts and --from")
 	}
-	var facts notify.Facts
-	b, err := os.ReadFile(f.facts)
+	texts, err := readTexts(f.facts, f.lang)
 	if err != nil {
 		return 2, err
-	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&facts); err != nil {
-		return 2, fmt.Errorf("%s: %w", f.facts, err)
 	}
 	tmpl := notify.DefaultTemplates()
 	if f.templates != "" {
@@ -198,7 +195,7 @@ func (n *notifyCmd) create(ctx context.Context) (int, error) {
 		rand.Read(r[:])
 		f.campaign = "c-" + hex.EncodeToString(r[:])
 	}
-	c := notify.Campaign{ID: f.campaign, State: notify.Draft, Templates: tmpl, Language: f.lang, Facts: facts,
+	c := notify.Campaign{ID: f.campaign, State: notify.Draft, Templates: tmpl, Language: f.lang, Texts: texts, Fallback: f.fallback,
 		From: f.from, FromName: f.fromName, ReplyTo: f.reply, Zone: f.zone, CreatedAt: time.Now().UTC()}
 	if _, err := notify.NewComposer(c, nil); err != nil {
 		return 2, err
@@ -215,6 +212,9 @@ func (n *notifyCmd) create(ctx context.Context) (int, error) {
 	unreachable := 0
 	now := time.Now()
 	err = notify.ReadRecipients(in, func(p notify.Person) error {
+		if _, err := c.NoticeLanguage(p); err != nil {
+			return fmt.Errorf("%w: add its facts to %s or give --fallback", err, f.facts)
+		}
 		r, ok := notify.NewRow(c, p, now)
 		if !ok {
 			unreachable++
@@ -240,6 +240,29 @@ func (n *notifyCmd) create(ctx context.Context) (int, error) {
 	}
 	fmt.Fprintf(n.stdout, "campaign %s: draft, %d by e-mail, %d by letter, %d unreachable\n", c.ID, counts[notify.Email][notify.Queued], counts[notify.Letter][notify.Queued], unreachable)
 	return 0, nil
+}
+
+// readTexts reads the incident facts file: one set of facts, in lang, or
+// sets by language.
+func readTexts(name, lang string) (map[string]notify.Facts, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	decode := func(v any) error {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		return dec.Decode(v)
+	}
+	var one notify.Facts
+	if err := decode(&one); err == nil {
+		return map[string]notify.Facts{lang: one}, nil
+	}
+	var byLang map[string]notify.Facts
+	if err := decode(&byLang); err != nil {
+		return nil, fmt.Errorf("%s: neither the facts nor the facts by language: %w", name, err)
+	}
+	return byLang, nil
 }
 
 func (n *notifyCmd) composer(ctx context.Context) (notify.Campaign, *notify.Composer, error) {

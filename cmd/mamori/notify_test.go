@@ -19,6 +19,10 @@ import (
 
 const factsJSON = `{"organization":"株式会社サンプル","summary":"2026年11月20日、顧客管理サーバーが不正アクセスを受けました。","cause":"VPN装置の脆弱性の悪用です。","secondary_harm":"現時点で二次被害は確認されておりません。","contact":"お問い合わせ窓口 0120-000-000"}`
 
+// factsByLangJSON has the facts in Japanese and English, for a register
+// with readers of both.
+const factsByLangJSON = `{"ja":` + factsJSON + `,"en":{"organization":"Sample K.K.","summary":"On 20 November 2026 our customer server was accessed without authorisation.","cause":"A flaw in our VPN device was exploited.","secondary_harm":"No secondary harm has been found so far.","contact":"Customer desk +81 3-0000-0000"}}`
+
 // writeCampaign writes n recipients and the facts, and creates and
 // approves a campaign, the way an operator would.
 func writeCampaign(t *testing.T, dir string, n int, srv *notifytest.Server, extra func(i int) string) (db string) {
@@ -39,7 +43,7 @@ func writeCampaign(t *testing.T, dir string, n int, srv *notifytest.Server, extr
 		fmt.Fprintf(&b, "p-%06d,利用者 %d,%s,100-0001,東京都千代田区千代田1-%d,%s,email=p***@example.jp;credit_card=****-%04d\n", i, i, email, i, lang, i%10000)
 	}
 	writeFile(t, filepath.Join(dir, "people.csv"), b.String())
-	writeFile(t, filepath.Join(dir, "facts.json"), factsJSON)
+	writeFile(t, filepath.Join(dir, "facts.json"), factsByLangJSON)
 	db = filepath.Join(dir, "notify.db")
 	for _, args := range [][]string{
 		{"notify", "create", "--db", db, "--campaign", "c-test", "--recipients", filepath.Join(dir, "people.csv"), "--facts", filepath.Join(dir, "facts.json"), "--from", "notice@example.jp"},
@@ -145,7 +149,14 @@ func TestNotifyFlow(t *testing.T) {
 		"p-4,鈴木 一郎,,060-0001,北海道札幌市中央区北一条西1-1,ja,address=北海道札幌市***\n"+
 		"p-5,高橋 次郎,,,,ja,phone=080-****-0000\n"+
 		"p-6,田中 三郎,rcpt550b@example.net,,,ja,phone=070-****-1111\n")
-	writeFile(t, filepath.Join(dir, "facts.json"), factsJSON)
+	// Japanese facts alone leave Jane, who reads English, without a notice
+	// in her language: refused, naming what is missing.
+	writeFile(t, filepath.Join(dir, "facts-ja.json"), factsJSON)
+	if _, errOut, code := mamori(t, "notify", "create", "--db", filepath.Join(dir, "refused.db"), "--recipients", filepath.Join(dir, "people.csv"),
+		"--facts", filepath.Join(dir, "facts-ja.json"), "--from", "notice@example.jp"); code != 2 || !strings.Contains(errOut, "person p-2 reads en: the campaign has no texts.en and no fallback language") {
+		t.Errorf("create with Japanese facts only: exit %d\n%s", code, errOut)
+	}
+	writeFile(t, filepath.Join(dir, "facts.json"), factsByLangJSON)
 	db := filepath.Join(dir, "notify.db")
 	base := []string{"--db", db, "--campaign", "c-flow"}
 	step := func(wantCode int, args ...string) string {
@@ -163,7 +174,7 @@ func TestNotifyFlow(t *testing.T) {
 		t.Errorf("create:\n%s", out)
 	}
 	out = step(0, "preview", "--person", "p-2")
-	if !strings.Contains(out, "Dear Jane Smith,") || !strings.Contains(out, "E-mail address: j***@example.org") {
+	if !strings.Contains(out, "Dear Jane Smith,") || !strings.Contains(out, "E-mail address: j***@example.org") || !strings.Contains(out, "A flaw in our VPN device was exploited.") || strings.Contains(out, "VPN装置") {
 		t.Errorf("preview:\n%s", out)
 	}
 	if out = step(2, "approve", "--by", "privacy@example.jp", "--reason", "ok"); !strings.Contains(out, "send a test notice first") {

@@ -22,7 +22,7 @@ func TestCampaignLetters(t *testing.T) {
 	f.seed(t)
 	ctx := context.Background()
 	c := notify.Campaign{ID: "c-letters", Incident: f.incident, State: notify.Approved, Templates: notify.DefaultTemplates(), Language: "ja",
-		Facts: notify.Facts{Organization: "株式会社サンプル", Summary: "s", Cause: "c", SecondaryHarm: "h", Contact: "x"},
+		Texts: map[string]notify.Facts{"ja": {Organization: "株式会社サンプル", Summary: "s", Cause: "c", SecondaryHarm: "h", Contact: "x"}},
 		From:  "notice@example.jp", Zone: "Asia/Tokyo", CreatedAt: f.clock.Now(), Recipients: 2}
 	err := f.st.InTx(ctx, func(tx *store.Tx) error {
 		if err := storebox.CreateCampaign(ctx, tx, c); err != nil {

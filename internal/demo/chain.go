@@ -129,12 +129,21 @@ func (d *demo) obligations(ctx context.Context) error {
 	return d.move(ctx, "reporting", "preliminary report drafted")
 }
 
-// noticeFacts are what the notices tell each person (Rules art. 10).
-var noticeFacts = notifyapi.NoticeFacts{Organization: "株式会社デモ商事",
-	Summary:       "当社の社内PC 2台がマルウェアに感染し、お客様の情報を含むファイルが外部に送信されたおそれがあることが判明しました。",
-	Cause:         "外部からの不正アクセスによるマルウェア感染",
-	SecondaryHarm: "なりすましメール等の二次被害のおそれがあります。不審な連絡にご注意ください。",
-	Contact:       "お客様相談窓口 0120-000-000（平日9時〜18時） privacy@demo.example.jp"}
+// NoticeTexts are what the notices tell each person (Rules art. 10, GDPR
+// Art. 34), in the languages of the register: the customers living abroad
+// read English.
+var NoticeTexts = map[string]notifyapi.NoticeFacts{
+	"ja": {Organization: "株式会社デモ商事",
+		Summary:       "当社の社内PC 2台がマルウェアに感染し、お客様の情報を含むファイルが外部に送信されたおそれがあることが判明しました。",
+		Cause:         "外部からの不正アクセスによるマルウェア感染",
+		SecondaryHarm: "なりすましメール等の二次被害のおそれがあります。不審な連絡にご注意ください。",
+		Contact:       "お客様相談窓口 0120-000-000（平日9時〜18時） privacy@demo.example.jp"},
+	"en": {Organization: "Demo Shoji Co., Ltd.",
+		Summary:       "Two of our office PCs were infected with malware, and files holding our customers' data may have been sent outside the company.",
+		Cause:         "Malware planted through unauthorised access from outside.",
+		SecondaryHarm: "You may receive phishing e-mails or other messages pretending to come from us. Please be wary of unexpected contacts.",
+		Contact:       "Customer desk, +81 3-0000-0000 (weekdays 9:00-18:00 JST), privacy@demo.example.jp"},
+}
 
 func (d *demo) notices(ctx context.Context) error {
 	d.title("Notices: a campaign on the server, approved by the privacy officer, sent to every person with an e-mail address; letters for the rest")
@@ -142,7 +151,7 @@ func (d *demo) notices(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	req := notifyapi.CampaignRequest{Facts: noticeFacts, From: "privacy@demo.example.jp", FromName: noticeFacts.Organization,
+	req := notifyapi.CampaignRequest{Texts: NoticeTexts, From: "privacy@demo.example.jp", FromName: NoticeTexts["ja"].Organization,
 		Reason: "notify every person in the register (APPI art. 26(2))"}
 	for _, p := range people {
 		r := notifyapi.NoticeRecipient{ID: p.ID, Name: p.Name, Email: p.Email, PostalCode: p.PostalCode, Address: p.Address, Language: p.Language}
@@ -156,7 +165,7 @@ func (d *demo) notices(ctx context.Context) error {
 	if err := d.api.do(ctx, "POST", base, req, &c); err != nil {
 		return err
 	}
-	d.say("POST /api/v1%s (as admin): campaign %s, %s: %s", base, c.ID, c.State, counts(c))
+	d.say("POST /api/v1%s (as admin): campaign %s, %s, incident texts in %s: %s", base, c.ID, c.State, strings.Join(c.Languages, " and "), counts(c))
 	if err := d.api.do(ctx, "POST", base+"/"+c.ID+"/test", map[string]string{"to": "privacy-officer@demo.example.jp",
 		"reason": "the privacy officer reads the notice before approving it"}, &c); err != nil {
 		return err
@@ -169,6 +178,13 @@ func (d *demo) notices(ctx context.Context) error {
 	if err := d.api.do(ctx, "POST", base+"/"+c.ID+"/state", map[string]string{"state": "sending", "reason": "approved: send"}, &c); err != nil {
 		return err
 	}
+	var abroad []string
+	for _, p := range d.people {
+		if p.Country != "JP" && p.Email != "" {
+			abroad = append(abroad, p.Email)
+		}
+	}
+	d.sink.retain(abroad...)
 	d.say("POST .../%s/state: %s; the server sends each notice once, through its relay", c.ID, c.State)
 	if err := waitFor(ctx, 3*time.Minute, "the campaign to finish sending", func() (bool, error) {
 		err := d.api.do(ctx, "GET", base+"/"+c.ID, nil, &c)
@@ -189,6 +205,14 @@ func (d *demo) notices(ctx context.Context) error {
 	d.res.Letters = c.Counts["letter"]["queued"]
 	d.say("SMTP sink: %d messages to %d customers (plus the test send); exactly one each for %d of the %d living abroad",
 		d.res.Messages, d.res.Recipients, d.res.AbroadNotified, d.res.Abroad)
+	if len(abroad) > 0 {
+		subject, text, err := noticeText(d.sink.message(abroad[0]))
+		if err != nil {
+			return fmt.Errorf("the notice to %s: %w", abroad[0], err)
+		}
+		d.res.AbroadSubject, d.res.AbroadText = subject, text
+		d.say("the notice to a customer living abroad: %q, with the incident texts in English (%d characters of text)", subject, len(text))
+	}
 	if err := d.letters(ctx, base+"/"+c.ID); err != nil {
 		return err
 	}

@@ -64,6 +64,9 @@ type Result struct {
 	// language, en, and AbroadNotified received exactly one message at the
 	// sink.
 	Abroad, AbroadEnglish, AbroadNotified int
+	// AbroadSubject and AbroadText are the subject and the decoded text
+	// part of the message the sink received for the first of them.
+	AbroadSubject, AbroadText string
 	// ScopeAudit: the audit log's scoping entries on the incident, as
 	// actor/action.
 	ScopeAudit []string

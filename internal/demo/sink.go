@@ -10,10 +10,13 @@ import (
 )
 
 // sink is an SMTP server on loopback that keeps a count of the messages
-// each recipient received, standing in for the company's mail relay.
+// each recipient received, standing in for the company's mail relay. It
+// keeps the messages themselves only for the addresses it is told to
+// (retain): a demo of a million people would not fit otherwise.
 type sink struct {
 	mu   sync.Mutex
 	rcpt map[string]int
+	keep map[string][]byte
 	srv  *smtp.Server
 	addr string
 }
@@ -23,7 +26,7 @@ func startSink() (*sink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &sink{rcpt: map[string]int{}, addr: ln.Addr().String()}
+	s := &sink{rcpt: map[string]int{}, keep: map[string][]byte{}, addr: ln.Addr().String()}
 	s.srv = smtp.NewServer(s)
 	s.srv.Domain = "sink.mamori.test"
 	s.srv.AllowInsecureAuth = true
@@ -51,6 +54,22 @@ func (s *sink) received(addr string) int {
 	return s.rcpt[strings.ToLower(addr)]
 }
 
+// retain keeps the last message delivered to each of addrs.
+func (s *sink) retain(addrs ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, a := range addrs {
+		s.keep[strings.ToLower(a)] = nil
+	}
+}
+
+// message is the last message delivered to a retained address.
+func (s *sink) message(addr string) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keep[strings.ToLower(addr)]
+}
+
 func (s *sink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s}, nil }
 
 type sinkSession struct {
@@ -64,12 +83,16 @@ func (ss *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 func (ss *sinkSession) Data(r io.Reader) error {
-	if _, err := io.Copy(io.Discard, r); err != nil {
+	msg, err := io.ReadAll(r)
+	if err != nil {
 		return err
 	}
 	ss.s.mu.Lock()
 	for _, t := range ss.to {
 		ss.s.rcpt[t]++
+		if _, ok := ss.s.keep[t]; ok {
+			ss.s.keep[t] = msg
+		}
 	}
 	ss.s.mu.Unlock()
 	return nil

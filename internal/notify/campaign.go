@@ -29,7 +29,7 @@ func NewRow(c Campaign, p Person, now time.Time) (Row, bool) {
 }
 
 // Freeze computes the hash that approval stores: the campaign's content
-// (templates, facts, sender, zone) and every row's channel and person, in
+// (templates, incident texts by language, fallback, sender, zone) and every row's channel and person, in
 // id order, up to row id upTo (all rows when 0; rows added later, such as
 // letters after hard bounces, are not part of what was approved). It
 // reads the outbox a page at a time and returns the last row id hashed.
@@ -38,9 +38,9 @@ func Freeze(ctx context.Context, box Outbox, c Campaign, upTo int64) (hash strin
 	content, _ := json.Marshal(struct {
 		T map[string]TemplateSource
 		L string
-		F Facts
-		S [4]string
-	}{c.Templates, c.Language, c.Facts, [4]string{c.From, c.FromName, c.ReplyTo, c.Zone}})
+		X map[string]Facts
+		S [5]string
+	}{c.Templates, c.Language, c.Texts, [5]string{c.From, c.FromName, c.ReplyTo, c.Zone, c.Fallback}})
 	h.Write(content)
 	h.Write([]byte{'\n'})
 	var after int64

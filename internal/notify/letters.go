@@ -100,7 +100,7 @@ func render(ctx context.Context, box Outbox, comp *Composer, q Query) ([]letter.
 				return nil, err
 			}
 			letters = append(letters, letter.Letter{PersonID: r.Person.ID, PostalCode: r.Person.PostalCode, Address: r.Person.Address, Name: r.Person.Name,
-				Date: FormatDate(comp.Now().In(comp.Zone), rd.Lang), Sender: comp.Campaign.Facts.Organization, Body: rd.Text})
+				Date: FormatDate(comp.Now().In(comp.Zone), rd.Lang), Sender: comp.Campaign.Texts[rd.Lang].Organization, Body: rd.Text})
 		}
 	}
 }

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -86,28 +87,35 @@ const (
 	Done     CampaignState = "done"
 )
 
-// Campaign is one notice campaign: the templates, the facts, the sender and
-// the approval that froze them together with the recipient list.
+// Campaign is one notice campaign: the templates, the incident texts, the
+// sender and the approval that froze them together with the recipient list.
 type Campaign struct {
-	ID         string                    `json:"id"`
-	Incident   string                    `json:"incident,omitempty"`
-	State      CampaignState             `json:"state"`
-	Templates  map[string]TemplateSource `json:"templates"`
-	Language   string                    `json:"default_language"`
-	Facts      Facts                     `json:"facts"`
-	From       string                    `json:"from"`
-	FromName   string                    `json:"from_name,omitempty"`
-	ReplyTo    string                    `json:"reply_to,omitempty"`
-	Zone       string                    `json:"zone"`
-	Recipients int                       `json:"recipients"`
-	Hash       string                    `json:"hash,omitempty"`
-	LastRow    int64                     `json:"last_row,omitempty"` // the last outbox row the hash covers
-	CreatedAt  time.Time                 `json:"created_at"`
-	TestSentTo string                    `json:"test_sent_to,omitempty"`
-	TestSentAt time.Time                 `json:"test_sent_at,omitzero"`
-	ApprovedBy string                    `json:"approved_by,omitempty"`
-	ApprovedAt time.Time                 `json:"approved_at,omitzero"`
-	Reason     string                    `json:"reason,omitempty"`
+	ID        string                    `json:"id"`
+	Incident  string                    `json:"incident,omitempty"`
+	State     CampaignState             `json:"state"`
+	Templates map[string]TemplateSource `json:"templates"`
+	Language  string                    `json:"default_language"`
+	// Texts are the incident facts by language. A notice takes the texts
+	// of the language its template is in, so that an English notice never
+	// carries the Japanese account of the incident.
+	Texts map[string]Facts `json:"texts"`
+	// Fallback is the language of the notice for people whose own
+	// language has no texts or template; without it such people are
+	// refused when the campaign is made (see NoticeLanguage).
+	Fallback   string    `json:"fallback,omitempty"`
+	From       string    `json:"from"`
+	FromName   string    `json:"from_name,omitempty"`
+	ReplyTo    string    `json:"reply_to,omitempty"`
+	Zone       string    `json:"zone"`
+	Recipients int       `json:"recipients"`
+	Hash       string    `json:"hash,omitempty"`
+	LastRow    int64     `json:"last_row,omitempty"` // the last outbox row the hash covers
+	CreatedAt  time.Time `json:"created_at"`
+	TestSentTo string    `json:"test_sent_to,omitempty"`
+	TestSentAt time.Time `json:"test_sent_at,omitzero"`
+	ApprovedBy string    `json:"approved_by,omitempty"`
+	ApprovedAt time.Time `json:"approved_at,omitzero"`
+	Reason     string    `json:"reason,omitempty"`
 }
 
 // Campaigns stores campaigns.
@@ -125,3 +133,44 @@ type Campaigns interface {
 // ErrConflict is returned (wrapped) when a campaign is not in the state a
 // change requires.
 var ErrConflict = errors.New("conflict")
+
+// MissingLanguageError says that a person's notice cannot be written in
+// their language: the campaign lacks Field (texts.LANG or templates.LANG)
+// and has no fallback.
+type MissingLanguageError struct {
+	Field  string
+	Person string
+	Lang   string
+}
+
+func (e *MissingLanguageError) Error() string {
+	return fmt.Sprintf("person %s reads %s: the campaign has no %s and no fallback language", e.Person, e.Lang, e.Field)
+}
+
+// NoticeLanguage picks the language of p's notice: p's own (the default
+// language when p has none) if the campaign has both texts and a template
+// in it, the fallback otherwise. A notice is never written in one language
+// with the incident texts of another.
+func (c Campaign) NoticeLanguage(p Person) (string, error) {
+	lang := p.Language
+	if lang == "" {
+		lang = c.Language
+	}
+	if c.speaks(lang) {
+		return lang, nil
+	}
+	if c.Fallback != "" && c.speaks(c.Fallback) {
+		return c.Fallback, nil
+	}
+	field := "texts." + lang
+	if _, ok := c.Texts[lang]; ok {
+		field = "templates." + lang
+	}
+	return "", &MissingLanguageError{Field: field, Person: p.ID, Lang: lang}
+}
+
+func (c Campaign) speaks(lang string) bool {
+	_, t := c.Texts[lang]
+	_, m := c.Templates[lang]
+	return t && m
+}

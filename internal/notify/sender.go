@@ -47,16 +47,23 @@ func NewComposer(c Campaign, dk *DKIM) (*Composer, error) {
 			return nil, fmt.Errorf("campaign %s: zone: %w", c.ID, err)
 		}
 	}
+	if c.Fallback != "" && !c.speaks(c.Fallback) {
+		return nil, fmt.Errorf("campaign %s: fallback %q: the campaign needs both texts.%[2]s and templates.%[2]s", c.ID, c.Fallback)
+	}
 	if _, err := mail.ParseAddress(c.From); err != nil {
 		return nil, fmt.Errorf("campaign %s: from %q: %w", c.ID, c.From, err)
 	}
 	return &Composer{Campaign: c, Templates: t, DKIM: dk, Zone: zone, Domain: c.From[strings.LastIndexByte(c.From, '@')+1:], Now: time.Now}, nil
 }
 
-// Render renders the notice content for p.
+// Render renders the notice content for p, in p's notice language with
+// the incident texts of that language.
 func (c *Composer) Render(p Person) (Rendered, error) {
-	lang := c.Templates.Language(p)
-	return c.Templates.Render(lang, NewData(p, c.Campaign.Facts, lang, c.Now().In(c.Zone)))
+	lang, err := c.Campaign.NoticeLanguage(p)
+	if err != nil {
+		return Rendered{}, err
+	}
+	return c.Templates.Render(lang, NewData(p, c.Campaign.Texts[lang], lang, c.Now().In(c.Zone)))
 }
 
 // Compose renders and encodes r's e-mail.

@@ -21,7 +21,7 @@ func facts() notify.Facts {
 }
 
 func testCampaign(id string) notify.Campaign {
-	return notify.Campaign{ID: id, State: notify.Draft, Templates: notify.DefaultTemplates(), Language: "ja", Facts: facts(),
+	return notify.Campaign{ID: id, State: notify.Draft, Templates: notify.DefaultTemplates(), Language: "ja", Texts: map[string]notify.Facts{"ja": facts()},
 		From: "notice@example.jp", FromName: "株式会社サンプル", Zone: "Asia/Tokyo", CreatedAt: time.Now()}
 }
 

@@ -101,7 +101,7 @@ type TemplateSource struct {
 // Templates holds the parsed templates of a campaign, by language.
 type Templates struct {
 	Source  map[string]TemplateSource
-	Default string // language used when a person's language has no template
+	Default string // the campaign's default language: every campaign has its template
 	subject map[string]*texttemplate.Template
 	text    map[string]*texttemplate.Template
 	html    map[string]*htmltemplate.Template
@@ -209,14 +209,6 @@ type Rendered struct {
 	Subject string
 	Text    string
 	HTML    string
-}
-
-// Language picks the template language for a person.
-func (t *Templates) Language(p Person) string {
-	if _, ok := t.Source[p.Language]; ok {
-		return p.Language
-	}
-	return t.Default
 }
 
 // Render executes the templates of lang over d.

@@ -60,7 +60,7 @@ func TestLetters(t *testing.T) {
 		svc := notifyapi.New(httpapi.Env{Store: st, Log: slog.New(slog.DiscardHandler), Now: time.Now}, &smtpout.Config{Addr: srv.Addr, TLS: "none"})
 		ts := serve(t, svc)
 
-		req := notifyapi.CampaignRequest{Facts: notifyapi.NoticeFacts{Organization: "株式会社サンプル", Summary: "概要", Cause: "原因", SecondaryHarm: "二次被害", Contact: "窓口"},
+		req := notifyapi.CampaignRequest{Facts: &notifyapi.NoticeFacts{Organization: "株式会社サンプル", Summary: "概要", Cause: "原因", SecondaryHarm: "二次被害", Contact: "窓口"},
 			From: "notice@example.jp", Reason: "notify the people in the register",
 			Recipients: []notifyapi.NoticeRecipient{
 				{ID: "p-1", Name: "山田 太郎", Email: "taro@example.com"},

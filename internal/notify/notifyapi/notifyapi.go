@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -75,8 +76,10 @@ func New(env httpapi.Env, relay *smtpout.Config) *Service {
 
 // CampaignRequest creates a draft campaign.
 type CampaignRequest struct {
-	Language   string                    `json:"language" doc:"template language for people without one (ja or en)"`
-	Facts      NoticeFacts               `json:"facts" doc:"the incident facts the notice carries" required:"true"`
+	Language   string                    `json:"language" doc:"notice language for people without one (ja or en)"`
+	Facts      *NoticeFacts              `json:"facts,omitempty" doc:"the incident texts in the default language (the same as texts.LANGUAGE)"`
+	Texts      map[string]NoticeFacts    `json:"texts,omitempty" doc:"the incident texts by language: each notice carries those of its own language"`
+	Fallback   string                    `json:"fallback,omitempty" doc:"language of the notice for people whose language has no texts or template; without it they are refused"`
 	From       string                    `json:"from" doc:"sender address" required:"true"`
 	FromName   string                    `json:"from_name,omitempty"`
 	ReplyTo    string                    `json:"reply_to,omitempty"`
@@ -86,8 +89,40 @@ type CampaignRequest struct {
 	Reason     string                    `json:"reason" required:"true"`
 }
 
-// NoticeFacts are the incident facts a notice carries (notify.Facts).
+// NoticeFacts are the incident facts a notice carries in one language
+// (notify.Facts): the items APPI Rules art. 10 and GDPR Art. 34 require.
 type NoticeFacts notify.Facts
+
+// texts gathers the request's incident texts by language and checks that
+// each has every item a notice must carry.
+func (req CampaignRequest) texts() (map[string]notify.Facts, error) {
+	out := map[string]notify.Facts{}
+	for l, f := range req.Texts {
+		out[l] = notify.Facts(f)
+	}
+	if req.Facts != nil {
+		if _, ok := out[req.Language]; ok {
+			return nil, httpapi.BadInput("facts", "the texts in %s are given twice, here and in texts.%[1]s", req.Language)
+		}
+		out[req.Language] = notify.Facts(*req.Facts)
+	}
+	if len(out) == 0 {
+		return nil, httpapi.BadInput("texts", "required: the incident texts by language (or facts, in the default language)")
+	}
+	for l, f := range out {
+		field := "texts." + l
+		if req.Facts != nil && l == req.Language {
+			field = "facts"
+		}
+		for name, v := range map[string]string{"organization": f.Organization, "summary": f.Summary, "cause": f.Cause,
+			"secondary_harm": f.SecondaryHarm, "contact": f.Contact} {
+			if strings.TrimSpace(v) == "" {
+				return nil, httpapi.BadInput(field+"."+name, "required: a notice must carry it")
+			}
+		}
+	}
+	return out, nil
+}
 
 // NoticeTemplate is one language's templates (notify.TemplateSource).
 type NoticeTemplate notify.TemplateSource
@@ -123,9 +158,11 @@ type CampaignView struct {
 	Incident   string                    `json:"incident"`
 	State      string                    `json:"state" enum:"draft,approved,sending,paused,done"`
 	Language   string                    `json:"language"`
+	Languages  []string                  `json:"languages" doc:"the languages the campaign has incident texts in"`
+	Fallback   string                    `json:"fallback,omitempty"`
 	From       string                    `json:"from"`
 	Recipients int                       `json:"recipients"`
-	Hash       string                    `json:"hash,omitempty" doc:"sha256 of the approved templates, facts and recipient list"`
+	Hash       string                    `json:"hash,omitempty" doc:"sha256 of the approved templates, incident texts by language and recipient list"`
 	ApprovedBy string                    `json:"approved_by,omitempty"`
 	ApprovedAt string                    `json:"approved_at,omitempty"`
 	TestSentAt string                    `json:"test_sent_at,omitempty"`
@@ -225,7 +262,8 @@ func (s *Service) view(ctx context.Context, c notify.Campaign) (CampaignView, er
 	if err != nil {
 		return CampaignView{}, err
 	}
-	v := CampaignView{ID: c.ID, Incident: c.Incident, State: string(c.State), Language: c.Language, From: c.From, Recipients: c.Recipients,
+	v := CampaignView{ID: c.ID, Incident: c.Incident, State: string(c.State), Language: c.Language, Languages: slices.Sorted(maps.Keys(c.Texts)),
+		Fallback: c.Fallback, From: c.From, Recipients: c.Recipients,
 		Hash: c.Hash, ApprovedBy: c.ApprovedBy, ApprovedAt: rfc3339(c.ApprovedAt), TestSentAt: rfc3339(c.TestSentAt), Counts: map[string]map[string]int{}}
 	for ch, m := range counts {
 		v.Counts[string(ch)] = map[string]int{}
@@ -278,14 +316,25 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 	}
 	var rnd [6]byte
 	rand.Read(rnd[:])
-	c := notify.Campaign{ID: "c-" + hex.EncodeToString(rnd[:]), Incident: r.PathValue("id"), State: notify.Draft, Templates: templates, Language: req.Language,
-		Facts: notify.Facts(req.Facts), From: req.From, FromName: req.FromName, ReplyTo: req.ReplyTo, Zone: req.Zone, CreatedAt: s.env.Now().UTC()}
 	if err := needReason(req.Reason); err != nil {
 		httpapi.Fail(w, r, err)
 		return
 	}
+	texts, err := req.texts()
+	if err != nil {
+		httpapi.Fail(w, r, err)
+		return
+	}
+	c := notify.Campaign{ID: "c-" + hex.EncodeToString(rnd[:]), Incident: r.PathValue("id"), State: notify.Draft, Templates: templates, Language: req.Language,
+		Texts: texts, Fallback: req.Fallback, From: req.From, FromName: req.FromName, ReplyTo: req.ReplyTo, Zone: req.Zone, CreatedAt: s.env.Now().UTC()}
 	if err := s.incidentExists(ctx, c.Incident); err != nil {
 		httpapi.Fail(w, r, err)
+		return
+	}
+	_, hasTexts := texts[req.Fallback]
+	_, hasTemplate := templates[req.Fallback]
+	if req.Fallback != "" && !(hasTexts && hasTemplate) {
+		httpapi.Fail(w, r, httpapi.BadInput("fallback", "%q: the campaign needs both texts.%[1]s and templates.%[1]s", req.Fallback))
 		return
 	}
 	if _, err := notify.NewComposer(c, nil); err != nil {
@@ -299,11 +348,17 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 			httpapi.Fail(w, r, httpapi.BadInput(fmt.Sprintf("recipients[%d].id", i), "required"))
 			return
 		}
+		var miss *notify.MissingLanguageError
+		if _, err := c.NoticeLanguage(p); errors.As(err, &miss) {
+			httpapi.Fail(w, r, httpapi.BadInput(miss.Field, "required: recipients[%d] (%s) reads %s; give the %s or a fallback language",
+				i, p.ID, miss.Lang, miss.Field))
+			return
+		}
 		if row, ok := notify.NewRow(c, p, c.CreatedAt); ok {
 			rows = append(rows, row)
 		}
 	}
-	err := s.env.Store.InTx(ctx, func(tx *store.Tx) error {
+	err = s.env.Store.InTx(ctx, func(tx *store.Tx) error {
 		if err := storebox.CreateCampaign(ctx, tx, c); err != nil {
 			return err
 		}

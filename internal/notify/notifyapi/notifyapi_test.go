@@ -91,7 +91,7 @@ func TestCampaignLifecycle(t *testing.T) {
 		defer func() { cancel(); <-done }()
 		ts := serve(t, svc)
 
-		req := notifyapi.CampaignRequest{Facts: notifyapi.NoticeFacts{Organization: "株式会社サンプル", Summary: "s", Cause: "c", SecondaryHarm: "h", Contact: "x"},
+		req := notifyapi.CampaignRequest{Facts: &notifyapi.NoticeFacts{Organization: "株式会社サンプル", Summary: "s", Cause: "c", SecondaryHarm: "h", Contact: "x"},
 			From: "notice@example.jp", Reason: "notify the people in the register",
 			Recipients: []notifyapi.NoticeRecipient{
 				{ID: "p-1", Name: "山田 太郎", Email: "taro@example.com", Items: []notifyapi.NoticeItem{{Category: "email", Masked: "t***@example.com"}}},

@@ -36,7 +36,7 @@ func TestStateChanges(t *testing.T) {
 	env := httpapi.Env{Store: st, Log: slog.New(slog.DiscardHandler), Now: time.Now}
 	ts := serve(t, notifyapi.New(env, &smtpout.Config{Addr: srv.Addr, TLS: "none"}))
 	noRelay := serve(t, notifyapi.New(env, nil))
-	req := notifyapi.CampaignRequest{Facts: notifyapi.NoticeFacts{Organization: "株式会社サンプル", Summary: "s", Cause: "c", SecondaryHarm: "h", Contact: "x"},
+	req := notifyapi.CampaignRequest{Facts: &notifyapi.NoticeFacts{Organization: "株式会社サンプル", Summary: "s", Cause: "c", SecondaryHarm: "h", Contact: "x"},
 		From: "notice@example.jp", Reason: "r", Recipients: []notifyapi.NoticeRecipient{{ID: "p-1", Name: "山田 太郎", Email: "taro@example.com"}}}
 	var c notifyapi.CampaignView
 	if code, body := call(t, ts, "resp", "POST", "/incidents/i-1/campaigns", req, &c); code != 201 {

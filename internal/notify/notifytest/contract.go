@@ -24,7 +24,7 @@ func OutboxContract(t *testing.T, box Box) {
 	ctx := context.Background()
 	srv := Start(t, Options{})
 	c := notify.Campaign{ID: "c-contract", State: notify.Draft, Templates: notify.DefaultTemplates(), Language: "ja",
-		Facts: notify.Facts{Organization: "株式会社サンプル", Summary: "s", Cause: "c", SecondaryHarm: "h", Contact: "x"},
+		Texts: map[string]notify.Facts{"ja": {Organization: "株式会社サンプル", Summary: "s", Cause: "c", SecondaryHarm: "h", Contact: "x"}},
 		From:  "notice@example.jp", Zone: "Asia/Tokyo", CreatedAt: time.Now()}
 	if err := box.CreateCampaign(ctx, c); err != nil {
 		t.Fatal(err)
