@@ -1,7 +1,7 @@
 // Package notify owns individual breach notices: a campaign (templates in
-// Japanese and English, the incident facts, the people it goes to) and the
-// outbox that sends each notice exactly once, by e-mail or by letter, and
-// keeps the record that proves who was told, how and when.
+// Japanese and English, the incident facts by language, the people it goes
+// to) and the outbox that sends each notice exactly once, by e-mail or by
+// letter, and keeps the record that proves who was told, how and when.
 //
 // # Content
 //
@@ -9,7 +9,10 @@
 // over Data: the person (name, exposed items with masked values) and the
 // incident facts that APPI's Enforcement Rules require in an individual
 // notice (overview, the data concerned, cause, secondary harm) with a
-// contact point. ParseTemplates refuses a template that names a field Data
+// contact point. A notice is in the person's language, template and facts
+// alike (Campaign.NoticeLanguage); a person whose language the campaign has
+// no facts in gets the fallback language's notice or is refused when the
+// campaign is made. ParseTemplates refuses a template that names a field Data
 // does not have, in any branch, before approval; nothing fails at send time.
 // Letters carry the text part, laid out by package letter.
 //

@@ -1,7 +1,8 @@
 // Package notifyapi serves notice campaigns on the server's API under
-// /api/v1/incidents/{id}/campaigns: drafts made from the affected people,
-// a test send, approval by the privacy role (audited; it freezes the
-// templates and the recipient list with a hash), sending and pausing,
+// /api/v1/incidents/{id}/campaigns: drafts made from the affected people
+// and the incident texts in each of their languages, a test send, approval
+// by the privacy role (audited; it freezes the templates, the texts and the
+// recipient list with a hash), sending and pausing,
 // per-notice tracking, and the letters of people without e-mail: one PDF to
 // print (privacy role, audited) and a mark that they were posted, so both
 // channels are tracked on the server. The campaigns that are `sending` are
