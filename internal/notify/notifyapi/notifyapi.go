@@ -110,15 +110,15 @@ func (req CampaignRequest) texts() (map[string]notify.Facts, error) {
 	if len(out) == 0 {
 		return nil, httpapi.BadInput("texts", "required: the incident texts by language (or facts, in the default language)")
 	}
-	for l, f := range out {
-		field := "texts." + l
+	for _, l := range slices.Sorted(maps.Keys(out)) {
+		f, field := out[l], "texts."+l
 		if req.Facts != nil && l == req.Language {
 			field = "facts"
 		}
-		for name, v := range map[string]string{"organization": f.Organization, "summary": f.Summary, "cause": f.Cause,
-			"secondary_harm": f.SecondaryHarm, "contact": f.Contact} {
-			if strings.TrimSpace(v) == "" {
-				return nil, httpapi.BadInput(field+"."+name, "required: a notice must carry it")
+		for _, item := range [][2]string{{"organization", f.Organization}, {"summary", f.Summary}, {"cause", f.Cause},
+			{"secondary_harm", f.SecondaryHarm}, {"contact", f.Contact}} {
+			if strings.TrimSpace(item[1]) == "" {
+				return nil, httpapi.BadInput(field+"."+item[0], "required: a notice must carry it")
 			}
 		}
 	}
