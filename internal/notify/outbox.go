@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -116,6 +117,24 @@ type Campaign struct {
 	ApprovedBy string    `json:"approved_by,omitempty"`
 	ApprovedAt time.Time `json:"approved_at,omitzero"`
 	Reason     string    `json:"reason,omitempty"`
+}
+
+// UnmarshalJSON reads a stored campaign; one stored before the texts were
+// kept by language has its single "facts" as its default language's.
+func (c *Campaign) UnmarshalJSON(b []byte) error {
+	type plain Campaign
+	var v struct {
+		plain
+		Facts *Facts `json:"facts"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*c = Campaign(v.plain)
+	if len(c.Texts) == 0 && v.Facts != nil {
+		c.Texts = map[string]Facts{c.Language: *v.Facts}
+	}
+	return nil
 }
 
 // Campaigns stores campaigns.
