@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"path"
 	"regexp"
 	"slices"
@@ -295,7 +294,7 @@ func (s *Service) build(ctx context.Context, incidentID string) (*built, error) 
 		return nil, err
 	}
 	b := &built{auto: auto}
-	if err := s.addValues(ctx, r, b, incidentID, files, manual, auto); err != nil {
+	if err := s.addValues(ctx, r, b, files, manual, auto); err != nil {
 		return nil, err
 	}
 	r.Resolve()
@@ -323,23 +322,21 @@ func (s *Service) build(ctx context.Context, incidentID string) (*built, error) 
 // files, in file order and each file's values in stored order, as the
 // register depends on the order of sources and values. One goroutine reads
 // the values from the store while this one opens them and adds them.
-func (s *Service) addValues(ctx context.Context, r *scope.Resolver, b *built, incidentID string, files []store.PIIFile, manual, auto []exposureRule) error {
+func (s *Service) addValues(ctx context.Context, r *scope.Resolver, b *built, files []store.PIIFile, manual, auto []exposureRule) error {
 	// next is the first file whose sources are not added yet; a file's
 	// flagged sources go in before its first value.
 	next := 0
-	byID := make(map[int64]int, len(files))
-	addFiles := func(upTo int64) error {
-		for ; next < len(files) && files[next].ID <= upTo; next++ {
-			f := files[next]
-			byID[f.ID] = next
+	addFiles := func(upTo int) error {
+		for ; next <= upTo; next++ {
+			f := &files[next]
 			fe, by := exposureOf(manual, auto, f.HostID, f.Path, "")
-			b.files = append(b.files, fileState{PIIFile: f, Exposure: fe, By: by})
+			b.files = append(b.files, fileState{PIIFile: *f, Exposure: fe, By: by})
 			var flags []scope.FileFlag
 			if err := json.Unmarshal([]byte(f.Flags), &flags); err != nil {
 				return fmt.Errorf("scope: flags of %s:%s: %w", f.HostID, f.Path, err)
 			}
 			for _, fl := range flags {
-				src := fileSource(manual, auto, &f, fl.Member)
+				src := fileSource(manual, auto, f, fl.Member)
 				switch fl.Flag {
 				case "special_care":
 					src.SpecialCare = fl.Terms
@@ -352,6 +349,10 @@ func (s *Service) addValues(ctx context.Context, r *scope.Resolver, b *built, in
 		return nil
 	}
 
+	ids := make([]int64, len(files))
+	for i := range files {
+		ids[i] = files[i].ID
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	full, free := make(chan *valueBatch, 2), make(chan *valueBatch, 3)
@@ -362,8 +363,8 @@ func (s *Service) addValues(ctx context.Context, r *scope.Resolver, b *built, in
 	go func() {
 		defer close(full)
 		vb := <-free
-		readErr = s.st.IncidentPIIValues(ctx, incidentID, func(fileID int64, v *store.PIIValue) error {
-			vb.add(fileID, v)
+		readErr = s.st.PIIFilesValues(ctx, ids, func(i int, v *store.PIIValue) error {
+			vb.add(i, v)
 			if len(vb.vals) < valueBatchLen {
 				return nil
 			}
@@ -388,20 +389,15 @@ func (s *Service) addValues(ctx context.Context, r *scope.Resolver, b *built, in
 	}
 
 	var buf []byte
-	file, lastFile, last, lastMember := -1, int64(-1), int32(-1), ""
+	file, last, lastMember := -1, int32(-1), ""
 	for vb := range full {
 		for i := range vb.vals {
 			v := &vb.vals[i]
-			if v.file != lastFile {
+			if v.file != file {
 				if err := addFiles(v.file); err != nil {
 					return drain(err)
 				}
-				fi, ok := byID[v.file]
-				if !ok {
-					// A file stored after the list was read.
-					continue
-				}
-				file, lastFile, last = fi, v.file, -1
+				file, last = v.file, -1
 			}
 			f := &files[file]
 			var err error
@@ -421,7 +417,7 @@ func (s *Service) addValues(ctx context.Context, r *scope.Resolver, b *built, in
 	if readErr != nil {
 		return readErr
 	}
-	return addFiles(math.MaxInt64)
+	return addFiles(len(files) - 1)
 }
 
 // fileSource is the source of a member of a file (the file itself for "")
@@ -442,17 +438,18 @@ type valueBatch struct {
 }
 
 type sealedValue struct {
-	file                      int64
+	// file is the index of the value's file.
+	file                      int
 	member, category, country string
 	record                    int
 	// sealed is the value's start and end in the batch's slab.
 	sealed [2]int
 }
 
-func (vb *valueBatch) add(fileID int64, v *store.PIIValue) {
+func (vb *valueBatch) add(file int, v *store.PIIValue) {
 	start := len(vb.slab)
 	vb.slab = append(vb.slab, v.Sealed...)
-	vb.vals = append(vb.vals, sealedValue{file: fileID, member: v.Member, category: v.Category, country: v.Country, record: v.Record,
+	vb.vals = append(vb.vals, sealedValue{file: file, member: v.Member, category: v.Category, country: v.Country, record: v.Record,
 		sealed: [2]int{start, len(vb.slab)}})
 }
 

@@ -57,10 +57,8 @@ ORDER BY f.id;
 -- name: pii-values-file
 SELECT part, member, record, category, country, mac, sealed FROM pii_values WHERE file_id = $1 ORDER BY part, id;
 
--- name: pii-values-incident
-SELECT v.file_id, v.member, v.record, v.category, v.country, v.sealed FROM pii_values v
-WHERE v.file_id IN (SELECT f.id FROM pii_files f JOIN incident_hosts ih ON ih.host_id = f.host_id WHERE ih.incident_id = $1)
-ORDER BY v.file_id, v.part, v.id;
+-- name: pii-values-file-open
+SELECT member, record, category, country, sealed FROM pii_values WHERE file_id = $1 ORDER BY part, id;
 
 -- name: pii-fingerprint
 SELECT
