@@ -12,12 +12,12 @@ import (
 	"github.com/mamori-dev/mamori/internal/store/storetest"
 )
 
-// The register built from one stream of the incident's values is the one
-// built value by value from each file in turn: the same sources in the
-// same order, people, proposals and counts. The corpus has two hosts,
-// archive members, flags, a file of parts stored out of order, a file
-// without values (the last) and people across files; the second incident holds one
-// host only.
+// The register built from values read in batches on a goroutine of their
+// own is the one built value by value from each file in turn: the same
+// sources in the same order, people, proposals and counts. The corpus has
+// two hosts, archive members, flags, a file of parts stored out of order,
+// a file without values (the last) and people across files; the second
+// incident holds one host only.
 func TestBuildMatchesPerFile(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dsn string) {
 		f := newFixture(t, dsn)
