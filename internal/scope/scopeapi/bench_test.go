@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mamori-dev/mamori/internal/scope"
+	"github.com/mamori-dev/mamori/internal/store/storetest"
 )
 
 // benchFile is file k of a synthetic corpus: subjects people (k*n+j) mod
@@ -43,9 +44,14 @@ func BenchmarkIngest(b *testing.B) {
 
 // BenchmarkRegisterBuild builds the register of an incident whose host
 // holds 50 files of 1,000 subjects (200,000 values, 25,000 people): read,
-// open, resolve.
+// open, resolve; on SQLite and, with MAMORI_TEST_POSTGRES, PostgreSQL.
 func BenchmarkRegisterBuild(b *testing.B) {
-	f := newFixture(b, "")
+	b.Run("sqlite", func(b *testing.B) { benchRegisterBuild(b, "") })
+	b.Run("postgres", func(b *testing.B) { benchRegisterBuild(b, storetest.TestPostgres(b)) })
+}
+
+func benchRegisterBuild(b *testing.B, dsn string) {
+	f := newFixture(b, dsn)
 	a := f.enrol("bench")
 	for k := range 50 {
 		a.SendResults(benchFile(k, 1000, 25000))

@@ -294,43 +294,8 @@ func (s *Service) build(ctx context.Context, incidentID string) (*built, error) 
 		return nil, err
 	}
 	b := &built{auto: auto}
-	for _, f := range files {
-		fe, by := exposureOf(manual, auto, f.HostID, f.Path, "")
-		b.files = append(b.files, fileState{PIIFile: f, Exposure: fe, By: by})
-		var flags []scope.FileFlag
-		if err := json.Unmarshal([]byte(f.Flags), &flags); err != nil {
-			return nil, fmt.Errorf("scope: flags of %s:%s: %w", f.HostID, f.Path, err)
-		}
-		source := func(member string) scope.Source {
-			e, _ := exposureOf(manual, auto, f.HostID, f.Path, member)
-			return scope.Source{Host: f.HostID, Path: f.Path, Member: member, Exposure: e}
-		}
-		for _, fl := range flags {
-			src := source(fl.Member)
-			switch fl.Flag {
-			case "special_care":
-				src.SpecialCare = fl.Terms
-			case "credentials":
-				src.Credentials = true
-			}
-			r.Source(src)
-		}
-		last, lastMember := int32(-1), ""
-		err := s.st.PIIValues(ctx, f.ID, func(v store.PIIValue) error {
-			val, err := s.keys.open(v.Category, v.Sealed)
-			if err != nil {
-				return fmt.Errorf("%s:%s: %w", f.HostID, f.Path, err)
-			}
-			if last < 0 || v.Member != lastMember {
-				last, lastMember = r.Source(source(v.Member)), v.Member
-			}
-			r.AddCountry(last, v.Record, v.Category, val, v.Country)
-			b.occurrences++
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
+	if err := s.addValues(ctx, r, b, files, manual, auto); err != nil {
+		return nil, err
 	}
 	r.Resolve()
 	decisions, err := s.decisions(ctx, incidentID)
@@ -351,4 +316,144 @@ func (s *Service) build(ctx context.Context, incidentID string) (*built, error) 
 	}
 	b.at, b.took = s.now(), time.Since(start)
 	return b, nil
+}
+
+// addValues feeds the resolver the sources and values of the incident's
+// files, in file order and each file's values in stored order, as the
+// register depends on the order of sources and values. One goroutine reads
+// the values from the store while this one opens them and adds them.
+func (s *Service) addValues(ctx context.Context, r *scope.Resolver, b *built, files []store.PIIFile, manual, auto []exposureRule) error {
+	// next is the first file whose sources are not added yet; a file's
+	// flagged sources go in before its first value.
+	next := 0
+	addFiles := func(upTo int) error {
+		for ; next <= upTo; next++ {
+			f := &files[next]
+			fe, by := exposureOf(manual, auto, f.HostID, f.Path, "")
+			b.files = append(b.files, fileState{PIIFile: *f, Exposure: fe, By: by})
+			var flags []scope.FileFlag
+			if err := json.Unmarshal([]byte(f.Flags), &flags); err != nil {
+				return fmt.Errorf("scope: flags of %s:%s: %w", f.HostID, f.Path, err)
+			}
+			for _, fl := range flags {
+				src := fileSource(manual, auto, f, fl.Member)
+				switch fl.Flag {
+				case "special_care":
+					src.SpecialCare = fl.Terms
+				case "credentials":
+					src.Credentials = true
+				}
+				r.Source(src)
+			}
+		}
+		return nil
+	}
+
+	ids := make([]int64, len(files))
+	for i := range files {
+		ids[i] = files[i].ID
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	full, free := make(chan *valueBatch, 2), make(chan *valueBatch, 3)
+	for range cap(free) {
+		free <- &valueBatch{}
+	}
+	var readErr error
+	go func() {
+		defer close(full)
+		vb := <-free
+		readErr = s.st.PIIFilesValues(ctx, ids, func(i int, v *store.PIIValue) error {
+			vb.add(i, v)
+			if len(vb.vals) < valueBatchLen {
+				return nil
+			}
+			full <- vb
+			select {
+			case vb = <-free:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+		if readErr == nil && len(vb.vals) > 0 {
+			full <- vb
+		}
+	}()
+	// drain lets the reader finish after an error here.
+	drain := func(err error) error {
+		cancel()
+		for range full {
+		}
+		return err
+	}
+
+	var buf []byte
+	file, last, lastMember := -1, int32(-1), ""
+	for vb := range full {
+		for i := range vb.vals {
+			v := &vb.vals[i]
+			if v.file != file {
+				if err := addFiles(v.file); err != nil {
+					return drain(err)
+				}
+				file, last = v.file, -1
+			}
+			f := &files[file]
+			var err error
+			buf, err = s.keys.openTo(buf[:0], v.category, vb.slab[v.sealed[0]:v.sealed[1]])
+			if err != nil {
+				return drain(fmt.Errorf("%s:%s: %w", f.HostID, f.Path, err))
+			}
+			if last < 0 || v.member != lastMember {
+				last, lastMember = r.Source(fileSource(manual, auto, f, v.member)), v.member
+			}
+			r.AddCountry(last, v.record, v.category, string(buf), v.country)
+			b.occurrences++
+		}
+		vb.reset()
+		free <- vb
+	}
+	if readErr != nil {
+		return readErr
+	}
+	return addFiles(len(files) - 1)
+}
+
+// fileSource is the source of a member of a file (the file itself for "")
+// with its exposure.
+func fileSource(manual, auto []exposureRule, f *store.PIIFile, member string) scope.Source {
+	e, _ := exposureOf(manual, auto, f.HostID, f.Path, member)
+	return scope.Source{Host: f.HostID, Path: f.Path, Member: member, Exposure: e}
+}
+
+// valueBatchLen is the values the reader hands over at once.
+const valueBatchLen = 1024
+
+// valueBatch holds sealed values read from the store, their sealed bytes
+// end to end in slab.
+type valueBatch struct {
+	vals []sealedValue
+	slab []byte
+}
+
+type sealedValue struct {
+	// file is the index of the value's file.
+	file                      int
+	member, category, country string
+	record                    int
+	// sealed is the value's start and end in the batch's slab.
+	sealed [2]int
+}
+
+func (vb *valueBatch) add(file int, v *store.PIIValue) {
+	start := len(vb.slab)
+	vb.slab = append(vb.slab, v.Sealed...)
+	vb.vals = append(vb.vals, sealedValue{file: file, member: v.Member, category: v.Category, country: v.Country, record: v.Record,
+		sealed: [2]int{start, len(vb.slab)}})
+}
+
+func (vb *valueBatch) reset() {
+	clear(vb.vals) // the strings
+	vb.vals, vb.slab = vb.vals[:0], vb.slab[:0]
 }

@@ -82,15 +82,22 @@ func (k *keys) seal(what, v string) []byte {
 }
 
 func (k *keys) open(what string, b []byte) (string, error) {
+	v, err := k.openTo(nil, what, b)
+	return string(v), err
+}
+
+// openTo is open appending the value to dst, for a caller that reuses a
+// buffer.
+func (k *keys) openTo(dst []byte, what string, b []byte) ([]byte, error) {
 	n := k.aead.NonceSize()
 	if len(b) < n {
-		return "", errors.New("scope: sealed value too short")
+		return dst, errors.New("scope: sealed value too short")
 	}
-	v, err := k.aead.Open(nil, b[:n], b[n:], []byte(what))
+	v, err := k.aead.Open(dst, b[:n], b[n:], []byte(what))
 	if err != nil {
-		return "", fmt.Errorf("scope: open sealed value: %w", err)
+		return dst, fmt.Errorf("scope: open sealed value: %w", err)
 	}
-	return string(v), nil
+	return v, nil
 }
 
 // sum is the equality column: HMAC-SHA256 of category and value.

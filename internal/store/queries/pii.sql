@@ -57,6 +57,9 @@ ORDER BY f.id;
 -- name: pii-values-file
 SELECT part, member, record, category, country, mac, sealed FROM pii_values WHERE file_id = $1 ORDER BY part, id;
 
+-- name: pii-values-file-open
+SELECT member, record, category, country, sealed FROM pii_values WHERE file_id = $1 ORDER BY part, id;
+
 -- name: pii-fingerprint
 SELECT
 	(SELECT COUNT(*) FROM pii_files f JOIN incident_hosts ih ON ih.host_id = f.host_id WHERE ih.incident_id = $1),
