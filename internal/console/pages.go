@@ -107,14 +107,16 @@ type paging struct {
 	Paged       bool
 }
 
-func pageLinks(r *http.Request, n int, last string) paging {
+// pageLinks makes the links to the first page and, when this page is
+// full, to the next one, after the id of its last item.
+func pageLinks[T any](r *http.Request, items []T, id func(T) string) paging {
 	q := r.URL.Query()
 	p := paging{Paged: q.Get("after") != ""}
 	q.Del("after")
 	first := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
 	p.First = first.String()
-	if n >= pageSize {
-		q.Set("after", last)
+	if len(items) >= pageSize {
+		q.Set("after", id(items[len(items)-1]))
 		next := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
 		p.Next = next.String()
 	}
@@ -196,11 +198,7 @@ func (c *Console) incidents(w http.ResponseWriter, r *http.Request, s *session) 
 		c.apiFail(w, r, s, err)
 		return
 	}
-	last := ""
-	if len(items) > 0 {
-		last = items[len(items)-1].ID
-	}
-	c.render(w, r, s, http.StatusOK, "incidents", incidentsPage{Items: items, paging: pageLinks(r, len(items), last)})
+	c.render(w, r, s, http.StatusOK, "incidents", incidentsPage{Items: items, paging: pageLinks(r, items, func(v incident.Incident) string { return v.ID })})
 }
 
 // hostList is a page of hosts with their live state; LiveURL is what
@@ -350,11 +348,7 @@ func (c *Console) hosts(w http.ResponseWriter, r *http.Request, s *session) {
 		c.apiFail(w, r, s, err)
 		return
 	}
-	last := ""
-	if len(p.Hosts) > 0 {
-		last = p.Hosts[len(p.Hosts)-1].ID
-	}
-	p.paging = pageLinks(r, len(p.Hosts), last)
+	p.paging = pageLinks(r, p.Hosts, func(v hostJSON) string { return v.ID })
 	p.LiveURL = r.URL.RequestURI()
 	if c.allowed(s, "GET /stats") {
 		p.Stats = &statsJSON{}
@@ -508,11 +502,7 @@ func (c *Console) audit(w http.ResponseWriter, r *http.Request, s *session) {
 		c.apiFail(w, r, s, err)
 		return
 	}
-	last := ""
-	if len(p.Items) > 0 {
-		last = strconv.FormatInt(p.Items[len(p.Items)-1].Index, 10)
-	}
-	p.paging = pageLinks(r, len(p.Items), last)
+	p.paging = pageLinks(r, p.Items, func(v auditJSON) string { return strconv.FormatInt(v.Index, 10) })
 	var cp checkpointJSON
 	if err := c.call(r, s, "GET", "/audit/checkpoint", nil, &cp); err == nil {
 		p.Checkpoint = &cp
@@ -577,11 +567,7 @@ func (c *Console) sweeps(w http.ResponseWriter, r *http.Request, s *session) {
 		c.apiFail(w, r, s, err)
 		return
 	}
-	last := ""
-	if len(p.Items) > 0 {
-		last = p.Items[len(p.Items)-1].ID
-	}
-	p.paging = pageLinks(r, len(p.Items), last)
+	p.paging = pageLinks(r, p.Items, func(v sweepJSON) string { return v.ID })
 	c.render(w, r, s, http.StatusOK, "sweeps", p)
 }
 
@@ -742,11 +728,7 @@ func (c *Console) campaigns(w http.ResponseWriter, r *http.Request, s *session) 
 		c.apiFail(w, r, s, err)
 		return
 	}
-	last := ""
-	if len(p.Items) > 0 {
-		last = p.Items[len(p.Items)-1].ID
-	}
-	p.paging = pageLinks(r, len(p.Items), last)
+	p.paging = pageLinks(r, p.Items, func(v campaignJSON) string { return v.ID })
 	c.render(w, r, s, http.StatusOK, "campaigns", p)
 }
 

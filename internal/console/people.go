@@ -88,11 +88,7 @@ func (c *Console) people(w http.ResponseWriter, r *http.Request, s *session) {
 			c.apiFail(w, r, s, err)
 			return
 		}
-		last := ""
-		if len(p.People) > 0 {
-			last = p.People[len(p.People)-1].ID
-		}
-		p.paging = pageLinks(r, len(p.People), last)
+		p.paging = pageLinks(r, p.People, func(v scopeapi.PersonView) string { return v.ID })
 	}
 	c.render(w, r, s, http.StatusOK, "people", p)
 }
@@ -226,11 +222,7 @@ func (c *Console) piiFiles(w http.ResponseWriter, r *http.Request, s *session) {
 		c.apiFail(w, r, s, err)
 		return
 	}
-	last := ""
-	if len(p.Items) > 0 {
-		last = p.Items[len(p.Items)-1].ID
-	}
-	p.paging = pageLinks(r, len(p.Items), last)
+	p.paging = pageLinks(r, p.Items, func(v scopeapi.FileView) string { return v.ID })
 	c.render(w, r, s, http.StatusOK, "piifiles", p)
 }
 
