@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"github.com/mamori-dev/mamori/internal/dbfile"
 	"path/filepath"
 	"strings"
 	"time"
@@ -50,7 +50,7 @@ type store struct {
 
 func openStore(ctx context.Context, dir string) (*store, error) {
 	path := filepath.Join(dir, "agent.db")
-	if err := ownerOnly(path); err != nil {
+	if err := dbfile.OwnerOnly(path); err != nil {
 		return nil, fmt.Errorf("agent database: %w", err)
 	}
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)"
@@ -69,33 +69,6 @@ func openStore(ctx context.Context, dir string) (*store, error) {
 }
 
 func (s *store) Close() error { return s.db.Close() }
-
-// ownerOnly creates the database file readable by its owner only, or
-// tightens an existing one (and its WAL and shared-memory files), before
-// SQLite opens it: the queue holds paths, hashes and host details, and
-// SQLite gives the WAL and shared-memory files the database's permissions.
-func ownerOnly(file string) error {
-	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	f.Close()
-	for _, name := range []string{file, file + "-wal", file + "-shm"} {
-		fi, err := os.Stat(name)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			if err := os.Chmod(name, 0o600); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
 
 // Enqueue stores findings durably. A finding whose ID is already queued is
 // not stored twice.

@@ -7,8 +7,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/mamori-dev/mamori/internal/dbfile"
 	"io/fs"
-	"os"
 	"path"
 	"regexp"
 	"sort"
@@ -102,7 +102,7 @@ func open(dsn string) (*Store, error) {
 	if file == "" {
 		return nil, errors.New("empty database path")
 	}
-	if err := ownerOnly(file); err != nil {
+	if err := dbfile.OwnerOnly(file); err != nil {
 		return nil, err
 	}
 	const pragmas = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
@@ -122,32 +122,6 @@ func open(dsn string) (*Store, error) {
 	r.SetMaxIdleConns(4)
 	s.dialect, s.w, s.r = SQLite, w, r
 	return s, nil
-}
-
-// ownerOnly creates the database file readable by its owner only, or
-// tightens an existing one, before SQLite opens it: SQLite gives the WAL
-// and shared-memory files the database file's permissions.
-func ownerOnly(file string) error {
-	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
-	f.Close()
-	for _, name := range []string{file, file + "-wal", file + "-shm"} {
-		fi, err := os.Stat(name)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			if err := os.Chmod(name, 0o600); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // Dialect reports the engine in use.
