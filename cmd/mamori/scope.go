@@ -221,22 +221,25 @@ func runScope(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	return 0
 }
 
+// writeOwnerFile writes a file of the register's output through fn,
+// readable by its owner only: the register holds contact details.
+func writeOwnerFile(name string, fn func(io.Writer) error) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := fn(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", f.Name(), err)
+	}
+	return f.Close()
+}
+
 func writeScope(dir string, r *scope.Resolver, reg *scope.Register, sum *scope.Summary, m *scope.Master) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	write := func(name string, fn func(io.Writer) error) error {
-		// The register holds contact details: readable by the owner only.
-		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return err
-		}
-		if err := fn(f); err != nil {
-			f.Close()
-			return fmt.Errorf("writing %s: %w", f.Name(), err)
-		}
-		return f.Close()
-	}
+	write := func(name string, fn func(io.Writer) error) error { return writeOwnerFile(filepath.Join(dir, name), fn) }
 	jsonOut := func(v any) func(io.Writer) error {
 		return func(w io.Writer) error {
 			enc := json.NewEncoder(w)
@@ -315,17 +318,7 @@ func scopeIncident(ctx context.Context, c *apiClient, id, master, reason, out st
 		return fail(err)
 	}
 	defer resp.Body.Close()
-	write := func(name string, fn func(io.Writer) error) error {
-		f, err := os.OpenFile(filepath.Join(out, name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return err
-		}
-		if err := fn(f); err != nil {
-			f.Close()
-			return fmt.Errorf("writing %s: %w", f.Name(), err)
-		}
-		return f.Close()
-	}
+	write := func(name string, fn func(io.Writer) error) error { return writeOwnerFile(filepath.Join(out, name), fn) }
 	err = errors.Join(
 		write("people.csv", func(w io.Writer) error { _, err := io.Copy(w, resp.Body); return err }),
 		write("summary.json", func(w io.Writer) error {
