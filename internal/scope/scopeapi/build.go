@@ -77,20 +77,18 @@ func (s *Service) register(ctx context.Context, incidentID string) (*built, erro
 	if b != nil && b.fp == fp {
 		return b, nil
 	}
+	auto, err := s.autoRules(ctx, incidentID)
+	if err != nil {
+		return nil, err
+	}
 	// Timeline events stream in during a collection; most change no
 	// file's exposure, and those need no new build.
-	if b != nil && b.fp.Inputs == fp.Inputs {
-		auto, err := s.autoRules(ctx, incidentID)
-		if err != nil {
-			return nil, err
-		}
-		if slices.Equal(auto, b.auto) {
-			// Under the incident's build lock, as every use of fp.
-			b.fp = fp
-			return b, nil
-		}
+	if b != nil && b.fp.Inputs == fp.Inputs && slices.Equal(auto, b.auto) {
+		// Under the incident's build lock, as every use of fp.
+		b.fp = fp
+		return b, nil
 	}
-	b, err = s.build(ctx, incidentID)
+	b, err = s.build(ctx, incidentID, auto)
 	if err != nil {
 		return nil, err
 	}
@@ -275,17 +273,13 @@ func exposureOf(manual, auto []exposureRule, host, p, member string) (scope.Expo
 
 // build reads the incident's files, master data and decisions and
 // resolves them into a register.
-func (s *Service) build(ctx context.Context, incidentID string) (*built, error) {
+func (s *Service) build(ctx context.Context, incidentID string, auto []exposureRule) (*built, error) {
 	start := time.Now()
 	files, err := s.st.IncidentPIIFiles(ctx, incidentID)
 	if err != nil {
 		return nil, err
 	}
 	manual, err := s.manualRules(ctx, incidentID)
-	if err != nil {
-		return nil, err
-	}
-	auto, err := s.autoRules(ctx, incidentID)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,11 @@ import (
 // Rebuild builds an incident's register from the store, bypassing the
 // cache, and reports how long it took and how many people and values.
 func (s *Service) Rebuild(ctx context.Context, incidentID string) (took time.Duration, people, values int, err error) {
-	b, err := s.build(ctx, incidentID)
+	auto, err := s.autoRules(ctx, incidentID)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	b, err := s.build(ctx, incidentID, auto)
 	if err != nil {
 		return 0, 0, 0, err
 	}
@@ -23,7 +27,11 @@ func (s *Service) Rebuild(ctx context.Context, incidentID string) (took time.Dur
 // as the reference, one value at a time from each file's values in turn;
 // both come back as JSON of the register, sources and value count.
 func (s *Service) BuildAndReference(ctx context.Context, incidentID string) (got, want []byte, err error) {
-	b, err := s.build(ctx, incidentID)
+	auto, err := s.autoRules(ctx, incidentID)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := s.build(ctx, incidentID, auto)
 	if err != nil {
 		return nil, nil, err
 	}
